@@ -1,0 +1,164 @@
+/* cli.c: option parsing, help, errors and the progress bar. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../exp/options.h"
+#include "../io/config.h"
+
+int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err)
+{
+    fprintf(stderr, "sparsetune %s: %s\n", cmd, err && err->msg[0] ? err->msg : st_status_str(st));
+    if (st == ST_ERR_ARG) {
+        fprintf(stderr, "try 'sparsetune %s --help'\n", cmd);
+        return ST_EXIT_USAGE;
+    }
+    return ST_EXIT_RUNTIME;
+}
+
+static enum st_status ini_set(void *user, const char *key, const char *value, struct st_err *err)
+{
+    if (!strcmp(key, "config"))
+        return st_err_set(err, ST_ERR_ARG, "'config' cannot be set inside a config file");
+    return st_option_set(user, key, value, err);
+}
+
+int st_cli_parse_run(const char *cmd, int argc, char **argv, struct st_train_cfg *cfg, int *help)
+{
+    struct st_err err = { "" };
+    enum st_status st;
+
+    *help = 0;
+    st_train_cfg_defaults(cfg);
+    /* Config files first, in order, so that every command-line option wins. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *file = NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            *help = 1;
+            return 0;
+        }
+        if (!strcmp(a, "--config")) {
+            if (i + 1 >= argc) {
+                st_err_set(&err, ST_ERR_ARG, "--config: expected a file name");
+                return st_cli_fail(cmd, ST_ERR_ARG, &err);
+            }
+            file = argv[++i];
+        } else if (!strncmp(a, "--config=", 9)) {
+            file = a + 9;
+        }
+        if (file && (st = st_ini_read(file, ini_set, cfg, &err)) != ST_OK)
+            return st_cli_fail(cmd, st == ST_ERR_IO ? ST_ERR_ARG : st, &err);
+    }
+    for (int i = 1; i < argc; i++) {
+        char name[64];
+        const char *a = argv[i], *value = NULL, *eq;
+        const struct st_option *o;
+
+        if (strncmp(a, "--", 2) != 0) {
+            st_err_set(&err, ST_ERR_ARG, "unexpected argument '%s' (options start with --)", a);
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+        }
+        a += 2;
+        eq = strchr(a, '=');
+        size_t len = eq ? (size_t)(eq - a) : strlen(a);
+        if (len >= sizeof name) {
+            st_err_set(&err, ST_ERR_ARG, "unknown option '--%s'", a);
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+        }
+        memcpy(name, a, len);
+        name[len] = '\0';
+        if (!strcmp(name, "config")) {
+            i += eq ? 0 : 1;
+            continue;
+        }
+        o = st_option_find(name);
+        if (!o && !strncmp(name, "no-", 3) && (o = st_option_find(name + 3)) &&
+            o->type == ST_OPT_T_FLAG && !eq) {
+            st = st_option_set(cfg, o->name, "0", &err);
+            if (st != ST_OK)
+                return st_cli_fail(cmd, st, &err);
+            continue;
+        }
+        if (!o) {
+            st_err_set(&err, ST_ERR_ARG, "unknown option '--%s'", name);
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+        }
+        if (eq)
+            value = eq + 1;
+        else if (o->type == ST_OPT_T_FLAG)
+            value = "1";
+        else if (i + 1 < argc)
+            value = argv[++i];
+        else {
+            st_err_set(&err, ST_ERR_ARG, "--%s: expected a value (%s)", name, o->arg);
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+        }
+        st = st_option_set(cfg, name, value, &err);
+        if (st != ST_OK)
+            return st_cli_fail(cmd, st, &err);
+    }
+    return 0;
+}
+
+void st_cli_print_run_options(FILE *f)
+{
+    int n;
+    const struct st_option *opts = st_options(&n);
+    for (int i = 0; i < n; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+                 opts[i].arg ? opts[i].arg : "");
+        fprintf(f, "  %-26s %s [%s]\n", left, opts[i].help, opts[i].def_text);
+    }
+    fprintf(f, "  %-26s %s\n", "--config FILE",
+            "read options from an INI file (keys = option names); the command line wins");
+    fprintf(f, "  %-26s %s\n", "-h, --help", "show this help");
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void st_progress_init(struct st_progress *p, const char *label, int quiet)
+{
+    p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->start = p->last = now();
+    p->label = label;
+}
+
+int st_progress_update(void *user, long step, long steps, double loss)
+{
+    struct st_progress *p = user;
+    if (!p->enabled || (step % 64 != 0 && step != steps))
+        return 0;
+    double t = now();
+    if (t - p->last < 0.1 && step != steps)
+        return 0;
+    p->last = t;
+    double frac = steps > 0 ? (double)step / (double)steps : 1.0;
+    double el = t - p->start, eta = frac > 0 ? el * (1.0 - frac) / frac : 0.0;
+    char bar[31];
+    int fill = (int)(frac * 30.0);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r%s [%s] %3.0f%% %ld/%ld  loss %.3e  %.1fs  ETA %.1fs ", p->label, bar,
+            100.0 * frac, step, steps, loss, el, eta);
+    fflush(stderr);
+    return 0;
+}
+
+void st_progress_done(struct st_progress *p)
+{
+    if (p->enabled) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+}

@@ -1,0 +1,72 @@
+/* cmd_train.c: `sparsetune train`, one teacher-student run into a run directory. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: sparsetune train [options]\n"
+          "\n"
+          "Trains a student that copies a random teacher except for re-drawn layers, with a\n"
+          "penalty lambda * R(theta - theta0) on its distance to its start, and writes a run\n"
+          "directory: config.ini, metrics.csv, summary.json, teacher.safetensors,\n"
+          "student_init.safetensors, student.safetensors (x.npy, y.npy with --save-data).\n"
+          "\n"
+          "options:\n",
+          f);
+    st_cli_print_run_options(f);
+    fputs("\n"
+          "example:\n"
+          "  sparsetune train --lambda 1e-3 --steps 10000 --out runs/a\n"
+          "\n"
+          "exit status: 0 success, 1 runtime failure (I/O, non-finite loss), 2 usage error\n",
+          f);
+}
+
+static void print_result(const struct st_train_cfg *cfg, const struct st_train_result *r)
+{
+    printf("run: %s  (%ld steps, %.2f s, %.0f steps/s)\n", cfg->out, r->steps_done,
+           r->wall_seconds, r->steps_per_second);
+    printf("final: mse %.6g  penalty %.6g  loss %.6g  (lambda %g)\n", r->mse, r->penalty,
+           r->loss, cfg->lambda);
+    printf("%-8s %12s %12s %9s %8s %6s\n", "tensor", "d_init", "d_teacher", "changed", "verdict",
+           "truth");
+    for (int t = 0; t < r->n_tensors; t++)
+        printf("%-8s %12.4e %12.4e %9.4f %8s %6s\n", r->names[t], r->d_init[t], r->d_teacher[t],
+               r->changed[t], r->verdict[t] ? "changed" : "-", r->truth[t] ? "redrawn" : "-");
+    printf("verdict: %s (changed layers %s the re-drawn layers)\n",
+           r->correct ? "correct" : "wrong", r->correct ? "equal" : "differ from");
+}
+
+int cmd_train(int argc, char **argv)
+{
+    struct st_train_cfg cfg;
+    struct st_train_result res;
+    struct st_err err = { "" };
+    struct st_progress prog;
+    enum st_status st;
+    int help = 0;
+    int rc = st_cli_parse_run("train", argc, argv, &cfg, &help);
+
+    if (rc != 0)
+        return rc;
+    if (help) {
+        usage(stdout);
+        return ST_EXIT_OK;
+    }
+    st = st_train_cfg_resolve(&cfg, &err);
+    if (st != ST_OK)
+        return st_cli_fail("train", st, &err);
+    st_progress_init(&prog, "train", cfg.quiet);
+    st = st_train_run(&cfg, st_progress_update, &prog, &res, &err);
+    st_progress_done(&prog);
+    if (st != ST_OK && st != ST_ERR_NUMERIC)
+        return st_cli_fail("train", st, &err);
+    if (!cfg.quiet || st == ST_OK)
+        print_result(&cfg, &res);
+    if (st != ST_OK)
+        return st_cli_fail("train", st, &err);
+    return ST_EXIT_OK;
+}

@@ -1,0 +1,7 @@
+/* commands.h: one entry point per subcommand; each returns the exit status. */
+#ifndef ST_COMMANDS_H
+#define ST_COMMANDS_H
+
+int cmd_train(int argc, char **argv);
+
+#endif

@@ -1,0 +1,58 @@
+/* main.c: dispatch to the subcommands; main returns exactly what they return. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static const struct cmd {
+    const char *name;
+    int (*run)(int, char **);
+    const char *help;
+} cmds[] = {
+    { "train", cmd_train, "one teacher-student run: metrics, summary, models" },
+};
+
+#define N_CMDS (sizeof cmds / sizeof cmds[0])
+
+static void usage(FILE *f)
+{
+    fputs("usage: sparsetune COMMAND [options]\n"
+          "\n"
+          "Sparse-update fine-tuning experiments: which layers need to change?\n"
+          "\n"
+          "commands:\n",
+          f);
+    for (size_t i = 0; i < N_CMDS; i++)
+        fprintf(f, "  %-12s %s\n", cmds[i].name, cmds[i].help);
+    fputs("\n"
+          "  sparsetune COMMAND --help   options of a command\n"
+          "  sparsetune --version        version\n"
+          "\n"
+          "example:\n"
+          "  sparsetune train --lambda 1e-3 --out runs/a\n"
+          "\n"
+          "exit status: 0 success, 1 runtime failure, 2 usage error\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return ST_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return ST_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("sparsetune %s\n", ST_VERSION);
+        return ST_EXIT_OK;
+    }
+    for (size_t i = 0; i < N_CMDS; i++)
+        if (!strcmp(argv[1], cmds[i].name))
+            return cmds[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "sparsetune: unknown command '%s'\ntry 'sparsetune --help'\n", argv[1]);
+    return ST_EXIT_USAGE;
+}

@@ -1,0 +1,32 @@
+/* metrics.c: distances and changed fractions, one pass per tensor. */
+#include "metrics.h"
+
+#include <math.h>
+
+double st_dist_l1(const float *a, const float *b, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += fabs((double)a[i] - (double)b[i]);
+    return n ? s / (double)n : 0.0;
+}
+
+void st_observe(struct st_observables *o, const struct st_params *theta,
+                const struct st_params *theta0, const struct st_params *teacher, float eps)
+{
+    o->n = theta->n_views;
+    for (int t = 0; t < theta->n_views; t++) {
+        const float *a = theta->v[t].data, *b = theta0->v[t].data;
+        size_t n = st_view_size(&theta->v[t]);
+        double s = 0.0;
+        size_t moved = 0;
+        for (size_t i = 0; i < n; i++) {
+            double d = fabs((double)a[i] - (double)b[i]);
+            s += d;
+            moved += d > (double)eps;
+        }
+        o->d_init[t] = s / (double)n;
+        o->changed[t] = (double)moved / (double)n;
+        o->d_teacher[t] = teacher ? st_dist_l1(a, teacher->v[t].data, n) : 0.0;
+    }
+}

@@ -1,0 +1,23 @@
+/* metrics.h: per-tensor observables of a parameter buffer against references.
+ * d(t, r) = mean_i |t_i - r_i| (the figures' "L1 distance"); changed fraction =
+ * share of entries with |theta - theta0| > eps. */
+#ifndef ST_METRICS_H
+#define ST_METRICS_H
+
+#include "params.h"
+
+struct st_observables {
+    int n;                                /* number of tensors */
+    double d_init[ST_MAX_TENSORS];        /* to the start theta0 */
+    double d_teacher[ST_MAX_TENSORS];     /* to the teacher (0 when there is none) */
+    double changed[ST_MAX_TENSORS];       /* fraction with |Delta| > eps */
+};
+
+/* Fills o for theta against theta0 and (optionally, may be NULL) teacher. */
+void st_observe(struct st_observables *o, const struct st_params *theta,
+                const struct st_params *theta0, const struct st_params *teacher, float eps);
+
+/* mean_i |a_i - b_i| in double. */
+double st_dist_l1(const float *a, const float *b, size_t n);
+
+#endif

@@ -1,0 +1,148 @@
+/* optim.c: optimizer steps in PyTorch's formulation (torch.optim, single-tensor
+ * path), so a run can be compared with PyTorch step by step:
+ *   Adam:  g += wd*theta; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+ *          theta -= (lr/(1-b1^t)) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+ *   AdamW: theta *= 1 - lr*wd, then Adam without the L2 term
+ *   SGD:   g += wd*theta; buf = g (t = 1) or mu*buf + (1-damp)*g;
+ *          g = nesterov ? g + mu*buf : buf; theta -= lr*g
+ * Scalars are computed in double and applied in float, as PyTorch does. */
+#include "optim.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const names[] = { "adam", "adamw", "sgd" };
+
+const char *st_optim_name(enum st_optim_kind k)
+{
+    if ((unsigned)k >= sizeof names / sizeof names[0])
+        return NULL;
+    return names[k];
+}
+
+int st_optim_parse(const char *s, enum st_optim_kind *k)
+{
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *k = (enum st_optim_kind)i;
+            return 0;
+        }
+    return -1;
+}
+
+void st_optim_defaults(struct st_optim_cfg *cfg, enum st_optim_kind kind)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->kind = kind;
+    cfg->lr = kind == ST_OPT_SGD ? 1e-2 : 1e-3;
+    cfg->beta1 = 0.9;
+    cfg->beta2 = 0.999;
+    cfg->eps = 1e-8;
+    cfg->weight_decay = kind == ST_OPT_ADAMW ? 1e-2 : 0.0;
+}
+
+enum st_status st_optim_init(struct st_optim *opt, const struct st_optim_cfg *cfg,
+                             const struct st_params *params, struct st_err *err)
+{
+    struct st_optim q;
+    enum st_status st;
+
+    if (!st_optim_name(cfg->kind))
+        return st_err_set(err, ST_ERR_ARG, "unknown optimizer %d", (int)cfg->kind);
+    if (!(cfg->lr > 0.0) || !isfinite(cfg->lr))
+        return st_err_set(err, ST_ERR_ARG, "lr %g: expected a positive finite number", cfg->lr);
+    if (!(cfg->beta1 >= 0.0 && cfg->beta1 < 1.0))
+        return st_err_set(err, ST_ERR_ARG, "beta1 %g: expected a number in [0, 1)", cfg->beta1);
+    if (!(cfg->beta2 >= 0.0 && cfg->beta2 < 1.0))
+        return st_err_set(err, ST_ERR_ARG, "beta2 %g: expected a number in [0, 1)", cfg->beta2);
+    if (!(cfg->eps >= 0.0) || !isfinite(cfg->eps))
+        return st_err_set(err, ST_ERR_ARG, "eps %g: expected a non-negative number", cfg->eps);
+    if (!(cfg->weight_decay >= 0.0) || !isfinite(cfg->weight_decay))
+        return st_err_set(err, ST_ERR_ARG, "weight decay %g: expected a non-negative number",
+                          cfg->weight_decay);
+    if (!(cfg->momentum >= 0.0) || !isfinite(cfg->momentum))
+        return st_err_set(err, ST_ERR_ARG, "momentum %g: expected a non-negative number",
+                          cfg->momentum);
+    if (cfg->nesterov && (cfg->momentum <= 0.0 || cfg->dampening != 0.0))
+        return st_err_set(err, ST_ERR_ARG,
+                          "nesterov momentum needs momentum > 0 and no dampening");
+    memset(&q, 0, sizeof q);
+    q.cfg = *cfg;
+    st = st_params_twin(&q.m, params, err);
+    if (st == ST_OK && cfg->kind != ST_OPT_SGD)
+        st = st_params_twin(&q.v, params, err);
+    if (st != ST_OK) {
+        st_params_free(&q.m);
+        return st;
+    }
+    *opt = q;
+    return ST_OK;
+}
+
+void st_optim_free(struct st_optim *opt)
+{
+    if (!opt)
+        return;
+    st_params_free(&opt->m);
+    st_params_free(&opt->v);
+}
+
+static void adam_tensor(const struct st_optim_cfg *c, long t, float *theta, const float *g,
+                        float *m, float *v, size_t n)
+{
+    int decoupled = c->kind == ST_OPT_ADAMW;
+    float wd = (float)c->weight_decay;
+    float b1 = (float)c->beta1, b2 = (float)c->beta2;
+    float one_b1 = (float)(1.0 - c->beta1), one_b2 = (float)(1.0 - c->beta2);
+    float step_size = (float)(c->lr / (1.0 - pow(c->beta1, (double)t)));
+    float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, (double)t));
+    float eps = (float)c->eps;
+    float shrink = (float)(1.0 - c->lr * c->weight_decay);
+
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        if (decoupled)
+            theta[i] *= shrink;
+        else if (wd != 0.0f)
+            gi += wd * theta[i];
+        m[i] = m[i] * b1 + one_b1 * gi;
+        v[i] = v[i] * b2 + one_b2 * (gi * gi);
+        float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+        theta[i] -= step_size * (m[i] / denom);
+    }
+}
+
+static void sgd_tensor(const struct st_optim_cfg *c, long t, float *theta, const float *g,
+                       float *buf, size_t n)
+{
+    float lr = (float)c->lr, wd = (float)c->weight_decay, mu = (float)c->momentum;
+    float keep = (float)(1.0 - c->dampening);
+
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        if (wd != 0.0f)
+            gi += wd * theta[i];
+        if (mu != 0.0f) {
+            buf[i] = t == 1 ? gi : buf[i] * mu + keep * gi;
+            gi = c->nesterov ? gi + mu * buf[i] : buf[i];
+        }
+        theta[i] -= lr * gi;
+    }
+}
+
+void st_optim_step(struct st_optim *opt, struct st_params *params, const struct st_params *g,
+                   const unsigned char *trainable)
+{
+    opt->t++;
+    for (int k = 0; k < params->n_views; k++) {
+        if (trainable && !trainable[k])
+            continue;
+        size_t off = params->v[k].offset, n = st_view_size(&params->v[k]);
+        float *theta = params->mem + off;
+        const float *gk = g->mem + off;
+        if (opt->cfg.kind == ST_OPT_SGD)
+            sgd_tensor(&opt->cfg, opt->t, theta, gk, opt->m.mem + off, n);
+        else
+            adam_tensor(&opt->cfg, opt->t, theta, gk, opt->m.mem + off, opt->v.mem + off, n);
+    }
+}

@@ -1,0 +1,47 @@
+/* optim.h: Adam, AdamW and SGD with momentum over a flat parameter buffer,
+ * following PyTorch's update formulas and defaults. The state (m, v or the
+ * momentum buffer) has the parameters' layout; the step count t starts at 1. */
+#ifndef ST_OPTIM_H
+#define ST_OPTIM_H
+
+#include "params.h"
+#include "status.h"
+
+enum st_optim_kind { ST_OPT_ADAM, ST_OPT_ADAMW, ST_OPT_SGD };
+
+struct st_optim_cfg {
+    enum st_optim_kind kind;
+    double lr;
+    double beta1, beta2, eps; /* Adam/AdamW: 0.9, 0.999, 1e-8 */
+    double weight_decay;      /* Adam/SGD: L2 added to the gradient; AdamW: decoupled */
+    double momentum;          /* SGD: 0 = plain SGD */
+    double dampening;         /* SGD: 0 */
+    int nesterov;             /* SGD: Nesterov momentum (needs momentum > 0) */
+};
+
+struct st_optim {
+    struct st_optim_cfg cfg;
+    long t;             /* updates taken so far */
+    struct st_params m; /* Adam first moment, or SGD momentum buffer */
+    struct st_params v; /* Adam second moment (unused by SGD) */
+};
+
+/* "adam", "adamw", "sgd"; NULL if unknown. */
+const char *st_optim_name(enum st_optim_kind k);
+int st_optim_parse(const char *s, enum st_optim_kind *k);
+
+/* Fills PyTorch's defaults for kind (lr 1e-3 for Adam/AdamW, weight decay 1e-2 for AdamW). */
+void st_optim_defaults(struct st_optim_cfg *cfg, enum st_optim_kind kind);
+
+/* Allocates zeroed state shaped like params. Errors: ST_ERR_ARG for bad
+ * hyperparameters, ST_ERR_NOMEM. Free with st_optim_free(). */
+enum st_status st_optim_init(struct st_optim *opt, const struct st_optim_cfg *cfg,
+                             const struct st_params *params, struct st_err *err);
+void st_optim_free(struct st_optim *opt);
+
+/* One update of params from gradients g. Tensors with trainable[t] == 0 are
+ * left untouched, state included (NULL = all trainable). */
+void st_optim_step(struct st_optim *opt, struct st_params *params, const struct st_params *g,
+                   const unsigned char *trainable);
+
+#endif

@@ -1,0 +1,97 @@
+/* teacher.c: teacher-student setup. Each random part draws from its own stream
+ * of the seed (teacher, student, data, noise), so changing e.g. the data size
+ * leaves the teacher and the student unchanged. */
+#include "teacher.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void draw_inputs(struct st_rng *rng, float *x, long n, enum st_data_dist dist)
+{
+    if (dist == ST_DATA_UNIFORM)
+        st_rng_fill_uniform(rng, x, n, -1.0, 1.0);
+    else
+        st_rng_fill_normal(rng, x, n, 0.0, 1.0);
+}
+
+/* y[B, out] = teacher(x) + noise */
+static void label(struct st_ts *ts, const float *x, float *y, int B)
+{
+    int out = ts->net.widths[ts->net.n_layers];
+    const float *t = st_mlp_forward(&ts->net, &ts->teacher, &ts->twork, x, B);
+    memcpy(y, t, (size_t)B * (size_t)out * sizeof *y);
+    if (ts->label_noise > 0.0)
+        for (long i = 0; i < (long)B * out; i++)
+            y[i] += (float)(ts->label_noise * st_rng_normal(&ts->noise_rng));
+}
+
+enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, struct st_err *err)
+{
+    struct st_ts q;
+    struct st_rng rng;
+    enum st_status st;
+    int in = cfg->widths[0], out = cfg->widths[cfg->n_layers];
+    long label_batch = cfg->online ? (cfg->batch ? cfg->batch : cfg->data_size) : cfg->data_size;
+
+    memset(&q, 0, sizeof q);
+    q.n = cfg->data_size;
+    q.dist = cfg->data_dist;
+    q.label_noise = cfg->label_noise;
+    st = st_mlp_init(&q.net, cfg->widths, cfg->n_layers, cfg->act, err);
+    if (st == ST_OK)
+        st = st_mlp_params_init(&q.net, &q.teacher, err);
+    if (st == ST_OK)
+        st = st_params_twin(&q.student, &q.teacher, err);
+    if (st == ST_OK)
+        st = st_params_twin(&q.init, &q.teacher, err);
+    if (st == ST_OK)
+        st = st_mlp_work_init(&q.twork, &q.net, (int)label_batch, err);
+    if (st != ST_OK)
+        goto fail;
+
+    st_rng_seed(&rng, cfg->seed, ST_STREAM_TEACHER);
+    st_mlp_init_uniform(&q.net, &q.teacher, &rng, NULL);
+    st_params_copy(&q.student, &q.teacher);
+    st_rng_seed(&rng, cfg->seed, ST_STREAM_STUDENT);
+    st_mlp_init_uniform(&q.net, &q.student, &rng, cfg->reinit_layer);
+    st_params_copy(&q.init, &q.student);
+
+    st_rng_seed(&q.data_rng, cfg->seed, ST_STREAM_DATA);
+    st_rng_seed(&q.noise_rng, cfg->seed, ST_STREAM_NOISE);
+    if (!cfg->online) {
+        size_t nx = (size_t)q.n * (size_t)in, ny = (size_t)q.n * (size_t)out;
+        q.x = malloc(nx * sizeof *q.x);
+        q.y = malloc(ny * sizeof *q.y);
+        if (!q.x || !q.y) {
+            st = st_err_set(err, ST_ERR_NOMEM, "cannot allocate %zu bytes of data",
+                            (nx + ny) * sizeof(float));
+            goto fail;
+        }
+        draw_inputs(&q.data_rng, q.x, (long)nx, q.dist);
+        label(&q, q.x, q.y, (int)q.n);
+    }
+    *ts = q;
+    return ST_OK;
+fail:
+    st_ts_free(&q);
+    return st;
+}
+
+void st_ts_draw(struct st_ts *ts, float *x, float *y, int B)
+{
+    draw_inputs(&ts->data_rng, x, (long)B * ts->net.widths[0], ts->dist);
+    label(ts, x, y, B);
+}
+
+void st_ts_free(struct st_ts *ts)
+{
+    if (!ts)
+        return;
+    st_params_free(&ts->teacher);
+    st_params_free(&ts->student);
+    st_params_free(&ts->init);
+    st_mlp_work_free(&ts->twork);
+    free(ts->x);
+    free(ts->y);
+    memset(ts, 0, sizeof *ts);
+}

@@ -1,0 +1,34 @@
+/* teacher.h: the teacher-student problem. A random teacher labels inputs; the
+ * student is a copy of the teacher whose re-drawn layers start afresh, so the
+ * truth (which layers need to change) is known. */
+#ifndef ST_TEACHER_H
+#define ST_TEACHER_H
+
+#include "../core/mlp.h"
+#include "../core/rng.h"
+#include "train.h"
+
+struct st_ts {
+    struct st_mlp net;
+    struct st_params teacher;  /* labels the data; d_teacher reference */
+    struct st_params student;  /* trained */
+    struct st_params init;     /* the student's start theta0 */
+    float *x, *y;              /* fixed data [n, in], [n, out]; NULL when online */
+    long n;
+    struct st_mlp_work twork;  /* teacher passes for labelling */
+    struct st_rng data_rng;    /* online inputs */
+    struct st_rng noise_rng;   /* label noise */
+    enum st_data_dist dist;
+    double label_noise;
+};
+
+/* Builds teacher, student and (unless online) the fixed data set from a
+ * resolved cfg. Errors: ST_ERR_ARG, ST_ERR_NOMEM. Free with st_ts_free(). */
+enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, struct st_err *err);
+
+/* Draws B fresh inputs x[B, in] and their labels y[B, out] (online data). */
+void st_ts_draw(struct st_ts *ts, float *x, float *y, int B);
+
+void st_ts_free(struct st_ts *ts);
+
+#endif

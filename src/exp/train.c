@@ -1,0 +1,566 @@
+/* train.c: configuration checks and the training loop of one run.
+ * Row k of metrics.csv describes theta_k (after k updates); its loss terms come
+ * from the forward pass that produces update k+1, so logging costs no extra
+ * pass; the last row takes one extra forward pass. */
+#define _POSIX_C_SOURCE 200809L
+#include "train.h"
+
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/loss.h"
+#include "../core/metrics.h"
+#include "../io/file.h"
+#include "../io/npy.h"
+#include "../io/safetensors.h"
+#include "options.h"
+#include "teacher.h"
+
+void st_train_cfg_defaults(struct st_train_cfg *cfg)
+{
+    static const int widths[] = { 1, 20, 20, 1 };
+    memset(cfg, 0, sizeof *cfg);
+    cfg->n_layers = 3;
+    memcpy(cfg->widths, widths, sizeof widths);
+    cfg->act = ST_ACT_RELU;
+    strcpy(cfg->reinit, "middle");
+    strcpy(cfg->freeze, "none");
+    cfg->data_dist = ST_DATA_NORMAL;
+    cfg->data_size = 1000;
+    cfg->batch = 0;
+    st_optim_defaults(&cfg->opt, ST_OPT_ADAM);
+    cfg->opt.lr = 1e-2;
+    cfg->opt.weight_decay = NAN;
+    cfg->steps = 10000;
+    cfg->seed = 0;
+    cfg->penalty = ST_PEN_L1;
+    cfg->reduction = ST_RED_MEAN;
+    cfg->lambda = 0.0;
+    cfg->log_every = 1;
+    cfg->changed_threshold = 0.1;
+    cfg->threads = 1;
+    strcpy(cfg->out, "run");
+}
+
+/* Parses a comma list of 1-based layer numbers into mask[L]. */
+static enum st_status parse_layers(const char *opt, const char *s, int L, unsigned char *mask,
+                                   struct st_err *err)
+{
+    const char *p = s;
+    memset(mask, 0, (size_t)L);
+    if (!strcmp(s, "none") || !*s)
+        return ST_OK;
+    for (;;) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || (*end != ',' && *end))
+            return st_err_set(err, ST_ERR_ARG,
+                              "--%s '%s': expected layer numbers from 1 to %d separated by "
+                              "commas, 'middle' or 'none'",
+                              opt, s, L);
+        if (v < 1 || v > L)
+            return st_err_set(err, ST_ERR_ARG, "--%s '%s': layer %ld does not exist (1 to %d)",
+                              opt, s, v, L);
+        mask[v - 1] = 1;
+        if (!*end)
+            return ST_OK;
+        p = end + 1;
+    }
+}
+
+/* Parses --freeze: tensor names (w1, b2) or layer numbers (both tensors). */
+static enum st_status parse_freeze(const char *s, int L, unsigned char *trainable,
+                                   struct st_err *err)
+{
+    char buf[ST_LIST_MAX];
+    memset(trainable, 1, 2 * (size_t)L);
+    if (!strcmp(s, "none") || !*s)
+        return ST_OK;
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *tok = buf, *next; tok; tok = next) {
+        char *end;
+        long v;
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        int is_tensor = tok[0] == 'w' || tok[0] == 'b';
+        errno = 0;
+        v = strtol(tok + is_tensor, &end, 10);
+        if (end == tok + is_tensor || *end || errno || v < 1 || v > L)
+            return st_err_set(err, ST_ERR_ARG,
+                              "--freeze '%s': '%s' is not a tensor (w1..w%d, b1..b%d) or a layer "
+                              "(1..%d)",
+                              s, tok, L, L, L);
+        if (!is_tensor || tok[0] == 'w')
+            trainable[2 * (v - 1)] = 0;
+        if (!is_tensor || tok[0] == 'b')
+            trainable[2 * (v - 1) + 1] = 0;
+    }
+    return ST_OK;
+}
+
+enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err)
+{
+    int L = cfg->n_layers;
+    enum st_status st;
+
+    if (L < 1 || L > ST_MAX_LAYERS)
+        return st_err_set(err, ST_ERR_ARG, "--widths: expected 2 to %d widths", ST_MAX_LAYERS + 1);
+    if (cfg->data_size < 1 || cfg->data_size > INT_MAX)
+        return st_err_set(err, ST_ERR_ARG, "--data-size %ld: expected 1 to %d", cfg->data_size,
+                          INT_MAX);
+    if (cfg->batch == 0)
+        cfg->batch = cfg->data_size;
+    if (cfg->batch > cfg->data_size && !cfg->online)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--batch %ld: larger than --data-size %ld (use 0 for full batch)",
+                          cfg->batch, cfg->data_size);
+    if (cfg->batch > INT_MAX)
+        return st_err_set(err, ST_ERR_ARG, "--batch %ld: expected at most %d", cfg->batch,
+                          INT_MAX);
+    if (cfg->log_every < 1)
+        return st_err_set(err, ST_ERR_ARG, "--log-every %ld: expected a positive integer",
+                          cfg->log_every);
+    if (!(cfg->opt.lr > 0.0))
+        return st_err_set(err, ST_ERR_ARG, "--lr %g: expected a positive number", cfg->opt.lr);
+    if (!(cfg->opt.beta1 < 1.0) || !(cfg->opt.beta2 < 1.0))
+        return st_err_set(err, ST_ERR_ARG, "--beta1 %g, --beta2 %g: expected numbers in [0, 1)",
+                          cfg->opt.beta1, cfg->opt.beta2);
+    if (!(cfg->changed_threshold <= 1.0))
+        return st_err_set(err, ST_ERR_ARG, "--changed-threshold %g: expected a number in [0, 1]",
+                          cfg->changed_threshold);
+    if (cfg->opt.nesterov && (cfg->opt.kind != ST_OPT_SGD || cfg->opt.momentum <= 0.0))
+        return st_err_set(err, ST_ERR_ARG, "--nesterov: needs --optimizer sgd and --momentum > 0");
+    if (cfg->opt.momentum > 0.0 && cfg->opt.kind != ST_OPT_SGD)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--momentum %g: only SGD uses momentum (Adam has --beta1)",
+                          cfg->opt.momentum);
+    if (cfg->save_data && cfg->online)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--save-data: needs a fixed data set; it cannot be used with --online");
+    if (isnan(cfg->opt.weight_decay))
+        cfg->opt.weight_decay = cfg->opt.kind == ST_OPT_ADAMW ? 1e-2 : 0.0;
+
+    if (!strcmp(cfg->reinit, "middle")) {
+        memset(cfg->reinit_layer, 0, sizeof cfg->reinit_layer);
+        cfg->reinit_layer[(L + 1) / 2 - 1] = 1;
+        snprintf(cfg->reinit, sizeof cfg->reinit, "%d", (L + 1) / 2);
+    } else {
+        st = parse_layers("reinit", cfg->reinit, L, cfg->reinit_layer, err);
+        if (st != ST_OK)
+            return st;
+    }
+    st = parse_freeze(cfg->freeze, L, cfg->trainable, err);
+    if (st != ST_OK)
+        return st;
+    return ST_OK;
+}
+
+/* ---- the run ---- */
+
+struct run {
+    const struct st_train_cfg *cfg;
+    struct st_ts ts;
+    struct st_params grad;
+    struct st_optim opt;
+    struct st_mlp_work work;
+    float *xb, *yb, *dy; /* batch inputs, targets, dLoss/doutput */
+    long *order;         /* minibatch permutation of the fixed set */
+    long pos;            /* next index into order */
+    struct st_rng order_rng;
+    FILE *csv;
+    char *csv_buf;
+};
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void shuffle(struct st_rng *rng, long *a, long n)
+{
+    for (long i = n - 1; i > 0; i--) {
+        long j = (long)st_rng_below(rng, (uint64_t)i + 1);
+        long t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+}
+
+/* Points *x, *y at the batch of the next pass. Full batch: the whole set.
+ * Minibatch: the next B indices of a permutation, reshuffled when fewer than B
+ * remain (the partial tail is dropped). Online: fresh draws. */
+static void next_batch(struct run *r, const float **x, const float **y)
+{
+    const struct st_train_cfg *c = r->cfg;
+    int in = c->widths[0], out = c->widths[c->n_layers];
+    int B = (int)c->batch;
+    if (c->online) {
+        st_ts_draw(&r->ts, r->xb, r->yb, B);
+    } else if (c->batch == c->data_size) {
+        *x = r->ts.x;
+        *y = r->ts.y;
+        return;
+    } else {
+        if (r->pos + B > c->data_size) {
+            shuffle(&r->order_rng, r->order, c->data_size);
+            r->pos = 0;
+        }
+        for (int i = 0; i < B; i++) {
+            long k = r->order[r->pos + i];
+            memcpy(r->xb + (size_t)i * in, r->ts.x + (size_t)k * in, (size_t)in * sizeof(float));
+            memcpy(r->yb + (size_t)i * out, r->ts.y + (size_t)k * out,
+                   (size_t)out * sizeof(float));
+        }
+        r->pos += B;
+    }
+    *x = r->xb;
+    *y = r->yb;
+}
+
+static void write_header(FILE *f, const struct st_params *p)
+{
+    static const char *const groups[] = { "d_init", "d_teacher", "changed" };
+    fputs("step,mse,penalty,loss", f);
+    for (int g = 0; g < 3; g++)
+        for (int t = 0; t < p->n_views; t++)
+            fprintf(f, ",%s_%s", groups[g], p->v[t].name);
+    fputc('\n', f);
+}
+
+static void write_row(FILE *f, long step, double mse, double pen, double loss,
+                      const struct st_observables *o)
+{
+    fprintf(f, "%ld,%.9g,%.9g,%.9g", step, mse, pen, loss);
+    for (int t = 0; t < o->n; t++)
+        fprintf(f, ",%.9g", o->d_init[t]);
+    for (int t = 0; t < o->n; t++)
+        fprintf(f, ",%.9g", o->d_teacher[t]);
+    for (int t = 0; t < o->n; t++)
+        fprintf(f, ",%.9g", o->changed[t]);
+    fputc('\n', f);
+}
+
+static enum st_status write_config(const struct st_train_cfg *cfg, const char *path,
+                                   struct st_err *err)
+{
+    struct st_atomic_file af;
+    enum st_status st = st_atomic_open(&af, path, err);
+    if (st != ST_OK)
+        return st;
+    fputs("# sparsetune run configuration: `sparsetune train --config config.ini --out DIR`\n"
+          "# re-runs this experiment bit-identically.\n",
+          af.f);
+    st_options_write_ini(af.f, cfg);
+    return st_atomic_commit(&af, err);
+}
+
+static enum st_status save_model(const struct st_train_cfg *cfg, const struct st_params *p,
+                                 const char *dir, const char *name, const char *role,
+                                 struct st_err *err)
+{
+    char path[4200], widths[512];
+    const struct st_option *o = st_option_find("widths");
+    st_option_format(cfg, o, widths, sizeof widths);
+    const char *keys[] = { "format", "widths", "activation", "role" };
+    const char *vals[] = { "sparsetune", widths, st_act_name(cfg->act), role };
+    enum st_status st = st_path_join(path, sizeof path, dir, name, err);
+    if (st != ST_OK)
+        return st;
+    return st_safetensors_write(path, p, keys, vals, 4, err);
+}
+
+static void judge(struct st_train_result *res, const struct st_train_cfg *cfg)
+{
+    double max = 0.0;
+    unsigned char layer_changed[ST_MAX_LAYERS] = { 0 };
+    for (int t = 0; t < res->n_tensors; t++)
+        if (res->d_init[t] > max)
+            max = res->d_init[t];
+    res->correct = 1;
+    for (int t = 0; t < res->n_tensors; t++) {
+        res->verdict[t] = max > 0.0 && res->d_init[t] >= cfg->changed_threshold * max;
+        res->truth[t] = cfg->reinit_layer[t / 2];
+        if (res->verdict[t])
+            layer_changed[t / 2] = 1;
+    }
+    for (int l = 0; l < cfg->n_layers; l++)
+        if (layer_changed[l] != cfg->reinit_layer[l])
+            res->correct = 0;
+}
+
+static cJSON *tensor_object(const struct st_train_result *res, const double *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int t = 0; o && t < res->n_tensors; t++)
+        cJSON_AddNumberToObject(o, res->names[t], v[t]);
+    return o;
+}
+
+static cJSON *name_list(const struct st_train_result *res, const unsigned char *mask)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int t = 0; a && t < res->n_tensors; t++)
+        if (mask[t])
+            cJSON_AddItemToArray(a, cJSON_CreateString(res->names[t]));
+    return a;
+}
+
+static enum st_status write_summary(const struct st_train_cfg *cfg,
+                                    const struct st_train_result *res, const char *path,
+                                    struct st_err *err)
+{
+    enum st_status st;
+    struct st_atomic_file af;
+    cJSON *root = cJSON_CreateObject(), *v;
+    char *text;
+
+    cJSON_AddStringToObject(root, "status", res->diverged ? "diverged" : "ok");
+    cJSON_AddNumberToObject(root, "steps", (double)cfg->steps);
+    cJSON_AddNumberToObject(root, "steps_done", (double)res->steps_done);
+    cJSON_AddNumberToObject(root, "seed", (double)cfg->seed);
+    cJSON_AddStringToObject(root, "penalty", st_penalty_name(cfg->penalty));
+    cJSON_AddStringToObject(root, "penalty_reduction", st_reduction_name(cfg->reduction));
+    cJSON_AddNumberToObject(root, "lambda", cfg->lambda);
+    cJSON_AddNumberToObject(root, "wall_seconds", res->wall_seconds);
+    cJSON_AddNumberToObject(root, "steps_per_second", res->steps_per_second);
+    v = cJSON_AddObjectToObject(root, "final");
+    if (v) {
+        cJSON_AddNumberToObject(v, "mse", res->mse);
+        cJSON_AddNumberToObject(v, "penalty", res->penalty);
+        cJSON_AddNumberToObject(v, "loss", res->loss);
+    }
+    cJSON_AddItemToObject(root, "d_init", tensor_object(res, res->d_init));
+    cJSON_AddItemToObject(root, "d_teacher", tensor_object(res, res->d_teacher));
+    cJSON_AddItemToObject(root, "changed_fraction", tensor_object(res, res->changed));
+    v = cJSON_AddObjectToObject(root, "verdict");
+    if (v) {
+        cJSON_AddNumberToObject(v, "threshold", cfg->changed_threshold);
+        cJSON_AddStringToObject(v, "rule", "changed if d_init >= threshold * max d_init");
+        cJSON_AddItemToObject(v, "changed", name_list(res, res->verdict));
+        cJSON_AddItemToObject(v, "truth", name_list(res, res->truth));
+        cJSON_AddBoolToObject(v, "correct", res->correct);
+        cJSON_AddStringToObject(v, "correct_means",
+                                "the layers with a changed tensor are exactly the re-drawn layers");
+    }
+    text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return st_err_set(err, ST_ERR_NOMEM, "cannot build %s", path);
+    st = st_atomic_open(&af, path, err);
+    if (st == ST_OK) {
+        fputs(text, af.f);
+        fputc('\n', af.f);
+        st = st_atomic_commit(&af, err);
+    }
+    free(text);
+    return st;
+}
+
+static void run_free(struct run *r)
+{
+    st_ts_free(&r->ts);
+    st_params_free(&r->grad);
+    st_optim_free(&r->opt);
+    st_mlp_work_free(&r->work);
+    free(r->xb);
+    free(r->yb);
+    free(r->dy);
+    free(r->order);
+    if (r->csv)
+        fclose(r->csv);
+    free(r->csv_buf);
+}
+
+static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, struct st_err *err)
+{
+    enum st_status st;
+    int B = (int)cfg->batch;
+    size_t in = (size_t)cfg->widths[0], out = (size_t)cfg->widths[cfg->n_layers];
+
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    st = st_ts_setup(&r->ts, cfg, err);
+    if (st == ST_OK)
+        st = st_params_twin(&r->grad, &r->ts.student, err);
+    if (st == ST_OK)
+        st = st_optim_init(&r->opt, &cfg->opt, &r->ts.student, err);
+    if (st == ST_OK)
+        st = st_mlp_work_init(&r->work, &r->ts.net, B, err);
+    if (st != ST_OK)
+        return st;
+    r->xb = malloc((size_t)B * in * sizeof(float));
+    r->yb = malloc((size_t)B * out * sizeof(float));
+    r->dy = malloc((size_t)B * out * sizeof(float));
+    if (!cfg->online && cfg->batch < cfg->data_size) {
+        r->order = malloc((size_t)cfg->data_size * sizeof *r->order);
+        if (r->order)
+            for (long i = 0; i < cfg->data_size; i++)
+                r->order[i] = i;
+        st_rng_seed(&r->order_rng, cfg->seed, ST_STREAM_ORDER);
+        r->pos = cfg->data_size; /* shuffle before the first batch */
+    }
+    if (!r->xb || !r->yb || !r->dy || (!cfg->online && cfg->batch < cfg->data_size && !r->order))
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate batch buffers");
+    return ST_OK;
+}
+
+static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_err *err)
+{
+    char path[4200];
+    struct stat sb;
+    enum st_status st = st_mkdirs(cfg->out, err);
+    if (st != ST_OK)
+        return st;
+    st = st_path_join(path, sizeof path, cfg->out, "metrics.csv", err);
+    if (st != ST_OK)
+        return st;
+    if (!cfg->force && stat(path, &sb) == 0)
+        return st_err_set(err, ST_ERR_ARG,
+                          "%s already holds a run (metrics.csv); choose another --out or pass "
+                          "--force to overwrite it",
+                          cfg->out);
+    return ST_OK;
+}
+
+enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progress, void *user,
+                            struct st_train_result *result, struct st_err *err)
+{
+    struct run r;
+    struct st_train_result res;
+    struct st_observables obs;
+    char path[4200];
+    enum st_status st;
+    const struct st_mlp *net;
+    const unsigned char *trainable = cfg->trainable;
+    long n_out = cfg->widths[cfg->n_layers];
+    double t0, mse = 0.0, pen = 0.0, loss = 0.0;
+    long k;
+    int stopped = 0;
+
+    memset(&res, 0, sizeof res);
+    st = check_out_dir(cfg, err);
+    if (st != ST_OK)
+        return st;
+    openblas_set_num_threads(cfg->threads);
+    st = run_setup(&r, cfg, err);
+    if (st != ST_OK)
+        goto out;
+    net = &r.ts.net;
+
+    if ((st = st_path_join(path, sizeof path, cfg->out, "config.ini", err)) != ST_OK ||
+        (st = write_config(cfg, path, err)) != ST_OK ||
+        (st = save_model(cfg, &r.ts.teacher, cfg->out, "teacher.safetensors", "teacher", err)) !=
+            ST_OK ||
+        (st = save_model(cfg, &r.ts.init, cfg->out, "student_init.safetensors", "student_init",
+                         err)) != ST_OK)
+        goto out;
+    if (cfg->save_data) {
+        if ((st = st_path_join(path, sizeof path, cfg->out, "x.npy", err)) != ST_OK ||
+            (st = st_npy_write_f32(path, r.ts.x, r.ts.n, cfg->widths[0], err)) != ST_OK ||
+            (st = st_path_join(path, sizeof path, cfg->out, "y.npy", err)) != ST_OK ||
+            (st = st_npy_write_f32(path, r.ts.y, r.ts.n, n_out, err)) != ST_OK)
+            goto out;
+    }
+
+    if ((st = st_path_join(path, sizeof path, cfg->out, "metrics.csv", err)) != ST_OK)
+        goto out;
+    r.csv = fopen(path, "w");
+    if (!r.csv) {
+        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        goto out;
+    }
+    r.csv_buf = malloc(1 << 20);
+    if (r.csv_buf)
+        setvbuf(r.csv, r.csv_buf, _IOFBF, 1 << 20);
+    write_header(r.csv, &r.ts.student);
+
+    t0 = now_seconds();
+    for (k = 0;; k++) {
+        const float *x = NULL, *y = NULL;
+        int B = (int)cfg->batch;
+        int log = k % cfg->log_every == 0 || k == cfg->steps || stopped;
+
+        next_batch(&r, &x, &y);
+        const float *yhat = st_mlp_forward(net, &r.ts.student, &r.work, x, B);
+        mse = st_mse_forward(yhat, y, (long)B * n_out);
+        loss = mse;
+        if (log) {
+            st_observe(&obs, &r.ts.student, &r.ts.init, &r.ts.teacher, ST_CHANGED_EPS);
+            pen = st_penalty_value(cfg->penalty, cfg->reduction, &r.ts.student, &r.ts.init,
+                                   trainable);
+            loss = mse + cfg->lambda * pen;
+            write_row(r.csv, k, mse, pen, loss, &obs);
+        }
+        if (!isfinite(loss)) {
+            if (!log) {
+                st_observe(&obs, &r.ts.student, &r.ts.init, &r.ts.teacher, ST_CHANGED_EPS);
+                pen = st_penalty_value(cfg->penalty, cfg->reduction, &r.ts.student, &r.ts.init,
+                                       trainable);
+                write_row(r.csv, k, mse, pen, loss, &obs);
+            }
+            res.diverged = 1;
+            break;
+        }
+        if (k == cfg->steps || stopped)
+            break;
+
+        memset(r.grad.mem, 0, r.grad.n * sizeof(float));
+        st_mse_backward(r.dy, yhat, y, (long)B * n_out);
+        st_mlp_backward(net, &r.ts.student, &r.work, &r.grad, x, r.dy, B, trainable);
+        st_penalty_grad(cfg->penalty, cfg->reduction, cfg->lambda, &r.grad, &r.ts.student,
+                        &r.ts.init, trainable);
+        st_optim_step(&r.opt, &r.ts.student, &r.grad, trainable);
+        if (progress && progress(user, k + 1, cfg->steps, loss))
+            stopped = 1;
+    }
+    res.wall_seconds = now_seconds() - t0;
+    res.steps_done = k;
+    res.steps_per_second = res.wall_seconds > 0.0 ? (double)k / res.wall_seconds : 0.0;
+    res.mse = mse;
+    res.penalty = pen;
+    res.loss = loss;
+    res.n_tensors = r.ts.student.n_views;
+    for (int t = 0; t < res.n_tensors; t++) {
+        memcpy(res.names[t], r.ts.student.v[t].name, sizeof res.names[t]);
+        res.d_init[t] = obs.d_init[t];
+        res.d_teacher[t] = obs.d_teacher[t];
+        res.changed[t] = obs.changed[t];
+    }
+    judge(&res, cfg);
+
+    if (fflush(r.csv) != 0 || ferror(r.csv)) {
+        st = st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv: %s", cfg->out,
+                        strerror(errno));
+        goto out;
+    }
+    if (!res.diverged &&
+        (st = save_model(cfg, &r.ts.student, cfg->out, "student.safetensors", "student", err)) !=
+            ST_OK)
+        goto out;
+    if ((st = st_path_join(path, sizeof path, cfg->out, "summary.json", err)) != ST_OK ||
+        (st = write_summary(cfg, &res, path, err)) != ST_OK)
+        goto out;
+    if (res.diverged)
+        st = st_err_set(err, ST_ERR_NUMERIC,
+                        "step %ld: the loss is %s; the run diverged (try a smaller --lr); "
+                        "metrics up to that step are in %s/metrics.csv",
+                        k, isnan(loss) ? "NaN" : "infinite", cfg->out);
+    if (result)
+        *result = res;
+out:
+    run_free(&r);
+    return st;
+}

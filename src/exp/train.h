@@ -1,0 +1,91 @@
+/* train.h: one teacher-student run, from its configuration to its run directory.
+ * The student starts as a copy of a random teacher except for the re-drawn
+ * layers; it is trained on the teacher's outputs with a penalty on its distance
+ * to its start, and every observable is logged to metrics.csv. */
+#ifndef ST_TRAIN_H
+#define ST_TRAIN_H
+
+#include <stdint.h>
+
+#include "../core/act.h"
+#include "../core/optim.h"
+#include "../core/params.h"
+#include "../core/penalty.h"
+#include "../core/status.h"
+
+enum st_data_dist { ST_DATA_NORMAL, ST_DATA_UNIFORM };
+
+#define ST_LIST_MAX 256
+
+/* The full configuration of a run. Fill it with st_train_cfg_defaults() and
+ * st_option_set() (options.h), then st_train_cfg_resolve(). */
+struct st_train_cfg {
+    int n_layers;
+    int widths[ST_MAX_LAYERS + 1];  /* input, hidden..., output */
+    enum st_act act;
+    char reinit[ST_LIST_MAX];       /* layers the student re-draws: "middle", "none", "2", "1,3" */
+    char freeze[ST_LIST_MAX];       /* tensors or layers kept fixed: "none", "w1,b3", "1" */
+    enum st_data_dist data_dist;    /* inputs ~ N(0,1) or U(-1,1) */
+    long data_size;                 /* fixed samples (or per-step draws with online) */
+    long batch;                     /* minibatch size; 0 = full batch */
+    int online;                     /* fresh inputs every step */
+    double label_noise;             /* std of Gaussian noise added to the targets */
+    struct st_optim_cfg opt;        /* weight_decay NaN = the optimizer's default */
+    long steps;
+    uint64_t seed;
+    enum st_penalty_kind penalty;
+    enum st_reduction reduction;
+    double lambda;
+    long log_every;
+    double changed_threshold;       /* verdict: changed if d_init >= this * max d_init */
+    int save_data;                  /* write x.npy and y.npy */
+    int threads;                    /* BLAS threads */
+    char out[4096];                 /* run directory */
+    int force;                      /* overwrite a run directory that holds a run */
+    int quiet;
+
+    /* Filled by st_train_cfg_resolve(): */
+    unsigned char reinit_layer[ST_MAX_LAYERS]; /* 1 = layer l+1 re-drawn */
+    unsigned char trainable[ST_MAX_TENSORS];   /* 0 = frozen tensor */
+};
+
+/* Threshold on |theta - theta0| for the changed fraction. */
+#define ST_CHANGED_EPS 1e-6f
+
+/* The seed experiment's defaults: widths 1,20,20,1, relu, 1000 N(0,1) inputs,
+ * full batch, Adam lr 1e-2, 10000 steps, l1 penalty with lambda 0. */
+void st_train_cfg_defaults(struct st_train_cfg *cfg);
+
+/* Checks the configuration as a whole and fills the derived fields; writes the
+ * resolved values back (batch, weight decay, reinit) so that config.ini is
+ * complete. Errors: ST_ERR_ARG with a message naming the option. */
+enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err);
+
+/* Final numbers of a run (also written to summary.json). */
+struct st_train_result {
+    long steps_done;        /* updates taken */
+    int diverged;           /* 1 if the loss became NaN/Inf */
+    double mse, penalty, loss;
+    double wall_seconds, steps_per_second;
+    int n_tensors;
+    char names[ST_MAX_TENSORS][8];
+    double d_init[ST_MAX_TENSORS], d_teacher[ST_MAX_TENSORS], changed[ST_MAX_TENSORS];
+    unsigned char verdict[ST_MAX_TENSORS]; /* judged changed */
+    unsigned char truth[ST_MAX_TENSORS];   /* re-drawn */
+    int correct;            /* changed layers == re-drawn layers */
+};
+
+/* Progress report: called after each update with the step count and the loss
+ * last computed. Returns nonzero to stop the run early. */
+typedef int (*st_progress_fn)(void *user, long step, long steps, double loss);
+
+/* Runs the experiment described by a resolved cfg and writes its run directory
+ * (cfg->out): config.ini, teacher.safetensors, student_init.safetensors,
+ * metrics.csv, student.safetensors, summary.json, and x.npy/y.npy with
+ * save_data. result may be NULL. Errors: ST_ERR_IO, ST_ERR_NOMEM, ST_ERR_ARG
+ * (the directory already holds a run), ST_ERR_NUMERIC (diverged: metrics up
+ * to the bad step and summary.json are still written). */
+enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progress, void *user,
+                            struct st_train_result *result, struct st_err *err);
+
+#endif

@@ -1,0 +1,43 @@
+/* config.c: INI reading through inih; the handler stops at the first bad key. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <string.h>
+
+struct ini_ctx {
+    st_ini_fn fn;
+    void *user;
+    enum st_status st;
+    struct st_err detail;
+};
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct ini_ctx *c = user;
+    (void)section;
+    if (c->st != ST_OK)
+        return 0;
+    c->st = c->fn(c->user, name, value, &c->detail);
+    return c->st == ST_OK;
+}
+
+enum st_status st_ini_read(const char *path, st_ini_fn fn, void *user, struct st_err *err)
+{
+    struct ini_ctx c = { fn, user, ST_OK, { "" } };
+    FILE *f = fopen(path, "r");
+    int line;
+
+    if (!f)
+        return st_err_set(err, ST_ERR_IO, "cannot read config %s: %s", path, strerror(errno));
+    line = ini_parse_file(f, handler, &c);
+    fclose(f);
+    if (line == 0)
+        return ST_OK;
+    if (line < 0)
+        return st_err_set(err, ST_ERR_IO, "cannot read config %s", path);
+    if (c.st != ST_OK)
+        return st_err_set(err, c.st, "%s:%d: %s", path, line, c.detail.msg);
+    return st_err_set(err, ST_ERR_FORMAT, "%s:%d: expected 'key = value'", path, line);
+}

@@ -1,0 +1,91 @@
+/* file.c: temporary-file-and-rename writes and mkdir -p. */
+#define _POSIX_C_SOURCE 200809L
+#include "file.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum st_status st_atomic_open(struct st_atomic_file *af, const char *path, struct st_err *err)
+{
+    memset(af, 0, sizeof *af);
+    if (strlen(path) >= sizeof af->path)
+        return st_err_set(err, ST_ERR_ARG, "path too long: %s", path);
+    strcpy(af->path, path);
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+    af->f = fopen(af->tmp, "wb");
+    if (!af->f)
+        return st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    return ST_OK;
+}
+
+enum st_status st_atomic_commit(struct st_atomic_file *af, struct st_err *err)
+{
+    int failed = 0, saved = 0;
+    if (fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) != 0) {
+        failed = 1;
+        saved = errno;
+    }
+    if (fclose(af->f) != 0 && !failed) {
+        failed = 1;
+        saved = errno;
+    }
+    af->f = NULL;
+    if (!failed && rename(af->tmp, af->path) != 0) {
+        failed = 1;
+        saved = errno;
+    }
+    if (failed) {
+        remove(af->tmp);
+        return st_err_set(err, ST_ERR_IO, "cannot write %s: %s", af->path, strerror(saved));
+    }
+    return ST_OK;
+}
+
+void st_atomic_abort(struct st_atomic_file *af)
+{
+    if (af->f)
+        fclose(af->f);
+    af->f = NULL;
+    if (af->tmp[0])
+        remove(af->tmp);
+}
+
+enum st_status st_mkdirs(const char *dir, struct st_err *err)
+{
+    char buf[4096];
+    struct stat sb;
+    size_t n = strlen(dir);
+
+    if (n == 0)
+        return st_err_set(err, ST_ERR_ARG, "empty output directory name");
+    if (n >= sizeof buf)
+        return st_err_set(err, ST_ERR_ARG, "path too long: %s", dir);
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return st_err_set(err, ST_ERR_IO, "cannot create directory %s: %s", buf,
+                              strerror(errno));
+        buf[i] = c;
+    }
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return st_err_set(err, ST_ERR_IO, "%s: not a directory", dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return st_err_set(err, ST_ERR_IO, "cannot write to directory %s: %s", dir,
+                          strerror(errno));
+    return ST_OK;
+}
+
+enum st_status st_path_join(char *out, size_t size, const char *dir, const char *name,
+                            struct st_err *err)
+{
+    int n = snprintf(out, size, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= size)
+        return st_err_set(err, ST_ERR_ARG, "path too long: %s/%s", dir, name);
+    return ST_OK;
+}

@@ -1,0 +1,35 @@
+/* file.h: atomic output files and directories. A file is written to a
+ * temporary name in the same directory, flushed to disk, then renamed over
+ * the target, so a reader (or a crash) never sees a half-written file. */
+#ifndef ST_FILE_H
+#define ST_FILE_H
+
+#include <stdio.h>
+
+#include "../core/status.h"
+
+struct st_atomic_file {
+    FILE *f;          /* write through this */
+    char path[4096];  /* final name */
+    char tmp[4200];   /* temporary name */
+};
+
+/* Opens a temporary file beside path. Errors: ST_ERR_IO. */
+enum st_status st_atomic_open(struct st_atomic_file *af, const char *path, struct st_err *err);
+
+/* Flushes, fsyncs and renames over the final path; on failure removes the
+ * temporary file. Always closes. Errors: ST_ERR_IO. */
+enum st_status st_atomic_commit(struct st_atomic_file *af, struct st_err *err);
+
+/* Closes and removes the temporary file (after a failed write). */
+void st_atomic_abort(struct st_atomic_file *af);
+
+/* Creates dir and its parents if missing (like mkdir -p) and checks that it
+ * is a writable directory. Errors: ST_ERR_IO naming the path. */
+enum st_status st_mkdirs(const char *dir, struct st_err *err);
+
+/* Joins dir and name into out[size]. Errors: ST_ERR_ARG if it does not fit. */
+enum st_status st_path_join(char *out, size_t size, const char *dir, const char *name,
+                            struct st_err *err);
+
+#endif
