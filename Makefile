@@ -1,0 +1,40 @@
+# Top-level entry points. Each one first installs the missing Debian packages
+# (scripts/install-deps, as root), then builds with CMake.
+#   make demo    build and run the seed experiment with the defaults
+#   make check   build and run every test, also under ASan + UBSan
+#   make bench   sparsetune against PyTorch, side by side
+BUILD := build
+SANITIZE_BUILD := build-sanitize
+JOBS ?= 2
+
+.PHONY: all build demo check test test-sanitize bench clean
+
+all: build
+
+build:
+	scripts/install-deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/sparsetune train --force --out out/demo
+	@echo
+	@echo "outputs in out/demo/: metrics.csv summary.json config.ini teacher.safetensors student_init.safetensors student.safetensors"
+
+check:
+	scripts/install-deps --check
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DST_WERROR=ON
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Sanitize -DST_WERROR=ON
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	cd $(SANITIZE_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench:
+	scripts/install-deps --bench
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+	/usr/bin/python3 bench/bench_train.py --bin $(BUILD)/sparsetune
+
+clean:
+	rm -rf $(BUILD) $(SANITIZE_BUILD)
