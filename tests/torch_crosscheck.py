@@ -12,7 +12,8 @@ every d_init_* / d_teacher_* column.
 Then it proves that the comparison can fail: the same sparsetune output is
 compared with deliberately wrong references (Adam without bias correction,
 the l1 penalty's gradient with the wrong reduction), and each of those must
-be rejected. Exit status 0 when everything holds, 1 otherwise.
+be rejected. Exit status 0 when everything holds, 1 otherwise, 77 (skip)
+when PyTorch cannot be imported.
 """
 
 import argparse
@@ -23,66 +24,99 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+# Exit status when PyTorch is missing: CTest reports the test as skipped if
+# it is registered with SKIP_RETURN_CODE 77.
+SKIP = 77
+try:
+    import numpy as np
+    import torch
+except ImportError as e:
+    print(f"torch_crosscheck: SKIPPED, {e} (install python3-torch and run with "
+          f"/usr/bin/python3)")
+    sys.exit(SKIP)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_ref  # noqa: E402
 
-import torch  # noqa: E402
-
 STEPS = 200
 
-# name, extra options, sabotaged references that must be rejected
+# name, extra options, deliberately wrong references that must be rejected
+WRONG_L1 = ["l1-sum-for-mean", "l1-sign0-one"]
 RUNS = [
     ("adam_lam0", ["--lambda", "0"], ["adam-no-bias-correction"]),
-    ("adam_lam1e-3", ["--lambda", "1e-3"],
-     ["adam-no-bias-correction", "l1-sum-for-mean"]),
+    ("adam_lam1e-3", ["--lambda", "1e-3"], ["adam-no-bias-correction"] + WRONG_L1),
     ("sgd_mom0.9_lam1e-3", ["--optimizer", "sgd", "--momentum", "0.9",
-                            "--lambda", "1e-3"], ["l1-sum-for-mean"]),
+                            "--lambda", "1e-3"], WRONG_L1),
     ("adamw_lam1e-3", ["--optimizer", "adamw", "--lambda", "1e-3"],
      ["adam-no-bias-correction"]),
     ("tanh_3-7-5-2_lam0", ["--widths", "3,7,5,2", "--activation", "tanh",
                            "--lambda", "0"], ["adam-no-bias-correction"]),
     ("tanh_3-7-5-2_lam1e-3", ["--widths", "3,7,5,2", "--activation", "tanh",
-                              "--lambda", "1e-3"], []),
+                              "--lambda", "1e-3"], WRONG_L1),
 ]
 
 # ---------------------------------------------------------------------------
-# Tolerances. A value a (sparsetune) matches b (PyTorch) when
-#     |a - b| <= ATOL + rtol * |b|.
+# Tolerances. Numbers "observed" below are from this test's report on an
+# x86-64 machine (OpenBLAS, gcc -O2, torch 1.13); rerun it to see them.
 #
-# Step by step, RTOL_STEP = 1e-4. Both sides compute in float32 but sum in a
-# different order (OpenBLAS or hand-written kernels vs PyTorch's), so every
-# forward/backward differs by a few ulps (~1e-7 relative) and Adam carries
-# such differences forward. Observed on this machine (see the report printed
-# by this test): the largest relative deviation over all steps of the lambda
-# = 0 runs and the first steps of the lambda > 0 runs was 5e-6 (an
-# emulation of the C code in numpy during development) -- REPLACE-BY-OBSERVED. 1e-4 keeps a margin of
-# 10x or more over that, while a real bug moves these quantities by far more:
-# Adam without bias correction is ~3x off at step 1, a wrong penalty
-# reduction or a missed 1/n is off by >1e-2 within a few steps, and a single
-# wrong entry of a 20x20 matrix moves its d_init by 1/400 of its own error.
-# ATOL = 1e-12 only absorbs exact-zero rows (step 0, frozen tensors): every
-# non-zero quantity compared is many orders larger (the smallest are mse
-# ~1e-5 late in a run and one Adam step's distance ~1e-4), so ATOL never
-# decides a comparison.
+# Step by step, a value a (sparsetune) matches b (PyTorch) when
+#     |a - b| <= atol + RTOL_STEP * |b|,   RTOL_STEP = 1e-4.
+# Both sides compute in float32 but sum in different orders (OpenBLAS vs
+# PyTorch's kernels), so each forward/backward differs by a few ulps (~1e-7
+# relative) and the optimizer carries that forward. Observed over all 200
+# steps of the lambda = 0 runs: at most 5e-6 (mse) and 1.2e-6 (distances);
+# over steps 0-20 of the lambda > 0 runs: at most 6.5e-6. 1e-4 leaves a
+# margin of 15x, while the bugs we guard against are off by far more within
+# two steps (see the sabotage lines of the report): Adam without bias
+# correction (~1 relative at step 1), a wrong l1 reduction (>1e-1 at step
+# 2), sign(0) = +1 in the l1 subgradient (1e-4 to 4e-1 at step 1, >1e-2 at
+# step 2).
 #
-# With lambda > 0 the trajectories cannot match step for step for long: once
-# an entry returns exactly to its start, sign(0) = 0 there, and whether it
-# lands exactly on theta0 or one ulp beside it depends on the last bit of the
-# arithmetic. Each such event changes that entry's next step by ~lr, so the
-# paths separate after a few dozen steps. So for lambda > 0 we require the
-# first MIN_MATCH_STEPS steps to match at RTOL_STEP (the bugs above show up
-# at step 1-3), and after the first mismatch compare means over windows of
-# WINDOW steps at RTOL_WINDOW = 5e-2: the runs stay statistically alike, and
-# the observed windowed deviation was below 1e-2 (see report); 5e-2 still
-# rejects a 2x or even a 10 % systematic error in a distance or the penalty.
+# atol is what float32 cannot resolve (float32_atol): a distance
+# |theta - theta0| is known only to about one float32 spacing of the entries
+# themselves, 2^-23 * max|theta|, however small the distance (a bias back
+# near its start: d_init_b3 ~1e-4 for a scalar of size ~0.1 is only known to
+# ~1e-4 relative); a small mse is known only as well as the residual
+# yhat - y, to ~2^-23 * max|y|. atol allows K_ULP = 16 such spacings (plus
+# ATOL = 1e-12 for exact zeros: step 0, frozen tensors). The lambda = 0
+# runs here need none of it; it keeps cases like `--activation linear` (d_init_b3 off
+# by 9 spacings at step 71, 1e-4 relative) from failing on float32
+# resolution. An Adam loss spike magnifies any such difference for a few
+# steps (e.g. `--optimizer adamw --weight-decay 0.1 --beta2 0.99`, step 86:
+# mse off by 1e-2 relative between PyTorch float32 and sparsetune, while
+# sparsetune is 4x closer to a float64 run than PyTorch is): no float32
+# tolerance covers that, so the checked runs are kept to 200 steps, which
+# have no spike.
+#
+# With lambda > 0 the paths cannot match step by step for long: once an
+# entry comes back to its start, whether it lands exactly on theta0
+# (sign(0) = 0, no penalty push) or one ulp beside it (a push of lambda/n_t)
+# depends on the last bit of the arithmetic, and Adam turns that push into a
+# step of up to ~lr. Two correct PyTorch implementations that only round
+# differently (torch_ref variant "rounding": samples in reverse order, run
+# here as a control) part ways after ~70-110 steps, as sparsetune and
+# PyTorch do. So for lambda > 0:
+#  - the first MIN_MATCH_STEPS = 20 steps must match at RTOL_STEP;
+#  - from the first mismatch on, means over windows of WINDOW = 20 steps must
+#    satisfy |ma - mb| <= RTOL_WINDOW * |mb| + FLOOR_WINDOW * peak_b, where
+#    peak_b is the column's largest |value| in the run and the floor term
+#    applies to d_init_* / d_teacher_* only. The floor is needed because
+#    tensors the penalty pulls back sit at a noise floor of ~1-2 % of their
+#    peak, where the jitter is chaotic: sparsetune and the control differ
+#    from PyTorch there by up to 43 % relative, but by <= 3.2e-3 of the
+#    peak. Quantities above the floor (mse, penalty, loss, w2, w3) differed
+#    by <= 4.1e-3 relative. RTOL_WINDOW = FLOOR_WINDOW = 2e-2 leaves a 4-5x margin and
+#    still rejects a 2 % systematic error in mse, the penalty or any
+#    distance that is not at its noise floor. The control must pass the same
+#    test, so a tolerance made too tight shows up as a failure here too.
 # ---------------------------------------------------------------------------
 ATOL = 1e-12
+K_ULP = 16
 RTOL_STEP = 1e-4
 MIN_MATCH_STEPS = 20
 WINDOW = 20
-RTOL_WINDOW = 5e-2
+RTOL_WINDOW = 2e-2
+FLOOR_WINDOW = 2e-2
 
 # Other checks of the saved files.
 RTOL_LABELS = 1e-5      # y.npy against PyTorch's teacher forward pass
@@ -96,15 +130,53 @@ def compared_columns(names, with_teacher):
     return cols
 
 
-def compare(cols_a, rows_a, cols_b, rows_b, names, with_teacher, penalized):
-    """Compares sparsetune's rows (a) with a reference (b). Returns a dict:
-    ok, why (list of reasons), first_bad (first step beyond RTOL_STEP or
-    None), step_rel (max relative deviation per column over the steps that
-    matched), win_rel (max relative deviation of windowed means per column
-    after the first mismatch)."""
-    res = {"ok": True, "why": [], "first_bad": None, "step_rel": {},
-           "win_rel": {}, "worst_step_col": None}
-    cols = compared_columns(names, with_teacher)
+def float32_atol(run, cols, B):
+    """Absolute tolerances [rows, cols]: what float32 cannot resolve. A
+    distance |theta - theta0| of entries of size ~s is only known to about
+    one spacing of float32 numbers near s, ulp(s) <= 2^-23 s, however small
+    the distance itself (an entry back near its start); a small mse is the
+    square of a residual yhat - y that is only known to ~ulp(max |y|). K_ULP
+    such spacings are allowed; see the tolerance notes above."""
+    spec = run["spec"]
+    u = K_ULP * 2.0 ** -23
+    atol = np.full(B.shape, ATOL)
+    scale = {}
+    for t in spec.names:
+        s_t = float(np.abs(run["init"][t]).max())
+        if run["teacher"] is not None:
+            s_t = max(s_t, float(np.abs(run["teacher"][t]).max()))
+        scale[t] = u * s_t
+    pen_atol = 0.0
+    for t in spec.names:
+        if t not in spec.frozen:
+            pen_atol += scale[t] * (1.0 if spec.reduction == "mean" else run["init"][t].size)
+    dy = u * float(np.abs(run["y"]).max())
+    mse_atol = 2.0 * np.sqrt(np.abs(B[:, cols.index("mse")])) * dy + dy * dy
+    for j, c in enumerate(cols):
+        if c.startswith("d_"):
+            atol[:, j] += scale[c.rsplit("_", 1)[1]]
+        elif c == "mse":
+            atol[:, j] += mse_atol
+        elif c == "penalty":
+            atol[:, j] += pen_atol
+        elif c == "loss":
+            atol[:, j] += mse_atol + spec.lam * pen_atol
+    return atol
+
+
+def compare(cols_a, rows_a, cols_b, rows_b, run):
+    """Compares sparsetune's rows (a) with a reference (b) for the run (as
+    torch_ref.load_run returns it). Returns a dict:
+    ok, why (list of reasons), first_bad (first step beyond the step-by-step
+    tolerance, or None), worst_step_col (column, step, a, b there), step_rel
+    and first_rel (max relative deviation per column over the steps that
+    matched, and over steps 0..MIN_MATCH_STEPS), win_rel and win_peak (max
+    deviation of windowed means per column after the first mismatch,
+    relative to the value and to the column's peak)."""
+    res = {"ok": True, "why": [], "first_bad": None, "step_rel": {}, "first_rel": {},
+           "win_rel": {}, "win_peak": {}, "worst_step_col": None}
+    names, penalized = run["spec"].names, run["spec"].penalized
+    cols = compared_columns(names, run["teacher"] is not None)
     missing = [c for c in ["step"] + cols if c not in cols_a]
     if missing:
         res["ok"] = False
@@ -123,7 +195,8 @@ def compare(cols_a, rows_a, cols_b, rows_b, names, with_teacher, penalized):
         res["ok"] = False
         res["why"].append("sparsetune's metrics contain NaN/Inf")
         return res
-    ratio = np.abs(A - B) / (ATOL + RTOL_STEP * np.abs(B))   # <= 1 passes
+    atol = float32_atol(run, cols, B)
+    ratio = np.abs(A - B) / (atol + RTOL_STEP * np.abs(B))   # <= 1 passes
     rel = np.abs(A - B) / np.maximum(np.abs(B), 1e-12)
     rel[A == B] = 0.0
     bad_rows = np.nonzero(np.any(ratio > 1.0, axis=1))[0]
@@ -133,8 +206,10 @@ def compare(cols_a, rows_a, cols_b, rows_b, names, with_teacher, penalized):
         j = int(np.argmax(ratio[k]))
         res["first_bad"] = int(sa[k])
         res["worst_step_col"] = (cols[j], int(sa[k]), float(A[k, j]), float(B[k, j]))
+    n_first = min(n_match, MIN_MATCH_STEPS + 1)
     for j, c in enumerate(cols):
         res["step_rel"][c] = float(rel[:n_match, j].max()) if n_match else 0.0
+        res["first_rel"][c] = float(rel[:n_first, j].max()) if n_first else 0.0
 
     if res["first_bad"] is not None:
         c, k, a, b = res["worst_step_col"]
@@ -150,6 +225,8 @@ def compare(cols_a, rows_a, cols_b, rows_b, names, with_teacher, penalized):
         # Windowed means from step 0, judged where a window reaches past the
         # first mismatch.
         n_win = len(sa) // WINDOW
+        peak = np.abs(B).max(axis=0)
+        floor_cols = np.array([c.startswith("d_") for c in cols], dtype=float)
         for w in range(n_win):
             lo, hi = w * WINDOW, (w + 1) * WINDOW
             if sa[hi - 1] < res["first_bad"]:
@@ -159,7 +236,11 @@ def compare(cols_a, rows_a, cols_b, rows_b, names, with_teacher, penalized):
             wr[ma == mb] = 0.0
             for j, c in enumerate(cols):
                 res["win_rel"][c] = max(res["win_rel"].get(c, 0.0), float(wr[j]))
-            over = np.nonzero(np.abs(ma - mb) > ATOL + RTOL_WINDOW * np.abs(mb))[0]
+                res["win_peak"][c] = max(res["win_peak"].get(c, 0.0),
+                                         float(abs(ma[j] - mb[j]) / max(peak[j], 1e-12)))
+            allowed = (atol[lo:hi].mean(axis=0) + RTOL_WINDOW * np.abs(mb)
+                       + FLOOR_WINDOW * peak * floor_cols)
+            over = np.nonzero(np.abs(ma - mb) > allowed)[0]
             if len(over) and res["ok"]:
                 j = over[0]
                 res["ok"] = False
@@ -257,6 +338,25 @@ def fmt_groups(d):
     return " ".join(f"{k.rstrip('_')} {v:.1e}" for k, v in g.items())
 
 
+def describe(res, steps, indent=4):
+    """The report lines of one comparison."""
+    pad = "\n" + " " * (indent + 4)
+    if res["first_bad"] is None:
+        out = f"matched step by step, steps 0-{steps}"
+    else:
+        c, k, a, b = res["worst_step_col"]
+        out = (f"matched step by step to step {k - 1}; step {k}: {c} {a:.7g} vs "
+               f"{b:.7g}")
+    out += pad + f"max rel dev, steps 0-{MIN_MATCH_STEPS}: {fmt_groups(res['first_rel'])}"
+    if res["first_bad"] is None or res["first_bad"] > MIN_MATCH_STEPS + 1:
+        last = steps if res["first_bad"] is None else res["first_bad"] - 1
+        out += pad + f"max rel dev, steps 0-{last}: {fmt_groups(res['step_rel'])}"
+    if res["win_rel"]:
+        out += pad + f"windows after that, rel dev: {fmt_groups(res['win_rel'])}"
+        out += pad + f"windows, dev / column peak: {fmt_groups(res['win_peak'])}"
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", required=True, help="path to the sparsetune binary")
@@ -296,35 +396,34 @@ def main():
             failures.append(f"{name}: {prob}")
 
         cols_b, rows_b = torch_ref.train(run)
-        res = compare(cols_a, rows_a, cols_b, rows_b, spec.names, with_teacher,
-                      spec.penalized)
+        res = compare(cols_a, rows_a, cols_b, rows_b, run)
         if not res["ok"]:
             failures += [f"{name}: {w}" for w in res["why"]]
-        matched = "all" if res["first_bad"] is None else f"{res['first_bad']}"
-        line = (f"{name:24s} {'ok ' if res['ok'] else 'FAIL'} step-by-step to "
-                f"{matched:>3s} | max rel dev: {fmt_groups(res['step_rel'])}")
-        if res["win_rel"]:
-            line += f"\n{'':29s}windowed (after step {res['first_bad']}): " \
-                    f"{fmt_groups(res['win_rel'])}"
-        if res["worst_step_col"] and spec.penalized:
-            c, k, a, b = res["worst_step_col"]
-            line += f"\n{'':29s}first mismatch: step {k} {c} {a:.7g} vs {b:.7g}"
-        summary.append(line)
+        summary.append(f"{name:24s} {'ok' if res['ok'] else 'FAIL'}  " + describe(res, STEPS))
+        # Control: a second correct PyTorch implementation that only rounds
+        # differently must pass too, and shows how far rounding alone drifts.
+        _, rows_c = torch_ref.train(run, variant="rounding")
+        ctl = compare(cols_b, rows_c, cols_b, rows_b, run)
+        summary.append(f"{'':4s}control PyTorch 'rounding' vs PyTorch: "
+                       f"{'ok' if ctl['ok'] else 'FAIL'}  " + describe(ctl, STEPS, 8))
+        if not ctl["ok"]:
+            failures += [f"{name}: the tolerance rejects a correct PyTorch run "
+                         f"that only rounds differently: {w}" for w in ctl["why"]]
 
         for variant in sabotage:
             _, rows_w = torch_ref.train(run, variant=variant)
-            bad = compare(cols_a, rows_a, cols_b, rows_w, spec.names, with_teacher,
-                          spec.penalized)
+            bad = compare(cols_a, rows_a, cols_b, rows_w, run)
             verdict = "rejected as required" if not bad["ok"] else "WRONGLY ACCEPTED"
-            summary.append(f"{'':29s}sabotage {variant}: {verdict}"
+            summary.append(f"{'':4s}sabotage {variant}: {verdict}"
                            + (f" ({bad['why'][0]})" if bad["why"] else ""))
             if bad["ok"]:
                 failures.append(f"{name}: the comparison accepted the wrong reference "
                                 f"'{variant}', so it cannot detect such a bug")
 
-    print(f"torch_crosscheck: {n_runs} runs of {STEPS} steps; tolerances: step rtol {RTOL_STEP:g} (atol {ATOL:g}), "
-          f"lambda>0: first {MIN_MATCH_STEPS} steps step-by-step, then {WINDOW}-step "
-          f"window means rtol {RTOL_WINDOW:g}")
+    print(f"torch_crosscheck: {n_runs} runs of {STEPS} steps. Tolerances: step by step "
+          f"rtol {RTOL_STEP:g} + {K_ULP} float32 spacings; lambda > 0: steps 0-{MIN_MATCH_STEPS} "
+          f"step by step, then {WINDOW}-step window means, rtol {RTOL_WINDOW:g} + "
+          f"{FLOOR_WINDOW:g} x column peak for distances")
     for s in summary:
         print(s)
     print(f"torch_crosscheck: {time.time() - t_start:.1f} s")

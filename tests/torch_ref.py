@@ -39,8 +39,15 @@ VARIANTS = {
             "torch.optim 1.13 (bit-identical to the reference)",
     "adam-no-bias-correction": "WRONG on purpose: Adam/AdamW without bias "
                                "correction, step = lr * m / (sqrt(v) + eps)",
+    "rounding": "correct, but rounds differently: the samples in reverse "
+                "order (other summation order in every batch reduction), mse "
+                "as sum * (1/N) and the penalty differentiated by autograd; a "
+                "second valid float32 implementation, to measure how far two "
+                "correct ones drift apart",
     "l1-sum-for-mean": "WRONG on purpose: the l1 penalty's gradient uses "
                        "reduction sum although the config says mean",
+    "l1-sign0-one": "WRONG on purpose: the l1 subgradient takes sign(0) = +1 "
+                    "instead of 0",
 }
 
 
@@ -381,7 +388,7 @@ class TorchOptim:
 def make_optimizer(params, spec, variant):
     if not params:
         return None
-    if variant is None or variant == "l1-sum-for-mean":
+    if variant in (None, "rounding", "l1-sum-for-mean", "l1-sign0-one"):
         return TorchOptim(params, spec)
     if spec.optimizer == "sgd":
         return HandSGD(params, spec)
@@ -420,6 +427,8 @@ def train(run, variant=None, steps=None, log_every=None):
     names = spec.names
     x = torch.from_numpy(run["x"])
     y = torch.from_numpy(run["y"])
+    if variant == "rounding":
+        x, y = x.flip(0).contiguous(), y.flip(0).contiguous()
 
     params = [torch.tensor(run["init"][t], dtype=torch.float32) for t in names]
     theta0 = [p.clone() for p in params]
@@ -463,8 +472,23 @@ def train(run, variant=None, steps=None, log_every=None):
             if opt is None and k < steps:
                 continue  # everything frozen: theta never changes
             break
-        grads = list(torch.autograd.grad(mse, train_params))
-        if spec.penalized:
+        if variant == "rounding":
+            # same math, other float32 rounding: mean as sum * (1/N), and
+            # d|delta|/dtheta through autograd (abs' derivative at 0 is 0)
+            loss = ((yhat - y) ** 2).sum() * (1.0 / yhat.numel())
+            if spec.penalized:
+                loss = loss + spec.lam * sum(
+                    (params[i] - theta0[i]).abs().sum() * scale(i, reduction)
+                    for i in trainable)
+            grads = list(torch.autograd.grad(loss, train_params))
+        else:
+            grads = list(torch.autograd.grad(mse, train_params))
+        if spec.penalized and variant == "l1-sign0-one":
+            with torch.no_grad():
+                for g, i in zip(grads, trainable):
+                    d = params[i] - theta0[i]
+                    g.add_(torch.where(d < 0, -1.0, 1.0), alpha=spec.lam * scale(i, reduction))
+        elif spec.penalized and variant != "rounding":
             # g += lambda * sign(theta - theta0) * scale, sign(0) = 0
             with torch.no_grad():
                 for g, i in zip(grads, trainable):

@@ -51,7 +51,8 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, struct st_train_cfg
             file = a + 9;
         }
         if (file && (st = st_ini_read(file, ini_set, cfg, &err)) != ST_OK)
-            return st_cli_fail(cmd, st == ST_ERR_IO ? ST_ERR_ARG : st, &err);
+            /* A missing or malformed config file is bad input: a usage error. */
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
     }
     for (int i = 1; i < argc; i++) {
         char name[64];

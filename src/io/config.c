@@ -1,4 +1,8 @@
-/* config.c: INI reading through inih; the handler stops at the first bad key. */
+/* config.c: INI reading through inih. Debian's inih exposes its compile-time
+ * settings as globals; they are set before each read so that the first bad
+ * line stops the read (inih's default keeps going and reports the first bad
+ * line's number with a later line's error) and long values (a deep net's
+ * widths) fit: the line buffer is on the heap and grows up to 64 KiB. */
 #include "config.h"
 
 #include <errno.h>
@@ -31,6 +35,11 @@ enum st_status st_ini_read(const char *path, st_ini_fn fn, void *user, struct st
 
     if (!f)
         return st_err_set(err, ST_ERR_IO, "cannot read config %s: %s", path, strerror(errno));
+    ini_stop_on_first_error = true;
+    ini_allow_multiline = false;
+    ini_use_stack = false;
+    ini_allow_realloc = true;
+    ini_max_line = 1 << 16;
     line = ini_parse_file(f, handler, &c);
     fclose(f);
     if (line == 0)

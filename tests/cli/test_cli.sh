@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# test_cli.sh BIN WORKDIR: end-to-end tests of the sparsetune binary.
+# Checks exit statuses (0 ok, 1 runtime, 2 usage), stdout/stderr, and the
+# files of a run directory. Prints every failure; exits 1 if any check failed.
+set -u
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 BIN WORKDIR" >&2
+    exit 2
+fi
+BIN=$1
+W=$2
+case "$W" in
+    ""|/) echo "refusing WORKDIR '$W'" >&2; exit 2 ;;
+esac
+rm -rf -- "$W"
+mkdir -p -- "$W" || exit 1
+
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+pass=0
+fail=0
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+check() {
+    local what=$1
+    shift
+    if "$@"; then ok; else bad "$what"; fi
+}
+
+# run ARGS...: runs the binary with stdout, stderr and the exit status in
+# $W/out, $W/err and $rc.
+rc=0
+run() {
+    "$BIN" "$@" >"$W/out" 2>"$W/err"
+    rc=$?
+    LAST="sparsetune $*"
+}
+
+show() {
+    echo "  command: $LAST (exit $rc)"
+    echo "  stdout: $(head -c 400 "$W/out")"
+    echo "  stderr: $(head -c 400 "$W/err")"
+}
+
+expect_rc() {
+    if [ "$rc" -eq "$1" ]; then ok; else bad "$LAST: exit $rc, expected $1"; show; fi
+}
+
+nonempty() { [ -s "$1" ]; }
+empty() { [ ! -s "$1" ]; }
+has() { grep -qF -- "$2" "$1"; }
+lines() { wc -l <"$1" | tr -d ' '; }
+# json_field FILE KEY VALUE: the top-level string KEY of the JSON file equals VALUE.
+json_field() {
+    "$PY" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])).get(sys.argv[2]) != sys.argv[3])' \
+        "$1" "$2" "$3" 2>/dev/null
+}
+not_cmp() { [ -f "$1" ] && [ -f "$2" ] && ! cmp -s "$1" "$2"; }
+
+# ---- top level ----
+
+run --version
+expect_rc 0
+check "--version prints to stdout" has "$W/out" "sparsetune "
+check "--version: nothing on stderr" empty "$W/err"
+
+run --help
+expect_rc 0
+check "--help prints usage on stdout" has "$W/out" "usage: sparsetune"
+check "--help lists train" has "$W/out" "train"
+check "--help: nothing on stderr" empty "$W/err"
+
+run train --help
+expect_rc 0
+check "train --help prints usage on stdout" has "$W/out" "usage: sparsetune train"
+for opt in --widths --lr --lambda --steps --seed --out --config --force; do
+    check "train --help lists $opt" has "$W/out" "$opt"
+done
+check "train --help shows an example" has "$W/out" "example"
+check "train --help: nothing on stderr" empty "$W/err"
+
+run
+expect_rc 2
+check "no arguments: usage on stderr" has "$W/err" "usage: sparsetune"
+check "no arguments: nothing on stdout" empty "$W/out"
+
+run frobnicate
+expect_rc 2
+check "unknown command is named" has "$W/err" "frobnicate"
+check "unknown command: nothing on stdout" empty "$W/out"
+
+# ---- a full run ----
+
+A=$W/a
+run train --steps 200 --lambda 1e-3 --save-data --quiet --out "$A"
+expect_rc 0
+for f in metrics.csv summary.json config.ini teacher.safetensors student_init.safetensors \
+         student.safetensors x.npy y.npy; do
+    check "run writes $f" nonempty "$A/$f"
+done
+if [ -f "$A/metrics.csv" ]; then
+    n=$(lines "$A/metrics.csv")
+    check "metrics.csv has a header and 201 rows (got $n lines)" [ "$n" -eq 202 ]
+    check "metrics.csv header" [ "$(head -n 1 "$A/metrics.csv" | cut -d, -f1-5)" = \
+        "step,mse,penalty,loss,d_init_w1" ]
+    check "metrics.csv last row is step 200" [ "$(tail -n 1 "$A/metrics.csv" | cut -d, -f1)" = 200 ]
+fi
+check "summary.json is valid JSON" "$PY" -m json.tool "$A/summary.json" /dev/null
+check "summary.json has a verdict" has "$A/summary.json" '"verdict"'
+check "summary.json status ok" json_field "$A/summary.json" status ok
+check "stdout has 'verdict:'" has "$W/out" "verdict:"
+check "stdout names the run directory" has "$W/out" "$A"
+check "quiet run: nothing on stderr" empty "$W/err"
+check "config.ini has lambda = 0.001" has "$A/config.ini" "lambda = 0.001"
+check "config.ini has steps = 200" has "$A/config.ini" "steps = 200"
+check "config.ini has the resolved reinit" has "$A/config.ini" "reinit = 2"
+check "no temporary files left" [ -z "$(find "$A" -name '*.tmp*')" ]
+if [ -f "$A/x.npy" ]; then
+    check "x.npy starts with the npy magic" [ "$(head -c 6 "$A/x.npy" | tail -c 5)" = NUMPY ]
+    # 1000 samples x 1 input, float32, after a 128-byte header
+    check "x.npy size" [ "$(wc -c <"$A/x.npy" | tr -d ' ')" -eq $((128 + 4000)) ]
+fi
+
+# The same config re-runs bit-identically.
+run train --config "$A/config.ini" --out "$W/b" --quiet
+expect_rc 0
+check "config.ini re-run: identical metrics.csv" cmp -s "$A/metrics.csv" "$W/b/metrics.csv"
+check "config.ini re-run: identical student.safetensors" \
+    cmp -s "$A/student.safetensors" "$W/b/student.safetensors"
+check "config.ini re-run: identical config.ini" cmp -s "$A/config.ini" "$W/b/config.ini"
+
+# Another seed, another log.
+run train --steps 20 --seed 1 --quiet --out "$W/seed1"
+expect_rc 0
+run train --steps 20 --seed 2 --quiet --out "$W/seed2"
+expect_rc 0
+check "different seeds: different metrics.csv" \
+    not_cmp "$W/seed1/metrics.csv" "$W/seed2/metrics.csv"
+
+# ---- usage errors: exit 2, stderr names the value, stdout empty ----
+
+# bad_usage VALUE ARGS...: expects exit 2, VALUE on the first stderr line,
+# a one-line message (plus at most the help hint) and nothing on stdout.
+bad_usage() {
+    local value=$1
+    shift
+    run train --quiet --out "$W/never" "$@"
+    expect_rc 2
+    if head -n 1 "$W/err" | grep -qF -- "$value"; then ok; else
+        bad "$LAST: first stderr line does not name '$value'"; show
+    fi
+    check "$LAST: message starts with 'sparsetune train:'" \
+        [ "$(head -n 1 "$W/err" | cut -c1-17)" = "sparsetune train:" ]
+    local n
+    n=$(lines "$W/err")
+    if [ "$n" -eq 1 ] || { [ "$n" -eq 2 ] && sed -n 2p "$W/err" | grep -q '^try '; }; then ok; else
+        bad "$LAST: expected a one-line message (and the help hint), got $n lines"; show
+    fi
+    check "$LAST: nothing on stdout" empty "$W/out"
+    check "$LAST: no run directory" [ ! -e "$W/never" ]
+}
+
+bad_usage "abc" --lr abc
+bad_usage "--lr" --lr
+bad_usage "1,0,1" --widths 1,0,1
+bad_usage "bogus" --bogus
+bad_usage "foo" --activation foo
+bad_usage "relu" --activation foo
+bad_usage "-5" --steps -5
+bad_usage "7" --reinit 7
+bad_usage "w9" --freeze w9
+bad_usage "0.5x" --lambda 0.5x
+bad_usage "stray" stray
+bad_usage "--save-data" --save-data --online
+bad_usage "--batch" --data-size 10 --batch 20
+
+# ---- config files ----
+
+C=$W/conf.ini
+printf '# test config\n[train]\nlr = 0.005\nsteps = 20\n' >"$C"
+run train --config "$C" --quiet --out "$W/c1"
+expect_rc 0
+check "config file value reaches config.ini" has "$W/c1/config.ini" "lr = 0.005"
+check "config file steps = 20" has "$W/c1/config.ini" "steps = 20"
+check "20 steps run: 21 rows" [ "$(lines "$W/c1/metrics.csv")" -eq 22 ]
+
+run train --config "$C" --lr 0.002 --quiet --out "$W/c2"
+expect_rc 0
+check "command line wins over the config file" has "$W/c2/config.ini" "lr = 0.002"
+check "... and the rest of the file still applies" has "$W/c2/config.ini" "steps = 20"
+
+run train --lr 0.002 --config "$C" --quiet --out "$W/c3"
+expect_rc 0
+check "command line wins whatever its position" has "$W/c3/config.ini" "lr = 0.002"
+
+printf 'lr = 0.005\nsteps = 20\nbogus-key = 1\n' >"$W/unknown.ini"
+run train --config "$W/unknown.ini" --quiet --out "$W/never"
+expect_rc 2
+check "unknown config key: names file:line" has "$W/err" "$W/unknown.ini:3"
+check "unknown config key: names the key" has "$W/err" "bogus-key"
+check "unknown config key: nothing on stdout" empty "$W/out"
+
+printf 'lr = abc\n' >"$W/badval.ini"
+run train --config "$W/badval.ini" --quiet --out "$W/never"
+expect_rc 2
+check "bad config value: names file:line" has "$W/err" "$W/badval.ini:1"
+check "bad config value: names the value" has "$W/err" "abc"
+
+printf 'lr = 0.1\nnot a key value line\n' >"$W/syntax.ini"
+run train --config "$W/syntax.ini" --quiet --out "$W/never"
+check "config syntax error: non-zero exit (got $rc)" [ "$rc" -ne 0 ]
+check "config syntax error: names file:line" has "$W/err" "$W/syntax.ini:2"
+
+run train --config "$W/no-such.ini" --quiet --out "$W/never"
+expect_rc 2
+check "missing config file is named" has "$W/err" "no-such.ini"
+
+run train --config
+expect_rc 2
+check "--config without a file name" has "$W/err" "--config"
+
+check "no run directory from failed commands" [ ! -e "$W/never" ]
+
+# ---- refusing to overwrite, --force ----
+
+sum_before=$(cksum <"$A/metrics.csv")
+run train --steps 10 --quiet --out "$A"
+expect_rc 2
+check "existing run: message names the directory" has "$W/err" "$A"
+check "existing run: message mentions --force" has "$W/err" "--force"
+check "existing run: metrics.csv untouched" [ "$(cksum <"$A/metrics.csv")" = "$sum_before" ]
+
+run train --steps 10 --quiet --force --out "$W/b"
+expect_rc 0
+check "--force overwrites: 11 rows" [ "$(lines "$W/b/metrics.csv")" -eq 12 ]
+
+# ---- runtime errors: exit 1 ----
+
+: >"$W/file"
+run train --steps 5 --quiet --out "$W/file/sub"
+expect_rc 1
+check "--out below a file: message names the path" has "$W/err" "$W/file"
+check "--out below a file: nothing on stdout" empty "$W/out"
+
+run train --lr 1e6 --steps 100 --quiet --out "$W/div"
+expect_rc 1
+check "diverged run keeps metrics.csv" nonempty "$W/div/metrics.csv"
+if [ -f "$W/div/metrics.csv" ]; then
+    check "diverged metrics.csv: header and at least one row" \
+        [ "$(lines "$W/div/metrics.csv")" -ge 2 ]
+    check "diverged metrics.csv: header first" has "$W/div/metrics.csv" "step,mse,penalty,loss"
+fi
+check "diverged: stderr names the step" grep -q 'step [0-9]' "$W/err"
+check "diverged: stderr says it diverged" has "$W/err" "diverged"
+check "diverged: summary.json is valid JSON" "$PY" -m json.tool "$W/div/summary.json" /dev/null
+check "diverged: summary.json status" json_field "$W/div/summary.json" status diverged
+
+# ---- done ----
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

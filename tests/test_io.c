@@ -1,0 +1,510 @@
+/* test_io.c: the writers (npy, safetensors), atomic files, st_mkdirs and the
+ * INI reader. Every file is read back byte by byte, independently of the
+ * writer's code, and compared bit for bit. */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/params.h"
+#include "core/status.h"
+#include "io/config.h"
+#include "io/file.h"
+#include "io/npy.h"
+#include "io/safetensors.h"
+
+#include "check.h"
+
+static char tmpdir[64];
+
+/* Reads a whole file into a malloc'd buffer (NUL-terminated for text use). */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    long n;
+    *len = 0;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        buf = malloc((size_t)n + 1);
+        if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+            buf[n] = '\0';
+            *len = (size_t)n;
+        } else {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static void spew(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static int exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* Number of entries of dir other than . and ..; with `name`, the count of
+ * entries other than that one. */
+static int count_entries(const char *dir, const char *except)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (except && !strcmp(e->d_name, except))
+            continue;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void path_in(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", tmpdir, name);
+}
+
+/* Removes everything the tests created (a shallow tree). */
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[4096];
+    if (!d) {
+        remove(dir);
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (is_dir(p))
+            remove_tree(p);
+        else
+            remove(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static uint64_t le64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | b[i];
+    return v;
+}
+
+/* ---- npy ---- */
+
+static void test_npy(void)
+{
+    const float x[6] = { 1.0f, -2.5f, 3.25f, 0.0f, -0.0f, 1e-30f };
+    char path[256];
+    size_t len;
+    unsigned char *b;
+    struct st_err err = { "" };
+
+    path_in(path, sizeof path, "a.npy");
+    CHECK(st_npy_write_f32(path, x, 3, 2, &err) == ST_OK);
+    b = slurp(path, &len);
+    CHECK(b != NULL);
+    if (!b)
+        return;
+    CHECK(len > 10);
+    CHECK(memcmp(b, "\x93NUMPY", 6) == 0);
+    CHECK(b[6] == 1 && b[7] == 0); /* version 1.0 */
+    size_t hlen = (size_t)b[8] | ((size_t)b[9] << 8);
+    size_t data = 10 + hlen;
+    CHECK(data % 64 == 0);
+    CHECK(len == data + sizeof x);
+    if (len == data + sizeof x) {
+        char *hdr = malloc(hlen + 1);
+        memcpy(hdr, b + 10, hlen);
+        hdr[hlen] = '\0';
+        CHECK(hdr[hlen - 1] == '\n');
+        CHECK(hdr[0] == '{');
+        CHECK(strstr(hdr, "'descr': '<f4'") != NULL);
+        CHECK(strstr(hdr, "'fortran_order': False") != NULL);
+        CHECK(strstr(hdr, "'shape': (3, 2)") != NULL);
+        CHECK(strchr(hdr, '}') != NULL);
+        /* Only spaces between the closing brace and the final newline. */
+        for (char *p = strchr(hdr, '}') + 1; p < hdr + hlen - 1; p++)
+            CHECK(*p == ' ');
+        CHECK(memcmp(b + data, x, sizeof x) == 0);
+        free(hdr);
+    }
+    free(b);
+    /* No temporary file left beside it. */
+    CHECK(count_entries(tmpdir, "a.npy") == 0);
+    remove(path);
+
+    /* A file in a directory that does not exist: ST_ERR_IO, not a crash. */
+    path_in(path, sizeof path, "missing/dir/a.npy");
+    err.msg[0] = '\0';
+    CHECK(st_npy_write_f32(path, x, 3, 2, &err) == ST_ERR_IO);
+    CHECK(err.msg[0] != '\0');
+}
+
+/* ---- safetensors ---- */
+
+static void test_safetensors(void)
+{
+    const int widths[] = { 2, 3, 1 };
+    struct st_params p = { 0 };
+    struct st_err err = { "" };
+    char path[256];
+    const char *keys[] = { "format", "widths", "activation" };
+    const char *vals[] = { "sparsetune", "2,3,1", "relu" };
+    size_t len;
+    unsigned char *b;
+
+    CHECK_OK(st_params_init(&p, widths, 2, &err));
+    if (!p.mem)
+        return;
+    CHECK(p.n_views == 4);
+    /* Distinct values with full mantissas, view by view (views may be padded). */
+    size_t total = 0;
+    for (int t = 0; t < p.n_views; t++)
+        for (size_t i = 0; i < st_view_size(&p.v[t]); i++, total++)
+            p.v[t].data[i] = 0.125f * (float)total - 1.0f + (float)total * 1e-7f;
+    CHECK(total == 2 * 3 + 3 + 3 * 1 + 1);
+
+    path_in(path, sizeof path, "m.safetensors");
+    CHECK(st_safetensors_write(path, &p, keys, vals, 3, &err) == ST_OK);
+    b = slurp(path, &len);
+    CHECK(b != NULL);
+    if (!b) {
+        st_params_free(&p);
+        return;
+    }
+    CHECK(count_entries(tmpdir, "m.safetensors") == 0);
+    CHECK(len >= 8);
+    uint64_t hsize = le64(b);
+    CHECK(hsize % 8 == 0);
+    CHECK(hsize + 8 <= len);
+    if (len < 8 || hsize + 8 > len) {
+        free(b);
+        st_params_free(&p);
+        return;
+    }
+    const unsigned char *data = b + 8 + hsize;
+    size_t data_len = len - 8 - (size_t)hsize;
+    CHECK(data_len == total * sizeof(float));
+
+    cJSON *root = cJSON_ParseWithLength((const char *)b + 8, (size_t)hsize);
+    CHECK(root != NULL && cJSON_IsObject(root));
+    if (root) {
+        static const char *const names[] = { "layers.0.weight", "layers.0.bias",
+                                             "layers.1.weight", "layers.1.bias" };
+        size_t expect_off = 0;
+        int n_entries = 0;
+        for (cJSON *e = root->child; e; e = e->next)
+            n_entries++;
+        CHECK(n_entries == 5); /* 4 tensors + __metadata__ */
+        for (int t = 0; t < 4; t++) {
+            const struct st_view *v = &p.v[t];
+            cJSON *e = cJSON_GetObjectItemCaseSensitive(root, names[t]);
+            CHECK(e != NULL);
+            if (!e)
+                continue;
+            cJSON *dtype = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+            CHECK(cJSON_IsString(dtype) && !strcmp(dtype->valuestring, "F32"));
+            cJSON *shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
+            CHECK(cJSON_IsArray(shape));
+            if (t % 2 == 0) { /* weight [out, in] */
+                CHECK(cJSON_GetArraySize(shape) == 2);
+                CHECK(cJSON_GetArrayItem(shape, 0) &&
+                      cJSON_GetArrayItem(shape, 0)->valueint == widths[t / 2 + 1]);
+                CHECK(cJSON_GetArrayItem(shape, 1) &&
+                      cJSON_GetArrayItem(shape, 1)->valueint == widths[t / 2]);
+            } else { /* bias [out] */
+                CHECK(cJSON_GetArraySize(shape) == 1);
+                CHECK(cJSON_GetArrayItem(shape, 0) &&
+                      cJSON_GetArrayItem(shape, 0)->valueint == widths[t / 2 + 1]);
+            }
+            cJSON *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+            CHECK(cJSON_IsArray(offs) && cJSON_GetArraySize(offs) == 2);
+            if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2)
+                continue;
+            double lo = cJSON_GetArrayItem(offs, 0)->valuedouble;
+            double hi = cJSON_GetArrayItem(offs, 1)->valuedouble;
+            size_t bytes = st_view_size(v) * sizeof(float);
+            CHECK(lo == (double)expect_off); /* contiguous, in view order */
+            CHECK(hi == (double)(expect_off + bytes));
+            CHECK(hi <= (double)data_len);
+            if (lo == (double)expect_off && hi == (double)(expect_off + bytes) &&
+                hi <= (double)data_len)
+                CHECK(memcmp(data + (size_t)lo, v->data, bytes) == 0);
+            expect_off += bytes;
+        }
+        CHECK(expect_off == data_len);
+        cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
+        CHECK(cJSON_IsObject(meta));
+        for (int i = 0; i < 3; i++) {
+            cJSON *m = cJSON_GetObjectItemCaseSensitive(meta, keys[i]);
+            CHECK(cJSON_IsString(m) && !strcmp(m->valuestring, vals[i]));
+        }
+        cJSON_Delete(root);
+    }
+    /* Header padding is spaces (allowed by the format; JSON whitespace). */
+    {
+        size_t end = (size_t)hsize;
+        while (end > 0 && b[8 + end - 1] == ' ')
+            end--;
+        CHECK(end > 0 && b[8 + end - 1] == '}');
+        CHECK((size_t)hsize - end < 8);
+    }
+    free(b);
+    remove(path);
+
+    /* A target in a missing directory: ST_ERR_IO, no file anywhere. */
+    path_in(path, sizeof path, "nope/m.safetensors");
+    CHECK(st_safetensors_write(path, &p, keys, vals, 3, &err) == ST_ERR_IO);
+    st_params_free(&p);
+}
+
+/* ---- atomic files and directories ---- */
+
+static void test_atomic(void)
+{
+    struct st_atomic_file af;
+    struct st_err err = { "" };
+    char path[256];
+    size_t len;
+    unsigned char *b;
+
+    path_in(path, sizeof path, "out.txt");
+    CHECK(st_atomic_open(&af, path, &err) == ST_OK);
+    if (af.f) {
+        fputs("hello\n", af.f);
+        /* Until commit the final name does not exist. */
+        CHECK(!exists(path));
+        CHECK(st_atomic_commit(&af, &err) == ST_OK);
+    }
+    b = slurp(path, &len);
+    CHECK(b != NULL && len == 6 && memcmp(b, "hello\n", 6) == 0);
+    free(b);
+    CHECK(count_entries(tmpdir, "out.txt") == 0);
+
+    /* Commit replaces an existing file. */
+    CHECK(st_atomic_open(&af, path, &err) == ST_OK);
+    if (af.f) {
+        fputs("second", af.f);
+        CHECK(st_atomic_commit(&af, &err) == ST_OK);
+    }
+    b = slurp(path, &len);
+    CHECK(b != NULL && len == 6 && memcmp(b, "second", 6) == 0);
+    free(b);
+    CHECK(count_entries(tmpdir, "out.txt") == 0);
+    remove(path);
+
+    /* Abort: neither the target nor the temporary file remains. */
+    path_in(path, sizeof path, "aborted.txt");
+    CHECK(st_atomic_open(&af, path, &err) == ST_OK);
+    if (af.f) {
+        fputs("partial", af.f);
+        st_atomic_abort(&af);
+    }
+    CHECK(!exists(path));
+    CHECK(count_entries(tmpdir, NULL) == 0);
+
+    /* Open in a missing directory fails with ST_ERR_IO. */
+    path_in(path, sizeof path, "no/such/dir/f.txt");
+    err.msg[0] = '\0';
+    CHECK(st_atomic_open(&af, path, &err) == ST_ERR_IO);
+    CHECK(err.msg[0] != '\0');
+}
+
+static void test_mkdirs(void)
+{
+    struct st_err err = { "" };
+    char path[256], file[256];
+
+    path_in(path, sizeof path, "d1/d2/d3");
+    CHECK(st_mkdirs(path, &err) == ST_OK);
+    CHECK(is_dir(path));
+    /* Idempotent, and a trailing slash is fine. */
+    CHECK(st_mkdirs(path, &err) == ST_OK);
+    path_in(path, sizeof path, "d1/d2/d3/");
+    CHECK(st_mkdirs(path, &err) == ST_OK);
+
+    /* A path component that is a regular file. */
+    path_in(file, sizeof file, "plain");
+    spew(file, "x");
+    path_in(path, sizeof path, "plain/sub");
+    err.msg[0] = '\0';
+    CHECK(st_mkdirs(path, &err) == ST_ERR_IO);
+    CHECK(strstr(err.msg, "plain") != NULL);
+    CHECK(!is_dir(path));
+    /* The path itself a regular file. */
+    err.msg[0] = '\0';
+    CHECK(st_mkdirs(file, &err) == ST_ERR_IO);
+    CHECK(strstr(err.msg, "plain") != NULL);
+
+    /* Empty name is refused, not created. */
+    CHECK(st_mkdirs("", &err) != ST_OK);
+
+    /* st_path_join */
+    char out[16];
+    CHECK(st_path_join(out, sizeof out, "ab", "cd", &err) == ST_OK);
+    CHECK(!strcmp(out, "ab/cd"));
+    CHECK(st_path_join(out, sizeof out, "abcdefgh", "ijklmnop", &err) == ST_ERR_ARG);
+}
+
+/* ---- INI reader ---- */
+
+struct kv_log {
+    int n;
+    char keys[16][32];
+    char vals[16][64];
+    const char *fail_key; /* the callback fails on this key */
+};
+
+static enum st_status collect(void *user, const char *key, const char *value, struct st_err *err)
+{
+    struct kv_log *log = user;
+    if (log->fail_key && !strcmp(key, log->fail_key))
+        return st_err_set(err, ST_ERR_ARG, "bad key '%s'", key);
+    if (log->n < 16) {
+        snprintf(log->keys[log->n], sizeof log->keys[0], "%s", key);
+        snprintf(log->vals[log->n], sizeof log->vals[0], "%s", value);
+    }
+    log->n++;
+    return ST_OK;
+}
+
+static void test_ini(void)
+{
+    struct kv_log log;
+    struct st_err err = { "" };
+    char path[256], want[300];
+
+    path_in(path, sizeof path, "good.ini");
+    spew(path, "# a comment\n"
+               "; another comment\n"
+               "lr = 0.005\n"
+               "\n"
+               "[train]\n"
+               "steps=20\n"
+               "widths =  1,4,1  \n"
+               "reinit = 1,3\n");
+    memset(&log, 0, sizeof log);
+    CHECK(st_ini_read(path, collect, &log, &err) == ST_OK);
+    CHECK(log.n == 4);
+    if (log.n == 4) {
+        CHECK(!strcmp(log.keys[0], "lr") && !strcmp(log.vals[0], "0.005"));
+        CHECK(!strcmp(log.keys[1], "steps") && !strcmp(log.vals[1], "20"));
+        CHECK(!strcmp(log.keys[2], "widths") && !strcmp(log.vals[2], "1,4,1"));
+        CHECK(!strcmp(log.keys[3], "reinit") && !strcmp(log.vals[3], "1,3"));
+    }
+
+    /* Empty file: no calls, ST_OK. */
+    path_in(path, sizeof path, "empty.ini");
+    spew(path, "");
+    memset(&log, 0, sizeof log);
+    CHECK(st_ini_read(path, collect, &log, &err) == ST_OK);
+    CHECK(log.n == 0);
+
+    /* A line without '=' on line 3: ST_ERR_FORMAT naming path:3; the read
+     * stops there (no key after it reaches the callback). */
+    path_in(path, sizeof path, "syntax.ini");
+    spew(path, "lr = 0.1\n"
+               "# fine\n"
+               "this line has no equals sign\n"
+               "steps = 5\n");
+    memset(&log, 0, sizeof log);
+    err.msg[0] = '\0';
+    CHECK(st_ini_read(path, collect, &log, &err) == ST_ERR_FORMAT);
+    snprintf(want, sizeof want, "%s:3", path);
+    CHECK(strstr(err.msg, want) != NULL);
+    if (!strstr(err.msg, want))
+        fprintf(stderr, "  message was: %s\n", err.msg);
+    CHECK(log.n == 1);
+
+    /* A syntax error followed by a key the callback rejects: still the
+     * syntax error, at its own line. */
+    path_in(path, sizeof path, "syntax2.ini");
+    spew(path, "lr = 0.1\n"
+               "oops\n"
+               "bogus = 1\n");
+    memset(&log, 0, sizeof log);
+    log.fail_key = "bogus";
+    err.msg[0] = '\0';
+    CHECK(st_ini_read(path, collect, &log, &err) == ST_ERR_FORMAT);
+    snprintf(want, sizeof want, "%s:2", path);
+    CHECK(strstr(err.msg, want) != NULL);
+    if (!strstr(err.msg, want) || strstr(err.msg, "bogus"))
+        fprintf(stderr, "  message was: %s\n", err.msg);
+    CHECK(strstr(err.msg, "bogus") == NULL);
+
+    /* The callback fails on line 3: its status, its message prefixed with
+     * path:3, and no later key is delivered. */
+    path_in(path, sizeof path, "cb.ini");
+    spew(path, "a = 1\n"
+               "b = 2\n"
+               "bad = 3\n"
+               "c = 4\n");
+    memset(&log, 0, sizeof log);
+    log.fail_key = "bad";
+    err.msg[0] = '\0';
+    CHECK(st_ini_read(path, collect, &log, &err) == ST_ERR_ARG);
+    snprintf(want, sizeof want, "%s:3: bad key 'bad'", path);
+    CHECK(strncmp(err.msg, want, strlen(want)) == 0);
+    if (strncmp(err.msg, want, strlen(want)) != 0)
+        fprintf(stderr, "  message was: %s\n", err.msg);
+    CHECK(log.n == 2);
+
+    /* Missing file: ST_ERR_IO naming it. */
+    path_in(path, sizeof path, "does-not-exist.ini");
+    err.msg[0] = '\0';
+    memset(&log, 0, sizeof log);
+    CHECK(st_ini_read(path, collect, &log, &err) == ST_ERR_IO);
+    CHECK(strstr(err.msg, "does-not-exist.ini") != NULL);
+    CHECK(log.n == 0);
+}
+
+int main(void)
+{
+    strcpy(tmpdir, "/tmp/st_test_io.XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_npy();
+    test_atomic();
+    test_safetensors();
+    test_mkdirs();
+    test_ini();
+    remove_tree(tmpdir);
+    CHECK(!exists(tmpdir));
+    return check_report("test_io");
+}

@@ -1,0 +1,547 @@
+/* test_options.c: the option table (defaults, parsing, formatting that round-
+ * trips, error messages), the whole-config checks of st_train_cfg_resolve and
+ * config.ini written by st_options_write_ini and read back. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/status.h"
+#include "exp/options.h"
+#include "exp/train.h"
+#include "io/config.h"
+
+#include "check.h"
+
+static char tmpdir[64];
+
+/* Formats option `name` of cfg into a static buffer. */
+static const char *fmt(const struct st_train_cfg *cfg, const char *name)
+{
+    static char buf[4200];
+    const struct st_option *o = st_option_find(name);
+    if (!o)
+        return "<no such option>";
+    st_option_format(cfg, o, buf, sizeof buf);
+    return buf;
+}
+
+/* ---- defaults ---- */
+
+static void test_defaults(void)
+{
+    struct st_train_cfg c;
+    st_train_cfg_defaults(&c);
+    CHECK(c.n_layers == 3);
+    CHECK(c.widths[0] == 1 && c.widths[1] == 20 && c.widths[2] == 20 && c.widths[3] == 1);
+    CHECK(c.act == ST_ACT_RELU);
+    CHECK(!strcmp(c.reinit, "middle"));
+    CHECK(!strcmp(c.freeze, "none"));
+    CHECK(c.data_dist == ST_DATA_NORMAL);
+    CHECK(c.data_size == 1000);
+    CHECK(c.batch == 0);
+    CHECK(c.online == 0);
+    CHECK(c.label_noise == 0.0);
+    CHECK(c.opt.kind == ST_OPT_ADAM);
+    CHECK(c.opt.lr == 0.01);
+    CHECK(c.opt.beta1 == 0.9 && c.opt.beta2 == 0.999 && c.opt.eps == 1e-8);
+    CHECK(c.opt.momentum == 0.0 && c.opt.nesterov == 0);
+    CHECK(c.steps == 10000);
+    CHECK(c.seed == 0);
+    CHECK(c.penalty == ST_PEN_L1);
+    CHECK(c.reduction == ST_RED_MEAN);
+    CHECK(c.lambda == 0.0);
+    CHECK(c.log_every == 1);
+    CHECK(c.changed_threshold == 0.1);
+    CHECK(c.save_data == 0 && c.force == 0 && c.quiet == 0);
+    CHECK(c.threads == 1);
+
+    /* The formatted defaults agree with what --help shows. */
+    CHECK(!strcmp(fmt(&c, "widths"), "1,20,20,1"));
+    CHECK(!strcmp(fmt(&c, "activation"), "relu"));
+    CHECK(!strcmp(fmt(&c, "optimizer"), "adam"));
+    CHECK(!strcmp(fmt(&c, "lr"), "0.01"));
+    CHECK(!strcmp(fmt(&c, "steps"), "10000"));
+    CHECK(!strcmp(fmt(&c, "data-size"), "1000"));
+    CHECK(!strcmp(fmt(&c, "lambda"), "0"));
+    CHECK(!strcmp(fmt(&c, "penalty"), "l1"));
+    CHECK(!strcmp(fmt(&c, "penalty-reduction"), "mean"));
+    CHECK(!strcmp(fmt(&c, "log-every"), "1"));
+    CHECK(!strcmp(fmt(&c, "eps"), "1e-08"));
+    int n;
+    const struct st_option *opts = st_options(&n);
+    for (int i = 0; i < n; i++) {
+        const char *d = opts[i].def_text;
+        const char *f = fmt(&c, opts[i].name);
+        /* Flags show "off" for 0; weight decay's default depends on the optimizer. */
+        if (opts[i].type == ST_OPT_T_FLAG) {
+            CHECK(!strcmp(d, "off") && !strcmp(f, "0"));
+        } else if (strcmp(opts[i].name, "weight-decay") != 0) {
+            if (strcmp(d, f) != 0)
+                fprintf(stderr, "  --%s: help says [%s], default formats as '%s'\n",
+                        opts[i].name, d, f);
+            CHECK(!strcmp(d, f));
+        }
+    }
+}
+
+/* ---- round trips ---- */
+
+/* A non-default value for every option and the exact string it must format as. */
+static const struct {
+    const char *name, *value, *formatted;
+} samples[] = {
+    { "widths", "3,7,5,2", "3,7,5,2" },
+    { "activation", "tanh", "tanh" },
+    { "reinit", "1,3", "1,3" },
+    { "freeze", "w1,b2", "w1,b2" },
+    { "data-dist", "uniform", "uniform" },
+    { "data-size", "123", "123" },
+    { "batch", "17", "17" },
+    { "online", "yes", "1" },
+    { "label-noise", "0.1", "0.1" },
+    { "optimizer", "sgd", "sgd" },
+    { "lr", "1e-3", "0.001" },
+    { "beta1", "0.5", "0.5" },
+    { "beta2", "0.99", "0.99" },
+    { "eps", "1e-10", "1e-10" },
+    { "weight-decay", "0.25", "0.25" },
+    { "momentum", "0.9", "0.9" },
+    { "nesterov", "true", "1" },
+    { "steps", "42", "42" },
+    { "seed", "18446744073709551615", "18446744073709551615" },
+    { "penalty", "none", "none" },
+    { "penalty-reduction", "sum", "sum" },
+    { "lambda", "0.33333333333333331", "0.3333333333333333" },
+    { "log-every", "7", "7" },
+    { "changed-threshold", "0.2", "0.2" },
+    { "save-data", "on", "1" },
+    { "threads", "4", "4" },
+    { "out", "runs/some dir/x", "runs/some dir/x" },
+    { "force", "1", "1" },
+    { "quiet", "1", "1" },
+};
+#define N_SAMPLES ((int)(sizeof samples / sizeof samples[0]))
+
+static void test_round_trip(void)
+{
+    struct st_err err = { "" };
+    int n;
+    const struct st_option *opts = st_options(&n);
+
+    /* Every option in the table has a sample (a new option must get one). */
+    for (int i = 0; i < n; i++) {
+        int found = 0;
+        for (int s = 0; s < N_SAMPLES; s++)
+            found |= !strcmp(samples[s].name, opts[i].name);
+        if (!found)
+            fprintf(stderr, "  option --%s has no round-trip sample\n", opts[i].name);
+        CHECK(found);
+        CHECK(st_option_find(opts[i].name) == &opts[i]);
+    }
+    CHECK(st_option_find("no-such-option") == NULL);
+
+    for (int s = 0; s < N_SAMPLES; s++) {
+        struct st_train_cfg a, b, def;
+        char fa[4200];
+        st_train_cfg_defaults(&def);
+        st_train_cfg_defaults(&a);
+        st_train_cfg_defaults(&b);
+        /* The sample is not the default. */
+        CHECK(strcmp(fmt(&def, samples[s].name), samples[s].formatted) != 0);
+        err.msg[0] = '\0';
+        CHECK(st_option_set(&a, samples[s].name, samples[s].value, &err) == ST_OK);
+        if (err.msg[0])
+            fprintf(stderr, "  --%s %s: %s\n", samples[s].name, samples[s].value, err.msg);
+        snprintf(fa, sizeof fa, "%s", fmt(&a, samples[s].name));
+        if (strcmp(fa, samples[s].formatted) != 0)
+            fprintf(stderr, "  --%s '%s' formats as '%s', expected '%s'\n", samples[s].name,
+                    samples[s].value, fa, samples[s].formatted);
+        CHECK(!strcmp(fa, samples[s].formatted));
+        CHECK(st_option_set(&b, samples[s].name, fa, &err) == ST_OK);
+        CHECK(!strcmp(fmt(&b, samples[s].name), fa));
+        /* Setting one option touches no other. */
+        for (int i = 0; i < n; i++) {
+            if (!strcmp(opts[i].name, samples[s].name))
+                continue;
+            char fd[4200];
+            snprintf(fd, sizeof fd, "%s", fmt(&def, opts[i].name));
+            CHECK(!strcmp(fmt(&a, opts[i].name), fd));
+        }
+    }
+
+    /* Doubles: the formatted text is the shortest that reads back exactly. */
+    static const double vals[] = { 1e-3, 0.1, 1.0 / 3.0, 2.0 / 3.0, 1e-8, 0.01,
+                                   1.7976931348623157e308, 123456789.125, 0.3, 1e22, 0.0 };
+    static const char *const shortest[] = { "0.001", "0.1", "0.3333333333333333",
+                                            "0.6666666666666666", "1e-08", "0.01",
+                                            "1.7976931348623157e+308",
+                                            "123456789.125", "0.3", "1e+22", "0" };
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        struct st_train_cfg a, b;
+        char fa[4200];
+        st_train_cfg_defaults(&a);
+        st_train_cfg_defaults(&b);
+        a.lambda = vals[i];
+        snprintf(fa, sizeof fa, "%s", fmt(&a, "lambda"));
+        CHECK(strtod(fa, NULL) == vals[i]);
+        /* Shortest: no representation with fewer significant digits reads back. */
+        if (strcmp(fa, shortest[i]) != 0 && strlen(fa) > strlen(shortest[i]))
+            fprintf(stderr, "  %.17g formats as '%s', expected '%s'\n", vals[i], fa,
+                    shortest[i]);
+        CHECK(strlen(fa) <= strlen(shortest[i]));
+        CHECK(st_option_set(&b, "lambda", fa, &err) == ST_OK);
+        CHECK(b.lambda == vals[i]);
+        CHECK(!strcmp(fmt(&b, "lambda"), fa));
+    }
+}
+
+/* ---- bad values ---- */
+
+/* Expects ST_ERR_ARG with every needle in the message. */
+static void expect_bad(const char *name, const char *value, const char *needle1,
+                       const char *needle2)
+{
+    struct st_train_cfg c, before;
+    struct st_err err = { "" };
+    st_train_cfg_defaults(&c);
+    before = c;
+    enum st_status st = st_option_set(&c, name, value, &err);
+    CHECK(st == ST_ERR_ARG);
+    if (st != ST_ERR_ARG)
+        fprintf(stderr, "  --%s '%s' accepted (status %d)\n", name, value, (int)st);
+    if (needle1) {
+        CHECK(strstr(err.msg, needle1) != NULL);
+        if (!strstr(err.msg, needle1))
+            fprintf(stderr, "  --%s '%s': message '%s' lacks '%s'\n", name, value, err.msg,
+                    needle1);
+    }
+    if (needle2) {
+        CHECK(strstr(err.msg, needle2) != NULL);
+        if (!strstr(err.msg, needle2))
+            fprintf(stderr, "  --%s '%s': message '%s' lacks '%s'\n", name, value, err.msg,
+                    needle2);
+    }
+    /* A rejected value leaves the config as it was. */
+    CHECK(memcmp(&c, &before, sizeof c) == 0);
+}
+
+static void test_bad_values(void)
+{
+    expect_bad("lr", "abc", "--lr 'abc'", NULL);
+    expect_bad("lr", "-0.1", "--lr '-0.1'", NULL);
+    expect_bad("lr", "", "--lr ''", NULL);
+    expect_bad("lr", "1e999", "--lr '1e999'", NULL);
+    expect_bad("lr", "nan", "--lr 'nan'", NULL);
+    expect_bad("lr", "inf", "--lr 'inf'", NULL);
+    expect_bad("lr", "0.1x", "--lr '0.1x'", NULL);
+    expect_bad("lambda", "-1e-3", "--lambda '-1e-3'", NULL);
+    expect_bad("widths", "1,,2", "--widths '1,,2'", NULL);
+    expect_bad("widths", "5", "--widths '5'", NULL);
+    expect_bad("widths", "1,0,1", "--widths '1,0,1'", NULL);
+    expect_bad("widths", "1,-3,1", "--widths '1,-3,1'", NULL);
+    expect_bad("widths", "1,2,", "--widths '1,2,'", NULL);
+    expect_bad("widths", "", "--widths ''", NULL);
+    expect_bad("widths", "a,b", "--widths 'a,b'", NULL);
+    expect_bad("steps", "-1", "--steps '-1'", NULL);
+    expect_bad("steps", "1.5", "--steps '1.5'", NULL);
+    expect_bad("steps", "99999999999999999999999", "--steps", NULL);
+    expect_bad("data-size", "ten", "--data-size 'ten'", NULL);
+    expect_bad("seed", "-1", "--seed '-1'", NULL);
+    expect_bad("threads", "0", "--threads '0'", NULL);
+    expect_bad("online", "maybe", "--online 'maybe'", NULL);
+    expect_bad("activation", "foo", "--activation 'foo'", "relu, tanh, silu, gelu, linear");
+    expect_bad("optimizer", "rmsprop", "--optimizer 'rmsprop'", "adamw");
+    expect_bad("penalty", "l3", "--penalty 'l3'", "l1");
+    expect_bad("data-dist", "cauchy", "--data-dist 'cauchy'", "uniform");
+    expect_bad("bogus", "1", "bogus", NULL);
+
+    /* 65 layers is one too many. */
+    char many[512];
+    size_t len = 0;
+    for (int i = 0; i <= ST_MAX_LAYERS + 1; i++)
+        len += (size_t)snprintf(many + len, sizeof many - len, i ? ",2" : "2");
+    expect_bad("widths", many, "--widths", NULL);
+
+    /* An over-long string is refused, not truncated. */
+    char longs[ST_LIST_MAX + 8];
+    memset(longs, '1', sizeof longs - 1);
+    longs[sizeof longs - 1] = '\0';
+    expect_bad("reinit", longs, "--reinit", NULL);
+}
+
+/* ---- resolve ---- */
+
+static enum st_status resolve_with(struct st_train_cfg *c, const char *widths, const char *k1,
+                                   const char *v1, const char *k2, const char *v2,
+                                   struct st_err *err)
+{
+    struct st_err e2 = { "" };
+    st_train_cfg_defaults(c);
+    if (widths)
+        CHECK(st_option_set(c, "widths", widths, &e2) == ST_OK);
+    if (k1)
+        CHECK(st_option_set(c, k1, v1, &e2) == ST_OK);
+    if (k2)
+        CHECK(st_option_set(c, k2, v2, &e2) == ST_OK);
+    return st_train_cfg_resolve(c, err);
+}
+
+static void expect_resolve_error(const char *widths, const char *k1, const char *v1,
+                                 const char *k2, const char *v2, const char *needle)
+{
+    struct st_train_cfg c;
+    struct st_err err = { "" };
+    enum st_status st = resolve_with(&c, widths, k1, v1, k2, v2, &err);
+    CHECK(st == ST_ERR_ARG);
+    CHECK(strstr(err.msg, needle) != NULL);
+    if (st != ST_ERR_ARG || !strstr(err.msg, needle))
+        fprintf(stderr, "  resolve %s=%s %s=%s: status %d, message '%s' (wanted '%s')\n",
+                k1 ? k1 : "", v1 ? v1 : "", k2 ? k2 : "", v2 ? v2 : "", (int)st, err.msg,
+                needle);
+}
+
+static void test_resolve(void)
+{
+    struct st_train_cfg c;
+    struct st_err err = { "" };
+
+    /* Defaults resolve; batch 0 becomes the data size, middle becomes 2. */
+    st_train_cfg_defaults(&c);
+    CHECK_OK(st_train_cfg_resolve(&c, &err));
+    CHECK(c.batch == 1000);
+    CHECK(!strcmp(c.reinit, "2"));
+    CHECK(c.reinit_layer[0] == 0 && c.reinit_layer[1] == 1 && c.reinit_layer[2] == 0);
+    for (int t = 0; t < 6; t++)
+        CHECK(c.trainable[t] == 1);
+    CHECK(c.opt.weight_decay == 0.0);
+    /* Resolving a resolved config changes nothing (config.ini re-runs). */
+    {
+        struct st_train_cfg again = c;
+        CHECK_OK(st_train_cfg_resolve(&again, &err));
+        CHECK(memcmp(&again, &c, sizeof c) == 0);
+    }
+
+    CHECK_OK(resolve_with(&c, NULL, "data-size", "37", NULL, NULL, &err));
+    CHECK(c.batch == 37);
+    CHECK_OK(resolve_with(&c, NULL, "data-size", "64", "batch", "16", &err));
+    CHECK(c.batch == 16);
+
+    /* middle = (L + 1) / 2 */
+    static const struct {
+        const char *widths;
+        const char *want;
+    } mid[] = { { "4,2", "1" }, { "4,3,2", "1" }, { "1,20,20,1", "2" }, { "1,2,3,4,5", "2" },
+                { "1,2,3,4,5,6", "3" } };
+    for (size_t i = 0; i < sizeof mid / sizeof mid[0]; i++) {
+        CHECK_OK(resolve_with(&c, mid[i].widths, NULL, NULL, NULL, NULL, &err));
+        CHECK(!strcmp(c.reinit, mid[i].want));
+        int L = c.n_layers, m = atoi(mid[i].want);
+        for (int l = 0; l < L; l++)
+            CHECK(c.reinit_layer[l] == (l + 1 == m));
+    }
+    CHECK_OK(resolve_with(&c, NULL, "reinit", "1,3", NULL, NULL, &err));
+    CHECK(c.reinit_layer[0] == 1 && c.reinit_layer[1] == 0 && c.reinit_layer[2] == 1);
+    CHECK(!strcmp(c.reinit, "1,3"));
+    CHECK_OK(resolve_with(&c, NULL, "reinit", "none", NULL, NULL, &err));
+    CHECK(c.reinit_layer[0] == 0 && c.reinit_layer[1] == 0 && c.reinit_layer[2] == 0);
+    expect_resolve_error(NULL, "reinit", "7", NULL, NULL, "--reinit '7'");
+    expect_resolve_error(NULL, "reinit", "0", NULL, NULL, "--reinit '0'");
+    expect_resolve_error(NULL, "reinit", "x", NULL, NULL, "--reinit 'x'");
+    expect_resolve_error(NULL, "reinit", "1,", NULL, NULL, "--reinit '1,'");
+
+    /* freeze */
+    CHECK_OK(resolve_with(&c, NULL, "freeze", "1", NULL, NULL, &err));
+    CHECK(c.trainable[0] == 0 && c.trainable[1] == 0);
+    CHECK(c.trainable[2] == 1 && c.trainable[3] == 1 && c.trainable[4] == 1 &&
+          c.trainable[5] == 1);
+    CHECK_OK(resolve_with(&c, NULL, "freeze", "w2,b3", NULL, NULL, &err));
+    {
+        static const unsigned char want[6] = { 1, 1, 0, 1, 1, 0 };
+        for (int t = 0; t < 6; t++)
+            CHECK(c.trainable[t] == want[t]);
+    }
+    CHECK_OK(resolve_with(&c, NULL, "freeze", "1,3", NULL, NULL, &err));
+    {
+        static const unsigned char want[6] = { 0, 0, 1, 1, 0, 0 };
+        for (int t = 0; t < 6; t++)
+            CHECK(c.trainable[t] == want[t]);
+    }
+    expect_resolve_error(NULL, "freeze", "w9", NULL, NULL, "w9");
+    expect_resolve_error(NULL, "freeze", "x1", NULL, NULL, "x1");
+    expect_resolve_error(NULL, "freeze", "w", NULL, NULL, "--freeze 'w'");
+    expect_resolve_error(NULL, "freeze", "4", NULL, NULL, "--freeze '4'");
+    expect_resolve_error(NULL, "freeze", "w1,", NULL, NULL, "--freeze 'w1,'");
+
+    /* weight decay default per optimizer; an explicit value is kept. */
+    CHECK_OK(resolve_with(&c, NULL, "optimizer", "adamw", NULL, NULL, &err));
+    CHECK(c.opt.weight_decay == 0.01);
+    CHECK(!strcmp(fmt(&c, "weight-decay"), "0.01"));
+    CHECK_OK(resolve_with(&c, NULL, "optimizer", "adam", NULL, NULL, &err));
+    CHECK(c.opt.weight_decay == 0.0);
+    CHECK_OK(resolve_with(&c, NULL, "optimizer", "sgd", NULL, NULL, &err));
+    CHECK(c.opt.weight_decay == 0.0);
+    CHECK_OK(resolve_with(&c, NULL, "optimizer", "adamw", "weight-decay", "0", &err));
+    CHECK(c.opt.weight_decay == 0.0);
+    CHECK_OK(resolve_with(&c, NULL, "optimizer", "adam", "weight-decay", "0.5", &err));
+    CHECK(c.opt.weight_decay == 0.5);
+
+    /* Whole-config errors name the option. */
+    expect_resolve_error(NULL, "save-data", "1", "online", "1", "--save-data");
+    expect_resolve_error(NULL, "data-size", "10", "batch", "11", "--batch 11");
+    expect_resolve_error(NULL, "lr", "0", NULL, NULL, "--lr");
+    expect_resolve_error(NULL, "log-every", "0", NULL, NULL, "--log-every");
+    expect_resolve_error(NULL, "data-size", "0", NULL, NULL, "--data-size");
+    expect_resolve_error(NULL, "beta1", "1", NULL, NULL, "--beta1");
+    expect_resolve_error(NULL, "beta2", "1.5", NULL, NULL, "--beta2");
+    expect_resolve_error(NULL, "changed-threshold", "1.5", NULL, NULL, "--changed-threshold");
+    expect_resolve_error(NULL, "nesterov", "1", NULL, NULL, "--nesterov");
+    expect_resolve_error(NULL, "momentum", "0.9", NULL, NULL, "--momentum");
+    CHECK_OK(resolve_with(&c, NULL, "optimizer", "sgd", "momentum", "0.9", &err));
+}
+
+/* ---- config.ini ---- */
+
+static enum st_status set_cb(void *user, const char *key, const char *value, struct st_err *err)
+{
+    return st_option_set(user, key, value, err);
+}
+
+/* Writes a's config.ini, reads it into defaults and compares every option. */
+static void ini_round_trip(const struct st_train_cfg *a, const char *tag)
+{
+    char path[256];
+    struct st_train_cfg b;
+    struct st_err err = { "" };
+    int n;
+    const struct st_option *opts = st_options(&n);
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s.ini", tmpdir, tag);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    st_options_write_ini(f, a);
+    fclose(f);
+
+    st_train_cfg_defaults(&b);
+    enum st_status st = st_ini_read(path, set_cb, &b, &err);
+    CHECK(st == ST_OK);
+    if (st != ST_OK)
+        fprintf(stderr, "  %s: %s\n", tag, err.msg);
+    for (int i = 0; i < n; i++) {
+        char fa[4200];
+        snprintf(fa, sizeof fa, "%s", fmt(a, opts[i].name));
+        if (opts[i].saved) {
+            if (strcmp(fa, fmt(&b, opts[i].name)) != 0)
+                fprintf(stderr, "  %s: --%s wrote '%s', read back '%s'\n", tag, opts[i].name,
+                        fa, fmt(&b, opts[i].name));
+            CHECK(!strcmp(fa, fmt(&b, opts[i].name)));
+        }
+    }
+    if (st != ST_OK) {
+        remove(path);
+        return;
+    }
+    /* The re-read config resolves to the same run. */
+    CHECK_OK(st_train_cfg_resolve(&b, &err));
+    for (int i = 0; i < n; i++)
+        if (opts[i].saved) {
+            char fa[4200];
+            snprintf(fa, sizeof fa, "%s", fmt(a, opts[i].name));
+            CHECK(!strcmp(fa, fmt(&b, opts[i].name)));
+        }
+    CHECK(memcmp(a->reinit_layer, b.reinit_layer, sizeof b.reinit_layer) == 0);
+    CHECK(memcmp(a->trainable, b.trainable, sizeof b.trainable) == 0);
+    remove(path);
+}
+
+static void test_ini(void)
+{
+    struct st_train_cfg a;
+    struct st_err err = { "" };
+    char path[256];
+    FILE *f;
+    static const struct {
+        const char *k, *v;
+    } set[] = { { "widths", "3,9,8,7,2" }, { "activation", "gelu" }, { "reinit", "1,4" },
+                { "freeze", "w2,b3" },     { "data-dist", "uniform" }, { "data-size", "77" },
+                { "batch", "11" },         { "label-noise", "0.05" }, { "optimizer", "adamw" },
+                { "lr", "3e-4" },          { "beta1", "0.8" },        { "beta2", "0.95" },
+                { "eps", "1e-7" },         { "steps", "123" },        { "seed", "99" },
+                { "penalty-reduction", "sum" }, { "lambda", "0.3333333333333333" },
+                { "log-every", "5" },      { "changed-threshold", "0.25" },
+                { "save-data", "1" },      { "threads", "2" },        { "out", "elsewhere" },
+                { "force", "1" },          { "quiet", "1" } };
+
+    st_train_cfg_defaults(&a);
+    CHECK_OK(st_train_cfg_resolve(&a, &err));
+    ini_round_trip(&a, "defaults");
+
+    st_train_cfg_defaults(&a);
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        CHECK(st_option_set(&a, set[i].k, set[i].v, &err) == ST_OK);
+    CHECK_OK(st_train_cfg_resolve(&a, &err));
+    CHECK(a.opt.weight_decay == 0.01);
+    ini_round_trip(&a, "custom");
+
+    /* Not saved: out, force, quiet (they describe the invocation, not the run). */
+    snprintf(path, sizeof path, "%s/saved.ini", tmpdir);
+    f = fopen(path, "w+");
+    CHECK(f != NULL);
+    if (f) {
+        char line[1024];
+        int n_lines = 0, n_saved = 0, n;
+        const struct st_option *opts = st_options(&n);
+        for (int i = 0; i < n; i++)
+            n_saved += opts[i].saved != 0;
+        st_options_write_ini(f, &a);
+        rewind(f);
+        while (fgets(line, sizeof line, f)) {
+            n_lines++;
+            CHECK(strncmp(line, "out ", 4) != 0);
+            CHECK(strncmp(line, "force ", 6) != 0);
+            CHECK(strncmp(line, "quiet ", 6) != 0);
+            CHECK(strstr(line, " = ") != NULL);
+        }
+        CHECK(n_lines == n_saved);
+        fclose(f);
+        remove(path);
+    }
+
+    /* A deep network (64 layers, the maximum, of the default hidden width 20):
+     * its widths line is about 200 characters, and config.ini must still
+     * re-read to the same widths. */
+    {
+        char w[1024];
+        size_t len = 0;
+        st_train_cfg_defaults(&a);
+        for (int l = 0; l <= ST_MAX_LAYERS; l++)
+            len += (size_t)snprintf(w + len, sizeof w - len, "%s%s", l ? "," : "",
+                                    l == 0 || l == ST_MAX_LAYERS ? "1" : "20");
+        CHECK(st_option_set(&a, "widths", w, &err) == ST_OK);
+        CHECK(a.n_layers == ST_MAX_LAYERS);
+        CHECK_OK(st_train_cfg_resolve(&a, &err));
+        ini_round_trip(&a, "deep");
+    }
+}
+
+int main(void)
+{
+    strcpy(tmpdir, "/tmp/st_test_options.XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_defaults();
+    test_round_trip();
+    test_bad_values();
+    test_resolve();
+    test_ini();
+    CHECK(rmdir(tmpdir) == 0);
+    return check_report("test_options");
+}
