@@ -130,6 +130,28 @@ def torch_worker(data_dir, steps, out_dir):
 # Driver
 # --------------------------------------------------------------------------
 
+def same_work(st_csv, pt_csv, n_rows=21):
+    """One line saying whether both sides computed the same run: the first
+    n_rows rows of the two metrics.csv files, compared column by column."""
+    import numpy as np
+    sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+    import torch_ref
+    try:
+        ca, a = torch_ref.read_metrics_csv(st_csv)
+        cb, b = torch_ref.read_metrics_csv(pt_csv)
+    except OSError as e:
+        return f"same work: cannot compare ({e})"
+    common = [c for c in cb if c in ca and c != "step"]
+    A = a[:n_rows, [ca.index(c) for c in common]]
+    B = b[:n_rows, [cb.index(c) for c in common]]
+    rel = np.abs(A - B) / np.maximum(np.abs(B), 1e-12)
+    rel[A == B] = 0.0
+    worst = float(rel.max()) if rel.size else float("nan")
+    verdict = "same run" if worst <= 1e-4 else "WARNING: the two sides differ"
+    return (f"same work: steps 0-{n_rows - 1}, {len(common)} common CSV columns, max rel "
+            f"deviation sparsetune vs PyTorch {worst:.1e} ({verdict})")
+
+
 def run_timed(cmd, env):
     t = time.perf_counter()
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -171,7 +193,7 @@ def main():
                "--save-data", "--out", data_dir] +
               (["--no-plot"] if "--no-plot" in helptext else []), env)
 
-    st_wall, st_own, pt_wall, pt_own = [], [], [], []
+    st_wall, st_own, pt_wall, pt_own, pt_parts = [], [], [], [], []
     for rep in range(args.reps):
         out = os.path.join(work, f"st{rep}")
         shutil.rmtree(out, ignore_errors=True)
@@ -186,9 +208,11 @@ def main():
                                   str(args.steps), "--torch-worker", data_dir,
                                   os.path.join(work, f"pt{rep}")], env)
         pt_wall.append(wall)
-        pt_own.append(json.loads(stdout.strip().splitlines()[-1])["steps_per_second"])
+        info = json.loads(stdout.strip().splitlines()[-1])
+        pt_own.append(info["steps_per_second"])
+        pt_parts.append((info["setup_s"], info["loop_s"], info["write_s"]))
         print(f"rep {rep + 1}/{args.reps}: sparsetune {st_wall[-1]:.2f} s, "
-              f"PyTorch {pt_wall[-1]:.2f} s", file=sys.stderr)
+              f"PyTorch {pt_wall[-1]:.2f} s", flush=True)
 
     med = statistics.median
     n = args.steps
@@ -206,6 +230,10 @@ def main():
     print(f"{'ratio':12s} {'':9s} {ratio_wall:14.2f}x "
           + (f"{ratio_own:14.2f}x" if ratio_own else f"{'n/a':>15s}")
           + "   (sparsetune / PyTorch, steps/s)")
+    print(f"PyTorch process (medians): import + setup {med(p[0] for p in pt_parts):.2f} s, "
+          f"training loop {med(p[1] for p in pt_parts):.2f} s, CSV {med(p[2] for p in pt_parts):.2f} s")
+    print(same_work(os.path.join(work, "st0", "metrics.csv"),
+                    os.path.join(work, "pt0", "metrics.csv")))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0
