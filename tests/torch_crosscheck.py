@@ -367,6 +367,9 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     t_start = time.time()
 
+    if not (os.path.isfile(args.bin) and os.access(args.bin, os.X_OK)):
+        print(f"torch_crosscheck: FAILED, '{args.bin}' is not an executable")
+        return 1
     helptext = subprocess.run([args.bin, "train", "--help"], capture_output=True,
                               text=True, timeout=30)
     use_no_plot = "--no-plot" in helptext.stdout + helptext.stderr
@@ -391,7 +394,6 @@ def main():
             failures.append(f"{name}: cannot read the run directory: {e!r}")
             continue
         spec = run["spec"]
-        with_teacher = run["teacher"] is not None
         for prob in check_config(spec, extra) + check_files(run, out_dir, cols_a, rows_a):
             failures.append(f"{name}: {prob}")
 
