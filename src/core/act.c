@@ -108,8 +108,10 @@ void st_act_backward(float *dz, const float *dh, const float *z, long n, enum st
 {
     switch (a) {
     case ST_ACT_RELU:
-        for (long i = 0; i < n; i++)
-            dz[i] = z[i] > 0.0f ? dh[i] : 0.0f;
+        for (long i = 0; i < n; i++) {
+            float d = dh[i]; /* unconditional load, so the loop vectorizes */
+            dz[i] = z[i] > 0.0f ? d : 0.0f;
+        }
         break;
     case ST_ACT_LINEAR:
         if (dz != dh)
