@@ -19,31 +19,9 @@
 #include "io/safetensors.h"
 
 #include "check.h"
+#include "testutil.h"
 
 static char tmpdir[64];
-
-/* Reads a whole file into a malloc'd buffer (NUL-terminated for text use). */
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-    *len = 0;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        } else {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 static void spew(const char *path, const char *text)
 {
@@ -53,18 +31,6 @@ static void spew(const char *path, const char *text)
         fputs(text, f);
         fclose(f);
     }
-}
-
-static int exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
-static int is_dir(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
 /* Number of entries of dir other than . and ..; with `name`, the count of
@@ -90,29 +56,6 @@ static int count_entries(const char *dir, const char *except)
 static void path_in(char *out, size_t size, const char *name)
 {
     snprintf(out, size, "%s/%s", tmpdir, name);
-}
-
-/* Removes everything the tests created (a shallow tree). */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char p[4096];
-    if (!d) {
-        remove(dir);
-        return;
-    }
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (is_dir(p))
-            remove_tree(p);
-        else
-            remove(p);
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 static uint64_t le64(const unsigned char *b)

@@ -2,24 +2,14 @@
  * against central differences of that reference, for every activation, on
  * square and non-square widths, L = 1..3; all coordinates on small nets, a
  * random direction plus sampled coordinates on a larger one. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "core/loss.h"
 #include "core/mlp.h"
-
-static double act_ref(double z, enum st_act a)
-{
-    switch (a) {
-    case ST_ACT_RELU: return z > 0 ? z : 0;
-    case ST_ACT_TANH: return tanh(z);
-    case ST_ACT_SILU: return z / (1 + exp(-z));
-    case ST_ACT_GELU: return 0.5 * z * (1 + erf(z / sqrt(2.0)));
-    case ST_ACT_LINEAR: return z;
-    }
-    return 0;
-}
 
 /* mse of the net with parameters th (double, st_params layout) on x, y.
  * *min_abs_z gets the smallest |pre-activation| of a hidden layer (kink guard). */

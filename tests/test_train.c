@@ -20,38 +20,11 @@
 #include "exp/train.h"
 
 #include "check.h"
+#include "testutil.h"
 
 static char tmpdir[64];
 
 /* ---- helpers ---- */
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-    *len = 0;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        } else {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
-static int exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
 
 /* 1 if both files exist and hold the same bytes. */
 static int same_file(const char *a, const char *b)
@@ -62,29 +35,6 @@ static int same_file(const char *a, const char *b)
     free(x);
     free(y);
     return same;
-}
-
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char p[4200];
-    struct stat sb;
-    if (!d) {
-        remove(dir);
-        return;
-    }
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-            remove_tree(p);
-        else
-            remove(p);
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 static void file_in(char *out, size_t size, const char *dir, const char *name)
