@@ -258,6 +258,16 @@ static void test_bad_values(void)
     expect_bad("penalty", "l3", "--penalty 'l3'", "l1");
     expect_bad("data-dist", "cauchy", "--data-dist 'cauchy'", "uniform");
     expect_bad("bogus", "1", "bogus", NULL);
+    /* Integer ranges are part of each option, so the message states the real range. */
+    expect_bad("log-every", "0", "--log-every '0'", "from 1 to");
+    expect_bad("data-size", "0", "--data-size '0'", "from 1 to 2147483647");
+    expect_bad("data-size", "1000000000000", "--data-size '1000000000000'", "2147483647");
+    expect_bad("batch", "-1", "--batch '-1'", "from 0 to");
+    /* strtoul would wrap ' -1' to 2^64 - 1; leading blanks and '+' are refused. */
+    expect_bad("seed", " -1", "--seed ' -1'", NULL);
+    expect_bad("widths", " 1,+2", "--widths ' 1,+2'", NULL);
+    expect_bad("lr", "1e-400", "--lr '1e-400'", "range");
+    expect_bad("reinit", "", "--reinit ''", NULL);
 
     /* 65 layers is one too many. */
     char many[512];
@@ -393,8 +403,6 @@ static void test_resolve(void)
     expect_resolve_error(NULL, "save-data", "1", "online", "1", "--save-data");
     expect_resolve_error(NULL, "data-size", "10", "batch", "11", "--batch 11");
     expect_resolve_error(NULL, "lr", "0", NULL, NULL, "--lr");
-    expect_resolve_error(NULL, "log-every", "0", NULL, NULL, "--log-every");
-    expect_resolve_error(NULL, "data-size", "0", NULL, NULL, "--data-size");
     expect_resolve_error(NULL, "beta1", "1", NULL, NULL, "--beta1");
     expect_resolve_error(NULL, "beta2", "1.5", NULL, NULL, "--beta2");
     expect_resolve_error(NULL, "changed-threshold", "1.5", NULL, NULL, "--changed-threshold");

@@ -51,8 +51,8 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, struct st_train_cfg
             file = a + 9;
         }
         if (file && (st = st_ini_read(file, ini_set, cfg, &err)) != ST_OK)
-            /* A missing or malformed config file is bad input: a usage error. */
-            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+            /* An unreadable or malformed file exits 1, a bad key or value 2. */
+            return st_cli_fail(cmd, st, &err);
     }
     for (int i = 1; i < argc; i++) {
         char name[64];
@@ -77,12 +77,14 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, struct st_train_cfg
             continue;
         }
         o = st_option_find(name);
-        if (!o && !strncmp(name, "no-", 3) && (o = st_option_find(name + 3)) &&
-            o->type == ST_OPT_T_FLAG && !eq) {
-            st = st_option_set(cfg, o->name, "0", &err);
-            if (st != ST_OK)
-                return st_cli_fail(cmd, st, &err);
-            continue;
+        if (!o && !eq && !strncmp(name, "no-", 3)) {
+            const struct st_option *neg = st_option_find(name + 3);
+            if (neg && neg->type == ST_OPT_T_FLAG) {
+                st = st_option_set(cfg, neg->name, "0", &err);
+                if (st != ST_OK)
+                    return st_cli_fail(cmd, st, &err);
+                continue;
+            }
         }
         if (!o) {
             st_err_set(&err, ST_ERR_ARG, "unknown option '--%s'", name);
@@ -134,7 +136,7 @@ void st_progress_init(struct st_progress *p, const char *label, int quiet)
     p->label = label;
 }
 
-int st_progress_update(void *user, long step, long steps, double loss)
+int st_progress_update(void *user, long step, long steps, double mse)
 {
     struct st_progress *p = user;
     if (!p->enabled || (step % 64 != 0 && step != steps))
@@ -150,8 +152,8 @@ int st_progress_update(void *user, long step, long steps, double loss)
     for (int i = 0; i < 30; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[30] = '\0';
-    fprintf(stderr, "\r%s [%s] %3.0f%% %ld/%ld  loss %.3e  %.1fs  ETA %.1fs ", p->label, bar,
-            100.0 * frac, step, steps, loss, el, eta);
+    fprintf(stderr, "\r%s [%s] %3.0f%% %ld/%ld  mse %.3e  %.1fs  ETA %.1fs ", p->label, bar,
+            100.0 * frac, step, steps, mse, el, eta);
     fflush(stderr);
     return 0;
 }

@@ -33,7 +33,7 @@ struct st_progress {
     const char *label;
 };
 void st_progress_init(struct st_progress *p, const char *label, int quiet);
-int st_progress_update(void *user, long step, long steps, double loss);
+int st_progress_update(void *user, long step, long steps, double mse);
 void st_progress_done(struct st_progress *p);
 
 #endif

@@ -29,15 +29,20 @@ static void print_result(const struct st_train_cfg *cfg, const struct st_train_r
 {
     printf("run: %s  (%ld steps, %.2f s, %.0f steps/s)\n", cfg->out, r->steps_done,
            r->wall_seconds, r->steps_per_second);
-    printf("final: mse %.6g  penalty %.6g  loss %.6g  (lambda %g)\n", r->mse, r->penalty,
-           r->loss, cfg->lambda);
+    printf("final: mse %.6g  penalty %.6g  loss %.6g  (penalty %s, reduction %s, lambda %g)\n",
+           r->mse, r->penalty, r->loss, st_penalty_name(cfg->penalty),
+           st_reduction_name(cfg->reduction), cfg->lambda);
     printf("%-8s %12s %12s %9s %8s %6s\n", "tensor", "d_init", "d_teacher", "changed", "verdict",
            "truth");
     for (int t = 0; t < r->n_tensors; t++)
         printf("%-8s %12.4e %12.4e %9.4f %8s %6s\n", r->names[t], r->d_init[t], r->d_teacher[t],
-               r->changed[t], r->verdict[t] ? "changed" : "-", r->truth[t] ? "redrawn" : "-");
-    printf("verdict: %s (changed layers %s the re-drawn layers)\n",
-           r->correct ? "correct" : "wrong", r->correct ? "equal" : "differ from");
+               r->changed[t], r->diverged ? "?" : r->verdict[t] ? "changed" : "-",
+               r->truth[t] ? "redrawn" : "-");
+    if (r->diverged)
+        printf("verdict: none (the run diverged at step %ld)\n", r->steps_done);
+    else
+        printf("verdict: %s (changed layers %s the re-drawn layers)\n",
+               r->correct ? "correct" : "wrong", r->correct ? "equal" : "differ from");
 }
 
 int cmd_train(int argc, char **argv)
@@ -64,8 +69,7 @@ int cmd_train(int argc, char **argv)
     st_progress_done(&prog);
     if (st != ST_OK && st != ST_ERR_NUMERIC)
         return st_cli_fail("train", st, &err);
-    if (!cfg.quiet || st == ST_OK)
-        print_result(&cfg, &res);
+    print_result(&cfg, &res);
     if (st != ST_OK)
         return st_cli_fail("train", st, &err);
     return ST_EXIT_OK;

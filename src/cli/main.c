@@ -51,8 +51,16 @@ int main(int argc, char **argv)
         return ST_EXIT_OK;
     }
     for (size_t i = 0; i < N_CMDS; i++)
-        if (!strcmp(argv[1], cmds[i].name))
-            return cmds[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], cmds[i].name)) {
+            int rc = cmds[i].run(argc - 1, argv + 1);
+            /* Results that never reached stdout (a full disk, a closed pipe) are a failure. */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "sparsetune %s: cannot write the results to stdout\n",
+                        cmds[i].name);
+                return rc ? rc : ST_EXIT_RUNTIME;
+            }
+            return rc;
+        }
     fprintf(stderr, "sparsetune: unknown command '%s'\ntry 'sparsetune --help'\n", argv[1]);
     return ST_EXIT_USAGE;
 }

@@ -2,6 +2,7 @@
  * round-trips (config.ini re-runs an experiment bit-identically). */
 #include "options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -10,45 +11,47 @@
 
 /* Order = order in --help and config.ini. */
 static const struct st_option table[] = {
-    { "widths", ST_OPT_T_WIDTHS, "LIST", "1,20,20,1", "layer widths: input, hidden..., output", 1 },
+    { "widths", ST_OPT_T_WIDTHS, "LIST", "1,20,20,1", "layer widths: input, hidden..., output", 1, 0, 0 },
     { "activation", ST_OPT_T_ENUM, "NAME", "relu",
-      "hidden activation: relu, tanh, silu, gelu, linear", 1 },
+      "hidden activation: relu, tanh, silu, gelu, linear", 1, 0, 0 },
     { "reinit", ST_OPT_T_STR, "LAYERS", "middle",
-      "layers the student re-draws (1-based, e.g. 2 or 1,3; middle; none)", 1 },
+      "layers the student re-draws (1-based, e.g. 2 or 1,3; middle; none)", 1, 0, 0 },
     { "freeze", ST_OPT_T_STR, "LIST", "none",
-      "tensors or layers kept fixed (e.g. w1,b3 or 1,3; none)", 1 },
+      "tensors or layers kept fixed (e.g. w1,b3 or 1,3; none)", 1, 0, 0 },
     { "data-dist", ST_OPT_T_ENUM, "NAME", "normal", "inputs from normal N(0,1) or uniform U(-1,1)",
-      1 },
-    { "data-size", ST_OPT_T_INT, "N", "1000", "number of fixed samples", 1 },
-    { "batch", ST_OPT_T_INT, "B", "0", "minibatch size; 0 = full batch (all samples)", 1 },
+      1, 0, 0 },
+    { "data-size", ST_OPT_T_INT, "N", "1000", "number of fixed samples", 1, 1, INT_MAX },
+    { "batch", ST_OPT_T_INT, "B", "0", "minibatch size; 0 = full batch (all samples)", 1, 0,
+      INT_MAX },
     { "online", ST_OPT_T_FLAG, NULL, "off", "draw fresh inputs every step instead of a fixed set",
-      1 },
+      1, 0, 0 },
     { "label-noise", ST_OPT_T_DOUBLE, "SIGMA", "0", "std of Gaussian noise added to the targets",
-      1 },
-    { "optimizer", ST_OPT_T_ENUM, "NAME", "adam", "adam, adamw or sgd (PyTorch's formulas)", 1 },
-    { "lr", ST_OPT_T_DOUBLE, "FLOAT", "0.01", "learning rate", 1 },
-    { "beta1", ST_OPT_T_DOUBLE, "FLOAT", "0.9", "Adam/AdamW first-moment decay", 1 },
-    { "beta2", ST_OPT_T_DOUBLE, "FLOAT", "0.999", "Adam/AdamW second-moment decay", 1 },
-    { "eps", ST_OPT_T_DOUBLE, "FLOAT", "1e-08", "Adam/AdamW epsilon", 1 },
+      1, 0, 0 },
+    { "optimizer", ST_OPT_T_ENUM, "NAME", "adam", "adam, adamw or sgd (PyTorch's formulas)", 1, 0, 0 },
+    { "lr", ST_OPT_T_DOUBLE, "FLOAT", "0.01", "learning rate", 1, 0, 0 },
+    { "beta1", ST_OPT_T_DOUBLE, "FLOAT", "0.9", "Adam/AdamW first-moment decay", 1, 0, 0 },
+    { "beta2", ST_OPT_T_DOUBLE, "FLOAT", "0.999", "Adam/AdamW second-moment decay", 1, 0, 0 },
+    { "eps", ST_OPT_T_DOUBLE, "FLOAT", "1e-08", "Adam/AdamW epsilon", 1, 0, 0 },
     { "weight-decay", ST_OPT_T_DOUBLE, "FLOAT", "0; 0.01 for adamw",
-      "weight decay (AdamW: decoupled; Adam, SGD: L2 in the gradient)", 1 },
-    { "momentum", ST_OPT_T_DOUBLE, "FLOAT", "0", "SGD momentum", 1 },
-    { "nesterov", ST_OPT_T_FLAG, NULL, "off", "SGD Nesterov momentum", 1 },
-    { "steps", ST_OPT_T_INT, "N", "10000", "optimizer steps", 1 },
-    { "seed", ST_OPT_T_U64, "N", "0", "random seed (teacher, student, data)", 1 },
-    { "penalty", ST_OPT_T_ENUM, "NAME", "l1", "penalty on theta - theta0: l1 or none", 1 },
+      "weight decay (AdamW: decoupled; Adam, SGD: L2 in the gradient)", 1, 0, 0 },
+    { "momentum", ST_OPT_T_DOUBLE, "FLOAT", "0", "SGD momentum", 1, 0, 0 },
+    { "nesterov", ST_OPT_T_FLAG, NULL, "off", "SGD Nesterov momentum", 1, 0, 0 },
+    { "steps", ST_OPT_T_INT, "N", "10000", "optimizer steps", 1, 0, LONG_MAX - 1 },
+    { "seed", ST_OPT_T_U64, "N", "0", "random seed (teacher, student, data)", 1, 0, 0 },
+    { "penalty", ST_OPT_T_ENUM, "NAME", "l1", "penalty on theta - theta0: l1 or none", 1, 0, 0 },
     { "penalty-reduction", ST_OPT_T_ENUM, "NAME", "mean",
-      "l1 per tensor: mean |delta| (the seed's) or sum", 1 },
-    { "lambda", ST_OPT_T_DOUBLE, "FLOAT", "0", "penalty strength", 1 },
-    { "log-every", ST_OPT_T_INT, "N", "1", "log a metrics row every N steps (and the last)", 1 },
+      "l1 per tensor: mean |delta| (the seed's) or sum", 1, 0, 0 },
+    { "lambda", ST_OPT_T_DOUBLE, "FLOAT", "0", "penalty strength", 1, 0, 0 },
+    { "log-every", ST_OPT_T_INT, "N", "1", "log a metrics row every N steps (and the last)", 1, 1,
+      LONG_MAX },
     { "changed-threshold", ST_OPT_T_DOUBLE, "FRAC", "0.1",
-      "verdict: a tensor changed if its d_init >= FRAC * the largest", 1 },
-    { "save-data", ST_OPT_T_FLAG, NULL, "off", "also write the data set as x.npy and y.npy", 1 },
-    { "threads", ST_OPT_T_INTC, "N", "1", "BLAS threads", 1 },
-    { "out", ST_OPT_T_STR, "DIR", "run", "run directory to write", 0 },
+      "verdict: a tensor changed if its d_init >= FRAC * the largest", 1, 0, 0 },
+    { "save-data", ST_OPT_T_FLAG, NULL, "off", "also write the data set as x.npy and y.npy", 1, 0, 0 },
+    { "threads", ST_OPT_T_INTC, "N", "1", "BLAS threads", 1, 1, 1024 },
+    { "out", ST_OPT_T_STR, "DIR", "run", "run directory to write", 0, 0, 0 },
     { "force", ST_OPT_T_FLAG, NULL, "off", "overwrite a run directory that already holds a run",
-      0 },
-    { "quiet", ST_OPT_T_FLAG, NULL, "off", "no progress bar", 0 },
+      0, 0, 0 },
+    { "quiet", ST_OPT_T_FLAG, NULL, "off", "no progress bar", 0, 0, 0 },
 };
 
 #define N_OPTIONS ((int)(sizeof table / sizeof table[0]))
@@ -86,9 +89,11 @@ static enum st_status parse_double(const char *name, const char *s, double lo, d
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v) || errno == ERANGE || v < lo)
+    if (end == s || *end != '\0' || !isfinite(v) || v < lo)
         return st_err_set(err, ST_ERR_ARG, "--%s '%s': expected a finite number >= %g", name, s,
                           lo);
+    if (errno == ERANGE)
+        return st_err_set(err, ST_ERR_ARG, "--%s '%s': out of the range of a double", name, s);
     *out = v;
     return ST_OK;
 }
@@ -117,9 +122,9 @@ static enum st_status parse_widths(const char *s, struct st_train_cfg *cfg, stru
         long v = strtol(p, &end, 10);
         if (end == p || errno == ERANGE || v < 1 || v > (1 << 24) || (*end != ',' && *end))
             return st_err_set(err, ST_ERR_ARG,
-                              "--widths '%s': expected positive integers separated by commas "
-                              "(input, hidden..., output), e.g. 1,20,20,1",
-                              s);
+                              "--widths '%s': expected integers from 1 to %d separated by "
+                              "commas (input, hidden..., output), e.g. 1,20,20,1",
+                              s, 1 << 24);
         if (n > ST_MAX_LAYERS)
             return st_err_set(err, ST_ERR_ARG, "--widths '%s': at most %d layers", s,
                               ST_MAX_LAYERS);
@@ -221,6 +226,13 @@ enum st_status st_option_set(struct st_train_cfg *cfg, const char *name, const c
 
     if (!o)
         return st_err_set(err, ST_ERR_ARG, "unknown option '%s'", name);
+    /* strtol and friends skip leading blanks: ' -1' would become a huge seed. */
+    if (o->type != ST_OPT_T_STR && (isspace((unsigned char)value[0]) || value[0] == '+'))
+        return st_err_set(err, ST_ERR_ARG, "--%s '%s': expected a value without a leading "
+                          "blank or '+'", name, value);
+    if (value[0] == '\0')
+        return st_err_set(err, ST_ERR_ARG, "--%s '': empty value (expected %s)", name,
+                          o->arg ? o->arg : "1 or 0");
     f = field(cfg, name, &size);
     switch (o->type) {
     case ST_OPT_T_WIDTHS: return parse_widths(value, cfg, err);
@@ -228,12 +240,12 @@ enum st_status st_option_set(struct st_train_cfg *cfg, const char *name, const c
     case ST_OPT_T_FLAG: return parse_flag(name, value, f, err);
     case ST_OPT_T_DOUBLE: return parse_double(name, value, 0.0, f, err);
     case ST_OPT_T_INT:
-        st = parse_long(name, value, 0, LONG_MAX, &lv, err);
+        st = parse_long(name, value, o->lo, o->hi, &lv, err);
         if (st == ST_OK)
             *(long *)f = lv;
         return st;
     case ST_OPT_T_INTC:
-        st = parse_long(name, value, 1, 1024, &lv, err);
+        st = parse_long(name, value, o->lo, o->hi, &lv, err);
         if (st == ST_OK)
             *(int *)f = (int)lv;
         return st;

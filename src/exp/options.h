@@ -27,6 +27,7 @@ struct st_option {
     const char *def_text; /* default as shown in --help */
     const char *help;
     int saved;            /* written to config.ini */
+    long lo, hi;          /* integer options: the accepted range */
 };
 
 /* The options of `train` (and of every command that runs trainings). */

@@ -31,7 +31,7 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
     struct st_rng rng;
     enum st_status st;
     int in = cfg->widths[0], out = cfg->widths[cfg->n_layers];
-    long label_batch = cfg->online ? (cfg->batch ? cfg->batch : cfg->data_size) : cfg->data_size;
+    long label_batch = cfg->online ? cfg->batch : cfg->data_size; /* batch is resolved */
 
     memset(&q, 0, sizeof q);
     q.n = cfg->data_size;
@@ -69,6 +69,7 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
         }
         draw_inputs(&q.data_rng, q.x, (long)nx, q.dist);
         label(&q, q.x, q.y, (int)q.n);
+        st_mlp_work_free(&q.twork); /* only online data labels again */
     }
     *ts = q;
     return ST_OK;

@@ -15,7 +15,7 @@ struct st_ts {
     struct st_params init;     /* the student's start theta0 */
     float *x, *y;              /* fixed data [n, in], [n, out]; NULL when online */
     long n;
-    struct st_mlp_work twork;  /* teacher passes for labelling */
+    struct st_mlp_work twork;  /* teacher passes for labelling online data */
     struct st_rng data_rng;    /* online inputs */
     struct st_rng noise_rng;   /* label noise */
     enum st_data_dist dist;

@@ -116,6 +116,15 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
 
     if (L < 1 || L > ST_MAX_LAYERS)
         return st_err_set(err, ST_ERR_ARG, "--widths: expected 2 to %d widths", ST_MAX_LAYERS + 1);
+    for (int l = 1; l <= L; l++) {
+        /* One tensor above 2^32 entries (16 GiB) is beyond any machine this runs on. */
+        double n = (double)cfg->widths[l - 1] * (double)cfg->widths[l];
+        if (n > 4294967296.0)
+            return st_err_set(err, ST_ERR_ARG,
+                              "--widths: layer %d (%d -> %d) has %.3g weights; at most 2^32 per "
+                              "layer",
+                              l, cfg->widths[l - 1], cfg->widths[l], n);
+    }
     if (cfg->data_size < 1 || cfg->data_size > INT_MAX)
         return st_err_set(err, ST_ERR_ARG, "--data-size %ld: expected 1 to %d", cfg->data_size,
                           INT_MAX);
@@ -291,7 +300,7 @@ static void judge(struct st_train_result *res, const struct st_train_cfg *cfg)
             max = res->d_init[t];
     res->correct = 1;
     for (int t = 0; t < res->n_tensors; t++) {
-        res->verdict[t] = max > 0.0 && res->d_init[t] >= cfg->changed_threshold * max;
+        res->verdict[t] = res->d_init[t] > 0.0 && res->d_init[t] >= cfg->changed_threshold * max;
         res->truth[t] = cfg->reinit_layer[t / 2];
         if (res->verdict[t])
             layer_changed[t / 2] = 1;
@@ -330,7 +339,12 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
     cJSON_AddStringToObject(root, "status", res->diverged ? "diverged" : "ok");
     cJSON_AddNumberToObject(root, "steps", (double)cfg->steps);
     cJSON_AddNumberToObject(root, "steps_done", (double)res->steps_done);
-    cJSON_AddNumberToObject(root, "seed", (double)cfg->seed);
+    {
+        /* JSON numbers are doubles to most readers: keep all 64 bits exact. */
+        char seed[32];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
+        cJSON_AddRawToObject(root, "seed", seed);
+    }
     cJSON_AddStringToObject(root, "penalty", st_penalty_name(cfg->penalty));
     cJSON_AddStringToObject(root, "penalty_reduction", st_reduction_name(cfg->reduction));
     cJSON_AddNumberToObject(root, "lambda", cfg->lambda);
@@ -346,7 +360,12 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
     cJSON_AddItemToObject(root, "d_teacher", tensor_object(res, res->d_teacher));
     cJSON_AddItemToObject(root, "changed_fraction", tensor_object(res, res->changed));
     v = cJSON_AddObjectToObject(root, "verdict");
-    if (v) {
+    if (v && res->diverged) {
+        cJSON_AddNullToObject(v, "changed");
+        cJSON_AddItemToObject(v, "truth", name_list(res, res->truth));
+        cJSON_AddNullToObject(v, "correct");
+        cJSON_AddStringToObject(v, "correct_means", "no verdict: the run diverged");
+    } else if (v) {
         cJSON_AddNumberToObject(v, "threshold", cfg->changed_threshold);
         cJSON_AddStringToObject(v, "rule", "changed if d_init >= threshold * max d_init");
         cJSON_AddItemToObject(v, "changed", name_list(res, res->verdict));
@@ -417,6 +436,12 @@ static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, s
     return ST_OK;
 }
 
+/* Every file a run writes into its directory. */
+static const char *const run_files[] = { "config.ini",          "metrics.csv",
+                                         "summary.json",        "teacher.safetensors",
+                                         "student_init.safetensors", "student.safetensors",
+                                         "x.npy",               "y.npy" };
+
 static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_err *err)
 {
     char path[4200];
@@ -427,11 +452,20 @@ static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_er
     st = st_path_join(path, sizeof path, cfg->out, "metrics.csv", err);
     if (st != ST_OK)
         return st;
-    if (!cfg->force && stat(path, &sb) == 0)
+    if (stat(path, &sb) != 0)
+        return ST_OK;
+    if (!cfg->force)
         return st_err_set(err, ST_ERR_ARG,
                           "%s already holds a run (metrics.csv); choose another --out or pass "
                           "--force to overwrite it",
                           cfg->out);
+    /* --force: remove the previous run's files so that none survives beside the new ones. */
+    for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+        if ((st = st_path_join(path, sizeof path, cfg->out, run_files[i], err)) != ST_OK)
+            return st;
+        if (remove(path) != 0 && errno != ENOENT)
+            return st_err_set(err, ST_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+    }
     return ST_OK;
 }
 
@@ -503,6 +537,12 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
                                    trainable);
             loss = mse + cfg->lambda * pen;
             write_row(r.csv, k, mse, pen, loss, &obs);
+            /* Notice a full disk now, not at the end of a long run. */
+            if (ferror(r.csv)) {
+                st = st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv at step %ld",
+                                cfg->out, k);
+                goto out;
+            }
         }
         if (!isfinite(loss)) {
             if (!log) {
@@ -523,7 +563,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         st_penalty_grad(cfg->penalty, cfg->reduction, cfg->lambda, &r.grad, &r.ts.student,
                         &r.ts.init, trainable);
         st_optim_step(&r.opt, &r.ts.student, &r.grad, trainable);
-        if (progress && progress(user, k + 1, cfg->steps, loss))
+        if (progress && progress(user, k + 1, cfg->steps, mse))
             stopped = 1;
     }
     res.wall_seconds = now_seconds() - t0;
@@ -555,9 +595,10 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         goto out;
     if (res.diverged)
         st = st_err_set(err, ST_ERR_NUMERIC,
-                        "step %ld: the loss is %s; the run diverged (try a smaller --lr); "
-                        "metrics up to that step are in %s/metrics.csv",
-                        k, isnan(loss) ? "NaN" : "infinite", cfg->out);
+                        "step %ld: the loss is %s; the run diverged (try a smaller --lr, now "
+                        "%g; a large --lambda or a zero --eps can do it too); metrics up to "
+                        "that step are in %s/metrics.csv",
+                        k, isnan(loss) ? "NaN" : "infinite", cfg->opt.lr, cfg->out);
     if (result)
         *result = res;
 out:

@@ -75,8 +75,8 @@ struct st_train_result {
     int correct;            /* changed layers == re-drawn layers */
 };
 
-/* Progress report: called after each update with the step count and the loss
- * last computed. Returns nonzero to stop the run early. */
+/* Progress report: called after each update with the step count and the data
+ * loss (mse) of the last forward pass. Returns nonzero to stop the run early. */
 typedef int (*st_progress_fn)(void *user, long step, long steps, double loss);
 
 /* Runs the experiment described by a resolved cfg and writes its run directory

@@ -3,12 +3,14 @@
  * line stops the read (inih's default keeps going and reports the first bad
  * line's number with a later line's error) and long values (a deep net's
  * widths) fit: the line buffer is on the heap and grows up to 64 KiB. */
+#define _POSIX_C_SOURCE 200809L
 #include "config.h"
 
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct ini_ctx {
     st_ini_fn fn;
@@ -33,8 +35,14 @@ enum st_status st_ini_read(const char *path, st_ini_fn fn, void *user, struct st
     FILE *f = fopen(path, "r");
     int line;
 
+    struct stat sb;
+
     if (!f)
         return st_err_set(err, ST_ERR_IO, "cannot read config %s: %s", path, strerror(errno));
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return st_err_set(err, ST_ERR_IO, "cannot read config %s: not a regular file", path);
+    }
     ini_stop_on_first_error = true;
     ini_allow_multiline = false;
     ini_use_stack = false;

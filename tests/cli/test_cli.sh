@@ -216,7 +216,7 @@ check "config syntax error: non-zero exit (got $rc)" [ "$rc" -ne 0 ]
 check "config syntax error: names file:line" has "$W/err" "$W/syntax.ini:2"
 
 run train --config "$W/no-such.ini" --quiet --out "$W/never"
-expect_rc 2
+expect_rc 1
 check "missing config file is named" has "$W/err" "no-such.ini"
 
 run train --config
@@ -258,6 +258,51 @@ check "diverged: stderr names the step" grep -q 'step [0-9]' "$W/err"
 check "diverged: stderr says it diverged" has "$W/err" "diverged"
 check "diverged: summary.json is valid JSON" "$PY" -m json.tool "$W/div/summary.json" /dev/null
 check "diverged: summary.json status" json_field "$W/div/summary.json" status diverged
+
+check "diverged: stdout gives no verdict" has "$W/out" "verdict: none"
+check "diverged: summary.json has no verdict" grep -q '"correct":[[:space:]]*null' "$W/div/summary.json"
+
+# --force clears the previous run: no file of it survives beside the new one.
+run train --steps 5 --save-data --quiet --out "$W/stale"
+expect_rc 0
+run train --steps 5 --quiet --force --out "$W/stale"
+expect_rc 0
+check "--force removes the old x.npy" [ ! -e "$W/stale/x.npy" ]
+run train --steps 5 --lr 1e6 --quiet --force --out "$W/stale"
+expect_rc 1
+check "--force + diverged run: no old student.safetensors" [ ! -e "$W/stale/student.safetensors" ]
+
+# A directory is not a config file.
+run train --config "$W" --steps 5 --quiet --out "$W/never"
+expect_rc 1
+check "--config DIR: named as not a regular file" has "$W/err" "not a regular file"
+
+# --no-X exists only for flags.
+run train --no-lr 5 --out "$W/never"
+expect_rc 2
+check "--no-lr: unknown option named with its dashes" has "$W/err" "unknown option '--no-lr'"
+run train --steps 3 --no-save-data --quiet --out "$W/noflag"
+expect_rc 0
+
+# Seeds are 64-bit and written exactly.
+run train --steps 2 --seed 18446744073709551615 --quiet --out "$W/bigseed"
+expect_rc 0
+check "summary.json keeps a 64-bit seed exact" grep -q '"seed":[[:space:]]*18446744073709551615' \
+    "$W/bigseed/summary.json"
+
+# A tensor that did not move is never judged changed, even with threshold 0.
+run train --steps 20 --freeze 1,3 --changed-threshold 0 --quiet --out "$W/thr0"
+expect_rc 0
+check "threshold 0: frozen w1 not changed" grep -qE '^w1 .* - +- *$' "$W/out"
+check "threshold 0: w2 changed" grep -qE '^w2 .* changed' "$W/out"
+
+# Results that cannot reach stdout are a failure, not a silent success.
+if [ -w /dev/full ]; then
+    "$BIN" train --steps 2 --quiet --out "$W/full" >/dev/full 2>"$W/err"
+    rc=$?
+    check "stdout on a full disk: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+    check "stdout on a full disk: message" has "$W/err" "stdout"
+fi
 
 # ---- done ----
 
