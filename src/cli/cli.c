@@ -8,6 +8,9 @@
 
 #include "../exp/options.h"
 #include "../io/config.h"
+#include "../io/csv.h"
+#include "../io/file.h"
+#include "../plot/figure.h"
 
 int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err)
 {
@@ -26,13 +29,15 @@ static enum st_status ini_set(void *user, const char *key, const char *value, st
     return st_option_set(user, key, value, err);
 }
 
-int st_cli_parse_run(const char *cmd, int argc, char **argv, struct st_train_cfg *cfg, int *help)
+int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,
+                     struct st_train_cfg *cfg, int *help)
 {
     struct st_err err = { "" };
     enum st_status st;
 
     *help = 0;
     st_train_cfg_defaults(cfg);
+    snprintf(cfg->out, sizeof cfg->out, "%s", default_out);
     /* Config files first, in order, so that every command-line option wins. */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -105,6 +110,73 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, struct st_train_cfg
             return st_cli_fail(cmd, st, &err);
     }
     return 0;
+}
+
+enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *written,
+                               size_t size, struct st_err *err)
+{
+    struct st_train_cfg cfg;
+    struct st_csv m = { 0, 0, NULL, NULL };
+    char path[4200], title[128];
+    enum st_status st;
+
+    st_train_cfg_defaults(&cfg);
+    if ((st = st_path_join(path, sizeof path, dir, "config.ini", err)) != ST_OK ||
+        (st = st_ini_read(path, ini_set, &cfg, err)) != ST_OK)
+        return st;
+    if ((st = st_path_join(path, sizeof path, dir, "metrics.csv", err)) != ST_OK ||
+        (st = st_csv_read(path, &m, err)) != ST_OK)
+        return st;
+    if (cfg.penalty == ST_PEN_NONE)
+        snprintf(title, sizeof title, "no penalty");
+    else if (cfg.penalty == ST_PEN_L1 && cfg.reduction == ST_RED_MEAN)
+        snprintf(title, sizeof title, "\u03bb = %g", cfg.lambda);
+    else
+        snprintf(title, sizeof title, "\u03bb = %g  (%s, %s)", cfg.lambda,
+                 st_penalty_name(cfg.penalty), st_reduction_name(cfg.reduction));
+    if (out) {
+        snprintf(path, sizeof path, "%s", out);
+    } else {
+        char name[32];
+        snprintf(name, sizeof name, "figure.%s", st_fig_format_names[fmt]);
+        if ((st = st_path_join(path, sizeof path, dir, name, err)) != ST_OK)
+            goto done;
+    }
+    st = st_figure_run(path, (enum st_fig_format)fmt, &m, title, err);
+    if (st != ST_OK && st != ST_ERR_IO) {
+        /* Name the file whose content was wrong. */
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+        st_err_set(err, st, "%s/metrics.csv: %s", dir, msg);
+    }
+    if (st == ST_OK && written)
+        snprintf(written, size, "%s", path);
+done:
+    st_csv_free(&m);
+    return st;
+}
+
+enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *label,
+                                   struct st_train_result *res, char *figure, size_t size,
+                                   struct st_err *err)
+{
+    struct st_progress prog;
+    enum st_status st, pst;
+    struct st_err perr = { "" };
+
+    figure[0] = '\0';
+    st_progress_init(&prog, label, cfg->quiet);
+    st = st_train_run(cfg, st_progress_update, &prog, res, err);
+    st_progress_done(&prog);
+    if ((st != ST_OK && st != ST_ERR_NUMERIC) || !cfg->plot)
+        return st;
+    pst = st_cli_plot_run(cfg->out, cfg->fig_format, NULL, figure, size, &perr);
+    if (pst != ST_OK && st == ST_OK) {
+        if (err)
+            *err = perr;
+        return pst;
+    }
+    return st;
 }
 
 void st_cli_print_run_options(FILE *f)

@@ -18,10 +18,24 @@ enum { ST_EXIT_OK = 0, ST_EXIT_RUNTIME = 1, ST_EXIT_USAGE = 2 };
  * returns the exit status that goes with st (2 for ST_ERR_ARG, else 1). */
 int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err);
 
-/* Fills cfg from defaults, --config files and argv[1..argc-1]. Sets *help when
- * --help/-h was given. Returns 0 or an exit status after printing the error. */
-int st_cli_parse_run(const char *cmd, int argc, char **argv, struct st_train_cfg *cfg,
-                     int *help);
+/* Fills cfg from defaults (with default_out as the output directory), --config
+ * files and argv[1..argc-1]. Sets *help when --help/-h was given. Returns 0 or
+ * an exit status after printing the error. */
+int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,
+                     struct st_train_cfg *cfg, int *help);
+
+/* Runs a resolved cfg with a progress bar labelled label, draws its figure
+ * unless cfg->plot is 0, and prints nothing. Returns the status of the run
+ * (ST_ERR_NUMERIC for a diverged run, whose figure is still drawn). */
+enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *label,
+                                   struct st_train_result *res, char *figure, size_t size,
+                                   struct st_err *err);
+
+/* Draws the figure of run directory dir (from its config.ini and metrics.csv)
+ * as dir/figure.<fmt>, or as out when out is not NULL. fmt indexes
+ * st_fig_format_names. The path written goes to *written (may be NULL). */
+enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *written,
+                               size_t size, struct st_err *err);
 
 /* Prints the run options with their defaults. */
 void st_cli_print_run_options(FILE *f);

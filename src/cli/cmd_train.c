@@ -12,7 +12,8 @@ static void usage(FILE *f)
           "Trains a student that copies a random teacher except for re-drawn layers, with a\n"
           "penalty lambda * R(theta - theta0) on its distance to its start, and writes a run\n"
           "directory: config.ini, metrics.csv, summary.json, teacher.safetensors,\n"
-          "student_init.safetensors, student.safetensors (x.npy, y.npy with --save-data).\n"
+          "student_init.safetensors, student.safetensors, figure.png (x.npy, y.npy with\n"
+          "--save-data).\n"
           "\n"
           "options:\n",
           f);
@@ -50,10 +51,10 @@ int cmd_train(int argc, char **argv)
     struct st_train_cfg cfg;
     struct st_train_result res;
     struct st_err err = { "" };
-    struct st_progress prog;
     enum st_status st;
+    char figure[4200];
     int help = 0;
-    int rc = st_cli_parse_run("train", argc, argv, &cfg, &help);
+    int rc = st_cli_parse_run("train", argc, argv, "run", &cfg, &help);
 
     if (rc != 0)
         return rc;
@@ -64,12 +65,12 @@ int cmd_train(int argc, char **argv)
     st = st_train_cfg_resolve(&cfg, &err);
     if (st != ST_OK)
         return st_cli_fail("train", st, &err);
-    st_progress_init(&prog, "train", cfg.quiet);
-    st = st_train_run(&cfg, st_progress_update, &prog, &res, &err);
-    st_progress_done(&prog);
+    st = st_cli_run_and_plot(&cfg, "train", &res, figure, sizeof figure, &err);
     if (st != ST_OK && st != ST_ERR_NUMERIC)
         return st_cli_fail("train", st, &err);
     print_result(&cfg, &res);
+    if (figure[0])
+        printf("figure: %s\n", figure);
     if (st != ST_OK)
         return st_cli_fail("train", st, &err);
     return ST_EXIT_OK;

@@ -3,5 +3,7 @@
 #define ST_COMMANDS_H
 
 int cmd_train(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_reproduce(int argc, char **argv);
 
 #endif

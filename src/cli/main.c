@@ -10,7 +10,9 @@ static const struct cmd {
     int (*run)(int, char **);
     const char *help;
 } cmds[] = {
-    { "train", cmd_train, "one teacher-student run: metrics, summary, models" },
+    { "reproduce", cmd_reproduce, "the seed experiment: lambda = 0 and 1e-3, figures and verdict" },
+    { "train", cmd_train, "one teacher-student run: metrics, summary, models, figure" },
+    { "plot", cmd_plot, "redraw the figure of a run directory" },
 };
 
 #define N_CMDS (sizeof cmds / sizeof cmds[0])

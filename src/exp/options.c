@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const st_fig_format_names[3] = { "png", "svg", "pdf" };
+
 /* Order = order in --help and config.ini. */
 static const struct st_option table[] = {
     { "widths", ST_OPT_T_WIDTHS, "LIST", "1,20,20,1", "layer widths: input, hidden..., output", 1, 0, 0 },
@@ -49,6 +51,9 @@ static const struct st_option table[] = {
     { "save-data", ST_OPT_T_FLAG, NULL, "off", "also write the data set as x.npy and y.npy", 1, 0, 0 },
     { "threads", ST_OPT_T_INTC, "N", "1", "BLAS threads", 1, 1, 1024 },
     { "out", ST_OPT_T_STR, "DIR", "run", "run directory to write", 0, 0, 0 },
+    { "plot", ST_OPT_T_FLAG, NULL, "on", "draw the run's figure at the end (--no-plot: skip)", 0, 0,
+      0 },
+    { "format", ST_OPT_T_ENUM, "NAME", "png", "figure format: png, svg or pdf", 0, 0, 0 },
     { "force", ST_OPT_T_FLAG, NULL, "off", "overwrite a run directory that already holds a run",
       0, 0, 0 },
     { "quiet", ST_OPT_T_FLAG, NULL, "off", "no progress bar", 0, 0, 0 },
@@ -161,6 +166,13 @@ static enum st_status parse_enum(const char *name, const char *s, struct st_trai
     } else if (!strcmp(name, "penalty")) {
         ok = st_penalty_parse(s, &cfg->penalty);
         choices = "l1, none";
+    } else if (!strcmp(name, "format")) {
+        choices = "png, svg, pdf";
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(s, st_fig_format_names[i])) {
+                cfg->fig_format = i;
+                ok = 0;
+            }
     } else if (!strcmp(name, "penalty-reduction")) {
         ok = st_reduction_parse(s, &cfg->reduction);
         choices = "mean, sum";
@@ -182,6 +194,8 @@ static const char *enum_value(const struct st_train_cfg *cfg, const char *name)
         return st_penalty_name(cfg->penalty);
     if (!strcmp(name, "penalty-reduction"))
         return st_reduction_name(cfg->reduction);
+    if (!strcmp(name, "format"))
+        return st_fig_format_names[cfg->fig_format];
     return "?";
 }
 
@@ -212,6 +226,7 @@ static void *field(struct st_train_cfg *c, const char *name, size_t *size)
     if (!strcmp(name, "threads")) return &c->threads;
     if (!strcmp(name, "force")) return &c->force;
     if (!strcmp(name, "quiet")) return &c->quiet;
+    if (!strcmp(name, "plot")) return &c->plot;
     return NULL;
 }
 

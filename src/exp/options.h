@@ -30,6 +30,9 @@ struct st_option {
     long lo, hi;          /* integer options: the accepted range */
 };
 
+/* Figure formats by index (the order of enum st_fig_format in plot/figure.h). */
+extern const char *const st_fig_format_names[3];
+
 /* The options of `train` (and of every command that runs trainings). */
 const struct st_option *st_options(int *n);
 

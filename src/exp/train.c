@@ -48,6 +48,7 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     cfg->log_every = 1;
     cfg->changed_threshold = 0.1;
     cfg->threads = 1;
+    cfg->plot = 1;
     strcpy(cfg->out, "run");
 }
 
@@ -437,10 +438,11 @@ static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, s
 }
 
 /* Every file a run writes into its directory. */
-static const char *const run_files[] = { "config.ini",          "metrics.csv",
-                                         "summary.json",        "teacher.safetensors",
-                                         "student_init.safetensors", "student.safetensors",
-                                         "x.npy",               "y.npy" };
+static const char *const run_files[] = {
+    "config.ini",          "metrics.csv", "summary.json", "teacher.safetensors",
+    "student_init.safetensors", "student.safetensors", "x.npy", "y.npy",
+    "figure.png",          "figure.svg",  "figure.pdf",
+};
 
 static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_err *err)
 {

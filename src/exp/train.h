@@ -43,6 +43,8 @@ struct st_train_cfg {
     char out[4096];                 /* run directory */
     int force;                      /* overwrite a run directory that holds a run */
     int quiet;
+    int plot;                       /* draw the figure at the end (the CLI does) */
+    int fig_format;                 /* index into st_fig_format_names */
 
     /* Filled by st_train_cfg_resolve(): */
     unsigned char reinit_layer[ST_MAX_LAYERS]; /* 1 = layer l+1 re-drawn */

@@ -1,0 +1,171 @@
+/* csv.c: reader for numeric CSV with a header. The whole file is read into
+ * memory and split in place; every line is checked for its column count and
+ * every cell parsed with strtod, so a malformed file is reported with its
+ * line number instead of being half read. */
+#include "csv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum st_status slurp(const char *path, char **out, size_t *len, struct st_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    if (!f)
+        return st_err_set(err, ST_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    for (;;) {
+        if (n + 65536 + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 1 << 20;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return st_err_set(err, ST_ERR_NOMEM, "%s: file too large to read", path);
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        fclose(f);
+        return st_err_set(err, ST_ERR_IO, "cannot read %s", path);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return ST_OK;
+}
+
+/* Number of comma-separated fields in line. */
+static int count_fields(const char *line)
+{
+    int n = 1;
+    for (const char *p = line; *p; p++)
+        n += *p == ',';
+    return n;
+}
+
+enum st_status st_csv_read(const char *path, struct st_csv *t, struct st_err *err)
+{
+    struct st_csv q = { 0, 0, NULL, NULL };
+    enum st_status st;
+    char *text = NULL, *p, *line;
+    size_t len = 0, cap_rows = 0;
+    long lineno = 1;
+
+    st = slurp(path, &text, &len, err);
+    if (st != ST_OK)
+        return st;
+    if (memchr(text, '\0', len)) {
+        st = st_err_set(err, ST_ERR_FORMAT, "%s: not a text file (holds a NUL byte)", path);
+        goto fail;
+    }
+    /* Header. */
+    p = text;
+    line = p;
+    p += strcspn(p, "\n");
+    if (*p)
+        *p++ = '\0';
+    if (line[0] && line[strlen(line) - 1] == '\r')
+        line[strlen(line) - 1] = '\0';
+    if (!line[0]) {
+        st = st_err_set(err, ST_ERR_FORMAT, "%s:1: empty file or empty header", path);
+        goto fail;
+    }
+    q.n_cols = count_fields(line);
+    q.names = calloc((size_t)q.n_cols, sizeof *q.names);
+    if (!q.names) {
+        st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    for (int c = 0; c < q.n_cols; c++) {
+        size_t k = strcspn(line, ",");
+        q.names[c] = malloc(k + 1);
+        if (!q.names[c]) {
+            st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+            goto fail;
+        }
+        memcpy(q.names[c], line, k);
+        q.names[c][k] = '\0';
+        line += k + (line[k] == ',');
+    }
+    /* Rows. */
+    while (*p) {
+        lineno++;
+        line = p;
+        p += strcspn(p, "\n");
+        if (*p)
+            *p++ = '\0';
+        size_t ll = strlen(line);
+        if (ll && line[ll - 1] == '\r')
+            line[--ll] = '\0';
+        if (ll == 0)
+            continue;
+        int nf = count_fields(line);
+        if (nf != q.n_cols) {
+            st = st_err_set(err, ST_ERR_FORMAT, "%s:%ld: expected %d columns, got %d", path,
+                            lineno, q.n_cols, nf);
+            goto fail;
+        }
+        if ((size_t)q.n_rows == cap_rows) {
+            size_t ncap = cap_rows ? cap_rows * 2 : 1024;
+            double *nv = realloc(q.v, ncap * (size_t)q.n_cols * sizeof *nv);
+            if (!nv) {
+                st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+                goto fail;
+            }
+            q.v = nv;
+            cap_rows = ncap;
+        }
+        double *row = q.v + (size_t)q.n_rows * (size_t)q.n_cols;
+        for (int c = 0; c < q.n_cols; c++) {
+            char *end;
+            size_t k = strcspn(line, ",");
+            char saved = line[k];
+            line[k] = '\0';
+            row[c] = strtod(line, &end);
+            if (end == line || *end != '\0') {
+                st = st_err_set(err, ST_ERR_FORMAT, "%s:%ld: column '%s': '%.40s' is not a number",
+                                path, lineno, q.names[c], line);
+                goto fail;
+            }
+            line += k + (saved == ',');
+        }
+        q.n_rows++;
+    }
+    free(text);
+    *t = q;
+    return ST_OK;
+fail:
+    free(text);
+    st_csv_free(&q);
+    return st;
+}
+
+int st_csv_col(const struct st_csv *t, const char *name)
+{
+    for (int c = 0; c < t->n_cols; c++)
+        if (strcmp(t->names[c], name) == 0)
+            return c;
+    return -1;
+}
+
+void st_csv_free(struct st_csv *t)
+{
+    if (!t)
+        return;
+    for (int c = 0; t->names && c < t->n_cols; c++)
+        free(t->names[c]);
+    free(t->names);
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,34 @@
+/* csv.h: numeric CSV tables with a header row (metrics.csv and the like).
+ * Every cell after the header must be a finite or non-finite number
+ * ("nan", "inf" are accepted, since a diverged run logs them). */
+#ifndef ST_CSV_H
+#define ST_CSV_H
+
+#include <stddef.h>
+
+#include "../core/status.h"
+
+struct st_csv {
+    int n_cols;
+    long n_rows;
+    char **names; /* [n_cols] column names */
+    double *v;    /* [n_rows, n_cols] row-major */
+};
+
+/* Reads path. Errors: ST_ERR_IO (cannot open or read), ST_ERR_FORMAT with
+ * "path:LINE: ..." (empty file, ragged row, a cell that is not a number),
+ * ST_ERR_NOMEM. Free with st_csv_free(). */
+enum st_status st_csv_read(const char *path, struct st_csv *t, struct st_err *err);
+
+/* Index of the column called name, or -1. */
+int st_csv_col(const struct st_csv *t, const char *name);
+
+/* Value at (row, col). */
+static inline double st_csv_at(const struct st_csv *t, long row, int col)
+{
+    return t->v[(size_t)row * (size_t)t->n_cols + (size_t)col];
+}
+
+void st_csv_free(struct st_csv *t);
+
+#endif

@@ -1,0 +1,303 @@
+/* figure.c: PLplot drawing of the run figure. Colors follow matplotlib's
+ * default cycle, so the figures read like the seed's; weights come first
+ * (w1, w2, ...), then biases, as in the seed's legend. PLplot exits the
+ * process on fatal errors, so everything that can fail (the output file, the
+ * data) is checked before plinit(). */
+#define _POSIX_C_SOURCE 200809L
+#include "figure.h"
+
+#include <errno.h>
+#include <math.h>
+#include <plplot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const fmt_names[] = { "png", "svg", "pdf" };
+static const char *const fmt_devices[] = { "pngcairo", "svgcairo", "pdfcairo" };
+
+const char *st_fig_format_name(enum st_fig_format f)
+{
+    return (unsigned)f < 3 ? fmt_names[f] : NULL;
+}
+
+int st_fig_format_parse(const char *s, enum st_fig_format *f)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, fmt_names[i])) {
+            *f = (enum st_fig_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* matplotlib's tab10 cycle: blue, orange, green, red, purple, brown, pink,
+ * gray, olive, cyan. cmap0 index 0 is the background, 1 the axes (black). */
+static const unsigned char tab10[10][3] = {
+    { 31, 119, 180 }, { 255, 127, 14 }, { 44, 160, 44 },  { 214, 39, 40 },  { 148, 103, 189 },
+    { 140, 86, 75 },  { 227, 119, 194 }, { 127, 127, 127 }, { 188, 189, 34 }, { 23, 190, 207 },
+};
+#define COLOR_AXES 1
+#define COLOR_FIRST_LINE 2
+#define COLOR_FRAME 12 /* light gray legend frame */
+
+/* Text sizes relative to PLplot's default character height; tuned on the
+ * 1600 x 530 page so that they read like the seed's figures. */
+#define FONT_TICKS 0.62
+#define FONT_LABEL 0.80
+#define FONT_LEGEND 0.62
+#define FONT_TITLE 1.05
+#define FONT_PANEL_TITLE 0.74
+
+/* Series of one panel. */
+struct panel {
+    const char *title, *ylabel;
+    int log_y;
+    int n_lines;
+    const double *y[64];
+    const char *names[64];
+    int colors[64];
+};
+
+/* Axis labels: "%g" reads like matplotlib's (0.02, 0.125, 4000). */
+static void label_linear(PLINT axis, PLFLT value, char *label, PLINT length, PLPointer data)
+{
+    (void)axis;
+    (void)data;
+    if (fabs(value) < 1e-12)
+        value = 0.0;
+    snprintf(label, (size_t)length, "%g", value);
+}
+
+static void range(const struct panel *p, long n, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int s = 0; s < p->n_lines; s++)
+        for (long i = 0; i < n; i++) {
+            double v = p->y[s][i];
+            if (!isfinite(v))
+                continue;
+            *lo = v < *lo ? v : *lo;
+            *hi = v > *hi ? v : *hi;
+        }
+    if (!isfinite(*lo)) {
+        *lo = 0.0;
+        *hi = 1.0;
+    }
+    if (*hi - *lo < 1e-12 * (fabs(*hi) + 1e-30)) {
+        double pad = *hi != 0.0 ? 0.05 * fabs(*hi) : 1.0;
+        *lo -= pad;
+        *hi += pad;
+    }
+    double m = 0.05 * (*hi - *lo); /* matplotlib's default margins */
+    *lo -= m;
+    *hi += m;
+}
+
+/* Where the legend goes: of the candidate corners and sides (matplotlib's
+ * "best" order), the one whose box covers the fewest data points. The box
+ * size is estimated from the number of entries. */
+static PLINT legend_position(const struct panel *p, const double *x, long n, double x0,
+                             double x1, double ylo, double yhi)
+{
+    static const PLINT cand[] = {
+        PL_POSITION_TOP | PL_POSITION_RIGHT,    PL_POSITION_TOP | PL_POSITION_LEFT,
+        PL_POSITION_BOTTOM | PL_POSITION_LEFT,  PL_POSITION_BOTTOM | PL_POSITION_RIGHT,
+        PL_POSITION_RIGHT,                      PL_POSITION_LEFT,
+    };
+    double bw = 0.2 * (x1 - x0), bh = (0.075 * p->n_lines + 0.04) * (yhi - ylo);
+    long best_count = -1;
+    PLINT best = cand[0];
+    long stride = n > 2000 ? n / 2000 : 1;
+    for (size_t c = 0; c < sizeof cand / sizeof cand[0]; c++) {
+        PLINT pos = cand[c];
+        double bx0 = pos & PL_POSITION_LEFT ? x0 : x1 - bw;
+        double by0 = pos & PL_POSITION_TOP      ? yhi - bh
+                     : pos & PL_POSITION_BOTTOM ? ylo
+                                                : 0.5 * (ylo + yhi) - 0.5 * bh;
+        long count = 0;
+        for (int s = 0; s < p->n_lines; s++)
+            for (long i = 0; i < n; i += stride) {
+                double v = p->y[s][i];
+                count += x[i] >= bx0 && x[i] <= bx0 + bw && v >= by0 && v <= by0 + bh;
+            }
+        if (best_count < 0 || count < best_count) {
+            best_count = count;
+            best = pos;
+        }
+    }
+    return best;
+}
+
+/* plline over each run of finite points, so NaN/Inf (a diverged run's last
+ * row, a log of zero) leave a gap instead of a broken path. */
+static void draw_series(const double *x, const double *y, long n)
+{
+    long i = 0;
+    while (i < n) {
+        while (i < n && !isfinite(y[i]))
+            i++;
+        long start = i;
+        while (i < n && isfinite(y[i]))
+            i++;
+        if (i - start == 1)
+            plline(2, (const PLFLT[]){ x[start], x[start] }, (const PLFLT[]){ y[start], y[start] });
+        else if (i > start)
+            plline((PLINT)(i - start), x + start, y + start);
+    }
+}
+
+static void draw_panel(const struct panel *p, const double *x, long n, double vx0, double vx1,
+                       double vy0, double vy1, int legend)
+{
+    double x0 = x[0], x1 = x[n - 1], ylo, yhi;
+    double dx = x1 > x0 ? 0.05 * (x1 - x0) : 1.0;
+    x0 -= dx;
+    x1 += dx;
+    range(p, n, &ylo, &yhi);
+
+    plvpor(vx0, vx1, vy0, vy1);
+    plwind(x0, x1, ylo, yhi);
+    plcol0(COLOR_AXES);
+    plwidth(1.0);
+    /* Outward ticks without minor ones on linear axes, as matplotlib draws them. */
+    plschr(0.0, FONT_TICKS);
+    plslabelfunc(label_linear, NULL);
+    plbox("bc", 0.0, 0, "bc", 0.0, 0); /* the frame */
+    plbox("bntio", 0.0, 0, p->log_y ? "bnstilv" : "bntivo", 0.0, 0); /* ticks: bottom, left */
+    plslabelfunc(NULL, NULL);
+    plschr(0.0, FONT_LABEL);
+    plmtex("b", 2.7, 0.5, 0.5, "training steps");
+    plmtex("l", p->log_y ? 3.6 : 4.4, 0.5, 0.5, p->ylabel);
+    if (p->title) {
+        plschr(0.0, FONT_PANEL_TITLE);
+        plmtex("t", 0.7, 0.5, 0.5, p->title);
+    }
+    plwidth(1.6);
+    for (int s = 0; s < p->n_lines; s++) {
+        plcol0(p->colors[s]);
+        draw_series(x, p->y[s], n);
+    }
+    if (legend && p->n_lines > 0) {
+        PLINT opt[64], lcol[64], lsty[64], tcol[64];
+        PLFLT lw[64], w, h;
+        for (int s = 0; s < p->n_lines; s++) {
+            opt[s] = PL_LEGEND_LINE;
+            lcol[s] = p->colors[s];
+            lsty[s] = 1;
+            lw[s] = 1.6;
+            tcol[s] = COLOR_AXES;
+        }
+        PLINT pos = legend_position(p, x, n, x0, x1, ylo, yhi);
+        plschr(0.0, FONT_LEGEND);
+        pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_INSIDE | pos,
+                 0.015, 0.02, 0.06, 0, COLOR_FRAME, 1, 0, 0, p->n_lines, opt, 0.6, FONT_LEGEND,
+                 1.6, 0.0, tcol,
+                 (const char *const *)p->names, NULL, NULL, NULL, NULL, lcol, lsty, lw, NULL,
+                 NULL, NULL, NULL);
+    }
+}
+
+enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_csv *m,
+                             const char *title, struct st_err *err)
+{
+    enum st_status st = ST_OK;
+    int c_step = st_csv_col(m, "step"), c_mse = st_csv_col(m, "mse");
+    long n = m->n_rows;
+    double *cols = NULL;
+    struct panel loss = { NULL, "loss (mse)", 1, 0, { 0 }, { 0 }, { 0 } };
+    struct panel init = { "distance(trained student, initial student)", "L1 distance", 0, 0,
+                          { 0 }, { 0 }, { 0 } };
+    struct panel teach = { "distance(trained student, teacher)", "L1 distance", 0, 0,
+                           { 0 }, { 0 }, { 0 } };
+    int tensor_cols[2][64], n_t = 0;
+    char tmp[4200];
+    FILE *probe;
+
+    if (c_step < 0 || c_mse < 0)
+        return st_err_set(err, ST_ERR_FORMAT, "metrics: no 'step' or 'mse' column");
+    if (n < 1)
+        return st_err_set(err, ST_ERR_FORMAT, "metrics: no rows to plot");
+    /* Tensors in legend order: weights w1, w2, ..., then biases b1, b2, ... */
+    for (int kind = 0; kind < 2; kind++)
+        for (int c = 0; c < m->n_cols && n_t < 64; c++) {
+            const char *nm = m->names[c];
+            if (strncmp(nm, "d_init_", 7) || nm[7] != (kind ? 'b' : 'w'))
+                continue;
+            char other[64];
+            snprintf(other, sizeof other, "d_teacher_%s", nm + 7);
+            tensor_cols[0][n_t] = c;
+            tensor_cols[1][n_t] = st_csv_col(m, other);
+            init.names[n_t] = teach.names[n_t] = nm + 7;
+            n_t++;
+        }
+    if (n_t == 0)
+        return st_err_set(err, ST_ERR_FORMAT, "metrics: no d_init_<tensor> columns");
+
+    /* Column-major copies: step, log10(mse), then d_init and d_teacher per tensor. */
+    cols = malloc((size_t)n * (size_t)(2 + 2 * n_t) * sizeof *cols);
+    if (!cols)
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the figure's data");
+    double *x = cols, *ly = cols + n;
+    for (long i = 0; i < n; i++) {
+        double v = st_csv_at(m, i, c_mse);
+        x[i] = st_csv_at(m, i, c_step);
+        /* log axis: non-positive or non-finite values become gaps at the floor */
+        ly[i] = v > 0.0 && isfinite(v) ? log10(v) : (double)NAN;
+    }
+    loss.n_lines = 1;
+    loss.y[0] = ly;
+    loss.colors[0] = COLOR_FIRST_LINE;
+    for (int t = 0; t < n_t; t++) {
+        double *a = cols + (size_t)n * (size_t)(2 + 2 * t), *b = a + n;
+        for (long i = 0; i < n; i++) {
+            a[i] = st_csv_at(m, i, tensor_cols[0][t]);
+            b[i] = tensor_cols[1][t] >= 0 ? st_csv_at(m, i, tensor_cols[1][t]) : (double)NAN;
+        }
+        init.y[t] = a;
+        teach.y[t] = b;
+        init.colors[t] = teach.colors[t] = COLOR_FIRST_LINE + t % 10;
+    }
+    init.n_lines = teach.n_lines = n_t;
+
+    /* PLplot exits on a file it cannot open: make sure it can. */
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    probe = fopen(tmp, "wb");
+    if (!probe) {
+        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        goto out;
+    }
+    fclose(probe);
+
+    plsdev(fmt_devices[fmt]);
+    plsfnam(tmp);
+    plspage(0.0, 0.0, ST_FIG_WIDTH, ST_FIG_HEIGHT, 0, 0);
+    plscolbg(255, 255, 255);
+    plscol0(COLOR_AXES, 0, 0, 0);
+    for (int i = 0; i < 10; i++)
+        plscol0(COLOR_FIRST_LINE + i, tab10[i][0], tab10[i][1], tab10[i][2]);
+    plscol0(COLOR_FRAME, 204, 204, 204);
+    plsetopt("quiet", "");
+    plinit();
+    pladv(0);
+    plvpor(0.0, 1.0, 0.0, 1.0);
+    plwind(0.0, 1.0, 0.0, 1.0);
+    plcol0(COLOR_AXES);
+    plschr(0.0, FONT_TITLE);
+    plmtex("t", -1.5, 0.5, 0.5, title);
+    /* Three panels; the left margins leave room for the tick labels. */
+    draw_panel(&loss, x, n, 0.055, 0.315, 0.14, 0.80, 0);
+    draw_panel(&init, x, n, 0.395, 0.655, 0.14, 0.80, 1);
+    draw_panel(&teach, x, n, 0.735, 0.995 - 0.01, 0.14, 0.80, 1);
+    plend();
+
+    if (rename(tmp, path) != 0) {
+        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        remove(tmp);
+    }
+out:
+    free(cols);
+    return st;
+}

@@ -1,0 +1,28 @@
+/* figure.h: the run figure in the seed's layout, drawn with PLplot (cairo):
+ * a title, then three panels side by side: the loss (log scale) against the
+ * step, d_init of every tensor, and d_teacher of every tensor. This module is
+ * the only code that includes PLplot. */
+#ifndef ST_FIGURE_H
+#define ST_FIGURE_H
+
+#include "core/status.h"
+#include "io/csv.h"
+
+enum st_fig_format { ST_FIG_PNG, ST_FIG_SVG, ST_FIG_PDF };
+
+/* "png", "svg", "pdf"; NULL if unknown. Also the file extension. */
+const char *st_fig_format_name(enum st_fig_format f);
+int st_fig_format_parse(const char *s, enum st_fig_format *f);
+
+/* Default size in pixels (PNG) or points (SVG, PDF), like the seed's figures. */
+#define ST_FIG_WIDTH 1600
+#define ST_FIG_HEIGHT 530
+
+/* Draws the figure of a run from its metrics table (columns step, mse and
+ * d_init_<t>, d_teacher_<t> for each tensor t, as metrics.csv has them) into
+ * path, atomically. title is UTF-8 (e.g. "λ = 0.001"). Errors: ST_ERR_FORMAT
+ * (missing columns, no rows), ST_ERR_IO (the file cannot be written). */
+enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_csv *m,
+                             const char *title, struct st_err *err);
+
+#endif
