@@ -1,6 +1,6 @@
 # Top-level entry points. Each one first installs the missing Debian packages
 # (scripts/install-deps, as root), then builds with CMake.
-#   make demo    build and run the seed experiment with the defaults
+#   make demo    build and reproduce the seed experiment (figures in out/)
 #   make check   build and run every test, also under ASan + UBSan
 #   make bench   sparsetune against PyTorch, side by side
 BUILD := build
@@ -17,9 +17,9 @@ build:
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
-	$(BUILD)/sparsetune train --force --out out/demo
+	$(BUILD)/sparsetune reproduce --force --out out
 	@echo
-	@echo "outputs in out/demo/: metrics.csv summary.json config.ini teacher.safetensors student_init.safetensors student.safetensors"
+	@echo "each run directory holds figure.png, metrics.csv, summary.json, config.ini and the models"
 
 check:
 	scripts/install-deps --check

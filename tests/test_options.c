@@ -76,9 +76,9 @@ static void test_defaults(void)
     for (int i = 0; i < n; i++) {
         const char *d = opts[i].def_text;
         const char *f = fmt(&c, opts[i].name);
-        /* Flags show "off" for 0; weight decay's default depends on the optimizer. */
+        /* Flags show "off"/"on" for 0/1; weight decay's default depends on the optimizer. */
         if (opts[i].type == ST_OPT_T_FLAG) {
-            CHECK(!strcmp(d, "off") && !strcmp(f, "0"));
+            CHECK((!strcmp(d, "off") && !strcmp(f, "0")) || (!strcmp(d, "on") && !strcmp(f, "1")));
         } else if (strcmp(opts[i].name, "weight-decay") != 0) {
             if (strcmp(d, f) != 0)
                 fprintf(stderr, "  --%s: help says [%s], default formats as '%s'\n",
@@ -123,6 +123,8 @@ static const struct {
     { "out", "runs/some dir/x", "runs/some dir/x" },
     { "force", "1", "1" },
     { "quiet", "1", "1" },
+    { "plot", "off", "0" },
+    { "format", "pdf", "pdf" },
 };
 #define N_SAMPLES ((int)(sizeof samples / sizeof samples[0]))
 
