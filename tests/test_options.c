@@ -40,7 +40,7 @@ static void test_defaults(void)
     CHECK(c.act == ST_ACT_RELU);
     CHECK(!strcmp(c.reinit, "middle"));
     CHECK(!strcmp(c.freeze, "none"));
-    CHECK(c.data_dist == ST_DATA_NORMAL);
+    CHECK(c.data_dist == ST_DATA_UNIFORM && c.data_lo == 0.0 && c.data_hi == 2.0);
     CHECK(c.data_size == 1000);
     CHECK(c.batch == 0);
     CHECK(c.online == 0);
@@ -98,7 +98,8 @@ static const struct {
     { "activation", "tanh", "tanh" },
     { "reinit", "1,3", "1,3" },
     { "freeze", "w1,b2", "w1,b2" },
-    { "data-dist", "uniform", "uniform" },
+    { "data-dist", "normal", "normal" },
+    { "data-range", "-0.5,1e-3", "-0.5,0.001" },
     { "data-size", "123", "123" },
     { "batch", "17", "17" },
     { "online", "yes", "1" },
@@ -259,6 +260,9 @@ static void test_bad_values(void)
     expect_bad("optimizer", "rmsprop", "--optimizer 'rmsprop'", "adamw");
     expect_bad("penalty", "l3", "--penalty 'l3'", "l1");
     expect_bad("data-dist", "cauchy", "--data-dist 'cauchy'", "uniform");
+    expect_bad("data-range", "2,1", "--data-range '2,1'", "LO < HI");
+    expect_bad("data-range", "1", "--data-range '1'", "LO,HI");
+    expect_bad("data-range", "0,inf", "--data-range '0,inf'", NULL);
     expect_bad("bogus", "1", "bogus", NULL);
     /* Integer ranges are part of each option, so the message states the real range. */
     expect_bad("log-every", "0", "--log-every '0'", "from 1 to");
@@ -479,7 +483,7 @@ static void test_ini(void)
     static const struct {
         const char *k, *v;
     } set[] = { { "widths", "3,9,8,7,2" }, { "activation", "gelu" }, { "reinit", "1,4" },
-                { "freeze", "w2,b3" },     { "data-dist", "uniform" }, { "data-size", "77" },
+                { "freeze", "w2,b3" },     { "data-dist", "normal" }, { "data-size", "77" },
                 { "batch", "11" },         { "label-noise", "0.05" }, { "optimizer", "adamw" },
                 { "lr", "3e-4" },          { "beta1", "0.8" },        { "beta2", "0.95" },
                 { "eps", "1e-7" },         { "steps", "123" },        { "seed", "99" },

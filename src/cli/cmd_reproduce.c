@@ -56,9 +56,13 @@ static void print_table(const struct st_train_cfg *cfg, const struct st_train_re
     for (int l = 0; l <= cfg->n_layers; l++)
         len += (size_t)snprintf(widths + len, sizeof widths - len, l ? ",%d" : "%d",
                                 cfg->widths[l]);
+    char dist[64];
+    if (cfg->data_dist == ST_DATA_NORMAL)
+        snprintf(dist, sizeof dist, "N(0,1)");
+    else
+        snprintf(dist, sizeof dist, "U(%g,%g)", cfg->data_lo, cfg->data_hi);
     printf("seed experiment: widths %s, %s, %ld %s inputs%s, %s lr %g, %ld steps, seed %llu\n\n",
-           widths, st_act_name(cfg->act), cfg->data_size,
-           cfg->data_dist == ST_DATA_NORMAL ? "N(0,1)" : "U(-1,1)",
+           widths, st_act_name(cfg->act), cfg->data_size, dist,
            cfg->online ? " (online)" : "", st_optim_name(cfg->opt.kind), cfg->opt.lr,
            cfg->steps, (unsigned long long)cfg->seed);
     printf("%-24s %-22s %-22s\n", "", "lambda = 0", "lambda = 0.001");

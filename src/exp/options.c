@@ -20,8 +20,9 @@ static const struct st_option table[] = {
       "layers the student re-draws (1-based, e.g. 2 or 1,3; middle; none)", 1, 0, 0 },
     { "freeze", ST_OPT_T_STR, "LIST", "none",
       "tensors or layers kept fixed (e.g. w1,b3 or 1,3; none)", 1, 0, 0 },
-    { "data-dist", ST_OPT_T_ENUM, "NAME", "normal", "inputs from normal N(0,1) or uniform U(-1,1)",
-      1, 0, 0 },
+    { "data-dist", ST_OPT_T_ENUM, "NAME", "uniform",
+      "inputs from uniform U(LO,HI) (see --data-range) or normal N(0,1)", 1, 0, 0 },
+    { "data-range", ST_OPT_T_RANGE, "LO,HI", "0,2", "bounds of uniform inputs", 1, 0, 0 },
     { "data-size", ST_OPT_T_INT, "N", "1000", "number of fixed samples", 1, 1, INT_MAX },
     { "batch", ST_OPT_T_INT, "B", "0", "minibatch size; 0 = full batch (all samples)", 1, 0,
       INT_MAX },
@@ -226,6 +227,7 @@ static void *field(struct st_train_cfg *c, const char *name, size_t *size)
     if (!strcmp(name, "threads")) return &c->threads;
     if (!strcmp(name, "force")) return &c->force;
     if (!strcmp(name, "quiet")) return &c->quiet;
+    if (!strcmp(name, "data-range")) return &c->data_lo;
     if (!strcmp(name, "plot")) return &c->plot;
     return NULL;
 }
@@ -275,6 +277,24 @@ enum st_status st_option_set(struct st_train_cfg *cfg, const char *name, const c
         *(uint64_t *)f = (uint64_t)v;
         return ST_OK;
     }
+    case ST_OPT_T_RANGE: {
+        char *end, *end2;
+        errno = 0;
+        double lo = strtod(value, &end), hi = 0.0;
+        int ok = end != value && *end == ',' && errno == 0;
+        if (ok) {
+            hi = strtod(end + 1, &end2);
+            ok = end2 != end + 1 && *end2 == '\0' && errno == 0 && isfinite(lo) &&
+                 isfinite(hi) && lo < hi;
+        }
+        if (!ok)
+            return st_err_set(err, ST_ERR_ARG,
+                              "--%s '%s': expected two finite numbers LO,HI with LO < HI", name,
+                              value);
+        cfg->data_lo = lo;
+        cfg->data_hi = hi;
+        return ST_OK;
+    }
     case ST_OPT_T_STR:
         if (strlen(value) >= size)
             return st_err_set(err, ST_ERR_ARG, "--%s: value longer than %zu characters", name,
@@ -315,6 +335,13 @@ void st_option_format(const struct st_train_cfg *cfg, const struct st_option *o,
     case ST_OPT_T_INTC: snprintf(buf, size, "%d", *(const int *)f); return;
     case ST_OPT_T_U64: snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)f); return;
     case ST_OPT_T_STR: snprintf(buf, size, "%s", (const char *)f); return;
+    case ST_OPT_T_RANGE: {
+        char lo[32], hi[32];
+        format_double(cfg->data_lo, lo, sizeof lo);
+        format_double(cfg->data_hi, hi, sizeof hi);
+        snprintf(buf, size, "%s,%s", lo, hi);
+        return;
+    }
     }
 }
 

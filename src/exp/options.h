@@ -17,7 +17,8 @@ enum st_opt_type {
     ST_OPT_T_FLAG,   /* int 0/1; on the command line it takes no value */
     ST_OPT_T_STR,    /* char[ST_LIST_MAX] or char[4096] */
     ST_OPT_T_WIDTHS, /* n_layers + widths */
-    ST_OPT_T_ENUM    /* an enum with a name table */
+    ST_OPT_T_ENUM,   /* an enum with a name table */
+    ST_OPT_T_RANGE   /* two doubles LO,HI with LO < HI */
 };
 
 struct st_option {

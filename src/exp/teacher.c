@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void draw_inputs(struct st_rng *rng, float *x, long n, enum st_data_dist dist)
+static void draw_inputs(const struct st_ts *ts, struct st_rng *rng, float *x, long n)
 {
-    if (dist == ST_DATA_UNIFORM)
-        st_rng_fill_uniform(rng, x, n, -1.0, 1.0);
+    if (ts->dist == ST_DATA_UNIFORM)
+        st_rng_fill_uniform(rng, x, n, ts->lo, ts->hi);
     else
         st_rng_fill_normal(rng, x, n, 0.0, 1.0);
 }
@@ -36,6 +36,8 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
     memset(&q, 0, sizeof q);
     q.n = cfg->data_size;
     q.dist = cfg->data_dist;
+    q.lo = cfg->data_lo;
+    q.hi = cfg->data_hi;
     q.label_noise = cfg->label_noise;
     st = st_mlp_init(&q.net, cfg->widths, cfg->n_layers, cfg->act, err);
     if (st == ST_OK)
@@ -67,7 +69,7 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
                             (nx + ny) * sizeof(float));
             goto fail;
         }
-        draw_inputs(&q.data_rng, q.x, (long)nx, q.dist);
+        draw_inputs(&q, &q.data_rng, q.x, (long)nx);
         label(&q, q.x, q.y, (int)q.n);
         st_mlp_work_free(&q.twork); /* only online data labels again */
     }
@@ -80,7 +82,7 @@ fail:
 
 void st_ts_draw(struct st_ts *ts, float *x, float *y, int B)
 {
-    draw_inputs(&ts->data_rng, x, (long)B * ts->net.widths[0], ts->dist);
+    draw_inputs(ts, &ts->data_rng, x, (long)B * ts->net.widths[0]);
     label(ts, x, y, B);
 }
 

@@ -19,6 +19,7 @@ struct st_ts {
     struct st_rng data_rng;    /* online inputs */
     struct st_rng noise_rng;   /* label noise */
     enum st_data_dist dist;
+    double lo, hi;             /* uniform input bounds */
     double label_noise;
 };
 

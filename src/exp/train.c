@@ -34,7 +34,9 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     cfg->act = ST_ACT_RELU;
     strcpy(cfg->reinit, "middle");
     strcpy(cfg->freeze, "none");
-    cfg->data_dist = ST_DATA_NORMAL;
+    cfg->data_dist = ST_DATA_UNIFORM;
+    cfg->data_lo = 0.0;
+    cfg->data_hi = 2.0;
     cfg->data_size = 1000;
     cfg->batch = 0;
     st_optim_defaults(&cfg->opt, ST_OPT_ADAM);

@@ -25,7 +25,8 @@ struct st_train_cfg {
     enum st_act act;
     char reinit[ST_LIST_MAX];       /* layers the student re-draws: "middle", "none", "2", "1,3" */
     char freeze[ST_LIST_MAX];       /* tensors or layers kept fixed: "none", "w1,b3", "1" */
-    enum st_data_dist data_dist;    /* inputs ~ N(0,1) or U(-1,1) */
+    enum st_data_dist data_dist;    /* inputs ~ U(data_lo, data_hi) or N(0,1) */
+    double data_lo, data_hi;        /* uniform bounds */
     long data_size;                 /* fixed samples (or per-step draws with online) */
     long batch;                     /* minibatch size; 0 = full batch */
     int online;                     /* fresh inputs every step */
@@ -54,7 +55,7 @@ struct st_train_cfg {
 /* Threshold on |theta - theta0| for the changed fraction. */
 #define ST_CHANGED_EPS 1e-6f
 
-/* The seed experiment's defaults: widths 1,20,20,1, relu, 1000 N(0,1) inputs,
+/* The seed experiment's defaults: widths 1,20,20,1, relu, 1000 U(0,2) inputs,
  * full batch, Adam lr 1e-2, 10000 steps, l1 penalty with lambda 0. */
 void st_train_cfg_defaults(struct st_train_cfg *cfg);
 

@@ -246,7 +246,7 @@ expect_rc 1
 check "--out below a file: message names the path" has "$W/err" "$W/file"
 check "--out below a file: nothing on stdout" empty "$W/out"
 
-run train --lr 1e6 --steps 100 --quiet --out "$W/div"
+run train --optimizer sgd --lr 1e6 --steps 100 --quiet --out "$W/div"
 expect_rc 1
 check "diverged run keeps metrics.csv" nonempty "$W/div/metrics.csv"
 if [ -f "$W/div/metrics.csv" ]; then
@@ -268,7 +268,7 @@ expect_rc 0
 run train --steps 5 --quiet --force --out "$W/stale"
 expect_rc 0
 check "--force removes the old x.npy" [ ! -e "$W/stale/x.npy" ]
-run train --steps 5 --lr 1e6 --quiet --force --out "$W/stale"
+run train --steps 5 --optimizer sgd --lr 1e6 --quiet --force --out "$W/stale"
 expect_rc 1
 check "--force + diverged run: no old student.safetensors" [ ! -e "$W/stale/student.safetensors" ]
 
