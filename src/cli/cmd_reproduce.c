@@ -1,6 +1,7 @@
 /* cmd_reproduce.c: `sparsetune reproduce`, the seed experiment in one command:
  * the same teacher-student problem trained at lambda = 0 and lambda = 1e-3,
  * two run directories with their figures, and a table with the verdicts. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,21 +32,21 @@ static void usage(FILE *f)
           f);
 }
 
-/* The seed's two findings, as checks on the final d_init. */
-static void seed_checks(const struct st_train_result *r, int w1, int w2, int w3, char *a,
-                        size_t na, char *b, size_t nb)
+/* The seed's findings as checks on the final d_init of a 3-layer run:
+ * lambda = 0: w2 moved less than w1 and w3; lambda = 1e-3: w2 moved at least
+ * 5x more than every other tensor. */
+static void seed_finding(const struct st_train_result *r, int sparse, char *out, size_t size)
 {
-    double ratio = 1e300;
+    const double *d = r->d_init; /* w1 b1 w2 b2 w3 b3 */
+    if (!sparse) {
+        snprintf(out, size, "w2 < w1, w3: %s", d[2] < d[0] && d[2] < d[4] ? "yes" : "no");
+        return;
+    }
+    double ratio = INFINITY;
     for (int t = 0; t < r->n_tensors; t++)
-        if (t != w2 && r->d_init[t] > 0.0 && r->d_init[w2] / r->d_init[t] < ratio)
-            ratio = r->d_init[w2] / r->d_init[t];
-    snprintf(a, na, "%s", r->d_init[w2] < r->d_init[w1] && r->d_init[w2] < r->d_init[w3]
-                              ? "yes"
-                              : "no");
-    if (ratio >= 1e300)
-        snprintf(b, nb, "yes (all others 0)");
-    else
-        snprintf(b, nb, "%s (%.1fx)", ratio >= 5.0 ? "yes" : "no", ratio);
+        if (t != 2 && d[t] > 0.0 && d[2] / d[t] < ratio)
+            ratio = d[2] / d[t];
+    snprintf(out, size, "w2 >= 5x rest: %s (%.1fx)", ratio >= 5.0 ? "yes" : "no", ratio);
 }
 
 static void print_table(const struct st_train_cfg *cfg, const struct st_train_result res[2],
@@ -98,15 +99,16 @@ static void print_table(const struct st_train_cfg *cfg, const struct st_train_re
     for (int i = 0; i < 2; i++)
         printf(" %-22s", !ok[i] ? "n/a" : res[i].correct ? "yes" : "no");
     printf("\n");
-    int w1 = 0, w2 = 2, w3 = 4;
     if (cfg->n_layers == 3 && ok[0] && ok[1]) {
-        char a0[48], b0[48], a1[48], b1[48];
-        seed_checks(&res[0], w1, w2, w3, a0, sizeof a0, b0, sizeof b0);
-        seed_checks(&res[1], w1, w2, w3, a1, sizeof a1, b1, sizeof b1);
-        printf("%-24s %-22s %-22s\n", "w2 below w1 and w3", a0, a1);
-        printf("%-24s %-22s %-22s\n", "w2 >= 5x every other", b0, b1);
-        printf("\nThe seed finds, at lambda = 0, w2 moving less than w1 and w3 (plain update sizes\n"
-               "point at the wrong layers) and, at lambda = 1e-3, only w2 keeping a real update.\n");
+        char f0[64], f1[64];
+        seed_finding(&res[0], 0, f0, sizeof f0);
+        seed_finding(&res[1], 1, f1, sizeof f1);
+        printf("%-24s %-22s %-22s\n", "the seed's finding", f0, f1);
+        printf("\nThe seed finds w2 moving less than w1 and w3 at lambda = 0 (plain update sizes\n"
+               "point at the wrong layers) and only w2 keeping a real update at lambda = 1e-3.\n"
+               "Under Adam the unneeded tensors stay on a noise floor, so the verdict depends\n"
+               "on --changed-threshold (here %g of the largest d_init).\n",
+               cfg->changed_threshold);
     }
 }
 
