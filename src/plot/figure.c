@@ -133,6 +133,38 @@ static PLINT legend_position(const struct panel *p, const double *x, long n, dou
 
 /* plline over each run of finite points, so NaN/Inf (a diverged run's last
  * row, a log of zero) leave a gap instead of a broken path. */
+/* Keeps, of every run of about n/buckets consecutive points, the first and
+ * the extremes in their order: a line through 10,000 steps looks the same at
+ * the figure's resolution with a fraction of the points (an SVG or PDF stays
+ * small). NaN points are kept, so gaps stay where they were. Returns the count
+ * written to xo, yo (room for 4 * buckets + 4 points). */
+static long decimate(const double *x, const double *y, long n, long buckets, double *xo,
+                     double *yo)
+{
+    long m = 0, per = (n + buckets - 1) / buckets;
+    for (long s = 0; s < n; s += per) {
+        long e = s + per < n ? s + per : n, lo = s, hi = s, first = s, last = e - 1;
+        for (long i = s; i < e; i++) {
+            if (!isfinite(y[i])) {
+                lo = hi = i; /* keep the gap */
+                break;
+            }
+            if (y[i] < y[lo])
+                lo = i;
+            if (y[i] > y[hi])
+                hi = i;
+        }
+        long keep[4] = { first, lo < hi ? lo : hi, lo < hi ? hi : lo, last };
+        for (int k = 0; k < 4; k++)
+            if (k == 0 || keep[k] != keep[k - 1]) {
+                xo[m] = x[keep[k]];
+                yo[m] = y[keep[k]];
+                m++;
+            }
+    }
+    return m;
+}
+
 static void draw_series(const double *x, const double *y, long n)
 {
     long i = 0;
@@ -176,9 +208,18 @@ static void draw_panel(const struct panel *p, const double *x, long n, double vx
         plmtex("t", 0.7, 0.5, 0.5, p->title);
     }
     plwidth(1.6);
-    for (int s = 0; s < p->n_lines; s++) {
-        plcol0(p->colors[s]);
-        draw_series(x, p->y[s], n);
+    {
+        enum { BUCKETS = 800 }; /* about two per pixel column of a panel */
+        static double xd[4 * BUCKETS + 4], yd[4 * BUCKETS + 4];
+        for (int s = 0; s < p->n_lines; s++) {
+            plcol0(p->colors[s]);
+            if (n > 4 * BUCKETS) {
+                long m = decimate(x, p->y[s], n, BUCKETS, xd, yd);
+                draw_series(xd, yd, m);
+            } else {
+                draw_series(x, p->y[s], n);
+            }
+        }
     }
     if (legend && p->n_lines > 0) {
         PLINT opt[64], lcol[64], lsty[64], tcol[64];
