@@ -19,14 +19,44 @@ void st_observe(struct st_observables *o, const struct st_params *theta,
         const float *a = theta->v[t].data, *b = theta0->v[t].data;
         size_t n = st_view_size(&theta->v[t]);
         double s = 0.0;
-        size_t moved = 0;
+        size_t moved = 0, zero = 0;
         for (size_t i = 0; i < n; i++) {
             double d = fabs((double)a[i] - (double)b[i]);
             s += d;
             moved += d > (double)eps;
+            zero += a[i] - b[i] == 0.0f;
         }
+        o->zero[t] = (double)zero;
         o->d_init[t] = s / (double)n;
         o->changed[t] = (double)moved / (double)n;
         o->d_teacher[t] = teacher ? st_dist_l1(a, teacher->v[t].data, n) : 0.0;
     }
+}
+
+int st_spectrum(const struct st_params *theta, const struct st_params *theta0, struct st_svd *w,
+                float *scratch, double rel_tol, double *nuc, int *rank)
+{
+    int failed = 0;
+    for (int t = 0; t < theta->n_views; t += 2) {
+        const struct st_view *a = &theta->v[t], *b = &theta0->v[t];
+        size_t n = st_view_size(a);
+        for (size_t i = 0; i < n; i++)
+            scratch[i] = a->data[i] - b->data[i];
+        int r = st_svd(w, scratch, a->rows, a->cols, 0);
+        if (r < 0) {
+            nuc[t / 2] = NAN;
+            rank[t / 2] = -1;
+            failed = 1;
+            continue;
+        }
+        double s = 0.0;
+        int k = 0;
+        for (int q = 0; q < r; q++) {
+            s += (double)w->s[q];
+            k += w->s[q] > 0.0f && (double)w->s[q] > rel_tol * (double)w->s[0];
+        }
+        nuc[t / 2] = s;
+        rank[t / 2] = k;
+    }
+    return failed ? -1 : 0;
 }

@@ -146,3 +146,26 @@ void st_optim_step(struct st_optim *opt, struct st_params *params, const struct 
             adam_tensor(&opt->cfg, opt->t, theta, gk, opt->m.mem + off, opt->v.mem + off, n);
     }
 }
+
+void st_optim_steps(const struct st_optim *opt, struct st_params *h,
+                    const unsigned char *trainable)
+{
+    const struct st_optim_cfg *c = &opt->cfg;
+    float lr = (float)c->lr;
+    float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, (double)(opt->t > 0 ? opt->t : 1)));
+    float eps = (float)c->eps;
+    for (int k = 0; k < h->n_views; k++) {
+        if (trainable && !trainable[k])
+            continue;
+        size_t off = h->v[k].offset, n = st_view_size(&h->v[k]);
+        float *hk = h->mem + off;
+        if (c->kind == ST_OPT_SGD) {
+            for (size_t i = 0; i < n; i++)
+                hk[i] = lr;
+        } else {
+            const float *v = opt->v.mem + off;
+            for (size_t i = 0; i < n; i++)
+                hk[i] = lr / (sqrtf(v[i]) / bc2_sqrt + eps);
+        }
+    }
+}

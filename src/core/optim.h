@@ -44,4 +44,10 @@ void st_optim_free(struct st_optim *opt);
 void st_optim_step(struct st_optim *opt, struct st_params *params, const struct st_params *g,
                    const unsigned char *trainable);
 
+/* The optimizer's per-coordinate step after its latest update, the metric of
+ * proximal steps: Adam/AdamW h_i = lr / (sqrt(v_i / (1 - beta2^t)) + eps),
+ * SGD h_i = lr. Fills the trainable tensors of h (params' layout). */
+void st_optim_steps(const struct st_optim *opt, struct st_params *h,
+                    const unsigned char *trainable);
+
 #endif

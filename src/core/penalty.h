@@ -1,30 +1,76 @@
-/* penalty.h: penalties on the update Delta = theta - theta0 (distance to the start).
- * l1: R = sum_t mean_i |Delta_ti| (reduction mean, the default) or
- *     R = sum_t sum_i |Delta_ti| (reduction sum), over the trainable tensors t.
- * The subgradient uses sign(0) = 0. */
+/* penalty.h: penalties on the update Delta = theta - theta0, per tensor t with
+ * n_t entries and multiplier c_t (--lambda-scale, 1 by default). With the
+ * reduction `sum`, tensor t's term is
+ *   l1       c_t * sum_i |Delta_ti|
+ *   group    c_t * sqrt(n_t) * ||Delta_t||_2          (one group per tensor)
+ *   nuclear  c_t * ||Delta_W||_*  for weights; biases: nothing, or l1 with nuclear_bias_l1
+ *   l2       c_t * ||Delta_t||_2^2 / 2                  (L2-SP)
+ * and with `mean` (the default, the seed's) every term is divided by n_t, so
+ * that l1 becomes the mean |Delta| and group the RMS of Delta. R = sum_t term_t
+ * over the trainable tensors; the loss is data loss + lambda * R.
+ * Subgradients use sign(0) = 0 and, at Delta_t = 0, the zero subgradient. */
 #ifndef ST_PENALTY_H
 #define ST_PENALTY_H
 
+#include "linalg.h"
 #include "params.h"
 
-enum st_penalty_kind { ST_PEN_NONE, ST_PEN_L1 };
+enum st_penalty_kind { ST_PEN_NONE, ST_PEN_L1, ST_PEN_GROUP, ST_PEN_NUCLEAR, ST_PEN_L2 };
 enum st_reduction { ST_RED_MEAN, ST_RED_SUM };
+
+struct st_penalty {
+    enum st_penalty_kind kind;
+    enum st_reduction reduction;
+    int nuclear_bias_l1;               /* nuclear: biases get the l1 term */
+    double lambda;
+    double scale[ST_MAX_TENSORS];      /* c_t */
+    unsigned char trainable[ST_MAX_TENSORS];
+    struct st_svd svd;                 /* nuclear: workspace */
+    float *delta;                      /* nuclear: [largest weight] Delta_W scratch */
+};
 
 const char *st_penalty_name(enum st_penalty_kind k);
 int st_penalty_parse(const char *s, enum st_penalty_kind *k);
 const char *st_reduction_name(enum st_reduction r);
 int st_reduction_parse(const char *s, enum st_reduction *r);
 
-/* Weight of tensor t's entries in R: 1/n_t for mean, 1 for sum. */
-double st_penalty_tensor_scale(enum st_reduction r, size_t n_t);
+/* Sets up p for a parameter layout; scale and trainable may be NULL (all 1).
+ * Errors: ST_ERR_NOMEM (the SVD workspace for nuclear). Free with st_penalty_free(). */
+enum st_status st_penalty_init(struct st_penalty *p, enum st_penalty_kind kind,
+                               enum st_reduction red, double lambda, const double *scale,
+                               const unsigned char *trainable, int nuclear_bias_l1,
+                               const struct st_params *layout, struct st_err *err);
+void st_penalty_free(struct st_penalty *p);
 
-/* R(theta) without lambda, accumulated in double; trainable NULL = all. */
-double st_penalty_value(enum st_penalty_kind k, enum st_reduction r, const struct st_params *theta,
-                        const struct st_params *theta0, const unsigned char *trainable);
+/* The kind that applies to view t (nuclear on a bias: none or l1). */
+enum st_penalty_kind st_penalty_kind_of(const struct st_penalty *p, int t);
 
-/* Subgradient step: g += lambda * dR/dtheta, i.e. lambda * sign(Delta) * scale_t for l1. */
-void st_penalty_grad(enum st_penalty_kind k, enum st_reduction r, double lambda,
-                     struct st_params *g, const struct st_params *theta,
-                     const struct st_params *theta0, const unsigned char *trainable);
+/* R(theta) without lambda (double precision). */
+double st_penalty_value(struct st_penalty *p, const struct st_params *theta,
+                        const struct st_params *theta0);
+
+/* Subgradient step: g += lambda * dR/dtheta. */
+void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_params *theta,
+                     const struct st_params *theta0);
+
+/* Proximal step after an optimizer update on the smooth loss: Delta becomes
+ * argmin_z 1/2 sum_i (z_i - Delta_i)^2 / h_i + lambda * term_t(z), with h the
+ * optimizer's per-coordinate step (Adam lr/(sqrt(v_hat)+eps), SGD lr):
+ *   l1       soft-thresholding by h_i * lambda * c_t * w_t (exact zeros);
+ *   group    exact block shrinkage in the diagonal metric (a 1-D root solve);
+ *   nuclear  singular value thresholding with the tensor's harmonic mean step;
+ *   l2       Delta_i / (1 + h_i * lambda * c_t * w_t).
+ * Entries shrunk to zero are set to theta0 exactly. A tensor whose lambda *
+ * c_t is 0 is left untouched, so lambda = 0 is the plain optimizer step. */
+void st_penalty_prox(struct st_penalty *p, struct st_params *theta, const struct st_params *theta0,
+                     const struct st_params *h);
+
+/* Closed-form operators, exposed for tests. */
+/* x <- sign(x) max(|x| - tau_i, 0) */
+void st_prox_soft(float *x, const float *tau, size_t n);
+/* x <- argmin 1/2 sum (z-x)^2/h + tau ||z||_2 (h NULL: all 1); returns 1 if zeroed. */
+int st_prox_group(float *x, const float *h, size_t n, double tau);
+/* A[m,n] <- U diag(max(s - tau, 0)) V^T; returns the rank kept. */
+int st_prox_svt(struct st_svd *w, float *A, int m, int n, double tau);
 
 #endif

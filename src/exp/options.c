@@ -41,10 +41,28 @@ static const struct st_option table[] = {
     { "nesterov", ST_OPT_T_FLAG, NULL, "off", "SGD Nesterov momentum", 1, 0, 0 },
     { "steps", ST_OPT_T_INT, "N", "10000", "optimizer steps", 1, 0, LONG_MAX - 1 },
     { "seed", ST_OPT_T_U64, "N", "0", "random seed (teacher, student, data)", 1, 0, 0 },
-    { "penalty", ST_OPT_T_ENUM, "NAME", "l1", "penalty on theta - theta0: l1 or none", 1, 0, 0 },
+    { "penalty", ST_OPT_T_ENUM, "NAME", "l1",
+      "penalty on the update theta - theta0: l1, group, nuclear, l2 or none", 1, 0, 0 },
     { "penalty-reduction", ST_OPT_T_ENUM, "NAME", "mean",
-      "l1 per tensor: mean |delta| (the seed's) or sum", 1, 0, 0 },
+      "mean: each tensor's term divided by its size (the seed's; an entry of a small tensor "
+      "costs more, so answers lean to large tensors); sum: every entry costs the same",
+      1, 0, 0 },
     { "lambda", ST_OPT_T_DOUBLE, "FLOAT", "0", "penalty strength", 1, 0, 0 },
+    { "prox", ST_OPT_T_FLAG, NULL, "off",
+      "proximal step in the optimizer's metric instead of the subgradient (exact zeros)", 1, 0,
+      0 },
+    { "lambda-scale", ST_OPT_T_STR, "LIST", "none",
+      "per-tensor or per-layer multipliers of lambda, e.g. w1=0,b1=0 or 3=0.5", 1, 0, 0 },
+    { "nuclear-bias", ST_OPT_T_ENUM, "NAME", "none", "nuclear: biases get none or an l1 term",
+      1, 0, 0 },
+    { "spectrum-every", ST_OPT_T_INT, "N", "100",
+      "log nuclear norm and rank of each update matrix every N steps (and the last)", 1, 1,
+      LONG_MAX },
+    { "teacher-delta", ST_OPT_T_STR, "KIND", "full",
+      "how the teacher differs in the re-drawn layers: full (re-drawn), rank:R (student + "
+      "a rank-R matrix), sparse:P (a fraction P of entries perturbed)", 1, 0, 0 },
+    { "teacher-delta-scale", ST_OPT_T_DOUBLE, "FLOAT", "0.1",
+      "std of the entries of a rank:R or sparse:P teacher delta", 1, 0, 0 },
     { "log-every", ST_OPT_T_INT, "N", "1", "log a metrics row every N steps (and the last)", 1, 1,
       LONG_MAX },
     { "changed-threshold", ST_OPT_T_DOUBLE, "FRAC", "0.1",
@@ -166,7 +184,13 @@ static enum st_status parse_enum(const char *name, const char *s, struct st_trai
         choices = "adam, adamw, sgd";
     } else if (!strcmp(name, "penalty")) {
         ok = st_penalty_parse(s, &cfg->penalty);
-        choices = "l1, none";
+        choices = "l1, group, nuclear, l2, none";
+    } else if (!strcmp(name, "nuclear-bias")) {
+        choices = "none, l1";
+        if (!strcmp(s, "none") || !strcmp(s, "l1")) {
+            cfg->nuclear_bias_l1 = !strcmp(s, "l1");
+            ok = 0;
+        }
     } else if (!strcmp(name, "format")) {
         choices = "png, svg, pdf";
         for (int i = 0; i < 3; i++)
@@ -197,6 +221,8 @@ static const char *enum_value(const struct st_train_cfg *cfg, const char *name)
         return st_reduction_name(cfg->reduction);
     if (!strcmp(name, "format"))
         return st_fig_format_names[cfg->fig_format];
+    if (!strcmp(name, "nuclear-bias"))
+        return cfg->nuclear_bias_l1 ? "l1" : "none";
     return "?";
 }
 
@@ -228,6 +254,11 @@ static void *field(struct st_train_cfg *c, const char *name, size_t *size)
     if (!strcmp(name, "force")) return &c->force;
     if (!strcmp(name, "quiet")) return &c->quiet;
     if (!strcmp(name, "data-range")) return &c->data_lo;
+    if (!strcmp(name, "prox")) return &c->prox;
+    if (!strcmp(name, "lambda-scale")) return (*size = sizeof c->lambda_scale), c->lambda_scale;
+    if (!strcmp(name, "spectrum-every")) return &c->spectrum_every;
+    if (!strcmp(name, "teacher-delta")) return (*size = sizeof c->teacher_delta), c->teacher_delta;
+    if (!strcmp(name, "teacher-delta-scale")) return &c->teacher_delta_scale;
     if (!strcmp(name, "plot")) return &c->plot;
     return NULL;
 }

@@ -3,6 +3,7 @@
  * leaves the teacher and the student unchanged. */
 #include "teacher.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,47 @@ static void label(struct st_ts *ts, const float *x, float *y, int B)
     if (ts->label_noise > 0.0)
         for (long i = 0; i < (long)B * out; i++)
             y[i] += (float)(ts->label_noise * st_rng_normal(&ts->noise_rng));
+}
+
+/* rank:R: W_teacher += s A B^T / sqrt(R), A [out,R], B [in,R] ~ N(0,1), so the
+ * delta's entries have standard deviation s. sparse:P: each entry of W and b
+ * is perturbed by N(0, s^2) with probability P. Only the chosen layers. */
+static void perturb_teacher(struct st_ts *q, const struct st_train_cfg *cfg, struct st_rng *rng)
+{
+    double s = cfg->teacher_delta_scale;
+    for (int l = 1; l <= cfg->n_layers; l++) {
+        if (!cfg->reinit_layer[l - 1])
+            continue;
+        struct st_view *W = &q->teacher.v[2 * l - 2], *b = &q->teacher.v[2 * l - 1];
+        int out = W->rows, in = W->cols;
+        if (cfg->delta_kind == 1) {
+            int R = cfg->delta_rank;
+            double *A = malloc(sizeof(double) * (size_t)out * (size_t)R);
+            double *B = malloc(sizeof(double) * (size_t)in * (size_t)R);
+            if (A && B) {
+                for (long i = 0; i < (long)out * R; i++)
+                    A[i] = st_rng_normal(rng);
+                for (long i = 0; i < (long)in * R; i++)
+                    B[i] = st_rng_normal(rng);
+                for (int i = 0; i < out; i++)
+                    for (int j = 0; j < in; j++) {
+                        double d = 0.0;
+                        for (int r = 0; r < R; r++)
+                            d += A[(long)i * R + r] * B[(long)j * R + r];
+                        W->data[(long)i * in + j] += (float)(s * d / sqrt((double)R));
+                    }
+            }
+            free(A);
+            free(B);
+        } else {
+            for (size_t i = 0; i < st_view_size(W); i++)
+                if (st_rng_uniform(rng) < cfg->delta_frac)
+                    W->data[i] += (float)(s * st_rng_normal(rng));
+            for (size_t i = 0; i < st_view_size(b); i++)
+                if (st_rng_uniform(rng) < cfg->delta_frac)
+                    b->data[i] += (float)(s * st_rng_normal(rng));
+        }
+    }
 }
 
 enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, struct st_err *err)
@@ -55,8 +97,14 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
     st_mlp_init_uniform(&q.net, &q.teacher, &rng, NULL);
     st_params_copy(&q.student, &q.teacher);
     st_rng_seed(&rng, cfg->seed, ST_STREAM_STUDENT);
-    st_mlp_init_uniform(&q.net, &q.student, &rng, cfg->reinit_layer);
+    if (cfg->delta_kind == 0)
+        st_mlp_init_uniform(&q.net, &q.student, &rng, cfg->reinit_layer);
+    else
+        perturb_teacher(&q, cfg, &rng);
     st_params_copy(&q.init, &q.student);
+    for (int t = 0; t < q.teacher.n_views; t++)
+        q.truth[t] = memcmp(q.teacher.v[t].data, q.student.v[t].data,
+                            st_view_size(&q.teacher.v[t]) * sizeof(float)) != 0;
 
     st_rng_seed(&q.data_rng, cfg->seed, ST_STREAM_DATA);
     st_rng_seed(&q.noise_rng, cfg->seed, ST_STREAM_NOISE);

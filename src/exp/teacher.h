@@ -1,6 +1,8 @@
 /* teacher.h: the teacher-student problem. A random teacher labels inputs; the
- * student is a copy of the teacher whose re-drawn layers start afresh, so the
- * truth (which layers need to change) is known. */
+ * student is a copy of the teacher except in the chosen layers: re-drawn
+ * afresh (full), or the teacher's layer is the student's plus a random
+ * rank-R matrix (rank:R) or plus noise on a fraction P of its entries
+ * (sparse:P). The truth, which tensors need to change, is known. */
 #ifndef ST_TEACHER_H
 #define ST_TEACHER_H
 
@@ -20,6 +22,7 @@ struct st_ts {
     struct st_rng noise_rng;   /* label noise */
     enum st_data_dist dist;
     double lo, hi;             /* uniform input bounds */
+    unsigned char truth[ST_MAX_TENSORS]; /* tensors where teacher and student start differ */
     double label_noise;
 };
 

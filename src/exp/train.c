@@ -48,6 +48,10 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     cfg->reduction = ST_RED_MEAN;
     cfg->lambda = 0.0;
     cfg->log_every = 1;
+    strcpy(cfg->lambda_scale, "none");
+    cfg->spectrum_every = 100;
+    strcpy(cfg->teacher_delta, "full");
+    cfg->teacher_delta_scale = 0.1;
     cfg->changed_threshold = 0.1;
     cfg->threads = 1;
     cfg->plot = 1;
@@ -110,6 +114,80 @@ static enum st_status parse_freeze(const char *s, int L, unsigned char *trainabl
             trainable[2 * (v - 1) + 1] = 0;
     }
     return ST_OK;
+}
+
+/* --lambda-scale: NAME=FACTOR items, NAME a tensor (w2, b1) or a layer (2). */
+static enum st_status parse_lambda_scale(const char *s, int L, double *mult, struct st_err *err)
+{
+    char buf[ST_LIST_MAX];
+    for (int t = 0; t < ST_MAX_TENSORS; t++)
+        mult[t] = 1.0;
+    if (!strcmp(s, "none"))
+        return ST_OK;
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *tok = buf, *next; tok; tok = next) {
+        char *eq = strchr(tok, '='), *end;
+        long l;
+        double f;
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        if (!eq)
+            return st_err_set(err, ST_ERR_ARG,
+                              "--lambda-scale '%s': '%s' is not NAME=FACTOR (e.g. w1=0 or 2=0.5)",
+                              s, tok);
+        *eq = '\0';
+        int is_tensor = tok[0] == 'w' || tok[0] == 'b';
+        errno = 0;
+        l = strtol(tok + is_tensor, &end, 10);
+        if (end == tok + is_tensor || *end || errno || l < 1 || l > L)
+            return st_err_set(err, ST_ERR_ARG,
+                              "--lambda-scale '%s': '%s' is not a tensor (w1..w%d, b1..b%d) or "
+                              "a layer (1..%d)",
+                              s, tok, L, L, L);
+        errno = 0;
+        f = strtod(eq + 1, &end);
+        if (end == eq + 1 || *end || errno || !isfinite(f) || f < 0.0)
+            return st_err_set(err, ST_ERR_ARG,
+                              "--lambda-scale '%s': factor '%s' is not a number >= 0", s, eq + 1);
+        if (!is_tensor || tok[0] == 'w')
+            mult[2 * (l - 1)] = f;
+        if (!is_tensor || tok[0] == 'b')
+            mult[2 * (l - 1) + 1] = f;
+    }
+    return ST_OK;
+}
+
+/* --teacher-delta: full, rank:R or sparse:P. */
+static enum st_status parse_teacher_delta(struct st_train_cfg *cfg, struct st_err *err)
+{
+    const char *s = cfg->teacher_delta;
+    char *end;
+    if (!strcmp(s, "full")) {
+        cfg->delta_kind = 0;
+        return ST_OK;
+    }
+    if (!strncmp(s, "rank:", 5)) {
+        errno = 0;
+        long r = strtol(s + 5, &end, 10);
+        if (end == s + 5 || *end || errno || r < 1 || r > (1 << 24))
+            return st_err_set(err, ST_ERR_ARG, "--teacher-delta '%s': expected rank:R, R >= 1", s);
+        cfg->delta_kind = 1;
+        cfg->delta_rank = (int)r;
+        return ST_OK;
+    }
+    if (!strncmp(s, "sparse:", 7)) {
+        errno = 0;
+        double p = strtod(s + 7, &end);
+        if (end == s + 7 || *end || errno || !(p > 0.0 && p <= 1.0))
+            return st_err_set(err, ST_ERR_ARG,
+                              "--teacher-delta '%s': expected sparse:P with 0 < P <= 1", s);
+        cfg->delta_kind = 2;
+        cfg->delta_frac = p;
+        return ST_OK;
+    }
+    return st_err_set(err, ST_ERR_ARG,
+                      "--teacher-delta '%s': expected full, rank:R or sparse:P", s);
 }
 
 enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err)
@@ -175,7 +253,10 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
     st = parse_freeze(cfg->freeze, L, cfg->trainable, err);
     if (st != ST_OK)
         return st;
-    return ST_OK;
+    st = parse_lambda_scale(cfg->lambda_scale, L, cfg->lambda_mult, err);
+    if (st != ST_OK)
+        return st;
+    return parse_teacher_delta(cfg, err);
 }
 
 /* ---- the run ---- */
@@ -190,6 +271,12 @@ struct run {
     long *order;         /* minibatch permutation of the fixed set */
     long pos;            /* next index into order */
     struct st_rng order_rng;
+    struct st_penalty pen;
+    struct st_params steps; /* prox: the optimizer's per-coordinate step */
+    struct st_svd svd;      /* spectrum observables */
+    float *svd_scratch;
+    double nuc[ST_MAX_LAYERS];
+    int rank[ST_MAX_LAYERS];
     FILE *csv;
     char *csv_buf;
 };
@@ -242,18 +329,26 @@ static void next_batch(struct run *r, const float **x, const float **y)
     *y = r->yb;
 }
 
+/* Columns: step, loss terms, then per tensor d_init, d_teacher, changed (the
+ * fraction with |Delta| > 1e-6) and zero (the count with Delta exactly 0),
+ * then per weight matrix nuc (||Delta_W||_*) and rank (numerical rank), which
+ * are computed every --spectrum-every steps and nan on the other rows. */
 static void write_header(FILE *f, const struct st_params *p)
 {
-    static const char *const groups[] = { "d_init", "d_teacher", "changed" };
+    static const char *const groups[] = { "d_init", "d_teacher", "changed", "zero" };
     fputs("step,mse,penalty,loss", f);
-    for (int g = 0; g < 3; g++)
+    for (int g = 0; g < 4; g++)
         for (int t = 0; t < p->n_views; t++)
             fprintf(f, ",%s_%s", groups[g], p->v[t].name);
+    for (int t = 0; t < p->n_views; t += 2)
+        fprintf(f, ",nuc_%s", p->v[t].name);
+    for (int t = 0; t < p->n_views; t += 2)
+        fprintf(f, ",rank_%s", p->v[t].name);
     fputc('\n', f);
 }
 
 static void write_row(FILE *f, long step, double mse, double pen, double loss,
-                      const struct st_observables *o)
+                      const struct st_observables *o, const double *nuc, const int *rank)
 {
     fprintf(f, "%ld,%.9g,%.9g,%.9g", step, mse, pen, loss);
     for (int t = 0; t < o->n; t++)
@@ -262,6 +357,18 @@ static void write_row(FILE *f, long step, double mse, double pen, double loss,
         fprintf(f, ",%.9g", o->d_teacher[t]);
     for (int t = 0; t < o->n; t++)
         fprintf(f, ",%.9g", o->changed[t]);
+    for (int t = 0; t < o->n; t++)
+        fprintf(f, ",%.0f", o->zero[t]);
+    for (int l = 0; l < o->n / 2; l++)
+        if (nuc)
+            fprintf(f, ",%.9g", nuc[l]);
+        else
+            fputs(",nan", f);
+    for (int l = 0; l < o->n / 2; l++)
+        if (rank)
+            fprintf(f, ",%d", rank[l]);
+        else
+            fputs(",nan", f);
     fputc('\n', f);
 }
 
@@ -294,22 +401,32 @@ static enum st_status save_model(const struct st_train_cfg *cfg, const struct st
     return st_safetensors_write(path, p, keys, vals, 4, err);
 }
 
-static void judge(struct st_train_result *res, const struct st_train_cfg *cfg)
+/* Which tensors changed: with a proximal penalty, any entry that moved at all
+ * (exact zeros need no threshold); otherwise d_init >= threshold * max. The
+ * verdict is correct when the layers with a changed tensor are exactly the
+ * layers where the teacher differs from the student's start. */
+static void judge(struct st_train_result *res, const struct st_train_cfg *cfg,
+                  const unsigned char *truth)
 {
     double max = 0.0;
-    unsigned char layer_changed[ST_MAX_LAYERS] = { 0 };
+    unsigned char layer_changed[ST_MAX_LAYERS] = { 0 }, layer_truth[ST_MAX_LAYERS] = { 0 };
+    int exact = cfg->prox && cfg->penalty != ST_PEN_NONE && cfg->lambda > 0.0;
     for (int t = 0; t < res->n_tensors; t++)
         if (res->d_init[t] > max)
             max = res->d_init[t];
     res->correct = 1;
     for (int t = 0; t < res->n_tensors; t++) {
-        res->verdict[t] = res->d_init[t] > 0.0 && res->d_init[t] >= cfg->changed_threshold * max;
-        res->truth[t] = cfg->reinit_layer[t / 2];
-        if (res->verdict[t])
-            layer_changed[t / 2] = 1;
+        if (exact)
+            res->verdict[t] = res->zero[t] < (double)res->size[t];
+        else
+            res->verdict[t] =
+                res->d_init[t] > 0.0 && res->d_init[t] >= cfg->changed_threshold * max;
+        res->truth[t] = truth[t];
+        layer_changed[t / 2] |= res->verdict[t];
+        layer_truth[t / 2] |= truth[t];
     }
     for (int l = 0; l < cfg->n_layers; l++)
-        if (layer_changed[l] != cfg->reinit_layer[l])
+        if (layer_changed[l] != layer_truth[l])
             res->correct = 0;
 }
 
@@ -351,6 +468,8 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
     cJSON_AddStringToObject(root, "penalty", st_penalty_name(cfg->penalty));
     cJSON_AddStringToObject(root, "penalty_reduction", st_reduction_name(cfg->reduction));
     cJSON_AddNumberToObject(root, "lambda", cfg->lambda);
+    cJSON_AddBoolToObject(root, "prox", cfg->prox);
+    cJSON_AddStringToObject(root, "teacher_delta", cfg->teacher_delta);
     cJSON_AddNumberToObject(root, "wall_seconds", res->wall_seconds);
     cJSON_AddNumberToObject(root, "steps_per_second", res->steps_per_second);
     v = cJSON_AddObjectToObject(root, "final");
@@ -362,6 +481,20 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
     cJSON_AddItemToObject(root, "d_init", tensor_object(res, res->d_init));
     cJSON_AddItemToObject(root, "d_teacher", tensor_object(res, res->d_teacher));
     cJSON_AddItemToObject(root, "changed_fraction", tensor_object(res, res->changed));
+    cJSON_AddItemToObject(root, "zero_entries", tensor_object(res, res->zero));
+    {
+        double sizes[ST_MAX_TENSORS];
+        for (int t = 0; t < res->n_tensors; t++)
+            sizes[t] = (double)res->size[t];
+        cJSON_AddItemToObject(root, "entries", tensor_object(res, sizes));
+    }
+    /* The spectrum of each weight update: nuclear norm and numerical rank. */
+    cJSON *nuc = cJSON_AddObjectToObject(root, "nuclear_norm");
+    cJSON *rank = cJSON_AddObjectToObject(root, "rank");
+    for (int t = 0; nuc && rank && t < res->n_tensors; t += 2) {
+        cJSON_AddNumberToObject(nuc, res->names[t], res->nuclear[t / 2]);
+        cJSON_AddNumberToObject(rank, res->names[t], res->rank[t / 2]);
+    }
     v = cJSON_AddObjectToObject(root, "verdict");
     if (v && res->diverged) {
         cJSON_AddNullToObject(v, "changed");
@@ -369,13 +502,20 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
         cJSON_AddNullToObject(v, "correct");
         cJSON_AddStringToObject(v, "correct_means", "no verdict: the run diverged");
     } else if (v) {
-        cJSON_AddNumberToObject(v, "threshold", cfg->changed_threshold);
-        cJSON_AddStringToObject(v, "rule", "changed if d_init >= threshold * max d_init");
+        if (cfg->prox && cfg->penalty != ST_PEN_NONE && cfg->lambda > 0.0) {
+            cJSON_AddStringToObject(v, "rule",
+                                    "changed if any entry of the update is non-zero (proximal "
+                                    "steps give exact zeros: no threshold)");
+        } else {
+            cJSON_AddNumberToObject(v, "threshold", cfg->changed_threshold);
+            cJSON_AddStringToObject(v, "rule", "changed if d_init >= threshold * max d_init");
+        }
         cJSON_AddItemToObject(v, "changed", name_list(res, res->verdict));
         cJSON_AddItemToObject(v, "truth", name_list(res, res->truth));
         cJSON_AddBoolToObject(v, "correct", res->correct);
         cJSON_AddStringToObject(v, "correct_means",
-                                "the layers with a changed tensor are exactly the re-drawn layers");
+                                "the layers with a changed tensor are exactly the layers where "
+                                "the teacher differs from the student's start");
     }
     text = cJSON_Print(root);
     cJSON_Delete(root);
@@ -401,6 +541,10 @@ static void run_free(struct run *r)
     free(r->yb);
     free(r->dy);
     free(r->order);
+    st_penalty_free(&r->pen);
+    st_params_free(&r->steps);
+    st_svd_free(&r->svd);
+    free(r->svd_scratch);
     if (r->csv)
         fclose(r->csv);
     free(r->csv_buf);
@@ -421,6 +565,23 @@ static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, s
         st = st_optim_init(&r->opt, &cfg->opt, &r->ts.student, err);
     if (st == ST_OK)
         st = st_mlp_work_init(&r->work, &r->ts.net, B, err);
+    if (st == ST_OK)
+        st = st_penalty_init(&r->pen, cfg->penalty, cfg->reduction, cfg->lambda,
+                             cfg->lambda_mult, cfg->trainable, cfg->nuclear_bias_l1,
+                             &r->ts.student, err);
+    if (st == ST_OK && cfg->prox)
+        st = st_params_twin(&r->steps, &r->ts.student, err);
+    if (st == ST_OK) {
+        int mm = 1, mn = 1;
+        for (int t = 0; t < r->ts.student.n_views; t += 2) {
+            mm = r->ts.student.v[t].rows > mm ? r->ts.student.v[t].rows : mm;
+            mn = r->ts.student.v[t].cols > mn ? r->ts.student.v[t].cols : mn;
+        }
+        st = st_svd_init(&r->svd, mm, mn, err);
+        r->svd_scratch = malloc((size_t)mm * (size_t)mn * sizeof(float));
+        if (st == ST_OK && !r->svd_scratch)
+            st = st_err_set(err, ST_ERR_NOMEM, "cannot allocate the spectrum scratch");
+    }
     if (st != ST_OK)
         return st;
     r->xb = malloc((size_t)B * in * sizeof(float));
@@ -471,6 +632,24 @@ static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_er
             return st_err_set(err, ST_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
     }
     return ST_OK;
+}
+
+/* Observes theta_k, writes its metrics row and returns its loss, data loss +
+ * lambda * R; the spectrum columns every spectrum_every steps and at the end. */
+static double log_row(struct run *r, long k, double mse, struct st_observables *obs,
+                      double *pen)
+{
+    const struct st_train_cfg *c = r->cfg;
+    int spectrum = k % c->spectrum_every == 0 || k == c->steps;
+    st_observe(obs, &r->ts.student, &r->ts.init, &r->ts.teacher, ST_CHANGED_EPS);
+    *pen = st_penalty_value(&r->pen, &r->ts.student, &r->ts.init);
+    if (spectrum)
+        st_spectrum(&r->ts.student, &r->ts.init, &r->svd, r->svd_scratch, ST_RANK_TOL, r->nuc,
+                    r->rank);
+    double loss = mse + c->lambda * *pen;
+    write_row(r->csv, k, mse, *pen, loss, obs, spectrum ? r->nuc : NULL,
+              spectrum ? r->rank : NULL);
+    return loss;
 }
 
 enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progress, void *user,
@@ -536,11 +715,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         mse = st_mse_forward(yhat, y, (long)B * n_out);
         loss = mse;
         if (log) {
-            st_observe(&obs, &r.ts.student, &r.ts.init, &r.ts.teacher, ST_CHANGED_EPS);
-            pen = st_penalty_value(cfg->penalty, cfg->reduction, &r.ts.student, &r.ts.init,
-                                   trainable);
-            loss = mse + cfg->lambda * pen;
-            write_row(r.csv, k, mse, pen, loss, &obs);
+            loss = log_row(&r, k, mse, &obs, &pen);
             /* Notice a full disk now, not at the end of a long run. */
             if (ferror(r.csv)) {
                 st = st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv at step %ld",
@@ -549,12 +724,8 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
             }
         }
         if (!isfinite(loss)) {
-            if (!log) {
-                st_observe(&obs, &r.ts.student, &r.ts.init, &r.ts.teacher, ST_CHANGED_EPS);
-                pen = st_penalty_value(cfg->penalty, cfg->reduction, &r.ts.student, &r.ts.init,
-                                       trainable);
-                write_row(r.csv, k, mse, pen, loss, &obs);
-            }
+            if (!log)
+                log_row(&r, k, mse, &obs, &pen);
             res.diverged = 1;
             break;
         }
@@ -564,9 +735,15 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         memset(r.grad.mem, 0, r.grad.n * sizeof(float));
         st_mse_backward(r.dy, yhat, y, (long)B * n_out);
         st_mlp_backward(net, &r.ts.student, &r.work, &r.grad, x, r.dy, B, trainable);
-        st_penalty_grad(cfg->penalty, cfg->reduction, cfg->lambda, &r.grad, &r.ts.student,
-                        &r.ts.init, trainable);
+        if (!cfg->prox)
+            st_penalty_grad(&r.pen, &r.grad, &r.ts.student, &r.ts.init);
         st_optim_step(&r.opt, &r.ts.student, &r.grad, trainable);
+        if (cfg->prox) {
+            /* The optimizer stepped on the data loss alone; now the penalty's
+             * proximal operator, in the optimizer's own metric. */
+            st_optim_steps(&r.opt, &r.steps, trainable);
+            st_penalty_prox(&r.pen, &r.ts.student, &r.ts.init, &r.steps);
+        }
         if (progress && progress(user, k + 1, cfg->steps, mse))
             stopped = 1;
     }
@@ -582,8 +759,12 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         res.d_init[t] = obs.d_init[t];
         res.d_teacher[t] = obs.d_teacher[t];
         res.changed[t] = obs.changed[t];
+        res.zero[t] = obs.zero[t];
+        res.size[t] = (long)st_view_size(&r.ts.student.v[t]);
     }
-    judge(&res, cfg);
+    st_spectrum(&r.ts.student, &r.ts.init, &r.svd, r.svd_scratch, ST_RANK_TOL, res.nuclear,
+                res.rank);
+    judge(&res, cfg, r.ts.truth);
 
     if (fflush(r.csv) != 0 || ferror(r.csv)) {
         st = st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv: %s", cfg->out,

@@ -37,6 +37,12 @@ struct st_train_cfg {
     enum st_penalty_kind penalty;
     enum st_reduction reduction;
     double lambda;
+    int prox;                       /* proximal step instead of the subgradient */
+    char lambda_scale[ST_LIST_MAX]; /* "w1=0,b1=0" or "1=0.5": per-tensor/layer multipliers */
+    int nuclear_bias_l1;            /* nuclear: biases get an l1 term */
+    long spectrum_every;            /* nuclear norm and rank of each Delta_W every N steps */
+    char teacher_delta[32];         /* "full", "rank:R" or "sparse:P" */
+    double teacher_delta_scale;     /* size of a rank/sparse teacher delta's entries */
     long log_every;
     double changed_threshold;       /* verdict: changed if d_init >= this * max d_init */
     int save_data;                  /* write x.npy and y.npy */
@@ -50,10 +56,16 @@ struct st_train_cfg {
     /* Filled by st_train_cfg_resolve(): */
     unsigned char reinit_layer[ST_MAX_LAYERS]; /* 1 = layer l+1 re-drawn */
     unsigned char trainable[ST_MAX_TENSORS];   /* 0 = frozen tensor */
+    double lambda_mult[ST_MAX_TENSORS];        /* from lambda_scale (1 by default) */
+    int delta_kind;                            /* 0 full, 1 rank, 2 sparse */
+    int delta_rank;                            /* rank:R */
+    double delta_frac;                         /* sparse:P */
 };
 
 /* Threshold on |theta - theta0| for the changed fraction. */
 #define ST_CHANGED_EPS 1e-6f
+/* Numerical rank of Delta_W: singular values above this times the largest. */
+#define ST_RANK_TOL 1e-3
 
 /* The seed experiment's defaults: widths 1,20,20,1, relu, 1000 U(0,2) inputs,
  * full batch, Adam lr 1e-2, 10000 steps, l1 penalty with lambda 0. */
@@ -73,8 +85,12 @@ struct st_train_result {
     int n_tensors;
     char names[ST_MAX_TENSORS][8];
     double d_init[ST_MAX_TENSORS], d_teacher[ST_MAX_TENSORS], changed[ST_MAX_TENSORS];
+    double zero[ST_MAX_TENSORS];            /* entries with an update of exactly 0 */
+    long size[ST_MAX_TENSORS];              /* entries per tensor */
+    double nuclear[ST_MAX_LAYERS];          /* ||Delta_W||_* per layer */
+    int rank[ST_MAX_LAYERS];                /* numerical rank of Delta_W per layer */
     unsigned char verdict[ST_MAX_TENSORS]; /* judged changed */
-    unsigned char truth[ST_MAX_TENSORS];   /* re-drawn */
+    unsigned char truth[ST_MAX_TENSORS];   /* differs between teacher and student start */
     int correct;            /* changed layers == re-drawn layers */
 };
 
