@@ -125,6 +125,12 @@ static const struct {
     { "force", "1", "1" },
     { "quiet", "1", "1" },
     { "plot", "off", "0" },
+    { "prox", "yes", "1" },
+    { "lambda-scale", "w1=0,3=0.5", "w1=0,3=0.5" },
+    { "nuclear-bias", "l1", "l1" },
+    { "spectrum-every", "7", "7" },
+    { "teacher-delta", "rank:2", "rank:2" },
+    { "teacher-delta-scale", "0.25", "0.25" },
     { "format", "pdf", "pdf" },
 };
 #define N_SAMPLES ((int)(sizeof samples / sizeof samples[0]))

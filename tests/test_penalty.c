@@ -1,73 +1,262 @@
-/* test_penalty.c: the l1-to-init penalty's value (mean and sum reductions) by
- * hand, its subgradient against central differences away from the kink, and
- * sign(0) = 0 at the kink. */
+/* test_penalty.c: the penalties on Delta = theta - theta0. Values by hand
+ * (every kind, both reductions, per-tensor multipliers), subgradients against
+ * central differences away from the kinks, and each proximal operator
+ * against its closed form on hand-made inputs. */
 #include <string.h>
 
 #include "check.h"
+#include "core/optim.h"
 #include "core/penalty.h"
 
-int main(void)
+/* One layer 2 -> 3: w1 [3,2] (6 entries), b1 [3]. */
+static void make(struct st_params *th, struct st_params *th0, struct st_params *g)
 {
-    struct st_params th, th0, g;
     struct st_err err;
-    const int w[] = { 2, 3 }; /* w1 [3,2] (6 entries), b1 [3] */
-    CHECK_OK(st_params_init(&th, w, 1, &err));
-    CHECK_OK(st_params_twin(&th0, &th, &err));
-    CHECK_OK(st_params_twin(&g, &th, &err));
+    const int w[] = { 2, 3 };
+    CHECK_OK(st_params_init(th, w, 1, &err));
+    CHECK_OK(st_params_twin(th0, th, &err));
+    CHECK_OK(st_params_twin(g, th, &err));
     const float dw[6] = { 0.5f, -0.25f, 0.0f, 1.0f, -2.0f, 0.125f };
     const float db[3] = { -0.5f, 0.0f, 0.75f };
     for (int i = 0; i < 6; i++) {
-        th0.v[0].data[i] = 0.1f * (float)i;
-        th.v[0].data[i] = th0.v[0].data[i] + dw[i];
+        th0->v[0].data[i] = 0.1f * (float)i;
+        th->v[0].data[i] = th0->v[0].data[i] + dw[i];
     }
     for (int i = 0; i < 3; i++) {
-        th0.v[1].data[i] = -0.3f;
-        th.v[1].data[i] = -0.3f + db[i];
+        th0->v[1].data[i] = -0.3f;
+        th->v[1].data[i] = -0.3f + db[i];
     }
-    /* mean: (0.5+0.25+0+1+2+0.125)/6 + (0.5+0+0.75)/3 = 0.6458333 + 0.4166667 */
-    double sw = 3.875, sb = 1.25;
-    CHECK_NEAR(st_penalty_value(ST_PEN_L1, ST_RED_MEAN, &th, &th0, NULL), sw / 6 + sb / 3, 1e-6,
-               1e-6);
-    CHECK_NEAR(st_penalty_value(ST_PEN_L1, ST_RED_SUM, &th, &th0, NULL), sw + sb, 1e-6, 1e-6);
-    unsigned char only_b[2] = { 0, 1 };
-    CHECK_NEAR(st_penalty_value(ST_PEN_L1, ST_RED_MEAN, &th, &th0, only_b), sb / 3, 1e-6, 1e-6);
-    CHECK(st_penalty_value(ST_PEN_NONE, ST_RED_MEAN, &th, &th0, NULL) == 0.0);
+}
 
-    /* Subgradient: lambda * sign(delta) / n_t; exactly 0 where delta == 0. */
-    double lambda = 1e-3;
-    for (int red = ST_RED_MEAN; red <= ST_RED_SUM; red++) {
-        memset(g.mem, 0, g.n * sizeof(float));
-        st_penalty_grad(ST_PEN_L1, (enum st_reduction)red, lambda, &g, &th, &th0, NULL);
-        for (int t = 0; t < 2; t++) {
-            size_t n = st_view_size(&th.v[t]);
-            for (size_t i = 0; i < n; i++) {
-                float d = th.v[t].data[i] - th0.v[t].data[i];
-                if (d == 0.0f) {
-                    CHECK(g.v[t].data[i] == 0.0f);
-                    continue;
-                }
-                /* Central difference of lambda*R in double with h = 1e-3, far
-                 * smaller than every nonzero |delta| here (>= 0.125): exact for
-                 * the piecewise-linear penalty up to float rounding of R. */
-                double h = 1e-3, v = th.v[t].data[i];
-                th.v[t].data[i] = (float)(v + h);
-                double rp = st_penalty_value(ST_PEN_L1, (enum st_reduction)red, &th, &th0, NULL);
-                th.v[t].data[i] = (float)(v - h);
-                double rm = st_penalty_value(ST_PEN_L1, (enum st_reduction)red, &th, &th0, NULL);
-                th.v[t].data[i] = (float)v;
-                CHECK_NEAR(g.v[t].data[i], lambda * (rp - rm) / (2 * h), 1e-9, 1e-3);
-            }
-        }
-    }
-    /* Adds into g rather than overwriting; frozen tensors get nothing. */
-    for (size_t i = 0; i < g.n; i++)
-        g.mem[i] = 1.0f;
-    unsigned char only_w[2] = { 1, 0 };
-    st_penalty_grad(ST_PEN_L1, ST_RED_MEAN, lambda, &g, &th, &th0, only_w);
-    CHECK_NEAR(g.v[0].data[0], 1.0 + lambda / 6, 1e-7, 0);
-    CHECK(g.v[1].data[0] == 1.0f);
+static double value(enum st_penalty_kind k, enum st_reduction r, const double *scale,
+                    int bias_l1, struct st_params *th, struct st_params *th0)
+{
+    struct st_penalty p;
+    struct st_err err;
+    CHECK_OK(st_penalty_init(&p, k, r, 1.0, scale, NULL, bias_l1, th, &err));
+    double v = st_penalty_value(&p, th, th0);
+    st_penalty_free(&p);
+    return v;
+}
+
+static void test_values(void)
+{
+    struct st_params th, th0, g;
+    make(&th, &th0, &g);
+    /* sum|dw| = 3.875, sum|db| = 1.25; sum dw^2 = 0.25+0.0625+0+1+4+0.015625 = 5.328125,
+     * sum db^2 = 0.25+0+0.5625 = 0.8125 */
+    double l1w = 3.875, l1b = 1.25, sqw = 5.328125, sqb = 0.8125;
+    CHECK_NEAR(value(ST_PEN_L1, ST_RED_MEAN, NULL, 0, &th, &th0), l1w / 6 + l1b / 3, 1e-6, 1e-6);
+    CHECK_NEAR(value(ST_PEN_L1, ST_RED_SUM, NULL, 0, &th, &th0), l1w + l1b, 1e-6, 1e-6);
+    /* group sum: sqrt(n) ||D||; mean: ||D|| / sqrt(n) */
+    CHECK_NEAR(value(ST_PEN_GROUP, ST_RED_SUM, NULL, 0, &th, &th0),
+               sqrt(6.0) * sqrt(sqw) + sqrt(3.0) * sqrt(sqb), 1e-6, 1e-6);
+    CHECK_NEAR(value(ST_PEN_GROUP, ST_RED_MEAN, NULL, 0, &th, &th0),
+               sqrt(sqw) / sqrt(6.0) + sqrt(sqb) / sqrt(3.0), 1e-6, 1e-6);
+    CHECK_NEAR(value(ST_PEN_L2, ST_RED_SUM, NULL, 0, &th, &th0), 0.5 * (sqw + sqb), 1e-6, 1e-6);
+    CHECK_NEAR(value(ST_PEN_L2, ST_RED_MEAN, NULL, 0, &th, &th0), 0.5 * (sqw / 6 + sqb / 3), 1e-6,
+               1e-6);
+    /* Multipliers: w1 x 0, b1 x 2. */
+    double scale[ST_MAX_TENSORS];
+    for (int t = 0; t < ST_MAX_TENSORS; t++)
+        scale[t] = 1.0;
+    scale[0] = 0.0;
+    scale[1] = 2.0;
+    CHECK_NEAR(value(ST_PEN_L1, ST_RED_SUM, scale, 0, &th, &th0), 2 * l1b, 1e-6, 1e-6);
+
+    /* Nuclear: Delta_W = [[3,0],[0,1],[0,0]] has singular values 3 and 1. */
+    memset(th.v[0].data, 0, 6 * sizeof(float));
+    memset(th0.v[0].data, 0, 6 * sizeof(float));
+    th.v[0].data[0] = 3.0f;
+    th.v[0].data[3] = 1.0f;
+    CHECK_NEAR(value(ST_PEN_NUCLEAR, ST_RED_SUM, NULL, 0, &th, &th0), 4.0, 1e-5, 1e-6);
+    CHECK_NEAR(value(ST_PEN_NUCLEAR, ST_RED_MEAN, NULL, 0, &th, &th0), 4.0 / 6, 1e-5, 1e-6);
+    /* Biases: none by default, l1 with nuclear_bias_l1. */
+    CHECK_NEAR(value(ST_PEN_NUCLEAR, ST_RED_SUM, NULL, 1, &th, &th0), 4.0 + l1b, 1e-5, 1e-6);
+    CHECK(value(ST_PEN_NONE, ST_RED_SUM, NULL, 0, &th, &th0) == 0.0);
     st_params_free(&th);
     st_params_free(&th0);
     st_params_free(&g);
+}
+
+/* Subgradients: lambda dR/dtheta against central differences of lambda R in
+ * double, with h = 1e-3 (the l1 kinks are >= 0.125 away; group and nuclear
+ * are smooth where Delta != 0 and the singular values are distinct). */
+static void check_grad(enum st_penalty_kind k, enum st_reduction r)
+{
+    struct st_params th, th0, g;
+    struct st_penalty p;
+    struct st_err err;
+    double lambda = 1e-2;
+    make(&th, &th0, &g);
+    CHECK_OK(st_penalty_init(&p, k, r, lambda, NULL, NULL, 1, &th, &err));
+    memset(g.mem, 0, g.n * sizeof(float));
+    st_penalty_grad(&p, &g, &th, &th0);
+    for (int t = 0; t < 2; t++)
+        for (size_t i = 0; i < st_view_size(&th.v[t]); i++) {
+            float *x = &th.v[t].data[i];
+            if (k == ST_PEN_L1 && *x == th0.v[t].data[i]) {
+                CHECK(g.v[t].data[i] == 0.0f); /* sign(0) = 0 */
+                continue;
+            }
+            /* The nuclear norm comes from a float SVD (relative error ~1e-7 of
+             * R ~ 1): a wider step keeps that noise below the tolerance. */
+            float v = *x, step = k == ST_PEN_NUCLEAR ? 2e-2f : 1e-3f;
+            *x = v + step;
+            double rp = st_penalty_value(&p, &th, &th0);
+            *x = v - step;
+            double rm = st_penalty_value(&p, &th, &th0);
+            *x = v;
+            double fd = lambda * (rp - rm) / ((double)(v + step) - (double)(v - step));
+            CHECK_NEAR(g.v[t].data[i], fd, 1e-7, 2e-3);
+        }
+    st_penalty_free(&p);
+    st_params_free(&th);
+    st_params_free(&th0);
+    st_params_free(&g);
+}
+
+static void test_prox_operators(void)
+{
+    /* Soft-thresholding: sign(x) max(|x| - tau, 0). */
+    float x[5] = { 1.0f, -0.3f, 0.2f, -2.0f, 0.0f };
+    const float tau[5] = { 0.5f, 0.5f, 0.1f, 0.5f, 0.1f };
+    st_prox_soft(x, tau, 5);
+    CHECK(x[0] == 0.5f && x[1] == 0.0f && x[3] == -1.5f && x[4] == 0.0f);
+    CHECK_NEAR(x[2], 0.1, 1e-7, 0);
+
+    /* Block shrinkage, scalar metric: ||x|| = 5 -> zero below tau = 5, else x (1 - tau/5). */
+    float a[2] = { 3.0f, 4.0f }, b[2] = { 3.0f, 4.0f };
+    CHECK(st_prox_group(a, NULL, 2, 5.0) == 1);
+    CHECK(a[0] == 0.0f && a[1] == 0.0f);
+    CHECK(st_prox_group(b, NULL, 2, 2.0) == 0);
+    CHECK_NEAR(b[0], 3.0 * 0.6, 1e-6, 1e-6);
+    CHECK_NEAR(b[1], 4.0 * 0.6, 1e-6, 1e-6);
+
+    /* Diagonal metric: z is 0 iff ||x / h|| <= tau; otherwise the optimality
+     * condition (z_i - x_i)/h_i + tau z_i/||z|| = 0 holds for every i. */
+    float c[3] = { 1.0f, -2.0f, 0.5f }, h[3] = { 0.5f, 2.0f, 1.0f };
+    double q = sqrt(2.0 * 2.0 + 1.0 * 1.0 + 0.5 * 0.5); /* ||x/h|| = sqrt(5.25) */
+    float d[3];
+    memcpy(d, c, sizeof d);
+    CHECK(st_prox_group(d, h, 3, q + 1e-6) == 1);
+    memcpy(d, c, sizeof d);
+    double tau_g = 0.7;
+    CHECK(st_prox_group(d, h, 3, tau_g) == 0);
+    double nz = 0.0;
+    for (int i = 0; i < 3; i++)
+        nz += (double)d[i] * (double)d[i];
+    nz = sqrt(nz);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(((double)d[i] - (double)c[i]) / (double)h[i] + tau_g * (double)d[i] / nz, 0.0,
+                   1e-5, 0);
+
+    /* SVT on [[3,0],[0,1],[0,0]] with tau 1.5: singular values 3, 1 -> 1.5, 0. */
+    struct st_svd w;
+    struct st_err err;
+    CHECK_OK(st_svd_init(&w, 3, 2, &err));
+    float A[6] = { 3, 0, 0, 1, 0, 0 };
+    CHECK(st_prox_svt(&w, A, 3, 2, 1.5) == 1);
+    CHECK_NEAR(A[0], 1.5, 1e-5, 0);
+    for (int i = 1; i < 6; i++)
+        CHECK_NEAR(A[i], 0.0, 1e-5, 0);
+    /* A rotated rank-2 matrix keeps its singular vectors: R diag(2, 0.5), R a rotation. */
+    double cs = 0.6, sn = 0.8;
+    float B[6] = { (float)(2 * cs), (float)(-0.5 * sn), (float)(2 * sn), (float)(0.5 * cs), 0, 0 };
+    CHECK(st_prox_svt(&w, B, 3, 2, 0.25) == 2);
+    CHECK_NEAR(B[0], 1.75 * cs, 1e-5, 0);
+    CHECK_NEAR(B[1], -0.25 * sn, 1e-5, 0);
+    CHECK_NEAR(B[2], 1.75 * sn, 1e-5, 0);
+    CHECK_NEAR(B[3], 0.25 * cs, 1e-5, 0);
+    st_svd_free(&w);
+}
+
+/* The full prox step on parameters: exact theta0 where shrunk to zero; lambda
+ * = 0 leaves theta bit for bit. */
+static void test_prox_step(void)
+{
+    struct st_params th, th0, g, h;
+    struct st_penalty p;
+    struct st_err err;
+    make(&th, &th0, &g);
+    CHECK_OK(st_params_twin(&h, &th, &err));
+    for (size_t i = 0; i < h.n; i++)
+        h.mem[i] = 0.1f;
+    /* l1 sum, lambda 5: threshold 0.5 per entry. */
+    CHECK_OK(st_penalty_init(&p, ST_PEN_L1, ST_RED_SUM, 5.0, NULL, NULL, 0, &th, &err));
+    float before[6];
+    memcpy(before, th.v[0].data, sizeof before);
+    st_penalty_prox(&p, &th, &th0, &h);
+    const float want[6] = { 0.0f, 0.0f, 0.0f, 0.5f, -1.5f, 0.0f };
+    for (int i = 0; i < 6; i++) {
+        float dlt = th.v[0].data[i] - th0.v[0].data[i];
+        CHECK_NEAR(dlt, want[i], 1e-6, 0);
+        if (want[i] == 0.0f)
+            CHECK(th.v[0].data[i] == th0.v[0].data[i]); /* exactly the start */
+    }
+    st_penalty_free(&p);
+    memcpy(th.v[0].data, before, sizeof before);
+    CHECK_OK(st_penalty_init(&p, ST_PEN_GROUP, ST_RED_SUM, 0.0, NULL, NULL, 0, &th, &err));
+    st_penalty_prox(&p, &th, &th0, &h);
+    CHECK(memcmp(th.v[0].data, before, sizeof before) == 0);
+    st_penalty_free(&p);
+    /* Group, sum, large lambda: the whole tensor returns to its start. */
+    CHECK_OK(st_penalty_init(&p, ST_PEN_GROUP, ST_RED_SUM, 100.0, NULL, NULL, 0, &th, &err));
+    st_penalty_prox(&p, &th, &th0, &h);
+    CHECK(memcmp(th.v[0].data, th0.v[0].data, 6 * sizeof(float)) == 0);
+    CHECK(memcmp(th.v[1].data, th0.v[1].data, 3 * sizeof(float)) == 0);
+    st_penalty_free(&p);
+    st_params_free(&th);
+    st_params_free(&th0);
+    st_params_free(&g);
+    st_params_free(&h);
+}
+
+/* The metric of the prox: Adam's per-coordinate step lr / (sqrt(v_hat) + eps). */
+static void test_metric(void)
+{
+    struct st_params p, g, h;
+    struct st_optim opt;
+    struct st_optim_cfg cfg;
+    struct st_err err;
+    const int w[] = { 1, 1 };
+    CHECK_OK(st_params_init(&p, w, 1, &err));
+    CHECK_OK(st_params_twin(&g, &p, &err));
+    CHECK_OK(st_params_twin(&h, &p, &err));
+    st_optim_defaults(&cfg, ST_OPT_ADAM);
+    cfg.lr = 0.1;
+    CHECK_OK(st_optim_init(&opt, &cfg, &p, &err));
+    g.mem[0] = 0.5f;
+    st_optim_step(&opt, &p, &g, NULL);
+    st_optim_steps(&opt, &h, NULL);
+    /* v = 0.001 * 0.25, v_hat = 0.25, h = 0.1 / (0.5 + 1e-8) */
+    CHECK_NEAR(h.v[0].data[0], 0.1 / (0.5 + 1e-8), 1e-8, 1e-6);
+    st_optim_free(&opt);
+    st_optim_defaults(&cfg, ST_OPT_SGD);
+    cfg.lr = 0.05;
+    CHECK_OK(st_optim_init(&opt, &cfg, &p, &err));
+    st_optim_steps(&opt, &h, NULL);
+    CHECK(h.v[0].data[0] == 0.05f && h.v[1].data[0] == 0.05f);
+    st_optim_free(&opt);
+    st_params_free(&p);
+    st_params_free(&g);
+    st_params_free(&h);
+}
+
+int main(void)
+{
+    test_values();
+    for (int r = ST_RED_MEAN; r <= ST_RED_SUM; r++) {
+        check_grad(ST_PEN_L1, (enum st_reduction)r);
+        check_grad(ST_PEN_L2, (enum st_reduction)r);
+        check_grad(ST_PEN_GROUP, (enum st_reduction)r);
+        check_grad(ST_PEN_NUCLEAR, (enum st_reduction)r);
+    }
+    test_prox_operators();
+    test_prox_step();
+    test_metric();
+    enum st_penalty_kind k;
+    CHECK(st_penalty_parse("nuclear", &k) == 0 && k == ST_PEN_NUCLEAR);
+    CHECK(st_penalty_parse("l0", &k) == -1);
     return check_report("penalty");
 }

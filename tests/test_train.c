@@ -604,8 +604,10 @@ static void test_metrics(void)
                             "d_init_w1,d_init_b1,d_init_w2,d_init_b2,d_init_w3,d_init_b3,"
                             "d_teacher_w1,d_teacher_b1,d_teacher_w2,d_teacher_b2,d_teacher_w3,"
                             "d_teacher_b3,"
-                            "changed_w1,changed_b1,changed_w2,changed_b2,changed_w3,changed_b3"));
-    CHECK(m.ncols == 22);
+                            "changed_w1,changed_b1,changed_w2,changed_b2,changed_w3,changed_b3,"
+                            "zero_w1,zero_b1,zero_w2,zero_b2,zero_w3,zero_b3,"
+                            "nuc_w1,nuc_w2,nuc_w3,rank_w1,rank_w2,rank_w3"));
+    CHECK(m.ncols == 34);
     CHECK(m.nrows == 31);
     for (int i = 0; i < m.nrows; i++) {
         CHECK(csv_at(&m, i, "step") == (double)i);

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# test_penalties.sh BIN WORKDIR: the penalties issue's acceptance runs,
+# shortened to seconds, asserted from summary.json and metrics.csv:
+# exact zeros under l1 --prox, whole tensors under group --prox, a low-rank
+# update under nuclear --prox, lambda = 0 prox = plain step bit for bit,
+# --lambda-scale, the teacher deltas' truth, and the spectrum columns.
+set -u
+BIN=$1
+W=$2
+case "$W" in ""|/) echo "refusing WORKDIR '$W'" >&2; exit 2 ;; esac
+rm -rf -- "$W"
+mkdir -p -- "$W" || exit 1
+pass=0
+fail=0
+check() {
+    local what=$1
+    shift
+    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
+}
+train() { "$BIN" train --quiet --no-plot --log-every 100 "$@" >/dev/null 2>"$W/err"; }
+SEEDS="0 1 2 3 4"
+STEPS=3000
+
+for s in $SEEDS; do
+    train --seed "$s" --steps $STEPS --penalty l1 --prox --lambda 1e-3 --out "$W/l1p-$s"
+    train --seed "$s" --steps $STEPS --penalty l1 --lambda 1e-3 --out "$W/l1s-$s"
+    train --seed "$s" --steps $STEPS --penalty group --prox --lambda 1e-3 --out "$W/grp-$s"
+done
+check "l1 --prox: only w2/b2 move, in >= 4 of 5 seeds; mse within 3x of the subgradient run" \
+    python3 - "$W" $SEEDS <<'PY'
+import json, sys
+w, seeds = sys.argv[1], sys.argv[2:]
+exact = close = 0
+for s in seeds:
+    p = json.load(open(f"{w}/l1p-{s}/summary.json"))
+    q = json.load(open(f"{w}/l1s-{s}/summary.json"))
+    moved = [t for t in p["entries"] if p["zero_entries"][t] < p["entries"][t]]
+    exact += set(moved) <= {"w2", "b2"} and "w2" in moved
+    close += p["final"]["mse"] <= 3 * max(q["final"]["mse"], 1e-12)
+    assert p["verdict"]["rule"].startswith("changed if any entry"), p["verdict"]
+print(f"l1 --prox: exact in {exact} of {len(seeds)} seeds, mse within 3x in {close}")
+sys.exit(0 if exact >= 4 and close >= 4 else 1)
+PY
+check "group --prox: changed tensors within {w2, b2}, in >= 4 of 5 seeds" \
+    python3 - "$W" $SEEDS <<'PY'
+import json, sys
+w, seeds = sys.argv[1], sys.argv[2:]
+ok = 0
+for s in seeds:
+    v = json.load(open(f"{w}/grp-{s}/summary.json"))["verdict"]
+    ok += bool(v["changed"]) and set(v["changed"]) <= {"w2", "b2"} and v["correct"] is True
+print(f"group --prox: {ok} of {len(seeds)}")
+sys.exit(0 if ok >= 4 else 1)
+PY
+
+# A rank-2 teacher delta: nuclear --prox finds a low-rank update, l1 a higher one.
+train --steps 5000 --teacher-delta rank:2 --penalty nuclear --prox --lambda 1e-3 --out "$W/nuc"
+train --steps 5000 --teacher-delta rank:2 --penalty l1 --lambda 1e-3 --out "$W/nucl1"
+check "rank:2 teacher: nuclear --prox rank of dW2 in 1..3, below plain l1's" \
+    python3 - "$W" <<'PY'
+import json, sys
+n = json.load(open(sys.argv[1] + "/nuc/summary.json"))
+l = json.load(open(sys.argv[1] + "/nucl1/summary.json"))
+print("rank dW2: nuclear", n["rank"]["w2"], "l1", l["rank"]["w2"], "truth", n["verdict"]["truth"])
+sys.exit(0 if 1 <= n["rank"]["w2"] <= 3 and l["rank"]["w2"] > n["rank"]["w2"]
+         and n["verdict"]["truth"] == ["w2"] else 1)
+PY
+
+# lambda = 0: the proximal step is the plain optimizer step, bit for bit.
+for pen in l1 group nuclear l2; do
+    train --steps 200 --penalty $pen --prox --lambda 0 --out "$W/p0-$pen"
+    train --steps 200 --penalty $pen --lambda 0 --out "$W/s0-$pen"
+    check "lambda 0, $pen: --prox gives the same metrics.csv" \
+        cmp -s "$W/p0-$pen/metrics.csv" "$W/s0-$pen/metrics.csv"
+done
+
+# --lambda-scale: w2 is free, so R leaves it out (mean l1: R = sum of the other d_init).
+train --steps 200 --lambda 1e-3 --lambda-scale w2=0 --out "$W/scale"
+check "--lambda-scale w2=0 removes w2 from the penalty" python3 - "$W" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1] + "/scale/summary.json"))
+r = sum(v for t, v in s["d_init"].items() if t != "w2")
+sys.exit(0 if abs(s["final"]["penalty"] - r) <= 1e-6 * max(r, 1e-12) + 1e-12 else 1)
+PY
+"$BIN" train --lambda-scale w9=0 --out "$W/never" >/dev/null 2>"$W/err"
+check "--lambda-scale w9=0 is a usage error" [ $? -eq 2 ]
+check "... naming it" grep -q "w9" "$W/err"
+"$BIN" train --teacher-delta rank:0 --out "$W/never" >/dev/null 2>"$W/err"
+check "--teacher-delta rank:0 is a usage error" [ $? -eq 2 ]
+
+# sparse:P: the truth is what differs.
+train --steps 10 --teacher-delta sparse:0.5 --out "$W/sparse"
+check "sparse:0.5 truth covers w2 and b2" grep -q '"truth":[[:space:]]*\["w2", "b2"\]' \
+    "$W/sparse/summary.json"
+
+# The spectrum columns: numbers every --spectrum-every steps and at the end, nan between.
+train --steps 250 --log-every 1 --spectrum-every 100 --lambda 1e-3 --out "$W/spec"
+check "spectrum columns every 100 steps" python3 - "$W" <<'PY'
+import csv, math, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/spec/metrics.csv")))
+for r in rows:
+    k = int(r["step"])
+    has = not math.isnan(float(r["rank_w2"]))
+    if has != (k % 100 == 0 or k == 250):
+        sys.exit(f"step {k}: rank_w2 {r['rank_w2']}")
+    if has and not (0 <= float(r["rank_w2"]) <= 20 and float(r["nuc_w2"]) >= 0):
+        sys.exit(f"step {k}: bad spectrum")
+sys.exit(0 if float(rows[0]["zero_w2"]) == 400 else 1)
+PY
+
+echo "penalties: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
