@@ -129,11 +129,12 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
         return st;
     if (cfg.penalty == ST_PEN_NONE)
         snprintf(title, sizeof title, "no penalty");
-    else if (cfg.penalty == ST_PEN_L1 && cfg.reduction == ST_RED_MEAN)
+    else if (cfg.penalty == ST_PEN_L1 && cfg.reduction == ST_RED_MEAN && !cfg.prox)
         snprintf(title, sizeof title, "\u03bb = %g", cfg.lambda);
     else
-        snprintf(title, sizeof title, "\u03bb = %g  (%s, %s)", cfg.lambda,
-                 st_penalty_name(cfg.penalty), st_reduction_name(cfg.reduction));
+        snprintf(title, sizeof title, "\u03bb = %g  (%s%s, %s)", cfg.lambda,
+                 st_penalty_name(cfg.penalty), cfg.prox ? " prox" : "",
+                 st_reduction_name(cfg.reduction));
     if (out) {
         snprintf(path, sizeof path, "%s", out);
     } else {
@@ -142,7 +143,8 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
         if ((st = st_path_join(path, sizeof path, dir, name, err)) != ST_OK)
             goto done;
     }
-    st = st_figure_run(path, (enum st_fig_format)fmt, &m, title, err);
+    st = st_figure_run(path, (enum st_fig_format)fmt, &m, title, cfg.penalty == ST_PEN_NUCLEAR,
+                       err);
     if (st != ST_OK && st != ST_ERR_IO) {
         /* Name the file whose content was wrong. */
         char msg[sizeof err->msg];

@@ -242,7 +242,7 @@ static void draw_panel(const struct panel *p, const double *x, long n, double vx
 }
 
 enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_csv *m,
-                             const char *title, struct st_err *err)
+                             const char *title, int rank_panel, struct st_err *err)
 {
     enum st_status st = ST_OK;
     int c_step = st_csv_col(m, "step"), c_mse = st_csv_col(m, "mse");
@@ -253,6 +253,10 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
                           { 0 }, { 0 }, { 0 } };
     struct panel teach = { "distance(trained student, teacher)", "L1 distance", 0, 0,
                            { 0 }, { 0 }, { 0 } };
+    struct panel rank = { "rank of each weight update", "numerical rank", 0, 0,
+                          { 0 }, { 0 }, { 0 } };
+    double *rx = NULL, *ry = NULL;
+    long nr = 0;
     int tensor_cols[2][64], n_t = 0;
     char tmp[4200];
     FILE *probe;
@@ -303,6 +307,38 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
     }
     init.n_lines = teach.n_lines = n_t;
 
+    /* The rank panel: rows where the spectrum was computed (others are nan). */
+    if (rank_panel) {
+        int rc[64], n_w = 0;
+        for (int c = 0; c < m->n_cols && n_w < 64; c++)
+            if (!strncmp(m->names[c], "rank_", 5))
+                rc[n_w++] = c;
+        if (n_w > 0) {
+            rx = malloc((size_t)n * (size_t)(1 + n_w) * sizeof *rx);
+            if (!rx) {
+                free(cols);
+                return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the figure's data");
+            }
+            ry = rx + n;
+            for (long i = 0; i < n; i++) {
+                if (!isfinite(st_csv_at(m, i, rc[0])))
+                    continue;
+                rx[nr] = st_csv_at(m, i, c_step);
+                for (int w = 0; w < n_w; w++)
+                    ry[(size_t)w * (size_t)n + (size_t)nr] = st_csv_at(m, i, rc[w]);
+                nr++;
+            }
+            for (int w = 0; w < n_w; w++) {
+                rank.y[w] = ry + (size_t)w * (size_t)n;
+                rank.names[w] = m->names[rc[w]] + 5;
+                rank.colors[w] = COLOR_FIRST_LINE + w % 10; /* weights' colors, as above */
+            }
+            rank.n_lines = n_w;
+        }
+        if (nr == 0)
+            rank_panel = 0;
+    }
+
     /* PLplot exits on a file it cannot open: make sure it can. */
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     probe = fopen(tmp, "wb");
@@ -314,7 +350,8 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
 
     plsdev(fmt_devices[fmt]);
     plsfnam(tmp);
-    plspage(0.0, 0.0, ST_FIG_WIDTH, ST_FIG_HEIGHT, 0, 0);
+    /* A fourth panel widens the page, so every panel keeps the seed's size. */
+    plspage(0.0, 0.0, rank_panel ? ST_FIG_WIDTH * 4 / 3 : ST_FIG_WIDTH, ST_FIG_HEIGHT, 0, 0);
     plscolbg(255, 255, 255);
     plscol0(COLOR_AXES, 0, 0, 0);
     for (int i = 0; i < 10; i++)
@@ -329,9 +366,16 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
     plschr(0.0, FONT_TITLE);
     plmtex("t", -1.5, 0.5, 0.5, title);
     /* Three panels; the left margins leave room for the tick labels. */
-    draw_panel(&loss, x, n, 0.055, 0.315, 0.14, 0.80, 0);
-    draw_panel(&init, x, n, 0.395, 0.655, 0.14, 0.80, 1);
-    draw_panel(&teach, x, n, 0.735, 0.995 - 0.01, 0.14, 0.80, 1);
+    if (rank_panel) {
+        draw_panel(&loss, x, n, 0.05, 0.235, 0.14, 0.80, 0);
+        draw_panel(&init, x, n, 0.30, 0.485, 0.14, 0.80, 1);
+        draw_panel(&teach, x, n, 0.55, 0.735, 0.14, 0.80, 1);
+        draw_panel(&rank, rx, nr, 0.795, 0.98, 0.14, 0.80, 1);
+    } else {
+        draw_panel(&loss, x, n, 0.055, 0.315, 0.14, 0.80, 0);
+        draw_panel(&init, x, n, 0.395, 0.655, 0.14, 0.80, 1);
+        draw_panel(&teach, x, n, 0.735, 0.995 - 0.01, 0.14, 0.80, 1);
+    }
     plend();
 
     if (rename(tmp, path) != 0) {
@@ -340,5 +384,6 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
     }
 out:
     free(cols);
+    free(rx);
     return st;
 }

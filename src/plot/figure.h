@@ -20,9 +20,11 @@ int st_fig_format_parse(const char *s, enum st_fig_format *f);
 
 /* Draws the figure of a run from its metrics table (columns step, mse and
  * d_init_<t>, d_teacher_<t> for each tensor t, as metrics.csv has them) into
- * path, atomically. title is UTF-8 (e.g. "λ = 0.001"). Errors: ST_ERR_FORMAT
- * (missing columns, no rows), ST_ERR_IO (the file cannot be written). */
+ * path, atomically. title is UTF-8 (e.g. "λ = 0.001"). With rank_panel, a
+ * fourth panel shows rank_<w> (the numerical rank of each weight update) on
+ * the rows where it was computed, and the page is wider. Errors:
+ * ST_ERR_FORMAT (missing columns, no rows), ST_ERR_IO (cannot write). */
 enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_csv *m,
-                             const char *title, struct st_err *err);
+                             const char *title, int rank_panel, struct st_err *err);
 
 #endif

@@ -108,5 +108,10 @@ for r in rows:
 sys.exit(0 if float(rows[0]["zero_w2"]) == 400 else 1)
 PY
 
+# Nuclear runs get a fourth panel (the rank of each weight update): a wider page.
+"$BIN" train --steps 300 --penalty nuclear --prox --lambda 1e-3 --quiet --out "$W/nucfig" >/dev/null
+check "nuclear figure: 4 panels, 2133x530" \
+    python3 "$(dirname "$0")/../png_check.py" "$W/nucfig/figure.png" 2133 530
+
 echo "penalties: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
