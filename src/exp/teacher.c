@@ -29,7 +29,8 @@ static void label(struct st_ts *ts, const float *x, float *y, int B)
 /* rank:R: W_teacher += s A B^T / sqrt(R), A [out,R], B [in,R] ~ N(0,1), so the
  * delta's entries have standard deviation s. sparse:P: each entry of W and b
  * is perturbed by N(0, s^2) with probability P. Only the chosen layers. */
-static void perturb_teacher(struct st_ts *q, const struct st_train_cfg *cfg, struct st_rng *rng)
+static enum st_status perturb_teacher(struct st_ts *q, const struct st_train_cfg *cfg,
+                                      struct st_rng *rng, struct st_err *err)
 {
     double s = cfg->teacher_delta_scale;
     for (int l = 1; l <= cfg->n_layers; l++) {
@@ -41,7 +42,12 @@ static void perturb_teacher(struct st_ts *q, const struct st_train_cfg *cfg, str
             int R = cfg->delta_rank;
             double *A = malloc(sizeof(double) * (size_t)out * (size_t)R);
             double *B = malloc(sizeof(double) * (size_t)in * (size_t)R);
-            if (A && B) {
+            if (!A || !B) {
+                free(A);
+                free(B);
+                return st_err_set(err, ST_ERR_NOMEM, "cannot allocate a rank-%d teacher delta", R);
+            }
+            {
                 for (long i = 0; i < (long)out * R; i++)
                     A[i] = st_rng_normal(rng);
                 for (long i = 0; i < (long)in * R; i++)
@@ -65,6 +71,7 @@ static void perturb_teacher(struct st_ts *q, const struct st_train_cfg *cfg, str
                     b->data[i] += (float)(s * st_rng_normal(rng));
         }
     }
+    return ST_OK;
 }
 
 enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, struct st_err *err)
@@ -99,8 +106,8 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
     st_rng_seed(&rng, cfg->seed, ST_STREAM_STUDENT);
     if (cfg->delta_kind == 0)
         st_mlp_init_uniform(&q.net, &q.student, &rng, cfg->reinit_layer);
-    else
-        perturb_teacher(&q, cfg, &rng);
+    else if ((st = perturb_teacher(&q, cfg, &rng, err)) != ST_OK)
+        goto fail;
     st_params_copy(&q.init, &q.student);
     for (int t = 0; t < q.teacher.n_views; t++)
         q.truth[t] = memcmp(q.teacher.v[t].data, q.student.v[t].data,
