@@ -98,6 +98,15 @@ enum st_penalty_kind st_penalty_kind_of(const struct st_penalty *p, int t)
     return p->kind;
 }
 
+/* The kind that acts on view t in this run: none when t is frozen or its
+ * multiplier is 0. */
+static enum st_penalty_kind active_kind(const struct st_penalty *p, int t)
+{
+    if (!p->trainable[t] || p->scale[t] == 0.0)
+        return ST_PEN_NONE;
+    return st_penalty_kind_of(p, t);
+}
+
 /* w_t: the reduction's weight of tensor t's raw term. */
 static double weight(const struct st_penalty *p, enum st_penalty_kind k, size_t n)
 {
@@ -149,8 +158,8 @@ double st_penalty_value(struct st_penalty *p, const struct st_params *theta,
 {
     double R = 0.0;
     for (int t = 0; t < theta->n_views; t++) {
-        enum st_penalty_kind k = st_penalty_kind_of(p, t);
-        if (!p->trainable[t] || k == ST_PEN_NONE || p->scale[t] == 0.0)
+        enum st_penalty_kind k = active_kind(p, t);
+        if (k == ST_PEN_NONE)
             continue;
         size_t n = st_view_size(&theta->v[t]);
         R += p->scale[t] * weight(p, k, n) * raw_value(p, k, &theta->v[t], &theta0->v[t]);
@@ -168,8 +177,8 @@ void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_
     if (p->lambda == 0.0)
         return;
     for (int t = 0; t < theta->n_views; t++) {
-        enum st_penalty_kind k = st_penalty_kind_of(p, t);
-        if (!p->trainable[t] || k == ST_PEN_NONE || p->scale[t] == 0.0)
+        enum st_penalty_kind k = active_kind(p, t);
+        if (k == ST_PEN_NONE)
             continue;
         const struct st_view *a = &theta->v[t], *b = &theta0->v[t];
         float *gt = g->v[t].data;
@@ -290,8 +299,8 @@ void st_penalty_prox(struct st_penalty *p, struct st_params *theta, const struct
     if (p->lambda == 0.0)
         return;
     for (int t = 0; t < theta->n_views; t++) {
-        enum st_penalty_kind k = st_penalty_kind_of(p, t);
-        if (!p->trainable[t] || k == ST_PEN_NONE || p->scale[t] == 0.0)
+        enum st_penalty_kind k = active_kind(p, t);
+        if (k == ST_PEN_NONE)
             continue;
         struct st_view *a = &theta->v[t];
         const float *b = theta0->v[t].data, *ht = h->v[t].data;
