@@ -154,7 +154,7 @@ static void test_prox_operators(void)
     /* SVT on [[3,0],[0,1],[0,0]] with tau 1.5: singular values 3, 1 -> 1.5, 0. */
     struct st_svd w;
     struct st_err err;
-    CHECK_OK(st_svd_init(&w, 3, 2, &err));
+    CHECK_OK(st_svd_init(&w, 6, &err));
     float A[6] = { 3, 0, 0, 1, 0, 0 };
     CHECK(st_prox_svt(&w, A, 3, 2, 1.5) == 1);
     CHECK_NEAR(A[0], 1.5, 1e-5, 0);

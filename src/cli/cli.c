@@ -116,7 +116,7 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
                                size_t size, struct st_err *err)
 {
     struct st_train_cfg cfg;
-    struct st_csv m = { 0, 0, NULL, NULL };
+    struct st_csv m = { 0, 0, NULL, NULL, 0 };
     char path[4200], title[128];
     enum st_status st;
 
@@ -127,6 +127,10 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
     if ((st = st_path_join(path, sizeof path, dir, "metrics.csv", err)) != ST_OK ||
         (st = st_csv_read(path, &m, err)) != ST_OK)
         return st;
+    if (m.truncated)
+        fprintf(stderr, "sparsetune: %s: the last line is incomplete (a run still going, or "
+                        "stopped); plotting the rows before it\n",
+                path);
     if (cfg.penalty == ST_PEN_NONE)
         snprintf(title, sizeof title, "no penalty");
     else if (cfg.penalty == ST_PEN_L1 && cfg.reduction == ST_RED_MEAN && !cfg.prox)

@@ -15,7 +15,7 @@ static void usage(FILE *f)
           "the loss, d_init and d_teacher of every tensor against the step.\n"
           "\n"
           "options:\n"
-          "  --format NAME              png, svg or pdf [png]\n"
+          "  --format NAME              png, svg or pdf [png, or --out's extension]\n"
           "  --out FILE                 where to write it [RUN_DIR/figure.FORMAT]\n"
           "  -h, --help                 show this help\n"
           "\n"
@@ -29,7 +29,7 @@ static void usage(FILE *f)
 int cmd_plot(int argc, char **argv)
 {
     const char *dir = NULL, *out = NULL;
-    int fmt = 0;
+    int fmt = 0, fmt_given = 0;
     struct st_err err = { "" };
     char written[4200];
 
@@ -51,6 +51,7 @@ int cmd_plot(int argc, char **argv)
             }
             for (fmt = 0; fmt < 3 && strcmp(v, st_fig_format_names[fmt]); fmt++)
                 ;
+            fmt_given = 1;
             if (fmt == 3) {
                 st_err_set(&err, ST_ERR_ARG, "--format '%s': expected one of png, svg, pdf", v);
                 return st_cli_fail("plot", ST_ERR_ARG, &err);
@@ -66,6 +67,17 @@ int cmd_plot(int argc, char **argv)
         st_err_set(&err, ST_ERR_ARG, "expected a run directory");
         return st_cli_fail("plot", ST_ERR_ARG, &err);
     }
+    /* --out's extension names the format unless --format does; both must agree. */
+    const char *ext = out ? strrchr(out, '.') : NULL;
+    for (int f = 0; ext && f < 3; f++)
+        if (!strcmp(ext + 1, st_fig_format_names[f])) {
+            if (fmt_given && f != fmt) {
+                st_err_set(&err, ST_ERR_ARG, "--out '%s' and --format %s disagree", out,
+                           st_fig_format_names[fmt]);
+                return st_cli_fail("plot", ST_ERR_ARG, &err);
+            }
+            fmt = f;
+        }
     enum st_status st = st_cli_plot_run(dir, fmt, out, written, sizeof written, &err);
     if (st != ST_OK)
         return st_cli_fail("plot", st == ST_ERR_ARG ? ST_ERR_FORMAT : st, &err);

@@ -77,14 +77,17 @@ static void print_table(const struct st_train_cfg *cfg, const struct st_train_re
     for (int t = 0; t < res[0].n_tensors; t++) {
         char label[32];
         snprintf(label, sizeof label, "d_init %s%s", res[0].names[t],
-                 res[0].truth[t] ? " (re-drawn)" : "");
+                 res[0].truth[t] ? " (differs)" : "");
         printf("%-24s", label);
         for (int i = 0; i < 2; i++)
             printf(" %-22.4e", res[i].d_init[t]);
         printf("\n");
     }
     char thr[40];
-    snprintf(thr, sizeof thr, "changed (>= %g x max)", cfg->changed_threshold);
+    if (cfg->prox)
+        snprintf(thr, sizeof thr, "changed (see summary)");
+    else
+        snprintf(thr, sizeof thr, "changed (>= %g x max)", cfg->changed_threshold);
     printf("%-24s", thr);
     for (int i = 0; i < 2; i++) {
         char list[128] = "";
@@ -105,10 +108,14 @@ static void print_table(const struct st_train_cfg *cfg, const struct st_train_re
         seed_finding(&res[1], 1, f1, sizeof f1);
         printf("%-24s %-22s %-22s\n", "the seed's finding", f0, f1);
         printf("\nThe seed finds w2 moving less than w1 and w3 at lambda = 0 (plain update sizes\n"
-               "point at the wrong layers) and only w2 keeping a real update at lambda = 1e-3.\n"
-               "Under Adam the unneeded tensors stay on a noise floor, so the verdict depends\n"
-               "on --changed-threshold (here %g of the largest d_init).\n",
-               cfg->changed_threshold);
+               "point at the wrong layers) and only w2 keeping a real update at lambda = 1e-3.\n");
+        if (cfg->prox)
+            printf("With --prox, a penalized tensor counts as changed if any entry of its update\n"
+                   "is non-zero (summary.json's verdict.rule says which tensors).\n");
+        else
+            printf("Under Adam the unneeded tensors stay on a noise floor, so the verdict depends\n"
+                   "on --changed-threshold (here %g of the largest d_init).\n",
+                   cfg->changed_threshold);
     }
 }
 

@@ -38,12 +38,12 @@ static void print_result(const struct st_train_cfg *cfg, const struct st_train_r
     for (int t = 0; t < r->n_tensors; t++)
         printf("%-8s %12.4e %12.4e %9.4f %8s %6s\n", r->names[t], r->d_init[t], r->d_teacher[t],
                r->changed[t], r->diverged ? "?" : r->verdict[t] ? "changed" : "-",
-               r->truth[t] ? "redrawn" : "-");
+               r->truth[t] ? "differs" : "-");
     if (r->diverged)
         printf("verdict: none (the run diverged at step %ld)\n", r->steps_done);
     else
-        printf("verdict: %s (changed layers %s the re-drawn layers)\n",
-               r->correct ? "correct" : "wrong", r->correct ? "equal" : "differ from");
+        printf("verdict: %s (the changed layers %s the layers where the teacher differs)\n",
+               r->correct ? "correct" : "wrong", r->correct ? "are" : "are not");
 }
 
 int cmd_train(int argc, char **argv)

@@ -58,20 +58,15 @@ enum st_status st_penalty_init(struct st_penalty *p, enum st_penalty_kind kind,
     }
     if (kind == ST_PEN_GROUP || kind == ST_PEN_NUCLEAR) {
         size_t most = 1;
-        int mm = 1, mn = 1;
         for (int t = 0; t < layout->n_views; t++) {
             size_t n = st_view_size(&layout->v[t]);
             most = n > most ? n : most;
-            if (t % 2 == 0) {
-                mm = layout->v[t].rows > mm ? layout->v[t].rows : mm;
-                mn = layout->v[t].cols > mn ? layout->v[t].cols : mn;
-            }
         }
         p->delta = malloc(most * sizeof *p->delta);
         if (!p->delta)
             return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the penalty's scratch");
         if (kind == ST_PEN_NUCLEAR) {
-            enum st_status st = st_svd_init(&p->svd, mm, mn, err);
+            enum st_status st = st_svd_init(&p->svd, st_svd_max_entries(layout), err);
             if (st != ST_OK) {
                 free(p->delta);
                 p->delta = NULL;
@@ -105,6 +100,12 @@ static enum st_penalty_kind active_kind(const struct st_penalty *p, int t)
     if (!p->trainable[t] || p->scale[t] == 0.0)
         return ST_PEN_NONE;
     return st_penalty_kind_of(p, t);
+}
+
+int st_penalty_exact(const struct st_penalty *p, int t)
+{
+    enum st_penalty_kind k = active_kind(p, t);
+    return p->lambda > 0.0 && (k == ST_PEN_L1 || k == ST_PEN_GROUP || k == ST_PEN_NUCLEAR);
 }
 
 /* w_t: the reduction's weight of tensor t's raw term. */
@@ -143,8 +144,10 @@ static double raw_value(struct st_penalty *p, enum st_penalty_kind k, const stru
         return k == ST_PEN_GROUP ? sqrt(s) : 0.5 * s;
     case ST_PEN_NUCLEAR: {
         int r = st_svd(&p->svd, delta_of(p, a, b), a->rows, a->cols, 0);
-        if (r < 0)
+        if (r < 0) {
+            p->svd_failed = 1;
             return NAN;
+        }
         for (int i = 0; i < r; i++)
             s += (double)p->svd.s[i];
         return s;
@@ -212,6 +215,7 @@ void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_
             /* d||D||_* = U_r V_r^T over the nonzero singular values. */
             int m = a->rows, nc = a->cols;
             int r = st_svd(&p->svd, delta_of(p, a, b), m, nc, 1);
+            p->svd_failed |= r < 0;
             if (r <= 0 || p->svd.s[0] <= 0.0f)
                 break;
             float cut = p->svd.s[0] * SVD_REL_EPS, cf = (float)c;
@@ -337,8 +341,10 @@ void st_penalty_prox(struct st_penalty *p, struct st_params *theta, const struct
             double hbar = (double)n / inv;
             float *z = delta_of(p, a, &theta0->v[t]);
             int kept = st_prox_svt(&p->svd, z, a->rows, a->cols, hbar * c);
-            if (kept < 0)
+            if (kept < 0) {
+                p->svd_failed = 1;
                 continue;
+            }
             for (size_t i = 0; i < n; i++)
                 d[i] = kept == 0 ? b[i] : b[i] + z[i];
         }

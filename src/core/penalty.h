@@ -26,7 +26,8 @@ struct st_penalty {
     double scale[ST_MAX_TENSORS];      /* c_t */
     unsigned char trainable[ST_MAX_TENSORS];
     struct st_svd svd;                 /* nuclear: workspace */
-    float *delta;                      /* nuclear: [largest weight] Delta_W scratch */
+    float *delta;                      /* group, nuclear: [largest tensor] Delta scratch */
+    int svd_failed;                    /* set when LAPACK's SVD did not converge */
 };
 
 const char *st_penalty_name(enum st_penalty_kind k);
@@ -44,6 +45,11 @@ void st_penalty_free(struct st_penalty *p);
 
 /* The kind that applies to view t (nuclear on a bias: none or l1). */
 enum st_penalty_kind st_penalty_kind_of(const struct st_penalty *p, int t);
+
+/* 1 if the proximal step of this penalty can set view t exactly back to its
+ * start: t is trainable, its multiplier is not 0, lambda > 0, and its kind is
+ * l1, group or nuclear (l2 only shrinks). */
+int st_penalty_exact(const struct st_penalty *p, int t);
 
 /* R(theta) without lambda (double precision). */
 double st_penalty_value(struct st_penalty *p, const struct st_params *theta,

@@ -59,10 +59,11 @@ static const struct st_option table[] = {
       "log nuclear norm and rank of each update matrix every N steps (and the last)", 1, 1,
       LONG_MAX },
     { "teacher-delta", ST_OPT_T_STR, "KIND", "full",
-      "how the teacher differs in the re-drawn layers: full (re-drawn), rank:R (student + "
-      "a rank-R matrix), sparse:P (a fraction P of entries perturbed)", 1, 0, 0 },
+      "how the teacher differs in the --reinit layers: full (re-drawn), rank:R (student + "
+      "a rank-R matrix; R is capped at min(out, in)), sparse:P (a fraction P of entries "
+      "perturbed)", 1, 0, 0 },
     { "teacher-delta-scale", ST_OPT_T_DOUBLE, "FLOAT", "0.1",
-      "std of the entries of a rank:R or sparse:P teacher delta", 1, 0, 0 },
+      "std of the entries of a rank:R or sparse:P teacher delta (unused with full)", 1, 0, 0 },
     { "log-every", ST_OPT_T_INT, "N", "1", "log a metrics row every N steps (and the last)", 1, 1,
       LONG_MAX },
     { "changed-threshold", ST_OPT_T_DOUBLE, "FRAC", "0.1",
@@ -312,11 +313,12 @@ enum st_status st_option_set(struct st_train_cfg *cfg, const char *name, const c
         char *end, *end2;
         errno = 0;
         double lo = strtod(value, &end), hi = 0.0;
-        int ok = end != value && *end == ',' && errno == 0;
+        /* Plain decimals only: no blanks or hex, and a span that is finite. */
+        int ok = end != value && *end == ',' && errno == 0 && !strpbrk(value, " \txX");
         if (ok) {
             hi = strtod(end + 1, &end2);
             ok = end2 != end + 1 && *end2 == '\0' && errno == 0 && isfinite(lo) &&
-                 isfinite(hi) && lo < hi;
+                 isfinite(hi) && lo < hi && isfinite(hi - lo);
         }
         if (!ok)
             return st_err_set(err, ST_ERR_ARG,

@@ -39,7 +39,8 @@ static enum st_status perturb_teacher(struct st_ts *q, const struct st_train_cfg
         struct st_view *W = &q->teacher.v[2 * l - 2], *b = &q->teacher.v[2 * l - 1];
         int out = W->rows, in = W->cols;
         if (cfg->delta_kind == 1) {
-            int R = cfg->delta_rank;
+            /* A rank above min(out, in) is full rank: cap it there. */
+            int R = cfg->delta_rank < (out < in ? out : in) ? cfg->delta_rank : (out < in ? out : in);
             double *A = malloc(sizeof(double) * (size_t)out * (size_t)R);
             double *B = malloc(sizeof(double) * (size_t)in * (size_t)R);
             if (!A || !B) {

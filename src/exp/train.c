@@ -6,6 +6,7 @@
 #include "train.h"
 
 #include <cblas.h>
+#include <ctype.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
@@ -117,9 +118,17 @@ static enum st_status parse_freeze(const char *s, int L, unsigned char *trainabl
 }
 
 /* --lambda-scale: NAME=FACTOR items, NAME a tensor (w2, b1) or a layer (2). */
+/* 1 if s starts like a plain decimal number (a digit or a '.'): no blank,
+ * sign or hex prefix slips through strtod/strtol. */
+static int plain_number(const char *s)
+{
+    return (isdigit((unsigned char)s[0]) || s[0] == '.') && !strpbrk(s, "xX \t");
+}
+
 static enum st_status parse_lambda_scale(const char *s, int L, double *mult, struct st_err *err)
 {
     char buf[ST_LIST_MAX];
+    unsigned char seen[ST_MAX_TENSORS] = { 0 };
     for (int t = 0; t < ST_MAX_TENSORS; t++)
         mult[t] = 1.0;
     if (!strcmp(s, "none"))
@@ -140,20 +149,26 @@ static enum st_status parse_lambda_scale(const char *s, int L, double *mult, str
         int is_tensor = tok[0] == 'w' || tok[0] == 'b';
         errno = 0;
         l = strtol(tok + is_tensor, &end, 10);
-        if (end == tok + is_tensor || *end || errno || l < 1 || l > L)
+        if (!isdigit((unsigned char)tok[is_tensor]) || tok[is_tensor] == '0' || *end || errno ||
+            l < 1 || l > L)
             return st_err_set(err, ST_ERR_ARG,
                               "--lambda-scale '%s': '%s' is not a tensor (w1..w%d, b1..b%d) or "
                               "a layer (1..%d)",
                               s, tok, L, L, L);
         errno = 0;
         f = strtod(eq + 1, &end);
-        if (end == eq + 1 || *end || errno || !isfinite(f) || f < 0.0)
+        if (!plain_number(eq + 1) || *end || errno || !isfinite(f) || f < 0.0)
             return st_err_set(err, ST_ERR_ARG,
                               "--lambda-scale '%s': factor '%s' is not a number >= 0", s, eq + 1);
-        if (!is_tensor || tok[0] == 'w')
-            mult[2 * (l - 1)] = f;
-        if (!is_tensor || tok[0] == 'b')
-            mult[2 * (l - 1) + 1] = f;
+        for (int k = 0; k < 2; k++) {
+            int t = 2 * (int)(l - 1) + k;
+            if (is_tensor && tok[0] != (k ? 'b' : 'w'))
+                continue;
+            if (seen[t]++)
+                return st_err_set(err, ST_ERR_ARG, "--lambda-scale '%s': %c%ld is given twice",
+                                  s, k ? 'b' : 'w', l);
+            mult[t] = f;
+        }
     }
     return ST_OK;
 }
@@ -167,10 +182,15 @@ static enum st_status parse_teacher_delta(struct st_train_cfg *cfg, struct st_er
         cfg->delta_kind = 0;
         return ST_OK;
     }
+    if (cfg->teacher_delta_scale <= 0.0 && strcmp(s, "full") != 0)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--teacher-delta-scale %g: a %s delta needs a scale > 0 (with 0 the "
+                          "teacher would equal the student)",
+                          cfg->teacher_delta_scale, s);
     if (!strncmp(s, "rank:", 5)) {
         errno = 0;
         long r = strtol(s + 5, &end, 10);
-        if (end == s + 5 || *end || errno || r < 1 || r > (1 << 24))
+        if (!plain_number(s + 5) || *end || errno || r < 1 || r > (1 << 24))
             return st_err_set(err, ST_ERR_ARG, "--teacher-delta '%s': expected rank:R, R >= 1", s);
         cfg->delta_kind = 1;
         cfg->delta_rank = (int)r;
@@ -179,7 +199,7 @@ static enum st_status parse_teacher_delta(struct st_train_cfg *cfg, struct st_er
     if (!strncmp(s, "sparse:", 7)) {
         errno = 0;
         double p = strtod(s + 7, &end);
-        if (end == s + 7 || *end || errno || !(p > 0.0 && p <= 1.0))
+        if (!plain_number(s + 7) || *end || errno || !(p > 0.0 && p <= 1.0))
             return st_err_set(err, ST_ERR_ARG,
                               "--teacher-delta '%s': expected sparse:P with 0 < P <= 1", s);
         cfg->delta_kind = 2;
@@ -401,22 +421,24 @@ static enum st_status save_model(const struct st_train_cfg *cfg, const struct st
     return st_safetensors_write(path, p, keys, vals, 4, err);
 }
 
-/* Which tensors changed: with a proximal penalty, any entry that moved at all
- * (exact zeros need no threshold); otherwise d_init >= threshold * max. The
- * verdict is correct when the layers with a changed tensor are exactly the
- * layers where the teacher differs from the student's start. */
+/* Which tensors changed: a tensor whose proximal step gives exact zeros
+ * (l1, group, nuclear under --prox) changed if any entry moved at all; any
+ * other tensor (no penalty on it, l2, the subgradient step) if its d_init >=
+ * threshold * the largest d_init. The verdict is correct when the layers with
+ * a changed tensor are exactly the layers where the teacher differs from the
+ * student's start. */
 static void judge(struct st_train_result *res, const struct st_train_cfg *cfg,
-                  const unsigned char *truth)
+                  const struct st_penalty *pen, const unsigned char *truth)
 {
     double max = 0.0;
     unsigned char layer_changed[ST_MAX_LAYERS] = { 0 }, layer_truth[ST_MAX_LAYERS] = { 0 };
-    int exact = cfg->prox && cfg->penalty != ST_PEN_NONE && cfg->lambda > 0.0;
     for (int t = 0; t < res->n_tensors; t++)
         if (res->d_init[t] > max)
             max = res->d_init[t];
     res->correct = 1;
     for (int t = 0; t < res->n_tensors; t++) {
-        if (exact)
+        res->exact[t] = cfg->prox && st_penalty_exact(pen, t);
+        if (res->exact[t])
             res->verdict[t] = res->zero[t] < (double)res->size[t];
         else
             res->verdict[t] =
@@ -502,14 +524,21 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
         cJSON_AddNullToObject(v, "correct");
         cJSON_AddStringToObject(v, "correct_means", "no verdict: the run diverged");
     } else if (v) {
-        if (cfg->prox && cfg->penalty != ST_PEN_NONE && cfg->lambda > 0.0) {
+        int n_exact = 0;
+        for (int t = 0; t < res->n_tensors; t++)
+            n_exact += res->exact[t];
+        cJSON_AddNumberToObject(v, "threshold", cfg->changed_threshold);
+        if (n_exact == res->n_tensors)
             cJSON_AddStringToObject(v, "rule",
-                                    "changed if any entry of the update is non-zero (proximal "
-                                    "steps give exact zeros: no threshold)");
-        } else {
-            cJSON_AddNumberToObject(v, "threshold", cfg->changed_threshold);
+                                    "changed if any entry of the update is non-zero (the "
+                                    "proximal step gives exact zeros: no threshold)");
+        else if (n_exact > 0)
+            cJSON_AddStringToObject(v, "rule",
+                                    "tensors in 'exact': changed if any entry of the update is "
+                                    "non-zero; the others: if d_init >= threshold * max d_init");
+        else
             cJSON_AddStringToObject(v, "rule", "changed if d_init >= threshold * max d_init");
-        }
+        cJSON_AddItemToObject(v, "exact", name_list(res, res->exact));
         cJSON_AddItemToObject(v, "changed", name_list(res, res->verdict));
         cJSON_AddItemToObject(v, "truth", name_list(res, res->truth));
         cJSON_AddBoolToObject(v, "correct", res->correct);
@@ -572,13 +601,9 @@ static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, s
     if (st == ST_OK && cfg->prox)
         st = st_params_twin(&r->steps, &r->ts.student, err);
     if (st == ST_OK) {
-        int mm = 1, mn = 1;
-        for (int t = 0; t < r->ts.student.n_views; t += 2) {
-            mm = r->ts.student.v[t].rows > mm ? r->ts.student.v[t].rows : mm;
-            mn = r->ts.student.v[t].cols > mn ? r->ts.student.v[t].cols : mn;
-        }
-        st = st_svd_init(&r->svd, mm, mn, err);
-        r->svd_scratch = malloc((size_t)mm * (size_t)mn * sizeof(float));
+        size_t most = st_svd_max_entries(&r->ts.student);
+        st = st_svd_init(&r->svd, most, err);
+        r->svd_scratch = malloc(most * sizeof(float));
         if (st == ST_OK && !r->svd_scratch)
             st = st_err_set(err, ST_ERR_NOMEM, "cannot allocate the spectrum scratch");
     }
@@ -744,6 +769,14 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
             st_optim_steps(&r.opt, &r.steps, trainable);
             st_penalty_prox(&r.pen, &r.ts.student, &r.ts.init, &r.steps);
         }
+        if (r.pen.svd_failed) {
+            st = st_err_set(err, ST_ERR_NUMERIC,
+                            "step %ld: LAPACK's SVD of an update matrix did not converge (nuclear "
+                            "penalty); metrics up to that step are in %s/metrics.csv",
+                            k, cfg->out);
+            fflush(r.csv);
+            goto out;
+        }
         if (progress && progress(user, k + 1, cfg->steps, mse))
             stopped = 1;
     }
@@ -764,7 +797,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     }
     st_spectrum(&r.ts.student, &r.ts.init, &r.svd, r.svd_scratch, ST_RANK_TOL, res.nuclear,
                 res.rank);
-    judge(&res, cfg, r.ts.truth);
+    judge(&res, cfg, &r.pen, r.ts.truth);
 
     if (fflush(r.csv) != 0 || ferror(r.csv)) {
         st = st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv: %s", cfg->out,

@@ -90,6 +90,7 @@ struct st_train_result {
     double nuclear[ST_MAX_LAYERS];          /* ||Delta_W||_* per layer */
     int rank[ST_MAX_LAYERS];                /* numerical rank of Delta_W per layer */
     unsigned char verdict[ST_MAX_TENSORS]; /* judged changed */
+    unsigned char exact[ST_MAX_TENSORS];   /* judged by exact zeros (proximal step) */
     unsigned char truth[ST_MAX_TENSORS];   /* differs between teacher and student start */
     int correct;            /* changed layers == re-drawn layers */
 };

@@ -56,7 +56,7 @@ static int count_fields(const char *line)
 
 enum st_status st_csv_read(const char *path, struct st_csv *t, struct st_err *err)
 {
-    struct st_csv q = { 0, 0, NULL, NULL };
+    struct st_csv q = { 0, 0, NULL, NULL, 0 };
     enum st_status st;
     char *text = NULL, *p, *line;
     size_t len = 0, cap_rows = 0;
@@ -103,6 +103,7 @@ enum st_status st_csv_read(const char *path, struct st_csv *t, struct st_err *er
         lineno++;
         line = p;
         p += strcspn(p, "\n");
+        int last_unterminated = *p == '\0';
         if (*p)
             *p++ = '\0';
         size_t ll = strlen(line);
@@ -111,6 +112,10 @@ enum st_status st_csv_read(const char *path, struct st_csv *t, struct st_err *er
         if (ll == 0)
             continue;
         int nf = count_fields(line);
+        if (nf < q.n_cols && last_unterminated) {
+            q.truncated = 1;
+            break;
+        }
         if (nf != q.n_cols) {
             st = st_err_set(err, ST_ERR_FORMAT, "%s:%ld: expected %d columns, got %d", path,
                             lineno, q.n_cols, nf);

@@ -13,11 +13,14 @@ struct st_csv {
     long n_rows;
     char **names; /* [n_cols] column names */
     double *v;    /* [n_rows, n_cols] row-major */
+    int truncated; /* the last line had no newline and too few cells: dropped */
 };
 
-/* Reads path. Errors: ST_ERR_IO (cannot open or read), ST_ERR_FORMAT with
- * "path:LINE: ..." (empty file, ragged row, a cell that is not a number),
- * ST_ERR_NOMEM. Free with st_csv_free(). */
+/* Reads path. A last line without its newline and with too few cells (a file
+ * still being written, or cut by a kill) is dropped and t->truncated set.
+ * Errors: ST_ERR_IO (cannot open or read), ST_ERR_FORMAT with "path:LINE: ..."
+ * (empty file, ragged row, a cell that is not a number), ST_ERR_NOMEM. Free
+ * with st_csv_free(). */
 enum st_status st_csv_read(const char *path, struct st_csv *t, struct st_err *err);
 
 /* Index of the column called name, or -1. */

@@ -82,6 +82,16 @@ check "... naming the cell" has "$W/err" "'abc' is not a number"
 run plot "$W/bad"
 check "empty metrics.csv exits 1 (got $rc)" [ "$rc" -eq 1 ]
 check "no figure left behind" [ ! -e "$W/bad/figure.png.tmp" ]
+# A run still being written (or killed) ends in a partial line: plotted without it.
+cp -r "$W/t2" "$W/partial"
+head -c "$(($(wc -c <"$W/t2/metrics.csv") - 7))" "$W/t2/metrics.csv" >"$W/partial/metrics.csv"
+run plot "$W/partial"
+check "partial last line: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "... with a warning" has "$W/err" "incomplete"
+run plot "$W/t2" --out "$W/by-ext.pdf"
+check "--out's extension picks the format" [ "$(head -c 4 "$W/by-ext.pdf")" = "%PDF" ]
+run plot "$W/t2" --out "$W/x.png" --format svg
+check "--out .png with --format svg is a usage error (got $rc)" [ "$rc" -eq 2 ]
 run plot
 check "plot without a directory exits 2 (got $rc)" [ "$rc" -eq 2 ]
 run plot "$W/t2" --format bmp

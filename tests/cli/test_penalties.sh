@@ -87,6 +87,18 @@ check "--lambda-scale w9=0 is a usage error" [ $? -eq 2 ]
 check "... naming it" grep -q "w9" "$W/err"
 "$BIN" train --teacher-delta rank:0 --out "$W/never" >/dev/null 2>"$W/err"
 check "--teacher-delta rank:0 is a usage error" [ $? -eq 2 ]
+"$BIN" train --lambda-scale w1=0,w1=2 --out "$W/never" >/dev/null 2>"$W/err"
+check "--lambda-scale naming w1 twice is a usage error" [ $? -eq 2 ]
+"$BIN" train --teacher-delta rank:2 --teacher-delta-scale 0 --out "$W/never" >/dev/null 2>"$W/err"
+check "a rank delta of scale 0 is a usage error" [ $? -eq 2 ]
+
+# Under nuclear --prox the biases carry no penalty: they are judged by the
+# threshold, the weights by exact zeros; l2 --prox never gives exact zeros.
+train --steps 300 --teacher-delta rank:2 --penalty nuclear --prox --lambda 1e-3 --out "$W/nv"
+check "nuclear --prox: only the weights are judged by exact zeros" \
+    grep -q '"exact":[[:space:]]*\["w1", "w2", "w3"\]' "$W/nv/summary.json"
+train --steps 300 --penalty l2 --prox --lambda 0.1 --out "$W/l2v"
+check "l2 --prox: judged by the threshold" grep -q '"exact":[[:space:]]*\[\]' "$W/l2v/summary.json"
 
 # sparse:P: the truth is what differs.
 train --steps 10 --teacher-delta sparse:0.5 --out "$W/sparse"
