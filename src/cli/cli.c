@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <math.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -230,8 +231,10 @@ int st_progress_update(void *user, long step, long steps, double mse)
     for (int i = 0; i < 30; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[30] = '\0';
-    fprintf(stderr, "\r%s [%s] %3.0f%% %ld/%ld  mse %.3e  %.1fs  ETA %.1fs ", p->label, bar,
-            100.0 * frac, step, steps, mse, el, eta);
+    fprintf(stderr, "\r%s [%s] %3.0f%% %ld/%ld", p->label, bar, 100.0 * frac, step, steps);
+    if (isfinite(mse))
+        fprintf(stderr, "  mse %.3e", mse);
+    fprintf(stderr, "  %.1fs  ETA %.1fs ", el, eta);
     fflush(stderr);
     return 0;
 }

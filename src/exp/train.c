@@ -452,11 +452,35 @@ static void judge(struct st_train_result *res, const struct st_train_cfg *cfg,
             res->correct = 0;
 }
 
+/* Adds a number that reads back as exactly the same double: cJSON's own
+ * printing accepts a representation within an epsilon, which may be 1 ulp
+ * off. NaN and infinities, which JSON lacks, become null. */
+static void add_exact(cJSON *obj, const char *key, double v)
+{
+    char buf[40];
+    if (!obj)
+        return;
+    if (!isfinite(v)) {
+        cJSON_AddNullToObject(obj, key);
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(buf, sizeof buf, "%.0f", v); /* integers as integers */
+    } else {
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(buf, sizeof buf, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+    }
+    cJSON_AddRawToObject(obj, key, buf);
+}
+
 static cJSON *tensor_object(const struct st_train_result *res, const double *v)
 {
     cJSON *o = cJSON_CreateObject();
     for (int t = 0; o && t < res->n_tensors; t++)
-        cJSON_AddNumberToObject(o, res->names[t], v[t]);
+        add_exact(o, res->names[t], v[t]);
     return o;
 }
 
@@ -479,8 +503,8 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
     char *text;
 
     cJSON_AddStringToObject(root, "status", res->diverged ? "diverged" : "ok");
-    cJSON_AddNumberToObject(root, "steps", (double)cfg->steps);
-    cJSON_AddNumberToObject(root, "steps_done", (double)res->steps_done);
+    add_exact(root, "steps", (double)cfg->steps);
+    add_exact(root, "steps_done", (double)res->steps_done);
     {
         /* JSON numbers are doubles to most readers: keep all 64 bits exact. */
         char seed[32];
@@ -489,16 +513,16 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
     }
     cJSON_AddStringToObject(root, "penalty", st_penalty_name(cfg->penalty));
     cJSON_AddStringToObject(root, "penalty_reduction", st_reduction_name(cfg->reduction));
-    cJSON_AddNumberToObject(root, "lambda", cfg->lambda);
+    add_exact(root, "lambda", cfg->lambda);
     cJSON_AddBoolToObject(root, "prox", cfg->prox);
     cJSON_AddStringToObject(root, "teacher_delta", cfg->teacher_delta);
-    cJSON_AddNumberToObject(root, "wall_seconds", res->wall_seconds);
-    cJSON_AddNumberToObject(root, "steps_per_second", res->steps_per_second);
+    add_exact(root, "wall_seconds", res->wall_seconds);
+    add_exact(root, "steps_per_second", res->steps_per_second);
     v = cJSON_AddObjectToObject(root, "final");
     if (v) {
-        cJSON_AddNumberToObject(v, "mse", res->mse);
-        cJSON_AddNumberToObject(v, "penalty", res->penalty);
-        cJSON_AddNumberToObject(v, "loss", res->loss);
+        add_exact(v, "mse", res->mse);
+        add_exact(v, "penalty", res->penalty);
+        add_exact(v, "loss", res->loss);
     }
     cJSON_AddItemToObject(root, "d_init", tensor_object(res, res->d_init));
     cJSON_AddItemToObject(root, "d_teacher", tensor_object(res, res->d_teacher));
@@ -514,8 +538,8 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
     cJSON *nuc = cJSON_AddObjectToObject(root, "nuclear_norm");
     cJSON *rank = cJSON_AddObjectToObject(root, "rank");
     for (int t = 0; nuc && rank && t < res->n_tensors; t += 2) {
-        cJSON_AddNumberToObject(nuc, res->names[t], res->nuclear[t / 2]);
-        cJSON_AddNumberToObject(rank, res->names[t], res->rank[t / 2]);
+        add_exact(nuc, res->names[t], res->nuclear[t / 2]);
+        add_exact(rank, res->names[t], res->rank[t / 2]);
     }
     v = cJSON_AddObjectToObject(root, "verdict");
     if (v && res->diverged) {
@@ -527,7 +551,7 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
         int n_exact = 0;
         for (int t = 0; t < res->n_tensors; t++)
             n_exact += res->exact[t];
-        cJSON_AddNumberToObject(v, "threshold", cfg->changed_threshold);
+        add_exact(v, "threshold", cfg->changed_threshold);
         if (n_exact == res->n_tensors)
             cJSON_AddStringToObject(v, "rule",
                                     "changed if any entry of the update is non-zero (the "

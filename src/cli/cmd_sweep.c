@@ -1,0 +1,466 @@
+/* cmd_sweep.c: `sparsetune sweep`, a grid of runs on several processes.
+ * Every run is single-threaded and independent, so its numbers equal those of
+ * `train` with the same options, whatever --jobs or --shard. Workers are
+ * forked processes that each take every jobs-th run and send back one
+ * summary.csv row per run through a pipe; the parent appends and flushes each
+ * row as it arrives, so a killed sweep loses only the runs in flight, and a
+ * re-run with the same --out skips the runs summary.csv already holds. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../exp/options.h"
+#include "../exp/sweep.h"
+#include "../io/file.h"
+#include "cli.h"
+#include "commands.h"
+
+#define MAX_JOBS 256
+
+struct sweep_opts {
+    struct st_grid grid;
+    int jobs;
+    int keep_runs;
+    long shard_k, shard_n; /* run ids with id % n == k - 1 */
+    char *spec_text;       /* the --grid specs, one "grid = ..." line each */
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: sparsetune sweep --grid KEY=VALUES [--grid ...] [options]\n"
+          "\n"
+          "Runs every combination of the grid's values, each as one `train` run with the\n"
+          "other options, on --jobs processes, and writes OUT/summary.csv: one row per run\n"
+          "with its grid values, final loss terms, d_init per tensor, verdict, truth and\n"
+          "wall time. Re-run with the same --out to finish an interrupted sweep.\n"
+          "\n"
+          "sweep options:\n"
+          "  --grid KEY=VALUES          an axis: any train option and its values; integers\n"
+          "                             take ranges A:B (A..B-1); options whose values hold\n"
+          "                             commas (widths, ...) separate values with ':'\n"
+          "  --jobs N                   worker processes [the number of cores]\n"
+          "  --shard K/N                run only the runs with id % N == K-1 (job arrays)\n"
+          "  --keep-runs                keep each run's directory in OUT/runs/ID/\n"
+          "\n"
+          "options of every run (as for train; --out is the sweep's directory [sweep]):\n",
+          f);
+    st_cli_print_run_options(f);
+    fputs("\n"
+          "example:\n"
+          "  sparsetune sweep --grid lambda=0,1e-5,1e-4,1e-3,1e-2 --grid seed=0:16 --jobs 2 "
+          "--out sw\n"
+          "\n"
+          "exit status: 0 every run finished (diverged runs included), 1 a run failed or a\n"
+          "runtime error, 2 usage error\n",
+          f);
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Takes the sweep's own options out of argv; the rest go to the run parser. */
+static int parse_sweep_opts(int argc, char **argv, struct sweep_opts *so, int *rest_argc,
+                            char **rest)
+{
+    struct st_err err = { "" };
+    size_t text_len = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    so->jobs = cores > 0 ? (int)cores : 1;
+    *rest_argc = 0;
+    rest[(*rest_argc)++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int is_grid = !strcmp(a, "--grid"), is_jobs = !strcmp(a, "--jobs"),
+            is_shard = !strcmp(a, "--shard");
+        if (!strcmp(a, "--keep-runs")) {
+            so->keep_runs = 1;
+            continue;
+        }
+        if (!is_grid && !is_jobs && !is_shard) {
+            rest[(*rest_argc)++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc) {
+            st_err_set(&err, ST_ERR_ARG, "%s: expected a value", a);
+            return st_cli_fail("sweep", ST_ERR_ARG, &err);
+        }
+        v = argv[++i];
+        if (is_grid) {
+            enum st_status st = st_grid_add(&so->grid, v, &err);
+            if (st != ST_OK)
+                return st_cli_fail("sweep", st, &err);
+            size_t len = strlen(v);
+            char *nt = realloc(so->spec_text, text_len + len + 9);
+            if (!nt) {
+                st_err_set(&err, ST_ERR_NOMEM, "out of memory");
+                return st_cli_fail("sweep", ST_ERR_NOMEM, &err);
+            }
+            so->spec_text = nt;
+            text_len += (size_t)sprintf(nt + text_len, "grid = %s\n", v);
+        } else if (is_jobs) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (end == v || *end || n < 1 || n > MAX_JOBS) {
+                st_err_set(&err, ST_ERR_ARG, "--jobs '%s': expected an integer from 1 to %d", v,
+                           MAX_JOBS);
+                return st_cli_fail("sweep", ST_ERR_ARG, &err);
+            }
+            so->jobs = (int)n;
+        } else {
+            char *end, *end2;
+            long k = strtol(v, &end, 10), n = *end == '/' ? strtol(end + 1, &end2, 10) : 0;
+            if (end == v || *end != '/' || end2 == end + 1 || *end2 || n < 1 || k < 1 || k > n) {
+                st_err_set(&err, ST_ERR_ARG, "--shard '%s': expected K/N with 1 <= K <= N", v);
+                return st_cli_fail("sweep", ST_ERR_ARG, &err);
+            }
+            so->shard_k = k;
+            so->shard_n = n;
+        }
+    }
+    if (so->grid.n_axes == 0) {
+        st_err_set(&err, ST_ERR_ARG, "expected at least one --grid KEY=VALUES");
+        return st_cli_fail("sweep", ST_ERR_ARG, &err);
+    }
+    return 0;
+}
+
+/* The sweep's identity: its grid and the options of every run. A directory
+ * that holds another sweep is refused rather than mixed. */
+static int check_identity(const char *out, const struct sweep_opts *so,
+                          const struct st_train_cfg *base)
+{
+    char path[4200], *text = NULL, *old = NULL;
+    size_t len = 0;
+    struct st_err err = { "" };
+    FILE *m = open_memstream(&text, &len);
+    int rc = 0;
+    if (!m)
+        return ST_EXIT_RUNTIME;
+    fputs("# sparsetune sweep: the grid and the options of every run\n", m);
+    fputs(so->spec_text, m);
+    st_options_write_ini(m, base);
+    fclose(m);
+    snprintf(path, sizeof path, "%s/sweep.ini", out);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        old = malloc(len + 2);
+        size_t got = old ? fread(old, 1, len + 1, f) : 0;
+        fclose(f);
+        if (!old || got != len || memcmp(old, text, len) != 0) {
+            st_err_set(&err, ST_ERR_ARG,
+                       "%s holds another sweep (its sweep.ini differs); choose another --out",
+                       out);
+            rc = st_cli_fail("sweep", ST_ERR_ARG, &err);
+        }
+    } else {
+        struct st_atomic_file af;
+        if (st_atomic_open(&af, path, &err) != ST_OK ||
+            (fwrite(text, 1, len, af.f), st_atomic_commit(&af, &err)) != ST_OK)
+            rc = st_cli_fail("sweep", ST_ERR_IO, &err);
+    }
+    free(old);
+    free(text);
+    return rc;
+}
+
+/* Run ids already in summary.csv (the first field of each row). A last row
+ * cut by a kill (no newline) is cut off the file: that run is done again. */
+static unsigned char *finished_runs(const char *path, long n_runs, int *exists)
+{
+    unsigned char *done = calloc((size_t)n_runs, 1);
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    long complete = 0; /* bytes up to the last newline */
+    ssize_t n;
+    int first = 1;
+    *exists = f != NULL;
+    if (!f || !done) {
+        if (f)
+            fclose(f);
+        return done;
+    }
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] != '\n')
+            break;
+        complete += n;
+        if (first) {
+            first = 0;
+            continue;
+        }
+        char *end;
+        long id = strtol(line, &end, 10);
+        if (end != line && *end == ',' && id >= 0 && id < n_runs)
+            done[id] = 1;
+    }
+    free(line);
+    fclose(f);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && sb.st_size > complete && truncate(path, complete) != 0) {
+        free(done);
+        return NULL;
+    }
+    if (complete == 0)
+        *exists = 0; /* not even a header: start afresh */
+    return done;
+}
+
+static void remove_run_dir(const char *dir)
+{
+    static const char *const files[] = { "config.ini", "metrics.csv", "summary.json",
+                                         "teacher.safetensors", "student_init.safetensors",
+                                         "student.safetensors", "x.npy", "y.npy" };
+    char p[4300];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        remove(p);
+    }
+    rmdir(dir);
+}
+
+/* A worker: runs ids[w], ids[w + jobs], ... and writes one row per run to fd. */
+static void worker(int fd, int w, int jobs, const long *ids, long n_ids,
+                   const struct st_train_cfg *base, const struct sweep_opts *so,
+                   const char *out, int max_layers)
+{
+    for (long i = w; i < n_ids; i += jobs) {
+        struct st_train_cfg cfg = *base;
+        struct st_train_result res;
+        struct st_err err = { "" };
+        enum st_status st = st_grid_apply(&so->grid, ids[i], &cfg, &err);
+        memset(&res, 0, sizeof res);
+        if (snprintf(cfg.out, sizeof cfg.out, "%s/runs/%ld", out, ids[i]) >= (int)sizeof cfg.out)
+            st = st_err_set(&err, ST_ERR_ARG, "--out: path too long");
+        cfg.force = 1;
+        cfg.quiet = 1;
+        cfg.plot = 0;
+        cfg.threads = 1;
+        if (st == ST_OK)
+            st = st_train_cfg_resolve(&cfg, &err);
+        if (st == ST_OK)
+            st = st_train_run(&cfg, NULL, NULL, &res, &err);
+        char *row = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&row, &len);
+        if (!m)
+            _exit(1);
+        st_sweep_write_row(m, &so->grid, ids[i], max_layers, &res, st,
+                           st == ST_OK ? NULL : err.msg);
+        fclose(m);
+        for (size_t off = 0; off < len;) {
+            ssize_t n = write(fd, row + off, len - off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                _exit(1);
+            off += (size_t)n;
+        }
+        free(row);
+        if (!so->keep_runs)
+            remove_run_dir(cfg.out);
+    }
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    struct sweep_opts so;
+    struct st_train_cfg base;
+    struct st_err err = { "" };
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    char path[4200];
+    int rest_argc = 0, help = 0, rc, exists = 0, failed = 0;
+    long n_runs, n_todo = 0, *ids = NULL;
+    unsigned char *done = NULL;
+    FILE *summary = NULL;
+
+    memset(&so, 0, sizeof so);
+    if (!rest)
+        return ST_EXIT_RUNTIME;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            free(rest);
+            return ST_EXIT_OK;
+        }
+    rc = parse_sweep_opts(argc, argv, &so, &rest_argc, rest);
+    if (rc == 0)
+        rc = st_cli_parse_run("sweep", rest_argc, rest, "sweep", &base, &help);
+    if (rc != 0)
+        goto out;
+    n_runs = st_grid_size(&so.grid);
+    if (n_runs < 1) {
+        st_err_set(&err, ST_ERR_ARG, "the grid has too many runs");
+        rc = st_cli_fail("sweep", ST_ERR_ARG, &err);
+        goto out;
+    }
+    /* Every run's configuration must resolve before anything starts. */
+    int max_layers = 1;
+    for (long r = 0; r < n_runs; r++) {
+        struct st_train_cfg cfg = base;
+        enum st_status st = st_grid_apply(&so.grid, r, &cfg, &err);
+        if (st == ST_OK)
+            st = st_train_cfg_resolve(&cfg, &err);
+        if (st != ST_OK) {
+            char msg[sizeof err.msg];
+            snprintf(msg, sizeof msg, "%s", err.msg);
+            st_err_set(&err, st, "run %ld of the grid: %s", r, msg);
+            rc = st_cli_fail("sweep", st, &err);
+            goto out;
+        }
+        max_layers = cfg.n_layers > max_layers ? cfg.n_layers : max_layers;
+    }
+    if (st_mkdirs(base.out, &err) != ST_OK) {
+        rc = st_cli_fail("sweep", ST_ERR_IO, &err);
+        goto out;
+    }
+    if ((rc = check_identity(base.out, &so, &base)) != 0)
+        goto out;
+    snprintf(path, sizeof path, "%s/summary.csv", base.out);
+    done = finished_runs(path, n_runs, &exists);
+    ids = malloc((size_t)n_runs * sizeof *ids);
+    if (!done || !ids) {
+        rc = ST_EXIT_RUNTIME;
+        goto out;
+    }
+    for (long r = 0; r < n_runs; r++)
+        if (!done[r] && (so.shard_n == 0 || r % so.shard_n == so.shard_k - 1))
+            ids[n_todo++] = r;
+    summary = fopen(path, "a");
+    if (!summary) {
+        st_err_set(&err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        rc = st_cli_fail("sweep", ST_ERR_IO, &err);
+        goto out;
+    }
+    if (!exists) {
+        st_sweep_write_header(summary, &so.grid, max_layers);
+        fflush(summary);
+    }
+
+    int jobs = so.jobs < n_todo ? so.jobs : (int)(n_todo > 0 ? n_todo : 1);
+    int fds[MAX_JOBS];
+    pid_t pids[MAX_JOBS];
+    int n_workers = 0;
+    double t0 = now();
+    fflush(stdout);
+    fflush(stderr);
+    for (int w = 0; w < jobs && n_todo > 0; w++) {
+        int p[2];
+        if (pipe(p) != 0) {
+            st_err_set(&err, ST_ERR_IO, "pipe: %s", strerror(errno));
+            rc = st_cli_fail("sweep", ST_ERR_IO, &err);
+            break;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+            close(p[0]);
+            close(p[1]);
+            st_err_set(&err, ST_ERR_IO, "fork: %s", strerror(errno));
+            rc = st_cli_fail("sweep", ST_ERR_IO, &err);
+            break;
+        }
+        if (pid == 0) {
+            close(p[0]);
+            for (int k = 0; k < n_workers; k++)
+                close(fds[k]);
+            worker(p[1], w, jobs, ids, n_todo, &base, &so, base.out, max_layers);
+            close(p[1]);
+            _exit(0);
+        }
+        close(p[1]);
+        fds[n_workers] = p[0];
+        pids[n_workers++] = pid;
+    }
+
+    /* Collect rows as they come; each is appended and flushed at once. */
+    struct st_progress prog;
+    st_progress_init(&prog, "sweep", base.quiet);
+    char *buf[MAX_JOBS] = { 0 };
+    size_t blen[MAX_JOBS] = { 0 };
+    long got = 0;
+    int open_fds = n_workers;
+    while (open_fds > 0) {
+        struct pollfd pfd[MAX_JOBS];
+        for (int k = 0; k < n_workers; k++) {
+            pfd[k].fd = fds[k];
+            pfd[k].events = POLLIN;
+        }
+        if (poll(pfd, (nfds_t)n_workers, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int k = 0; k < n_workers; k++) {
+            if (fds[k] < 0 || !(pfd[k].revents & (POLLIN | POLLHUP)))
+                continue;
+            char chunk[8192];
+            ssize_t n = read(fds[k], chunk, sizeof chunk);
+            if (n <= 0) {
+                close(fds[k]);
+                fds[k] = -1;
+                open_fds--;
+                continue;
+            }
+            char *nb = realloc(buf[k], blen[k] + (size_t)n);
+            if (!nb)
+                continue;
+            buf[k] = nb;
+            memcpy(buf[k] + blen[k], chunk, (size_t)n);
+            blen[k] += (size_t)n;
+            char *nl;
+            while ((nl = memchr(buf[k], '\n', blen[k])) != NULL) {
+                size_t line = (size_t)(nl - buf[k]) + 1;
+                fwrite(buf[k], 1, line, summary);
+                fflush(summary);
+                *nl = '\0';
+                failed += strstr(buf[k], ",failed,") != NULL;
+                memmove(buf[k], buf[k] + line, blen[k] - line);
+                blen[k] -= line;
+                got++;
+                st_progress_update(&prog, got, n_todo, NAN);
+            }
+        }
+    }
+    st_progress_done(&prog);
+    for (int k = 0; k < n_workers; k++) {
+        int status = 0;
+        free(buf[k]);
+        waitpid(pids[k], &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            failed++;
+    }
+    if (!so.keep_runs) {
+        snprintf(path, sizeof path, "%s/runs", base.out);
+        rmdir(path);
+    }
+    long before = 0;
+    for (long r = 0; r < n_runs; r++)
+        before += done[r];
+    printf("sweep: %ld runs in the grid: %ld run now, %ld already in summary.csv, %ld left to "
+           "other shards; %d failed; %.1f s\n",
+           n_runs, got, before, n_runs - before - n_todo, failed, now() - t0);
+    printf("summary: %s/summary.csv\n", base.out);
+    if (got < n_todo || failed)
+        rc = ST_EXIT_RUNTIME;
+out:
+    if (summary)
+        fclose(summary);
+    free(done);
+    free(ids);
+    free(rest);
+    free(so.spec_text);
+    st_grid_free(&so.grid);
+    return rc;
+}

@@ -1,0 +1,268 @@
+/* sweep.c: grid axes, their expansion into run configurations, and the rows
+ * of summary.csv. Values are kept as the strings the user wrote, so a run's
+ * config is exactly what `train` would get from the same options. */
+#include "sweep.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+/* Options that describe how to run rather than what: not grid axes. */
+static int runner_option(const char *key)
+{
+    static const char *const no[] = { "out", "force", "quiet", "plot", "format", "threads" };
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (!strcmp(key, no[i]))
+            return 1;
+    return 0;
+}
+
+static int colon_separated(const struct st_option *o)
+{
+    return o->type == ST_OPT_T_STR || o->type == ST_OPT_T_WIDTHS || o->type == ST_OPT_T_RANGE;
+}
+
+static int int_option(const struct st_option *o)
+{
+    return o->type == ST_OPT_T_INT || o->type == ST_OPT_T_INTC || o->type == ST_OPT_T_U64;
+}
+
+static enum st_status push(struct st_grid_axis *ax, const char *v, size_t len, struct st_err *err)
+{
+    char **nv = realloc(ax->values, (size_t)(ax->n + 1) * sizeof *nv);
+    if (!nv)
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    ax->values = nv;
+    ax->values[ax->n] = malloc(len + 1);
+    if (!ax->values[ax->n])
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    memcpy(ax->values[ax->n], v, len);
+    ax->values[ax->n][len] = '\0';
+    ax->n++;
+    return ST_OK;
+}
+
+static int parse_plain_long(const char *s, size_t len, long long *out)
+{
+    char buf[32], *end;
+    if (len == 0 || len >= sizeof buf || !isdigit((unsigned char)s[s[0] == '-']))
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    errno = 0;
+    *out = strtoll(buf, &end, 10);
+    return *end || errno ? -1 : 0;
+}
+
+/* One comma item of an integer axis: N, A:B or A:B:STEP. */
+static enum st_status push_int_item(struct st_grid_axis *ax, const char *spec, const char *s,
+                                    size_t len, struct st_err *err)
+{
+    const char *c1 = memchr(s, ':', len);
+    long long a, b, step = 1;
+    if (!c1)
+        return push(ax, s, len, err);
+    const char *c2 = memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - s));
+    size_t lb = (size_t)((c2 ? c2 : s + len) - (c1 + 1));
+    if (parse_plain_long(s, (size_t)(c1 - s), &a) || parse_plain_long(c1 + 1, lb, &b) ||
+        (c2 && parse_plain_long(c2 + 1, len - (size_t)(c2 + 1 - s), &step)) || step <= 0 ||
+        b <= a)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--grid '%s': '%.*s' is not a range A:B (A < B) or A:B:STEP (STEP > 0)",
+                          spec, (int)len, s);
+    if ((b - a) / step > 1000000)
+        return st_err_set(err, ST_ERR_ARG, "--grid '%s': range '%.*s' has over a million values",
+                          spec, (int)len, s);
+    for (long long v = a; v < b; v += step) {
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%lld", v);
+        enum st_status st = push(ax, buf, (size_t)n, err);
+        if (st != ST_OK)
+            return st;
+    }
+    return ST_OK;
+}
+
+static void axis_free(struct st_grid_axis *ax)
+{
+    for (int i = 0; i < ax->n; i++)
+        free(ax->values[i]);
+    free(ax->values);
+    memset(ax, 0, sizeof *ax);
+}
+
+enum st_status st_grid_add(struct st_grid *g, const char *spec, struct st_err *err)
+{
+    const char *eq = strchr(spec, '=');
+    struct st_grid_axis ax;
+    const struct st_option *o;
+    enum st_status st = ST_OK;
+
+    memset(&ax, 0, sizeof ax);
+    if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof ax.key)
+        return st_err_set(err, ST_ERR_ARG, "--grid '%s': expected KEY=VALUES, e.g. lambda=0,1e-3",
+                          spec);
+    memcpy(ax.key, spec, (size_t)(eq - spec));
+    ax.key[eq - spec] = '\0';
+    o = st_option_find(ax.key);
+    if (!o)
+        return st_err_set(err, ST_ERR_ARG, "--grid '%s': unknown option '%s'", spec, ax.key);
+    if (runner_option(ax.key))
+        return st_err_set(err, ST_ERR_ARG, "--grid '%s': '%s' says how to run, not what; it "
+                          "cannot be an axis", spec, ax.key);
+    for (int a = 0; a < g->n_axes; a++)
+        if (!strcmp(g->axes[a].key, ax.key))
+            return st_err_set(err, ST_ERR_ARG, "--grid '%s': '%s' is already an axis", spec,
+                              ax.key);
+    if (g->n_axes >= ST_GRID_MAX_AXES)
+        return st_err_set(err, ST_ERR_ARG, "--grid '%s': at most %d axes", spec,
+                          ST_GRID_MAX_AXES);
+    char sep = colon_separated(o) ? ':' : ',';
+    const char *p = eq + 1;
+    if (!*p) {
+        st = st_err_set(err, ST_ERR_ARG, "--grid '%s': empty list of values", spec);
+        goto fail;
+    }
+    for (;;) {
+        const char *end = strchr(p, sep);
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == 0) {
+            st = st_err_set(err, ST_ERR_ARG, "--grid '%s': an empty value", spec);
+            goto fail;
+        }
+        st = int_option(o) ? push_int_item(&ax, spec, p, len, err) : push(&ax, p, len, err);
+        if (st != ST_OK)
+            goto fail;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    /* Every value must be one the option accepts. */
+    for (int i = 0; i < ax.n; i++) {
+        struct st_train_cfg scratch;
+        struct st_err e2 = { "" };
+        st_train_cfg_defaults(&scratch);
+        if (st_option_set(&scratch, ax.key, ax.values[i], &e2) != ST_OK) {
+            st = st_err_set(err, ST_ERR_ARG, "--grid '%s': %s", spec, e2.msg);
+            goto fail;
+        }
+    }
+    g->axes[g->n_axes++] = ax;
+    return ST_OK;
+fail:
+    axis_free(&ax);
+    return st;
+}
+
+long st_grid_size(const struct st_grid *g)
+{
+    long n = 1;
+    for (int a = 0; a < g->n_axes; a++) {
+        if (g->axes[a].n > LONG_MAX / n)
+            return 0;
+        n *= g->axes[a].n;
+    }
+    return n;
+}
+
+/* Index of axis a's value in run number run: the last axis varies fastest. */
+static int value_index(const struct st_grid *g, int a, long run)
+{
+    for (int b = g->n_axes - 1; b > a; b--)
+        run /= g->axes[b].n;
+    return (int)(run % g->axes[a].n);
+}
+
+const char *st_grid_value(const struct st_grid *g, int a, long run)
+{
+    return g->axes[a].values[value_index(g, a, run)];
+}
+
+enum st_status st_grid_apply(const struct st_grid *g, long run, struct st_train_cfg *cfg,
+                             struct st_err *err)
+{
+    for (int a = 0; a < g->n_axes; a++) {
+        enum st_status st = st_option_set(cfg, g->axes[a].key, st_grid_value(g, a, run), err);
+        if (st != ST_OK)
+            return st;
+    }
+    return ST_OK;
+}
+
+void st_grid_free(struct st_grid *g)
+{
+    if (!g)
+        return;
+    for (int a = 0; a < g->n_axes; a++)
+        axis_free(&g->axes[a]);
+    g->n_axes = 0;
+}
+
+/* A CSV field: quoted when it holds a comma, a quote or a newline. */
+static void put_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s == '\n' ? ' ' : *s, f);
+    }
+    fputc('"', f);
+}
+
+void st_sweep_write_header(FILE *f, const struct st_grid *g, int max_layers)
+{
+    fputs("run", f);
+    for (int a = 0; a < g->n_axes; a++) {
+        fputc(',', f);
+        put_field(f, g->axes[a].key);
+    }
+    fputs(",status,steps_done,mse,penalty,loss", f);
+    for (int l = 1; l <= max_layers; l++)
+        fprintf(f, ",d_init_w%d,d_init_b%d", l, l);
+    fputs(",changed,truth,correct,wall_seconds,error\n", f);
+}
+
+void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, int max_layers,
+                        const struct st_train_result *res, enum st_status st, const char *error)
+{
+    char list[2][1024];
+    fprintf(f, "%ld", run);
+    for (int a = 0; a < g->n_axes; a++) {
+        fputc(',', f);
+        put_field(f, st_grid_value(g, a, run));
+    }
+    int ran = st == ST_OK || st == ST_ERR_NUMERIC;
+    fprintf(f, ",%s", st == ST_OK ? "ok" : st == ST_ERR_NUMERIC ? "diverged" : "failed");
+    if (ran)
+        /* %.17g: the numbers read back as the exact doubles of summary.json. */
+        fprintf(f, ",%ld,%.17g,%.17g,%.17g", res->steps_done, res->mse, res->penalty, res->loss);
+    else
+        fputs(",0,nan,nan,nan", f);
+    for (int t = 0; t < 2 * max_layers; t++) {
+        if (ran && t < res->n_tensors)
+            fprintf(f, ",%.17g", res->d_init[t]);
+        else
+            fputs(",nan", f);
+    }
+    for (int k = 0; k < 2; k++) {
+        size_t n = 0;
+        list[k][0] = '\0';
+        for (int t = 0; ran && t < res->n_tensors && n < sizeof list[k]; t++)
+            if (k ? res->truth[t] : res->verdict[t] && st == ST_OK)
+                n += (size_t)snprintf(list[k] + n, sizeof list[k] - n, "%s%s", n ? " " : "",
+                                      res->names[t]);
+    }
+    fprintf(f, ",%s,%s,%s,%.6g,", list[0], list[1],
+            st != ST_OK ? "" : res->correct ? "1" : "0", ran ? res->wall_seconds : 0.0);
+    put_field(f, error ? error : "");
+    fputc('\n', f);
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# test_sweep.sh BIN WORKDIR: `sparsetune sweep` end to end: grid expansion
+# covers every run once, shards partition it, a resumed sweep skips finished
+# runs (and redoes a row cut by a kill), rows equal `train` bit for bit
+# whatever --jobs, and bad grid specs are usage errors.
+set -u
+BIN=$1
+W=$2
+case "$W" in ""|/) echo "refusing WORKDIR '$W'" >&2; exit 2 ;; esac
+rm -rf -- "$W"
+mkdir -p -- "$W" || exit 1
+pass=0
+fail=0
+check() {
+    local what=$1
+    shift
+    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
+}
+COMMON="--steps 200 --log-every 50 --quiet"
+sweep() { "$BIN" sweep $COMMON "$@" >"$W/out" 2>"$W/err"; }
+
+# lambda x seed: 2 x 3 runs, lambda slowest.
+sweep --grid lambda=0,1e-3 --grid seed=0:3 --jobs 2 --out "$W/a"
+check "sweep exits 0 (got $?)" [ -s "$W/a/summary.csv" ]
+check "every run exactly once, with its grid values" python3 - "$W/a/summary.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+want = {i: (lam, str(s)) for i, (lam, s) in enumerate((l, s) for l in ("0", "1e-3") for s in range(3))}
+got = {int(r["run"]): (r["lambda"], r["seed"]) for r in rows}
+sys.exit(0 if len(rows) == 6 and got == want and all(r["status"] == "ok" for r in rows) else 1)
+PY
+check "run directories removed without --keep-runs" [ ! -e "$W/a/runs" ]
+
+# Rows equal train's summary.json, bit for bit.
+"$BIN" train $COMMON --no-plot --lambda 1e-3 --seed 2 --out "$W/t" >/dev/null
+check "row 5 (lambda 1e-3, seed 2) equals train's numbers exactly" python3 - "$W" <<'PY'
+import csv, json, sys
+w = sys.argv[1]
+row = {r["run"]: r for r in csv.DictReader(open(w + "/a/summary.csv"))}["5"]
+s = json.load(open(w + "/t/summary.json"))
+ok = float(row["mse"]) == s["final"]["mse"] and float(row["loss"]) == s["final"]["loss"]
+ok &= all(float(row["d_init_" + t]) == v for t, v in s["d_init"].items())
+ok &= row["changed"].split() == s["verdict"]["changed"]
+sys.exit(0 if ok else 1)
+PY
+
+# --jobs 1 and --jobs 3 give the same rows (wall time aside).
+sweep --grid lambda=0,1e-3 --grid seed=0:3 --jobs 1 --out "$W/j1"
+sweep --grid lambda=0,1e-3 --grid seed=0:3 --jobs 3 --out "$W/j3"
+check "--jobs 1 and --jobs 3: identical rows" python3 - "$W" <<'PY'
+import csv, sys
+def rows(p):
+    return sorted(tuple(v for k, v in r.items() if k != "wall_seconds")
+                  for r in csv.DictReader(open(p)))
+w = sys.argv[1]
+sys.exit(0 if rows(w + "/j1/summary.csv") == rows(w + "/j3/summary.csv") else 1)
+PY
+
+# Shards partition the grid; each shard in its own directory.
+sweep --grid lambda=0,1e-3 --grid seed=0:3 --shard 1/2 --out "$W/s1"
+sweep --grid lambda=0,1e-3 --grid seed=0:3 --shard 2/2 --out "$W/s2"
+check "shards 1/2 and 2/2 cover every run once" python3 - "$W" <<'PY'
+import csv, sys
+w = sys.argv[1]
+ids = [int(r["run"]) for d in ("s1", "s2") for r in csv.DictReader(open(f"{w}/{d}/summary.csv"))]
+sys.exit(0 if sorted(ids) == list(range(6)) else 1)
+PY
+
+# Resume: keep two finished rows and a row cut short by a kill; re-run.
+head -n 3 "$W/j1/summary.csv" >"$W/cut.csv"
+tail -n 1 "$W/j1/summary.csv" | head -c 20 >>"$W/cut.csv"
+mkdir -p "$W/r" && cp "$W/j1/sweep.ini" "$W/r/" && cp "$W/cut.csv" "$W/r/summary.csv"
+sweep --grid lambda=0,1e-3 --grid seed=0:3 --jobs 1 --out "$W/r"
+check "resume: reports the runs it skipped" grep -q "2 already in summary.csv" "$W/out"
+check "resume: every run once (the cut row redone)" python3 - "$W/r/summary.csv" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+ids = [l.split(",")[0] for l in lines[1:] if l and l.count(",") > 10]
+sys.exit(0 if sorted(map(int, ids)) == list(range(6)) else 1)
+PY
+sweep --grid lambda=0,1e-2 --grid seed=0:3 --out "$W/r"
+check "another grid into the same directory is refused (2)" [ $? -eq 2 ]
+
+# --keep-runs, and a grid over widths (values separated by ':').
+sweep --grid widths=1,8,1:2,4,4,1 --keep-runs --jobs 1 --out "$W/k"
+check "--keep-runs keeps each run directory" [ -s "$W/k/runs/1/metrics.csv" ]
+check "widths axis: 2 rows, nan for the missing layer" python3 - "$W/k/summary.csv" <<'PY'
+import csv, math, sys
+rows = {r["run"]: r for r in csv.DictReader(open(sys.argv[1]))}
+sys.exit(0 if rows["0"]["widths"] == "1,8,1" and math.isnan(float(rows["0"]["d_init_w3"]))
+         and not math.isnan(float(rows["1"]["d_init_w3"])) else 1)
+PY
+
+# Bad specs: usage errors naming the spec.
+for spec in "foo=1" "lambda=" "seed=5:2" "lambda=0,abc" "seed=0:2:0" "out=x" "lambda"; do
+    "$BIN" sweep --grid "$spec" --out "$W/never" >/dev/null 2>"$W/err"
+    rc=$?
+    check "--grid '$spec' exits 2 (got $rc)" [ "$rc" -eq 2 ]
+    check "--grid '$spec' is named" grep -qF -- "$spec" "$W/err"
+done
+"$BIN" sweep --out "$W/never" >/dev/null 2>&1
+check "no --grid is a usage error" [ $? -eq 2 ]
+"$BIN" sweep --grid seed=0:2 --shard 3/2 --out "$W/never" >/dev/null 2>&1
+check "--shard 3/2 is a usage error" [ $? -eq 2 ]
+check "no directory left by refused sweeps" [ ! -e "$W/never" ]
+
+echo "sweep: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
