@@ -20,7 +20,9 @@
 
 #include "../exp/options.h"
 #include "../exp/sweep.h"
+#include "../io/csv.h"
 #include "../io/file.h"
+#include "../plot/figure.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -274,6 +276,24 @@ static void worker(int fd, int w, int jobs, const long *ids, long n_ids,
     }
 }
 
+/* OUT/sweep.<fmt> from every row of summary.csv (this call's and earlier). */
+static void draw_sweep(const char *out, int fmt)
+{
+    struct st_csv_text t = { 0, 0, NULL, NULL };
+    struct st_err err = { "" };
+    char path[4200], fig[4200];
+    snprintf(path, sizeof path, "%s/summary.csv", out);
+    snprintf(fig, sizeof fig, "%s/sweep.%s", out, st_fig_format_names[fmt]);
+    enum st_status st = st_csv_read_text(path, &t, &err);
+    if (st == ST_OK)
+        st = st_figure_sweep(fig, (enum st_fig_format)fmt, &t, &err);
+    if (st == ST_OK)
+        printf("figure: %s\n", fig);
+    else
+        fprintf(stderr, "sparsetune sweep: %s\n", err.msg);
+    st_csv_text_free(&t);
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     struct sweep_opts so;
@@ -445,6 +465,9 @@ int cmd_sweep(int argc, char **argv)
         snprintf(path, sizeof path, "%s/runs", base.out);
         rmdir(path);
     }
+    fflush(summary);
+    if (base.plot)
+        draw_sweep(base.out, base.fig_format);
     long before = 0;
     for (long r = 0; r < n_runs; r++)
         before += done[r];

@@ -174,3 +174,160 @@ void st_csv_free(struct st_csv *t)
     free(t->v);
     memset(t, 0, sizeof *t);
 }
+
+/* Splits one record starting at *p into fields (quotes honoured); advances *p
+ * past its newline. Returns the field count, or -1 on NOMEM. */
+static int split_record(char **p, char ***out)
+{
+    char **fields = NULL, *s = *p;
+    int n = 0;
+    for (;;) {
+        size_t cap = 16, len = 0;
+        char *f = malloc(cap);
+        if (!f)
+            goto nomem;
+        int quoted = *s == '"';
+        if (quoted)
+            s++;
+        for (;;) {
+            char c = *s;
+            if (c == '\0')
+                break;
+            if (quoted) {
+                if (c == '"' && s[1] == '"') {
+                    s += 2;
+                } else if (c == '"') {
+                    s++;
+                    quoted = 0;
+                    continue;
+                } else {
+                    s++;
+                }
+            } else if (c == ',' || c == '\n' || c == '\r') {
+                break;
+            } else {
+                s++;
+            }
+            if (len + 2 > cap) {
+                char *nf = realloc(f, cap *= 2);
+                if (!nf) {
+                    free(f);
+                    goto nomem;
+                }
+                f = nf;
+            }
+            f[len++] = c;
+        }
+        f[len] = '\0';
+        char **nfl = realloc(fields, (size_t)(n + 1) * sizeof *nfl);
+        if (!nfl) {
+            free(f);
+            goto nomem;
+        }
+        fields = nfl;
+        fields[n++] = f;
+        if (*s == ',') {
+            s++;
+            continue;
+        }
+        if (*s == '\r')
+            s++;
+        if (*s == '\n')
+            s++;
+        break;
+    }
+    *p = s;
+    *out = fields;
+    return n;
+nomem:
+    for (int i = 0; i < n; i++)
+        free(fields[i]);
+    free(fields);
+    return -1;
+}
+
+enum st_status st_csv_read_text(const char *path, struct st_csv_text *t, struct st_err *err)
+{
+    struct st_csv_text q = { 0, 0, NULL, NULL };
+    char *text = NULL, *p, **fields;
+    size_t len = 0, cap = 0;
+    long lineno = 1;
+    enum st_status st = slurp(path, &text, &len, err);
+    if (st != ST_OK)
+        return st;
+    p = text;
+    q.n_cols = split_record(&p, &q.names);
+    if (q.n_cols < 0) {
+        st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    if (q.n_cols == 1 && !q.names[0][0]) {
+        st = st_err_set(err, ST_ERR_FORMAT, "%s:1: empty file or empty header", path);
+        goto fail;
+    }
+    while (*p) {
+        lineno++;
+        if (*p == '\n') {
+            p++;
+            continue;
+        }
+        int n = split_record(&p, &fields);
+        if (n < 0) {
+            st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+            goto fail;
+        }
+        if (n != q.n_cols) {
+            for (int i = 0; i < n; i++)
+                free(fields[i]);
+            free(fields);
+            st = st_err_set(err, ST_ERR_FORMAT, "%s:%ld: expected %d fields, got %d", path,
+                            lineno, q.n_cols, n);
+            goto fail;
+        }
+        if ((size_t)(q.n_rows + 1) * (size_t)q.n_cols > cap) {
+            size_t ncap = cap ? cap * 2 : (size_t)q.n_cols * 64;
+            char **nc = realloc(q.cells, ncap * sizeof *nc);
+            if (!nc) {
+                for (int i = 0; i < n; i++)
+                    free(fields[i]);
+                free(fields);
+                st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+                goto fail;
+            }
+            q.cells = nc;
+            cap = ncap;
+        }
+        memcpy(q.cells + (size_t)q.n_rows * (size_t)q.n_cols, fields,
+               (size_t)n * sizeof *fields);
+        free(fields);
+        q.n_rows++;
+    }
+    free(text);
+    *t = q;
+    return ST_OK;
+fail:
+    free(text);
+    st_csv_text_free(&q);
+    return st;
+}
+
+int st_csv_text_col(const struct st_csv_text *t, const char *name)
+{
+    for (int c = 0; c < t->n_cols; c++)
+        if (!strcmp(t->names[c], name))
+            return c;
+    return -1;
+}
+
+void st_csv_text_free(struct st_csv_text *t)
+{
+    if (!t)
+        return;
+    for (int c = 0; t->names && c < t->n_cols; c++)
+        free(t->names[c]);
+    for (long i = 0; t->cells && i < t->n_rows * t->n_cols; i++)
+        free(t->cells[i]);
+    free(t->names);
+    free(t->cells);
+    memset(t, 0, sizeof *t);
+}

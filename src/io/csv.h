@@ -34,4 +34,20 @@ static inline double st_csv_at(const struct st_csv *t, long row, int col)
 
 void st_csv_free(struct st_csv *t);
 
+/* A CSV table of strings (RFC 4180 quoting), for files with text columns
+ * such as a sweep's summary.csv. */
+struct st_csv_text {
+    int n_cols;
+    long n_rows;
+    char **names; /* [n_cols] */
+    char **cells; /* [n_rows * n_cols], each NUL-terminated */
+};
+
+/* Reads path; rows with another number of fields than the header are an
+ * error naming the line. Errors: ST_ERR_IO, ST_ERR_FORMAT, ST_ERR_NOMEM.
+ * Free with st_csv_text_free(). */
+enum st_status st_csv_read_text(const char *path, struct st_csv_text *t, struct st_err *err);
+int st_csv_text_col(const struct st_csv_text *t, const char *name);
+void st_csv_text_free(struct st_csv_text *t);
+
 #endif

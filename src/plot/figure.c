@@ -387,3 +387,204 @@ out:
     free(rx);
     return st;
 }
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+#define SWEEP_MAX_LAMBDAS 256
+
+enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
+                               const struct st_csv_text *s, struct st_err *err)
+{
+    int c_lam = st_csv_text_col(s, "lambda"), c_status = st_csv_text_col(s, "status");
+    int c_ok = st_csv_text_col(s, "correct");
+    double lams[SWEEP_MAX_LAMBDAS];
+    int n_lam = 0, tcols[64], n_t = 0;
+    enum st_status st = ST_OK;
+    char tmp[4300];
+    FILE *probe;
+
+    if (c_lam < 0 || c_status < 0 || c_ok < 0)
+        return st_err_set(err, ST_ERR_ARG, "no lambda axis in the sweep: no sweep figure");
+    for (int kind = 0; kind < 2; kind++)
+        for (int c = 0; c < s->n_cols && n_t < 64; c++)
+            if (!strncmp(s->names[c], "d_init_", 7) && s->names[c][7] == (kind ? 'b' : 'w'))
+                tcols[n_t++] = c;
+    for (long r = 0; r < s->n_rows; r++) {
+        if (strcmp(s->cells[r * s->n_cols + c_status], "ok"))
+            continue;
+        double l = strtod(s->cells[r * s->n_cols + c_lam], NULL);
+        int seen = 0;
+        for (int i = 0; i < n_lam; i++)
+            seen |= lams[i] == l;
+        if (!seen && n_lam < SWEEP_MAX_LAMBDAS)
+            lams[n_lam++] = l;
+    }
+    if (n_lam == 0 || n_t == 0)
+        return st_err_set(err, ST_ERR_FORMAT, "no finished runs to plot");
+    qsort(lams, (size_t)n_lam, sizeof *lams, cmp_double);
+
+    /* x: log10(lambda); lambda = 0 one decade left of the smallest positive. */
+    double first_pos = 0.0;
+    for (int i = 0; i < n_lam; i++)
+        if (lams[i] > 0.0) {
+            first_pos = lams[i];
+            break;
+        }
+    double xs[SWEEP_MAX_LAMBDAS];
+    for (int i = 0; i < n_lam; i++)
+        xs[i] = lams[i] > 0.0 ? log10(lams[i]) : (first_pos > 0.0 ? log10(first_pos) - 1.0 : 0.0);
+
+    /* Per lambda and tensor: median, min, max of log10 d_init (zeros at a floor). */
+    size_t cells = (size_t)n_lam * (size_t)n_t;
+    double *med = malloc(3 * cells * sizeof *med), *lo = med + cells, *hi = lo + cells;
+    double *vals = malloc((size_t)s->n_rows * sizeof *vals), frac[SWEEP_MAX_LAMBDAS];
+    if (!med || !vals) {
+        free(med);
+        free(vals);
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the sweep figure's data");
+    }
+    double min_pos = INFINITY, ymax = -INFINITY;
+    for (long r = 0; r < s->n_rows; r++)
+        for (int t = 0; t < n_t; t++) {
+            double v = strtod(s->cells[r * s->n_cols + tcols[t]], NULL);
+            if (v > 0.0 && v < min_pos)
+                min_pos = v;
+        }
+    double floor_log = isfinite(min_pos) ? log10(min_pos) - 0.5 : -8.0;
+    for (int i = 0; i < n_lam; i++) {
+        int n_ok = 0, n_correct = 0;
+        for (int t = 0; t < n_t; t++) {
+            int n = 0;
+            for (long r = 0; r < s->n_rows; r++) {
+                const char *const *row = (const char *const *)s->cells + r * s->n_cols;
+                if (strcmp(row[c_status], "ok") || strtod(row[c_lam], NULL) != lams[i])
+                    continue;
+                double v = strtod(row[tcols[t]], NULL);
+                if (isnan(v))
+                    continue;
+                vals[n++] = v > 0.0 ? log10(v) : floor_log;
+                if (t == 0) {
+                    n_ok++;
+                    n_correct += !strcmp(row[c_ok], "1");
+                }
+            }
+            size_t k = (size_t)t * (size_t)n_lam + (size_t)i;
+            if (n == 0) {
+                med[k] = lo[k] = hi[k] = NAN;
+                continue;
+            }
+            med[k] = median(vals, n);
+            lo[k] = vals[0];
+            hi[k] = vals[n - 1];
+            ymax = hi[k] > ymax ? hi[k] : ymax;
+        }
+        frac[i] = n_ok ? (double)n_correct / n_ok : (double)NAN;
+    }
+
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    probe = fopen(tmp, "wb");
+    if (!probe) {
+        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        goto out;
+    }
+    fclose(probe);
+    plsdev(fmt_devices[fmt]);
+    plsfnam(tmp);
+    plspage(0.0, 0.0, ST_FIG_WIDTH, ST_FIG_HEIGHT, 0, 0);
+    plscmap0n(40); /* room for the translucent band colours */
+    plscolbg(255, 255, 255);
+    plscol0(COLOR_AXES, 0, 0, 0);
+    for (int i = 0; i < 10; i++) {
+        plscol0(COLOR_FIRST_LINE + i, tab10[i][0], tab10[i][1], tab10[i][2]);
+        plscol0a(COLOR_FIRST_LINE + 20 + i, tab10[i][0], tab10[i][1], tab10[i][2], 0.18);
+    }
+    plscol0(COLOR_FRAME, 204, 204, 204);
+    plsetopt("quiet", "");
+    plinit();
+    pladv(0);
+    plvpor(0.0, 1.0, 0.0, 1.0);
+    plwind(0.0, 1.0, 0.0, 1.0);
+    plcol0(COLOR_AXES);
+    plschr(0.0, FONT_TITLE);
+    plmtex("t", -1.5, 0.5, 0.5, "final update size and verdict against \u03bb");
+
+    double x0 = xs[0] - 0.3, x1 = xs[n_lam - 1] + 0.3;
+    for (int panel = 0; panel < 2; panel++) {
+        double vx0 = panel ? 0.62 : 0.07, vx1 = panel ? 0.97 : 0.52;
+        double ylo = panel ? -0.05 : floor_log - 0.2, yhi = panel ? 1.05 : ymax + 0.3;
+        plvpor(vx0, vx1, 0.16, 0.80);
+        plwind(x0, x1, ylo, yhi);
+        plcol0(COLOR_AXES);
+        plwidth(1.0);
+        plschr(0.0, FONT_TICKS);
+        plbox("bc", 0.0, 0, "bc", 0.0, 0);
+        plbox("", 0.0, 0, panel ? "bntiv" : "bnstilv", 0.0, 0);
+        /* x labels at each lambda: "0" for lambda = 0 (left of the log axis). */
+        for (int i = 0; i < n_lam; i++) {
+            char lab[32];
+            snprintf(lab, sizeof lab, "%g", lams[i]);
+            plmtex("b", 1.4, (xs[i] - x0) / (x1 - x0), 0.5, lab);
+            plline(2, (const PLFLT[]){ xs[i], xs[i] },
+                   (const PLFLT[]){ ylo, ylo + 0.015 * (yhi - ylo) });
+        }
+        plschr(0.0, FONT_LABEL);
+        plmtex("b", 3.0, 0.5, 0.5, "\u03bb");
+        plmtex("l", panel ? 3.6 : 3.8, 0.5, 0.5,
+               panel ? "fraction of runs judged correct" : "final d_init (median, min-max)");
+        plwidth(1.6);
+        if (panel) {
+            plcol0(COLOR_FIRST_LINE);
+            draw_series(xs, frac, n_lam);
+            plstring(n_lam, xs, frac, "#(728)");
+            continue;
+        }
+        for (int t = 0; t < n_t; t++) {
+            const double *m = med + (size_t)t * (size_t)n_lam;
+            const double *l = lo + (size_t)t * (size_t)n_lam, *h = hi + (size_t)t * (size_t)n_lam;
+            double px[2 * SWEEP_MAX_LAMBDAS], py[2 * SWEEP_MAX_LAMBDAS];
+            int np = 0;
+            for (int i = 0; i < n_lam; i++)
+                if (isfinite(l[i])) {
+                    px[np] = xs[i];
+                    py[np++] = l[i];
+                }
+            for (int i = n_lam - 1; i >= 0; i--)
+                if (isfinite(h[i])) {
+                    px[np] = xs[i];
+                    py[np++] = h[i];
+                }
+            if (np >= 3) {
+                plcol0(COLOR_FIRST_LINE + 20 + t % 10);
+                plfill(np, px, py);
+            }
+            plcol0(COLOR_FIRST_LINE + t % 10);
+            draw_series(xs, m, n_lam);
+            plstring(n_lam, xs, m, "#(728)");
+        }
+        /* Legend: tensor names in their colours, top right. */
+        plschr(0.0, FONT_LEGEND);
+        for (int t = 0; t < n_t; t++) {
+            plcol0(COLOR_FIRST_LINE + t % 10);
+            plmtex("rv", 0.8, 0.95 - 0.07 * t, 0.0, s->names[tcols[t]] + 7);
+        }
+    }
+    plend();
+    if (rename(tmp, path) != 0) {
+        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        remove(tmp);
+    }
+out:
+    free(med);
+    free(vals);
+    return st;
+}

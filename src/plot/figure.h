@@ -27,4 +27,14 @@ int st_fig_format_parse(const char *s, enum st_fig_format *f);
 enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_csv *m,
                              const char *title, int rank_panel, struct st_err *err);
 
+/* Draws a sweep's summary (summary.csv read as text) when it has a lambda
+ * axis: final d_init per tensor against lambda (log scales; the median over
+ * the runs that share a lambda, with a band from min to max; lambda = 0 sits
+ * one decade left of the smallest positive value) and, beside it, the
+ * fraction of those runs whose verdict was correct. Errors: ST_ERR_ARG (no
+ * lambda column), ST_ERR_FORMAT (no finished runs), ST_ERR_IO. */
+struct st_csv_text;
+enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
+                               const struct st_csv_text *s, struct st_err *err);
+
 #endif

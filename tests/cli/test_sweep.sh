@@ -91,6 +91,11 @@ sys.exit(0 if rows["0"]["widths"] == "1,8,1" and math.isnan(float(rows["0"]["d_i
          and not math.isnan(float(rows["1"]["d_init_w3"])) else 1)
 PY
 
+# The sweep figure: d_init and the verdict against lambda (with a lambda axis).
+check "sweep.png drawn for a lambda axis" \
+    python3 "$(dirname "$0")/../png_check.py" "$W/a/sweep.png" 1600 530
+check "no sweep.png without a lambda axis" [ ! -e "$W/k/sweep.png" ]
+
 # Bad specs: usage errors naming the spec.
 for spec in "foo=1" "lambda=" "seed=5:2" "lambda=0,abc" "seed=0:2:0" "out=x" "lambda"; do
     "$BIN" sweep --grid "$spec" --out "$W/never" >/dev/null 2>"$W/err"
