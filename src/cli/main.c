@@ -13,6 +13,7 @@ static const struct cmd {
     { "reproduce", cmd_reproduce, "the seed experiment: lambda = 0 and 1e-3, figures and verdict" },
     { "train", cmd_train, "one teacher-student run: metrics, summary, models, figure" },
     { "sweep", cmd_sweep, "a grid of runs on all cores: summary.csv, resumable" },
+    { "sweep-merge", cmd_sweep_merge, "join the summaries of a sweep's shards" },
     { "plot", cmd_plot, "redraw the figure of a run directory" },
 };
 

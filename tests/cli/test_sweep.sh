@@ -66,6 +66,21 @@ ids = [int(r["run"]) for d in ("s1", "s2") for r in csv.DictReader(open(f"{w}/{d
 sys.exit(0 if sorted(ids) == list(range(6)) else 1)
 PY
 
+"$BIN" sweep-merge --out "$W/merged" "$W/s1" "$W/s2" >"$W/out" 2>"$W/err"
+check "sweep-merge exits 0" [ $? -eq 0 ]
+check "sweep-merge: the shards' runs in order" python3 - "$W" <<'PY'
+import csv, sys
+w = sys.argv[1]
+m = [r for r in csv.DictReader(open(w + "/merged/summary.csv"))]
+full = {r["run"]: r for r in csv.DictReader(open(w + "/j1/summary.csv"))}
+ok = [int(r["run"]) for r in m] == list(range(6))
+ok &= all({k: v for k, v in r.items() if k != "wall_seconds"} ==
+          {k: v for k, v in full[r["run"]].items() if k != "wall_seconds"} for r in m)
+sys.exit(0 if ok else 1)
+PY
+"$BIN" sweep-merge --out "$W/merged2" "$W/s1" "$W/k" >/dev/null 2>"$W/err"
+check "sweep-merge refuses shards of different sweeps (1)" [ $? -eq 1 ]
+
 # Resume: keep two finished rows and a row cut short by a kill; re-run.
 head -n 3 "$W/j1/summary.csv" >"$W/cut.csv"
 tail -n 1 "$W/j1/summary.csv" | head -c 20 >>"$W/cut.csv"

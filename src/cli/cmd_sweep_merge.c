@@ -1,0 +1,195 @@
+/* cmd_sweep_merge.c: `sparsetune sweep-merge --out DIR SHARD...`, joins the
+ * summary.csv files of a sweep's shards (same grid: their sweep.ini must be
+ * identical) into one, ordered by run id, and draws its figure. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../exp/options.h"
+#include "../io/csv.h"
+#include "../io/file.h"
+#include "../plot/figure.h"
+#include "cli.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: sparsetune sweep-merge --out DIR SHARD_DIR...\n"
+          "\n"
+          "Joins the summary.csv of each shard of one sweep (`sweep --shard K/N`) into\n"
+          "DIR/summary.csv, one row per run in run order, and draws DIR/sweep.png.\n"
+          "\n"
+          "example:\n"
+          "  sparsetune sweep-merge --out sw sw-1 sw-2 sw-3\n"
+          "\n"
+          "exit status: 0 success, 1 runtime failure (missing or different shards), 2 usage\n",
+          f);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
+            fread(buf, 1, (size_t)n, f) == (size_t)n) {
+            buf[n] = '\0';
+            *len = (size_t)n;
+        } else {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+struct row {
+    long id;
+    const char *text; /* the line, newline included */
+    size_t len;
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+    long x = ((const struct row *)a)->id, y = ((const struct row *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+int cmd_sweep_merge(int argc, char **argv)
+{
+    const char *out = NULL;
+    struct st_err err = { "" };
+    char path[4300], *ini0 = NULL, *header0 = NULL;
+    char **texts = calloc((size_t)argc, sizeof *texts);
+    struct row *rows = NULL;
+    size_t n_rows = 0, cap = 0, ini_len = 0;
+    int rc = 0, n_shards = 0;
+
+    if (!texts)
+        return ST_EXIT_RUNTIME;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            goto done;
+        }
+        if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+            out = argv[++i];
+            continue;
+        }
+        if (!strncmp(argv[i], "--", 2)) {
+            st_err_set(&err, ST_ERR_ARG, "unknown option '%s'", argv[i]);
+            rc = st_cli_fail("sweep-merge", ST_ERR_ARG, &err);
+            goto done;
+        }
+        /* A shard: its sweep.ini must match the first one's. */
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/sweep.ini", argv[i]);
+        char *ini = read_all(path, &len);
+        snprintf(path, sizeof path, "%s/summary.csv", argv[i]);
+        char *text = read_all(path, &len);
+        if (!ini || !text) {
+            free(ini);
+            free(text);
+            st_err_set(&err, ST_ERR_IO, "%s: no sweep.ini or summary.csv (not a sweep directory)",
+                       argv[i]);
+            rc = st_cli_fail("sweep-merge", ST_ERR_IO, &err);
+            goto done;
+        }
+        if (!ini0) {
+            ini0 = ini;
+            ini_len = strlen(ini);
+        } else if (strcmp(ini, ini0) != 0) {
+            free(ini);
+            free(text);
+            st_err_set(&err, ST_ERR_FORMAT, "%s is a shard of another sweep (sweep.ini differs "
+                       "from %s's)", argv[i], argv[1]);
+            rc = st_cli_fail("sweep-merge", ST_ERR_FORMAT, &err);
+            goto done;
+        } else {
+            free(ini);
+        }
+        texts[n_shards++] = text;
+        char *line = text, *nl = strchr(line, '\n');
+        if (!nl)
+            continue;
+        if (!header0)
+            header0 = strndup(line, (size_t)(nl - line + 1));
+        else if (strncmp(header0, line, (size_t)(nl - line + 1)) != 0) {
+            st_err_set(&err, ST_ERR_FORMAT, "%s: summary.csv header differs", argv[i]);
+            rc = st_cli_fail("sweep-merge", ST_ERR_FORMAT, &err);
+            goto done;
+        }
+        for (line = nl + 1; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+            char *end;
+            long id = strtol(line, &end, 10);
+            if (end == line || *end != ',')
+                continue;
+            if (n_rows == cap) {
+                cap = cap ? 2 * cap : 256;
+                struct row *nr = realloc(rows, cap * sizeof *nr);
+                if (!nr) {
+                    rc = ST_EXIT_RUNTIME;
+                    goto done;
+                }
+                rows = nr;
+            }
+            rows[n_rows++] = (struct row){ id, line, (size_t)(nl - line + 1) };
+        }
+    }
+    if (!out || n_shards == 0) {
+        st_err_set(&err, ST_ERR_ARG, "expected --out DIR and at least one shard directory");
+        rc = st_cli_fail("sweep-merge", ST_ERR_ARG, &err);
+        goto done;
+    }
+    qsort(rows, n_rows, sizeof *rows, cmp_row);
+    struct st_atomic_file af;
+    if (st_mkdirs(out, &err) != ST_OK) {
+        rc = st_cli_fail("sweep-merge", ST_ERR_IO, &err);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/sweep.ini", out);
+    if (st_atomic_open(&af, path, &err) != ST_OK ||
+        (fwrite(ini0, 1, ini_len, af.f), st_atomic_commit(&af, &err)) != ST_OK) {
+        rc = st_cli_fail("sweep-merge", ST_ERR_IO, &err);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/summary.csv", out);
+    if (st_atomic_open(&af, path, &err) != ST_OK) {
+        rc = st_cli_fail("sweep-merge", ST_ERR_IO, &err);
+        goto done;
+    }
+    fputs(header0 ? header0 : "", af.f);
+    size_t kept = 0;
+    for (size_t i = 0; i < n_rows; i++)
+        if (i == 0 || rows[i].id != rows[i - 1].id) { /* a run in two shards: once */
+            fwrite(rows[i].text, 1, rows[i].len, af.f);
+            kept++;
+        }
+    if (st_atomic_commit(&af, &err) != ST_OK) {
+        rc = st_cli_fail("sweep-merge", ST_ERR_IO, &err);
+        goto done;
+    }
+    printf("sweep-merge: %zu runs from %d shards into %s\n", kept, n_shards, path);
+    {
+        struct st_csv_text t = { 0, 0, NULL, NULL };
+        char fig[4300];
+        snprintf(fig, sizeof fig, "%s/sweep.png", out);
+        if (st_csv_read_text(path, &t, &err) == ST_OK &&
+            st_figure_sweep(fig, ST_FIG_PNG, &t, &err) == ST_OK)
+            printf("figure: %s\n", fig);
+        st_csv_text_free(&t);
+    }
+done:
+    for (int i = 0; i < n_shards; i++)
+        free(texts[i]);
+    free(texts);
+    free(rows);
+    free(ini0);
+    free(header0);
+    return rc;
+}
