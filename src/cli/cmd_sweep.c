@@ -1,20 +1,17 @@
 /* cmd_sweep.c: `sparsetune sweep`, a grid of runs on several processes.
  * Every run is single-threaded and independent, so its numbers equal those of
  * `train` with the same options, whatever --jobs or --shard. Workers are
- * forked processes that each take every jobs-th run and send back one
- * summary.csv row per run through a pipe; the parent appends and flushes each
- * row as it arrives, so a killed sweep loses only the runs in flight, and a
- * re-run with the same --out skips the runs summary.csv already holds. */
+ * forked processes (pool.h); the parent appends and flushes each run's
+ * summary.csv row as its result arrives, so a killed sweep loses only the
+ * runs in flight, and a re-run with the same --out skips the runs
+ * summary.csv already holds. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,8 +22,9 @@
 #include "../plot/figure.h"
 #include "cli.h"
 #include "commands.h"
+#include "pool.h"
 
-#define MAX_JOBS 256
+#define MAX_JOBS ST_POOL_MAX_JOBS
 
 struct sweep_opts {
     struct st_grid grid;
@@ -220,60 +218,37 @@ static unsigned char *finished_runs(const char *path, long n_runs, int *exists)
     return done;
 }
 
-static void remove_run_dir(const char *dir)
+/* What the pool's callbacks need. */
+struct sweep_ctx {
+    const struct sweep_opts *so;
+    const struct st_train_cfg *base;
+    const long *ids;
+    int max_layers;
+    FILE *summary;
+    int failed;
+};
+
+static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, struct st_err *err)
 {
-    static const char *const files[] = { "config.ini", "metrics.csv", "summary.json",
-                                         "teacher.safetensors", "student_init.safetensors",
-                                         "student.safetensors", "x.npy", "y.npy" };
-    char p[4300];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
-        remove(p);
-    }
-    rmdir(dir);
+    struct sweep_ctx *c = user;
+    *cfg = *c->base;
+    enum st_status st = st_grid_apply(&c->so->grid, c->ids[i], cfg, err);
+    if (st != ST_OK)
+        return st;
+    if (snprintf(cfg->out, sizeof cfg->out, "%s/runs/%ld", c->base->out, c->ids[i]) >=
+        (int)sizeof cfg->out)
+        return st_err_set(err, ST_ERR_ARG, "--out: path too long");
+    return st_train_cfg_resolve(cfg, err);
 }
 
-/* A worker: runs ids[w], ids[w + jobs], ... and writes one row per run to fd. */
-static void worker(int fd, int w, int jobs, const long *ids, long n_ids,
-                   const struct st_train_cfg *base, const struct sweep_opts *so,
-                   const char *out, int max_layers)
+/* Appends the run's row and flushes it: a kill loses only runs in flight. */
+static void run_done(void *user, long i, enum st_status st, const struct st_train_result *res,
+                     const char *error)
 {
-    for (long i = w; i < n_ids; i += jobs) {
-        struct st_train_cfg cfg = *base;
-        struct st_train_result res;
-        struct st_err err = { "" };
-        enum st_status st = st_grid_apply(&so->grid, ids[i], &cfg, &err);
-        memset(&res, 0, sizeof res);
-        if (snprintf(cfg.out, sizeof cfg.out, "%s/runs/%ld", out, ids[i]) >= (int)sizeof cfg.out)
-            st = st_err_set(&err, ST_ERR_ARG, "--out: path too long");
-        cfg.force = 1;
-        cfg.quiet = 1;
-        cfg.plot = 0;
-        cfg.threads = 1;
-        if (st == ST_OK)
-            st = st_train_cfg_resolve(&cfg, &err);
-        if (st == ST_OK)
-            st = st_train_run(&cfg, NULL, NULL, &res, &err);
-        char *row = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&row, &len);
-        if (!m)
-            _exit(1);
-        st_sweep_write_row(m, &so->grid, ids[i], max_layers, &res, st,
-                           st == ST_OK ? NULL : err.msg);
-        fclose(m);
-        for (size_t off = 0; off < len;) {
-            ssize_t n = write(fd, row + off, len - off);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                _exit(1);
-            off += (size_t)n;
-        }
-        free(row);
-        if (!so->keep_runs)
-            remove_run_dir(cfg.out);
-    }
+    struct sweep_ctx *c = user;
+    st_sweep_write_row(c->summary, &c->so->grid, c->ids[i], c->max_layers, res, st, error);
+    fflush(c->summary);
+    c->failed += st != ST_OK && st != ST_ERR_NUMERIC;
 }
 
 /* OUT/sweep.<fmt> from every row of summary.csv (this call's and earlier). */
@@ -369,98 +344,13 @@ int cmd_sweep(int argc, char **argv)
         fflush(summary);
     }
 
-    int jobs = so.jobs < n_todo ? so.jobs : (int)(n_todo > 0 ? n_todo : 1);
-    int fds[MAX_JOBS];
-    pid_t pids[MAX_JOBS];
-    int n_workers = 0;
-    double t0 = now();
-    fflush(stdout);
-    fflush(stderr);
-    for (int w = 0; w < jobs && n_todo > 0; w++) {
-        int p[2];
-        if (pipe(p) != 0) {
-            st_err_set(&err, ST_ERR_IO, "pipe: %s", strerror(errno));
-            rc = st_cli_fail("sweep", ST_ERR_IO, &err);
-            break;
-        }
-        pid_t pid = fork();
-        if (pid < 0) {
-            close(p[0]);
-            close(p[1]);
-            st_err_set(&err, ST_ERR_IO, "fork: %s", strerror(errno));
-            rc = st_cli_fail("sweep", ST_ERR_IO, &err);
-            break;
-        }
-        if (pid == 0) {
-            close(p[0]);
-            for (int k = 0; k < n_workers; k++)
-                close(fds[k]);
-            worker(p[1], w, jobs, ids, n_todo, &base, &so, base.out, max_layers);
-            close(p[1]);
-            _exit(0);
-        }
-        close(p[1]);
-        fds[n_workers] = p[0];
-        pids[n_workers++] = pid;
-    }
-
-    /* Collect rows as they come; each is appended and flushed at once. */
+    struct sweep_ctx ctx = { &so, &base, ids, max_layers, summary, 0 };
     struct st_progress prog;
+    double t0 = now();
     st_progress_init(&prog, "sweep", base.quiet);
-    char *buf[MAX_JOBS] = { 0 };
-    size_t blen[MAX_JOBS] = { 0 };
-    long got = 0;
-    int open_fds = n_workers;
-    while (open_fds > 0) {
-        struct pollfd pfd[MAX_JOBS];
-        for (int k = 0; k < n_workers; k++) {
-            pfd[k].fd = fds[k];
-            pfd[k].events = POLLIN;
-        }
-        if (poll(pfd, (nfds_t)n_workers, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        for (int k = 0; k < n_workers; k++) {
-            if (fds[k] < 0 || !(pfd[k].revents & (POLLIN | POLLHUP)))
-                continue;
-            char chunk[8192];
-            ssize_t n = read(fds[k], chunk, sizeof chunk);
-            if (n <= 0) {
-                close(fds[k]);
-                fds[k] = -1;
-                open_fds--;
-                continue;
-            }
-            char *nb = realloc(buf[k], blen[k] + (size_t)n);
-            if (!nb)
-                continue;
-            buf[k] = nb;
-            memcpy(buf[k] + blen[k], chunk, (size_t)n);
-            blen[k] += (size_t)n;
-            char *nl;
-            while ((nl = memchr(buf[k], '\n', blen[k])) != NULL) {
-                size_t line = (size_t)(nl - buf[k]) + 1;
-                fwrite(buf[k], 1, line, summary);
-                fflush(summary);
-                *nl = '\0';
-                failed += strstr(buf[k], ",failed,") != NULL;
-                memmove(buf[k], buf[k] + line, blen[k] - line);
-                blen[k] -= line;
-                got++;
-                st_progress_update(&prog, got, n_todo, NAN);
-            }
-        }
-    }
+    long got = st_pool_run(n_todo, so.jobs, so.keep_runs, make_run, run_done, &ctx, &prog);
     st_progress_done(&prog);
-    for (int k = 0; k < n_workers; k++) {
-        int status = 0;
-        free(buf[k]);
-        waitpid(pids[k], &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            failed++;
-    }
+    failed = ctx.failed;
     if (!so.keep_runs) {
         snprintf(path, sizeof path, "%s/runs", base.out);
         rmdir(path);

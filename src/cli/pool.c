@@ -1,0 +1,167 @@
+/* pool.c: fork-based worker pool. Processes rather than threads keep every
+ * run's state (BLAS, RNG streams, files) apart, so a run's numbers are those
+ * of `train` alone, whatever the number of workers. */
+#define _POSIX_C_SOURCE 200809L
+#include "pool.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct record {
+    long index;
+    int status;
+    struct st_train_result res;
+    char error[512];
+};
+
+void st_pool_remove_run(const char *dir)
+{
+    static const char *const files[] = { "config.ini",          "metrics.csv",
+                                         "summary.json",        "teacher.safetensors",
+                                         "student_init.safetensors", "student.safetensors",
+                                         "x.npy",               "y.npy",
+                                         "figure.png",          "figure.svg",
+                                         "figure.pdf" };
+    char p[4300];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        remove(p);
+    }
+    rmdir(dir);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void worker(int fd, int w, int jobs, long n, int keep_dirs, st_pool_make_fn make,
+                   void *user)
+{
+    struct record *rec = malloc(sizeof *rec);
+    if (!rec)
+        _exit(1);
+    for (long i = w; i < n; i += jobs) {
+        struct st_train_cfg cfg;
+        struct st_err err = { "" };
+        memset(rec, 0, sizeof *rec);
+        rec->index = i;
+        enum st_status st = make(user, i, &cfg, &err);
+        if (st == ST_OK) {
+            cfg.quiet = 1;
+            cfg.plot = 0;
+            cfg.threads = 1;
+            cfg.force = 1;
+            st = st_train_run(&cfg, NULL, NULL, &rec->res, &err);
+            if (!keep_dirs)
+                st_pool_remove_run(cfg.out);
+        }
+        rec->status = (int)st;
+        snprintf(rec->error, sizeof rec->error, "%s", st == ST_OK ? "" : err.msg);
+        if (write_all(fd, rec, sizeof *rec) != 0)
+            _exit(1);
+    }
+    free(rec);
+}
+
+long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_done_fn done,
+                 void *user, struct st_progress *prog)
+{
+    int fds[ST_POOL_MAX_JOBS];
+    pid_t pids[ST_POOL_MAX_JOBS];
+    size_t fill[ST_POOL_MAX_JOBS] = { 0 };
+    struct record *recs = NULL;
+    int n_workers = 0;
+    long got = 0;
+
+    if (n <= 0)
+        return 0;
+    if (jobs > n)
+        jobs = (int)n;
+    if (jobs > ST_POOL_MAX_JOBS)
+        jobs = ST_POOL_MAX_JOBS;
+    recs = malloc((size_t)jobs * sizeof *recs);
+    if (!recs)
+        return 0;
+    fflush(stdout);
+    fflush(stderr);
+    for (int w = 0; w < jobs; w++) {
+        int p[2];
+        if (pipe(p) != 0)
+            break;
+        pid_t pid = fork();
+        if (pid < 0) {
+            close(p[0]);
+            close(p[1]);
+            break;
+        }
+        if (pid == 0) {
+            close(p[0]);
+            for (int k = 0; k < n_workers; k++)
+                close(fds[k]);
+            worker(p[1], w, jobs, n, keep_dirs, make, user);
+            close(p[1]);
+            _exit(0);
+        }
+        close(p[1]);
+        fds[n_workers] = p[0];
+        pids[n_workers++] = pid;
+    }
+    /* A worker that could not start leaves its tasks undone; the caller sees
+     * fewer results than tasks. */
+    int open_fds = n_workers;
+    while (open_fds > 0) {
+        struct pollfd pfd[ST_POOL_MAX_JOBS];
+        for (int k = 0; k < n_workers; k++) {
+            pfd[k].fd = fds[k];
+            pfd[k].events = POLLIN;
+        }
+        if (poll(pfd, (nfds_t)n_workers, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int k = 0; k < n_workers; k++) {
+            if (fds[k] < 0 || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t r = read(fds[k], (char *)&recs[k] + fill[k], sizeof recs[k] - fill[k]);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                close(fds[k]);
+                fds[k] = -1;
+                open_fds--;
+                continue;
+            }
+            fill[k] += (size_t)r;
+            if (fill[k] < sizeof recs[k])
+                continue;
+            fill[k] = 0;
+            done(user, recs[k].index, (enum st_status)recs[k].status, &recs[k].res,
+                 recs[k].status == ST_OK ? NULL : recs[k].error);
+            got++;
+            if (prog)
+                st_progress_update(prog, got, n, NAN);
+        }
+    }
+    for (int k = 0; k < n_workers; k++)
+        waitpid(pids[k], NULL, 0);
+    free(recs);
+    return got;
+}

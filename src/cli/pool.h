@@ -1,0 +1,30 @@
+/* pool.h: runs many trainings on forked worker processes. Worker w takes
+ * tasks w, w + jobs, ...; each task's configuration is made in the worker by
+ * a callback, the run is single-threaded, and its result travels back to the
+ * parent through a pipe as one fixed-size record, handed to `done` in the
+ * parent as soon as it arrives. */
+#ifndef ST_POOL_H
+#define ST_POOL_H
+
+#include "../exp/train.h"
+#include "cli.h"
+
+#define ST_POOL_MAX_JOBS 256
+
+/* Fills cfg (resolved, with its out directory) for task i; runs in a worker. */
+typedef enum st_status (*st_pool_make_fn)(void *user, long i, struct st_train_cfg *cfg,
+                                          struct st_err *err);
+/* Called in the parent for every finished task, in completion order. */
+typedef void (*st_pool_done_fn)(void *user, long i, enum st_status st,
+                                const struct st_train_result *res, const char *error);
+
+/* Runs tasks 0..n-1 on min(jobs, n) workers, removing each run's directory
+ * afterwards unless keep_dirs. prog (may be NULL) shows tasks done. Returns
+ * the number of tasks whose result arrived (n unless a worker died). */
+long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_done_fn done,
+                 void *user, struct st_progress *prog);
+
+/* Removes the files a run writes and its directory. */
+void st_pool_remove_run(const char *dir);
+
+#endif
