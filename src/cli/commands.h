@@ -7,5 +7,6 @@ int cmd_plot(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_sweep_merge(int argc, char **argv);
+int cmd_baselines(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const struct cmd {
     { "train", cmd_train, "one teacher-student run: metrics, summary, models, figure" },
     { "sweep", cmd_sweep, "a grid of runs on all cores: summary.csv, resumable" },
     { "sweep-merge", cmd_sweep_merge, "join the summaries of a sweep's shards" },
+    { "baselines", cmd_baselines, "method 1: every subset of layers trained alone, ranked" },
     { "plot", cmd_plot, "redraw the figure of a run directory" },
 };
 

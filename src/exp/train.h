@@ -81,6 +81,7 @@ struct st_train_result {
     long steps_done;        /* updates taken */
     int diverged;           /* 1 if the loss became NaN/Inf */
     double mse, penalty, loss;
+    double mse_tail;        /* lowest mse over the last 10% of the steps: spikes aside */
     double wall_seconds, steps_per_second;
     int n_tensors;
     char names[ST_MAX_TENSORS][8];

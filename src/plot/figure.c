@@ -588,3 +588,71 @@ out:
     free(vals);
     return st;
 }
+
+enum st_status st_figure_bars(const char *path, enum st_fig_format fmt, const char *const *names,
+                              const double *values, const int *marks, int n, const char *title,
+                              struct st_err *err)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    char tmp[4300];
+    FILE *probe;
+    for (int i = 0; i < n; i++)
+        if (values[i] > 0.0 && isfinite(values[i])) {
+            double v = log10(values[i]);
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    if (!isfinite(lo))
+        return st_err_set(err, ST_ERR_FORMAT, "no finite positive value to draw");
+    lo = floor(lo - 0.3);
+    hi = ceil(hi + 0.3);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    probe = fopen(tmp, "wb");
+    if (!probe)
+        return st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    fclose(probe);
+    plsdev(fmt_devices[fmt]);
+    plsfnam(tmp);
+    plspage(0.0, 0.0, ST_FIG_WIDTH, ST_FIG_HEIGHT, 0, 0);
+    plscolbg(255, 255, 255);
+    plscol0(COLOR_AXES, 0, 0, 0);
+    for (int i = 0; i < 10; i++)
+        plscol0(COLOR_FIRST_LINE + i, tab10[i][0], tab10[i][1], tab10[i][2]);
+    plsetopt("quiet", "");
+    plinit();
+    pladv(0);
+    plvpor(0.0, 1.0, 0.0, 1.0);
+    plwind(0.0, 1.0, 0.0, 1.0);
+    plcol0(COLOR_AXES);
+    plschr(0.0, FONT_TITLE);
+    plmtex("t", -1.5, 0.5, 0.5, title);
+    /* Room below the bars for their names, written vertically. */
+    plvpor(0.07, 0.98, 0.30, 0.86);
+    plwind(0.0, (double)n, lo, hi);
+    for (int i = 0; i < n; i++) {
+        if (!(values[i] > 0.0) || !isfinite(values[i]))
+            continue;
+        double v = log10(values[i]);
+        PLFLT bx[4] = { i + 0.15, i + 0.85, i + 0.85, i + 0.15 };
+        PLFLT by[4] = { lo, lo, v, v };
+        plcol0(marks[i] ? COLOR_FIRST_LINE + 1 : COLOR_FIRST_LINE);
+        plfill(4, bx, by);
+    }
+    plcol0(COLOR_AXES);
+    plwidth(1.0);
+    plschr(0.0, FONT_TICKS);
+    plbox("bc", 0.0, 0, "bcnstilv", 0.0, 0);
+    double cs = n > 40 ? 0.45 : n > 20 ? 0.55 : FONT_TICKS;
+    plschr(0.0, cs);
+    for (int i = 0; i < n; i++)
+        /* vertical text, right-justified just under the axis */
+        plmtex("bv", 0.6, (i + 0.5) / n, 1.0, names[i]);
+    plschr(0.0, FONT_LABEL);
+    plmtex("l", 3.6, 0.5, 0.5, "loss (mse)");
+    plend();
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        return st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    }
+    return ST_OK;
+}

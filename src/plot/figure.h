@@ -33,6 +33,13 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
  * one decade left of the smallest positive value) and, beside it, the
  * fraction of those runs whose verdict was correct. Errors: ST_ERR_ARG (no
  * lambda column), ST_ERR_FORMAT (no finished runs), ST_ERR_IO. */
+/* A bar chart of values (log scale) in the given order, one bar per name;
+ * bars with marks[i] drawn in the second colour. Errors: ST_ERR_FORMAT (no
+ * finite value), ST_ERR_IO. */
+enum st_status st_figure_bars(const char *path, enum st_fig_format fmt, const char *const *names,
+                              const double *values, const int *marks, int n, const char *title,
+                              struct st_err *err);
+
 struct st_csv_text;
 enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
                                const struct st_csv_text *s, struct st_err *err);

@@ -124,5 +124,28 @@ check "no --grid is a usage error" [ $? -eq 2 ]
 check "--shard 3/2 is a usage error" [ $? -eq 2 ]
 check "no directory left by refused sweeps" [ ! -e "$W/never" ]
 
+# Method 1: every subset of layers (7) or tensors (63), ranked by loss.
+"$BIN" baselines --log-every 1000 --jobs 2 --quiet --out "$W/bl" >"$W/out" 2>"$W/err"
+check "baselines exits 0" [ $? -eq 0 ]
+check "baselines: 7 subsets of layers, a subset with layer 2 on top, one marked" \
+    python3 - "$W/bl/baselines.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+top = rows[0]["trained"].split(",")
+sys.exit(0 if len(rows) == 7 and "2" in top and any(r["smallest_within_2x"] == "1" for r in rows)
+         else 1)
+PY
+check "baselines.png" python3 "$(dirname "$0")/../png_check.py" "$W/bl/baselines.png" 1600 530
+"$BIN" baselines --by tensor --steps 2000 --log-every 1000 --jobs 2 --quiet --no-plot \
+    --out "$W/blt" >/dev/null 2>&1
+check "baselines --by tensor: 63 subsets, w2 in the top one" \
+    python3 - "$W/blt/baselines.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+sys.exit(0 if len(rows) == 63 and "w2" in rows[0]["trained"].split(",") else 1)
+PY
+"$BIN" baselines --by neuron --out "$W/never" >/dev/null 2>&1
+check "baselines --by neuron is a usage error" [ $? -eq 2 ]
+
 echo "sweep: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
