@@ -8,5 +8,6 @@ int cmd_reproduce(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_sweep_merge(int argc, char **argv);
 int cmd_baselines(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

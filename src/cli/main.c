@@ -15,6 +15,7 @@ static const struct cmd {
     { "sweep", cmd_sweep, "a grid of runs on all cores: summary.csv, resumable" },
     { "sweep-merge", cmd_sweep_merge, "join the summaries of a sweep's shards" },
     { "baselines", cmd_baselines, "method 1: every subset of layers trained alone, ranked" },
+    { "compare", cmd_compare, "methods 1, 2 and 3 scored against the truth, one table" },
     { "plot", cmd_plot, "redraw the figure of a run directory" },
 };
 

@@ -147,5 +147,23 @@ PY
 "$BIN" baselines --by neuron --out "$W/never" >/dev/null 2>&1
 check "baselines --by neuron is a usage error" [ $? -eq 2 ]
 
+# compare: the three methods on the same problem and seeds, table and JSON.
+"$BIN" compare --steps 2000 --seeds 2 --log-every 1000 --jobs 2 --quiet --out "$W/cmp" \
+    >"$W/out" 2>"$W/err"
+check "compare exits 0" [ $? -eq 0 ]
+check "compare prints its table" grep -q "l1 prox" "$W/out"
+check "compare.json: six methods; plain Adam moves every layer; l1 prox names layer 2" \
+    python3 - "$W/cmp/compare.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+m = {x["method"]: x for x in c["methods"]}
+ok = len(c["methods"]) == 6 and c["truth"] == "2"
+ok &= [x["runs"] for x in c["methods"]] == [14, 2, 2, 2, 2, 2]
+ok &= m["plain Adam, threshold"]["picks_per_seed"] == ["1,2,3", "1,2,3"]
+ok &= m["l1 prox"]["picks_per_seed"] == ["2", "2"] and m["l1 prox"]["correct_seeds"] == 2
+ok &= m["freeze masks (every subset)"]["correct_seeds"] <= 2
+sys.exit(0 if ok else 1)
+PY
+
 echo "sweep: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

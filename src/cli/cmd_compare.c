@@ -1,0 +1,352 @@
+/* cmd_compare.c: `sparsetune compare`, the three methods of asking which
+ * layers need to change, on the same teacher-student problem and seeds:
+ *   1 freeze masks: every subset of layers trained alone; the pick is the
+ *     smallest subset within 2x of the best loss;
+ *   2 plain training (Adam, SGD), changed layers by the threshold rule;
+ *   3 sparse updates: l1 subgradient, l1 prox and group prox at lambda 1e-3.
+ * One table: each method's most frequent pick, in how many seeds it equals the
+ * truth, its number of runs and their summed wall time; compare.json twins it. */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../exp/options.h"
+#include "../io/file.h"
+#include "cli.h"
+#include "commands.h"
+#include "pool.h"
+
+enum { M_MASKS, M_ADAM, M_SGD, M_L1, M_L1PROX, M_GROUP, N_METHODS };
+
+static const char *const method_names[N_METHODS] = {
+    "1  freeze masks (every subset)", "2  plain Adam, threshold", "2  plain SGD, threshold",
+    "3  l1 subgradient", "3  l1 prox", "3  group prox",
+};
+
+struct task {
+    int method, seed;
+    unsigned mask; /* method 1: the layers that train */
+    enum st_status st;
+    double loss, wall;
+    unsigned picked;  /* layers judged changed (methods 2, 3) */
+    unsigned truth;   /* layers where the teacher differs */
+};
+
+struct cmp_ctx {
+    const struct st_train_cfg *base;
+    struct task *tasks;
+    double lambda, sgd_lr;
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: sparsetune compare [options]\n"
+          "\n"
+          "Runs the three methods on the same teacher-student problem and seeds and prints\n"
+          "one table: for each method, the layers it picks (the most frequent pick), in\n"
+          "how many seeds that equals the truth, its number of training runs and their wall\n"
+          "time. Methods: 1 freeze masks (every subset of layers, lambda 0; the pick is the\n"
+          "smallest subset within 2x of the best loss), 2 plain training with Adam and with\n"
+          "SGD (changed layers by --changed-threshold), 3 l1 subgradient, l1 prox and group\n"
+          "prox at --compare-lambda. Writes OUT/compare.json.\n"
+          "\n"
+          "compare options:\n"
+          "  --seeds N                  seeds 0..N-1 [5]\n"
+          "  --compare-lambda FLOAT     lambda of the method-3 runs [0.001]\n"
+          "  --sgd-lr FLOAT             learning rate of the plain SGD runs [0.1]\n"
+          "  --jobs N                   worker processes [the number of cores]\n"
+          "\n"
+          "options of every run (as for train; --out is the directory [compare]):\n",
+          f);
+    st_cli_print_run_options(f);
+    fputs("\nexample:\n  sparsetune compare --seeds 5 --out cmp\n\n"
+          "exit status: 0 success, 1 runtime failure, 2 usage error\n",
+          f);
+}
+
+static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, struct st_err *err)
+{
+    struct cmp_ctx *c = user;
+    const struct task *t = &c->tasks[i];
+    *cfg = *c->base;
+    cfg->seed = (uint64_t)t->seed;
+    cfg->lambda = 0.0;
+    cfg->prox = 0;
+    switch (t->method) {
+    case M_MASKS: {
+        size_t n = 0;
+        cfg->freeze[0] = '\0';
+        for (int l = 0; l < cfg->n_layers; l++)
+            if (!(t->mask >> l & 1))
+                n += (size_t)snprintf(cfg->freeze + n, sizeof cfg->freeze - n, "%s%d",
+                                      n ? "," : "", l + 1);
+        if (!n)
+            strcpy(cfg->freeze, "none");
+        break;
+    }
+    case M_ADAM: break;
+    case M_SGD:
+        cfg->opt.kind = ST_OPT_SGD;
+        cfg->opt.lr = c->sgd_lr;
+        cfg->opt.weight_decay = 0.0;
+        break;
+    case M_L1: cfg->penalty = ST_PEN_L1; cfg->lambda = c->lambda; break;
+    case M_L1PROX: cfg->penalty = ST_PEN_L1; cfg->lambda = c->lambda; cfg->prox = 1; break;
+    case M_GROUP: cfg->penalty = ST_PEN_GROUP; cfg->lambda = c->lambda; cfg->prox = 1; break;
+    }
+    if (snprintf(cfg->out, sizeof cfg->out, "%s/runs/%ld", c->base->out, i) >=
+        (int)sizeof cfg->out)
+        return st_err_set(err, ST_ERR_ARG, "--out: path too long");
+    return st_train_cfg_resolve(cfg, err);
+}
+
+static void run_done(void *user, long i, enum st_status st, const struct st_train_result *res,
+                     const char *error)
+{
+    struct cmp_ctx *c = user;
+    struct task *t = &c->tasks[i];
+    (void)error;
+    t->st = st;
+    t->loss = st == ST_OK ? res->mse_tail : (double)NAN;
+    t->wall = res->wall_seconds;
+    t->picked = t->truth = 0;
+    for (int k = 0; k < res->n_tensors; k++) {
+        if (res->verdict[k] && st == ST_OK)
+            t->picked |= 1u << (k / 2);
+        if (res->truth[k])
+            t->truth |= 1u << (k / 2);
+    }
+}
+
+static void layers_text(char *out, size_t size, unsigned mask, int L)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int l = 0; l < L && n < size; l++)
+        if (mask >> l & 1)
+            n += (size_t)snprintf(out + n, size - n, "%s%d", n ? "," : "", l + 1);
+    if (!n)
+        snprintf(out, size, "none");
+}
+
+static long parse_long_arg(const char *opt, const char *v, long lo, long hi, int *rc)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end || n < lo || n > hi) {
+        struct st_err err;
+        st_err_set(&err, ST_ERR_ARG, "%s '%s': expected an integer from %ld to %ld", opt, v, lo,
+                   hi);
+        *rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+    }
+    return n;
+}
+
+static double parse_double_arg(const char *opt, const char *v, int *rc)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !isfinite(x) || x <= 0.0) {
+        struct st_err err;
+        st_err_set(&err, ST_ERR_ARG, "%s '%s': expected a positive number", opt, v);
+        *rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+    }
+    return x;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    struct st_train_cfg base;
+    struct st_err err = { "" };
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int rest_argc = 0, help = 0, rc = 0, seeds = 5;
+    double lambda = 1e-3, sgd_lr = 0.1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = cores > 0 ? (int)cores : 1;
+    struct task *tasks = NULL;
+
+    if (!rest)
+        return ST_EXIT_RUNTIME;
+    rest[rest_argc++] = argv[0];
+    for (int i = 1; i < argc && rc == 0; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            goto done;
+        }
+        int known = !strcmp(a, "--seeds") || !strcmp(a, "--compare-lambda") ||
+                    !strcmp(a, "--sgd-lr") || !strcmp(a, "--jobs");
+        if (!known) {
+            rest[rest_argc++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc) {
+            st_err_set(&err, ST_ERR_ARG, "%s: expected a value", a);
+            rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+            break;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--seeds"))
+            seeds = (int)parse_long_arg(a, v, 1, 1000, &rc);
+        else if (!strcmp(a, "--jobs"))
+            jobs = (int)parse_long_arg(a, v, 1, ST_POOL_MAX_JOBS, &rc);
+        else if (!strcmp(a, "--compare-lambda"))
+            lambda = parse_double_arg(a, v, &rc);
+        else
+            sgd_lr = parse_double_arg(a, v, &rc);
+    }
+    if (rc != 0)
+        goto done;
+    rc = st_cli_parse_run("compare", rest_argc, rest, "compare", &base, &help);
+    if (rc != 0)
+        goto done;
+    {
+        struct st_train_cfg probe = base;
+        if (st_train_cfg_resolve(&probe, &err) != ST_OK) {
+            rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+            goto done;
+        }
+        if (probe.n_layers > 10) {
+            st_err_set(&err, ST_ERR_ARG, "compare: at most 10 layers (2^L freeze masks)");
+            rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+            goto done;
+        }
+    }
+    int L = base.n_layers, n_masks = (1 << L) - 1;
+    long per_seed = n_masks + (N_METHODS - 1), n_tasks = per_seed * seeds;
+    tasks = calloc((size_t)n_tasks, sizeof *tasks);
+    if (!tasks) {
+        rc = ST_EXIT_RUNTIME;
+        goto done;
+    }
+    for (int s = 0; s < seeds; s++)
+        for (long k = 0; k < per_seed; k++) {
+            struct task *t = &tasks[s * per_seed + k];
+            t->seed = (int)base.seed + s;
+            t->method = k < n_masks ? M_MASKS : (int)(k - n_masks + 1);
+            t->mask = k < n_masks ? (unsigned)(k + 1) : 0;
+        }
+    if (st_mkdirs(base.out, &err) != ST_OK) {
+        rc = st_cli_fail("compare", ST_ERR_IO, &err);
+        goto done;
+    }
+    struct cmp_ctx ctx = { &base, tasks, lambda, sgd_lr };
+    struct st_progress prog;
+    st_progress_init(&prog, "compare", base.quiet);
+    long got = st_pool_run(n_tasks, jobs, 0, make_run, run_done, &ctx, &prog);
+    st_progress_done(&prog);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/runs", base.out);
+    rmdir(path);
+    if (got < n_tasks) {
+        st_err_set(&err, ST_ERR_IO, "only %ld of %ld runs reported back", got, n_tasks);
+        rc = st_cli_fail("compare", ST_ERR_IO, &err);
+        goto done;
+    }
+
+    /* Method 1's pick per seed: the smallest subset within 2x of the best loss. */
+    unsigned picks[N_METHODS][1000];
+    unsigned truth = tasks[n_masks].truth;
+    int runs[N_METHODS] = { 0 };
+    double wall[N_METHODS] = { 0 };
+    for (int s = 0; s < seeds; s++) {
+        const struct task *ts = &tasks[s * per_seed];
+        double best = INFINITY;
+        for (int k = 0; k < n_masks; k++)
+            if (ts[k].loss < best)
+                best = ts[k].loss;
+        int best_units = 99;
+        double best_loss = INFINITY;
+        unsigned pick = 0;
+        for (int k = 0; k < n_masks; k++) {
+            int units = __builtin_popcount(ts[k].mask);
+            if (!(ts[k].loss <= 2.0 * best))
+                continue;
+            if (units < best_units || (units == best_units && ts[k].loss < best_loss)) {
+                best_units = units;
+                best_loss = ts[k].loss;
+                pick = ts[k].mask;
+            }
+        }
+        picks[M_MASKS][s] = pick;
+        for (int k = 0; k < n_masks; k++) {
+            runs[M_MASKS]++;
+            wall[M_MASKS] += ts[k].wall;
+        }
+        for (int m = 1; m < N_METHODS; m++) {
+            const struct task *t = &ts[n_masks + m - 1];
+            picks[m][s] = t->st == ST_OK ? t->picked : 0xffffffffu;
+            runs[m]++;
+            wall[m] += t->wall;
+        }
+    }
+
+    cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "methods");
+    char tl[64];
+    layers_text(tl, sizeof tl, truth, L);
+    cJSON_AddStringToObject(root, "truth", tl);
+    cJSON_AddNumberToObject(root, "seeds", seeds);
+    cJSON_AddNumberToObject(root, "lambda", lambda);
+    printf("which layers need to change? truth: %s (seeds %llu..%llu, %ld runs)\n\n", tl,
+           (unsigned long long)base.seed, (unsigned long long)base.seed + (unsigned)seeds - 1,
+           n_tasks);
+    printf("%-32s %-14s %-9s %6s %9s\n", "method", "picks", "correct", "runs", "wall s");
+    for (int m = 0; m < N_METHODS; m++) {
+        /* The most frequent pick, and how often the pick equals the truth. */
+        unsigned common = picks[m][0];
+        int best_count = 0, correct = 0;
+        for (int s = 0; s < seeds; s++) {
+            int count = 0;
+            for (int r = 0; r < seeds; r++)
+                count += picks[m][r] == picks[m][s];
+            if (count > best_count) {
+                best_count = count;
+                common = picks[m][s];
+            }
+            correct += picks[m][s] == truth;
+        }
+        char pl[64], cor[16];
+        if (common == 0xffffffffu)
+            snprintf(pl, sizeof pl, "(diverged)");
+        else
+            layers_text(pl, sizeof pl, common, L);
+        snprintf(cor, sizeof cor, "%d/%d", correct, seeds);
+        printf("%-32s %-14s %-9s %6d %9.2f\n", method_names[m], pl, cor, runs[m], wall[m]);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "method", method_names[m] + 3);
+        cJSON_AddNumberToObject(o, "number", m == 0 ? 1 : m <= 2 ? 2 : 3);
+        cJSON_AddStringToObject(o, "most_frequent_pick", pl);
+        cJSON_AddNumberToObject(o, "correct_seeds", correct);
+        cJSON_AddNumberToObject(o, "runs", runs[m]);
+        cJSON_AddNumberToObject(o, "wall_seconds", wall[m]);
+        cJSON *ps = cJSON_AddArrayToObject(o, "picks_per_seed");
+        for (int s = 0; s < seeds; s++) {
+            char one[64];
+            if (picks[m][s] == 0xffffffffu)
+                snprintf(one, sizeof one, "diverged");
+            else
+                layers_text(one, sizeof one, picks[m][s], L);
+            cJSON_AddItemToArray(ps, cJSON_CreateString(one));
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    char *json = cJSON_Print(root);
+    cJSON_Delete(root);
+    snprintf(path, sizeof path, "%s/compare.json", base.out);
+    struct st_atomic_file af;
+    if (!json || st_atomic_open(&af, path, &err) != ST_OK ||
+        (fputs(json, af.f), fputc('\n', af.f), st_atomic_commit(&af, &err)) != ST_OK)
+        rc = st_cli_fail("compare", ST_ERR_IO, &err);
+    free(json);
+    printf("\nmethod 1 picks the smallest subset within 2x of the best loss; methods 2 and 3 "
+           "pick the layers with a changed tensor.\njson: %s\n",
+           path);
+done:
+    free(tasks);
+    free(rest);
+    return rc;
+}
