@@ -124,46 +124,5 @@ check "no --grid is a usage error" [ $? -eq 2 ]
 check "--shard 3/2 is a usage error" [ $? -eq 2 ]
 check "no directory left by refused sweeps" [ ! -e "$W/never" ]
 
-# Method 1: every subset of layers (7) or tensors (63), ranked by loss.
-"$BIN" baselines --log-every 1000 --jobs 2 --quiet --out "$W/bl" >"$W/out" 2>"$W/err"
-check "baselines exits 0" [ $? -eq 0 ]
-check "baselines: 7 subsets of layers, a subset with layer 2 on top, one marked" \
-    python3 - "$W/bl/baselines.csv" <<'PY'
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-top = rows[0]["trained"].split(",")
-sys.exit(0 if len(rows) == 7 and "2" in top and any(r["smallest_within_2x"] == "1" for r in rows)
-         else 1)
-PY
-check "baselines.png" python3 "$(dirname "$0")/../png_check.py" "$W/bl/baselines.png" 1600 530
-"$BIN" baselines --by tensor --steps 2000 --log-every 1000 --jobs 2 --quiet --no-plot \
-    --out "$W/blt" >/dev/null 2>&1
-check "baselines --by tensor: 63 subsets, w2 in the top one" \
-    python3 - "$W/blt/baselines.csv" <<'PY'
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-sys.exit(0 if len(rows) == 63 and "w2" in rows[0]["trained"].split(",") else 1)
-PY
-"$BIN" baselines --by neuron --out "$W/never" >/dev/null 2>&1
-check "baselines --by neuron is a usage error" [ $? -eq 2 ]
-
-# compare: the three methods on the same problem and seeds, table and JSON.
-"$BIN" compare --steps 2000 --seeds 2 --log-every 1000 --jobs 2 --quiet --out "$W/cmp" \
-    >"$W/out" 2>"$W/err"
-check "compare exits 0" [ $? -eq 0 ]
-check "compare prints its table" grep -q "l1 prox" "$W/out"
-check "compare.json: six methods; plain Adam moves every layer; l1 prox names layer 2" \
-    python3 - "$W/cmp/compare.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-m = {x["method"]: x for x in c["methods"]}
-ok = len(c["methods"]) == 6 and c["truth"] == "2"
-ok &= [x["runs"] for x in c["methods"]] == [14, 2, 2, 2, 2, 2]
-ok &= m["plain Adam, threshold"]["picks_per_seed"] == ["1,2,3", "1,2,3"]
-ok &= m["l1 prox"]["picks_per_seed"] == ["2", "2"] and m["l1 prox"]["correct_seeds"] == 2
-ok &= m["freeze masks (every subset)"]["correct_seeds"] <= 2
-sys.exit(0 if ok else 1)
-PY
-
 echo "sweep: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
