@@ -461,6 +461,7 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
                 min_pos = v;
         }
     double floor_log = isfinite(min_pos) ? log10(min_pos) - 0.5 : -8.0;
+    int has_zero = 0;
     for (int i = 0; i < n_lam; i++) {
         int n_ok = 0, n_correct = 0;
         for (int t = 0; t < n_t; t++) {
@@ -473,6 +474,7 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
                 if (isnan(v))
                     continue;
                 vals[n++] = v > 0.0 ? log10(v) : floor_log;
+                has_zero |= v == 0.0;
                 if (t == 0) {
                     n_ok++;
                     n_correct += !strcmp(row[c_ok], "1");
@@ -529,13 +531,29 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
         plschr(0.0, FONT_TICKS);
         plbox("bc", 0.0, 0, "bc", 0.0, 0);
         plbox("", 0.0, 0, panel ? "bntiv" : "bnstilv", 0.0, 0);
-        /* x labels at each lambda: "0" for lambda = 0 (left of the log axis). */
+        /* x labels: each lambda when there are few, else the decades; "0" for
+         * lambda = 0 (left of the log axis). */
         for (int i = 0; i < n_lam; i++) {
             char lab[32];
-            snprintf(lab, sizeof lab, "%g", lams[i]);
-            plmtex("b", 1.4, (xs[i] - x0) / (x1 - x0), 0.5, lab);
+            if (n_lam <= 8 || lams[i] == 0.0) {
+                snprintf(lab, sizeof lab, "%g", lams[i]);
+                plmtex("b", 1.4, (xs[i] - x0) / (x1 - x0), 0.5, lab);
+            }
             plline(2, (const PLFLT[]){ xs[i], xs[i] },
                    (const PLFLT[]){ ylo, ylo + 0.015 * (yhi - ylo) });
+        }
+        if (n_lam > 8)
+            for (int d = (int)ceil(first_pos > 0.0 ? log10(first_pos) : x0); d <= (int)floor(x1);
+                 d++) {
+                char lab[32];
+                snprintf(lab, sizeof lab, "1e%d", d);
+                plmtex("b", 1.4, ((double)d - x0) / (x1 - x0), 0.5, lab);
+                plline(2, (const PLFLT[]){ (double)d, (double)d },
+                       (const PLFLT[]){ ylo, ylo + 0.04 * (yhi - ylo) });
+            }
+        if (!panel && has_zero) {
+            plschr(0.0, FONT_LEGEND);
+            plmtex("t", -1.3, 0.02, 0.0, "exact zeros drawn at the bottom");
         }
         plschr(0.0, FONT_LABEL);
         plmtex("b", 3.0, 0.5, 0.5, "\u03bb");

@@ -56,5 +56,27 @@ ok &= m["freeze masks (every subset)"]["correct_seeds"] <= 2
 sys.exit(0 if ok else 1)
 PY
 
+# lambda-path: w2 is the last tensor to switch off.
+"$BIN" lambda-path --points 5 --refine 1 --steps 2000 --log-every 1000 --jobs 2 --quiet \
+    --out "$W/lp" >"$W/out" 2>"$W/err"
+check "lambda-path exits 0" [ $? -eq 0 ]
+check "lambda-path: six tensors ranked, w2 first" python3 - "$W/lp/switch_off.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+sys.exit(0 if len(rows) == 6 and rows[0]["tensor"] == "w2"
+         and float(rows[0]["largest_lambda_changed"]) >= float(rows[1]["largest_lambda_changed"])
+         else 1)
+PY
+check "lambda-path: one row per lambda" python3 - "$W/lp/lambda_path.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+lams = [float(r["lambda"]) for r in rows]
+sys.exit(0 if len(rows) >= 5 and lams == sorted(lams) else 1)
+PY
+"$BIN" lambda-path --penalty l2 --out "$W/never" >/dev/null 2>&1
+check "lambda-path --penalty l2 is a usage error" [ $? -eq 2 ]
+"$BIN" lambda-path --lambda-min 1 --lambda-max 0.1 --out "$W/never" >/dev/null 2>&1
+check "lambda-path with min > max is a usage error" [ $? -eq 2 ]
+
 echo "methods: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,349 @@
+/* cmd_lambda_path.c: `sparsetune lambda-path`, for each tensor the largest
+ * lambda at which it still changes. Runs a log-spaced lambda grid with a
+ * proximal penalty (exact zeros, so "changes" needs no threshold), then
+ * refines each tensor's switch-off point by bisection in log(lambda) between
+ * the last lambda where it changed and the next one where it did not. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../exp/options.h"
+#include "../exp/sweep.h"
+#include "../io/csv.h"
+#include "../io/file.h"
+#include "../plot/figure.h"
+#include "cli.h"
+#include "commands.h"
+#include "pool.h"
+
+#define MAX_POINTS 512
+
+struct point {
+    double lambda;
+    enum st_status st;
+    struct st_train_result res;
+};
+
+/* A tensor's last lambda with a change and the next lambda tried. */
+struct switch_off {
+    double on, off;
+    int t;
+};
+
+struct lp_ctx {
+    const struct st_train_cfg *base;
+    struct point *pts; /* all points so far */
+    long first;        /* index of the first point of this batch */
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: sparsetune lambda-path [options]\n"
+          "\n"
+          "For each tensor, the largest lambda at which it still changes: a ranking of the\n"
+          "layers by how much they are needed. Runs --points log-spaced values of lambda\n"
+          "from --lambda-min to --lambda-max with a proximal penalty (--prox is implied, so a\n"
+          "tensor changes when any entry of its update is non-zero), then --refine bisection\n"
+          "steps in log(lambda) around each tensor's switch-off point. Writes\n"
+          "OUT/lambda_path.csv (one row per lambda), OUT/switch_off.csv and OUT/sweep.png.\n"
+          "\n"
+          "lambda-path options:\n"
+          "  --lambda-min FLOAT         smallest lambda [1e-06]\n"
+          "  --lambda-max FLOAT         largest lambda [0.1]\n"
+          "  --points N                 values on the first grid [11]\n"
+          "  --refine N                 bisection steps per tensor [3]\n"
+          "  --jobs N                   worker processes [the number of cores]\n"
+          "\n"
+          "options of every run (as for train; --out is the directory [lambda-path]):\n",
+          f);
+    st_cli_print_run_options(f);
+    fputs("\nexample:\n  sparsetune lambda-path --penalty group --out lp\n\n"
+          "exit status: 0 success, 1 runtime failure, 2 usage error\n",
+          f);
+}
+
+static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, struct st_err *err)
+{
+    struct lp_ctx *c = user;
+    *cfg = *c->base;
+    cfg->lambda = c->pts[c->first + i].lambda;
+    cfg->prox = 1;
+    if (snprintf(cfg->out, sizeof cfg->out, "%s/runs/%ld", c->base->out, c->first + i) >=
+        (int)sizeof cfg->out)
+        return st_err_set(err, ST_ERR_ARG, "--out: path too long");
+    return st_train_cfg_resolve(cfg, err);
+}
+
+static void run_done(void *user, long i, enum st_status st, const struct st_train_result *res,
+                     const char *error)
+{
+    struct lp_ctx *c = user;
+    (void)error;
+    c->pts[c->first + i].st = st;
+    c->pts[c->first + i].res = *res;
+}
+
+static int changed(const struct point *p, int t)
+{
+    return p->st == ST_OK && p->res.zero[t] < (double)p->res.size[t];
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+    double x = ((const struct point *)a)->lambda, y = ((const struct point *)b)->lambda;
+    return x < y ? -1 : x > y;
+}
+
+static int arg_double(const char *opt, const char *v, double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !isfinite(x) || x <= 0.0) {
+        struct st_err err;
+        st_err_set(&err, ST_ERR_ARG, "%s '%s': expected a positive number", opt, v);
+        return st_cli_fail("lambda-path", ST_ERR_ARG, &err);
+    }
+    *out = x;
+    return 0;
+}
+
+static int arg_long(const char *opt, const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || x < lo || x > hi) {
+        struct st_err err;
+        st_err_set(&err, ST_ERR_ARG, "%s '%s': expected an integer from %ld to %ld", opt, v, lo,
+                   hi);
+        return st_cli_fail("lambda-path", ST_ERR_ARG, &err);
+    }
+    *out = x;
+    return 0;
+}
+
+int cmd_lambda_path(int argc, char **argv)
+{
+    struct st_train_cfg base;
+    struct st_err err = { "" };
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int rest_argc = 0, help = 0, rc = 0;
+    double lmin = 1e-6, lmax = 0.1;
+    long points = 11, refine = 3, jobs, cores = sysconf(_SC_NPROCESSORS_ONLN);
+    struct point *pts = calloc(MAX_POINTS, sizeof *pts);
+    long n_pts = 0;
+
+    jobs = cores > 0 ? cores : 1;
+    if (!rest || !pts) {
+        free(rest);
+        free(pts);
+        return ST_EXIT_RUNTIME;
+    }
+    rest[rest_argc++] = argv[0];
+    for (int i = 1; i < argc && rc == 0; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            goto done;
+        }
+        int known = !strcmp(a, "--lambda-min") || !strcmp(a, "--lambda-max") ||
+                    !strcmp(a, "--points") || !strcmp(a, "--refine") || !strcmp(a, "--jobs");
+        if (!known) {
+            rest[rest_argc++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc) {
+            st_err_set(&err, ST_ERR_ARG, "%s: expected a value", a);
+            rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
+            break;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--lambda-min"))
+            rc = arg_double(a, v, &lmin);
+        else if (!strcmp(a, "--lambda-max"))
+            rc = arg_double(a, v, &lmax);
+        else if (!strcmp(a, "--points"))
+            rc = arg_long(a, v, 2, 100, &points);
+        else if (!strcmp(a, "--refine"))
+            rc = arg_long(a, v, 0, 20, &refine);
+        else
+            rc = arg_long(a, v, 1, ST_POOL_MAX_JOBS, &jobs);
+    }
+    if (rc != 0)
+        goto done;
+    if (!(lmin < lmax)) {
+        st_err_set(&err, ST_ERR_ARG, "--lambda-min %g must be below --lambda-max %g", lmin, lmax);
+        rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
+        goto done;
+    }
+    rc = st_cli_parse_run("lambda-path", rest_argc, rest, "lambda-path", &base, &help);
+    if (rc != 0)
+        goto done;
+    if (base.penalty == ST_PEN_NONE || base.penalty == ST_PEN_L2) {
+        st_err_set(&err, ST_ERR_ARG, "--penalty %s: lambda-path needs a penalty with exact "
+                   "zeros (l1, group or nuclear)", st_penalty_name(base.penalty));
+        rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
+        goto done;
+    }
+    {
+        struct st_train_cfg probe = base;
+        probe.prox = 1;
+        if (st_train_cfg_resolve(&probe, &err) != ST_OK) {
+            rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
+            goto done;
+        }
+    }
+    if (st_mkdirs(base.out, &err) != ST_OK) {
+        rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
+        goto done;
+    }
+
+    struct lp_ctx ctx = { &base, pts, 0 };
+    struct st_progress prog;
+    for (long i = 0; i < points; i++)
+        pts[n_pts++].lambda = exp(log(lmin) + (log(lmax) - log(lmin)) * (double)i /
+                                                  (double)(points - 1));
+    st_progress_init(&prog, "lambda grid", base.quiet);
+    long got = st_pool_run(n_pts, (int)jobs, 0, make_run, run_done, &ctx, &prog);
+    st_progress_done(&prog);
+    if (got < n_pts)
+        goto lost;
+    int n_t = pts[0].res.n_tensors;
+    /* Bisection: for each tensor, between its last changed and first unchanged
+     * lambda (in the sorted points), one new point per step. */
+    for (long step = 0; step < refine; step++) {
+        qsort(pts, (size_t)n_pts, sizeof *pts, cmp_point);
+        long batch = n_pts;
+        for (int t = 0; t < n_t && n_pts < MAX_POINTS; t++) {
+            long last = -1;
+            for (long i = 0; i < batch; i++)
+                if (changed(&pts[i], t))
+                    last = i;
+            if (last < 0 || last + 1 >= batch)
+                continue;
+            double mid = sqrt(pts[last].lambda * pts[last + 1].lambda);
+            int dup = 0;
+            for (long i = batch; i < n_pts; i++)
+                dup |= fabs(pts[i].lambda / mid - 1.0) < 1e-9;
+            if (!dup) {
+                memset(&pts[n_pts], 0, sizeof pts[n_pts]);
+                pts[n_pts++].lambda = mid;
+            }
+        }
+        if (n_pts == batch)
+            break;
+        ctx.first = batch;
+        char label[64];
+        snprintf(label, sizeof label, "refine %ld/%ld", step + 1, refine);
+        st_progress_init(&prog, label, base.quiet);
+        got = st_pool_run(n_pts - batch, (int)jobs, 0, make_run, run_done, &ctx, &prog);
+        st_progress_done(&prog);
+        if (got < n_pts - batch)
+            goto lost;
+    }
+    qsort(pts, (size_t)n_pts, sizeof *pts, cmp_point);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/runs", base.out);
+    rmdir(path);
+
+    /* lambda_path.csv: the sweep row format over a one-axis grid of lambdas. */
+    struct st_grid grid;
+    memset(&grid, 0, sizeof grid);
+    {
+        char spec[MAX_POINTS * 26 + 16];
+        size_t n = (size_t)snprintf(spec, sizeof spec, "lambda=");
+        for (long i = 0; i < n_pts; i++)
+            n += (size_t)snprintf(spec + n, sizeof spec - n, "%s%.17g", i ? "," : "",
+                                  pts[i].lambda);
+        if (st_grid_add(&grid, spec, &err) != ST_OK) {
+            rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
+            goto done;
+        }
+    }
+    struct st_atomic_file af;
+    snprintf(path, sizeof path, "%s/lambda_path.csv", base.out);
+    if (st_atomic_open(&af, path, &err) != ST_OK) {
+        st_grid_free(&grid);
+        rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
+        goto done;
+    }
+    st_sweep_write_header(af.f, &grid, base.n_layers);
+    for (long i = 0; i < n_pts; i++)
+        st_sweep_write_row(af.f, &grid, i, base.n_layers, &pts[i].res, pts[i].st, NULL);
+    st_grid_free(&grid);
+    if (st_atomic_commit(&af, &err) != ST_OK) {
+        rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
+        goto done;
+    }
+
+    /* Per tensor: the largest lambda with a change, and the next one tried. */
+    struct switch_off sw[ST_MAX_TENSORS];
+    for (int t = 0; t < n_t; t++) {
+        sw[t].t = t;
+        sw[t].on = 0.0;
+        sw[t].off = pts[0].lambda;
+        for (long i = 0; i < n_pts; i++)
+            if (changed(&pts[i], t)) {
+                sw[t].on = pts[i].lambda;
+                sw[t].off = i + 1 < n_pts ? pts[i + 1].lambda : (double)INFINITY;
+            }
+    }
+    for (int a = 1; a < n_t; a++) /* insertion sort by switch-off lambda, descending */
+        for (int b = a; b > 0 && sw[b].on > sw[b - 1].on; b--) {
+            struct switch_off tmp = sw[b];
+            sw[b] = sw[b - 1];
+            sw[b - 1] = tmp;
+        }
+    snprintf(path, sizeof path, "%s/switch_off.csv", base.out);
+    if (st_atomic_open(&af, path, &err) != ST_OK) {
+        rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
+        goto done;
+    }
+    fputs("rank,tensor,largest_lambda_changed,smallest_lambda_unchanged\n", af.f);
+    printf("%s %s (prox), reduction %s: %ld runs from lambda %g to %g\n\n",
+           "lambda-path:", st_penalty_name(base.penalty), st_reduction_name(base.reduction),
+           n_pts, lmin, lmax);
+    printf("%4s  %-6s  %-24s  %s\n", "rank", "tensor", "still changes at lambda",
+           "unchanged from");
+    for (int k = 0; k < n_t; k++) {
+        const char *nm = pts[0].res.names[sw[k].t];
+        char on[32], off[32];
+        if (sw[k].on > 0.0)
+            snprintf(on, sizeof on, "%.3g", sw[k].on);
+        else
+            snprintf(on, sizeof on, "never (< %.3g)", pts[0].lambda);
+        if (isfinite(sw[k].off))
+            snprintf(off, sizeof off, "%.3g", sw[k].off);
+        else
+            snprintf(off, sizeof off, "(beyond %.3g)", lmax);
+        printf("%4d  %-6s  %-24s  %s\n", k + 1, nm, on, off);
+        fprintf(af.f, "%d,%s,%.17g,%.17g\n", k + 1, nm, sw[k].on, sw[k].off);
+    }
+    if (st_atomic_commit(&af, &err) != ST_OK) {
+        rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
+        goto done;
+    }
+    printf("\ntables: %s/lambda_path.csv %s\n", base.out, path);
+    if (base.plot) {
+        struct st_csv_text t = { 0, 0, NULL, NULL };
+        char csv[4300], fig[4300];
+        snprintf(csv, sizeof csv, "%s/lambda_path.csv", base.out);
+        snprintf(fig, sizeof fig, "%s/sweep.png", base.out);
+        if (st_csv_read_text(csv, &t, &err) == ST_OK &&
+            st_figure_sweep(fig, ST_FIG_PNG, &t, &err) == ST_OK)
+            printf("figure: %s\n", fig);
+        else
+            fprintf(stderr, "sparsetune lambda-path: %s\n", err.msg);
+        st_csv_text_free(&t);
+    }
+    goto done;
+lost:
+    st_err_set(&err, ST_ERR_IO, "a worker died before reporting its runs");
+    rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
+done:
+    free(pts);
+    free(rest);
+    return rc;
+}
