@@ -22,6 +22,7 @@
 #include "../plot/figure.h"
 #include "cli.h"
 #include "commands.h"
+#include "mpi.h"
 #include "pool.h"
 
 #define MAX_JOBS ST_POOL_MAX_JOBS
@@ -276,7 +277,7 @@ int cmd_sweep(int argc, char **argv)
     struct st_err err = { "" };
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     char path[4200];
-    int rest_argc = 0, help = 0, rc, exists = 0, failed = 0;
+    int rest_argc = 0, help = 0, rc, exists = 0, failed = 0, rank = 0, size = 1;
     long n_runs, n_todo = 0, *ids = NULL;
     unsigned char *done = NULL;
     FILE *summary = NULL;
@@ -290,6 +291,10 @@ int cmd_sweep(int argc, char **argv)
             free(rest);
             return ST_EXIT_OK;
         }
+    if (st_mpi_start(&argc, &argv, &rank, &size) != 0) {
+        free(rest);
+        return ST_EXIT_USAGE;
+    }
     rc = parse_sweep_opts(argc, argv, &so, &rest_argc, rest);
     if (rc == 0)
         rc = st_cli_parse_run("sweep", rest_argc, rest, "sweep", &base, &help);
@@ -317,39 +322,51 @@ int cmd_sweep(int argc, char **argv)
         }
         max_layers = cfg.n_layers > max_layers ? cfg.n_layers : max_layers;
     }
-    if (st_mkdirs(base.out, &err) != ST_OK) {
-        rc = st_cli_fail("sweep", ST_ERR_IO, &err);
-        goto out;
-    }
-    if ((rc = check_identity(base.out, &so, &base)) != 0)
-        goto out;
-    snprintf(path, sizeof path, "%s/summary.csv", base.out);
-    done = finished_runs(path, n_runs, &exists);
+    /* Files are rank 0's: the directory, the identity check, what is done. */
     ids = malloc((size_t)n_runs * sizeof *ids);
-    if (!done || !ids) {
+    if (!ids) {
         rc = ST_EXIT_RUNTIME;
         goto out;
     }
-    for (long r = 0; r < n_runs; r++)
-        if (!done[r] && (so.shard_n == 0 || r % so.shard_n == so.shard_k - 1))
-            ids[n_todo++] = r;
-    summary = fopen(path, "a");
-    if (!summary) {
-        st_err_set(&err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-        rc = st_cli_fail("sweep", ST_ERR_IO, &err);
+    if (rank == 0) {
+        if (st_mkdirs(base.out, &err) != ST_OK)
+            rc = st_cli_fail("sweep", ST_ERR_IO, &err);
+        else
+            rc = check_identity(base.out, &so, &base);
+        snprintf(path, sizeof path, "%s/summary.csv", base.out);
+        if (rc == 0 && !(done = finished_runs(path, n_runs, &exists)))
+            rc = ST_EXIT_RUNTIME;
+        for (long r = 0; rc == 0 && r < n_runs; r++)
+            if (!done[r] && (so.shard_n == 0 || r % so.shard_n == so.shard_k - 1))
+                ids[n_todo++] = r;
+        if (rc == 0 && !(summary = fopen(path, "a"))) {
+            st_err_set(&err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+            rc = st_cli_fail("sweep", ST_ERR_IO, &err);
+        }
+        if (rc == 0 && !exists) {
+            st_sweep_write_header(summary, &so.grid, max_layers);
+            fflush(summary);
+        }
+    }
+    long shared[2] = { rc, n_todo };
+    st_mpi_share(shared, 2);
+    rc = (int)shared[0];
+    n_todo = shared[1];
+    if (rc != 0)
         goto out;
-    }
-    if (!exists) {
-        st_sweep_write_header(summary, &so.grid, max_layers);
-        fflush(summary);
-    }
+    st_mpi_share(ids, n_todo);
 
     struct sweep_ctx ctx = { &so, &base, ids, max_layers, summary, 0 };
     struct st_progress prog;
     double t0 = now();
-    st_progress_init(&prog, "sweep", base.quiet);
-    long got = st_pool_run(n_todo, so.jobs, so.keep_runs, make_run, run_done, &ctx, &prog);
+    st_progress_init(&prog, "sweep", base.quiet || rank != 0);
+    long got = size > 1 ? st_mpi_run(n_todo, rank, size, so.keep_runs, make_run, run_done, &ctx,
+                                     &prog)
+                        : st_pool_run(n_todo, so.jobs, so.keep_runs, make_run, run_done, &ctx,
+                                      &prog);
     st_progress_done(&prog);
+    if (rank != 0)
+        goto out;
     failed = ctx.failed;
     if (!so.keep_runs) {
         snprintf(path, sizeof path, "%s/runs", base.out);
@@ -362,8 +379,11 @@ int cmd_sweep(int argc, char **argv)
     for (long r = 0; r < n_runs; r++)
         before += done[r];
     printf("sweep: %ld runs in the grid: %ld run now, %ld already in summary.csv, %ld left to "
-           "other shards; %d failed; %.1f s\n",
+           "other shards; %d failed; %.1f s",
            n_runs, got, before, n_runs - before - n_todo, failed, now() - t0);
+    if (size > 1)
+        printf(" on %d MPI ranks", size);
+    printf("\n");
     printf("summary: %s/summary.csv\n", base.out);
     if (got < n_todo || failed)
         rc = ST_EXIT_RUNTIME;
@@ -375,5 +395,6 @@ out:
     free(rest);
     free(so.spec_text);
     st_grid_free(&so.grid);
-    return rc;
+    st_mpi_stop();
+    return rank == 0 ? rc : 0;
 }

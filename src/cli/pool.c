@@ -13,12 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct record {
-    long index;
-    int status;
-    struct st_train_result res;
-    char error[512];
-};
 
 void st_pool_remove_run(const char *dir)
 {
@@ -51,29 +45,35 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
+                     struct st_pool_record *rec)
+{
+    struct st_train_cfg cfg;
+    struct st_err err = { "" };
+    memset(rec, 0, sizeof *rec);
+    rec->index = i;
+    enum st_status st = make(user, i, &cfg, &err);
+    if (st == ST_OK) {
+        cfg.quiet = 1;
+        cfg.plot = 0;
+        cfg.threads = 1;
+        cfg.force = 1;
+        st = st_train_run(&cfg, NULL, NULL, &rec->res, &err);
+        if (!keep_dirs)
+            st_pool_remove_run(cfg.out);
+    }
+    rec->status = (int)st;
+    snprintf(rec->error, sizeof rec->error, "%s", st == ST_OK ? "" : err.msg);
+}
+
 static void worker(int fd, int w, int jobs, long n, int keep_dirs, st_pool_make_fn make,
                    void *user)
 {
-    struct record *rec = malloc(sizeof *rec);
+    struct st_pool_record *rec = malloc(sizeof *rec);
     if (!rec)
         _exit(1);
     for (long i = w; i < n; i += jobs) {
-        struct st_train_cfg cfg;
-        struct st_err err = { "" };
-        memset(rec, 0, sizeof *rec);
-        rec->index = i;
-        enum st_status st = make(user, i, &cfg, &err);
-        if (st == ST_OK) {
-            cfg.quiet = 1;
-            cfg.plot = 0;
-            cfg.threads = 1;
-            cfg.force = 1;
-            st = st_train_run(&cfg, NULL, NULL, &rec->res, &err);
-            if (!keep_dirs)
-                st_pool_remove_run(cfg.out);
-        }
-        rec->status = (int)st;
-        snprintf(rec->error, sizeof rec->error, "%s", st == ST_OK ? "" : err.msg);
+        st_pool_run_one(make, user, i, keep_dirs, rec);
         if (write_all(fd, rec, sizeof *rec) != 0)
             _exit(1);
     }
@@ -86,7 +86,7 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
     int fds[ST_POOL_MAX_JOBS];
     pid_t pids[ST_POOL_MAX_JOBS];
     size_t fill[ST_POOL_MAX_JOBS] = { 0 };
-    struct record *recs = NULL;
+    struct st_pool_record *recs = NULL;
     int n_workers = 0;
     long got = 0;
 

@@ -11,6 +11,14 @@
 
 #define ST_POOL_MAX_JOBS 256
 
+/* One finished task, as it travels from a worker (process or MPI rank). */
+struct st_pool_record {
+    long index;
+    int status;
+    struct st_train_result res;
+    char error[512];
+};
+
 /* Fills cfg (resolved, with its out directory) for task i; runs in a worker. */
 typedef enum st_status (*st_pool_make_fn)(void *user, long i, struct st_train_cfg *cfg,
                                           struct st_err *err);
@@ -23,6 +31,10 @@ typedef void (*st_pool_done_fn)(void *user, long i, enum st_status st,
  * the number of tasks whose result arrived (n unless a worker died). */
 long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_done_fn done,
                  void *user, struct st_progress *prog);
+
+/* Runs task i in this process into rec (what a worker does for each task). */
+void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
+                     struct st_pool_record *rec);
 
 /* Removes the files a run writes and its directory. */
 void st_pool_remove_run(const char *dir);
