@@ -47,43 +47,86 @@ static void deliver(const struct st_pool_record *rec, st_pool_done_fn done, void
          rec->status == 0 ? NULL : rec->error);
 }
 
+/* Records move without anyone waiting: senders post MPI_Isend and go on
+ * training, testing their sends between runs (which is what moves a large
+ * message along); rank 0 posts an MPI_Irecv for every record it sees between
+ * its own runs and delivers the ones that completed. A blocking send or
+ * receive would stall one rank for a whole run whenever a record is above
+ * the transport's eager limit. */
+struct inbox {
+    struct st_pool_record *rec;
+    MPI_Request req;
+};
+
+/* Rank 0: post receives for what has arrived, deliver what completed. */
+static long poll_inbox(struct inbox *in, long *n_in, st_pool_done_fn done, void *user)
+{
+    long delivered = 0;
+    for (int flag = 1; flag;) {
+        MPI_Status status;
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_RECORD, MPI_COMM_WORLD, &flag, &status);
+        if (!flag)
+            break;
+        struct inbox *b = &in[(*n_in)++];
+        MPI_Irecv(b->rec, (int)sizeof *b->rec, MPI_BYTE, status.MPI_SOURCE, TAG_RECORD,
+                  MPI_COMM_WORLD, &b->req);
+    }
+    for (long k = 0; k < *n_in; k++) {
+        int complete = 0;
+        if (in[k].req == MPI_REQUEST_NULL)
+            continue;
+        MPI_Test(&in[k].req, &complete, MPI_STATUS_IGNORE);
+        if (complete) {
+            deliver(in[k].rec, done, user);
+            delivered++;
+        }
+    }
+    return delivered;
+}
+
 long st_mpi_run(long n, int rank, int size, int keep_dirs, st_pool_make_fn make,
                 st_pool_done_fn done, void *user, struct st_progress *prog)
 {
-    struct st_pool_record *rec = malloc(sizeof *rec);
-    long got = 0;
-    if (!rec)
+    long mine = n > rank ? (n - rank + size - 1) / size : 0, k = 0, got = 0;
+    long others = n - mine, n_in = 0;
+    struct st_pool_record *recs = calloc((size_t)(rank == 0 ? others + 1 : mine + 1),
+                                         sizeof *recs);
+    MPI_Request *reqs = calloc((size_t)mine + 1, sizeof *reqs);
+    struct inbox *in = calloc((size_t)others + 1, sizeof *in);
+    if (!recs || !reqs || !in) {
+        free(recs);
+        free(reqs);
+        free(in);
+        MPI_Abort(MPI_COMM_WORLD, 1);
         return 0;
-    for (long i = rank; i < n; i += size) {
+    }
+    for (long j = 0; rank == 0 && j < others; j++)
+        in[j].rec = &recs[j + 1];
+    for (long i = rank; i < n; i += size, k++) {
+        struct st_pool_record *rec = rank == 0 ? &recs[0] : &recs[k];
         st_pool_run_one(make, user, i, keep_dirs, rec);
         if (rank != 0) {
-            MPI_Send(rec, (int)sizeof *rec, MPI_BYTE, 0, TAG_RECORD, MPI_COMM_WORLD);
+            int flag;
+            MPI_Isend(rec, (int)sizeof *rec, MPI_BYTE, 0, TAG_RECORD, MPI_COMM_WORLD, &reqs[k]);
+            MPI_Testall((int)(k + 1), reqs, &flag, MPI_STATUSES_IGNORE);
             continue;
         }
         deliver(rec, done, user);
-        got++;
-        for (int flag = 1; flag;) { /* drain what has arrived meanwhile */
-            MPI_Iprobe(MPI_ANY_SOURCE, TAG_RECORD, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
-            if (flag) {
-                MPI_Recv(rec, (int)sizeof *rec, MPI_BYTE, MPI_ANY_SOURCE, TAG_RECORD,
-                         MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                deliver(rec, done, user);
-                got++;
-            }
-        }
+        got += 1 + poll_inbox(in, &n_in, done, user);
         if (prog)
             st_progress_update(prog, got, n, NAN);
     }
-    if (rank == 0)
-        while (got < n) {
-            MPI_Recv(rec, (int)sizeof *rec, MPI_BYTE, MPI_ANY_SOURCE, TAG_RECORD, MPI_COMM_WORLD,
-                     MPI_STATUS_IGNORE);
-            deliver(rec, done, user);
-            got++;
-            if (prog)
-                st_progress_update(prog, got, n, NAN);
-        }
-    free(rec);
+    if (rank != 0)
+        MPI_Waitall((int)k, reqs, MPI_STATUSES_IGNORE);
+    while (rank == 0 && got < n) {
+        long d = poll_inbox(in, &n_in, done, user);
+        got += d;
+        if (d && prog)
+            st_progress_update(prog, got, n, NAN);
+    }
+    free(recs);
+    free(reqs);
+    free(in);
     MPI_Barrier(MPI_COMM_WORLD);
     return rank == 0 ? got : 0;
 }
