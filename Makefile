@@ -35,6 +35,7 @@ bench:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD) -j $(JOBS)
 	/usr/bin/python3 bench/bench_train.py --bin $(BUILD)/sparsetune
+	/usr/bin/python3 bench/bench_sweep.py --bin $(BUILD)/sparsetune
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD)
