@@ -41,6 +41,7 @@ static const unsigned char tab10[10][3] = {
 #define COLOR_AXES 1
 #define COLOR_FIRST_LINE 2
 #define COLOR_FRAME 12 /* light gray legend frame */
+#define COLOR_BAND 22  /* translucent copies of the line colours (sweep bands) */
 
 /* Text sizes relative to PLplot's default character height; tuned on the
  * 1600 x 530 page so that they read like the seed's figures. */
@@ -241,6 +242,57 @@ static void draw_panel(const struct panel *p, const double *x, long n, double vx
     }
 }
 
+/* Opens a PNG/SVG/PDF page of the given width (height ST_FIG_HEIGHT) on a
+ * temporary file beside path, with the colours set and the page title drawn.
+ * PLplot exits the process on a file it cannot open, so the file is tried
+ * first. extra_colors reserves room in cmap0 for translucent bands. */
+static enum st_status page_begin(const char *path, enum st_fig_format fmt, int width,
+                                 const char *title, int extra_colors, char *tmp, size_t size,
+                                 struct st_err *err)
+{
+    FILE *probe;
+    snprintf(tmp, size, "%s.tmp.%ld", path, (long)getpid());
+    probe = fopen(tmp, "wb");
+    if (!probe)
+        return st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    fclose(probe);
+    plsdev(fmt_devices[fmt]);
+    plsfnam(tmp);
+    plspage(0.0, 0.0, width, ST_FIG_HEIGHT, 0, 0);
+    if (extra_colors)
+        plscmap0n(40);
+    plscolbg(255, 255, 255);
+    plscol0(COLOR_AXES, 0, 0, 0);
+    for (int i = 0; i < 10; i++) {
+        plscol0(COLOR_FIRST_LINE + i, tab10[i][0], tab10[i][1], tab10[i][2]);
+        if (extra_colors)
+            plscol0a(COLOR_BAND + i, tab10[i][0], tab10[i][1], tab10[i][2], 0.18);
+    }
+    plscol0(COLOR_FRAME, 204, 204, 204);
+    plsetopt("quiet", "");
+    plinit();
+    pladv(0);
+    plvpor(0.0, 1.0, 0.0, 1.0);
+    plwind(0.0, 1.0, 0.0, 1.0);
+    plcol0(COLOR_AXES);
+    plschr(0.0, FONT_TITLE);
+    plmtex("t", -1.5, 0.5, 0.5, title);
+    return ST_OK;
+}
+
+/* Finishes the page and moves it over path. */
+static enum st_status page_end(const char *tmp, const char *path, struct st_err *err)
+{
+    plend();
+    if (rename(tmp, path) != 0) {
+        enum st_status st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path,
+                                       strerror(errno));
+        remove(tmp);
+        return st;
+    }
+    return ST_OK;
+}
+
 enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_csv *m,
                              const char *title, int rank_panel, struct st_err *err)
 {
@@ -259,7 +311,6 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
     long nr = 0;
     int tensor_cols[2][64], n_t = 0;
     char tmp[4200];
-    FILE *probe;
 
     if (c_step < 0 || c_mse < 0)
         return st_err_set(err, ST_ERR_FORMAT, "metrics: no 'step' or 'mse' column");
@@ -339,32 +390,11 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
             rank_panel = 0;
     }
 
-    /* PLplot exits on a file it cannot open: make sure it can. */
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    probe = fopen(tmp, "wb");
-    if (!probe) {
-        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-        goto out;
-    }
-    fclose(probe);
-
-    plsdev(fmt_devices[fmt]);
-    plsfnam(tmp);
     /* A fourth panel widens the page, so every panel keeps the seed's size. */
-    plspage(0.0, 0.0, rank_panel ? ST_FIG_WIDTH * 4 / 3 : ST_FIG_WIDTH, ST_FIG_HEIGHT, 0, 0);
-    plscolbg(255, 255, 255);
-    plscol0(COLOR_AXES, 0, 0, 0);
-    for (int i = 0; i < 10; i++)
-        plscol0(COLOR_FIRST_LINE + i, tab10[i][0], tab10[i][1], tab10[i][2]);
-    plscol0(COLOR_FRAME, 204, 204, 204);
-    plsetopt("quiet", "");
-    plinit();
-    pladv(0);
-    plvpor(0.0, 1.0, 0.0, 1.0);
-    plwind(0.0, 1.0, 0.0, 1.0);
-    plcol0(COLOR_AXES);
-    plschr(0.0, FONT_TITLE);
-    plmtex("t", -1.5, 0.5, 0.5, title);
+    st = page_begin(path, fmt, rank_panel ? ST_FIG_WIDTH * 4 / 3 : ST_FIG_WIDTH, title, 0, tmp,
+                    sizeof tmp, err);
+    if (st != ST_OK)
+        goto out;
     /* Three panels; the left margins leave room for the tick labels. */
     if (rank_panel) {
         draw_panel(&loss, x, n, 0.05, 0.235, 0.14, 0.80, 0);
@@ -376,12 +406,7 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
         draw_panel(&init, x, n, 0.395, 0.655, 0.14, 0.80, 1);
         draw_panel(&teach, x, n, 0.735, 0.995 - 0.01, 0.14, 0.80, 1);
     }
-    plend();
-
-    if (rename(tmp, path) != 0) {
-        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-        remove(tmp);
-    }
+    st = page_end(tmp, path, err);
 out:
     free(cols);
     free(rx);
@@ -411,7 +436,6 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
     int n_lam = 0, tcols[64], n_t = 0;
     enum st_status st = ST_OK;
     char tmp[4300];
-    FILE *probe;
 
     if (c_lam < 0 || c_status < 0 || c_ok < 0)
         return st_err_set(err, ST_ERR_ARG, "no lambda axis in the sweep: no sweep figure");
@@ -493,32 +517,10 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
         frac[i] = n_ok ? (double)n_correct / n_ok : (double)NAN;
     }
 
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    probe = fopen(tmp, "wb");
-    if (!probe) {
-        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    st = page_begin(path, fmt, ST_FIG_WIDTH, "final update size and verdict against \u03bb", 1,
+                    tmp, sizeof tmp, err);
+    if (st != ST_OK)
         goto out;
-    }
-    fclose(probe);
-    plsdev(fmt_devices[fmt]);
-    plsfnam(tmp);
-    plspage(0.0, 0.0, ST_FIG_WIDTH, ST_FIG_HEIGHT, 0, 0);
-    plscmap0n(40); /* room for the translucent band colours */
-    plscolbg(255, 255, 255);
-    plscol0(COLOR_AXES, 0, 0, 0);
-    for (int i = 0; i < 10; i++) {
-        plscol0(COLOR_FIRST_LINE + i, tab10[i][0], tab10[i][1], tab10[i][2]);
-        plscol0a(COLOR_FIRST_LINE + 20 + i, tab10[i][0], tab10[i][1], tab10[i][2], 0.18);
-    }
-    plscol0(COLOR_FRAME, 204, 204, 204);
-    plsetopt("quiet", "");
-    plinit();
-    pladv(0);
-    plvpor(0.0, 1.0, 0.0, 1.0);
-    plwind(0.0, 1.0, 0.0, 1.0);
-    plcol0(COLOR_AXES);
-    plschr(0.0, FONT_TITLE);
-    plmtex("t", -1.5, 0.5, 0.5, "final update size and verdict against \u03bb");
 
     double x0 = xs[0] - 0.3, x1 = xs[n_lam - 1] + 0.3;
     for (int panel = 0; panel < 2; panel++) {
@@ -582,7 +584,7 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
                     py[np++] = h[i];
                 }
             if (np >= 3) {
-                plcol0(COLOR_FIRST_LINE + 20 + t % 10);
+                plcol0(COLOR_BAND + t % 10);
                 plfill(np, px, py);
             }
             plcol0(COLOR_FIRST_LINE + t % 10);
@@ -596,11 +598,7 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
             plmtex("rv", 0.8, 0.95 - 0.07 * t, 0.0, s->names[tcols[t]] + 7);
         }
     }
-    plend();
-    if (rename(tmp, path) != 0) {
-        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-        remove(tmp);
-    }
+    st = page_end(tmp, path, err);
 out:
     free(med);
     free(vals);
@@ -613,7 +611,6 @@ enum st_status st_figure_bars(const char *path, enum st_fig_format fmt, const ch
 {
     double lo = INFINITY, hi = -INFINITY;
     char tmp[4300];
-    FILE *probe;
     for (int i = 0; i < n; i++)
         if (values[i] > 0.0 && isfinite(values[i])) {
             double v = log10(values[i]);
@@ -624,26 +621,9 @@ enum st_status st_figure_bars(const char *path, enum st_fig_format fmt, const ch
         return st_err_set(err, ST_ERR_FORMAT, "no finite positive value to draw");
     lo = floor(lo - 0.3);
     hi = ceil(hi + 0.3);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    probe = fopen(tmp, "wb");
-    if (!probe)
-        return st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-    fclose(probe);
-    plsdev(fmt_devices[fmt]);
-    plsfnam(tmp);
-    plspage(0.0, 0.0, ST_FIG_WIDTH, ST_FIG_HEIGHT, 0, 0);
-    plscolbg(255, 255, 255);
-    plscol0(COLOR_AXES, 0, 0, 0);
-    for (int i = 0; i < 10; i++)
-        plscol0(COLOR_FIRST_LINE + i, tab10[i][0], tab10[i][1], tab10[i][2]);
-    plsetopt("quiet", "");
-    plinit();
-    pladv(0);
-    plvpor(0.0, 1.0, 0.0, 1.0);
-    plwind(0.0, 1.0, 0.0, 1.0);
-    plcol0(COLOR_AXES);
-    plschr(0.0, FONT_TITLE);
-    plmtex("t", -1.5, 0.5, 0.5, title);
+    enum st_status st = page_begin(path, fmt, ST_FIG_WIDTH, title, 0, tmp, sizeof tmp, err);
+    if (st != ST_OK)
+        return st;
     /* Room below the bars for their names, written vertically. */
     plvpor(0.07, 0.98, 0.30, 0.86);
     plwind(0.0, (double)n, lo, hi);
@@ -667,10 +647,5 @@ enum st_status st_figure_bars(const char *path, enum st_fig_format fmt, const ch
         plmtex("bv", 0.6, (i + 0.5) / n, 1.0, names[i]);
     plschr(0.0, FONT_LABEL);
     plmtex("l", 3.6, 0.5, 0.5, "loss (mse)");
-    plend();
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-    }
-    return ST_OK;
+    return page_end(tmp, path, err);
 }
