@@ -197,24 +197,11 @@ int cmd_baselines(int argc, char **argv)
             s->params += by_tensor ? (u % 2 ? b : w) : w + b;
         }
     }
-    if (st_mkdirs(base.out, &err) != ST_OK) {
-        rc = st_cli_fail("baselines", ST_ERR_IO, &err);
-        goto done;
-    }
-
     struct bl_ctx ctx = { &base, sub, by_tensor, n_units };
-    struct st_progress prog;
-    st_progress_init(&prog, "baselines", base.quiet);
-    long got = st_pool_run(n_sub, jobs, 0, make_run, run_done, &ctx, &prog);
-    st_progress_done(&prog);
     char path[4300];
-    snprintf(path, sizeof path, "%s/runs", base.out);
-    rmdir(path);
-    if (got < n_sub) {
-        st_err_set(&err, ST_ERR_IO, "only %ld of %ld runs reported back", got, n_sub);
-        rc = st_cli_fail("baselines", ST_ERR_IO, &err);
+    rc = st_pool_run_cmd("baselines", base.out, n_sub, jobs, base.quiet, make_run, run_done, &ctx);
+    if (rc != 0)
         goto done;
-    }
 
     qsort(sub, (size_t)n_sub, sizeof *sub, cmp_loss);
     double best = sub[0].mse;

@@ -230,23 +230,12 @@ int cmd_compare(int argc, char **argv)
             t->method = k < n_masks ? M_MASKS : (int)(k - n_masks + 1);
             t->mask = k < n_masks ? (unsigned)(k + 1) : 0;
         }
-    if (st_mkdirs(base.out, &err) != ST_OK) {
-        rc = st_cli_fail("compare", ST_ERR_IO, &err);
-        goto done;
-    }
     struct cmp_ctx ctx = { &base, tasks, lambda, sgd_lr };
-    struct st_progress prog;
-    st_progress_init(&prog, "compare", base.quiet);
-    long got = st_pool_run(n_tasks, jobs, 0, make_run, run_done, &ctx, &prog);
-    st_progress_done(&prog);
     char path[4300];
-    snprintf(path, sizeof path, "%s/runs", base.out);
-    rmdir(path);
-    if (got < n_tasks) {
-        st_err_set(&err, ST_ERR_IO, "only %ld of %ld runs reported back", got, n_tasks);
-        rc = st_cli_fail("compare", ST_ERR_IO, &err);
+    rc = st_pool_run_cmd("compare", base.out, n_tasks, jobs, base.quiet, make_run, run_done,
+                         &ctx);
+    if (rc != 0)
         goto done;
-    }
 
     /* Method 1's pick per seed: the smallest subset within 2x of the best loss. */
     unsigned picks[N_METHODS][1000];

@@ -195,21 +195,14 @@ int cmd_lambda_path(int argc, char **argv)
             goto done;
         }
     }
-    if (st_mkdirs(base.out, &err) != ST_OK) {
-        rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
-        goto done;
-    }
-
     struct lp_ctx ctx = { &base, pts, 0 };
-    struct st_progress prog;
     for (long i = 0; i < points; i++)
         pts[n_pts++].lambda = exp(log(lmin) + (log(lmax) - log(lmin)) * (double)i /
                                                   (double)(points - 1));
-    st_progress_init(&prog, "lambda grid", base.quiet);
-    long got = st_pool_run(n_pts, (int)jobs, 0, make_run, run_done, &ctx, &prog);
-    st_progress_done(&prog);
-    if (got < n_pts)
-        goto lost;
+    rc = st_pool_run_cmd("lambda-path", base.out, n_pts, (int)jobs, base.quiet, make_run,
+                         run_done, &ctx);
+    if (rc != 0)
+        goto done;
     int n_t = pts[0].res.n_tensors;
     /* Bisection: for each tensor, between its last changed and first unchanged
      * lambda (in the sorted points), one new point per step. */
@@ -235,18 +228,13 @@ int cmd_lambda_path(int argc, char **argv)
         if (n_pts == batch)
             break;
         ctx.first = batch;
-        char label[64];
-        snprintf(label, sizeof label, "refine %ld/%ld", step + 1, refine);
-        st_progress_init(&prog, label, base.quiet);
-        got = st_pool_run(n_pts - batch, (int)jobs, 0, make_run, run_done, &ctx, &prog);
-        st_progress_done(&prog);
-        if (got < n_pts - batch)
-            goto lost;
+        rc = st_pool_run_cmd("lambda-path", base.out, n_pts - batch, (int)jobs, base.quiet,
+                             make_run, run_done, &ctx);
+        if (rc != 0)
+            goto done;
     }
     qsort(pts, (size_t)n_pts, sizeof *pts, cmp_point);
     char path[4300];
-    snprintf(path, sizeof path, "%s/runs", base.out);
-    rmdir(path);
 
     /* lambda_path.csv: the sweep row format over a one-axis grid of lambdas. */
     struct st_grid grid;
@@ -338,10 +326,6 @@ int cmd_lambda_path(int argc, char **argv)
             fprintf(stderr, "sparsetune lambda-path: %s\n", err.msg);
         st_csv_text_free(&t);
     }
-    goto done;
-lost:
-    st_err_set(&err, ST_ERR_IO, "a worker died before reporting its runs");
-    rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
 done:
     free(pts);
     free(rest);

@@ -4,6 +4,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pool.h"
 
+#include "../io/file.h"
+
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -78,6 +80,26 @@ static void worker(int fd, int w, int jobs, long n, int keep_dirs, st_pool_make_
             _exit(1);
     }
     free(rec);
+}
+
+int st_pool_run_cmd(const char *cmd, const char *out, long n, int jobs, int quiet,
+                    st_pool_make_fn make, st_pool_done_fn done, void *user)
+{
+    struct st_err err = { "" };
+    struct st_progress prog;
+    char path[4300];
+    if (st_mkdirs(out, &err) != ST_OK)
+        return st_cli_fail(cmd, ST_ERR_IO, &err);
+    st_progress_init(&prog, cmd, quiet);
+    long got = st_pool_run(n, jobs, 0, make, done, user, &prog);
+    st_progress_done(&prog);
+    snprintf(path, sizeof path, "%s/runs", out);
+    rmdir(path);
+    if (got < n) {
+        st_err_set(&err, ST_ERR_IO, "only %ld of %ld runs reported back (a worker died)", got, n);
+        return st_cli_fail(cmd, ST_ERR_IO, &err);
+    }
+    return 0;
 }
 
 long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_done_fn done,

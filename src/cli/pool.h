@@ -36,6 +36,12 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
 void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
                      struct st_pool_record *rec);
 
+/* What baselines, compare and lambda-path share: creates out, runs the tasks
+ * on the pool with a progress bar labelled cmd, removes out/runs, and checks
+ * that every result arrived. Returns 0 or an exit status (message printed). */
+int st_pool_run_cmd(const char *cmd, const char *out, long n, int jobs, int quiet,
+                    st_pool_make_fn make, st_pool_done_fn done, void *user);
+
 /* Removes the files a run writes and its directory. */
 void st_pool_remove_run(const char *dir);
 
