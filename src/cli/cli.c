@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -184,6 +185,56 @@ enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *l
         return pst;
     }
     return st;
+}
+
+int st_cli_take_opts(const char *cmd, int argc, char **argv, const struct st_cli_opt *opts,
+                     int n_opts, char **rest, int *rest_argc, int *help)
+{
+    struct st_err err = { "" };
+    *help = 0;
+    *rest_argc = 0;
+    rest[(*rest_argc)++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const struct st_cli_opt *o = NULL;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            *help = 1;
+            return 0;
+        }
+        for (int k = 0; k < n_opts; k++)
+            if (!strcmp(argv[i], opts[k].name))
+                o = &opts[k];
+        if (!o) {
+            rest[(*rest_argc)++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc) {
+            st_err_set(&err, ST_ERR_ARG, "%s: expected a value", o->name);
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+        }
+        const char *v = argv[++i];
+        char *end;
+        if (o->type == 's') {
+            *(const char **)o->out = v;
+            continue;
+        }
+        double x = o->type == 'i' ? (double)strtol(v, &end, 10) : strtod(v, &end);
+        if (end == v || *end || !isfinite(x) || x < o->lo || x > o->hi) {
+            if (o->type == 'i')
+                st_err_set(&err, ST_ERR_ARG, "%s '%s': expected an integer from %.0f to %.0f",
+                           o->name, v, o->lo, o->hi);
+            else if (o->lo > 0.0 && o->hi >= 1e300)
+                st_err_set(&err, ST_ERR_ARG, "%s '%s': expected a positive number", o->name, v);
+            else
+                st_err_set(&err, ST_ERR_ARG, "%s '%s': expected a number from %g to %g",
+                           o->name, v, o->lo, o->hi);
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+        }
+        if (o->type == 'i')
+            *(long *)o->out = (long)x;
+        else
+            *(double *)o->out = x;
+    }
+    return 0;
 }
 
 void st_cli_print_run_options(FILE *f)

@@ -37,6 +37,23 @@ enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *l
 enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *written,
                                size_t size, struct st_err *err);
 
+/* A command's own option that takes a value: 'i' an integer (long), 'd' a
+ * number (double), 's' a string (const char *), each checked against
+ * [lo, hi] where it is a number. */
+struct st_cli_opt {
+    const char *name; /* "--seeds" */
+    char type;
+    double lo, hi;
+    void *out;
+};
+
+/* Takes the command's own options out of argv[1..] into their outputs; the
+ * rest (the run options) go to rest[0..*rest_argc) with argv[0] first. Sets
+ * *help for -h/--help. Returns 0, or an exit status after printing an error
+ * that names the value and the accepted range. */
+int st_cli_take_opts(const char *cmd, int argc, char **argv, const struct st_cli_opt *opts,
+                     int n_opts, char **rest, int *rest_argc, int *help);
+
 /* Prints the run options with their defaults. */
 void st_cli_print_run_options(FILE *f);
 

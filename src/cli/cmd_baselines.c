@@ -119,44 +119,30 @@ int cmd_baselines(int argc, char **argv)
     struct st_train_cfg base;
     struct st_err err = { "" };
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int rest_argc = 0, help = 0, rc = 0, by_tensor = 0, jobs;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int rest_argc = 0, help = 0, rc = 0, by_tensor = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN), jobs = cores > 0 ? cores : 1;
+    const char *by = "layer";
     struct subset *sub = NULL;
+    const struct st_cli_opt opts[] = {
+        { "--by", 's', 0, 0, &by },
+        { "--jobs", 'i', 1, ST_POOL_MAX_JOBS, &jobs },
+    };
 
     if (!rest)
         return ST_EXIT_RUNTIME;
-    jobs = cores > 0 ? (int)cores : 1;
-    rest[rest_argc++] = argv[0];
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            goto done;
-        }
-        if ((!strcmp(argv[i], "--by") || !strcmp(argv[i], "--jobs")) && i + 1 < argc) {
-            const char *v = argv[i + 1];
-            if (!strcmp(argv[i], "--by")) {
-                if (strcmp(v, "layer") && strcmp(v, "tensor")) {
-                    st_err_set(&err, ST_ERR_ARG, "--by '%s': expected layer or tensor", v);
-                    rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
-                    goto done;
-                }
-                by_tensor = !strcmp(v, "tensor");
-            } else {
-                char *end;
-                long n = strtol(v, &end, 10);
-                if (end == v || *end || n < 1 || n > ST_POOL_MAX_JOBS) {
-                    st_err_set(&err, ST_ERR_ARG, "--jobs '%s': expected an integer from 1 to %d",
-                               v, ST_POOL_MAX_JOBS);
-                    rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
-                    goto done;
-                }
-                jobs = (int)n;
-            }
-            i++;
-            continue;
-        }
-        rest[rest_argc++] = argv[i];
+    rc = st_cli_take_opts("baselines", argc, argv, opts, 2, rest, &rest_argc, &help);
+    if (rc == 0 && help) {
+        usage(stdout);
+        goto done;
     }
+    if (rc != 0)
+        goto done;
+    if (strcmp(by, "layer") && strcmp(by, "tensor")) {
+        st_err_set(&err, ST_ERR_ARG, "--by '%s': expected layer or tensor", by);
+        rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
+        goto done;
+    }
+    by_tensor = !strcmp(by, "tensor");
     rc = st_cli_parse_run("baselines", rest_argc, rest, "baselines", &base, &help);
     if (rc != 0)
         goto done;
@@ -199,7 +185,7 @@ int cmd_baselines(int argc, char **argv)
     }
     struct bl_ctx ctx = { &base, sub, by_tensor, n_units };
     char path[4300];
-    rc = st_pool_run_cmd("baselines", base.out, n_sub, jobs, base.quiet, make_run, run_done, &ctx);
+    rc = st_pool_run_cmd("baselines", base.out, n_sub, (int)jobs, base.quiet, make_run, run_done, &ctx);
     if (rc != 0)
         goto done;
 

@@ -133,75 +133,33 @@ static void layers_text(char *out, size_t size, unsigned mask, int L)
         snprintf(out, size, "none");
 }
 
-static long parse_long_arg(const char *opt, const char *v, long lo, long hi, int *rc)
-{
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (end == v || *end || n < lo || n > hi) {
-        struct st_err err;
-        st_err_set(&err, ST_ERR_ARG, "%s '%s': expected an integer from %ld to %ld", opt, v, lo,
-                   hi);
-        *rc = st_cli_fail("compare", ST_ERR_ARG, &err);
-    }
-    return n;
-}
-
-static double parse_double_arg(const char *opt, const char *v, int *rc)
-{
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || !isfinite(x) || x <= 0.0) {
-        struct st_err err;
-        st_err_set(&err, ST_ERR_ARG, "%s '%s': expected a positive number", opt, v);
-        *rc = st_cli_fail("compare", ST_ERR_ARG, &err);
-    }
-    return x;
-}
-
 int cmd_compare(int argc, char **argv)
 {
     struct st_train_cfg base;
     struct st_err err = { "" };
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int rest_argc = 0, help = 0, rc = 0, seeds = 5;
+    int rest_argc = 0, help = 0, rc = 0;
     double lambda = 1e-3, sgd_lr = 0.1;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int jobs = cores > 0 ? (int)cores : 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN), seeds = 5, jobs = cores > 0 ? cores : 1;
     struct task *tasks = NULL;
+    const struct st_cli_opt opts[] = {
+        { "--seeds", 'i', 1, 1000, &seeds },
+        { "--jobs", 'i', 1, ST_POOL_MAX_JOBS, &jobs },
+        { "--compare-lambda", 'd', 1e-300, 1e300, &lambda },
+        { "--sgd-lr", 'd', 1e-300, 1e300, &sgd_lr },
+    };
 
     if (!rest)
         return ST_EXIT_RUNTIME;
-    rest[rest_argc++] = argv[0];
-    for (int i = 1; i < argc && rc == 0; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            goto done;
-        }
-        int known = !strcmp(a, "--seeds") || !strcmp(a, "--compare-lambda") ||
-                    !strcmp(a, "--sgd-lr") || !strcmp(a, "--jobs");
-        if (!known) {
-            rest[rest_argc++] = argv[i];
-            continue;
-        }
-        if (i + 1 >= argc) {
-            st_err_set(&err, ST_ERR_ARG, "%s: expected a value", a);
-            rc = st_cli_fail("compare", ST_ERR_ARG, &err);
-            break;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--seeds"))
-            seeds = (int)parse_long_arg(a, v, 1, 1000, &rc);
-        else if (!strcmp(a, "--jobs"))
-            jobs = (int)parse_long_arg(a, v, 1, ST_POOL_MAX_JOBS, &rc);
-        else if (!strcmp(a, "--compare-lambda"))
-            lambda = parse_double_arg(a, v, &rc);
-        else
-            sgd_lr = parse_double_arg(a, v, &rc);
+    rc = st_cli_take_opts("compare", argc, argv, opts, 4, rest, &rest_argc, &help);
+    if (rc == 0 && help) {
+        usage(stdout);
+        goto done;
     }
     if (rc != 0)
         goto done;
     rc = st_cli_parse_run("compare", rest_argc, rest, "compare", &base, &help);
+    int n_seeds = (int)seeds;
     if (rc != 0)
         goto done;
     {
@@ -217,13 +175,13 @@ int cmd_compare(int argc, char **argv)
         }
     }
     int L = base.n_layers, n_masks = (1 << L) - 1;
-    long per_seed = n_masks + (N_METHODS - 1), n_tasks = per_seed * seeds;
+    long per_seed = n_masks + (N_METHODS - 1), n_tasks = per_seed * n_seeds;
     tasks = calloc((size_t)n_tasks, sizeof *tasks);
     if (!tasks) {
         rc = ST_EXIT_RUNTIME;
         goto done;
     }
-    for (int s = 0; s < seeds; s++)
+    for (int s = 0; s < n_seeds; s++)
         for (long k = 0; k < per_seed; k++) {
             struct task *t = &tasks[s * per_seed + k];
             t->seed = (int)base.seed + s;
@@ -232,7 +190,7 @@ int cmd_compare(int argc, char **argv)
         }
     struct cmp_ctx ctx = { &base, tasks, lambda, sgd_lr };
     char path[4300];
-    rc = st_pool_run_cmd("compare", base.out, n_tasks, jobs, base.quiet, make_run, run_done,
+    rc = st_pool_run_cmd("compare", base.out, n_tasks, (int)jobs, base.quiet, make_run, run_done,
                          &ctx);
     if (rc != 0)
         goto done;
@@ -242,7 +200,7 @@ int cmd_compare(int argc, char **argv)
     unsigned truth = tasks[n_masks].truth;
     int runs[N_METHODS] = { 0 };
     double wall[N_METHODS] = { 0 };
-    for (int s = 0; s < seeds; s++) {
+    for (int s = 0; s < n_seeds; s++) {
         const struct task *ts = &tasks[s * per_seed];
         double best = INFINITY;
         for (int k = 0; k < n_masks; k++)
@@ -278,19 +236,19 @@ int cmd_compare(int argc, char **argv)
     char tl[64];
     layers_text(tl, sizeof tl, truth, L);
     cJSON_AddStringToObject(root, "truth", tl);
-    cJSON_AddNumberToObject(root, "seeds", seeds);
+    cJSON_AddNumberToObject(root, "seeds", n_seeds);
     cJSON_AddNumberToObject(root, "lambda", lambda);
     printf("which layers need to change? truth: %s (seeds %llu..%llu, %ld runs)\n\n", tl,
-           (unsigned long long)base.seed, (unsigned long long)base.seed + (unsigned)seeds - 1,
+           (unsigned long long)base.seed, (unsigned long long)base.seed + (unsigned)n_seeds - 1,
            n_tasks);
     printf("%-32s %-14s %-9s %6s %9s\n", "method", "picks", "correct", "runs", "wall s");
     for (int m = 0; m < N_METHODS; m++) {
         /* The most frequent pick, and how often the pick equals the truth. */
         unsigned common = picks[m][0];
         int best_count = 0, correct = 0;
-        for (int s = 0; s < seeds; s++) {
+        for (int s = 0; s < n_seeds; s++) {
             int count = 0;
-            for (int r = 0; r < seeds; r++)
+            for (int r = 0; r < n_seeds; r++)
                 count += picks[m][r] == picks[m][s];
             if (count > best_count) {
                 best_count = count;
@@ -303,7 +261,7 @@ int cmd_compare(int argc, char **argv)
             snprintf(pl, sizeof pl, "(diverged)");
         else
             layers_text(pl, sizeof pl, common, L);
-        snprintf(cor, sizeof cor, "%d/%d", correct, seeds);
+        snprintf(cor, sizeof cor, "%d/%d", correct, n_seeds);
         printf("%-32s %-14s %-9s %6d %9.2f\n", method_names[m], pl, cor, runs[m], wall[m]);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "method", method_names[m] + 3);
@@ -313,7 +271,7 @@ int cmd_compare(int argc, char **argv)
         cJSON_AddNumberToObject(o, "runs", runs[m]);
         cJSON_AddNumberToObject(o, "wall_seconds", wall[m]);
         cJSON *ps = cJSON_AddArrayToObject(o, "picks_per_seed");
-        for (int s = 0; s < seeds; s++) {
+        for (int s = 0; s < n_seeds; s++) {
             char one[64];
             if (picks[m][s] == 0xffffffffu)
                 snprintf(one, sizeof one, "diverged");

@@ -97,33 +97,6 @@ static int cmp_point(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int arg_double(const char *opt, const char *v, double *out)
-{
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || !isfinite(x) || x <= 0.0) {
-        struct st_err err;
-        st_err_set(&err, ST_ERR_ARG, "%s '%s': expected a positive number", opt, v);
-        return st_cli_fail("lambda-path", ST_ERR_ARG, &err);
-    }
-    *out = x;
-    return 0;
-}
-
-static int arg_long(const char *opt, const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || x < lo || x > hi) {
-        struct st_err err;
-        st_err_set(&err, ST_ERR_ARG, "%s '%s': expected an integer from %ld to %ld", opt, v, lo,
-                   hi);
-        return st_cli_fail("lambda-path", ST_ERR_ARG, &err);
-    }
-    *out = x;
-    return 0;
-}
-
 int cmd_lambda_path(int argc, char **argv)
 {
     struct st_train_cfg base;
@@ -136,40 +109,22 @@ int cmd_lambda_path(int argc, char **argv)
     long n_pts = 0;
 
     jobs = cores > 0 ? cores : 1;
+    const struct st_cli_opt opts[] = {
+        { "--lambda-min", 'd', 1e-300, 1e300, &lmin },
+        { "--lambda-max", 'd', 1e-300, 1e300, &lmax },
+        { "--points", 'i', 2, 100, &points },
+        { "--refine", 'i', 0, 20, &refine },
+        { "--jobs", 'i', 1, ST_POOL_MAX_JOBS, &jobs },
+    };
     if (!rest || !pts) {
         free(rest);
         free(pts);
         return ST_EXIT_RUNTIME;
     }
-    rest[rest_argc++] = argv[0];
-    for (int i = 1; i < argc && rc == 0; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            goto done;
-        }
-        int known = !strcmp(a, "--lambda-min") || !strcmp(a, "--lambda-max") ||
-                    !strcmp(a, "--points") || !strcmp(a, "--refine") || !strcmp(a, "--jobs");
-        if (!known) {
-            rest[rest_argc++] = argv[i];
-            continue;
-        }
-        if (i + 1 >= argc) {
-            st_err_set(&err, ST_ERR_ARG, "%s: expected a value", a);
-            rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
-            break;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--lambda-min"))
-            rc = arg_double(a, v, &lmin);
-        else if (!strcmp(a, "--lambda-max"))
-            rc = arg_double(a, v, &lmax);
-        else if (!strcmp(a, "--points"))
-            rc = arg_long(a, v, 2, 100, &points);
-        else if (!strcmp(a, "--refine"))
-            rc = arg_long(a, v, 0, 20, &refine);
-        else
-            rc = arg_long(a, v, 1, ST_POOL_MAX_JOBS, &jobs);
+    rc = st_cli_take_opts("lambda-path", argc, argv, opts, 5, rest, &rest_argc, &help);
+    if (rc == 0 && help) {
+        usage(stdout);
+        goto done;
     }
     if (rc != 0)
         goto done;
