@@ -207,7 +207,7 @@ int st_cli_take_opts(const char *cmd, int argc, char **argv, const struct st_cli
             rest[(*rest_argc)++] = argv[i];
             continue;
         }
-        if (i + 1 >= argc) {
+        if (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2)) {
             st_err_set(&err, ST_ERR_ARG, "%s: expected a value", o->name);
             return st_cli_fail(cmd, ST_ERR_ARG, &err);
         }

@@ -28,7 +28,8 @@ static const char *const method_names[N_METHODS] = {
 };
 
 struct task {
-    int method, seed;
+    int method;
+    uint64_t seed;
     unsigned mask; /* method 1: the layers that train */
     enum st_status st;
     double loss, wall;
@@ -73,7 +74,7 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
     struct cmp_ctx *c = user;
     const struct task *t = &c->tasks[i];
     *cfg = *c->base;
-    cfg->seed = (uint64_t)t->seed;
+    cfg->seed = t->seed;
     cfg->lambda = 0.0;
     cfg->prox = 0;
     switch (t->method) {
@@ -184,7 +185,7 @@ int cmd_compare(int argc, char **argv)
     for (int s = 0; s < n_seeds; s++)
         for (long k = 0; k < per_seed; k++) {
             struct task *t = &tasks[s * per_seed + k];
-            t->seed = (int)base.seed + s;
+            t->seed = base.seed + (uint64_t)s;
             t->method = k < n_masks ? M_MASKS : (int)(k - n_masks + 1);
             t->mask = k < n_masks ? (unsigned)(k + 1) : 0;
         }

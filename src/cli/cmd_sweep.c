@@ -152,7 +152,9 @@ static int check_identity(const char *out, const struct sweep_opts *so,
         return ST_EXIT_RUNTIME;
     fputs("# sparsetune sweep: the grid and the options of every run\n", m);
     fputs(so->spec_text, m);
-    st_options_write_ini(m, base);
+    struct st_train_cfg ident = *base;
+    ident.threads = 1; /* every run is single-threaded whatever --threads says */
+    st_options_write_ini(m, &ident);
     fclose(m);
     snprintf(path, sizeof path, "%s/sweep.ini", out);
     FILE *f = fopen(path, "r");
@@ -177,45 +179,64 @@ static int check_identity(const char *out, const struct sweep_opts *so,
     return rc;
 }
 
-/* Run ids already in summary.csv (the first field of each row). A last row
- * cut by a kill (no newline) is cut off the file: that run is done again. */
+/* Run ids already finished in summary.csv (ok or diverged rows). A last row
+ * cut by a kill (no newline) and the rows of failed runs are removed from the
+ * file, so those runs are done again and no run gets two rows. */
 static unsigned char *finished_runs(const char *path, long n_runs, int *exists)
 {
     unsigned char *done = calloc((size_t)n_runs, 1);
     FILE *f = fopen(path, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    long complete = 0; /* bytes up to the last newline */
+    char *line = NULL, *kept = NULL;
+    size_t cap = 0, kept_len = 0;
     ssize_t n;
-    int first = 1;
+    int first = 1, dropped = 0;
+    FILE *out = NULL;
     *exists = f != NULL;
     if (!f || !done) {
         if (f)
             fclose(f);
         return done;
     }
-    while ((n = getline(&line, &cap, f)) > 0) {
-        if (line[n - 1] != '\n')
+    out = open_memstream(&kept, &kept_len);
+    while (out && (n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] != '\n') {
+            dropped = 1;
             break;
-        complete += n;
+        }
         if (first) {
             first = 0;
+            fputs(line, out);
             continue;
         }
         char *end;
         long id = strtol(line, &end, 10);
-        if (end != line && *end == ',' && id >= 0 && id < n_runs)
+        if (end != line && *end == ',' && id >= 0 && id < n_runs && !strstr(line, ",failed,")) {
             done[id] = 1;
+            fputs(line, out);
+        } else {
+            dropped = 1;
+        }
     }
     free(line);
     fclose(f);
-    struct stat sb;
-    if (stat(path, &sb) == 0 && sb.st_size > complete && truncate(path, complete) != 0) {
+    if (!out) {
         free(done);
         return NULL;
     }
-    if (complete == 0)
+    fclose(out);
+    if (dropped) {
+        struct st_atomic_file af;
+        struct st_err err;
+        if (st_atomic_open(&af, path, &err) != ST_OK ||
+            (fwrite(kept, 1, kept_len, af.f), st_atomic_commit(&af, &err)) != ST_OK) {
+            free(kept);
+            free(done);
+            return NULL;
+        }
+    }
+    if (kept_len == 0)
         *exists = 0; /* not even a header: start afresh */
+    free(kept);
     return done;
 }
 
@@ -385,6 +406,14 @@ int cmd_sweep(int argc, char **argv)
         printf(" on %d MPI ranks", size);
     printf("\n");
     printf("summary: %s/summary.csv\n", base.out);
+    if (got < n_todo)
+        fprintf(stderr, "sparsetune sweep: a worker stopped early: %ld of %ld runs did not "
+                        "report; run the same command again to finish them\n",
+                n_todo - got, n_todo);
+    if (failed)
+        fprintf(stderr, "sparsetune sweep: %d runs failed (see the error column of "
+                        "summary.csv); a re-run tries them again\n",
+                failed);
     if (got < n_todo || failed)
         rc = ST_EXIT_RUNTIME;
 out:

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../exp/options.h"
+#include "../exp/sweep.h"
 #include "../io/csv.h"
 #include "../io/file.h"
 #include "../plot/figure.h"
@@ -48,6 +49,29 @@ static char *read_all(const char *path, size_t *len)
     return buf;
 }
 
+/* The number of runs of the grid a sweep.ini describes ("grid = ..." lines);
+ * 0 if it cannot be read. */
+static long grid_size_of(const char *ini)
+{
+    struct st_grid g;
+    struct st_err err;
+    long n = 0;
+    int ok = 1;
+    memset(&g, 0, sizeof g);
+    for (const char *p = ini; ok && p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, "grid = ", 7))
+            continue;
+        size_t len = strcspn(p + 7, "\n");
+        char *spec = strndup(p + 7, len);
+        ok = spec && st_grid_add(&g, spec, &err) == ST_OK;
+        free(spec);
+    }
+    if (ok && g.n_axes > 0)
+        n = st_grid_size(&g);
+    st_grid_free(&g);
+    return n;
+}
+
 struct row {
     long id;
     const char *text; /* the line, newline included */
@@ -65,6 +89,7 @@ int cmd_sweep_merge(int argc, char **argv)
     const char *out = NULL;
     struct st_err err = { "" };
     char path[4300], *ini0 = NULL, *header0 = NULL;
+    const char *first = NULL;
     char **texts = calloc((size_t)argc, sizeof *texts);
     struct row *rows = NULL;
     size_t n_rows = 0, cap = 0, ini_len = 0;
@@ -101,13 +126,14 @@ int cmd_sweep_merge(int argc, char **argv)
             goto done;
         }
         if (!ini0) {
+            first = argv[i];
             ini0 = ini;
             ini_len = strlen(ini);
         } else if (strcmp(ini, ini0) != 0) {
             free(ini);
             free(text);
             st_err_set(&err, ST_ERR_FORMAT, "%s is a shard of another sweep (sweep.ini differs "
-                       "from %s's)", argv[i], argv[1]);
+                       "from %s's)", argv[i], first);
             rc = st_cli_fail("sweep-merge", ST_ERR_FORMAT, &err);
             goto done;
         } else {
@@ -175,6 +201,12 @@ int cmd_sweep_merge(int argc, char **argv)
         goto done;
     }
     printf("sweep-merge: %zu runs from %d shards into %s\n", kept, n_shards, path);
+    long expected = grid_size_of(ini0);
+    if (expected > 0 && (long)kept < expected) {
+        st_err_set(&err, ST_ERR_FORMAT, "%ld of the grid's %ld runs are missing: a shard was "
+                   "not given, or has not finished", expected - (long)kept, expected);
+        rc = st_cli_fail("sweep-merge", ST_ERR_FORMAT, &err);
+    }
     {
         struct st_csv_text t = { 0, 0, NULL, NULL };
         char fig[4300];

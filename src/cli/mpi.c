@@ -1,12 +1,14 @@
 /* mpi.c: the MPI side of sweeps. A result travels as one st_pool_record of
  * raw bytes (every rank runs the same binary). Rank 0 runs its own share and,
  * between its runs, drains the records the other ranks have sent. */
+#define _POSIX_C_SOURCE 200809L
 #include "mpi.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef ST_HAVE_MPI
 #include <mpi.h>
@@ -120,6 +122,10 @@ long st_mpi_run(long n, int rank, int size, int keep_dirs, st_pool_make_fn make,
         MPI_Waitall((int)k, reqs, MPI_STATUSES_IGNORE);
     while (rank == 0 && got < n) {
         long d = poll_inbox(in, &n_in, done, user);
+        if (d == 0) { /* nothing yet: leave the core to the ranks still training */
+            struct timespec ts = { 0, 2000000 };
+            nanosleep(&ts, NULL);
+        }
         got += d;
         if (d && prog)
             st_progress_update(prog, got, n, NAN);

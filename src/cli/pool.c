@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -134,6 +136,11 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
             break;
         }
         if (pid == 0) {
+            /* A worker must not outlive a killed sweep: it would delete the
+             * run directories of the next attempt. */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() == 1)
+                _exit(1);
             close(p[0]);
             for (int k = 0; k < n_workers; k++)
                 close(fds[k]);

@@ -74,10 +74,10 @@ static enum st_status push_int_item(struct st_grid_axis *ax, const char *spec, c
         return st_err_set(err, ST_ERR_ARG,
                           "--grid '%s': '%.*s' is not a range A:B (A < B) or A:B:STEP (STEP > 0)",
                           spec, (int)len, s);
-    if ((b - a) / step > 1000000)
+    if (((double)b - (double)a) / (double)step > 1000000.0)
         return st_err_set(err, ST_ERR_ARG, "--grid '%s': range '%.*s' has over a million values",
                           spec, (int)len, s);
-    for (long long v = a; v < b; v += step) {
+    for (long long v = a; v < b; v = v > LLONG_MAX - step ? b : v + step) {
         char buf[32];
         int n = snprintf(buf, sizeof buf, "%lld", v);
         enum st_status st = push(ax, buf, (size_t)n, err);

@@ -96,6 +96,29 @@ PY
 sweep --grid lambda=0,1e-2 --grid seed=0:3 --out "$W/r"
 check "another grid into the same directory is refused (2)" [ $? -eq 2 ]
 
+"$BIN" sweep-merge --out "$W/merged1" "$W/s1" >/dev/null 2>"$W/err"
+check "sweep-merge with a shard missing exits 1" [ $? -eq 1 ]
+check "... and says how many runs are missing" grep -q "3 of the grid's 6 runs are missing" "$W/err"
+
+# A failed run is a row with its error; a re-run does it again and drops that row.
+mkdir -p "$W/f/runs" && : >"$W/f/runs/1"
+sweep --grid lambda=0,1e-3,1e-2 --jobs 1 --out "$W/f"
+check "a failed run: exit 1" [ $? -ne 0 ] || true
+check "the failed run is a row with its error" grep -q ',failed,' "$W/f/summary.csv"
+rm -f "$W/f/runs/1"
+sweep --grid lambda=0,1e-3,1e-2 --jobs 1 --out "$W/f"
+check "re-run: the failed run is done again, one row per run" python3 - "$W/f/summary.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+sys.exit(0 if sorted(int(r["run"]) for r in rows) == [0, 1, 2]
+         and all(r["status"] == "ok" for r in rows) else 1)
+PY
+
+# Ranges near the integer limits end (one value here) instead of wrapping around.
+timeout 20 "$BIN" sweep --grid seed=9223372036854775806:9223372036854775807:5 --steps 5 \
+    --quiet --no-plot --out "$W/big" >/dev/null 2>&1
+check "a range at the integer limit finishes (got $?)" [ -s "$W/big/summary.csv" ]
+
 # --keep-runs, and a grid over widths (values separated by ':').
 sweep --grid widths=1,8,1:2,4,4,1 --keep-runs --jobs 1 --out "$W/k"
 check "--keep-runs keeps each run directory" [ -s "$W/k/runs/1/metrics.csv" ]
