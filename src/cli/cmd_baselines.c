@@ -87,10 +87,7 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
     }
     if (n == 0)
         strcpy(cfg->freeze, "none");
-    if (snprintf(cfg->out, sizeof cfg->out, "%s/runs/%ld", c->base->out, i) >=
-        (int)sizeof cfg->out)
-        return st_err_set(err, ST_ERR_ARG, "--out: path too long");
-    return st_train_cfg_resolve(cfg, err);
+    return st_pool_task_cfg(cfg, c->base->out, i, err);
 }
 
 static void run_done(void *user, long i, enum st_status st, const struct st_train_result *res,

@@ -99,10 +99,7 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
     case M_L1PROX: cfg->penalty = ST_PEN_L1; cfg->lambda = c->lambda; cfg->prox = 1; break;
     case M_GROUP: cfg->penalty = ST_PEN_GROUP; cfg->lambda = c->lambda; cfg->prox = 1; break;
     }
-    if (snprintf(cfg->out, sizeof cfg->out, "%s/runs/%ld", c->base->out, i) >=
-        (int)sizeof cfg->out)
-        return st_err_set(err, ST_ERR_ARG, "--out: path too long");
-    return st_train_cfg_resolve(cfg, err);
+    return st_pool_task_cfg(cfg, c->base->out, i, err);
 }
 
 static void run_done(void *user, long i, enum st_status st, const struct st_train_result *res,

@@ -71,10 +71,7 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
     *cfg = *c->base;
     cfg->lambda = c->pts[c->first + i].lambda;
     cfg->prox = 1;
-    if (snprintf(cfg->out, sizeof cfg->out, "%s/runs/%ld", c->base->out, c->first + i) >=
-        (int)sizeof cfg->out)
-        return st_err_set(err, ST_ERR_ARG, "--out: path too long");
-    return st_train_cfg_resolve(cfg, err);
+    return st_pool_task_cfg(cfg, c->base->out, c->first + i, err);
 }
 
 static void run_done(void *user, long i, enum st_status st, const struct st_train_result *res,

@@ -257,10 +257,7 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
     enum st_status st = st_grid_apply(&c->so->grid, c->ids[i], cfg, err);
     if (st != ST_OK)
         return st;
-    if (snprintf(cfg->out, sizeof cfg->out, "%s/runs/%ld", c->base->out, c->ids[i]) >=
-        (int)sizeof cfg->out)
-        return st_err_set(err, ST_ERR_ARG, "--out: path too long");
-    return st_train_cfg_resolve(cfg, err);
+    return st_pool_task_cfg(cfg, c->base->out, c->ids[i], err);
 }
 
 /* Appends the run's row and flushes it: a kill loses only runs in flight. */

@@ -49,6 +49,14 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+enum st_status st_pool_task_cfg(struct st_train_cfg *cfg, const char *out, long id,
+                                struct st_err *err)
+{
+    if (snprintf(cfg->out, sizeof cfg->out, "%s/runs/%ld", out, id) >= (int)sizeof cfg->out)
+        return st_err_set(err, ST_ERR_ARG, "--out: path too long");
+    return st_train_cfg_resolve(cfg, err);
+}
+
 void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
                      struct st_pool_record *rec)
 {

@@ -32,6 +32,11 @@ typedef void (*st_pool_done_fn)(void *user, long i, enum st_status st,
 long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_done_fn done,
                  void *user, struct st_progress *prog);
 
+/* The end of every make callback: cfg's run directory becomes out/runs/id,
+ * then cfg is resolved. Errors: ST_ERR_ARG (path too long, bad config). */
+enum st_status st_pool_task_cfg(struct st_train_cfg *cfg, const char *out, long id,
+                                struct st_err *err);
+
 /* Runs task i in this process into rec (what a worker does for each task). */
 void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
                      struct st_pool_record *rec);

@@ -6,18 +6,8 @@ set -u
 BIN=$1
 W=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-case "$W" in ""|/) echo "refusing WORKDIR '$W'" >&2; exit 2 ;; esac
-rm -rf -- "$W"
-mkdir -p -- "$W" || exit 1
+. "$HERE/common.sh"
 PY=python3
-
-pass=0
-fail=0
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
 run() {
     "$BIN" "$@" >"$W/out" 2>"$W/err"
     rc=$?

@@ -5,16 +5,7 @@
 set -u
 BIN=$1
 W=$2
-case "$W" in ""|/) echo "refusing WORKDIR '$W'" >&2; exit 2 ;; esac
-rm -rf -- "$W"
-mkdir -p -- "$W" || exit 1
-pass=0
-fail=0
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
+. "$(dirname "$0")/common.sh"
 # Method 1: every subset of layers (7) or tensors (63), ranked by loss.
 "$BIN" baselines --log-every 1000 --jobs 2 --quiet --out "$W/bl" >"$W/out" 2>"$W/err"
 check "baselines exits 0" [ $? -eq 0 ]

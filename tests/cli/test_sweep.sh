@@ -6,16 +6,7 @@
 set -u
 BIN=$1
 W=$2
-case "$W" in ""|/) echo "refusing WORKDIR '$W'" >&2; exit 2 ;; esac
-rm -rf -- "$W"
-mkdir -p -- "$W" || exit 1
-pass=0
-fail=0
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
+. "$(dirname "$0")/common.sh"
 COMMON="--steps 200 --log-every 50 --quiet"
 sweep() { "$BIN" sweep $COMMON "$@" >"$W/out" 2>"$W/err"; }
 
