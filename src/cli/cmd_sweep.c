@@ -157,12 +157,9 @@ static int check_identity(const char *out, const struct sweep_opts *so,
     st_options_write_ini(m, &ident);
     fclose(m);
     snprintf(path, sizeof path, "%s/sweep.ini", out);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        old = malloc(len + 2);
-        size_t got = old ? fread(old, 1, len + 1, f) : 0;
-        fclose(f);
-        if (!old || got != len || memcmp(old, text, len) != 0) {
+    size_t old_len = 0;
+    if (st_file_read(path, &old, &old_len, &err) == ST_OK) {
+        if (old_len != len || memcmp(old, text, len) != 0) {
             st_err_set(&err, ST_ERR_ARG,
                        "%s holds another sweep (its sweep.ini differs); choose another --out",
                        out);

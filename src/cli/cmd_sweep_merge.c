@@ -28,27 +28,6 @@ static void usage(FILE *f)
           f);
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
-            fread(buf, 1, (size_t)n, f) == (size_t)n) {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        } else {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
 /* The number of runs of the grid a sweep.ini describes ("grid = ..." lines);
  * 0 if it cannot be read. */
 static long grid_size_of(const char *ini)
@@ -114,9 +93,11 @@ int cmd_sweep_merge(int argc, char **argv)
         /* A shard: its sweep.ini must match the first one's. */
         size_t len = 0;
         snprintf(path, sizeof path, "%s/sweep.ini", argv[i]);
-        char *ini = read_all(path, &len);
-        snprintf(path, sizeof path, "%s/summary.csv", argv[i]);
-        char *text = read_all(path, &len);
+        char *ini = NULL, *text = NULL;
+        if (st_file_read(path, &ini, &len, &err) == ST_OK) {
+            snprintf(path, sizeof path, "%s/summary.csv", argv[i]);
+            st_file_read(path, &text, &len, &err);
+        }
         if (!ini || !text) {
             free(ini);
             free(text);

@@ -9,41 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum st_status slurp(const char *path, char **out, size_t *len, struct st_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    if (!f)
-        return st_err_set(err, ST_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-    for (;;) {
-        if (n + 65536 + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : 1 << 20;
-            char *nb = realloc(buf, ncap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return st_err_set(err, ST_ERR_NOMEM, "%s: file too large to read", path);
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        fclose(f);
-        return st_err_set(err, ST_ERR_IO, "cannot read %s", path);
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return ST_OK;
-}
+#include "file.h"
 
 /* Number of comma-separated fields in line. */
 static int count_fields(const char *line)
@@ -62,7 +28,7 @@ enum st_status st_csv_read(const char *path, struct st_csv *t, struct st_err *er
     size_t len = 0, cap_rows = 0;
     long lineno = 1;
 
-    st = slurp(path, &text, &len, err);
+    st = st_file_read(path, &text, &len, err);
     if (st != ST_OK)
         return st;
     if (memchr(text, '\0', len)) {
@@ -252,7 +218,7 @@ enum st_status st_csv_read_text(const char *path, struct st_csv_text *t, struct 
     char *text = NULL, *p, **fields;
     size_t len = 0, cap = 0;
     long lineno = 1;
-    enum st_status st = slurp(path, &text, &len, err);
+    enum st_status st = st_file_read(path, &text, &len, err);
     if (st != ST_OK)
         return st;
     p = text;

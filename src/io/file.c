@@ -3,6 +3,7 @@
 #include "file.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,6 +51,42 @@ void st_atomic_abort(struct st_atomic_file *af)
     af->f = NULL;
     if (af->tmp[0])
         remove(af->tmp);
+}
+
+enum st_status st_file_read(const char *path, char **out, size_t *len, struct st_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    if (!f)
+        return st_err_set(err, ST_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    for (;;) {
+        if (n + 65536 + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 1 << 20;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return st_err_set(err, ST_ERR_NOMEM, "%s: file too large to read", path);
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        fclose(f);
+        return st_err_set(err, ST_ERR_IO, "cannot read %s", path);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return ST_OK;
 }
 
 enum st_status st_mkdirs(const char *dir, struct st_err *err)

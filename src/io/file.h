@@ -24,6 +24,10 @@ enum st_status st_atomic_commit(struct st_atomic_file *af, struct st_err *err);
 /* Closes and removes the temporary file (after a failed write). */
 void st_atomic_abort(struct st_atomic_file *af);
 
+/* Reads the whole file into *out (malloc'd, NUL-terminated; free() it) and
+ * its length into *len. Errors: ST_ERR_IO, ST_ERR_NOMEM. */
+enum st_status st_file_read(const char *path, char **out, size_t *len, struct st_err *err);
+
 /* Creates dir and its parents if missing (like mkdir -p) and checks that it
  * is a writable directory. Errors: ST_ERR_IO naming the path. */
 enum st_status st_mkdirs(const char *dir, struct st_err *err);
