@@ -3,7 +3,9 @@
  * writer's code, and compared bit for bit. */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "core/status.h"
 #include "io/config.h"
 #include "io/file.h"
+#include "io/fmt.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
 
@@ -435,6 +438,59 @@ static void test_ini(void)
     CHECK(log.n == 0);
 }
 
+/* st_fmt_g9 prints what printf's %.9g prints: edge cases, exact ties, and
+ * random doubles of every kind (any bit pattern, floats, scaled ranges). */
+static void test_fmt(void)
+{
+    static const double edge[] = { 0.0, -0.0, 1.0, -1.0, 0.1, 1e-4, 9.99999999e-5, 1e-5,
+                                   123456789.0, 123456789.5, 123456788.5, 999999999.4,
+                                   999999999.5, 1e9, 9.9999999949999e8, 0.30000000000000004,
+                                   1.00000000499999999, 1.000000005, 5e-324, 1.7976931348623157e308,
+                                   1e-13, 9.999999999e-14, 0.5, 2.5e-7, 6.103515625e-05 };
+    char want[64], got[ST_FMT_G9_MAX];
+    uint64_t st = 88172645463325252ULL;
+    int bad = 0;
+
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        snprintf(want, sizeof want, "%.9g", edge[i]);
+        CHECK(st_fmt_g9(got, edge[i]) == (int)strlen(want));
+        CHECK(strcmp(got, want) == 0);
+    }
+    snprintf(want, sizeof want, "%.9g", (double)NAN);
+    st_fmt_g9(got, (double)NAN);
+    CHECK(strcmp(got, want) == 0);
+    for (long i = 0; i < 300000; i++) {
+        double v;
+        st ^= st << 13;
+        st ^= st >> 7;
+        st ^= st << 17;
+        switch (i % 4) {
+        case 0: memcpy(&v, &st, sizeof v); break;
+        case 1: {
+            float f;
+            uint32_t b = (uint32_t)st;
+            memcpy(&f, &b, sizeof f);
+            v = f;
+            break;
+        }
+        case 2: v = ldexp((double)(st >> 11), -53) * pow(10.0, (double)(int)(st % 31) - 15); break;
+        default: /* halves at the 10th digit: exact ties */
+            v = (double)(st % 9000000000ULL + 1000000000ULL) / 2.0 / pow(10.0, (double)(st % 17));
+        }
+        snprintf(want, sizeof want, "%.9g", v);
+        st_fmt_g9(got, v);
+        if (strcmp(got, want) != 0 && bad++ < 5)
+            fprintf(stderr, "  %%.9g of %a: printf %s, st_fmt_g9 %s\n", v, want, got);
+    }
+    CHECK(bad == 0);
+    static const long ints[] = { 0, 7, -7, 10, 1000000, -1234567890123L, LONG_MAX, LONG_MIN };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        snprintf(want, sizeof want, "%ld", ints[i]);
+        CHECK(st_fmt_long(got, ints[i]) == (int)strlen(want));
+        CHECK(strcmp(got, want) == 0);
+    }
+}
+
 int main(void)
 {
     strcpy(tmpdir, "/tmp/st_test_io.XXXXXX");
@@ -447,6 +503,7 @@ int main(void)
     test_safetensors();
     test_mkdirs();
     test_ini();
+    test_fmt();
     remove_tree(tmpdir);
     CHECK(!exists(tmpdir));
     return check_report("test_io");

@@ -1,14 +1,11 @@
 /* loss.c: mean squared error and its gradient. */
 #include "loss.h"
 
+#include "sums.h"
+
 float st_mse_forward(const float *yhat, const float *y, long n)
 {
-    double s = 0.0;
-    for (long i = 0; i < n; i++) {
-        double d = (double)yhat[i] - (double)y[i];
-        s += d * d;
-    }
-    return (float)(s / (double)n);
+    return (float)(st_sum_sq_diff(yhat, y, (size_t)n) / (double)n);
 }
 
 void st_mse_backward(float *dy, const float *yhat, const float *y, long n)

@@ -3,12 +3,11 @@
 
 #include <math.h>
 
+#include "sums.h"
+
 double st_dist_l1(const float *a, const float *b, size_t n)
 {
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += fabs((double)a[i] - (double)b[i]);
-    return n ? s / (double)n : 0.0;
+    return n ? st_sum_abs_diff(a, b, n) / (double)n : 0.0;
 }
 
 void st_observe(struct st_observables *o, const struct st_params *theta,
@@ -18,16 +17,13 @@ void st_observe(struct st_observables *o, const struct st_params *theta,
     for (int t = 0; t < theta->n_views; t++) {
         const float *a = theta->v[t].data, *b = theta0->v[t].data;
         size_t n = st_view_size(&theta->v[t]);
-        double s = 0.0;
         size_t moved = 0, zero = 0;
         for (size_t i = 0; i < n; i++) {
-            double d = fabs((double)a[i] - (double)b[i]);
-            s += d;
-            moved += d > (double)eps;
+            moved += fabs((double)a[i] - (double)b[i]) > (double)eps;
             zero += a[i] - b[i] == 0.0f;
         }
         o->zero[t] = (double)zero;
-        o->d_init[t] = s / (double)n;
+        o->d_init[t] = st_sum_abs_diff(a, b, n) / (double)n;
         o->changed[t] = (double)moved / (double)n;
         o->d_teacher[t] = teacher ? st_dist_l1(a, teacher->v[t].data, n) : 0.0;
     }

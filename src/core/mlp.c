@@ -1,7 +1,9 @@
-/* mlp.c: forward and backward passes through cblas_sgemm, with the bias and
- * activation fused into one pass over each pre-activation block.
+/* mlp.c: forward and backward passes on feature-major activations, each layer
+ * through the dense.c kernels or, when wide, cblas_sgemm.
  * Views in st_params are ordered w1, b1, w2, b2, ...: W_l is v[2l-2], b_l v[2l-1]. */
 #include "mlp.h"
+
+#include "dense.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -24,6 +26,7 @@ enum st_status st_mlp_init(struct st_mlp *net, const int *widths, int n_layers, 
     net->n_layers = n_layers;
     memcpy(net->widths, widths, (size_t)(n_layers + 1) * sizeof *widths);
     net->act = act;
+    net->dense_max = ST_MLP_DENSE_MAX;
     return ST_OK;
 }
 
@@ -59,32 +62,48 @@ enum st_status st_mlp_work_init(struct st_mlp_work *w, const struct st_mlp *net,
                                 struct st_err *err)
 {
     struct st_mlp_work q;
-    size_t B = (size_t)max_batch, total = 0, off = 0;
-    int L = net->n_layers;
+    int L = net->n_layers, in = net->widths[0], out = net->widths[L];
+    size_t ld, total = 0, off = 0, maxw = (size_t)st_mlp_max_width(net);
 
     memset(&q, 0, sizeof q);
-    /* z for every layer, h for hidden layers, then dh and dz. */
+    if (max_batch < 1)
+        return st_err_set(err, ST_ERR_ARG, "batch %d: expected at least 1", max_batch);
+    ld = (size_t)st_dense_ld(max_batch);
+    /* The input block, z for every layer, h for hidden layers, the row-major
+     * output when it is wider than 1, and two backward blocks. */
+    total += (size_t)in * ld;
     for (int l = 1; l <= L; l++)
-        total += B * (size_t)net->widths[l] * (l < L ? 2 : 1);
-    total += 2 * B * (size_t)st_mlp_max_width(net);
-    q.mem = malloc(total * sizeof(float));
+        total += (size_t)net->widths[l] * ld * (l < L && net->act != ST_ACT_LINEAR ? 2 : 1);
+    if (out > 1)
+        total += (size_t)out * (size_t)max_batch;
+    total += 2 * maxw * ld;
+    /* Zeroed, so padding columns start finite and defined. */
+    q.mem = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
     if (!q.mem)
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate %zu bytes of activations",
                           total * sizeof(float));
+    memset(q.mem, 0, total * sizeof(float));
+    q.h[0] = q.mem;
+    off = (size_t)in * ld;
     for (int l = 1; l <= L; l++) {
         q.z[l] = q.mem + off;
-        off += B * (size_t)net->widths[l];
-        if (l < L) {
+        off += (size_t)net->widths[l] * ld;
+        if (l < L && net->act != ST_ACT_LINEAR) {
             q.h[l] = q.mem + off;
-            off += B * (size_t)net->widths[l];
+            off += (size_t)net->widths[l] * ld;
         } else {
             q.h[l] = q.z[l];
         }
     }
-    q.dh = q.mem + off;
-    off += B * (size_t)st_mlp_max_width(net);
-    q.dz = q.mem + off;
+    q.out = q.z[L];
+    if (out > 1) {
+        q.out = q.mem + off;
+        off += (size_t)out * (size_t)max_batch;
+    }
+    q.dz[0] = q.mem + off;
+    q.dz[1] = q.dz[0] + maxw * ld;
     q.max_batch = max_batch;
+    q.ld = (long)ld;
     *w = q;
     return ST_OK;
 }
@@ -97,25 +116,68 @@ void st_mlp_work_free(struct st_mlp_work *w)
     memset(w, 0, sizeof *w);
 }
 
+/* dst[c, r] = src[r, c]: a [rows, cols] row-major block into a [cols, ld] one. */
+static void transpose(float *dst, long ld, const float *src, int rows, int cols)
+{
+    if (cols == 1) {
+        memcpy(dst, src, (size_t)rows * sizeof *dst);
+        return;
+    }
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            dst[(long)c * ld + r] = src[(long)r * cols + c];
+}
+
+static int use_dense(const struct st_mlp *net, int l)
+{
+    return (long)net->widths[l - 1] * net->widths[l] <= net->dense_max;
+}
+
+/* Bias and activation over the first B columns of [n, ld] rows (the BLAS path). */
+static void bias_act(float *z, float *h, const float *b, int n, int B, long ld, enum st_act a)
+{
+    for (int j = 0; j < n; j++) {
+        float *zr = z + j * ld, *hr = h + j * ld;
+        for (int c = 0; c < B; c++)
+            zr[c] += b[j];
+        if (a == ST_ACT_RELU)
+            for (int c = 0; c < B; c++)
+                hr[c] = zr[c] > 0.0f ? zr[c] : 0.0f;
+        else if (h != z)
+            for (int c = 0; c < B; c++)
+                hr[c] = st_act_value(zr[c], a);
+    }
+}
+
 const float *st_mlp_forward(const struct st_mlp *net, const struct st_params *p,
                             struct st_mlp_work *w, const float *x, int B)
 {
     int L = net->n_layers;
-    const float *in = x; /* [B, widths[l-1]] */
+    long ld = w->ld;
 
+    w->B = B;
+    transpose(w->h[0], ld, x, B, net->widths[0]);
     for (int l = 1; l <= L; l++) {
         int n_in = net->widths[l - 1], n_out = net->widths[l];
         const float *W = p->v[2 * l - 2].data; /* [n_out, n_in] */
         const float *b = p->v[2 * l - 1].data; /* [n_out] */
-        float *z = w->z[l];                    /* [B, n_out] */
+        enum st_act a = l < L ? net->act : ST_ACT_LINEAR;
 
-        /* z[B,out] = in[B,in] * W^T[in,out] */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, in, n_in, W,
-                    n_in, 0.0f, z, n_out);
-        st_act_bias_forward(w->h[l], z, b, B, n_out, l < L ? net->act : ST_ACT_LINEAR);
-        in = w->h[l];
+        if (use_dense(net, l)) {
+            st_dense_forward(w->z[l], w->h[l], w->h[l - 1], W, b, B, n_in, n_out, ld, a);
+        } else {
+            /* z[out, B] = W[out,in] * h[in, B] */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n_out, B, n_in, 1.0f, W, n_in,
+                        w->h[l - 1], (int)ld, 0.0f, w->z[l], (int)ld);
+            bias_act(w->z[l], w->h[l], b, n_out, B, ld, a);
+        }
     }
-    return w->h[L];
+    if (w->out != w->z[L])
+        /* out[B, n] = z[L]^T */
+        for (int r = 0; r < B; r++)
+            for (int c = 0; c < net->widths[L]; c++)
+                w->out[(long)r * net->widths[L] + c] = w->z[L][c * ld + r];
+    return w->out;
 }
 
 void st_mlp_backward(const struct st_mlp *net, const struct st_params *p, struct st_mlp_work *w,
@@ -124,8 +186,11 @@ void st_mlp_backward(const struct st_mlp *net, const struct st_params *p, struct
 {
     int L = net->n_layers;
     int first = 1; /* lowest layer whose gradient anybody needs */
-    const float *dz = dy; /* [B, widths[l]]: dLoss/dz_l */
+    long ld = w->ld;
+    int cur = 0;
+    float *dz = w->dz[cur]; /* [widths[l], ld]: dLoss/dz_l */
 
+    (void)x; /* the forward pass kept its own copy, h[0] */
     if (trainable) {
         first = L + 1;
         for (int l = 1; l <= L; l++)
@@ -134,30 +199,44 @@ void st_mlp_backward(const struct st_mlp *net, const struct st_params *p, struct
                 break;
             }
     }
+    if (first > L)
+        return;
+    transpose(dz, ld, dy, B, net->widths[L]);
     for (int l = L; l >= first; l--) {
         int n_in = net->widths[l - 1], n_out = net->widths[l];
-        const float *in = l > 1 ? w->h[l - 1] : x; /* [B, n_in] */
-        const float *W = p->v[2 * l - 2].data;    /* [n_out, n_in] */
-        float *dW = g->v[2 * l - 2].data;         /* [n_out, n_in] */
-        float *db = g->v[2 * l - 1].data;         /* [n_out] */
+        const float *in = w->h[l - 1];          /* [n_in, ld] */
+        const float *W = p->v[2 * l - 2].data; /* [n_out, n_in] */
+        float *dW = g->v[2 * l - 2].data;      /* [n_out, n_in] */
+        float *db = g->v[2 * l - 1].data;      /* [n_out] */
+        int dense = use_dense(net, l);
 
-        if (!trainable || trainable[2 * l - 2])
-            /* dW[out,in] += dz^T[out,B] * in[B,in] */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f, dz, n_out,
-                        in, n_in, 1.0f, dW, n_in);
-        if (!trainable || trainable[2 * l - 1])
-            /* db[j] += sum_b dz[b, j] */
-            for (int r = 0; r < B; r++) {
-                const float *dzr = dz + (long)r * n_out;
-                for (int j = 0; j < n_out; j++)
-                    db[j] += dzr[j];
-            }
+        if (trainable && !trainable[2 * l - 2])
+            dW = NULL;
+        if (trainable && !trainable[2 * l - 1])
+            db = NULL;
+        if (dense) {
+            st_dense_backward_w(dW, db, dz, in, B, n_in, n_out, ld);
+        } else {
+            if (dW)
+                /* dW[out,in] += dz[out, B] * h[in, B]^T */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_out, n_in, B, 1.0f, dz,
+                            (int)ld, in, (int)ld, 1.0f, dW, n_in);
+            st_dense_backward_w(NULL, db, dz, in, B, n_in, n_out, ld);
+        }
         if (l > first) {
-            /* dh[B,in] = dz[B,out] * W[out,in], then through the activation of layer l-1 */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f, dz,
-                        n_out, W, n_in, 0.0f, w->dh, n_in);
-            st_act_backward(w->dz, w->dh, w->z[l - 1], (long)B * n_in, net->act);
-            dz = w->dz;
+            float *dzp = w->dz[1 - cur]; /* [n_in, ld] */
+            /* relu' needs only the sign, which h keeps */
+            const float *zp = net->act == ST_ACT_RELU ? w->h[l - 1] : w->z[l - 1];
+            if (dense) {
+                st_dense_backward_x(dzp, dz, W, zp, B, n_in, n_out, ld, net->act);
+            } else {
+                /* dh[in, B] = W^T[in,out] * dz[out, B], then through layer l-1's activation */
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, B, n_out, 1.0f, W, n_in,
+                            dz, (int)ld, 0.0f, dzp, (int)ld);
+                st_act_backward(dzp, dzp, zp, (long)n_in * ld, net->act);
+            }
+            cur = 1 - cur;
+            dz = dzp;
         }
     }
 }

@@ -1,6 +1,9 @@
 /* mlp.h: a multilayer perceptron over a flat st_params buffer.
  * Layer l (1..L): h_l = act(h_{l-1} W_l^T + b_l), no activation after layer L.
- * Activations are row-major [batch, width]; W_l is [out, in] as in PyTorch. */
+ * Inputs and outputs are row-major [batch, width]; W_l is [out, in] as in
+ * PyTorch. Inside, activations are feature-major [width, ld] (dense.h): narrow
+ * layers go through the blocked kernels of dense.c, wide ones through
+ * cblas_sgemm. */
 #ifndef ST_MLP_H
 #define ST_MLP_H
 
@@ -9,20 +12,26 @@
 #include "rng.h"
 #include "status.h"
 
+/* Layers with in * out above this go to cblas_sgemm. */
+#define ST_MLP_DENSE_MAX (256L * 256L)
+
 struct st_mlp {
     int n_layers;                   /* L >= 1 */
     int widths[ST_MAX_LAYERS + 1];  /* input, hidden..., output */
     enum st_act act;
+    long dense_max;                 /* ST_MLP_DENSE_MAX; tests lower it to test both paths */
 };
 
 /* Buffers a forward/backward pass needs for batches up to max_batch.
  * Setup allocates them once; the passes never allocate. */
 struct st_mlp_work {
     int max_batch;
-    float *z[ST_MAX_LAYERS + 1]; /* z[l]: pre-activation of layer l, [B, widths[l]] */
-    float *h[ST_MAX_LAYERS + 1]; /* h[l]: output of layer l (h[L] aliases z[L]); h[0] unused */
-    float *dh;                   /* [B, max width] scratch for the backward chain */
-    float *dz;                   /* [B, max width] scratch */
+    int B;                       /* batch of the last forward pass */
+    long ld;                     /* row length of the feature-major blocks */
+    float *z[ST_MAX_LAYERS + 1]; /* z[l]: pre-activation of layer l, [widths[l], ld] */
+    float *h[ST_MAX_LAYERS + 1]; /* h[l]: output of layer l (h[L] aliases z[L]); h[0] the input */
+    float *out;                  /* [B, widths[L]] row-major output (aliases z[L] if 1 wide) */
+    float *dz[2];                /* [max width, ld] each: the backward chain, alternating */
     float *mem;                  /* owns all of the above */
 };
 

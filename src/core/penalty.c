@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sums.h"
+
 static const char *const pen_names[] = { "none", "l1", "group", "nuclear", "l2" };
 static const char *const red_names[] = { "mean", "sum" };
 #define N_PEN 5
@@ -131,16 +133,10 @@ static double raw_value(struct st_penalty *p, enum st_penalty_kind k, const stru
     double s = 0.0;
     switch (k) {
     case ST_PEN_NONE: return 0.0;
-    case ST_PEN_L1:
-        for (size_t i = 0; i < n; i++)
-            s += fabs((double)a->data[i] - (double)b->data[i]);
-        return s;
+    case ST_PEN_L1: return st_sum_abs_diff(a->data, b->data, n);
     case ST_PEN_GROUP:
     case ST_PEN_L2:
-        for (size_t i = 0; i < n; i++) {
-            double d = (double)a->data[i] - (double)b->data[i];
-            s += d * d;
-        }
+        s = st_sum_sq_diff(a->data, b->data, n);
         return k == ST_PEN_GROUP ? sqrt(s) : 0.5 * s;
     case ST_PEN_NUCLEAR: {
         int r = st_svd(&p->svd, delta_of(p, a, b), a->rows, a->cols, 0);

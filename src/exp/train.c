@@ -21,6 +21,7 @@
 #include "../core/loss.h"
 #include "../core/metrics.h"
 #include "../io/file.h"
+#include "../io/fmt.h"
 #include "../io/npy.h"
 #include "../io/safetensors.h"
 #include "options.h"
@@ -367,29 +368,54 @@ static void write_header(FILE *f, const struct st_params *p)
     fputc('\n', f);
 }
 
+/* One field: a comma, then the number as "%.9g" would print it. */
+static char *put_g9(char *p, double v)
+{
+    *p++ = ',';
+    return p + st_fmt_g9(p, v);
+}
+
+static char *put_long(char *p, long v)
+{
+    *p++ = ',';
+    return p + st_fmt_long(p, v);
+}
+
+/* Formats the row in a buffer and writes it at once (st_fmt_g9: printf's
+ * output, a fraction of its time). */
 static void write_row(FILE *f, long step, double mse, double pen, double loss,
                       const struct st_observables *o, const double *nuc, const int *rank)
 {
-    fprintf(f, "%ld,%.9g,%.9g,%.9g", step, mse, pen, loss);
+    char line[(3 + 5 * 2 * ST_MAX_LAYERS) * (ST_FMT_G9_MAX + 1) + 32], *p = line;
+
+    p += st_fmt_long(p, step);
+    p = put_g9(p, mse);
+    p = put_g9(p, pen);
+    p = put_g9(p, loss);
     for (int t = 0; t < o->n; t++)
-        fprintf(f, ",%.9g", o->d_init[t]);
+        p = put_g9(p, o->d_init[t]);
     for (int t = 0; t < o->n; t++)
-        fprintf(f, ",%.9g", o->d_teacher[t]);
+        p = put_g9(p, o->d_teacher[t]);
     for (int t = 0; t < o->n; t++)
-        fprintf(f, ",%.9g", o->changed[t]);
+        p = put_g9(p, o->changed[t]);
     for (int t = 0; t < o->n; t++)
-        fprintf(f, ",%.0f", o->zero[t]);
+        p = put_long(p, (long)o->zero[t]);
     for (int l = 0; l < o->n / 2; l++)
-        if (nuc)
-            fprintf(f, ",%.9g", nuc[l]);
-        else
-            fputs(",nan", f);
+        if (nuc) {
+            p = put_g9(p, nuc[l]);
+        } else {
+            memcpy(p, ",nan", 4);
+            p += 4;
+        }
     for (int l = 0; l < o->n / 2; l++)
-        if (rank)
-            fprintf(f, ",%d", rank[l]);
-        else
-            fputs(",nan", f);
-    fputc('\n', f);
+        if (rank) {
+            p = put_long(p, rank[l]);
+        } else {
+            memcpy(p, ",nan", 4);
+            p += 4;
+        }
+    *p++ = '\n';
+    fwrite(line, 1, (size_t)(p - line), f);
 }
 
 static enum st_status write_config(const struct st_train_cfg *cfg, const char *path,

@@ -1,0 +1,16 @@
+/* sums.h: sums over the difference of two float arrays, in double.
+ * Eight interleaved partial sums (lane j takes i = j, j+8, ...) added
+ * pairwise at the end: a fixed order, so the result is the same on every run,
+ * and independent chains, so the loop is not bound by the latency of one. */
+#ifndef ST_SUMS_H
+#define ST_SUMS_H
+
+#include <stddef.h>
+
+/* sum_i |a_i - b_i| */
+double st_sum_abs_diff(const float *a, const float *b, size_t n);
+
+/* sum_i (a_i - b_i)^2 */
+double st_sum_sq_diff(const float *a, const float *b, size_t n);
+
+#endif
