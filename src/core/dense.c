@@ -173,7 +173,7 @@ INLINE void grad_w_chunk(vec acc[RB][RB], vec sum[RB], const float *dz, const fl
  * be 0), and db[r] += sum_c dz[r, c] when db is not NULL: separate
  * accumulators, so the chains of dependent additions run side by side. */
 INLINE void grad_w_block(float *dW, float *db, const float *dz, const float *x, int B, int in,
-                         long ld, int R, int K)
+                         long ld, int R, int K, int with_db)
 {
     vec acc[RB][RB], sum[RB];
     long c = 0;
@@ -185,12 +185,12 @@ INLINE void grad_w_block(float *dW, float *db, const float *dz, const float *x, 
             acc[r][k] = (vec){ 0 };
     }
     for (; c + ST_DENSE_LANES <= B; c += ST_DENSE_LANES)
-        grad_w_chunk(acc, sum, dz + c, x + c, ld, db != NULL, ST_DENSE_LANES, R, K);
+        grad_w_chunk(acc, sum, dz + c, x + c, ld, with_db, ST_DENSE_LANES, R, K);
     if (c < B)
-        grad_w_chunk(acc, sum, dz + c, x + c, ld, db != NULL, (int)(B - c), R, K);
+        grad_w_chunk(acc, sum, dz + c, x + c, ld, with_db, (int)(B - c), R, K);
     UNROLL
     for (int r = 0; r < R; r++) {
-        if (db)
+        if (with_db)
             db[r] += hsum(sum[r]);
         UNROLL
         for (int k = 0; k < K; k++)
@@ -204,13 +204,22 @@ INLINE void grad_w_rows(float *dW, float *db, const float *dz, const float *x, i
 {
     int k = 0;
     if (!dW) {
-        grad_w_block(NULL, db, dz, x, B, in, ld, R, 0);
+        grad_w_block(NULL, db, dz, x, B, in, ld, R, 0, 1);
         return;
     }
-    for (; k + RB <= in; k += RB, db = NULL)
-        grad_w_block(dW + k, db, dz, x + k * ld, B, in, ld, R, RB);
-    for (; k < in; k++, db = NULL)
-        grad_w_block(dW + k, db, dz, x + k * ld, B, in, ld, R, 1);
+    /* The bias sums ride along with the first block (a constant flag, so
+     * each variant compiles without a test in its loop). */
+    if (db && in >= RB) {
+        grad_w_block(dW, db, dz, x, B, in, ld, R, RB, 1);
+        k = RB;
+    } else if (db) {
+        grad_w_block(dW, db, dz, x, B, in, ld, R, 1, 1);
+        k = 1;
+    }
+    for (; k + RB <= in; k += RB)
+        grad_w_block(dW + k, NULL, dz, x + k * ld, B, in, ld, R, RB, 0);
+    for (; k < in; k++)
+        grad_w_block(dW + k, NULL, dz, x + k * ld, B, in, ld, R, 1, 0);
 }
 
 CLONES
