@@ -23,7 +23,7 @@ typedef int ivec __attribute__((vector_size(ST_DENSE_LANES * sizeof(int))));
 #define UNROLL _Pragma("GCC unroll 16")
 
 #define RB 4 /* output rows per block */
-#define VB 4 /* vectors of batch per block */
+#define VB 6 /* vectors of batch per block */
 
 INLINE vec load(const float *p)
 {

@@ -17,13 +17,10 @@ void st_observe(struct st_observables *o, const struct st_params *theta,
     for (int t = 0; t < theta->n_views; t++) {
         const float *a = theta->v[t].data, *b = theta0->v[t].data;
         size_t n = st_view_size(&theta->v[t]);
-        size_t moved = 0, zero = 0;
-        for (size_t i = 0; i < n; i++) {
-            moved += fabs((double)a[i] - (double)b[i]) > (double)eps;
-            zero += a[i] - b[i] == 0.0f;
-        }
+        size_t moved, zero;
+        double s = st_sum_abs_diff_count(a, b, n, (double)eps, &moved, &zero);
         o->zero[t] = (double)zero;
-        o->d_init[t] = st_sum_abs_diff(a, b, n) / (double)n;
+        o->d_init[t] = s / (double)n;
         o->changed[t] = (double)moved / (double)n;
         o->d_teacher[t] = teacher ? st_dist_l1(a, teacher->v[t].data, n) : 0.0;
     }

@@ -10,6 +10,11 @@
 /* sum_i |a_i - b_i| */
 double st_sum_abs_diff(const float *a, const float *b, size_t n);
 
+/* The same sum as st_sum_abs_diff, and in one pass the counts of entries
+ * with |a_i - b_i| > eps (*above) and with a_i - b_i == 0 in float (*equal). */
+double st_sum_abs_diff_count(const float *a, const float *b, size_t n, double eps,
+                             size_t *above, size_t *equal);
+
 /* sum_i (a_i - b_i)^2 */
 double st_sum_sq_diff(const float *a, const float *b, size_t n);
 

@@ -32,12 +32,18 @@ int st_fmt_long(char *buf, long n)
     return len;
 }
 
+#define P10_19 10000000000000000000ULL
+static const u128 pow10_tab[23] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+    1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+    1000000000000000000ULL, P10_19, (u128)P10_19 * 10, (u128)P10_19 * 100, (u128)P10_19 * 1000
+};
+
 /* N = m * 10^k; *trunc = floor(N / 2^s), returns it rounded (ties to even). */
 static u128 scaled(uint64_t m, int k, int s, u128 *trunc)
 {
-    u128 n = m, q, rem, half;
-    for (int i = 0; i < k; i++)
-        n *= 10;
+    u128 n = m * pow10_tab[k], q, rem, half;
     if (s == 0) {
         *trunc = n;
         return n;
@@ -63,19 +69,21 @@ int st_fmt_g9(char *buf, double v)
 {
     double a = fabs(v);
     int e2, E, len = 0;
-    uint64_t m;
+    uint64_t m, bits;
     int64_t q = 0;
     char d[10];
 
     if (!isfinite(v) || a == 0.0 || a < 1e-13 || a >= 1e9)
         return fallback(buf, v);
-    /* a = f * 2^e2, f in [0.5, 1): m = f * 2^53 exactly. */
-    m = (uint64_t)ldexp(frexp(a, &e2), 53);
-    e2 -= 53;
+    /* a = m * 2^e2 exactly, from the bits (a is normal here). */
+    memcpy(&bits, &a, sizeof bits);
+    m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    e2 = (int)(bits >> 52) - 1075;
     if (e2 > 0)
         return fallback(buf, v);
-    /* E = floor(log10 a), from log10 and then checked on the digits. */
-    E = (int)floor(log10(a));
+    /* E = floor(log10 a): a is in [2^(e2+52), 2^(e2+53)), so this estimate is
+     * at most one too small; the digits below settle it. */
+    E = (int)floor((e2 + 52) * 0.30102999566398120);
     for (int tries = 0;; tries++) {
         int k = 8 - E;
         u128 tr, r;
