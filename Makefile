@@ -34,6 +34,7 @@ bench:
 	scripts/install-deps --bench
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD) -j $(JOBS)
+	$(BUILD)/bench_step
 	/usr/bin/python3 bench/bench_train.py --bin $(BUILD)/sparsetune
 	/usr/bin/python3 bench/bench_sweep.py --bin $(BUILD)/sparsetune
 
