@@ -25,9 +25,73 @@ static void test_sums(void)
     }
 }
 
+/* xent in double, for the central differences. */
+static double xent_ref(const double *z, const float *y, int B, int C)
+{
+    double s = 0.0;
+    for (int b = 0; b < B; b++) {
+        double m = z[b * C], e = 0.0;
+        for (int j = 1; j < C; j++)
+            m = fmax(m, z[b * C + j]);
+        for (int j = 0; j < C; j++)
+            e += exp(z[b * C + j] - m);
+        s += m + log(e) - z[b * C + (int)y[b]];
+    }
+    return s / B;
+}
+
+static void test_xent(void)
+{
+    enum { B = 5, C = 4 };
+    float z[B * C], dz[B * C], y[B] = { 0, 3, 1, 1, 2 };
+    double zd[B * C];
+    long correct = -1;
+    for (int i = 0; i < B * C; i++) {
+        z[i] = (float)sin(i * 0.9) * 2.0f;
+        zd[i] = z[i];
+    }
+    CHECK_NEAR(st_xent_forward(z, y, B, C, &correct), xent_ref(zd, y, B, C), 1e-7, 1e-6);
+    /* argmax by hand */
+    long want = 0;
+    for (int b = 0; b < B; b++) {
+        int arg = 0;
+        for (int j = 1; j < C; j++)
+            if (z[b * C + j] > z[b * C + arg])
+                arg = j;
+        want += arg == (int)y[b];
+    }
+    CHECK(correct == want);
+    st_xent_backward(dz, z, y, B, C);
+    for (int i = 0; i < B * C; i++) {
+        double h = 1e-5, keep = zd[i];
+        zd[i] = keep + h;
+        double lp = xent_ref(zd, y, B, C);
+        zd[i] = keep - h;
+        double lm = xent_ref(zd, y, B, C);
+        zd[i] = keep;
+        CHECK_NEAR(dz[i], (lp - lm) / (2 * h), 1e-7, 1e-5);
+    }
+    /* Each row of the gradient sums to zero; huge logits stay finite. */
+    for (int b = 0; b < B; b++) {
+        double s = 0;
+        for (int j = 0; j < C; j++)
+            s += (double)dz[b * C + j];
+        CHECK_NEAR(s, 0.0, 1e-7, 0);
+    }
+    float big[2 * 3] = { 1000.0f, -1000.0f, 0.0f, -500.0f, 500.0f, 499.0f }, yb[2] = { 1, 2 };
+    float l = st_xent_forward(big, yb, 2, 3, &correct);
+    /* row 0: 2000 (label far below the max); row 1: log(1 + e) ~ 1.3133 */
+    CHECK_NEAR(l, (2000.0 + (1.0 + log(1.0 + exp(-1.0)))) / 2, 1e-4, 1e-6);
+    CHECK(correct == 0);
+    st_xent_backward(dz, big, yb, 2, 3);
+    for (int i = 0; i < 6; i++)
+        CHECK(isfinite(dz[i]));
+}
+
 int main(void)
 {
     test_sums();
+    test_xent();
     float yhat[4] = { 1.0f, -2.0f, 0.5f, 3.0f }, y[4] = { 0.0f, -1.0f, 0.5f, 1.0f };
     float dy[4];
     /* (1 + 1 + 0 + 4) / 4 */

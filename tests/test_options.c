@@ -104,6 +104,7 @@ static const struct {
     { "batch", "17", "17" },
     { "online", "yes", "1" },
     { "label-noise", "0.1", "0.1" },
+    { "loss", "xent", "xent" },
     { "optimizer", "sgd", "sgd" },
     { "lr", "1e-3", "0.001" },
     { "beta1", "0.5", "0.5" },

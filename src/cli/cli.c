@@ -284,7 +284,7 @@ int st_progress_update(void *user, long step, long steps, double mse)
     bar[30] = '\0';
     fprintf(stderr, "\r%s [%s] %3.0f%% %ld/%ld", p->label, bar, 100.0 * frac, step, steps);
     if (isfinite(mse))
-        fprintf(stderr, "  mse %.3e", mse);
+        fprintf(stderr, "  data loss %.3e", mse);
     fprintf(stderr, "  %.1fs  ETA %.1fs ", el, eta);
     fflush(stderr);
     return 0;

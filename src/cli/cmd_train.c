@@ -30,9 +30,13 @@ static void print_result(const struct st_train_cfg *cfg, const struct st_train_r
 {
     printf("run: %s  (%ld steps, %.2f s, %.0f steps/s)\n", cfg->out, r->steps_done,
            r->wall_seconds, r->steps_per_second);
-    printf("final: mse %.6g  penalty %.6g  loss %.6g  (penalty %s, reduction %s, lambda %g)\n",
-           r->mse, r->penalty, r->loss, st_penalty_name(cfg->penalty),
-           st_reduction_name(cfg->reduction), cfg->lambda);
+    if (cfg->loss == ST_LOSS_XENT)
+        printf("final: xent %.6g  accuracy %.4f  ", r->mse, r->accuracy);
+    else
+        printf("final: mse %.6g  ", r->mse);
+    printf("penalty %.6g  loss %.6g  (penalty %s, reduction %s, lambda %g)\n", r->penalty,
+           r->loss, st_penalty_name(cfg->penalty), st_reduction_name(cfg->reduction),
+           cfg->lambda);
     printf("%-8s %12s %12s %9s %8s %6s\n", "tensor", "d_init", "d_teacher", "changed", "verdict",
            "truth");
     for (int t = 0; t < r->n_tensors; t++)

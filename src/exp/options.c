@@ -30,6 +30,9 @@ static const struct st_option table[] = {
       1, 0, 0 },
     { "label-noise", ST_OPT_T_DOUBLE, "SIGMA", "0", "std of Gaussian noise added to the targets",
       1, 0, 0 },
+    { "loss", ST_OPT_T_ENUM, "NAME", "mse",
+      "data loss: mse, or xent (softmax cross-entropy against class indices; a teacher-student "
+      "run labels each input with the teacher's largest output)", 1, 0, 0 },
     { "optimizer", ST_OPT_T_ENUM, "NAME", "adam", "adam, adamw or sgd (PyTorch's formulas)", 1, 0, 0 },
     { "lr", ST_OPT_T_DOUBLE, "FLOAT", "0.01", "learning rate", 1, 0, 0 },
     { "beta1", ST_OPT_T_DOUBLE, "FLOAT", "0.9", "Adam/AdamW first-moment decay", 1, 0, 0 },
@@ -199,6 +202,13 @@ static enum st_status parse_enum(const char *name, const char *s, struct st_trai
                 cfg->fig_format = i;
                 ok = 0;
             }
+    } else if (!strcmp(name, "loss")) {
+        choices = "mse, xent";
+        for (int k = ST_LOSS_MSE; k <= ST_LOSS_XENT; k++)
+            if (!strcmp(s, st_loss_name((enum st_loss_kind)k))) {
+                cfg->loss = (enum st_loss_kind)k;
+                ok = 0;
+            }
     } else if (!strcmp(name, "penalty-reduction")) {
         ok = st_reduction_parse(s, &cfg->reduction);
         choices = "mean, sum";
@@ -224,6 +234,8 @@ static const char *enum_value(const struct st_train_cfg *cfg, const char *name)
         return st_fig_format_names[cfg->fig_format];
     if (!strcmp(name, "nuclear-bias"))
         return cfg->nuclear_bias_l1 ? "l1" : "none";
+    if (!strcmp(name, "loss"))
+        return st_loss_name(cfg->loss);
     return "?";
 }
 

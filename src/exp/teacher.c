@@ -15,11 +15,22 @@ static void draw_inputs(const struct st_ts *ts, struct st_rng *rng, float *x, lo
         st_rng_fill_normal(rng, x, n, 0.0, 1.0);
 }
 
-/* y[B, out] = teacher(x) + noise */
+/* y[B, out] = teacher(x) + noise; with xent, y[B] = the index of the
+ * teacher's largest output (the first of equals). */
 static void label(struct st_ts *ts, const float *x, float *y, int B)
 {
-    int out = ts->net.widths[ts->net.n_layers];
     const float *t = st_mlp_forward(&ts->net, &ts->teacher, &ts->twork, x, B);
+    int out = ts->net.widths[ts->net.n_layers];
+    if (ts->classify) {
+        for (int b = 0; b < B; b++) {
+            int arg = 0;
+            for (int j = 1; j < out; j++)
+                if (t[(long)b * out + j] > t[(long)b * out + arg])
+                    arg = j;
+            y[b] = (float)arg;
+        }
+        return;
+    }
     memcpy(y, t, (size_t)B * (size_t)out * sizeof *y);
     if (ts->label_noise > 0.0)
         for (long i = 0; i < (long)B * out; i++)
@@ -80,7 +91,7 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
     struct st_ts q;
     struct st_rng rng;
     enum st_status st;
-    int in = cfg->widths[0], out = cfg->widths[cfg->n_layers];
+    int in = cfg->widths[0];
     long label_batch = cfg->online ? cfg->batch : cfg->data_size; /* batch is resolved */
 
     memset(&q, 0, sizeof q);
@@ -89,6 +100,7 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
     q.lo = cfg->data_lo;
     q.hi = cfg->data_hi;
     q.label_noise = cfg->label_noise;
+    q.classify = cfg->loss == ST_LOSS_XENT;
     st = st_mlp_init(&q.net, cfg->widths, cfg->n_layers, cfg->act, err);
     if (st == ST_OK)
         st = st_mlp_params_init(&q.net, &q.teacher, err);
@@ -117,7 +129,8 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
     st_rng_seed(&q.data_rng, cfg->seed, ST_STREAM_DATA);
     st_rng_seed(&q.noise_rng, cfg->seed, ST_STREAM_NOISE);
     if (!cfg->online) {
-        size_t nx = (size_t)q.n * (size_t)in, ny = (size_t)q.n * (size_t)out;
+        size_t nx = (size_t)q.n * (size_t)in;
+        size_t ny = (size_t)q.n * (size_t)st_train_target_cols(cfg);
         q.x = malloc(nx * sizeof *q.x);
         q.y = malloc(ny * sizeof *q.y);
         if (!q.x || !q.y) {

@@ -15,7 +15,7 @@ struct st_ts {
     struct st_params teacher;  /* labels the data; d_teacher reference */
     struct st_params student;  /* trained */
     struct st_params init;     /* the student's start theta0 */
-    float *x, *y;              /* fixed data [n, in], [n, out]; NULL when online */
+    float *x, *y;              /* fixed data [n, in], [n, out] ([n, 1] classify); NULL online */
     long n;
     struct st_mlp_work twork;  /* teacher passes for labelling online data */
     struct st_rng data_rng;    /* online inputs */
@@ -24,6 +24,7 @@ struct st_ts {
     double lo, hi;             /* uniform input bounds */
     unsigned char truth[ST_MAX_TENSORS]; /* tensors where teacher and student start differ */
     double label_noise;
+    int classify;              /* xent: y holds the teacher's class, [n, 1] */
 };
 
 /* Builds teacher, student and (unless online) the fixed data set from a

@@ -61,6 +61,20 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
 }
 
 /* Parses a comma list of 1-based layer numbers into mask[L]. */
+const char *st_loss_name(enum st_loss_kind k)
+{
+    switch (k) {
+    case ST_LOSS_MSE: return "mse";
+    case ST_LOSS_XENT: return "xent";
+    }
+    return NULL;
+}
+
+int st_train_target_cols(const struct st_train_cfg *cfg)
+{
+    return cfg->loss == ST_LOSS_XENT ? 1 : cfg->widths[cfg->n_layers];
+}
+
 static enum st_status parse_layers(const char *opt, const char *s, int L, unsigned char *mask,
                                    struct st_err *err)
 {
@@ -256,6 +270,14 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
         return st_err_set(err, ST_ERR_ARG,
                           "--momentum %g: only SGD uses momentum (Adam has --beta1)",
                           cfg->opt.momentum);
+    if (cfg->loss == ST_LOSS_XENT && cfg->widths[L] < 2)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--loss xent: the output width is %d; classes need at least 2 outputs "
+                          "(one logit per class)", cfg->widths[L]);
+    if (cfg->loss == ST_LOSS_XENT && cfg->label_noise != 0.0)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--label-noise %g: noise on class labels is not defined; use it with "
+                          "--loss mse", cfg->label_noise);
     if (cfg->save_data && cfg->online)
         return st_err_set(err, ST_ERR_ARG,
                           "--save-data: needs a fixed data set; it cannot be used with --online");
@@ -325,7 +347,7 @@ static void shuffle(struct st_rng *rng, long *a, long n)
 static void next_batch(struct run *r, const float **x, const float **y)
 {
     const struct st_train_cfg *c = r->cfg;
-    int in = c->widths[0], out = c->widths[c->n_layers];
+    int in = c->widths[0], out = st_train_target_cols(c);
     int B = (int)c->batch;
     if (c->online) {
         st_ts_draw(&r->ts, r->xb, r->yb, B);
@@ -354,10 +376,10 @@ static void next_batch(struct run *r, const float **x, const float **y)
  * fraction with |Delta| > 1e-6) and zero (the count with Delta exactly 0),
  * then per weight matrix nuc (||Delta_W||_*) and rank (numerical rank), which
  * are computed every --spectrum-every steps and nan on the other rows. */
-static void write_header(FILE *f, const struct st_params *p)
+static void write_header(FILE *f, const struct st_params *p, int xent)
 {
     static const char *const groups[] = { "d_init", "d_teacher", "changed", "zero" };
-    fputs("step,mse,penalty,loss", f);
+    fputs(xent ? "step,xent,accuracy,penalty,loss" : "step,mse,penalty,loss", f);
     for (int g = 0; g < 4; g++)
         for (int t = 0; t < p->n_views; t++)
             fprintf(f, ",%s_%s", groups[g], p->v[t].name);
@@ -383,13 +405,15 @@ static char *put_long(char *p, long v)
 
 /* Formats the row in a buffer and writes it at once (st_fmt_g9: printf's
  * output, a fraction of its time). */
-static void write_row(FILE *f, long step, double mse, double pen, double loss,
+static void write_row(FILE *f, long step, double mse, double acc, double pen, double loss,
                       const struct st_observables *o, const double *nuc, const int *rank)
 {
     char line[(3 + 5 * 2 * ST_MAX_LAYERS) * (ST_FMT_G9_MAX + 1) + 32], *p = line;
 
     p += st_fmt_long(p, step);
     p = put_g9(p, mse);
+    if (!isnan(acc))
+        p = put_g9(p, acc);
     p = put_g9(p, pen);
     p = put_g9(p, loss);
     for (int t = 0; t < o->n; t++)
@@ -537,6 +561,7 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
         cJSON_AddRawToObject(root, "seed", seed);
     }
+    cJSON_AddStringToObject(root, "data_loss", st_loss_name(cfg->loss));
     cJSON_AddStringToObject(root, "penalty", st_penalty_name(cfg->penalty));
     cJSON_AddStringToObject(root, "penalty_reduction", st_reduction_name(cfg->reduction));
     add_exact(root, "lambda", cfg->lambda);
@@ -546,10 +571,13 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
     add_exact(root, "steps_per_second", res->steps_per_second);
     v = cJSON_AddObjectToObject(root, "final");
     if (v) {
-        add_exact(v, "mse", res->mse);
+        int xent = cfg->loss == ST_LOSS_XENT;
+        add_exact(v, xent ? "xent" : "mse", res->mse);
+        if (xent)
+            add_exact(v, "accuracy", res->accuracy);
         add_exact(v, "penalty", res->penalty);
         add_exact(v, "loss", res->loss);
-        add_exact(v, "mse_tail_min", res->mse_tail);
+        add_exact(v, xent ? "xent_tail_min" : "mse_tail_min", res->mse_tail);
     }
     cJSON_AddItemToObject(root, "d_init", tensor_object(res, res->d_init));
     cJSON_AddItemToObject(root, "d_teacher", tensor_object(res, res->d_teacher));
@@ -712,8 +740,8 @@ static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_er
 
 /* Observes theta_k, writes its metrics row and returns its loss, data loss +
  * lambda * R; the spectrum columns every spectrum_every steps and at the end. */
-static double log_row(struct run *r, long k, double mse, struct st_observables *obs,
-                      double *pen)
+static double log_row(struct run *r, long k, double mse, double acc,
+                      struct st_observables *obs, double *pen)
 {
     const struct st_train_cfg *c = r->cfg;
     int spectrum = k % c->spectrum_every == 0 || k == c->steps;
@@ -723,7 +751,7 @@ static double log_row(struct run *r, long k, double mse, struct st_observables *
         st_spectrum(&r->ts.student, &r->ts.init, &r->svd, r->svd_scratch, ST_RANK_TOL, r->nuc,
                     r->rank);
     double loss = mse + c->lambda * *pen;
-    write_row(r->csv, k, mse, *pen, loss, obs, spectrum ? r->nuc : NULL,
+    write_row(r->csv, k, mse, acc, *pen, loss, obs, spectrum ? r->nuc : NULL,
               spectrum ? r->rank : NULL);
     return loss;
 }
@@ -740,6 +768,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     const unsigned char *trainable = cfg->trainable;
     long n_out = cfg->widths[cfg->n_layers];
     double t0, mse = 0.0, pen = 0.0, loss = 0.0;
+    double acc = (double)NAN; /* accuracy of the pass, xent only */
     long k;
     int stopped = 0;
 
@@ -765,7 +794,8 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         if ((st = st_path_join(path, sizeof path, cfg->out, "x.npy", err)) != ST_OK ||
             (st = st_npy_write_f32(path, r.ts.x, r.ts.n, cfg->widths[0], err)) != ST_OK ||
             (st = st_path_join(path, sizeof path, cfg->out, "y.npy", err)) != ST_OK ||
-            (st = st_npy_write_f32(path, r.ts.y, r.ts.n, n_out, err)) != ST_OK)
+            (st = st_npy_write_f32(path, r.ts.y, r.ts.n, st_train_target_cols(cfg), err)) !=
+                ST_OK)
             goto out;
     }
 
@@ -779,7 +809,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     r.csv_buf = malloc(1 << 20);
     if (r.csv_buf)
         setvbuf(r.csv, r.csv_buf, _IOFBF, 1 << 20);
-    write_header(r.csv, &r.ts.student);
+    write_header(r.csv, &r.ts.student, cfg->loss == ST_LOSS_XENT);
 
     t0 = now_seconds();
     for (k = 0;; k++) {
@@ -789,14 +819,20 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
 
         next_batch(&r, &x, &y);
         const float *yhat = st_mlp_forward(net, &r.ts.student, &r.work, x, B);
-        mse = st_mse_forward(yhat, y, (long)B * n_out);
+        if (cfg->loss == ST_LOSS_XENT) {
+            long hits;
+            mse = st_xent_forward(yhat, y, B, (int)n_out, &hits);
+            acc = (double)hits / (double)B;
+        } else {
+            mse = st_mse_forward(yhat, y, (long)B * n_out);
+        }
         loss = mse;
         /* The final value may sit on a loss spike; the lowest of the last 10%
          * of the steps ranks runs more robustly. */
         if (k >= cfg->steps - cfg->steps / 10 && !(mse >= res.mse_tail))
             res.mse_tail = mse;
         if (log) {
-            loss = log_row(&r, k, mse, &obs, &pen);
+            loss = log_row(&r, k, mse, acc, &obs, &pen);
             /* Notice a full disk now, not at the end of a long run. */
             if (ferror(r.csv)) {
                 st = st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv at step %ld",
@@ -806,7 +842,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         }
         if (!isfinite(loss)) {
             if (!log)
-                log_row(&r, k, mse, &obs, &pen);
+                log_row(&r, k, mse, acc, &obs, &pen);
             res.diverged = 1;
             break;
         }
@@ -814,7 +850,10 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
             break;
 
         memset(r.grad.mem, 0, r.grad.n * sizeof(float));
-        st_mse_backward(r.dy, yhat, y, (long)B * n_out);
+        if (cfg->loss == ST_LOSS_XENT)
+            st_xent_backward(r.dy, yhat, y, B, (int)n_out);
+        else
+            st_mse_backward(r.dy, yhat, y, (long)B * n_out);
         st_mlp_backward(net, &r.ts.student, &r.work, &r.grad, x, r.dy, B, trainable);
         if (!cfg->prox)
             st_penalty_grad(&r.pen, &r.grad, &r.ts.student, &r.ts.init);
@@ -840,6 +879,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     res.steps_done = k;
     res.steps_per_second = res.wall_seconds > 0.0 ? (double)k / res.wall_seconds : 0.0;
     res.mse = mse;
+    res.accuracy = acc;
     res.penalty = pen;
     res.loss = loss;
     res.n_tensors = r.ts.student.n_views;

@@ -15,6 +15,14 @@
 
 enum st_data_dist { ST_DATA_NORMAL, ST_DATA_UNIFORM };
 
+/* The data loss: mean squared error, or softmax cross-entropy against class
+ * indices (a teacher-student run labels each input with the teacher's largest
+ * output). */
+enum st_loss_kind { ST_LOSS_MSE, ST_LOSS_XENT };
+
+/* "mse" or "xent"; NULL for an unknown value. */
+const char *st_loss_name(enum st_loss_kind k);
+
 #define ST_LIST_MAX 256
 
 /* The full configuration of a run. Fill it with st_train_cfg_defaults() and
@@ -31,6 +39,7 @@ struct st_train_cfg {
     long batch;                     /* minibatch size; 0 = full batch */
     int online;                     /* fresh inputs every step */
     double label_noise;             /* std of Gaussian noise added to the targets */
+    enum st_loss_kind loss;         /* mse or xent */
     struct st_optim_cfg opt;        /* weight_decay NaN = the optimizer's default */
     long steps;
     uint64_t seed;
@@ -62,6 +71,9 @@ struct st_train_cfg {
     double delta_frac;                         /* sparse:P */
 };
 
+/* Width of the targets y: the output width for mse, 1 (the class) for xent. */
+int st_train_target_cols(const struct st_train_cfg *cfg);
+
 /* Threshold on |theta - theta0| for the changed fraction. */
 #define ST_CHANGED_EPS 1e-6f
 /* Numerical rank of Delta_W: singular values above this times the largest. */
@@ -80,8 +92,9 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
 struct st_train_result {
     long steps_done;        /* updates taken */
     int diverged;           /* 1 if the loss became NaN/Inf */
-    double mse, penalty, loss;
-    double mse_tail;        /* lowest mse over the last 10% of the steps: spikes aside */
+    double mse, penalty, loss; /* mse: the data loss (the cross-entropy with --loss xent) */
+    double accuracy;        /* xent: share of the last pass's samples classified right; NaN */
+    double mse_tail;        /* lowest data loss over the last 10% of the steps: spikes aside */
     double wall_seconds, steps_per_second;
     int n_tensors;
     char names[ST_MAX_TENSORS][8];

@@ -298,9 +298,11 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
 {
     enum st_status st = ST_OK;
     int c_step = st_csv_col(m, "step"), c_mse = st_csv_col(m, "mse");
+    int xent = c_mse < 0 && st_csv_col(m, "xent") >= 0; /* a --loss xent run */
     long n = m->n_rows;
     double *cols = NULL;
-    struct panel loss = { NULL, "loss (mse)", 1, 0, { 0 }, { 0 }, { 0 } };
+    struct panel loss = { NULL, xent ? "loss (cross-entropy)" : "loss (mse)", 1, 0, { 0 }, { 0 },
+                          { 0 } };
     struct panel init = { "distance(trained student, initial student)", "L1 distance", 0, 0,
                           { 0 }, { 0 }, { 0 } };
     struct panel teach = { "distance(trained student, teacher)", "L1 distance", 0, 0,
@@ -312,8 +314,11 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
     int tensor_cols[2][64], n_t = 0;
     char tmp[4200];
 
+    if (xent)
+        c_mse = st_csv_col(m, "xent");
     if (c_step < 0 || c_mse < 0)
-        return st_err_set(err, ST_ERR_FORMAT, "metrics: no 'step' or 'mse' column");
+        return st_err_set(err, ST_ERR_FORMAT, "metrics: no 'step' column, or neither 'mse' nor "
+                          "'xent'");
     if (n < 1)
         return st_err_set(err, ST_ERR_FORMAT, "metrics: no rows to plot");
     /* Tensors in legend order: weights w1, w2, ..., then biases b1, b2, ... */

@@ -304,6 +304,33 @@ if [ -w /dev/full ]; then
     check "stdout on a full disk: message" has "$W/err" "stdout"
 fi
 
+# ---- --loss xent: classification in teacher-student form ----
+
+# The teacher's largest output labels each input; the same architecture
+# separates its own classes, so training reaches 100% accuracy.
+run train --loss xent --widths 2,16,16,3 --steps 1500 --data-size 200 --quiet --no-plot \
+    --save-data --out "$W/xent"
+expect_rc 0
+check "xent: metrics columns" has "$W/xent/metrics.csv" "step,xent,accuracy,penalty,loss,d_init_w1"
+check "xent: summary names the loss" json_field "$W/xent/summary.json" data_loss xent
+check "xent: stdout reports accuracy" grep -qE '^final: xent [0-9.e+-]+  accuracy 1.0000' "$W/out"
+check "xent: the final row's accuracy is 1" \
+    "$PY" -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1]))); sys.exit(float(r[-1]["accuracy"]) != 1.0)' \
+    "$W/xent/metrics.csv"
+check "xent: labels are class indices" \
+    "$PY" -c 'import numpy as np, sys; y = np.load(sys.argv[1]); sys.exit(not (y.shape == (200, 1) and set(np.unique(y)) <= {0.0, 1.0, 2.0}))' \
+    "$W/xent/y.npy"
+check "xent: config.ini records it" grep -qx 'loss = xent' "$W/xent/config.ini"
+run train --loss xent --steps 5 --quiet --out "$W/xent1"
+expect_rc 2
+check "xent on one output: names the width" has "$W/err" "output width is 1"
+run train --loss xent --widths 2,4,3 --label-noise 0.1 --steps 5 --quiet --out "$W/xentn"
+expect_rc 2
+check "xent with label noise: refused" has "$W/err" "--label-noise"
+run train --loss hinge --quiet --out "$W/hinge"
+expect_rc 2
+check "unknown loss: lists the choices" has "$W/err" "expected one of mse, xent"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
