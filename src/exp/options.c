@@ -26,6 +26,12 @@ static const struct st_option table[] = {
     { "data-size", ST_OPT_T_INT, "N", "1000", "number of fixed samples", 1, 1, INT_MAX },
     { "batch", ST_OPT_T_INT, "B", "0", "minibatch size; 0 = full batch (all samples)", 1, 0,
       INT_MAX },
+    { "x", ST_OPT_T_STR, "FILE", "none",
+      "inputs [N, in] from a .npy file instead of drawn ones (N replaces --data-size; the "
+      "teacher labels them unless --y is given)", 1, 0, 0 },
+    { "y", ST_OPT_T_STR, "FILE", "none",
+      "targets from a .npy file, one row per row of --x: [N, out] for mse, class indices [N] "
+      "or [N, 1] for xent", 1, 0, 0 },
     { "online", ST_OPT_T_FLAG, NULL, "off", "draw fresh inputs every step instead of a fixed set",
       1, 0, 0 },
     { "label-noise", ST_OPT_T_DOUBLE, "SIGMA", "0", "std of Gaussian noise added to the targets",
@@ -246,6 +252,8 @@ static void *field(struct st_train_cfg *c, const char *name, size_t *size)
     if (!strcmp(name, "reinit")) return (*size = sizeof c->reinit), c->reinit;
     if (!strcmp(name, "freeze")) return (*size = sizeof c->freeze), c->freeze;
     if (!strcmp(name, "out")) return (*size = sizeof c->out), c->out;
+    if (!strcmp(name, "x")) return (*size = sizeof c->x_path), c->x_path;
+    if (!strcmp(name, "y")) return (*size = sizeof c->y_path), c->y_path;
     if (!strcmp(name, "data-size")) return &c->data_size;
     if (!strcmp(name, "batch")) return &c->batch;
     if (!strcmp(name, "online")) return &c->online;

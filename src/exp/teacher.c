@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../io/npy.h"
+
 static void draw_inputs(const struct st_ts *ts, struct st_rng *rng, float *x, long n)
 {
     if (ts->dist == ST_DATA_UNIFORM)
@@ -35,6 +37,67 @@ static void label(struct st_ts *ts, const float *x, float *y, int B)
     if (ts->label_noise > 0.0)
         for (long i = 0; i < (long)B * out; i++)
             y[i] += (float)(ts->label_noise * st_rng_normal(&ts->noise_rng));
+}
+
+/* Inputs from --x and targets from --y (or the teacher's labels of the
+ * inputs): shapes against the network, every value finite, classes integral
+ * and in range. */
+static enum st_status load_data(struct st_ts *ts, const struct st_train_cfg *cfg,
+                                struct st_err *err)
+{
+    struct st_npy a, b;
+    int in = cfg->widths[0], out = cfg->widths[cfg->n_layers];
+    int ycols = st_train_target_cols(cfg);
+    enum st_status st = st_npy_read(cfg->x_path, &a, err);
+
+    if (st != ST_OK)
+        return st;
+    if (a.cols != in || a.rows != ts->n) {
+        st_npy_free(&a);
+        return st_err_set(err, ST_ERR_FORMAT, "%s: shape changed since the run was set up",
+                          cfg->x_path);
+    }
+    for (long i = 0; i < a.rows * a.cols; i++)
+        if (!isfinite(a.data[i])) {
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: row %ld, column %ld is %g; inputs must be "
+                            "finite", cfg->x_path, i / a.cols, i % a.cols, (double)a.data[i]);
+            st_npy_free(&a);
+            return st;
+        }
+    ts->x = a.data; /* the reader's buffer is ours now */
+    if (!strcmp(cfg->y_path, "none")) {
+        ts->y = malloc((size_t)ts->n * (size_t)ycols * sizeof *ts->y);
+        if (!ts->y)
+            return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the targets");
+        label(ts, ts->x, ts->y, (int)ts->n);
+        return ST_OK;
+    }
+    if ((st = st_npy_read(cfg->y_path, &b, err)) != ST_OK)
+        return st;
+    if (b.rows != ts->n || b.cols != ycols) {
+        st = st_err_set(err, ST_ERR_FORMAT, "%s: shape [%ld, %ld]; expected [%ld, %d] (%s)",
+                        cfg->y_path, b.rows, b.cols, ts->n, ycols,
+                        cfg->loss == ST_LOSS_XENT ? "one class index per row of --x"
+                                                  : "one row of targets per row of --x");
+        st_npy_free(&b);
+        return st;
+    }
+    for (long i = 0; i < b.rows * b.cols; i++) {
+        float v = b.data[i];
+        if (!isfinite(v))
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: row %ld is %g; targets must be finite",
+                            cfg->y_path, i / b.cols, (double)v);
+        else if (cfg->loss == ST_LOSS_XENT && (v != floorf(v) || v < 0.0f || v >= (float)out))
+            st = st_err_set(err, ST_ERR_FORMAT,
+                            "%s: row %ld is %g; expected a class index, an integer from 0 to %d",
+                            cfg->y_path, i, (double)v, out - 1);
+        if (st != ST_OK) {
+            st_npy_free(&b);
+            return st;
+        }
+    }
+    ts->y = b.data;
+    return ST_OK;
 }
 
 /* rank:R: W_teacher += s A B^T / sqrt(R), A [out,R], B [in,R] ~ N(0,1), so the
@@ -128,7 +191,11 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
 
     st_rng_seed(&q.data_rng, cfg->seed, ST_STREAM_DATA);
     st_rng_seed(&q.noise_rng, cfg->seed, ST_STREAM_NOISE);
-    if (!cfg->online) {
+    if (strcmp(cfg->x_path, "none")) {
+        if ((st = load_data(&q, cfg, err)) != ST_OK)
+            goto fail;
+        st_mlp_work_free(&q.twork);
+    } else if (!cfg->online) {
         size_t nx = (size_t)q.n * (size_t)in;
         size_t ny = (size_t)q.n * (size_t)st_train_target_cols(cfg);
         q.x = malloc(nx * sizeof *q.x);

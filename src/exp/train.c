@@ -36,6 +36,8 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     cfg->act = ST_ACT_RELU;
     strcpy(cfg->reinit, "middle");
     strcpy(cfg->freeze, "none");
+    strcpy(cfg->x_path, "none");
+    strcpy(cfg->y_path, "none");
     cfg->data_dist = ST_DATA_UNIFORM;
     cfg->data_lo = 0.0;
     cfg->data_hi = 2.0;
@@ -240,6 +242,29 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
                               "--widths: layer %d (%d -> %d) has %.3g weights; at most 2^32 per "
                               "layer",
                               l, cfg->widths[l - 1], cfg->widths[l], n);
+    }
+    if (strcmp(cfg->y_path, "none") && !strcmp(cfg->x_path, "none"))
+        return st_err_set(err, ST_ERR_ARG, "--y %s: needs --x (the inputs its rows belong to)",
+                          cfg->y_path);
+    if (strcmp(cfg->x_path, "none")) {
+        /* The data set's size is the file's; read it now so that --batch and
+         * config.ini see it. st_ts_setup reads the values again. */
+        struct st_npy a;
+        if (cfg->online)
+            return st_err_set(err, ST_ERR_ARG,
+                              "--online: draws fresh inputs; it cannot be used with --x");
+        st = st_npy_read(cfg->x_path, &a, err);
+        if (st != ST_OK)
+            return st;
+        long rows = a.rows, cols = a.cols;
+        st_npy_free(&a);
+        if (cols != cfg->widths[0])
+            return st_err_set(err, ST_ERR_ARG,
+                              "--x %s: %ld columns, but the input width (--widths) is %d",
+                              cfg->x_path, cols, cfg->widths[0]);
+        if (rows < 1)
+            return st_err_set(err, ST_ERR_ARG, "--x %s: no rows", cfg->x_path);
+        cfg->data_size = rows;
     }
     if (cfg->data_size < 1 || cfg->data_size > INT_MAX)
         return st_err_set(err, ST_ERR_ARG, "--data-size %ld: expected 1 to %d", cfg->data_size,

@@ -40,6 +40,8 @@ struct st_train_cfg {
     int online;                     /* fresh inputs every step */
     double label_noise;             /* std of Gaussian noise added to the targets */
     enum st_loss_kind loss;         /* mse or xent */
+    char x_path[4096];              /* "none", or inputs [N, in] from a .npy file */
+    char y_path[4096];              /* "none" (the teacher labels), or targets from a .npy file */
     struct st_optim_cfg opt;        /* weight_decay NaN = the optimizer's default */
     long steps;
     uint64_t seed;

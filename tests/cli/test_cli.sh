@@ -331,6 +331,68 @@ run train --loss hinge --quiet --out "$W/hinge"
 expect_rc 2
 check "unknown loss: lists the choices" has "$W/err" "expected one of mse, xent"
 
+# ---- --x / --y: given inputs and targets ----
+
+# The data set a run wrote, given back: the same run, byte for byte; with
+# --x alone the teacher labels the inputs, which gives the same targets.
+run train --steps 200 --save-data --quiet --no-plot --out "$W/xy0"
+expect_rc 0
+run train --steps 200 --x "$W/xy0/x.npy" --y "$W/xy0/y.npy" --quiet --no-plot --out "$W/xy1"
+expect_rc 0
+check "--x --y: metrics equal the drawn run's" cmp -s "$W/xy0/metrics.csv" "$W/xy1/metrics.csv"
+check "--x --y: config.ini records the files" grep -qx "x = $W/xy0/x.npy" "$W/xy1/config.ini"
+run train --steps 200 --x "$W/xy0/x.npy" --quiet --no-plot --out "$W/xy2"
+expect_rc 0
+check "--x alone: the teacher labels the inputs" cmp -s "$W/xy0/metrics.csv" "$W/xy2/metrics.csv"
+run train --config "$W/xy1/config.ini" --quiet --no-plot --out "$W/xy3"
+expect_rc 0
+check "--x --y: config.ini re-runs it" cmp -s "$W/xy1/metrics.csv" "$W/xy3/metrics.csv"
+"$PY" - "$W" <<'PYEOF'
+import sys
+import numpy as np
+w = sys.argv[1]
+x = np.load(f"{w}/xy0/x.npy")
+y = np.load(f"{w}/xy0/y.npy")
+np.save(f"{w}/x2.npy", np.hstack([x, x]))
+xn = x.copy()
+xn[5, 0] = np.nan
+np.save(f"{w}/xnan.npy", xn)
+np.save(f"{w}/yshort.npy", y[:10])
+np.save(f"{w}/lab3.npy", np.array([0, 1, 3] * 333 + [0], dtype=np.int64))
+np.save(f"{w}/labhalf.npy", np.full(1000, 0.5))
+np.save(f"{w}/lab.npy", np.arange(1000, dtype=np.int32) % 3)
+PYEOF
+run train --steps 5 --y "$W/xy0/y.npy" --quiet --out "$W/xye1"
+expect_rc 2
+check "--y without --x: refused" has "$W/err" "needs --x"
+run train --steps 5 --x "$W/x2.npy" --quiet --out "$W/xye2"
+expect_rc 2
+check "--x with 2 columns for a 1-wide input: names both" has "$W/err" "2 columns, but the input width (--widths) is 1"
+run train --steps 5 --x "$W/xy0/x.npy" --online --quiet --out "$W/xye3"
+expect_rc 2
+check "--x with --online: refused" has "$W/err" "--online"
+run train --steps 5 --x "$W/xy0/x.npy" --y "$W/yshort.npy" --quiet --out "$W/xye4"
+expect_rc 1
+check "--y with 10 rows for 1000 inputs: names the shapes" has "$W/err" "shape [10, 1]; expected [1000, 1]"
+run train --steps 5 --x "$W/xnan.npy" --quiet --out "$W/xye5"
+expect_rc 1
+check "NaN in --x: names the row" has "$W/err" "row 5, column 0 is nan"
+run train --steps 5 --x "$W/xy0/x.npy" --y "$W/lab3.npy" --loss xent --widths 1,8,3 --quiet \
+    --out "$W/xye6"
+expect_rc 1
+check "class 3 of 3: names the row and the range" has "$W/err" "row 2 is 3; expected a class index, an integer from 0 to 2"
+run train --steps 5 --x "$W/xy0/x.npy" --y "$W/labhalf.npy" --loss xent --widths 1,8,3 --quiet \
+    --out "$W/xye7"
+expect_rc 1
+check "class 0.5: refused" has "$W/err" "row 0 is 0.5"
+run train --steps 50 --x "$W/xy0/x.npy" --y "$W/lab.npy" --loss xent --widths 1,8,3 --quiet \
+    --no-plot --out "$W/xy8"
+expect_rc 0
+check "int32 class labels train" has "$W/xy8/metrics.csv" "step,xent,accuracy"
+run train --steps 5 --x "$W/missing.npy" --quiet --out "$W/xye9"
+expect_rc 1
+check "missing --x file: named" has "$W/err" "missing.npy"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
