@@ -105,6 +105,8 @@ static const struct {
     { "online", "yes", "1" },
     { "label-noise", "0.1", "0.1" },
     { "loss", "xent", "xent" },
+    { "x", "data/x.npy", "data/x.npy" },
+    { "y", "data/y.npy", "data/y.npy" },
     { "optimizer", "sgd", "sgd" },
     { "lr", "1e-3", "0.001" },
     { "beta1", "0.5", "0.5" },
