@@ -105,6 +105,8 @@ static const struct {
     { "online", "yes", "1" },
     { "label-noise", "0.1", "0.1" },
     { "loss", "xent", "xent" },
+    { "teacher", "m/t.safetensors", "m/t.safetensors" },
+    { "student-init", "m/s.safetensors", "m/s.safetensors" },
     { "x", "data/x.npy", "data/x.npy" },
     { "y", "data/y.npy", "data/y.npy" },
     { "optimizer", "sgd", "sgd" },

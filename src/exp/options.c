@@ -26,6 +26,13 @@ static const struct st_option table[] = {
     { "data-size", ST_OPT_T_INT, "N", "1000", "number of fixed samples", 1, 1, INT_MAX },
     { "batch", ST_OPT_T_INT, "B", "0", "minibatch size; 0 = full batch (all samples)", 1, 0,
       INT_MAX },
+    { "teacher", ST_OPT_T_STR, "FILE", "none",
+      "the teacher's weights from a .safetensors file (sparsetune's layers.{i}.* or "
+      "nn.Sequential's {k}.* names; widths must match --widths) instead of drawn ones; the "
+      "student starts as a copy of it with the --reinit layers re-drawn", 1, 0, 0 },
+    { "student-init", ST_OPT_T_STR, "FILE", "none",
+      "the student's start theta0 from a .safetensors file instead of the teacher's copy", 1, 0,
+      0 },
     { "x", ST_OPT_T_STR, "FILE", "none",
       "inputs [N, in] from a .npy file instead of drawn ones (N replaces --data-size; the "
       "teacher labels them unless --y is given)", 1, 0, 0 },
@@ -253,6 +260,8 @@ static void *field(struct st_train_cfg *c, const char *name, size_t *size)
     if (!strcmp(name, "freeze")) return (*size = sizeof c->freeze), c->freeze;
     if (!strcmp(name, "out")) return (*size = sizeof c->out), c->out;
     if (!strcmp(name, "x")) return (*size = sizeof c->x_path), c->x_path;
+    if (!strcmp(name, "teacher")) return (*size = sizeof c->teacher_path), c->teacher_path;
+    if (!strcmp(name, "student-init")) return (*size = sizeof c->init_path), c->init_path;
     if (!strcmp(name, "y")) return (*size = sizeof c->y_path), c->y_path;
     if (!strcmp(name, "data-size")) return &c->data_size;
     if (!strcmp(name, "batch")) return &c->batch;

@@ -4,10 +4,12 @@
 #include "teacher.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../io/npy.h"
+#include "../io/safetensors.h"
 
 static void draw_inputs(const struct st_ts *ts, struct st_rng *rng, float *x, long n)
 {
@@ -37,6 +39,48 @@ static void label(struct st_ts *ts, const float *x, float *y, int B)
     if (ts->label_noise > 0.0)
         for (long i = 0; i < (long)B * out; i++)
             y[i] += (float)(ts->label_noise * st_rng_normal(&ts->noise_rng));
+}
+
+/* "1,20,20,1" into buf (cut short if it does not fit). */
+static void widths_text(char *buf, size_t size, const int *w, int L)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int l = 0; l <= L; l++) {
+        int n = snprintf(buf + len, size - len, l ? ",%d" : "%d", w[l]);
+        if (n < 0 || (size_t)n >= size - len)
+            return;
+        len += (size_t)n;
+    }
+}
+
+/* Weights from a model file into p: the file's widths must be the run's, and
+ * an activation it names must be the run's. */
+static enum st_status load_weights(struct st_params *p, const char *opt, const char *path,
+                                   const struct st_train_cfg *cfg, struct st_err *err)
+{
+    struct st_params q;
+    int widths[ST_MAX_LAYERS + 1], L;
+    char act[ST_SAFETENSORS_ACT_MAX + 1] = "";
+    enum st_act a;
+    enum st_status st = st_safetensors_load_model(path, &q, widths, &L, act, err);
+
+    if (st != ST_OK)
+        return st;
+    if (L != cfg->n_layers || memcmp(widths, cfg->widths, (size_t)(L + 1) * sizeof *widths)) {
+        char have[256], want[256];
+        widths_text(have, sizeof have, widths, L);
+        widths_text(want, sizeof want, cfg->widths, cfg->n_layers);
+        st = st_err_set(err, ST_ERR_SHAPE, "--%s %s: a network of widths %s; the run's --widths "
+                        "is %s", opt, path, have, want);
+    } else if (act[0] && (st_act_parse(act, &a) != 0 || a != cfg->act)) {
+        st = st_err_set(err, ST_ERR_FORMAT, "--%s %s: its metadata says activation '%s'; the "
+                        "run's --activation is %s", opt, path, act, st_act_name(cfg->act));
+    } else {
+        st_params_copy(p, &q);
+    }
+    st_params_free(&q);
+    return st;
 }
 
 /* Inputs from --x and targets from --y (or the teacher's labels of the
@@ -178,11 +222,17 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
 
     st_rng_seed(&rng, cfg->seed, ST_STREAM_TEACHER);
     st_mlp_init_uniform(&q.net, &q.teacher, &rng, NULL);
+    if (strcmp(cfg->teacher_path, "none") &&
+        (st = load_weights(&q.teacher, "teacher", cfg->teacher_path, cfg, err)) != ST_OK)
+        goto fail;
     st_params_copy(&q.student, &q.teacher);
     st_rng_seed(&rng, cfg->seed, ST_STREAM_STUDENT);
     if (cfg->delta_kind == 0)
         st_mlp_init_uniform(&q.net, &q.student, &rng, cfg->reinit_layer);
     else if ((st = perturb_teacher(&q, cfg, &rng, err)) != ST_OK)
+        goto fail;
+    if (strcmp(cfg->init_path, "none") &&
+        (st = load_weights(&q.student, "student-init", cfg->init_path, cfg, err)) != ST_OK)
         goto fail;
     st_params_copy(&q.init, &q.student);
     for (int t = 0; t < q.teacher.n_views; t++)

@@ -37,6 +37,8 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     strcpy(cfg->reinit, "middle");
     strcpy(cfg->freeze, "none");
     strcpy(cfg->x_path, "none");
+    strcpy(cfg->teacher_path, "none");
+    strcpy(cfg->init_path, "none");
     strcpy(cfg->y_path, "none");
     cfg->data_dist = ST_DATA_UNIFORM;
     cfg->data_lo = 0.0;

@@ -42,6 +42,8 @@ struct st_train_cfg {
     enum st_loss_kind loss;         /* mse or xent */
     char x_path[4096];              /* "none", or inputs [N, in] from a .npy file */
     char y_path[4096];              /* "none" (the teacher labels), or targets from a .npy file */
+    char teacher_path[4096];        /* "none" (drawn), or the teacher from a .safetensors file */
+    char init_path[4096];           /* "none" (drawn), or the student's start from a file */
     struct st_optim_cfg opt;        /* weight_decay NaN = the optimizer's default */
     long steps;
     uint64_t seed;

@@ -393,6 +393,34 @@ run train --steps 5 --x "$W/missing.npy" --quiet --out "$W/xye9"
 expect_rc 1
 check "missing --x file: named" has "$W/err" "missing.npy"
 
+# ---- --teacher / --student-init: given weights ----
+
+run train --steps 200 --teacher "$W/xy0/teacher.safetensors" \
+    --student-init "$W/xy0/student_init.safetensors" --quiet --no-plot --out "$W/ts1"
+expect_rc 0
+check "--teacher --student-init: metrics equal the drawn run's" \
+    cmp -s "$W/xy0/metrics.csv" "$W/ts1/metrics.csv"
+run train --steps 200 --teacher "$W/xy0/teacher.safetensors" --quiet --no-plot --out "$W/ts2"
+expect_rc 0
+check "--teacher alone: the student re-draws the same layer from the seed" \
+    cmp -s "$W/xy0/metrics.csv" "$W/ts2/metrics.csv"
+run train --steps 5 --widths 1,8,1 --teacher "$W/xy0/teacher.safetensors" --quiet --out "$W/tse1"
+expect_rc 1
+check "--teacher of other widths: names both" has "$W/err" "a network of widths 1,20,20,1; the run's --widths is 1,8,1"
+run train --steps 5 --activation tanh --student-init "$W/xy0/student_init.safetensors" --quiet \
+    --out "$W/tse2"
+expect_rc 1
+check "--student-init with another activation: refused" has "$W/err" "activation 'relu'"
+# torch.nn.Sequential(Linear(3,5), ReLU(), Linear(5,2)) written by PyTorch's key names
+SEQ=$(dirname "$0")/../data/safetensors/sequential.safetensors
+run train --steps 20 --widths 3,5,2 --teacher "$SEQ" --reinit none --quiet --no-plot --out "$W/ts3"
+expect_rc 0
+check "an nn.Sequential file as the teacher: the student starts on it (mse 0)" \
+    grep -q '^0,0,' "$W/ts3/metrics.csv"
+run train --steps 5 --teacher "$W/missing.safetensors" --quiet --out "$W/tse3"
+expect_rc 1
+check "missing --teacher file: named" has "$W/err" "missing.safetensors"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
