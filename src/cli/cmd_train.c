@@ -37,6 +37,22 @@ static void print_result(const struct st_train_cfg *cfg, const struct st_train_r
     printf("penalty %.6g  loss %.6g  (penalty %s, reduction %s, lambda %g)\n", r->penalty,
            r->loss, st_penalty_name(cfg->penalty), st_reduction_name(cfg->reduction),
            cfg->lambda);
+    if (r->has_eval) {
+        const char *k = cfg->loss == ST_LOSS_XENT ? "xent" : "mse";
+        printf("eval (%s): %s %.6g -> %.6g (forgetting %+.6g)", cfg->eval_x, k, r->eval_before,
+               r->eval_after, r->eval_after - r->eval_before);
+        if (cfg->loss == ST_LOSS_XENT)
+            printf("  accuracy %.4f -> %.4f", r->eval_acc_before, r->eval_acc_after);
+        printf("\n");
+    }
+    if (cfg->task_data) {
+        /* No teacher: the fingerprint of the update instead of a verdict. */
+        printf("%-8s %12s %9s %9s %8s\n", "tensor", "d_init", "changed", "share", "verdict");
+        for (int t = 0; t < r->n_tensors; t++)
+            printf("%-8s %12.4e %9.4f %9.4f %8s\n", r->names[t], r->d_init[t], r->changed[t],
+                   r->update_share[t], r->diverged ? "?" : r->verdict[t] ? "changed" : "-");
+        return;
+    }
     printf("%-8s %12s %12s %9s %8s %6s\n", "tensor", "d_init", "d_teacher", "changed", "verdict",
            "truth");
     for (int t = 0; t < r->n_tensors; t++)

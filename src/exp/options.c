@@ -26,6 +26,9 @@ static const struct st_option table[] = {
     { "data-size", ST_OPT_T_INT, "N", "1000", "number of fixed samples", 1, 1, INT_MAX },
     { "batch", ST_OPT_T_INT, "B", "0", "minibatch size; 0 = full batch (all samples)", 1, 0,
       INT_MAX },
+    { "task", ST_OPT_T_ENUM, "NAME", "teacher-student",
+      "teacher-student (a teacher labels the data, the truth is known) or data (train on --x "
+      "and --y alone: pretrain and finetune)", 1, 0, 0 },
     { "teacher", ST_OPT_T_STR, "FILE", "none",
       "the teacher's weights from a .safetensors file (sparsetune's layers.{i}.* or "
       "nn.Sequential's {k}.* names; widths must match --widths) instead of drawn ones; the "
@@ -39,6 +42,11 @@ static const struct st_option table[] = {
     { "y", ST_OPT_T_STR, "FILE", "none",
       "targets from a .npy file, one row per row of --x: [N, out] for mse, class indices [N] "
       "or [N, 1] for xent", 1, 0, 0 },
+    { "eval-x", ST_OPT_T_STR, "FILE", "none",
+      "an evaluation set's inputs (.npy), e.g. the first task's: its loss at every logged step "
+      "is the forgetting curve", 1, 0, 0 },
+    { "eval-y", ST_OPT_T_STR, "FILE", "none",
+      "the evaluation set's targets (.npy; without it the teacher labels --eval-x)", 1, 0, 0 },
     { "online", ST_OPT_T_FLAG, NULL, "off", "draw fresh inputs every step instead of a fixed set",
       1, 0, 0 },
     { "label-noise", ST_OPT_T_DOUBLE, "SIGMA", "0", "std of Gaussian noise added to the targets",
@@ -215,6 +223,12 @@ static enum st_status parse_enum(const char *name, const char *s, struct st_trai
                 cfg->fig_format = i;
                 ok = 0;
             }
+    } else if (!strcmp(name, "task")) {
+        choices = "teacher-student, data";
+        if (!strcmp(s, "teacher-student") || !strcmp(s, "data")) {
+            cfg->task_data = !strcmp(s, "data");
+            ok = 0;
+        }
     } else if (!strcmp(name, "loss")) {
         choices = "mse, xent";
         for (int k = ST_LOSS_MSE; k <= ST_LOSS_XENT; k++)
@@ -249,6 +263,8 @@ static const char *enum_value(const struct st_train_cfg *cfg, const char *name)
         return cfg->nuclear_bias_l1 ? "l1" : "none";
     if (!strcmp(name, "loss"))
         return st_loss_name(cfg->loss);
+    if (!strcmp(name, "task"))
+        return cfg->task_data ? "data" : "teacher-student";
     return "?";
 }
 
@@ -261,6 +277,8 @@ static void *field(struct st_train_cfg *c, const char *name, size_t *size)
     if (!strcmp(name, "out")) return (*size = sizeof c->out), c->out;
     if (!strcmp(name, "x")) return (*size = sizeof c->x_path), c->x_path;
     if (!strcmp(name, "teacher")) return (*size = sizeof c->teacher_path), c->teacher_path;
+    if (!strcmp(name, "eval-x")) return (*size = sizeof c->eval_x), c->eval_x;
+    if (!strcmp(name, "eval-y")) return (*size = sizeof c->eval_y), c->eval_y;
     if (!strcmp(name, "student-init")) return (*size = sizeof c->init_path), c->init_path;
     if (!strcmp(name, "y")) return (*size = sizeof c->y_path), c->y_path;
     if (!strcmp(name, "data-size")) return &c->data_size;

@@ -83,64 +83,79 @@ static enum st_status load_weights(struct st_params *p, const char *opt, const c
     return st;
 }
 
-/* Inputs from --x and targets from --y (or the teacher's labels of the
- * inputs): shapes against the network, every value finite, classes integral
- * and in range. */
-static enum st_status load_data(struct st_ts *ts, const struct st_train_cfg *cfg,
-                                struct st_err *err)
+/* A data set from xpath and ypath (or the teacher's labels of the inputs
+ * when ypath is "none"): shapes against the network, every value finite,
+ * classes integral and in range. On success *x, *y (malloc'd) and *n. */
+static enum st_status load_set(struct st_ts *ts, const struct st_train_cfg *cfg, const char *xopt,
+                               const char *xpath, const char *ypath, float **x, float **y, long *n,
+                               struct st_err *err)
 {
     struct st_npy a, b;
     int in = cfg->widths[0], out = cfg->widths[cfg->n_layers];
     int ycols = st_train_target_cols(cfg);
-    enum st_status st = st_npy_read(cfg->x_path, &a, err);
+    enum st_status st = st_npy_read(xpath, &a, err);
 
     if (st != ST_OK)
         return st;
-    if (a.cols != in || a.rows != ts->n) {
+    if (a.cols != in || a.rows < 1) {
+        st = st_err_set(err, ST_ERR_FORMAT, "--%s %s: shape [%ld, %ld]; expected [N, %d] (N >= 1, "
+                        "the input width)", xopt, xpath, a.rows, a.cols, in);
         st_npy_free(&a);
-        return st_err_set(err, ST_ERR_FORMAT, "%s: shape changed since the run was set up",
-                          cfg->x_path);
+        return st;
     }
     for (long i = 0; i < a.rows * a.cols; i++)
         if (!isfinite(a.data[i])) {
             st = st_err_set(err, ST_ERR_FORMAT, "%s: row %ld, column %ld is %g; inputs must be "
-                            "finite", cfg->x_path, i / a.cols, i % a.cols, (double)a.data[i]);
+                            "finite", xpath, i / a.cols, i % a.cols, (double)a.data[i]);
             st_npy_free(&a);
             return st;
         }
-    ts->x = a.data; /* the reader's buffer is ours now */
-    if (!strcmp(cfg->y_path, "none")) {
-        ts->y = malloc((size_t)ts->n * (size_t)ycols * sizeof *ts->y);
-        if (!ts->y)
-            return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the targets");
-        label(ts, ts->x, ts->y, (int)ts->n);
+    if (!strcmp(ypath, "none")) {
+        float *t = malloc((size_t)a.rows * (size_t)ycols * sizeof *t);
+        struct st_mlp_work w;
+        if (!t || (st = st_mlp_work_init(&w, &ts->net, (int)a.rows, err)) != ST_OK) {
+            free(t);
+            st_npy_free(&a);
+            return st != ST_OK ? st : st_err_set(err, ST_ERR_NOMEM, "cannot allocate targets");
+        }
+        /* the teacher's labels, through a pass sized for this set */
+        struct st_mlp_work keep = ts->twork;
+        ts->twork = w;
+        label(ts, a.data, t, (int)a.rows);
+        ts->twork = keep;
+        st_mlp_work_free(&w);
+        *x = a.data;
+        *y = t;
+        *n = a.rows;
         return ST_OK;
     }
-    if ((st = st_npy_read(cfg->y_path, &b, err)) != ST_OK)
-        return st;
-    if (b.rows != ts->n || b.cols != ycols) {
-        st = st_err_set(err, ST_ERR_FORMAT, "%s: shape [%ld, %ld]; expected [%ld, %d] (%s)",
-                        cfg->y_path, b.rows, b.cols, ts->n, ycols,
-                        cfg->loss == ST_LOSS_XENT ? "one class index per row of --x"
-                                                  : "one row of targets per row of --x");
-        st_npy_free(&b);
+    if ((st = st_npy_read(ypath, &b, err)) != ST_OK) {
+        st_npy_free(&a);
         return st;
     }
-    for (long i = 0; i < b.rows * b.cols; i++) {
+    if (b.rows != a.rows || b.cols != ycols)
+        st = st_err_set(err, ST_ERR_FORMAT, "%s: shape [%ld, %ld]; expected [%ld, %d] (%s)", ypath,
+                        b.rows, b.cols, a.rows, ycols,
+                        cfg->loss == ST_LOSS_XENT ? "one class index per row of the inputs"
+                                                  : "one row of targets per row of the inputs");
+    for (long i = 0; st == ST_OK && i < b.rows * b.cols; i++) {
         float v = b.data[i];
         if (!isfinite(v))
             st = st_err_set(err, ST_ERR_FORMAT, "%s: row %ld is %g; targets must be finite",
-                            cfg->y_path, i / b.cols, (double)v);
+                            ypath, i / b.cols, (double)v);
         else if (cfg->loss == ST_LOSS_XENT && (v != floorf(v) || v < 0.0f || v >= (float)out))
             st = st_err_set(err, ST_ERR_FORMAT,
                             "%s: row %ld is %g; expected a class index, an integer from 0 to %d",
-                            cfg->y_path, i, (double)v, out - 1);
-        if (st != ST_OK) {
-            st_npy_free(&b);
-            return st;
-        }
+                            ypath, i, (double)v, out - 1);
     }
-    ts->y = b.data;
+    if (st != ST_OK) {
+        st_npy_free(&a);
+        st_npy_free(&b);
+        return st;
+    }
+    *x = a.data;
+    *y = b.data;
+    *n = a.rows;
     return ST_OK;
 }
 
@@ -227,7 +242,11 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
         goto fail;
     st_params_copy(&q.student, &q.teacher);
     st_rng_seed(&rng, cfg->seed, ST_STREAM_STUDENT);
-    if (cfg->delta_kind == 0)
+    if (cfg->task_data)
+        /* No teacher: the student draws every layer (or comes from --student-init), and
+         * the teacher slot holds its start, so that nothing counts as a truth. */
+        st_mlp_init_uniform(&q.net, &q.student, &rng, NULL);
+    else if (cfg->delta_kind == 0)
         st_mlp_init_uniform(&q.net, &q.student, &rng, cfg->reinit_layer);
     else if ((st = perturb_teacher(&q, cfg, &rng, err)) != ST_OK)
         goto fail;
@@ -235,15 +254,27 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
         (st = load_weights(&q.student, "student-init", cfg->init_path, cfg, err)) != ST_OK)
         goto fail;
     st_params_copy(&q.init, &q.student);
+    if (cfg->task_data)
+        st_params_copy(&q.teacher, &q.student);
     for (int t = 0; t < q.teacher.n_views; t++)
         q.truth[t] = memcmp(q.teacher.v[t].data, q.student.v[t].data,
                             st_view_size(&q.teacher.v[t]) * sizeof(float)) != 0;
 
     st_rng_seed(&q.data_rng, cfg->seed, ST_STREAM_DATA);
     st_rng_seed(&q.noise_rng, cfg->seed, ST_STREAM_NOISE);
+    if (strcmp(cfg->eval_x, "none") &&
+        (st = load_set(&q, cfg, "eval-x", cfg->eval_x, cfg->eval_y, &q.ex, &q.ey, &q.en, err)) !=
+            ST_OK)
+        goto fail;
     if (strcmp(cfg->x_path, "none")) {
-        if ((st = load_data(&q, cfg, err)) != ST_OK)
+        long n;
+        if ((st = load_set(&q, cfg, "x", cfg->x_path, cfg->y_path, &q.x, &q.y, &n, err)) != ST_OK)
             goto fail;
+        if (n != q.n) {
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: %ld rows now, %ld when the run was set up",
+                            cfg->x_path, n, q.n);
+            goto fail;
+        }
         st_mlp_work_free(&q.twork);
     } else if (!cfg->online) {
         size_t nx = (size_t)q.n * (size_t)in;
@@ -282,5 +313,7 @@ void st_ts_free(struct st_ts *ts)
     st_mlp_work_free(&ts->twork);
     free(ts->x);
     free(ts->y);
+    free(ts->ex);
+    free(ts->ey);
     memset(ts, 0, sizeof *ts);
 }

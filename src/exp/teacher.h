@@ -25,6 +25,8 @@ struct st_ts {
     unsigned char truth[ST_MAX_TENSORS]; /* tensors where teacher and student start differ */
     double label_noise;
     int classify;              /* xent: y holds the teacher's class, [n, 1] */
+    float *ex, *ey;            /* the evaluation set (--eval-x/--eval-y) or NULL */
+    long en;
 };
 
 /* Builds teacher, student and (unless online) the fixed data set from a

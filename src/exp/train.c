@@ -38,6 +38,8 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     strcpy(cfg->freeze, "none");
     strcpy(cfg->x_path, "none");
     strcpy(cfg->teacher_path, "none");
+    strcpy(cfg->eval_x, "none");
+    strcpy(cfg->eval_y, "none");
     strcpy(cfg->init_path, "none");
     strcpy(cfg->y_path, "none");
     cfg->data_dist = ST_DATA_UNIFORM;
@@ -245,6 +247,24 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
                               "layer",
                               l, cfg->widths[l - 1], cfg->widths[l], n);
     }
+    if (cfg->task_data) {
+        if (!strcmp(cfg->x_path, "none") || !strcmp(cfg->y_path, "none"))
+            return st_err_set(err, ST_ERR_ARG, "--task data: needs --x and --y (the data set "
+                              "to train on)");
+        if (strcmp(cfg->teacher_path, "none"))
+            return st_err_set(err, ST_ERR_ARG, "--teacher %s: a --task data run has no teacher",
+                              cfg->teacher_path);
+        if (cfg->label_noise != 0.0)
+            return st_err_set(err, ST_ERR_ARG, "--label-noise %g: only a teacher's labels get "
+                              "noise", cfg->label_noise);
+        /* Every layer is the student's own: nothing is re-drawn against a teacher. */
+        strcpy(cfg->reinit, "none");
+    }
+    if (strcmp(cfg->eval_y, "none") && !strcmp(cfg->eval_x, "none"))
+        return st_err_set(err, ST_ERR_ARG, "--eval-y %s: needs --eval-x", cfg->eval_y);
+    if (cfg->task_data && strcmp(cfg->eval_x, "none") && !strcmp(cfg->eval_y, "none"))
+        return st_err_set(err, ST_ERR_ARG, "--eval-x %s: needs --eval-y (a --task data run has "
+                          "no teacher to label it)", cfg->eval_x);
     if (strcmp(cfg->y_path, "none") && !strcmp(cfg->x_path, "none"))
         return st_err_set(err, ST_ERR_ARG, "--y %s: needs --x (the inputs its rows belong to)",
                           cfg->y_path);
@@ -337,6 +357,8 @@ struct run {
     struct st_params grad;
     struct st_optim opt;
     struct st_mlp_work work;
+    struct st_mlp_work ework;  /* passes over the evaluation set */
+    double eval0[2], eval_last[2]; /* its loss, accuracy at step 0 and at the last logged row */
     float *xb, *yb, *dy; /* batch inputs, targets, dLoss/doutput */
     long *order;         /* minibatch permutation of the fixed set */
     long pos;            /* next index into order */
@@ -403,12 +425,14 @@ static void next_batch(struct run *r, const float **x, const float **y)
  * fraction with |Delta| > 1e-6) and zero (the count with Delta exactly 0),
  * then per weight matrix nuc (||Delta_W||_*) and rank (numerical rank), which
  * are computed every --spectrum-every steps and nan on the other rows. */
-static void write_header(FILE *f, const struct st_params *p, int xent)
+static void write_header(FILE *f, const struct st_params *p, int xent, int eval, int teacher)
 {
     static const char *const groups[] = { "d_init", "d_teacher", "changed", "zero" };
     fputs(xent ? "step,xent,accuracy,penalty,loss" : "step,mse,penalty,loss", f);
+    if (eval)
+        fputs(xent ? ",eval_xent,eval_accuracy" : ",eval_mse", f);
     for (int g = 0; g < 4; g++)
-        for (int t = 0; t < p->n_views; t++)
+        for (int t = 0; t < p->n_views && (g != 1 || teacher); t++)
             fprintf(f, ",%s_%s", groups[g], p->v[t].name);
     for (int t = 0; t < p->n_views; t += 2)
         fprintf(f, ",nuc_%s", p->v[t].name);
@@ -432,8 +456,11 @@ static char *put_long(char *p, long v)
 
 /* Formats the row in a buffer and writes it at once (st_fmt_g9: printf's
  * output, a fraction of its time). */
+/* ev[0..1]: the evaluation set's loss and accuracy (NaN: no such column);
+ * teacher: 0 leaves out the d_teacher columns. */
 static void write_row(FILE *f, long step, double mse, double acc, double pen, double loss,
-                      const struct st_observables *o, const double *nuc, const int *rank)
+                      const double *ev, int teacher, const struct st_observables *o,
+                      const double *nuc, const int *rank)
 {
     char line[(3 + 5 * 2 * ST_MAX_LAYERS) * (ST_FMT_G9_MAX + 1) + 32], *p = line;
 
@@ -443,9 +470,12 @@ static void write_row(FILE *f, long step, double mse, double acc, double pen, do
         p = put_g9(p, acc);
     p = put_g9(p, pen);
     p = put_g9(p, loss);
+    for (int i = 0; i < 2; i++)
+        if (!isnan(ev[i]))
+            p = put_g9(p, ev[i]);
     for (int t = 0; t < o->n; t++)
         p = put_g9(p, o->d_init[t]);
-    for (int t = 0; t < o->n; t++)
+    for (int t = 0; teacher && t < o->n; t++)
         p = put_g9(p, o->d_teacher[t]);
     for (int t = 0; t < o->n; t++)
         p = put_g9(p, o->changed[t]);
@@ -588,6 +618,7 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
         cJSON_AddRawToObject(root, "seed", seed);
     }
+    cJSON_AddStringToObject(root, "task", cfg->task_data ? "data" : "teacher-student");
     cJSON_AddStringToObject(root, "data_loss", st_loss_name(cfg->loss));
     cJSON_AddStringToObject(root, "penalty", st_penalty_name(cfg->penalty));
     cJSON_AddStringToObject(root, "penalty_reduction", st_reduction_name(cfg->reduction));
@@ -607,7 +638,30 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
         add_exact(v, xent ? "xent_tail_min" : "mse_tail_min", res->mse_tail);
     }
     cJSON_AddItemToObject(root, "d_init", tensor_object(res, res->d_init));
-    cJSON_AddItemToObject(root, "d_teacher", tensor_object(res, res->d_teacher));
+    if (!cfg->task_data)
+        cJSON_AddItemToObject(root, "d_teacher", tensor_object(res, res->d_teacher));
+    /* The per-layer fingerprint of the update: each tensor's share of
+     * sum_i |Delta_i| over all tensors (whatever the penalty's reduction). */
+    cJSON_AddItemToObject(root, "update_share", tensor_object(res, res->update_share));
+    if (res->has_eval && (v = cJSON_AddObjectToObject(root, "eval"))) {
+        int xent = cfg->loss == ST_LOSS_XENT;
+        const char *key = xent ? "xent" : "mse";
+        cJSON *b = cJSON_AddObjectToObject(v, "before"), *a = cJSON_AddObjectToObject(v, "after");
+        cJSON_AddStringToObject(v, "x", cfg->eval_x);
+        cJSON_AddStringToObject(v, "y", cfg->eval_y);
+        if (b && a) {
+            add_exact(b, key, res->eval_before);
+            add_exact(a, key, res->eval_after);
+            if (xent) {
+                add_exact(b, "accuracy", res->eval_acc_before);
+                add_exact(a, "accuracy", res->eval_acc_after);
+            }
+        }
+        /* Forgetting: how much worse the model got on the evaluation set. */
+        add_exact(v, "forgetting", res->eval_after - res->eval_before);
+        if (xent)
+            add_exact(v, "accuracy_drop", res->eval_acc_before - res->eval_acc_after);
+    }
     cJSON_AddItemToObject(root, "changed_fraction", tensor_object(res, res->changed));
     cJSON_AddItemToObject(root, "zero_entries", tensor_object(res, res->zero));
     {
@@ -646,11 +700,13 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
             cJSON_AddStringToObject(v, "rule", "changed if d_init >= threshold * max d_init");
         cJSON_AddItemToObject(v, "exact", name_list(res, res->exact));
         cJSON_AddItemToObject(v, "changed", name_list(res, res->verdict));
-        cJSON_AddItemToObject(v, "truth", name_list(res, res->truth));
-        cJSON_AddBoolToObject(v, "correct", res->correct);
-        cJSON_AddStringToObject(v, "correct_means",
-                                "the layers with a changed tensor are exactly the layers where "
-                                "the teacher differs from the student's start");
+        if (!cfg->task_data) {
+            cJSON_AddItemToObject(v, "truth", name_list(res, res->truth));
+            cJSON_AddBoolToObject(v, "correct", res->correct);
+            cJSON_AddStringToObject(v, "correct_means",
+                                    "the layers with a changed tensor are exactly the layers "
+                                    "where the teacher differs from the student's start");
+        }
     }
     text = cJSON_Print(root);
     cJSON_Delete(root);
@@ -672,6 +728,7 @@ static void run_free(struct run *r)
     st_params_free(&r->grad);
     st_optim_free(&r->opt);
     st_mlp_work_free(&r->work);
+    st_mlp_work_free(&r->ework);
     free(r->xb);
     free(r->yb);
     free(r->dy);
@@ -700,6 +757,8 @@ static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, s
         st = st_optim_init(&r->opt, &cfg->opt, &r->ts.student, err);
     if (st == ST_OK)
         st = st_mlp_work_init(&r->work, &r->ts.net, B, err);
+    if (st == ST_OK && r->ts.ex)
+        st = st_mlp_work_init(&r->ework, &r->ts.net, (int)r->ts.en, err);
     if (st == ST_OK)
         st = st_penalty_init(&r->pen, cfg->penalty, cfg->reduction, cfg->lambda,
                              cfg->lambda_mult, cfg->trainable, cfg->nuclear_bias_l1,
@@ -767,18 +826,45 @@ static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_er
 
 /* Observes theta_k, writes its metrics row and returns its loss, data loss +
  * lambda * R; the spectrum columns every spectrum_every steps and at the end. */
+/* The data loss (and accuracy, xent) of the current student on the
+ * evaluation set, into ev[0], ev[1]; NaN where there is none. */
+static void evaluate(struct run *r, double ev[2])
+{
+    const struct st_train_cfg *c = r->cfg;
+    ev[0] = ev[1] = (double)NAN;
+    if (!r->ts.ex)
+        return;
+    const float *yhat = st_mlp_forward(&r->ts.net, &r->ts.student, &r->ework, r->ts.ex,
+                                       (int)r->ts.en);
+    if (c->loss == ST_LOSS_XENT) {
+        long hits;
+        ev[0] = st_xent_forward(yhat, r->ts.ey, r->ts.en, c->widths[c->n_layers], &hits);
+        ev[1] = (double)hits / (double)r->ts.en;
+    } else {
+        ev[0] = st_mse_forward(yhat, r->ts.ey, r->ts.en * c->widths[c->n_layers]);
+    }
+}
+
 static double log_row(struct run *r, long k, double mse, double acc,
                       struct st_observables *obs, double *pen)
 {
     const struct st_train_cfg *c = r->cfg;
     int spectrum = k % c->spectrum_every == 0 || k == c->steps;
+    double ev[2];
+    evaluate(r, ev);
+    if (k == 0) {
+        r->eval0[0] = ev[0];
+        r->eval0[1] = ev[1];
+    }
+    r->eval_last[0] = ev[0];
+    r->eval_last[1] = ev[1];
     st_observe(obs, &r->ts.student, &r->ts.init, &r->ts.teacher, ST_CHANGED_EPS);
     *pen = st_penalty_value(&r->pen, &r->ts.student, &r->ts.init);
     if (spectrum)
         st_spectrum(&r->ts.student, &r->ts.init, &r->svd, r->svd_scratch, ST_RANK_TOL, r->nuc,
                     r->rank);
     double loss = mse + c->lambda * *pen;
-    write_row(r->csv, k, mse, acc, *pen, loss, obs, spectrum ? r->nuc : NULL,
+    write_row(r->csv, k, mse, acc, *pen, loss, ev, !c->task_data, obs, spectrum ? r->nuc : NULL,
               spectrum ? r->rank : NULL);
     return loss;
 }
@@ -812,8 +898,9 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
 
     if ((st = st_path_join(path, sizeof path, cfg->out, "config.ini", err)) != ST_OK ||
         (st = write_config(cfg, path, err)) != ST_OK ||
-        (st = save_model(cfg, &r.ts.teacher, cfg->out, "teacher.safetensors", "teacher", err)) !=
-            ST_OK ||
+        (!cfg->task_data &&
+         (st = save_model(cfg, &r.ts.teacher, cfg->out, "teacher.safetensors", "teacher", err)) !=
+             ST_OK) ||
         (st = save_model(cfg, &r.ts.init, cfg->out, "student_init.safetensors", "student_init",
                          err)) != ST_OK)
         goto out;
@@ -836,7 +923,8 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     r.csv_buf = malloc(1 << 20);
     if (r.csv_buf)
         setvbuf(r.csv, r.csv_buf, _IOFBF, 1 << 20);
-    write_header(r.csv, &r.ts.student, cfg->loss == ST_LOSS_XENT);
+    write_header(r.csv, &r.ts.student, cfg->loss == ST_LOSS_XENT, r.ts.ex != NULL,
+                 !cfg->task_data);
 
     t0 = now_seconds();
     for (k = 0;; k++) {
@@ -907,6 +995,11 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     res.steps_per_second = res.wall_seconds > 0.0 ? (double)k / res.wall_seconds : 0.0;
     res.mse = mse;
     res.accuracy = acc;
+    res.has_eval = r.ts.ex != NULL;
+    res.eval_before = r.eval0[0];
+    res.eval_acc_before = r.eval0[1];
+    res.eval_after = r.eval_last[0];
+    res.eval_acc_after = r.eval_last[1];
     res.penalty = pen;
     res.loss = loss;
     res.n_tensors = r.ts.student.n_views;
@@ -917,6 +1010,14 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         res.changed[t] = obs.changed[t];
         res.zero[t] = obs.zero[t];
         res.size[t] = (long)st_view_size(&r.ts.student.v[t]);
+    }
+    {
+        /* Each tensor's share of the update's total mass sum_i |Delta_ti|. */
+        double mass = 0.0;
+        for (int t = 0; t < res.n_tensors; t++)
+            mass += res.d_init[t] * (double)res.size[t];
+        for (int t = 0; t < res.n_tensors; t++)
+            res.update_share[t] = mass > 0.0 ? res.d_init[t] * (double)res.size[t] / mass : 0.0;
     }
     st_spectrum(&r.ts.student, &r.ts.init, &r.svd, r.svd_scratch, ST_RANK_TOL, res.nuclear,
                 res.rank);

@@ -44,6 +44,9 @@ struct st_train_cfg {
     char y_path[4096];              /* "none" (the teacher labels), or targets from a .npy file */
     char teacher_path[4096];        /* "none" (drawn), or the teacher from a .safetensors file */
     char init_path[4096];           /* "none" (drawn), or the student's start from a file */
+    int task_data;                  /* 1: train on --x/--y alone, no teacher (pretrain, finetune) */
+    char eval_x[4096];              /* "none", or an evaluation set (forgetting) from .npy files */
+    char eval_y[4096];
     struct st_optim_cfg opt;        /* weight_decay NaN = the optimizer's default */
     long steps;
     uint64_t seed;
@@ -98,6 +101,10 @@ struct st_train_result {
     int diverged;           /* 1 if the loss became NaN/Inf */
     double mse, penalty, loss; /* mse: the data loss (the cross-entropy with --loss xent) */
     double accuracy;        /* xent: share of the last pass's samples classified right; NaN */
+    int has_eval;           /* an evaluation set was given */
+    double eval_before, eval_after;         /* its data loss at the start and at the end */
+    double eval_acc_before, eval_acc_after; /* xent: its accuracy; NaN otherwise */
+    double update_share[ST_MAX_TENSORS];    /* sum_i |Delta_ti| / sum over all tensors */
     double mse_tail;        /* lowest data loss over the last 10% of the steps: spikes aside */
     double wall_seconds, steps_per_second;
     int n_tensors;

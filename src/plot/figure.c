@@ -309,6 +309,11 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
                            { 0 }, { 0 }, { 0 } };
     struct panel rank = { "rank of each weight update", "numerical rank", 0, 0,
                           { 0 }, { 0 }, { 0 } };
+    /* A run without a teacher (--task data) shows its evaluation set's loss,
+     * the forgetting curve, where a teacher run shows d_teacher. */
+    int c_eval = st_csv_col(m, xent ? "eval_xent" : "eval_mse"), has_teacher = 0;
+    struct panel eval = { "loss on the evaluation set", xent ? "cross-entropy" : "mse", 1, 0,
+                          { 0 }, { 0 }, { 0 } };
     double *rx = NULL, *ry = NULL;
     long nr = 0;
     int tensor_cols[2][64], n_t = 0;
@@ -337,8 +342,11 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
     if (n_t == 0)
         return st_err_set(err, ST_ERR_FORMAT, "metrics: no d_init_<tensor> columns");
 
-    /* Column-major copies: step, log10(mse), then d_init and d_teacher per tensor. */
-    cols = malloc((size_t)n * (size_t)(2 + 2 * n_t) * sizeof *cols);
+    for (int t = 0; t < n_t; t++)
+        has_teacher |= tensor_cols[1][t] >= 0;
+    /* Column-major copies: step, log10(mse), then d_init and d_teacher per
+     * tensor, then log10 of the evaluation loss. */
+    cols = malloc((size_t)n * (size_t)(3 + 2 * n_t) * sizeof *cols);
     if (!cols)
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the figure's data");
     double *x = cols, *ly = cols + n;
@@ -362,6 +370,16 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
         init.colors[t] = teach.colors[t] = COLOR_FIRST_LINE + t % 10;
     }
     init.n_lines = teach.n_lines = n_t;
+    if (!has_teacher && c_eval >= 0) {
+        double *e = cols + (size_t)n * (size_t)(2 + 2 * n_t);
+        for (long i = 0; i < n; i++) {
+            double v = st_csv_at(m, i, c_eval);
+            e[i] = v > 0.0 && isfinite(v) ? log10(v) : (double)NAN;
+        }
+        eval.n_lines = 1;
+        eval.y[0] = e;
+        eval.colors[0] = COLOR_FIRST_LINE + 1;
+    }
 
     /* The rank panel: rows where the spectrum was computed (others are nan). */
     if (rank_panel) {
@@ -409,7 +427,10 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
     } else {
         draw_panel(&loss, x, n, 0.055, 0.315, 0.14, 0.80, 0);
         draw_panel(&init, x, n, 0.395, 0.655, 0.14, 0.80, 1);
-        draw_panel(&teach, x, n, 0.735, 0.995 - 0.01, 0.14, 0.80, 1);
+        if (has_teacher)
+            draw_panel(&teach, x, n, 0.735, 0.995 - 0.01, 0.14, 0.80, 1);
+        else if (eval.n_lines)
+            draw_panel(&eval, x, n, 0.735, 0.995 - 0.01, 0.14, 0.80, 0);
     }
     st = page_end(tmp, path, err);
 out:
