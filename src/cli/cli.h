@@ -27,6 +27,11 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
 /* Runs a resolved cfg with a progress bar labelled label, draws its figure
  * unless cfg->plot is 0, and prints nothing. Returns the status of the run
  * (ST_ERR_NUMERIC for a diverged run, whose figure is still drawn). */
+/* The result table on stdout: run, final loss terms, the evaluation set's
+ * before and after, then per tensor d_init, d_teacher, changed fraction and
+ * verdict against the truth (a --task data run: the update's share instead). */
+void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_result *r);
+
 enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *label,
                                    struct st_train_result *res, char *figure, size_t size,
                                    struct st_err *err);

@@ -10,5 +10,8 @@ int cmd_sweep_merge(int argc, char **argv);
 int cmd_baselines(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_lambda_path(int argc, char **argv);
+int cmd_pretrain(int argc, char **argv);
+int cmd_finetune(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -17,6 +17,9 @@ static const struct cmd {
     { "baselines", cmd_baselines, "method 1: every subset of layers trained alone, ranked" },
     { "compare", cmd_compare, "methods 1, 2 and 3 scored against the truth, one table" },
     { "lambda-path", cmd_lambda_path, "for each tensor, the largest lambda at which it changes" },
+    { "pretrain", cmd_pretrain, "train a model on your data (.npy): --x, --y" },
+    { "finetune", cmd_finetune, "fine-tune a model file on new data; which layers move, forgetting" },
+    { "eval", cmd_eval, "a model file's loss and accuracy on a data set" },
     { "plot", cmd_plot, "redraw the figure of a run directory" },
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../io/npy.h"
+#include "data.h"
 #include "../io/safetensors.h"
 
 static void draw_inputs(const struct st_ts *ts, struct st_rng *rng, float *x, long n)
@@ -91,25 +92,11 @@ static enum st_status load_set(struct st_ts *ts, const struct st_train_cfg *cfg,
                                struct st_err *err)
 {
     struct st_npy a, b;
-    int in = cfg->widths[0], out = cfg->widths[cfg->n_layers];
     int ycols = st_train_target_cols(cfg);
-    enum st_status st = st_npy_read(xpath, &a, err);
+    enum st_status st = st_data_read_inputs(xopt, xpath, cfg->widths[0], &a, err);
 
     if (st != ST_OK)
         return st;
-    if (a.cols != in || a.rows < 1) {
-        st = st_err_set(err, ST_ERR_FORMAT, "--%s %s: shape [%ld, %ld]; expected [N, %d] (N >= 1, "
-                        "the input width)", xopt, xpath, a.rows, a.cols, in);
-        st_npy_free(&a);
-        return st;
-    }
-    for (long i = 0; i < a.rows * a.cols; i++)
-        if (!isfinite(a.data[i])) {
-            st = st_err_set(err, ST_ERR_FORMAT, "%s: row %ld, column %ld is %g; inputs must be "
-                            "finite", xpath, i / a.cols, i % a.cols, (double)a.data[i]);
-            st_npy_free(&a);
-            return st;
-        }
     if (!strcmp(ypath, "none")) {
         float *t = malloc((size_t)a.rows * (size_t)ycols * sizeof *t);
         struct st_mlp_work w;
@@ -124,37 +111,16 @@ static enum st_status load_set(struct st_ts *ts, const struct st_train_cfg *cfg,
         label(ts, a.data, t, (int)a.rows);
         ts->twork = keep;
         st_mlp_work_free(&w);
-        *x = a.data;
         *y = t;
-        *n = a.rows;
-        return ST_OK;
-    }
-    if ((st = st_npy_read(ypath, &b, err)) != ST_OK) {
-        st_npy_free(&a);
-        return st;
-    }
-    if (b.rows != a.rows || b.cols != ycols)
-        st = st_err_set(err, ST_ERR_FORMAT, "%s: shape [%ld, %ld]; expected [%ld, %d] (%s)", ypath,
-                        b.rows, b.cols, a.rows, ycols,
-                        cfg->loss == ST_LOSS_XENT ? "one class index per row of the inputs"
-                                                  : "one row of targets per row of the inputs");
-    for (long i = 0; st == ST_OK && i < b.rows * b.cols; i++) {
-        float v = b.data[i];
-        if (!isfinite(v))
-            st = st_err_set(err, ST_ERR_FORMAT, "%s: row %ld is %g; targets must be finite",
-                            ypath, i / b.cols, (double)v);
-        else if (cfg->loss == ST_LOSS_XENT && (v != floorf(v) || v < 0.0f || v >= (float)out))
-            st = st_err_set(err, ST_ERR_FORMAT,
-                            "%s: row %ld is %g; expected a class index, an integer from 0 to %d",
-                            ypath, i, (double)v, out - 1);
-    }
-    if (st != ST_OK) {
-        st_npy_free(&a);
-        st_npy_free(&b);
-        return st;
+    } else {
+        st = st_data_read_targets(ypath, a.rows, cfg->widths[cfg->n_layers], cfg->loss, &b, err);
+        if (st != ST_OK) {
+            st_npy_free(&a);
+            return st;
+        }
+        *y = b.data;
     }
     *x = a.data;
-    *y = b.data;
     *n = a.rows;
     return ST_OK;
 }

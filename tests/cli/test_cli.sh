@@ -59,6 +59,7 @@ json_field() {
     "$PY" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])).get(sys.argv[2]) != sys.argv[3])' \
         "$1" "$2" "$3" 2>/dev/null
 }
+not_has_d_teacher() { ! head -1 "$1" | grep -q d_teacher; }
 not_cmp() { [ -f "$1" ] && [ -f "$2" ] && ! cmp -s "$1" "$2"; }
 
 # ---- top level ----
@@ -394,6 +395,7 @@ expect_rc 1
 check "missing --x file: named" has "$W/err" "missing.npy"
 
 # ---- --teacher / --student-init: given weights ----
+SEQ=$(dirname "$0")/../data/safetensors/sequential.safetensors
 
 run train --steps 200 --teacher "$W/xy0/teacher.safetensors" \
     --student-init "$W/xy0/student_init.safetensors" --quiet --no-plot --out "$W/ts1"
@@ -412,7 +414,6 @@ run train --steps 5 --activation tanh --student-init "$W/xy0/student_init.safete
 expect_rc 1
 check "--student-init with another activation: refused" has "$W/err" "activation 'relu'"
 # torch.nn.Sequential(Linear(3,5), ReLU(), Linear(5,2)) written by PyTorch's key names
-SEQ=$(dirname "$0")/../data/safetensors/sequential.safetensors
 run train --steps 20 --widths 3,5,2 --teacher "$SEQ" --reinit none --quiet --no-plot --out "$W/ts3"
 expect_rc 0
 check "an nn.Sequential file as the teacher: the student starts on it (mse 0)" \
@@ -420,6 +421,80 @@ check "an nn.Sequential file as the teacher: the student starts on it (mse 0)" \
 run train --steps 5 --teacher "$W/missing.safetensors" --quiet --out "$W/tse3"
 expect_rc 1
 check "missing --teacher file: named" has "$W/err" "missing.safetensors"
+
+# ---- pretrain, finetune, eval: your own data ----
+
+"$PY" - "$W" <<'PYEOF'
+import sys
+import numpy as np
+w = sys.argv[1]
+rng = np.random.default_rng(0)
+x = rng.normal(size=(300, 4)).astype(np.float32)
+y = (x[:, 0] + x[:, 1] > 0).astype(np.int64) + 2 * (x[:, 2] > 0)
+np.save(f"{w}/A_x.npy", x)
+np.save(f"{w}/A_y.npy", y)
+np.save(f"{w}/B_x.npy", np.ascontiguousarray(x[:, [1, 0, 3, 2]]))
+np.save(f"{w}/x3.npy", x[:, :3].copy())
+np.save(f"{w}/y3.npy", x[:, :2] @ np.array([[1.0, -1.0], [0.5, 2.0]], dtype=np.float32))
+PYEOF
+run pretrain --x "$W/A_x.npy" --y "$W/A_y.npy" --widths 4,16,16,4 --loss xent --steps 800 \
+    --quiet --no-plot --out "$W/pre"
+expect_rc 0
+check "pretrain: a separable set reaches 100% accuracy" grep -qE '^final: xent .* accuracy 1.0000' "$W/out"
+check "pretrain: the model file" nonempty "$W/pre/student.safetensors"
+check "pretrain: no teacher file" [ ! -e "$W/pre/teacher.safetensors" ]
+check "pretrain: summary says task data" json_field "$W/pre/summary.json" task data
+check "pretrain: no d_teacher columns" not_has_d_teacher "$W/pre/metrics.csv"
+run finetune --model "$W/pre/student.safetensors" --x "$W/B_x.npy" --y "$W/A_y.npy" \
+    --eval-x "$W/A_x.npy" --eval-y "$W/A_y.npy" --loss xent --lambda 1e-2 --prox --steps 300 \
+    --quiet --no-plot --out "$W/fine"
+expect_rc 0
+check "finetune: widths read off the model" grep -qx 'widths = 4,16,16,4' "$W/fine/config.ini"
+check "finetune: eval columns" has "$W/fine/metrics.csv" "loss,eval_xent,eval_accuracy,d_init_w1"
+run eval --model "$W/pre/student.safetensors" --x "$W/A_x.npy" --y "$W/A_y.npy" --loss xent
+expect_rc 0
+cp "$W/out" "$W/eval_pre"
+run eval --model "$W/fine/student.safetensors" --x "$W/A_x.npy" --y "$W/A_y.npy" --loss xent
+expect_rc 0
+cp "$W/out" "$W/eval_fine"
+check "finetune's eval before/after = eval of the two models; shares sum to 1" "$PY" - "$W" <<'PYEOF'
+import json, sys
+w = sys.argv[1]
+s = json.load(open(f"{w}/fine/summary.json"))
+def parse(path):
+    f = open(path).read().split()
+    return float(f[f.index("xent") + 1]), float(f[f.index("accuracy") + 1])
+pre, fine = parse(f"{w}/eval_pre"), parse(f"{w}/eval_fine")
+ev = s["eval"]
+ok = abs(ev["before"]["xent"] - pre[0]) <= 1e-6 * max(1, pre[0])
+ok &= abs(ev["after"]["xent"] - fine[0]) <= 1e-6 * max(1, fine[0])
+ok &= abs(ev["before"]["accuracy"] - pre[1]) < 1e-6 and abs(ev["after"]["accuracy"] - fine[1]) < 1e-6
+ok &= abs(ev["forgetting"] - (ev["after"]["xent"] - ev["before"]["xent"])) < 1e-12
+ok &= abs(sum(s["update_share"].values()) - 1) < 1e-9
+ok &= "truth" not in s["verdict"] and "correct" not in s["verdict"]
+sys.exit(0 if ok else 1)
+PYEOF
+# A torch.nn.Sequential(Linear(3,5), ReLU(), Linear(5,2)) file, as PyTorch names it.
+run finetune --model "$SEQ" --x "$W/x3.npy" --y "$W/y3.npy" --steps 50 --quiet --no-plot \
+    --out "$W/fseq"
+expect_rc 0
+check "finetune an nn.Sequential file: widths 3,5,2" grep -qx 'widths = 3,5,2' "$W/fseq/config.ini"
+run finetune --x "$W/B_x.npy" --y "$W/A_y.npy" --quiet --out "$W/fe1"
+expect_rc 2
+check "finetune without --model: refused" has "$W/err" "--model: required"
+run pretrain --x "$W/A_x.npy" --widths 4,8,4 --quiet --out "$W/fe2"
+expect_rc 2
+check "pretrain without --y: refused" has "$W/err" "needs --x and --y"
+run finetune --model "$W/pre/student.safetensors" --x "$W/x3.npy" --y "$W/A_y.npy" --loss xent \
+    --quiet --out "$W/fe3"
+expect_rc 2
+check "finetune on data of another width: names both" has "$W/err" "3 columns, but the input width (--widths) is 4"
+run eval --model "$W/pre/student.safetensors" --x "$W/A_x.npy"
+expect_rc 2
+check "eval without --y: refused" has "$W/err" "are required"
+run eval --model "$W/pre/student.safetensors" --x "$W/x3.npy" --y "$W/A_y.npy" --loss xent
+expect_rc 1
+check "eval on inputs of another width: names the shape" has "$W/err" "expected [N, 4]"
 
 # ---- done ----
 

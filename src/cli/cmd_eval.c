@@ -1,0 +1,84 @@
+/* cmd_eval.c: `sparsetune eval`, a model file's loss on a data set. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../exp/eval.h"
+#include "cli.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: sparsetune eval --model M.safetensors --x X.npy --y Y.npy [options]\n"
+          "\n"
+          "Runs the model in M on the inputs X and prints its loss against Y (and, with\n"
+          "--loss xent, its accuracy): one line, `key value` pairs.\n"
+          "\n"
+          "options:\n"
+          "  --model FILE        the model (sparsetune's or torch.nn.Sequential's safetensors)\n"
+          "  --x FILE, --y FILE  inputs [N, in] and targets ([N, out]; xent: class indices)\n"
+          "  --loss NAME         mse (default) or xent\n"
+          "  --activation NAME   the hidden activation when M's metadata does not name it\n"
+          "                      (default relu): relu, tanh, silu, gelu, linear\n"
+          "\n"
+          "example:\n"
+          "  sparsetune eval --model b/student.safetensors --x A_x.npy --y A_y.npy --loss xent\n"
+          "\n"
+          "exit status: 0 success, 1 runtime failure (a malformed model or data file), 2 usage\n"
+          "error\n",
+          f);
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    struct st_err err = { "" };
+    struct st_eval_result r;
+    const char *model = NULL, *x = NULL, *y = NULL, *loss = "mse", *act = NULL;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0, help = 0, rc;
+    enum st_loss_kind lk = ST_LOSS_MSE;
+    enum st_act a = ST_ACT_RELU;
+    const struct st_cli_opt opts[] = {
+        { "--model", 's', 0, 0, &model }, { "--x", 's', 0, 0, &x },
+        { "--y", 's', 0, 0, &y },         { "--loss", 's', 0, 0, &loss },
+        { "--activation", 's', 0, 0, &act },
+    };
+
+    if (!rest) {
+        st_err_set(&err, ST_ERR_NOMEM, "out of memory");
+        return st_cli_fail("eval", ST_ERR_NOMEM, &err);
+    }
+    rc = st_cli_take_opts("eval", argc, argv, opts, 5, rest, &n_rest, &help);
+    if (rc == 0 && help)
+        usage(stdout);
+    if (rc != 0 || help) {
+        free(rest);
+        return rc;
+    }
+    if (n_rest > 1)
+        st_err_set(&err, ST_ERR_ARG, "unexpected argument '%s'", rest[1]);
+    else if (!model || !x || !y)
+        st_err_set(&err, ST_ERR_ARG, "--model, --x and --y are required");
+    else if (strcmp(loss, "mse") && strcmp(loss, "xent"))
+        st_err_set(&err, ST_ERR_ARG, "--loss '%s': expected one of mse, xent", loss);
+    else if (act && st_act_parse(act, &a) != 0)
+        st_err_set(&err, ST_ERR_ARG, "--activation '%s': expected one of %s", act,
+                   st_act_choices());
+    free(rest);
+    if (err.msg[0])
+        return st_cli_fail("eval", ST_ERR_ARG, &err);
+    lk = strcmp(loss, "xent") ? ST_LOSS_MSE : ST_LOSS_XENT;
+    enum st_status st = st_eval_model(model, x, y, lk, a, act != NULL, &r, &err);
+    if (st != ST_OK)
+        return st_cli_fail("eval", st, &err);
+    printf("model %s  samples %ld  %s %.9g", model, r.n, loss, r.loss);
+    if (lk == ST_LOSS_XENT)
+        printf("  accuracy %.6f", r.accuracy);
+    printf("\n");
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        st_err_set(&err, ST_ERR_IO, "cannot write to stdout");
+        return st_cli_fail("eval", ST_ERR_IO, &err);
+    }
+    return ST_EXIT_OK;
+}

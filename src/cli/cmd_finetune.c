@@ -1,0 +1,121 @@
+/* cmd_finetune.c: `sparsetune finetune`, a model file fine-tuned on new data,
+ * with the per-layer fingerprint of the update and, given the first task's
+ * data, the forgetting curve. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../io/safetensors.h"
+#include "cli.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: sparsetune finetune --model M.safetensors --x X.npy --y Y.npy [options]\n"
+          "\n"
+          "Fine-tunes the model in M (sparsetune's own files, or torch.nn.Sequential's\n"
+          "state_dict saved as safetensors) on a new data set, with the penalty\n"
+          "lambda * R(theta - theta0) on its distance to M, and writes a run directory like\n"
+          "train's. summary.json holds the update's fingerprint: per tensor d_init, the\n"
+          "changed fraction and its share of sum |Delta|; with --eval-x/--eval-y (e.g. the\n"
+          "data M was trained on) also that set's loss and accuracy before and after, and\n"
+          "metrics.csv its loss at every logged step (the forgetting curve). The widths\n"
+          "(and the activation, where M's metadata names it) come from M unless given.\n"
+          "\n"
+          "options:\n"
+          "  --model FILE               the model to start from (required)\n",
+          f);
+    st_cli_print_run_options(f);
+    fputs("\n"
+          "example:\n"
+          "  sparsetune finetune --model a/student.safetensors --x B_x.npy --y B_y.npy \\\n"
+          "      --eval-x A_x.npy --eval-y A_y.npy --loss xent --penalty l1 --lambda 1e-3 \\\n"
+          "      --out b\n"
+          "\n"
+          "exit status: 0 success, 1 runtime failure (I/O, a malformed model or data file,\n"
+          "non-finite loss), 2 usage error\n",
+          f);
+}
+
+/* Whether argv sets the run option name ("--widths" or "--widths=..."). */
+static int given(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], name, n) && (argv[i][n] == '\0' || argv[i][n] == '='))
+            return 1;
+    return 0;
+}
+
+int cmd_finetune(int argc, char **argv)
+{
+    struct st_train_cfg cfg;
+    struct st_train_result res;
+    struct st_err err = { "" };
+    enum st_status st;
+    char figure[4200];
+    const char *model = NULL;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0, help = 0, rc;
+    const struct st_cli_opt opts[] = { { "--model", 's', 0, 0, &model } };
+
+    if (!rest) {
+        st_err_set(&err, ST_ERR_NOMEM, "out of memory");
+        return st_cli_fail("finetune", ST_ERR_NOMEM, &err);
+    }
+    rc = st_cli_take_opts("finetune", argc, argv, opts, 1, rest, &n_rest, &help);
+    if (rc == 0 && help)
+        usage(stdout);
+    if (rc == 0 && !help)
+        rc = st_cli_parse_run("finetune", n_rest, rest, "run", &cfg, &help);
+    if (rc != 0 || help) {
+        free(rest);
+        return rc;
+    }
+    if (!model) {
+        st_err_set(&err, ST_ERR_ARG, "--model: required (the model file to fine-tune)");
+        return st_cli_fail("finetune", ST_ERR_ARG, &err);
+    }
+    if (strlen(model) >= sizeof cfg.init_path) {
+        st_err_set(&err, ST_ERR_ARG, "--model: a path longer than %zu characters",
+                   sizeof cfg.init_path - 1);
+        return st_cli_fail("finetune", ST_ERR_ARG, &err);
+    }
+    cfg.task_data = 1;
+    strcpy(cfg.init_path, model);
+    int widths_given = given(n_rest, rest, "--widths");
+    int act_given = given(n_rest, rest, "--activation");
+    free(rest);
+    if (!widths_given || !act_given) {
+        /* The network's shape is the model's: read it off the file. */
+        struct st_params p;
+        int widths[ST_MAX_LAYERS + 1], L;
+        char act[ST_SAFETENSORS_ACT_MAX + 1] = "";
+        st = st_safetensors_load_model(model, &p, widths, &L, act, &err);
+        if (st != ST_OK)
+            return st_cli_fail("finetune", st, &err);
+        st_params_free(&p);
+        if (!widths_given) {
+            cfg.n_layers = L;
+            memcpy(cfg.widths, widths, (size_t)(L + 1) * sizeof *widths);
+        }
+        if (!act_given && act[0] &&
+            st_act_parse(act, &cfg.act) != 0) {
+            st_err_set(&err, ST_ERR_FORMAT, "%s: unknown activation '%s' in its metadata "
+                       "(expected one of %s)", model, act, st_act_choices());
+            return st_cli_fail("finetune", ST_ERR_FORMAT, &err);
+        }
+    }
+    st = st_train_cfg_resolve(&cfg, &err);
+    if (st != ST_OK)
+        return st_cli_fail("finetune", st, &err);
+    st = st_cli_run_and_plot(&cfg, "finetune", &res, figure, sizeof figure, &err);
+    if (st != ST_OK && st != ST_ERR_NUMERIC)
+        return st_cli_fail("finetune", st, &err);
+    st_cli_print_result(&cfg, &res);
+    if (figure[0])
+        printf("figure: %s\n", figure);
+    if (st != ST_OK)
+        return st_cli_fail("finetune", st, &err);
+    return ST_EXIT_OK;
+}

@@ -1,0 +1,27 @@
+/* eval.h: a model file's loss (and accuracy) on a data set. */
+#ifndef ST_EVAL_H
+#define ST_EVAL_H
+
+#include "../core/act.h"
+#include "../core/params.h"
+#include "../core/status.h"
+#include "train.h"
+
+struct st_eval_result {
+    int n_layers;
+    int widths[ST_MAX_LAYERS + 1];
+    enum st_act act;
+    long n;           /* samples */
+    double loss;      /* mse or xent */
+    double accuracy;  /* xent: share of the samples whose largest output is the label; NaN */
+};
+
+/* Loads the model (safetensors, see st_safetensors_load_model), reads x and y
+ * (see data.h) and runs one forward pass. act: the hidden activation; with
+ * act_given 0, the one in the file's metadata, or relu if it names none (a
+ * file that names another than a given act is an error). */
+enum st_status st_eval_model(const char *model, const char *xpath, const char *ypath,
+                             enum st_loss_kind loss, enum st_act act, int act_given,
+                             struct st_eval_result *r, struct st_err *err);
+
+#endif
