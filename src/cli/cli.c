@@ -337,3 +337,24 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
         printf("verdict: %s (the changed layers %s the layers where the teacher differs)\n",
                r->correct ? "correct" : "wrong", r->correct ? "are" : "are not");
 }
+
+int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg)
+{
+    struct st_train_result res;
+    struct st_err err = { "" };
+    char figure[4200];
+    enum st_status st = st_train_cfg_resolve(cfg, &err);
+
+    if (st != ST_OK)
+        return st_cli_fail(cmd, st, &err);
+    st = st_cli_run_and_plot(cfg, cmd, &res, figure, sizeof figure, &err);
+    if (st != ST_OK && st != ST_ERR_NUMERIC)
+        return st_cli_fail(cmd, st, &err);
+    st_cli_print_result(cfg, &res);
+    if (figure[0])
+        printf("figure: %s\n", figure);
+    /* A diverged run still reports what it has, then fails. */
+    if (st != ST_OK)
+        return st_cli_fail(cmd, st, &err);
+    return ST_EXIT_OK;
+}

@@ -32,6 +32,10 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
  * verdict against the truth (a --task data run: the update's share instead). */
 void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_result *r);
 
+/* Resolves cfg, runs it with the figure, prints the result table and returns
+ * the exit status (a diverged run prints its table, then fails). */
+int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg);
+
 enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *label,
                                    struct st_train_result *res, char *figure, size_t size,
                                    struct st_err *err);

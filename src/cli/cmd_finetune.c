@@ -50,10 +50,8 @@ static int given(int argc, char **argv, const char *name)
 int cmd_finetune(int argc, char **argv)
 {
     struct st_train_cfg cfg;
-    struct st_train_result res;
     struct st_err err = { "" };
     enum st_status st;
-    char figure[4200];
     const char *model = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0, help = 0, rc;
@@ -106,16 +104,5 @@ int cmd_finetune(int argc, char **argv)
             return st_cli_fail("finetune", ST_ERR_FORMAT, &err);
         }
     }
-    st = st_train_cfg_resolve(&cfg, &err);
-    if (st != ST_OK)
-        return st_cli_fail("finetune", st, &err);
-    st = st_cli_run_and_plot(&cfg, "finetune", &res, figure, sizeof figure, &err);
-    if (st != ST_OK && st != ST_ERR_NUMERIC)
-        return st_cli_fail("finetune", st, &err);
-    st_cli_print_result(&cfg, &res);
-    if (figure[0])
-        printf("figure: %s\n", figure);
-    if (st != ST_OK)
-        return st_cli_fail("finetune", st, &err);
-    return ST_EXIT_OK;
+    return st_cli_train_and_report("finetune", &cfg);
 }

@@ -31,10 +31,6 @@ static void usage(FILE *f)
 int cmd_pretrain(int argc, char **argv)
 {
     struct st_train_cfg cfg;
-    struct st_train_result res;
-    struct st_err err = { "" };
-    enum st_status st;
-    char figure[4200];
     int help = 0;
     int rc = st_cli_parse_run("pretrain", argc, argv, "run", &cfg, &help);
 
@@ -45,16 +41,5 @@ int cmd_pretrain(int argc, char **argv)
         return ST_EXIT_OK;
     }
     cfg.task_data = 1;
-    st = st_train_cfg_resolve(&cfg, &err);
-    if (st != ST_OK)
-        return st_cli_fail("pretrain", st, &err);
-    st = st_cli_run_and_plot(&cfg, "pretrain", &res, figure, sizeof figure, &err);
-    if (st != ST_OK && st != ST_ERR_NUMERIC)
-        return st_cli_fail("pretrain", st, &err);
-    st_cli_print_result(&cfg, &res);
-    if (figure[0])
-        printf("figure: %s\n", figure);
-    if (st != ST_OK)
-        return st_cli_fail("pretrain", st, &err);
-    return ST_EXIT_OK;
+    return st_cli_train_and_report("pretrain", &cfg);
 }

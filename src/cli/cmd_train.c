@@ -29,10 +29,6 @@ static void usage(FILE *f)
 int cmd_train(int argc, char **argv)
 {
     struct st_train_cfg cfg;
-    struct st_train_result res;
-    struct st_err err = { "" };
-    enum st_status st;
-    char figure[4200];
     int help = 0;
     int rc = st_cli_parse_run("train", argc, argv, "run", &cfg, &help);
 
@@ -42,16 +38,5 @@ int cmd_train(int argc, char **argv)
         usage(stdout);
         return ST_EXIT_OK;
     }
-    st = st_train_cfg_resolve(&cfg, &err);
-    if (st != ST_OK)
-        return st_cli_fail("train", st, &err);
-    st = st_cli_run_and_plot(&cfg, "train", &res, figure, sizeof figure, &err);
-    if (st != ST_OK && st != ST_ERR_NUMERIC)
-        return st_cli_fail("train", st, &err);
-    st_cli_print_result(&cfg, &res);
-    if (figure[0])
-        printf("figure: %s\n", figure);
-    if (st != ST_OK)
-        return st_cli_fail("train", st, &err);
-    return ST_EXIT_OK;
+    return st_cli_train_and_report("train", &cfg);
 }
