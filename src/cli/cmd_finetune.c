@@ -66,10 +66,11 @@ int cmd_finetune(int argc, char **argv)
         usage(stdout);
     if (rc == 0 && !help)
         rc = st_cli_parse_run("finetune", n_rest, rest, "run", &cfg, &help);
-    if (rc != 0 || help) {
-        free(rest);
+    int widths_given = given(n_rest, rest, "--widths");
+    int act_given = given(n_rest, rest, "--activation");
+    free(rest);
+    if (rc != 0 || help)
         return rc;
-    }
     if (!model) {
         st_err_set(&err, ST_ERR_ARG, "--model: required (the model file to fine-tune)");
         return st_cli_fail("finetune", ST_ERR_ARG, &err);
@@ -81,9 +82,6 @@ int cmd_finetune(int argc, char **argv)
     }
     cfg.task_data = 1;
     strcpy(cfg.init_path, model);
-    int widths_given = given(n_rest, rest, "--widths");
-    int act_given = given(n_rest, rest, "--activation");
-    free(rest);
     if (!widths_given || !act_given) {
         /* The network's shape is the model's: read it off the file. */
         struct st_params p;
