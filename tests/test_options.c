@@ -109,6 +109,7 @@ static const struct {
     { "student-init", "m/s.safetensors", "m/s.safetensors" },
     { "task", "data", "data" },
     { "eval-x", "a/x.npy", "a/x.npy" },
+    { "y-col", "label", "label" },
     { "eval-y", "a/y.npy", "a/y.npy" },
     { "x", "data/x.npy", "data/x.npy" },
     { "y", "data/y.npy", "data/y.npy" },

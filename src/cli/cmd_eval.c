@@ -17,7 +17,10 @@ static void usage(FILE *f)
           "\n"
           "options:\n"
           "  --model FILE        the model (sparsetune's or torch.nn.Sequential's safetensors)\n"
-          "  --x FILE, --y FILE  inputs [N, in] and targets ([N, out]; xent: class indices)\n"
+          "  --x FILE, --y FILE  inputs [N, in] and targets ([N, out]; xent: class indices),\n"
+          "                      .npy or .csv\n"
+          "  --y-col COL         a .csv --x's target column (index or header name) instead of\n"
+          "                      --y\n"
           "  --loss NAME         mse (default) or xent\n"
           "  --activation NAME   the hidden activation when M's metadata does not name it\n"
           "                      (default relu): relu, tanh, silu, gelu, linear\n"
@@ -34,7 +37,7 @@ int cmd_eval(int argc, char **argv)
 {
     struct st_err err = { "" };
     struct st_eval_result r;
-    const char *model = NULL, *x = NULL, *y = NULL, *loss = "mse", *act = NULL;
+    const char *model = NULL, *x = NULL, *y = NULL, *ycol = NULL, *loss = "mse", *act = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0, help = 0, rc;
     enum st_loss_kind lk = ST_LOSS_MSE;
@@ -42,14 +45,14 @@ int cmd_eval(int argc, char **argv)
     const struct st_cli_opt opts[] = {
         { "--model", 's', 0, 0, &model }, { "--x", 's', 0, 0, &x },
         { "--y", 's', 0, 0, &y },         { "--loss", 's', 0, 0, &loss },
-        { "--activation", 's', 0, 0, &act },
+        { "--activation", 's', 0, 0, &act }, { "--y-col", 's', 0, 0, &ycol },
     };
 
     if (!rest) {
         st_err_set(&err, ST_ERR_NOMEM, "out of memory");
         return st_cli_fail("eval", ST_ERR_NOMEM, &err);
     }
-    rc = st_cli_take_opts("eval", argc, argv, opts, 5, rest, &n_rest, &help);
+    rc = st_cli_take_opts("eval", argc, argv, opts, 6, rest, &n_rest, &help);
     if (rc == 0 && help)
         usage(stdout);
     if (rc != 0 || help) {
@@ -58,8 +61,11 @@ int cmd_eval(int argc, char **argv)
     }
     if (n_rest > 1)
         st_err_set(&err, ST_ERR_ARG, "unexpected argument '%s'", rest[1]);
-    else if (!model || !x || !y)
-        st_err_set(&err, ST_ERR_ARG, "--model, --x and --y are required");
+    else if (!model || !x || (!y && !ycol))
+        st_err_set(&err, ST_ERR_ARG, "--model, --x and --y (or --y-col) are required");
+    else if (y && ycol)
+        st_err_set(&err, ST_ERR_ARG, "--y-col %s: the targets come from --x's column; --y %s "
+                   "gives them twice", ycol, y);
     else if (strcmp(loss, "mse") && strcmp(loss, "xent"))
         st_err_set(&err, ST_ERR_ARG, "--loss '%s': expected one of mse, xent", loss);
     else if (act && st_act_parse(act, &a) != 0)
@@ -69,7 +75,7 @@ int cmd_eval(int argc, char **argv)
     if (err.msg[0])
         return st_cli_fail("eval", ST_ERR_ARG, &err);
     lk = strcmp(loss, "xent") ? ST_LOSS_MSE : ST_LOSS_XENT;
-    enum st_status st = st_eval_model(model, x, y, lk, a, act != NULL, &r, &err);
+    enum st_status st = st_eval_model(model, x, y, ycol, lk, a, act != NULL, &r, &err);
     if (st != ST_OK)
         return st_cli_fail("eval", st, &err);
     printf("model %s  samples %ld  %s %.9g", model, r.n, loss, r.loss);

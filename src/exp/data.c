@@ -1,14 +1,96 @@
 /* data.c: see data.h. */
 #include "data.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
-enum st_status st_data_read_inputs(const char *opt, const char *path, int in, struct st_npy *a,
-                                   struct st_err *err)
+#include "../io/csv.h"
+
+int st_data_is_csv(const char *path)
 {
-    enum st_status st = st_npy_read(path, a, err);
+    size_t n = strlen(path);
+    return n >= 4 && !strcmp(path + n - 4, ".csv");
+}
+
+/* A whole cell as a number: no blanks, nothing left over. */
+static int cell_number(const char *s, double *v)
+{
+    char *end;
+    if (!*s || strchr(" \t\r\n", *s))
+        return 0;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *end == '\0';
+}
+
+/* A CSV file of numbers into a [rows, cols] table; the first row is a header
+ * when any of its cells is not a number. names gets it (NULL: no header). */
+static enum st_status read_csv(const char *path, struct st_npy *a, struct st_csv_text *t,
+                               int *header, struct st_err *err)
+{
+    enum st_status st = st_csv_read_text(path, t, err);
+    double v;
     if (st != ST_OK)
         return st;
+    *header = 0;
+    for (int c = 0; c < t->n_cols; c++)
+        if (!cell_number(t->names[c], &v))
+            *header = 1;
+    long rows = t->n_rows + (*header ? 0 : 1);
+    memset(a, 0, sizeof *a);
+    a->rows = rows;
+    a->cols = t->n_cols;
+    a->ndim = 2;
+    strcpy(a->descr, "csv");
+    a->data = malloc(((size_t)rows * (size_t)t->n_cols + 1) * sizeof *a->data);
+    if (!a->data) {
+        st_csv_text_free(t);
+        return st_err_set(err, ST_ERR_NOMEM, "%s: cannot allocate %ld x %d numbers", path, rows,
+                          t->n_cols);
+    }
+    for (long r = 0; r < rows; r++)
+        for (int c = 0; c < t->n_cols; c++) {
+            const char *s = *header || r > 0 ? t->cells[(size_t)(r - !*header) * t->n_cols + c]
+                                             : t->names[c];
+            if (!cell_number(s, &v)) {
+                st = st_err_set(err, ST_ERR_FORMAT, "%s: line %ld, column %d: '%.40s' is not a "
+                                "number (a data file holds numbers only, after an optional "
+                                "header row)", path, r + 1 + *header, c + 1, s);
+                free(a->data);
+                a->data = NULL;
+                st_csv_text_free(t);
+                return st;
+            }
+            a->data[(size_t)r * t->n_cols + c] = (float)v;
+        }
+    return ST_OK;
+}
+
+/* .npy or .csv, by the file name. */
+static enum st_status read_any(const char *path, struct st_npy *a, struct st_err *err)
+{
+    struct st_csv_text t;
+    int header;
+    enum st_status st;
+    if (!st_data_is_csv(path))
+        return st_npy_read(path, a, err);
+    st = read_csv(path, a, &t, &header, err);
+    if (st == ST_OK)
+        st_csv_text_free(&t);
+    return st;
+}
+
+enum st_status st_data_read_table(const char *path, struct st_npy *a, struct st_err *err)
+{
+    return read_any(path, a, err);
+}
+
+static enum st_status check_inputs(const char *opt, const char *path, int in, struct st_npy *a,
+                                   struct st_err *err)
+{
+    enum st_status st = ST_OK;
     if (a->cols != in || a->rows < 1)
         st = st_err_set(err, ST_ERR_FORMAT, "--%s %s: shape [%ld, %ld]; expected [N, %d] (N >= 1, "
                         "the input width)", opt, path, a->rows, a->cols, in);
@@ -21,13 +103,11 @@ enum st_status st_data_read_inputs(const char *opt, const char *path, int in, st
     return st;
 }
 
-enum st_status st_data_read_targets(const char *path, long n, int out, enum st_loss_kind loss,
+static enum st_status check_targets(const char *path, long n, int out, enum st_loss_kind loss,
                                     struct st_npy *b, struct st_err *err)
 {
     int cols = loss == ST_LOSS_XENT ? 1 : out;
-    enum st_status st = st_npy_read(path, b, err);
-    if (st != ST_OK)
-        return st;
+    enum st_status st = ST_OK;
     if (b->rows != n || b->cols != cols)
         st = st_err_set(err, ST_ERR_FORMAT, "%s: shape [%ld, %ld]; expected [%ld, %d] (%s)", path,
                         b->rows, b->cols, n, cols,
@@ -46,4 +126,84 @@ enum st_status st_data_read_targets(const char *path, long n, int out, enum st_l
     if (st != ST_OK)
         st_npy_free(b);
     return st;
+}
+
+enum st_status st_data_read_inputs(const char *opt, const char *path, int in, struct st_npy *a,
+                                   struct st_err *err)
+{
+    enum st_status st = read_any(path, a, err);
+    return st != ST_OK ? st : check_inputs(opt, path, in, a, err);
+}
+
+enum st_status st_data_read_targets(const char *path, long n, int out, enum st_loss_kind loss,
+                                    struct st_npy *b, struct st_err *err)
+{
+    enum st_status st = read_any(path, b, err);
+    return st != ST_OK ? st : check_targets(path, n, out, loss, b, err);
+}
+
+enum st_status st_data_read_split(const char *opt, const char *path, const char *ycol, int in,
+                                  int out, enum st_loss_kind loss, struct st_npy *a,
+                                  struct st_npy *b, struct st_err *err)
+{
+    struct st_csv_text t;
+    struct st_npy all;
+    int header, col = -1;
+    enum st_status st;
+
+    if (!st_data_is_csv(path))
+        return st_err_set(err, ST_ERR_ARG, "--y-col %s: --%s %s is not a .csv file (a .npy file "
+                          "holds inputs only; give the targets with --y)", ycol, opt, path);
+    if ((st = read_csv(path, &all, &t, &header, err)) != ST_OK)
+        return st;
+    char *end;
+    long idx = strtol(ycol, &end, 10);
+    if (*ycol && *end == '\0' && ycol[0] != '-' && ycol[0] != '+' && idx < all.cols)
+        col = (int)idx;
+    for (int c = 0; header && col < 0 && c < t.n_cols; c++)
+        if (!strcmp(t.names[c], ycol))
+            col = c;
+    st_csv_text_free(&t);
+    if (col < 0) {
+        long cols = all.cols;
+        st_npy_free(&all);
+        return st_err_set(err, ST_ERR_ARG, "--y-col %s: %s has %ld columns%s; expected a column "
+                          "index from 0 to %ld%s", ycol, path, cols,
+                          header ? "" : " and no header row", cols - 1,
+                          header ? " or a name from its header" : "");
+    }
+    memset(a, 0, sizeof *a);
+    memset(b, 0, sizeof *b);
+    a->rows = b->rows = all.rows;
+    a->cols = all.cols - 1;
+    b->cols = 1;
+    a->ndim = b->ndim = 2;
+    a->data = malloc(((size_t)all.rows * (size_t)a->cols + 1) * sizeof *a->data);
+    b->data = malloc(((size_t)all.rows + 1) * sizeof *b->data);
+    if (!a->data || !b->data) {
+        st_npy_free(a);
+        st_npy_free(b);
+        st_npy_free(&all);
+        return st_err_set(err, ST_ERR_NOMEM, "%s: cannot allocate the data", path);
+    }
+    for (long r = 0; r < all.rows; r++) {
+        float *dst = a->data + (size_t)r * (size_t)a->cols;
+        for (int c = 0; c < all.cols; c++) {
+            float v = all.data[(size_t)r * (size_t)all.cols + (size_t)c];
+            if (c == col)
+                b->data[r] = v;
+            else
+                *dst++ = v;
+        }
+    }
+    st_npy_free(&all);
+    if ((st = check_inputs(opt, path, in, a, err)) != ST_OK) {
+        st_npy_free(b);
+        return st;
+    }
+    if ((st = check_targets(path, a->rows, out, loss, b, err)) != ST_OK) {
+        st_npy_free(a);
+        return st;
+    }
+    return ST_OK;
 }

@@ -1,6 +1,10 @@
-/* data.h: data sets from .npy files, checked against the network they feed:
- * inputs [N, in] with every value finite; targets [N, out] (mse) or class
- * indices [N] / [N, 1] (xent), integers from 0 to out - 1. */
+/* data.h: data sets from .npy or .csv files (by the name's extension),
+ * checked against the network they feed: inputs [N, in] with every value
+ * finite; targets [N, out] (mse) or class indices [N] / [N, 1] (xent),
+ * integers from 0 to out - 1. A CSV file holds numbers only, after an
+ * optional header row (taken as one when any of its cells is not a number);
+ * rows of another length and cells that are not numbers are errors naming
+ * the line and column. */
 #ifndef ST_DATA_H
 #define ST_DATA_H
 
@@ -19,5 +23,19 @@ enum st_status st_data_read_inputs(const char *opt, const char *path, int in, st
  * target, or a class that is not an integer in [0, out). */
 enum st_status st_data_read_targets(const char *path, long n, int out, enum st_loss_kind loss,
                                     struct st_npy *b, struct st_err *err);
+
+/* Whether path names a CSV file (ends in .csv); anything else is read as .npy. */
+int st_data_is_csv(const char *path);
+
+/* The table in path, unchecked (for its shape). */
+enum st_status st_data_read_table(const char *path, struct st_npy *a, struct st_err *err);
+
+/* Inputs and targets from one CSV file: the column ycol (a 0-based index, or
+ * a name from the header) holds the targets, the others the inputs.
+ * Errors: as above, and ST_ERR_ARG for a file that is not .csv or a column
+ * that does not exist. */
+enum st_status st_data_read_split(const char *opt, const char *path, const char *ycol, int in,
+                                  int out, enum st_loss_kind loss, struct st_npy *a,
+                                  struct st_npy *b, struct st_err *err);
 
 #endif

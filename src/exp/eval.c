@@ -10,6 +10,7 @@
 #include "data.h"
 
 enum st_status st_eval_model(const char *model, const char *xpath, const char *ypath,
+                             const char *ycol,
                              enum st_loss_kind loss, enum st_act act, int act_given,
                              struct st_eval_result *r, struct st_err *err)
 {
@@ -42,9 +43,13 @@ enum st_status st_eval_model(const char *model, const char *xpath, const char *y
         st_params_free(&p);
         return st;
     }
-    st = st_data_read_inputs("x", xpath, r->widths[0], &x, err);
-    if (st == ST_OK)
-        st = st_data_read_targets(ypath, x.rows, out, loss, &y, err);
+    if (ycol) {
+        st = st_data_read_split("x", xpath, ycol, r->widths[0], out, loss, &x, &y, err);
+    } else {
+        st = st_data_read_inputs("x", xpath, r->widths[0], &x, err);
+        if (st == ST_OK)
+            st = st_data_read_targets(ypath, x.rows, out, loss, &y, err);
+    }
     if (st == ST_OK && (x.rows > 0x7fffffffL))
         st = st_err_set(err, ST_ERR_ARG, "%s: %ld rows; at most 2^31 - 1", xpath, x.rows);
     if (st == ST_OK && (st = st_mlp_init(&net, r->widths, r->n_layers, r->act, err)) == ST_OK &&

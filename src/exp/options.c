@@ -37,11 +37,14 @@ static const struct st_option table[] = {
       "the student's start theta0 from a .safetensors file instead of the teacher's copy", 1, 0,
       0 },
     { "x", ST_OPT_T_STR, "FILE", "none",
-      "inputs [N, in] from a .npy file instead of drawn ones (N replaces --data-size; the "
+      "inputs [N, in] from a .npy or .csv file instead of drawn ones (N replaces --data-size; the "
       "teacher labels them unless --y is given)", 1, 0, 0 },
     { "y", ST_OPT_T_STR, "FILE", "none",
-      "targets from a .npy file, one row per row of --x: [N, out] for mse, class indices [N] "
+      "targets from a .npy or .csv file, one row per row of --x: [N, out] for mse, class indices [N] "
       "or [N, 1] for xent", 1, 0, 0 },
+    { "y-col", ST_OPT_T_STR, "COL", "none",
+      "with a .csv --x (and --eval-x): the column holding the targets, a 0-based index or a "
+      "header name; the other columns are the inputs", 1, 0, 0 },
     { "eval-x", ST_OPT_T_STR, "FILE", "none",
       "an evaluation set's inputs (.npy), e.g. the first task's: its loss at every logged step "
       "is the forgetting curve", 1, 0, 0 },
@@ -278,6 +281,7 @@ static void *field(struct st_train_cfg *c, const char *name, size_t *size)
     if (!strcmp(name, "x")) return (*size = sizeof c->x_path), c->x_path;
     if (!strcmp(name, "teacher")) return (*size = sizeof c->teacher_path), c->teacher_path;
     if (!strcmp(name, "eval-x")) return (*size = sizeof c->eval_x), c->eval_x;
+    if (!strcmp(name, "y-col")) return (*size = sizeof c->y_col), c->y_col;
     if (!strcmp(name, "eval-y")) return (*size = sizeof c->eval_y), c->eval_y;
     if (!strcmp(name, "student-init")) return (*size = sizeof c->init_path), c->init_path;
     if (!strcmp(name, "y")) return (*size = sizeof c->y_path), c->y_path;

@@ -93,8 +93,23 @@ static enum st_status load_set(struct st_ts *ts, const struct st_train_cfg *cfg,
 {
     struct st_npy a, b;
     int ycols = st_train_target_cols(cfg);
-    enum st_status st = st_data_read_inputs(xopt, xpath, cfg->widths[0], &a, err);
+    enum st_status st;
 
+    if (strcmp(cfg->y_col, "none") && strcmp(ypath, "none"))
+        return st_err_set(err, ST_ERR_ARG, "--y-col %s: the targets come from %s's column; %s "
+                          "gives them twice", cfg->y_col, xpath, ypath);
+    if (strcmp(cfg->y_col, "none")) {
+        /* inputs and targets from one CSV file */
+        st = st_data_read_split(xopt, xpath, cfg->y_col, cfg->widths[0],
+                                cfg->widths[cfg->n_layers], cfg->loss, &a, &b, err);
+        if (st != ST_OK)
+            return st;
+        *x = a.data;
+        *y = b.data;
+        *n = a.rows;
+        return ST_OK;
+    }
+    st = st_data_read_inputs(xopt, xpath, cfg->widths[0], &a, err);
     if (st != ST_OK)
         return st;
     if (!strcmp(ypath, "none")) {

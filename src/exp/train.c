@@ -23,6 +23,7 @@
 #include "../io/file.h"
 #include "../io/fmt.h"
 #include "../io/npy.h"
+#include "data.h"
 #include "../io/safetensors.h"
 #include "options.h"
 #include "teacher.h"
@@ -39,6 +40,7 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     strcpy(cfg->x_path, "none");
     strcpy(cfg->teacher_path, "none");
     strcpy(cfg->eval_x, "none");
+    strcpy(cfg->y_col, "none");
     strcpy(cfg->eval_y, "none");
     strcpy(cfg->init_path, "none");
     strcpy(cfg->y_path, "none");
@@ -248,9 +250,10 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
                               l, cfg->widths[l - 1], cfg->widths[l], n);
     }
     if (cfg->task_data) {
-        if (!strcmp(cfg->x_path, "none") || !strcmp(cfg->y_path, "none"))
-            return st_err_set(err, ST_ERR_ARG, "--task data: needs --x and --y (the data set "
-                              "to train on)");
+        if (!strcmp(cfg->x_path, "none") ||
+            (!strcmp(cfg->y_path, "none") && !strcmp(cfg->y_col, "none")))
+            return st_err_set(err, ST_ERR_ARG, "--task data: needs --x and --y, or a .csv --x "
+                              "with --y-col (the data set to train on)");
         if (strcmp(cfg->teacher_path, "none"))
             return st_err_set(err, ST_ERR_ARG, "--teacher %s: a --task data run has no teacher",
                               cfg->teacher_path);
@@ -262,7 +265,8 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
     }
     if (strcmp(cfg->eval_y, "none") && !strcmp(cfg->eval_x, "none"))
         return st_err_set(err, ST_ERR_ARG, "--eval-y %s: needs --eval-x", cfg->eval_y);
-    if (cfg->task_data && strcmp(cfg->eval_x, "none") && !strcmp(cfg->eval_y, "none"))
+    if (cfg->task_data && strcmp(cfg->eval_x, "none") && !strcmp(cfg->eval_y, "none") &&
+        !strcmp(cfg->y_col, "none"))
         return st_err_set(err, ST_ERR_ARG, "--eval-x %s: needs --eval-y (a --task data run has "
                           "no teacher to label it)", cfg->eval_x);
     if (strcmp(cfg->y_path, "none") && !strcmp(cfg->x_path, "none"))
@@ -272,18 +276,26 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
         /* The data set's size is the file's; read it now so that --batch and
          * config.ini see it. st_ts_setup reads the values again. */
         struct st_npy a;
+        int split = strcmp(cfg->y_col, "none") != 0;
         if (cfg->online)
             return st_err_set(err, ST_ERR_ARG,
                               "--online: draws fresh inputs; it cannot be used with --x");
-        st = st_npy_read(cfg->x_path, &a, err);
+        if (split && !st_data_is_csv(cfg->x_path))
+            return st_err_set(err, ST_ERR_ARG, "--y-col %s: --x %s is not a .csv file (a .npy "
+                              "file holds inputs only; give the targets with --y)", cfg->y_col,
+                              cfg->x_path);
+        if (split && strcmp(cfg->y_path, "none"))
+            return st_err_set(err, ST_ERR_ARG, "--y-col %s: the targets come from --x's column; "
+                              "--y %s gives them twice", cfg->y_col, cfg->y_path);
+        st = st_data_read_table(cfg->x_path, &a, err);
         if (st != ST_OK)
             return st;
-        long rows = a.rows, cols = a.cols;
+        long rows = a.rows, cols = a.cols - split;
         st_npy_free(&a);
         if (cols != cfg->widths[0])
             return st_err_set(err, ST_ERR_ARG,
-                              "--x %s: %ld columns, but the input width (--widths) is %d",
-                              cfg->x_path, cols, cfg->widths[0]);
+                              "--x %s: %ld %scolumns, but the input width (--widths) is %d",
+                              cfg->x_path, cols, split ? "input " : "", cfg->widths[0]);
         if (rows < 1)
             return st_err_set(err, ST_ERR_ARG, "--x %s: no rows", cfg->x_path);
         cfg->data_size = rows;

@@ -42,6 +42,7 @@ struct st_train_cfg {
     enum st_loss_kind loss;         /* mse or xent */
     char x_path[4096];              /* "none", or inputs [N, in] from a .npy file */
     char y_path[4096];              /* "none" (the teacher labels), or targets from a .npy file */
+    char y_col[256];                /* "none", or the target column of CSV --x/--eval-x files */
     char teacher_path[4096];        /* "none" (drawn), or the teacher from a .safetensors file */
     char init_path[4096];           /* "none" (drawn), or the student's start from a file */
     int task_data;                  /* 1: train on --x/--y alone, no teacher (pretrain, finetune) */

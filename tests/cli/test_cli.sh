@@ -496,6 +496,54 @@ run eval --model "$W/pre/student.safetensors" --x "$W/x3.npy" --y "$W/A_y.npy" -
 expect_rc 1
 check "eval on inputs of another width: names the shape" has "$W/err" "expected [N, 4]"
 
+# ---- CSV data: --x data.csv --y-col ----
+
+"$PY" - "$W" <<'PYEOF'
+import sys
+import numpy as np
+w = sys.argv[1]
+x, y = np.load(f"{w}/A_x.npy"), np.load(f"{w}/A_y.npy")
+rows = [",".join(repr(float(v)) for v in r) for r in x]
+with open(f"{w}/A.csv", "w") as f:
+    f.write("p0,p1,p2,p3,label\n")
+    f.writelines(f"{r},{l}\n" for r, l in zip(rows, y))
+with open(f"{w}/Anh.csv", "w") as f:          # no header, the label first
+    f.writelines(f"{l},{r}\n" for r, l in zip(rows, y))
+with open(f"{w}/text.csv", "w") as f:
+    f.write("p0,p1,p2,p3,label\n1,2,3,4,0\n1,2,three,4,1\n")
+with open(f"{w}/ragged.csv", "w") as f:
+    f.write("p0,p1,p2,p3,label\n1,2,3,4,0\n1,2,3,1\n")
+PYEOF
+run pretrain --x "$W/A.csv" --y-col label --widths 4,16,16,4 --loss xent --steps 300 --quiet \
+    --no-plot --out "$W/csv1"
+expect_rc 0
+run pretrain --x "$W/A_x.npy" --y "$W/A_y.npy" --widths 4,16,16,4 --loss xent --steps 300 \
+    --quiet --no-plot --out "$W/csv2"
+expect_rc 0
+check "CSV with a header = the same data as .npy, byte for byte" \
+    cmp -s "$W/csv1/metrics.csv" "$W/csv2/metrics.csv"
+run pretrain --x "$W/Anh.csv" --y-col 0 --widths 4,16,16,4 --loss xent --steps 300 --quiet \
+    --no-plot --out "$W/csv3"
+expect_rc 0
+check "CSV without a header, target column by index" cmp -s "$W/csv1/metrics.csv" "$W/csv3/metrics.csv"
+run eval --model "$W/csv1/student.safetensors" --x "$W/A.csv" --y-col label --loss xent
+expect_rc 0
+check "eval reads CSV too" grep -q 'samples 300  xent' "$W/out"
+run pretrain --x "$W/text.csv" --y-col label --widths 4,8,4 --loss xent --steps 5 --quiet \
+    --out "$W/csve1"
+expect_rc 1
+check "a word in a CSV: names line, column and cell" has "$W/err" "line 3, column 3: 'three' is not a number"
+run pretrain --x "$W/ragged.csv" --y-col label --widths 4,8,4 --loss xent --steps 5 --quiet \
+    --out "$W/csve2"
+expect_rc 1
+check "a ragged CSV row: names the line" has "$W/err" "ragged.csv:3: expected 5 fields, got 4"
+run pretrain --x "$W/A.csv" --y-col lab --widths 4,8,4 --loss xent --steps 5 --quiet --out "$W/csve3"
+expect_rc 2
+check "--y-col naming no column: lists the range" has "$W/err" "has 5 columns; expected a column index from 0 to 4 or a name"
+run pretrain --x "$W/A_x.npy" --y-col 1 --widths 4,8,4 --steps 5 --quiet --out "$W/csve4"
+expect_rc 2
+check "--y-col on a .npy: refused" has "$W/err" "is not a .csv file"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
