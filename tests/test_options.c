@@ -110,6 +110,7 @@ static const struct {
     { "task", "data", "data" },
     { "eval-x", "a/x.npy", "a/x.npy" },
     { "y-col", "label", "label" },
+    { "val-fraction", "0.25", "0.25" },
     { "eval-y", "a/y.npy", "a/y.npy" },
     { "x", "data/x.npy", "data/x.npy" },
     { "y", "data/y.npy", "data/y.npy" },

@@ -309,6 +309,13 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
     printf("penalty %.6g  loss %.6g  (penalty %s, reduction %s, lambda %g)\n", r->penalty,
            r->loss, st_penalty_name(cfg->penalty), st_reduction_name(cfg->reduction),
            cfg->lambda);
+    if (r->val_rows > 0) {
+        printf("validation (%ld rows held out): %s %.6g (best %.6g)", r->val_rows,
+               cfg->loss == ST_LOSS_XENT ? "xent" : "mse", r->val_loss, r->val_best);
+        if (cfg->loss == ST_LOSS_XENT)
+            printf("  accuracy %.4f", r->val_accuracy);
+        printf("\n");
+    }
     if (r->has_eval) {
         const char *k = cfg->loss == ST_LOSS_XENT ? "xent" : "mse";
         printf("eval (%s): %s %.6g -> %.6g (forgetting %+.6g)", cfg->eval_x, k, r->eval_before,

@@ -42,6 +42,9 @@ static const struct st_option table[] = {
     { "y", ST_OPT_T_STR, "FILE", "none",
       "targets from a .npy or .csv file, one row per row of --x: [N, out] for mse, class indices [N] "
       "or [N, 1] for xent", 1, 0, 0 },
+    { "val-fraction", ST_OPT_T_DOUBLE, "FRAC", "0",
+      "hold out this share of the --x rows (drawn with the seed) as a validation set: its loss "
+      "at every logged row (val_mse or val_xent, val_accuracy) and in summary.json", 1, 0, 0 },
     { "y-col", ST_OPT_T_STR, "COL", "none",
       "with a .csv --x (and --eval-x): the column holding the targets, a 0-based index or a "
       "header name; the other columns are the inputs", 1, 0, 0 },
@@ -282,6 +285,7 @@ static void *field(struct st_train_cfg *c, const char *name, size_t *size)
     if (!strcmp(name, "teacher")) return (*size = sizeof c->teacher_path), c->teacher_path;
     if (!strcmp(name, "eval-x")) return (*size = sizeof c->eval_x), c->eval_x;
     if (!strcmp(name, "y-col")) return (*size = sizeof c->y_col), c->y_col;
+    if (!strcmp(name, "val-fraction")) return &c->val_fraction;
     if (!strcmp(name, "eval-y")) return (*size = sizeof c->eval_y), c->eval_y;
     if (!strcmp(name, "student-init")) return (*size = sizeof c->init_path), c->init_path;
     if (!strcmp(name, "y")) return (*size = sizeof c->y_path), c->y_path;

@@ -140,6 +140,53 @@ static enum st_status load_set(struct st_ts *ts, const struct st_train_cfg *cfg,
     return ST_OK;
 }
 
+/* Moves cfg->val_rows rows, drawn with the data stream, out of x/y into
+ * vx/vy; the rest keep their order. */
+static enum st_status split_val(struct st_ts *ts, const struct st_train_cfg *cfg,
+                                struct st_err *err)
+{
+    long n = ts->n + cfg->val_rows, nv = cfg->val_rows;
+    int in = cfg->widths[0], yc = st_train_target_cols(cfg);
+    long *perm = malloc((size_t)n * sizeof *perm);
+    unsigned char *held = calloc((size_t)n, 1);
+    float *vx = malloc((size_t)nv * (size_t)in * sizeof *vx);
+    float *vy = malloc((size_t)nv * (size_t)yc * sizeof *vy);
+
+    if (!perm || !held || !vx || !vy) {
+        free(perm);
+        free(held);
+        free(vx);
+        free(vy);
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the validation split");
+    }
+    for (long i = 0; i < n; i++)
+        perm[i] = i;
+    for (long i = 0; i < nv; i++) { /* a partial Fisher-Yates: the first nv of a shuffle */
+        long j = i + (long)st_rng_below(&ts->data_rng, (uint64_t)(n - i));
+        long t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+        held[perm[i]] = 1;
+    }
+    for (long i = 0; i < nv; i++) {
+        memcpy(vx + (size_t)i * in, ts->x + (size_t)perm[i] * in, (size_t)in * sizeof *vx);
+        memcpy(vy + (size_t)i * yc, ts->y + (size_t)perm[i] * yc, (size_t)yc * sizeof *vy);
+    }
+    long k = 0;
+    for (long i = 0; i < n; i++)
+        if (!held[i]) {
+            memmove(ts->x + (size_t)k * in, ts->x + (size_t)i * in, (size_t)in * sizeof *vx);
+            memmove(ts->y + (size_t)k * yc, ts->y + (size_t)i * yc, (size_t)yc * sizeof *vy);
+            k++;
+        }
+    free(perm);
+    free(held);
+    ts->vx = vx;
+    ts->vy = vy;
+    ts->vn = nv;
+    return ST_OK;
+}
+
 /* rank:R: W_teacher += s A B^T / sqrt(R), A [out,R], B [in,R] ~ N(0,1), so the
  * delta's entries have standard deviation s. sparse:P: each entry of W and b
  * is perturbed by N(0, s^2) with probability P. Only the chosen layers. */
@@ -251,11 +298,13 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
         long n;
         if ((st = load_set(&q, cfg, "x", cfg->x_path, cfg->y_path, &q.x, &q.y, &n, err)) != ST_OK)
             goto fail;
-        if (n != q.n) {
+        if (n != q.n + cfg->val_rows) {
             st = st_err_set(err, ST_ERR_FORMAT, "%s: %ld rows now, %ld when the run was set up",
-                            cfg->x_path, n, q.n);
+                            cfg->x_path, n, q.n + cfg->val_rows);
             goto fail;
         }
+        if (cfg->val_rows > 0 && (st = split_val(&q, cfg, err)) != ST_OK)
+            goto fail;
         st_mlp_work_free(&q.twork);
     } else if (!cfg->online) {
         size_t nx = (size_t)q.n * (size_t)in;
@@ -295,6 +344,8 @@ void st_ts_free(struct st_ts *ts)
     free(ts->x);
     free(ts->y);
     free(ts->ex);
+    free(ts->vx);
+    free(ts->vy);
     free(ts->ey);
     memset(ts, 0, sizeof *ts);
 }

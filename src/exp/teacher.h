@@ -26,6 +26,8 @@ struct st_ts {
     double label_noise;
     int classify;              /* xent: y holds the teacher's class, [n, 1] */
     float *ex, *ey;            /* the evaluation set (--eval-x/--eval-y) or NULL */
+    float *vx, *vy;            /* the held-out rows of --x/--y (--val-fraction) or NULL */
+    long vn;
     long en;
 };
 

@@ -269,6 +269,9 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
         !strcmp(cfg->y_col, "none"))
         return st_err_set(err, ST_ERR_ARG, "--eval-x %s: needs --eval-y (a --task data run has "
                           "no teacher to label it)", cfg->eval_x);
+    if (cfg->val_fraction != 0.0 && !strcmp(cfg->x_path, "none"))
+        return st_err_set(err, ST_ERR_ARG, "--val-fraction %g: splits the rows of --x; drawn data "
+                          "has no held-out set (use --eval-x)", cfg->val_fraction);
     if (strcmp(cfg->y_path, "none") && !strcmp(cfg->x_path, "none"))
         return st_err_set(err, ST_ERR_ARG, "--y %s: needs --x (the inputs its rows belong to)",
                           cfg->y_path);
@@ -298,7 +301,15 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
                               cfg->x_path, cols, split ? "input " : "", cfg->widths[0]);
         if (rows < 1)
             return st_err_set(err, ST_ERR_ARG, "--x %s: no rows", cfg->x_path);
-        cfg->data_size = rows;
+        if (!(cfg->val_fraction >= 0.0 && cfg->val_fraction < 1.0))
+            return st_err_set(err, ST_ERR_ARG, "--val-fraction %g: expected a number in [0, 1)",
+                              cfg->val_fraction);
+        cfg->val_rows = (long)floor(cfg->val_fraction * (double)rows);
+        if (cfg->val_fraction > 0.0 && (cfg->val_rows < 1 || cfg->val_rows >= rows))
+            return st_err_set(err, ST_ERR_ARG, "--val-fraction %g: of %ld rows that holds out %ld; "
+                              "expected at least 1 and fewer than all", cfg->val_fraction, rows,
+                              cfg->val_rows);
+        cfg->data_size = rows - cfg->val_rows;
     }
     if (cfg->data_size < 1 || cfg->data_size > INT_MAX)
         return st_err_set(err, ST_ERR_ARG, "--data-size %ld: expected 1 to %d", cfg->data_size,
@@ -370,6 +381,8 @@ struct run {
     struct st_optim opt;
     struct st_mlp_work work;
     struct st_mlp_work ework;  /* passes over the evaluation set */
+    struct st_mlp_work vwork;  /* and over the validation rows */
+    double val_last[2], val_best; /* validation loss, accuracy at the last logged row; best loss */
     double eval0[2], eval_last[2]; /* its loss, accuracy at step 0 and at the last logged row */
     float *xb, *yb, *dy; /* batch inputs, targets, dLoss/doutput */
     long *order;         /* minibatch permutation of the fixed set */
@@ -437,10 +450,13 @@ static void next_batch(struct run *r, const float **x, const float **y)
  * fraction with |Delta| > 1e-6) and zero (the count with Delta exactly 0),
  * then per weight matrix nuc (||Delta_W||_*) and rank (numerical rank), which
  * are computed every --spectrum-every steps and nan on the other rows. */
-static void write_header(FILE *f, const struct st_params *p, int xent, int eval, int teacher)
+static void write_header(FILE *f, const struct st_params *p, int xent, int val, int eval,
+                         int teacher)
 {
     static const char *const groups[] = { "d_init", "d_teacher", "changed", "zero" };
     fputs(xent ? "step,xent,accuracy,penalty,loss" : "step,mse,penalty,loss", f);
+    if (val)
+        fputs(xent ? ",val_xent,val_accuracy" : ",val_mse", f);
     if (eval)
         fputs(xent ? ",eval_xent,eval_accuracy" : ",eval_mse", f);
     for (int g = 0; g < 4; g++)
@@ -468,8 +484,8 @@ static char *put_long(char *p, long v)
 
 /* Formats the row in a buffer and writes it at once (st_fmt_g9: printf's
  * output, a fraction of its time). */
-/* ev[0..1]: the evaluation set's loss and accuracy (NaN: no such column);
- * teacher: 0 leaves out the d_teacher columns. */
+/* ev[0..3]: the validation rows' loss and accuracy, then the evaluation
+ * set's (NaN: no such column); teacher: 0 leaves out the d_teacher columns. */
 static void write_row(FILE *f, long step, double mse, double acc, double pen, double loss,
                       const double *ev, int teacher, const struct st_observables *o,
                       const double *nuc, const int *rank)
@@ -482,7 +498,7 @@ static void write_row(FILE *f, long step, double mse, double acc, double pen, do
         p = put_g9(p, acc);
     p = put_g9(p, pen);
     p = put_g9(p, loss);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 4; i++)
         if (!isnan(ev[i]))
             p = put_g9(p, ev[i]);
     for (int t = 0; t < o->n; t++)
@@ -655,6 +671,14 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
     /* The per-layer fingerprint of the update: each tensor's share of
      * sum_i |Delta_i| over all tensors (whatever the penalty's reduction). */
     cJSON_AddItemToObject(root, "update_share", tensor_object(res, res->update_share));
+    if (res->val_rows > 0 && (v = cJSON_AddObjectToObject(root, "validation"))) {
+        int xent = cfg->loss == ST_LOSS_XENT;
+        add_exact(v, "rows", (double)res->val_rows);
+        add_exact(v, xent ? "xent" : "mse", res->val_loss);
+        if (xent)
+            add_exact(v, "accuracy", res->val_accuracy);
+        add_exact(v, xent ? "xent_best" : "mse_best", res->val_best);
+    }
     if (res->has_eval && (v = cJSON_AddObjectToObject(root, "eval"))) {
         int xent = cfg->loss == ST_LOSS_XENT;
         const char *key = xent ? "xent" : "mse";
@@ -741,6 +765,7 @@ static void run_free(struct run *r)
     st_optim_free(&r->opt);
     st_mlp_work_free(&r->work);
     st_mlp_work_free(&r->ework);
+    st_mlp_work_free(&r->vwork);
     free(r->xb);
     free(r->yb);
     free(r->dy);
@@ -771,6 +796,8 @@ static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, s
         st = st_mlp_work_init(&r->work, &r->ts.net, B, err);
     if (st == ST_OK && r->ts.ex)
         st = st_mlp_work_init(&r->ework, &r->ts.net, (int)r->ts.en, err);
+    if (st == ST_OK && r->ts.vx)
+        st = st_mlp_work_init(&r->vwork, &r->ts.net, (int)r->ts.vn, err);
     if (st == ST_OK)
         st = st_penalty_init(&r->pen, cfg->penalty, cfg->reduction, cfg->lambda,
                              cfg->lambda_mult, cfg->trainable, cfg->nuclear_bias_l1,
@@ -836,40 +863,46 @@ static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_er
     return ST_OK;
 }
 
-/* Observes theta_k, writes its metrics row and returns its loss, data loss +
- * lambda * R; the spectrum columns every spectrum_every steps and at the end. */
-/* The data loss (and accuracy, xent) of the current student on the
- * evaluation set, into ev[0], ev[1]; NaN where there is none. */
-static void evaluate(struct run *r, double ev[2])
+/* The data loss (and accuracy, xent) of the current student on a held-out
+ * set x[n], y[n] into ev[0], ev[1]; NaN where there is none. */
+static void evaluate(struct run *r, struct st_mlp_work *w, const float *x, const float *y, long n,
+                     double ev[2])
 {
     const struct st_train_cfg *c = r->cfg;
     ev[0] = ev[1] = (double)NAN;
-    if (!r->ts.ex)
+    if (!x)
         return;
-    const float *yhat = st_mlp_forward(&r->ts.net, &r->ts.student, &r->ework, r->ts.ex,
-                                       (int)r->ts.en);
+    const float *yhat = st_mlp_forward(&r->ts.net, &r->ts.student, w, x, (int)n);
     if (c->loss == ST_LOSS_XENT) {
         long hits;
-        ev[0] = st_xent_forward(yhat, r->ts.ey, r->ts.en, c->widths[c->n_layers], &hits);
-        ev[1] = (double)hits / (double)r->ts.en;
+        ev[0] = st_xent_forward(yhat, y, n, c->widths[c->n_layers], &hits);
+        ev[1] = (double)hits / (double)n;
     } else {
-        ev[0] = st_mse_forward(yhat, r->ts.ey, r->ts.en * c->widths[c->n_layers]);
+        ev[0] = st_mse_forward(yhat, y, n * c->widths[c->n_layers]);
     }
 }
 
+/* Observes theta_k, writes its metrics row and returns its loss, data loss +
+ * lambda * R; the spectrum columns every spectrum_every steps and at the end. */
 static double log_row(struct run *r, long k, double mse, double acc,
                       struct st_observables *obs, double *pen)
 {
     const struct st_train_cfg *c = r->cfg;
     int spectrum = k % c->spectrum_every == 0 || k == c->steps;
-    double ev[2];
-    evaluate(r, ev);
+    double ev[4]; /* validation loss, accuracy; evaluation-set loss, accuracy */
+    evaluate(r, &r->vwork, r->ts.vx, r->ts.vy, r->ts.vn, ev);
+    evaluate(r, &r->ework, r->ts.ex, r->ts.ey, r->ts.en, ev + 2);
     if (k == 0) {
-        r->eval0[0] = ev[0];
-        r->eval0[1] = ev[1];
+        r->eval0[0] = ev[2];
+        r->eval0[1] = ev[3];
+        r->val_best = (double)INFINITY;
     }
-    r->eval_last[0] = ev[0];
-    r->eval_last[1] = ev[1];
+    r->eval_last[0] = ev[2];
+    r->eval_last[1] = ev[3];
+    r->val_last[0] = ev[0];
+    r->val_last[1] = ev[1];
+    if (ev[0] < r->val_best)
+        r->val_best = ev[0];
     st_observe(obs, &r->ts.student, &r->ts.init, &r->ts.teacher, ST_CHANGED_EPS);
     *pen = st_penalty_value(&r->pen, &r->ts.student, &r->ts.init);
     if (spectrum)
@@ -935,8 +968,8 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     r.csv_buf = malloc(1 << 20);
     if (r.csv_buf)
         setvbuf(r.csv, r.csv_buf, _IOFBF, 1 << 20);
-    write_header(r.csv, &r.ts.student, cfg->loss == ST_LOSS_XENT, r.ts.ex != NULL,
-                 !cfg->task_data);
+    write_header(r.csv, &r.ts.student, cfg->loss == ST_LOSS_XENT, r.ts.vx != NULL,
+                 r.ts.ex != NULL, !cfg->task_data);
 
     t0 = now_seconds();
     for (k = 0;; k++) {
@@ -1012,6 +1045,10 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     res.eval_acc_before = r.eval0[1];
     res.eval_after = r.eval_last[0];
     res.eval_acc_after = r.eval_last[1];
+    res.val_rows = r.ts.vn;
+    res.val_loss = r.val_last[0];
+    res.val_accuracy = r.val_last[1];
+    res.val_best = r.val_best;
     res.penalty = pen;
     res.loss = loss;
     res.n_tensors = r.ts.student.n_views;

@@ -46,6 +46,7 @@ struct st_train_cfg {
     char teacher_path[4096];        /* "none" (drawn), or the teacher from a .safetensors file */
     char init_path[4096];           /* "none" (drawn), or the student's start from a file */
     int task_data;                  /* 1: train on --x/--y alone, no teacher (pretrain, finetune) */
+    double val_fraction;            /* share of the --x rows held out for validation */
     char eval_x[4096];              /* "none", or an evaluation set (forgetting) from .npy files */
     char eval_y[4096];
     struct st_optim_cfg opt;        /* weight_decay NaN = the optimizer's default */
@@ -74,6 +75,7 @@ struct st_train_cfg {
     unsigned char reinit_layer[ST_MAX_LAYERS]; /* 1 = layer l+1 re-drawn */
     unsigned char trainable[ST_MAX_TENSORS];   /* 0 = frozen tensor */
     double lambda_mult[ST_MAX_TENSORS];        /* from lambda_scale (1 by default) */
+    long val_rows;                             /* rows held out by val_fraction */
     int delta_kind;                            /* 0 full, 1 rank, 2 sparse */
     int delta_rank;                            /* rank:R */
     double delta_frac;                         /* sparse:P */
@@ -103,6 +105,8 @@ struct st_train_result {
     double mse, penalty, loss; /* mse: the data loss (the cross-entropy with --loss xent) */
     double accuracy;        /* xent: share of the last pass's samples classified right; NaN */
     int has_eval;           /* an evaluation set was given */
+    long val_rows;          /* held-out rows (--val-fraction), 0 for none */
+    double val_loss, val_accuracy, val_best; /* at the end; the lowest loss over logged rows */
     double eval_before, eval_after;         /* its data loss at the start and at the end */
     double eval_acc_before, eval_acc_after; /* xent: its accuracy; NaN otherwise */
     double update_share[ST_MAX_TENSORS];    /* sum_i |Delta_ti| / sum over all tensors */

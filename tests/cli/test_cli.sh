@@ -544,6 +544,30 @@ run pretrain --x "$W/A_x.npy" --y-col 1 --widths 4,8,4 --steps 5 --quiet --out "
 expect_rc 2
 check "--y-col on a .npy: refused" has "$W/err" "is not a .csv file"
 
+# ---- --val-fraction: held-out rows ----
+
+run pretrain --x "$W/A.csv" --y-col label --widths 4,16,16,4 --loss xent --steps 300 \
+    --val-fraction 0.2 --quiet --no-plot --out "$W/val1"
+expect_rc 0
+check "val: 60 of 300 rows held out, 240 trained on" grep -qx 'data-size = 240' "$W/val1/config.ini"
+check "val: columns" has "$W/val1/metrics.csv" "loss,val_xent,val_accuracy,d_init_w1"
+check "val: stdout line" grep -qE '^validation \(60 rows held out\): xent' "$W/out"
+check "val: summary.json" "$PY" -c 'import json, sys; v = json.load(open(sys.argv[1]))["validation"]; sys.exit(not (v["rows"] == 60 and 0 <= v["accuracy"] <= 1 and v["xent_best"] <= v["xent"]))' "$W/val1/summary.json"
+run train --config "$W/val1/config.ini" --quiet --no-plot --out "$W/val2"
+expect_rc 0
+check "val: config.ini re-runs the same split" cmp -s "$W/val1/metrics.csv" "$W/val2/metrics.csv"
+run pretrain --x "$W/A.csv" --y-col label --widths 4,8,4 --loss xent --steps 5 --val-fraction 1 \
+    --quiet --out "$W/vale1"
+expect_rc 2
+check "--val-fraction 1: refused" has "$W/err" "expected a number in [0, 1)"
+run pretrain --x "$W/A.csv" --y-col label --widths 4,8,4 --loss xent --steps 5 \
+    --val-fraction 0.001 --quiet --out "$W/vale2"
+expect_rc 2
+check "--val-fraction holding out no row: says so" has "$W/err" "of 300 rows that holds out 0"
+run train --val-fraction 0.1 --steps 5 --quiet --out "$W/vale3"
+expect_rc 2
+check "--val-fraction without --x: refused" has "$W/err" "splits the rows of --x"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
