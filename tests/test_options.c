@@ -111,6 +111,7 @@ static const struct {
     { "eval-x", "a/x.npy", "a/x.npy" },
     { "y-col", "label", "label" },
     { "val-fraction", "0.25", "0.25" },
+    { "standardize", "1", "1" },
     { "eval-y", "a/y.npy", "a/y.npy" },
     { "x", "data/x.npy", "data/x.npy" },
     { "y", "data/y.npy", "data/y.npy" },

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "../io/csv.h"
+#include "../io/fmt.h"
+#include "../io/safetensors.h"
 
 int st_data_is_csv(const char *path)
 {
@@ -206,4 +208,115 @@ enum st_status st_data_read_split(const char *opt, const char *path, const char 
         return st;
     }
     return ST_OK;
+}
+
+enum st_status st_stand_fit(struct st_stand *s, const float *x, long rows, int n,
+                            struct st_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->mean = malloc((size_t)n * sizeof *s->mean);
+    s->std = malloc((size_t)n * sizeof *s->std);
+    if (!s->mean || !s->std) {
+        st_stand_free(s);
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the input statistics");
+    }
+    s->n = n;
+    for (int j = 0; j < n; j++) {
+        double m = 0.0, v = 0.0;
+        for (long r = 0; r < rows; r++)
+            m += (double)x[(size_t)r * (size_t)n + (size_t)j];
+        m /= (double)rows;
+        for (long r = 0; r < rows; r++) {
+            double d = (double)x[(size_t)r * (size_t)n + (size_t)j] - m;
+            v += d * d;
+        }
+        double sd = sqrt(v / (double)rows);
+        s->mean[j] = (float)m;
+        s->std[j] = sd > 0.0 && (float)sd > 0.0f ? (float)sd : 1.0f;
+    }
+    return ST_OK;
+}
+
+void st_stand_apply(const struct st_stand *s, float *x, long rows)
+{
+    for (long r = 0; r < rows; r++)
+        for (int j = 0; j < s->n; j++) {
+            float *v = x + (size_t)r * (size_t)s->n + (size_t)j;
+            *v = (*v - s->mean[j]) / s->std[j];
+        }
+}
+
+int st_stand_format(const struct st_stand *s, char *mean, char *std, size_t size)
+{
+    size_t lm = 0, ls = 0;
+    for (int j = 0; j < s->n; j++) {
+        char a[ST_FMT_G9_MAX], b[ST_FMT_G9_MAX];
+        size_t na = (size_t)st_fmt_g9(a, (double)s->mean[j]);
+        size_t nb = (size_t)st_fmt_g9(b, (double)s->std[j]);
+        if (lm + na + 2 > size || ls + nb + 2 > size)
+            return -1;
+        if (j) {
+            mean[lm++] = ',';
+            std[ls++] = ',';
+        }
+        memcpy(mean + lm, a, na);
+        memcpy(std + ls, b, nb);
+        lm += na;
+        ls += nb;
+    }
+    mean[lm] = std[ls] = '\0';
+    return 0;
+}
+
+/* n comma-separated numbers from text into v. */
+static int parse_list(const char *text, float *v, int n)
+{
+    const char *p = text;
+    for (int j = 0; j < n; j++) {
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p || !isfinite(d))
+            return -1;
+        v[j] = (float)d;
+        p = end;
+        if (j < n - 1 && *p++ != ',')
+            return -1;
+    }
+    return *p == '\0' ? 0 : -1;
+}
+
+enum st_status st_stand_load(struct st_stand *s, const char *model, int n, struct st_err *err)
+{
+    struct st_safetensors_file f;
+    enum st_status st = st_safetensors_read(model, &f, err);
+    memset(s, 0, sizeof *s);
+    if (st != ST_OK)
+        return st;
+    const char *m = st_safetensors_meta(&f, "input_mean"), *d = st_safetensors_meta(&f, "input_std");
+    if (m || d) {
+        s->mean = malloc((size_t)n * sizeof *s->mean);
+        s->std = malloc((size_t)n * sizeof *s->std);
+        if (!s->mean || !s->std)
+            st = st_err_set(err, ST_ERR_NOMEM, "cannot allocate the input statistics");
+        else if (!m || !d || parse_list(m, s->mean, n) || parse_list(d, s->std, n))
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: metadata input_mean/input_std: expected "
+                            "two lists of %d numbers (the model's inputs)", model, n);
+        for (int j = 0; st == ST_OK && j < n; j++)
+            if (!(s->std[j] > 0.0f))
+                st = st_err_set(err, ST_ERR_FORMAT, "%s: metadata input_std: entry %d is %g; "
+                                "expected a positive number", model, j, (double)s->std[j]);
+        if (st == ST_OK)
+            s->n = n;
+        else
+            st_stand_free(s);
+    }
+    st_safetensors_file_free(&f);
+    return st;
+}
+
+void st_stand_free(struct st_stand *s)
+{
+    free(s->mean);
+    free(s->std);
+    memset(s, 0, sizeof *s);
 }

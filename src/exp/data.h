@@ -24,6 +24,31 @@ enum st_status st_data_read_inputs(const char *opt, const char *path, int in, st
 enum st_status st_data_read_targets(const char *path, long n, int out, enum st_loss_kind loss,
                                     struct st_npy *b, struct st_err *err);
 
+/* Input standardization: x[:, j] = (x[:, j] - mean[j]) / std[j]. */
+struct st_stand {
+    int n;          /* inputs; 0 = none */
+    float *mean, *std;
+};
+
+/* Statistics of x[rows, n]: the mean and the standard deviation (over rows,
+ * divided by rows) of each column, in double; a constant column gets std 1. */
+enum st_status st_stand_fit(struct st_stand *s, const float *x, long rows, int n,
+                            struct st_err *err);
+
+/* Applies s to x[rows, s->n] in place. */
+void st_stand_apply(const struct st_stand *s, float *x, long rows);
+
+/* The metadata strings (comma-separated, 9 digits) of mean and std, into
+ * buffers of size bytes; 0, or -1 if they do not fit. */
+int st_stand_format(const struct st_stand *s, char *mean, char *std, size_t size);
+
+/* Reads "input_mean"/"input_std" from a model file's metadata: s->n = 0 when
+ * it has none. Errors: those of st_safetensors_read; ST_ERR_FORMAT for lists
+ * that are not n numbers (std > 0). */
+enum st_status st_stand_load(struct st_stand *s, const char *model, int n, struct st_err *err);
+
+void st_stand_free(struct st_stand *s);
+
 /* Whether path names a CSV file (ends in .csv); anything else is read as .npy. */
 int st_data_is_csv(const char *path);
 

@@ -50,6 +50,14 @@ enum st_status st_eval_model(const char *model, const char *xpath, const char *y
         if (st == ST_OK)
             st = st_data_read_targets(ypath, x.rows, out, loss, &y, err);
     }
+    if (st == ST_OK) {
+        /* the statistics the model's inputs were standardized with, if any */
+        struct st_stand s;
+        st = st_stand_load(&s, model, r->widths[0], err);
+        if (st == ST_OK && s.n > 0)
+            st_stand_apply(&s, x.data, x.rows);
+        st_stand_free(&s);
+    }
     if (st == ST_OK && (x.rows > 0x7fffffffL))
         st = st_err_set(err, ST_ERR_ARG, "%s: %ld rows; at most 2^31 - 1", xpath, x.rows);
     if (st == ST_OK && (st = st_mlp_init(&net, r->widths, r->n_layers, r->act, err)) == ST_OK &&

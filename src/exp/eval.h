@@ -17,8 +17,9 @@ struct st_eval_result {
 };
 
 /* Loads the model (safetensors, see st_safetensors_load_model), reads x and y
- * (see data.h; with ycol not NULL, both from the CSV x, ypath unused) and runs
- * one forward pass. act: the hidden activation; with
+ * (see data.h; with ycol not NULL, both from the CSV x, ypath unused),
+ * standardizes x with the statistics in the model's metadata if it has them,
+ * and runs one forward pass. act: the hidden activation; with
  * act_given 0, the one in the file's metadata, or relu if it names none (a
  * file that names another than a given act is an error). */
 enum st_status st_eval_model(const char *model, const char *xpath, const char *ypath,

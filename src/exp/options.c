@@ -45,6 +45,10 @@ static const struct st_option table[] = {
     { "val-fraction", ST_OPT_T_DOUBLE, "FRAC", "0",
       "hold out this share of the --x rows (drawn with the seed) as a validation set: its loss "
       "at every logged row (val_mse or val_xent, val_accuracy) and in summary.json", 1, 0, 0 },
+    { "standardize", ST_OPT_T_FLAG, NULL, "off",
+      "scale each input column to mean 0, std 1 with the training rows' statistics, kept in "
+      "the model files' metadata (a --student-init or --model file that holds statistics "
+      "applies its own instead)", 1, 0, 0 },
     { "y-col", ST_OPT_T_STR, "COL", "none",
       "with a .csv --x (and --eval-x): the column holding the targets, a 0-based index or a "
       "header name; the other columns are the inputs", 1, 0, 0 },
@@ -286,6 +290,7 @@ static void *field(struct st_train_cfg *c, const char *name, size_t *size)
     if (!strcmp(name, "eval-x")) return (*size = sizeof c->eval_x), c->eval_x;
     if (!strcmp(name, "y-col")) return (*size = sizeof c->y_col), c->y_col;
     if (!strcmp(name, "val-fraction")) return &c->val_fraction;
+    if (!strcmp(name, "standardize")) return &c->standardize;
     if (!strcmp(name, "eval-y")) return (*size = sizeof c->eval_y), c->eval_y;
     if (!strcmp(name, "student-init")) return (*size = sizeof c->init_path), c->init_path;
     if (!strcmp(name, "y")) return (*size = sizeof c->y_path), c->y_path;

@@ -294,6 +294,17 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
         (st = load_set(&q, cfg, "eval-x", cfg->eval_x, cfg->eval_y, &q.ex, &q.ey, &q.en, err)) !=
             ST_OK)
         goto fail;
+    /* Statistics the start model carries come first; --standardize fits new ones. */
+    if (strcmp(cfg->init_path, "none") &&
+        (st = st_stand_load(&q.stand, cfg->init_path, in, err)) != ST_OK)
+        goto fail;
+    if (q.stand.n > 0 && !cfg->task_data) {
+        /* A teacher labels raw inputs; standardized ones would not match. */
+        st = st_err_set(err, ST_ERR_ARG, "--student-init %s: carries input statistics "
+                        "(input_mean, input_std) from a standardized data set; use it with "
+                        "finetune (--task data)", cfg->init_path);
+        goto fail;
+    }
     if (strcmp(cfg->x_path, "none")) {
         long n;
         if ((st = load_set(&q, cfg, "x", cfg->x_path, cfg->y_path, &q.x, &q.y, &n, err)) != ST_OK)
@@ -305,6 +316,16 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
         }
         if (cfg->val_rows > 0 && (st = split_val(&q, cfg, err)) != ST_OK)
             goto fail;
+        if (cfg->standardize && q.stand.n == 0 &&
+            (st = st_stand_fit(&q.stand, q.x, q.n, in, err)) != ST_OK)
+            goto fail;
+        if (q.stand.n > 0) {
+            st_stand_apply(&q.stand, q.x, q.n);
+            if (q.vx)
+                st_stand_apply(&q.stand, q.vx, q.vn);
+            if (q.ex)
+                st_stand_apply(&q.stand, q.ex, q.en);
+        }
         st_mlp_work_free(&q.twork);
     } else if (!cfg->online) {
         size_t nx = (size_t)q.n * (size_t)in;
@@ -345,6 +366,7 @@ void st_ts_free(struct st_ts *ts)
     free(ts->y);
     free(ts->ex);
     free(ts->vx);
+    st_stand_free(&ts->stand);
     free(ts->vy);
     free(ts->ey);
     memset(ts, 0, sizeof *ts);

@@ -8,6 +8,7 @@
 
 #include "../core/mlp.h"
 #include "../core/rng.h"
+#include "data.h"
 #include "train.h"
 
 struct st_ts {
@@ -27,6 +28,7 @@ struct st_ts {
     int classify;              /* xent: y holds the teacher's class, [n, 1] */
     float *ex, *ey;            /* the evaluation set (--eval-x/--eval-y) or NULL */
     float *vx, *vy;            /* the held-out rows of --x/--y (--val-fraction) or NULL */
+    struct st_stand stand;     /* input statistics applied to x, vx, ex (n = 0: none) */
     long vn;
     long en;
 };

@@ -269,6 +269,9 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
         !strcmp(cfg->y_col, "none"))
         return st_err_set(err, ST_ERR_ARG, "--eval-x %s: needs --eval-y (a --task data run has "
                           "no teacher to label it)", cfg->eval_x);
+    if (cfg->standardize && !cfg->task_data)
+        return st_err_set(err, ST_ERR_ARG, "--standardize: only for a data run (pretrain, "
+                          "finetune, --task data); a teacher labels raw inputs");
     if (cfg->val_fraction != 0.0 && !strcmp(cfg->x_path, "none"))
         return st_err_set(err, ST_ERR_ARG, "--val-fraction %g: splits the rows of --x; drawn data "
                           "has no held-out set (use --eval-x)", cfg->val_fraction);
@@ -541,19 +544,36 @@ static enum st_status write_config(const struct st_train_cfg *cfg, const char *p
     return st_atomic_commit(&af, err);
 }
 
-static enum st_status save_model(const struct st_train_cfg *cfg, const struct st_params *p,
-                                 const char *dir, const char *name, const char *role,
-                                 struct st_err *err)
+/* A model file; its metadata carries the input statistics the model's
+ * inputs were standardized with (s->n > 0), so that finetune and eval apply
+ * them again. */
+static enum st_status save_model(const struct st_train_cfg *cfg, const struct st_stand *s,
+                                 const struct st_params *p, const char *dir, const char *name,
+                                 const char *role, struct st_err *err)
 {
     char path[4200], widths[512];
     const struct st_option *o = st_option_find("widths");
     st_option_format(cfg, o, widths, sizeof widths);
-    const char *keys[] = { "format", "widths", "activation", "role" };
-    const char *vals[] = { "sparsetune", widths, st_act_name(cfg->act), role };
+    const char *keys[] = { "format", "widths", "activation", "role", "input_mean", "input_std" };
+    const char *vals[6] = { "sparsetune", widths, st_act_name(cfg->act), role, NULL, NULL };
+    size_t size = (size_t)cfg->widths[0] * (ST_FMT_G9_MAX + 1) + 1;
+    char *mean = NULL, *sd = NULL;
     enum st_status st = st_path_join(path, sizeof path, dir, name, err);
     if (st != ST_OK)
         return st;
-    return st_safetensors_write(path, p, keys, vals, 4, err);
+    if (s->n > 0) {
+        mean = malloc(size);
+        sd = malloc(size);
+        if (!mean || !sd || st_stand_format(s, mean, sd, size) != 0)
+            st = st_err_set(err, ST_ERR_NOMEM, "cannot format the input statistics");
+        vals[4] = mean;
+        vals[5] = sd;
+    }
+    if (st == ST_OK)
+        st = st_safetensors_write(path, p, keys, vals, s->n > 0 ? 6 : 4, err);
+    free(mean);
+    free(sd);
+    return st;
 }
 
 /* Which tensors changed: a tensor whose proximal step gives exact zeros
@@ -944,9 +964,9 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     if ((st = st_path_join(path, sizeof path, cfg->out, "config.ini", err)) != ST_OK ||
         (st = write_config(cfg, path, err)) != ST_OK ||
         (!cfg->task_data &&
-         (st = save_model(cfg, &r.ts.teacher, cfg->out, "teacher.safetensors", "teacher", err)) !=
+         (st = save_model(cfg, &r.ts.stand, &r.ts.teacher, cfg->out, "teacher.safetensors", "teacher", err)) !=
              ST_OK) ||
-        (st = save_model(cfg, &r.ts.init, cfg->out, "student_init.safetensors", "student_init",
+        (st = save_model(cfg, &r.ts.stand, &r.ts.init, cfg->out, "student_init.safetensors", "student_init",
                          err)) != ST_OK)
         goto out;
     if (cfg->save_data) {
@@ -1078,7 +1098,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         goto out;
     }
     if (!res.diverged &&
-        (st = save_model(cfg, &r.ts.student, cfg->out, "student.safetensors", "student", err)) !=
+        (st = save_model(cfg, &r.ts.stand, &r.ts.student, cfg->out, "student.safetensors", "student", err)) !=
             ST_OK)
         goto out;
     if ((st = st_path_join(path, sizeof path, cfg->out, "summary.json", err)) != ST_OK ||

@@ -47,6 +47,7 @@ struct st_train_cfg {
     char init_path[4096];           /* "none" (drawn), or the student's start from a file */
     int task_data;                  /* 1: train on --x/--y alone, no teacher (pretrain, finetune) */
     double val_fraction;            /* share of the --x rows held out for validation */
+    int standardize;                /* inputs to mean 0, std 1 (training rows' statistics) */
     char eval_x[4096];              /* "none", or an evaluation set (forgetting) from .npy files */
     char eval_y[4096];
     struct st_optim_cfg opt;        /* weight_decay NaN = the optimizer's default */

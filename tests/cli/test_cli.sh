@@ -568,6 +568,43 @@ run train --val-fraction 0.1 --steps 5 --quiet --out "$W/vale3"
 expect_rc 2
 check "--val-fraction without --x: refused" has "$W/err" "splits the rows of --x"
 
+# ---- --standardize: statistics travel with the model ----
+
+"$PY" - "$W" <<'PYEOF'
+import sys
+import numpy as np
+w = sys.argv[1]
+x = np.load(f"{w}/A_x.npy") * np.array([100, 0.01, 5, 1], np.float32) + np.array([50, 0, -3, 0], np.float32)
+np.save(f"{w}/S_x.npy", x.astype(np.float32))
+PYEOF
+run pretrain --x "$W/S_x.npy" --y "$W/A_y.npy" --widths 4,16,16,4 --loss xent --steps 300 \
+    --standardize --quiet --no-plot --out "$W/std1"
+expect_rc 0
+check "standardize: the model carries the statistics" "$PY" - "$W/std1/student.safetensors" <<'PYEOF'
+import json, struct, sys
+import numpy as np
+raw = open(sys.argv[1], "rb").read()
+meta = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])["__metadata__"]
+x = np.load(sys.argv[1].rsplit("/", 2)[0] + "/S_x.npy").astype(np.float64)
+m = np.array([float(v) for v in meta["input_mean"].split(",")])
+s = np.array([float(v) for v in meta["input_std"].split(",")])
+sys.exit(0 if np.allclose(m, x.mean(0), rtol=1e-6, atol=1e-6) and np.allclose(s, x.std(0), rtol=1e-6) else 1)
+PYEOF
+run eval --model "$W/std1/student.safetensors" --x "$W/S_x.npy" --y "$W/A_y.npy" --loss xent
+expect_rc 0
+check "standardize: eval applies the model's statistics (its accuracy is the run's)" \
+    "$PY" -c 'import json, sys; a = float(open(sys.argv[1]).read().split()[-1]); s = json.load(open(sys.argv[2])); r = open(sys.argv[3]).read().splitlines()[-1].split(","); sys.exit(abs(a - float(r[2])) > 1e-9)' \
+    "$W/out" "$W/std1/summary.json" "$W/std1/metrics.csv"
+run finetune --model "$W/std1/student.safetensors" --x "$W/S_x.npy" --y "$W/A_y.npy" --loss xent \
+    --steps 0 --quiet --no-plot --out "$W/std2"
+expect_rc 0
+check "standardize: finetune applies them too (step 0 = the pretrained model's last pass)" \
+    "$PY" -c 'import sys; a = open(sys.argv[1]).read().splitlines()[-1].split(","); b = open(sys.argv[2]).read().splitlines()[1].split(","); sys.exit(a[1] != b[1])' \
+    "$W/std1/metrics.csv" "$W/std2/metrics.csv"
+run train --standardize --steps 5 --quiet --out "$W/stde1"
+expect_rc 2
+check "standardize in a teacher-student run: refused" has "$W/err" "only for a data run"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
