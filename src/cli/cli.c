@@ -149,8 +149,25 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
         if ((st = st_path_join(path, sizeof path, dir, name, err)) != ST_OK)
             goto done;
     }
+    /* A run without a teacher shows each tensor's share of the final update,
+     * sum_i |Delta_ti| = d_init_t * n_t, with n_t from the widths. */
+    double shares[ST_MAX_TENSORS], mass = 0.0;
+    int have_shares = cfg.task_data && m.n_rows > 0;
+    for (int l = 1; have_shares && l <= cfg.n_layers; l++)
+        for (int b = 0; b < 2; b++) {
+            char col[32];
+            snprintf(col, sizeof col, "d_init_%c%d", b ? 'b' : 'w', l);
+            int c = st_csv_col(&m, col);
+            double n_t = (double)cfg.widths[l] * (b ? 1.0 : (double)cfg.widths[l - 1]);
+            double v = c >= 0 ? st_csv_at(&m, m.n_rows - 1, c) * n_t : (double)NAN;
+            shares[2 * (l - 1) + b] = v;
+            mass += v;
+            have_shares &= c >= 0 && isfinite(v);
+        }
+    for (int t = 0; have_shares && t < 2 * cfg.n_layers; t++)
+        shares[t] = mass > 0.0 ? shares[t] / mass : 0.0;
     st = st_figure_run(path, (enum st_fig_format)fmt, &m, title, cfg.penalty == ST_PEN_NUCLEAR,
-                       err);
+                       have_shares ? shares : NULL, err);
     if (st != ST_OK && st != ST_ERR_IO) {
         /* Name the file whose content was wrong. */
         char msg[sizeof err->msg];

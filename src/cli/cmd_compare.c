@@ -160,6 +160,12 @@ int cmd_compare(int argc, char **argv)
     int n_seeds = (int)seeds;
     if (rc != 0)
         goto done;
+    if (base.task_data) {
+        st_err_set(&err, ST_ERR_ARG, "--task data: compare scores methods against a teacher's "
+                   "truth, which a data run does not have");
+        rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+        goto done;
+    }
     {
         struct st_train_cfg probe = base;
         if (st_train_cfg_resolve(&probe, &err) != ST_OK) {

@@ -141,6 +141,11 @@ int cmd_reproduce(int argc, char **argv)
         usage(stdout);
         return ST_EXIT_OK;
     }
+    if (base.task_data) {
+        struct st_err e = { "" };
+        st_err_set(&e, ST_ERR_ARG, "--task data: the seed experiment is a teacher-student run");
+        return st_cli_fail("reproduce", ST_ERR_ARG, &e);
+    }
     memset(res, 0, sizeof res);
     for (int i = 0; i < 2; i++) {
         char label[32];

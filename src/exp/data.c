@@ -2,6 +2,7 @@
 #include "data.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +37,12 @@ static enum st_status read_csv(const char *path, struct st_npy *a, struct st_csv
     double v;
     if (st != ST_OK)
         return st;
-    *header = 0;
+    /* A header has no number in it; a first row with some numbers is data,
+     * and its other cells are reported below. */
+    *header = 1;
     for (int c = 0; c < t->n_cols; c++)
-        if (!cell_number(t->names[c], &v))
-            *header = 1;
+        if (cell_number(t->names[c], &v))
+            *header = 0;
     long rows = t->n_rows + (*header ? 0 : 1);
     memset(a, 0, sizeof *a);
     a->rows = rows;
@@ -60,6 +63,14 @@ static enum st_status read_csv(const char *path, struct st_npy *a, struct st_csv
                 st = st_err_set(err, ST_ERR_FORMAT, "%s: line %ld, column %d: '%.40s' is not a "
                                 "number (a data file holds numbers only, after an optional "
                                 "header row)", path, r + 1 + *header, c + 1, s);
+                free(a->data);
+                a->data = NULL;
+                st_csv_text_free(t);
+                return st;
+            }
+            if (fabs(v) > (double)FLT_MAX && isfinite(v)) {
+                st = st_err_set(err, ST_ERR_FORMAT, "%s: line %ld, column %d: %s is beyond the "
+                                "range of float32", path, r + 1 + *header, c + 1, s);
                 free(a->data);
                 a->data = NULL;
                 st_csv_text_free(t);
@@ -98,8 +109,9 @@ static enum st_status check_inputs(const char *opt, const char *path, int in, st
                         "the input width)", opt, path, a->rows, a->cols, in);
     for (long i = 0; st == ST_OK && i < a->rows * a->cols; i++)
         if (!isfinite(a->data[i]))
-            st = st_err_set(err, ST_ERR_FORMAT, "%s: row %ld, column %ld is %g; inputs must be "
-                            "finite", path, i / a->cols, i % a->cols, (double)a->data[i]);
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: row %ld, column %ld (counting from 0, after "
+                            "any header) is %g; inputs must be finite", path, i / a->cols,
+                            i % a->cols, (double)a->data[i]);
     if (st != ST_OK)
         st_npy_free(a);
     return st;

@@ -95,10 +95,7 @@ static enum st_status load_set(struct st_ts *ts, const struct st_train_cfg *cfg,
     int ycols = st_train_target_cols(cfg);
     enum st_status st;
 
-    if (strcmp(cfg->y_col, "none") && strcmp(ypath, "none"))
-        return st_err_set(err, ST_ERR_ARG, "--y-col %s: the targets come from %s's column; %s "
-                          "gives them twice", cfg->y_col, xpath, ypath);
-    if (strcmp(cfg->y_col, "none")) {
+    if (strcmp(cfg->y_col, "none") && st_data_is_csv(xpath) && !strcmp(ypath, "none")) {
         /* inputs and targets from one CSV file */
         st = st_data_read_split(xopt, xpath, cfg->y_col, cfg->widths[0],
                                 cfg->widths[cfg->n_layers], cfg->loss, &a, &b, err);
@@ -290,10 +287,6 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
 
     st_rng_seed(&q.data_rng, cfg->seed, ST_STREAM_DATA);
     st_rng_seed(&q.noise_rng, cfg->seed, ST_STREAM_NOISE);
-    if (strcmp(cfg->eval_x, "none") &&
-        (st = load_set(&q, cfg, "eval-x", cfg->eval_x, cfg->eval_y, &q.ex, &q.ey, &q.en, err)) !=
-            ST_OK)
-        goto fail;
     /* Statistics the start model carries come first; --standardize fits new ones. */
     if (strcmp(cfg->init_path, "none") &&
         (st = st_stand_load(&q.stand, cfg->init_path, in, err)) != ST_OK)
@@ -323,8 +316,6 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
             st_stand_apply(&q.stand, q.x, q.n);
             if (q.vx)
                 st_stand_apply(&q.stand, q.vx, q.vn);
-            if (q.ex)
-                st_stand_apply(&q.stand, q.ex, q.en);
         }
         st_mlp_work_free(&q.twork);
     } else if (!cfg->online) {
@@ -340,6 +331,18 @@ enum st_status st_ts_setup(struct st_ts *ts, const struct st_train_cfg *cfg, str
         draw_inputs(&q, &q.data_rng, q.x, (long)nx);
         label(&q, q.x, q.y, (int)q.n);
         st_mlp_work_free(&q.twork); /* only online data labels again */
+    }
+    if (strcmp(cfg->eval_x, "none")) {
+        /* After the training data, and labelled (where the teacher labels it)
+         * without noise: the evaluation set leaves the training run as it is. */
+        double noise = q.label_noise;
+        q.label_noise = 0.0;
+        st = load_set(&q, cfg, "eval-x", cfg->eval_x, cfg->eval_y, &q.ex, &q.ey, &q.en, err);
+        q.label_noise = noise;
+        if (st != ST_OK)
+            goto fail;
+        if (q.stand.n > 0)
+            st_stand_apply(&q.stand, q.ex, q.en);
     }
     *ts = q;
     return ST_OK;

@@ -252,8 +252,8 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
     if (cfg->task_data) {
         if (!strcmp(cfg->x_path, "none") ||
             (!strcmp(cfg->y_path, "none") && !strcmp(cfg->y_col, "none")))
-            return st_err_set(err, ST_ERR_ARG, "--task data: needs --x and --y, or a .csv --x "
-                              "with --y-col (the data set to train on)");
+            return st_err_set(err, ST_ERR_ARG, "a data run (pretrain, finetune, --task data) needs "
+                              "--x and --y, or a .csv --x with --y-col: the data set to train on");
         if (strcmp(cfg->teacher_path, "none"))
             return st_err_set(err, ST_ERR_ARG, "--teacher %s: a --task data run has no teacher",
                               cfg->teacher_path);
@@ -488,12 +488,13 @@ static char *put_long(char *p, long v)
 /* Formats the row in a buffer and writes it at once (st_fmt_g9: printf's
  * output, a fraction of its time). */
 /* ev[0..3]: the validation rows' loss and accuracy, then the evaluation
- * set's (NaN: no such column); teacher: 0 leaves out the d_teacher columns. */
+ * set's, each written where ev_on[i] (a diverged run's NaN keeps its column);
+ * teacher: 0 leaves out the d_teacher columns. */
 static void write_row(FILE *f, long step, double mse, double acc, double pen, double loss,
-                      const double *ev, int teacher, const struct st_observables *o,
-                      const double *nuc, const int *rank)
+                      const double *ev, const int *ev_on, int teacher,
+                      const struct st_observables *o, const double *nuc, const int *rank)
 {
-    char line[(3 + 5 * 2 * ST_MAX_LAYERS) * (ST_FMT_G9_MAX + 1) + 32], *p = line;
+    char line[(8 + 5 * 2 * ST_MAX_LAYERS) * (ST_FMT_G9_MAX + 1) + 32], *p = line;
 
     p += st_fmt_long(p, step);
     p = put_g9(p, mse);
@@ -502,7 +503,7 @@ static void write_row(FILE *f, long step, double mse, double acc, double pen, do
     p = put_g9(p, pen);
     p = put_g9(p, loss);
     for (int i = 0; i < 4; i++)
-        if (!isnan(ev[i]))
+        if (ev_on[i])
             p = put_g9(p, ev[i]);
     for (int t = 0; t < o->n; t++)
         p = put_g9(p, o->d_init[t]);
@@ -814,6 +815,9 @@ static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, s
         st = st_optim_init(&r->opt, &cfg->opt, &r->ts.student, err);
     if (st == ST_OK)
         st = st_mlp_work_init(&r->work, &r->ts.net, B, err);
+    if (st == ST_OK && r->ts.en > INT_MAX)
+        st = st_err_set(err, ST_ERR_ARG, "--eval-x %s: %ld rows; at most %d", cfg->eval_x,
+                        r->ts.en, INT_MAX);
     if (st == ST_OK && r->ts.ex)
         st = st_mlp_work_init(&r->ework, &r->ts.net, (int)r->ts.en, err);
     if (st == ST_OK && r->ts.vx)
@@ -929,7 +933,10 @@ static double log_row(struct run *r, long k, double mse, double acc,
         st_spectrum(&r->ts.student, &r->ts.init, &r->svd, r->svd_scratch, ST_RANK_TOL, r->nuc,
                     r->rank);
     double loss = mse + c->lambda * *pen;
-    write_row(r->csv, k, mse, acc, *pen, loss, ev, !c->task_data, obs, spectrum ? r->nuc : NULL,
+    int xent = c->loss == ST_LOSS_XENT;
+    int ev_on[4] = { r->ts.vx != NULL, r->ts.vx && xent, r->ts.ex != NULL, r->ts.ex && xent };
+    write_row(r->csv, k, mse, acc, *pen, loss, ev, ev_on, !c->task_data, obs,
+              spectrum ? r->nuc : NULL,
               spectrum ? r->rank : NULL);
     return loss;
 }
@@ -952,11 +959,13 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
 
     memset(&res, 0, sizeof res);
     res.mse_tail = INFINITY;
-    st = check_out_dir(cfg, err);
-    if (st != ST_OK)
-        return st;
     openblas_set_num_threads(cfg->threads);
+    /* Every input is read before --force clears the run directory, which
+     * may hold them (finetune --model RUN/student.safetensors --out RUN). */
     st = run_setup(&r, cfg, err);
+    if (st != ST_OK)
+        goto out;
+    st = check_out_dir(cfg, err);
     if (st != ST_OK)
         goto out;
     net = &r.ts.net;

@@ -293,8 +293,42 @@ static enum st_status page_end(const char *tmp, const char *path, struct st_err 
     return ST_OK;
 }
 
+/* Bars of each tensor's share of the update, names under them. */
+static void draw_shares(const char *const *names, const double *shares, int n, double vx0,
+                        double vx1, double vy0, double vy1)
+{
+    double hi = 0.0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(shares[i]) && shares[i] > hi)
+            hi = shares[i];
+    hi = hi > 0.0 ? 1.1 * hi : 1.0;
+    plvpor(vx0, vx1, vy0, vy1);
+    plwind(0.0, (double)n, 0.0, hi);
+    for (int i = 0; i < n; i++) {
+        if (!(shares[i] > 0.0))
+            continue;
+        PLFLT bx[4] = { i + 0.15, i + 0.85, i + 0.85, i + 0.15 };
+        PLFLT by[4] = { 0.0, 0.0, shares[i], shares[i] };
+        plcol0(COLOR_FIRST_LINE + i % 10);
+        plfill(4, bx, by);
+    }
+    plcol0(COLOR_AXES);
+    plwidth(1.0);
+    plschr(0.0, FONT_TICKS);
+    plslabelfunc(label_linear, NULL);
+    plbox("bc", 0.0, 0, "bc", 0.0, 0);
+    plbox("", 0.0, 0, "bntivo", 0.0, 0);
+    plslabelfunc(NULL, NULL);
+    for (int i = 0; i < n; i++)
+        plmtex("b", 1.4, (i + 0.5) / n, 0.5, names[i]);
+    plschr(0.0, FONT_LABEL);
+    plmtex("t", 0.6, 0.5, 0.5, "share of the update, \u03a3|\u0394|");
+    plmtex("b", 3.2, 0.5, 0.5, "tensor");
+}
+
 enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_csv *m,
-                             const char *title, int rank_panel, struct st_err *err)
+                             const char *title, int rank_panel, const double *shares,
+                             struct st_err *err)
 {
     enum st_status st = ST_OK;
     int c_step = st_csv_col(m, "step"), c_mse = st_csv_col(m, "mse");
@@ -413,13 +447,38 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
             rank_panel = 0;
     }
 
+    /* A run without a teacher: loss, d_init, then the evaluation loss and
+     * the update's shares where they exist. */
+    int share_panel = !has_teacher && shares != NULL;
+    double legend_shares[64];
+    if (share_panel) {
+        /* shares come in metrics order (w1, b1, w2, ...); the legend lists
+         * weights first */
+        int c0 = tensor_cols[0][0];
+        for (int t = 1; t < n_t; t++)
+            c0 = tensor_cols[0][t] < c0 ? tensor_cols[0][t] : c0;
+        for (int t = 0; t < n_t; t++)
+            legend_shares[t] = shares[tensor_cols[0][t] - c0];
+    }
+    if (share_panel)
+        rank_panel = 0;
+    int four = rank_panel || (share_panel && eval.n_lines);
     /* A fourth panel widens the page, so every panel keeps the seed's size. */
-    st = page_begin(path, fmt, rank_panel ? ST_FIG_WIDTH * 4 / 3 : ST_FIG_WIDTH, title, 0, tmp,
+    st = page_begin(path, fmt, four ? ST_FIG_WIDTH * 4 / 3 : ST_FIG_WIDTH, title, 0, tmp,
                     sizeof tmp, err);
     if (st != ST_OK)
         goto out;
     /* Three panels; the left margins leave room for the tick labels. */
-    if (rank_panel) {
+    if (share_panel && eval.n_lines) {
+        draw_panel(&loss, x, n, 0.05, 0.235, 0.14, 0.80, 0);
+        draw_panel(&init, x, n, 0.30, 0.485, 0.14, 0.80, 1);
+        draw_panel(&eval, x, n, 0.55, 0.735, 0.14, 0.80, 0);
+        draw_shares(init.names, legend_shares, n_t, 0.795, 0.98, 0.14, 0.80);
+    } else if (share_panel) {
+        draw_panel(&loss, x, n, 0.055, 0.315, 0.14, 0.80, 0);
+        draw_panel(&init, x, n, 0.395, 0.655, 0.14, 0.80, 1);
+        draw_shares(init.names, legend_shares, n_t, 0.735, 0.995 - 0.01, 0.14, 0.80);
+    } else if (rank_panel) {
         draw_panel(&loss, x, n, 0.05, 0.235, 0.14, 0.80, 0);
         draw_panel(&init, x, n, 0.30, 0.485, 0.14, 0.80, 1);
         draw_panel(&teach, x, n, 0.55, 0.735, 0.14, 0.80, 1);

@@ -22,10 +22,14 @@ int st_fig_format_parse(const char *s, enum st_fig_format *f);
  * d_init_<t>, d_teacher_<t> for each tensor t, as metrics.csv has them) into
  * path, atomically. title is UTF-8 (e.g. "λ = 0.001"). With rank_panel, a
  * fourth panel shows rank_<w> (the numerical rank of each weight update) on
- * the rows where it was computed, and the page is wider. Errors:
+ * the rows where it was computed, and the page is wider. A run without a
+ * teacher (no d_teacher columns) shows its evaluation set's loss (eval_mse or
+ * eval_xent) instead, and with shares (per tensor, in the order of the d_init
+ * columns of m: w1, b1, w2, ...) a bar chart of each tensor's share of the final update. Errors:
  * ST_ERR_FORMAT (missing columns, no rows), ST_ERR_IO (cannot write). */
 enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_csv *m,
-                             const char *title, int rank_panel, struct st_err *err);
+                             const char *title, int rank_panel, const double *shares,
+                             struct st_err *err);
 
 /* Draws a sweep's summary (summary.csv read as text) when it has a lambda
  * axis: final d_init per tensor against lambda (log scales; the median over

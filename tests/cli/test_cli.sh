@@ -377,7 +377,7 @@ expect_rc 1
 check "--y with 10 rows for 1000 inputs: names the shapes" has "$W/err" "shape [10, 1]; expected [1000, 1]"
 run train --steps 5 --x "$W/xnan.npy" --quiet --out "$W/xye5"
 expect_rc 1
-check "NaN in --x: names the row" has "$W/err" "row 5, column 0 is nan"
+check "NaN in --x: names the row" has "$W/err" "row 5, column 0 (counting from 0, after any header) is nan"
 run train --steps 5 --x "$W/xy0/x.npy" --y "$W/lab3.npy" --loss xent --widths 1,8,3 --quiet \
     --out "$W/xye6"
 expect_rc 1
@@ -604,6 +604,41 @@ check "standardize: finetune applies them too (step 0 = the pretrained model's l
 run train --standardize --steps 5 --quiet --out "$W/stde1"
 expect_rc 2
 check "standardize in a teacher-student run: refused" has "$W/err" "only for a data run"
+
+# ---- regressions: inputs inside --out, diverged runs, noise, mixed files ----
+
+run pretrain --x "$W/A_x.npy" --y "$W/A_y.npy" --loss xent --widths 4,8,4 --steps 5 --quiet \
+    --no-plot --out "$W/inout"
+expect_rc 0
+run finetune --model "$W/inout/student.safetensors" --x "$W/A_x.npy" --y "$W/A_y.npy" --loss xent \
+    --steps 5 --quiet --no-plot --force --out "$W/inout"
+expect_rc 0
+check "finetune --force into the model's own directory: the model is read first" \
+    nonempty "$W/inout/student.safetensors"
+run pretrain --x "$W/A_x.npy" --y "$W/A_y.npy" --loss xent --widths 4,8,4 --lr 1e36 --steps 50 \
+    --eval-x "$W/A_x.npy" --eval-y "$W/A_y.npy" --quiet --out "$W/divev"
+expect_rc 1
+run plot "$W/divev"
+expect_rc 0
+check "a diverged run with an evaluation set keeps its columns (plot reads it)" nonempty "$W/divev/figure.png"
+run train --widths 1,8,1 --label-noise 0.5 --steps 20 --data-size 50 --quiet --no-plot --out "$W/noise1"
+run train --widths 1,8,1 --label-noise 0.5 --steps 20 --data-size 50 --eval-x "$W/xy0/x.npy" \
+    --quiet --no-plot --out "$W/noise2"
+expect_rc 0
+check "--eval-x leaves a noisy run's training as it is" \
+    "$PY" -c 'import csv, sys; a = [r["mse"] for r in csv.DictReader(open(sys.argv[1]))]; b = [r["mse"] for r in csv.DictReader(open(sys.argv[2]))]; sys.exit(a != b)' \
+    "$W/noise1/metrics.csv" "$W/noise2/metrics.csv"
+run pretrain --x "$W/A.csv" --y-col label --eval-x "$W/A_x.npy" --eval-y "$W/A_y.npy" --loss xent \
+    --widths 4,8,4 --steps 5 --quiet --no-plot --out "$W/mixed"
+expect_rc 0
+check "a CSV --x with --y-col beside a .npy evaluation set" has "$W/mixed/metrics.csv" "eval_xent"
+printf '1,2,,4,0\n1,2,3,4,1\n' > "$W/blank1.csv"
+run pretrain --x "$W/blank1.csv" --y-col 4 --loss xent --widths 4,8,4 --steps 5 --quiet --out "$W/blank"
+expect_rc 1
+check "a headerless CSV with an empty cell in line 1: an error, not a header" has "$W/err" "line 1, column 3"
+run compare --task data --quiet --out "$W/cmpdata"
+expect_rc 2
+check "compare --task data: refused" has "$W/err" "truth"
 
 # ---- done ----
 
