@@ -62,6 +62,8 @@ static void print_table(const struct st_train_cfg *cfg, const struct st_train_re
         snprintf(dist, sizeof dist, "N(0,1)");
     else
         snprintf(dist, sizeof dist, "U(%g,%g)", cfg->data_lo, cfg->data_hi);
+    if (strcmp(cfg->x_path, "none"))
+        snprintf(dist, sizeof dist, "given (--x)");
     printf("seed experiment: widths %s, %s, %ld %s inputs%s, %s lr %g, %ld steps, seed %llu\n\n",
            widths, st_act_name(cfg->act), cfg->data_size, dist,
            cfg->online ? " (online)" : "", st_optim_name(cfg->opt.kind), cfg->opt.lr,
