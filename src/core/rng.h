@@ -18,7 +18,8 @@ enum st_stream {
     ST_STREAM_STUDENT = 2, /* the student's re-drawn layers */
     ST_STREAM_DATA = 3,    /* inputs (fixed set or online draws) */
     ST_STREAM_NOISE = 4,   /* label noise */
-    ST_STREAM_ORDER = 5    /* minibatch order */
+    ST_STREAM_ORDER = 5,   /* minibatch order */
+    ST_STREAM_TASK_A = 6   /* continual: the inputs task A is judged on */
 };
 
 /* Seeds rng from a user seed and a stream id (splitmix64 expansion). */

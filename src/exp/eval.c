@@ -2,6 +2,7 @@
 #include "eval.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/loss.h"
@@ -76,6 +77,60 @@ enum st_status st_eval_model(const char *model, const char *xpath, const char *y
     }
     st_npy_free(&x);
     st_npy_free(&y);
+    st_params_free(&p);
+    return st;
+}
+
+enum st_status st_model_predict(const char *model, const float *x, long n, int in, float **y,
+                                int *out, struct st_err *err)
+{
+    struct st_params p;
+    struct st_mlp net;
+    struct st_mlp_work w;
+    struct st_stand s;
+    int widths[ST_MAX_LAYERS + 1], L;
+    char name[ST_SAFETENSORS_ACT_MAX + 1] = "";
+    enum st_act act = ST_ACT_RELU;
+    float *xs = NULL;
+    enum st_status st;
+
+    *y = NULL;
+    st = st_safetensors_load_model(model, &p, widths, &L, name, err);
+
+    if (st != ST_OK)
+        return st;
+    if (widths[0] != in)
+        st = st_err_set(err, ST_ERR_ARG, "%s: %d inputs; the data has %d", model, widths[0], in);
+    else if (n < 1 || n > 0x7fffffffL)
+        st = st_err_set(err, ST_ERR_ARG, "%ld rows: expected 1 to 2^31 - 1", n);
+    else if (name[0] && st_act_parse(name, &act) != 0)
+        st = st_err_set(err, ST_ERR_FORMAT, "%s: unknown activation '%s' in its metadata",
+                        model, name);
+    if (st == ST_OK && (st = st_stand_load(&s, model, in, err)) == ST_OK) {
+        xs = malloc((size_t)n * (size_t)in * sizeof *xs);
+        *y = malloc((size_t)n * (size_t)widths[L] * sizeof **y);
+        if (!xs || !*y) {
+            free(*y);
+            *y = NULL;
+            st = st_err_set(err, ST_ERR_NOMEM, "cannot allocate %ld rows of outputs", n);
+        } else {
+            memcpy(xs, x, (size_t)n * (size_t)in * sizeof *xs);
+            if (s.n > 0)
+                st_stand_apply(&s, xs, n);
+        }
+        st_stand_free(&s);
+    }
+    if (st == ST_OK && (st = st_mlp_init(&net, widths, L, act, err)) == ST_OK &&
+        (st = st_mlp_work_init(&w, &net, (int)n, err)) == ST_OK) {
+        memcpy(*y, st_mlp_forward(&net, &p, &w, xs, (int)n),
+               (size_t)n * (size_t)widths[L] * sizeof **y);
+        *out = widths[L];
+        st_mlp_work_free(&w);
+    } else if (st != ST_OK && *y) {
+        free(*y);
+        *y = NULL;
+    }
+    free(xs);
     st_params_free(&p);
     return st;
 }

@@ -27,4 +27,11 @@ enum st_status st_eval_model(const char *model, const char *xpath, const char *y
                              enum st_loss_kind loss, enum st_act act, int act_given,
                              struct st_eval_result *r, struct st_err *err);
 
+/* The outputs y[n, out] (malloc'd) of the model in a file on inputs x[n, in]
+ * (in must be the model's; its metadata's activation, else relu; its input
+ * statistics applied to a copy of x). Errors: those of loading; ST_ERR_ARG
+ * for another input width or n outside 1..2^31-1; ST_ERR_NOMEM. */
+enum st_status st_model_predict(const char *model, const float *x, long n, int in, float **y,
+                                int *out, struct st_err *err);
+
 #endif

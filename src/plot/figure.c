@@ -734,3 +734,58 @@ enum st_status st_figure_bars(const char *path, enum st_fig_format fmt, const ch
     plmtex("l", 3.6, 0.5, 0.5, "loss (mse)");
     return page_end(tmp, path, err);
 }
+
+enum st_status st_figure_tradeoff(const char *path, enum st_fig_format fmt, const char *title,
+                                  int n_series, const char *const *names,
+                                  const double *const *x, const double *const *y,
+                                  const int *counts, const char *xlabel, const char *ylabel,
+                                  struct st_err *err)
+{
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    char tmp[4300];
+    for (int s = 0; s < n_series; s++)
+        for (int i = 0; i < counts[s]; i++) {
+            if (x[s][i] > 0.0 && isfinite(x[s][i])) {
+                xlo = fmin(xlo, log10(x[s][i]));
+                xhi = fmax(xhi, log10(x[s][i]));
+            }
+            if (y[s][i] > 0.0 && isfinite(y[s][i])) {
+                ylo = fmin(ylo, log10(y[s][i]));
+                yhi = fmax(yhi, log10(y[s][i]));
+            }
+        }
+    if (!isfinite(xlo) || !isfinite(ylo))
+        return st_err_set(err, ST_ERR_FORMAT, "no finite positive point to draw");
+    /* Non-positive values sit on the floor, half a decade below the rest. */
+    double xf = floor(xlo - 0.5), yf = floor(ylo - 0.5);
+    enum st_status st = page_begin(path, fmt, ST_FIG_WIDTH * 2 / 3, title, 0, tmp, sizeof tmp,
+                                   err);
+    if (st != ST_OK)
+        return st;
+    plvpor(0.13, 0.70, 0.16, 0.80);
+    plwind(xf, ceil(xhi + 0.3), yf, ceil(yhi + 0.3));
+    plcol0(COLOR_AXES);
+    plwidth(1.0);
+    plschr(0.0, FONT_TICKS);
+    plbox("bc", 0.0, 0, "bc", 0.0, 0);
+    plbox("bnstil", 0.0, 0, "bnstilv", 0.0, 0);
+    plschr(0.0, FONT_LABEL);
+    plmtex("b", 3.0, 0.5, 0.5, xlabel);
+    plmtex("l", 3.8, 0.5, 0.5, ylabel);
+    for (int s = 0; s < n_series; s++) {
+        double px[256], py[256];
+        int n = counts[s] < 256 ? counts[s] : 256;
+        for (int i = 0; i < n; i++) {
+            px[i] = x[s][i] > 0.0 && isfinite(x[s][i]) ? log10(x[s][i]) : xf;
+            py[i] = y[s][i] > 0.0 && isfinite(y[s][i]) ? log10(y[s][i]) : yf;
+        }
+        plcol0(COLOR_FIRST_LINE + s % 10);
+        plwidth(1.6);
+        if (n > 1)
+            plline(n, px, py);
+        plstring(n, px, py, "#(728)");
+        plschr(0.0, FONT_LEGEND);
+        plmtex("rv", 1.0, 0.95 - 0.08 * s, 0.0, names[s]);
+    }
+    return page_end(tmp, path, err);
+}

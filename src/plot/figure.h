@@ -48,4 +48,15 @@ struct st_csv_text;
 enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
                                const struct st_csv_text *s, struct st_err *err);
 
+/* One point per run, log-log: x[s][i] against y[s][i] for each series s
+ * (joined by a line in run order, named in the legend on the right);
+ * non-positive values sit on the axes' floor. For continual learning: the
+ * loss on the new task against the forgetting of the old one. Errors:
+ * ST_ERR_FORMAT (nothing positive to draw), ST_ERR_IO. */
+enum st_status st_figure_tradeoff(const char *path, enum st_fig_format fmt, const char *title,
+                                  int n_series, const char *const *names,
+                                  const double *const *x, const double *const *y,
+                                  const int *counts, const char *xlabel, const char *ylabel,
+                                  struct st_err *err);
+
 #endif

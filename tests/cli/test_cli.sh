@@ -640,6 +640,29 @@ run compare --task data --quiet --out "$W/cmpdata"
 expect_rc 2
 check "compare --task data: refused" has "$W/err" "truth"
 
+# ---- continual: forgetting A while learning B ----
+
+run continual --lambdas 1e-3,1e-2 --steps 400 --log-every 50 --quiet --out "$W/cont"
+expect_rc 0
+check "continual: plain + 3 methods x 2 lambdas in the CSV" \
+    "$PY" -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1]))); m = [x["method"] for x in r]; sys.exit(not (m == ["plain", "l1", "l1-prox", "l2-sp", "l1", "l1-prox", "l2-sp"] and all(float(x["forgetting_a"]) >= 0 and float(x["loss_b"]) >= 0 for x in r)))' \
+    "$W/cont/continual.csv"
+check "continual: the figure" nonempty "$W/cont/continual.png"
+check "continual: A's evaluation set is A's own outputs (plain starts at 0 on A)" \
+    "$PY" -c 'import csv, sys; r = next(csv.DictReader(open(sys.argv[1]))); sys.exit(float(r["eval_mse"]) != 0.0)' \
+    "$W/cont/runs/plain-0/metrics.csv"
+check "continual: the l1 prox run at 1e-2 changes w2 only" \
+    grep -q '^l1-prox,0.01,.*,"w2",ok$' "$W/cont/continual.csv"
+run continual --lambdas 1e-3,x --quiet --out "$W/conte1"
+expect_rc 2
+check "continual --lambdas with a word: refused" has "$W/err" "--lambdas '1e-3,x'"
+run continual --a-range 2,1 --quiet --out "$W/conte2"
+expect_rc 2
+check "continual --a-range backwards: refused" has "$W/err" "--a-range '2,1'"
+run continual --loss xent --widths 1,8,3 --quiet --out "$W/conte3"
+expect_rc 2
+check "continual --loss xent: refused" has "$W/err" "mse"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"

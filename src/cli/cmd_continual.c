@@ -1,0 +1,271 @@
+/* cmd_continual.c: `sparsetune continual`, forgetting in teacher-student form.
+ *
+ * Task A is the teacher-student problem's student start (a network that
+ * solves A exactly); task B is its teacher, which differs from A in the
+ * --reinit layers. Fine-tuning A on B is a train run; A's own outputs on the
+ * same inputs are its evaluation set, so the evaluation loss at the end is
+ * how much of A was forgotten. The command runs plain fine-tuning, and for
+ * each lambda the l1 subgradient, the l1 proximal step and L2-SP, and draws
+ * forgetting of A against the loss reached on B. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../exp/eval.h"
+#include "../io/file.h"
+#include "../core/rng.h"
+#include "../io/npy.h"
+#include "../plot/figure.h"
+#include "cli.h"
+#include "commands.h"
+
+#define MAX_LAMBDAS 32
+
+static void usage(FILE *f)
+{
+    fputs("usage: sparsetune continual [--lambdas LIST] [options]\n"
+          "\n"
+          "Continual learning in teacher-student form: a network that solves task A (the\n"
+          "student's start) is fine-tuned on task B (the teacher, A with the --reinit layers\n"
+          "re-drawn) on the run's data, and A's own outputs on inputs from --a-range (by\n"
+          "default the mirror of --data-range, where B has no data) measure how much of A it\n"
+          "forgets.\n"
+          "Runs plain fine-tuning, then for each lambda the l1 subgradient, the l1 proximal\n"
+          "step (--prox) and L2-SP (the l2 penalty), and writes OUT/continual.csv (method,\n"
+          "lambda, loss on B: the lowest mse of the last 10% of the steps, forgetting: the mse\n"
+          "on A at the end, the tensors that changed), OUT/continual.png (forgetting against\n"
+          "the loss on B, one point per lambda) and every run's directory under OUT/runs/.\n"
+          "\n"
+          "options:\n"
+          "  --lambdas LIST             comma-separated penalty strengths [1e-5,1e-4,1e-3,1e-2]\n"
+          "  --a-range LO,HI            inputs task A is judged on [the mirror of --data-range]\n",
+          f);
+    st_cli_print_run_options(f);
+    fputs("\n"
+          "example:\n"
+          "  sparsetune continual --lambdas 1e-4,1e-3,1e-2 --out cont\n"
+          "\n"
+          "exit status: 0 success, 1 runtime failure, 2 usage error\n",
+          f);
+}
+
+struct row {
+    char method[16];
+    double lambda, loss_b, forget;
+    char changed[128];
+    int ok;
+};
+
+static int parse_lambdas(const char *s, double *v, int max, struct st_err *err)
+{
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p || !isfinite(d) || d < 0.0 || (*end && *end != ',')) {
+            st_err_set(err, ST_ERR_ARG, "--lambdas '%s': expected comma-separated numbers >= 0",
+                       s);
+            return -1;
+        }
+        if (n == max) {
+            st_err_set(err, ST_ERR_ARG, "--lambdas '%s': at most %d values", s, max);
+            return -1;
+        }
+        v[n++] = d;
+        p = *end ? end + 1 : end;
+    }
+    if (n == 0)
+        st_err_set(err, ST_ERR_ARG, "--lambdas '': expected at least one value");
+    return n ? n : -1;
+}
+
+/* Task A's evaluation set in dir: --data-size inputs drawn from U(lo, hi)
+ * (xA.npy) and A's outputs on them (yA.npy). */
+static enum st_status task_a(const char *dir, const struct st_train_cfg *cfg, double lo,
+                             double hi, struct st_err *err)
+{
+    char path[4200];
+    struct st_rng rng;
+    long n = cfg->data_size, nx = n * cfg->widths[0];
+    float *x = malloc((size_t)nx * sizeof *x), *y = NULL;
+    int out = 0;
+    enum st_status st = ST_OK;
+    if (!x)
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate task A's inputs");
+    st_rng_seed(&rng, cfg->seed, ST_STREAM_TASK_A);
+    st_rng_fill_uniform(&rng, x, nx, lo, hi);
+    if ((st = st_path_join(path, sizeof path, dir, "xA.npy", err)) == ST_OK)
+        st = st_npy_write_f32(path, x, n, cfg->widths[0], err);
+    if (st == ST_OK &&
+        (st = st_path_join(path, sizeof path, dir, "student_init.safetensors", err)) == ST_OK)
+        st = st_model_predict(path, x, n, cfg->widths[0], &y, &out, err);
+    if (st == ST_OK && (st = st_path_join(path, sizeof path, dir, "yA.npy", err)) == ST_OK)
+        st = st_npy_write_f32(path, y, n, out, err);
+    free(x);
+    free(y);
+    return st;
+}
+
+/* "LO,HI" with LO < HI, both finite. */
+static int parse_range(const char *s, double *lo, double *hi)
+{
+    char *end;
+    *lo = strtod(s, &end);
+    if (end == s || *end != ',')
+        return -1;
+    const char *p = end + 1;
+    *hi = strtod(p, &end);
+    return end != p && *end == '\0' && isfinite(*lo) && isfinite(*hi) && *lo < *hi ? 0 : -1;
+}
+
+int cmd_continual(int argc, char **argv)
+{
+    struct st_train_cfg base, cfg;
+    struct st_train_result res;
+    struct st_err err = { "" };
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    const char *lam_text = "1e-5,1e-4,1e-3,1e-2", *a_text = NULL;
+    double a_lo, a_hi;
+    double lams[MAX_LAMBDAS];
+    struct row rows[1 + 3 * MAX_LAMBDAS];
+    char dir[4200], path[4300];
+    int rest_argc = 0, help = 0, rc, n_lam, n_rows = 0;
+    enum st_status st;
+    const struct st_cli_opt opts[] = { { "--lambdas", 's', 0, 0, &lam_text },
+                                       { "--a-range", 's', 0, 0, &a_text } };
+
+    if (!rest)
+        return ST_EXIT_RUNTIME;
+    rc = st_cli_take_opts("continual", argc, argv, opts, 2, rest, &rest_argc, &help);
+    if (rc == 0 && help)
+        usage(stdout);
+    if (rc == 0 && !help)
+        rc = st_cli_parse_run("continual", rest_argc, rest, "continual", &base, &help);
+    free(rest);
+    if (rc != 0 || help)
+        return rc;
+    if ((n_lam = parse_lambdas(lam_text, lams, MAX_LAMBDAS, &err)) < 0)
+        return st_cli_fail("continual", ST_ERR_ARG, &err);
+    /* By default A is judged where B has no data: the mirror of B's range. */
+    a_lo = -base.data_hi;
+    a_hi = 0.0 - base.data_lo; /* 0 - 0 is +0 */
+    if (a_text && parse_range(a_text, &a_lo, &a_hi) != 0) {
+        st_err_set(&err, ST_ERR_ARG, "--a-range '%s': expected LO,HI with LO < HI", a_text);
+        return st_cli_fail("continual", ST_ERR_ARG, &err);
+    }
+    if (!a_text && !(a_lo < a_hi)) {
+        st_err_set(&err, ST_ERR_ARG, "--data-range %g,%g: its mirror is empty; give --a-range",
+                   base.data_lo, base.data_hi);
+        return st_cli_fail("continual", ST_ERR_ARG, &err);
+    }
+    if (base.task_data || base.loss != ST_LOSS_MSE || base.online) {
+        st_err_set(&err, ST_ERR_ARG, "continual runs the teacher-student problem with mse on a "
+                   "fixed data set (no --task data, --loss xent or --online)");
+        return st_cli_fail("continual", ST_ERR_ARG, &err);
+    }
+    /* Set-up: task A (the student's start), task B (the teacher), the inputs. */
+    cfg = base;
+    cfg.steps = 0;
+    cfg.plot = 0;
+    cfg.quiet = 1;
+    if (snprintf(dir, sizeof cfg.out, "%s/tasks", base.out) >= (int)sizeof cfg.out) {
+        st_err_set(&err, ST_ERR_ARG, "--out %s: too long", base.out);
+        return st_cli_fail("continual", ST_ERR_ARG, &err);
+    }
+    memcpy(cfg.out, dir, strlen(dir) + 1);
+    if ((st = st_train_cfg_resolve(&cfg, &err)) != ST_OK ||
+        (st = st_train_run(&cfg, NULL, NULL, &res, &err)) != ST_OK ||
+        (st = task_a(dir, &cfg, a_lo, a_hi, &err)) != ST_OK)
+        return st_cli_fail("continual", st, &err);
+
+    /* The runs: plain, then per lambda l1, l1 prox, L2-SP. */
+    for (int m = 0; m < 1 + 3 * n_lam; m++) {
+        struct row *r = &rows[n_rows++];
+        double lam = m ? lams[(m - 1) / 3] : 0.0;
+        int kind = m ? (m - 1) % 3 : -1; /* 0 l1, 1 l1 prox, 2 l2 */
+        static const char *const names[] = { "l1", "l1-prox", "l2-sp" };
+        memset(r, 0, sizeof *r);
+        snprintf(r->method, sizeof r->method, "%s", m ? names[kind] : "plain");
+        r->lambda = lam;
+        cfg = base;
+        cfg.lambda = lam;
+        cfg.penalty = kind == 2 ? ST_PEN_L2 : m ? ST_PEN_L1 : ST_PEN_NONE;
+        cfg.prox = kind == 1;
+        cfg.quiet = 1;
+        cfg.plot = 0;
+        int n1 = snprintf(path, sizeof path, "%s/xA.npy", dir);
+        memcpy(cfg.eval_x, path, (size_t)n1 + 1 <= sizeof cfg.eval_x ? (size_t)n1 + 1 : 1);
+        int n2 = snprintf(path, sizeof path, "%s/yA.npy", dir);
+        memcpy(cfg.eval_y, path, (size_t)n2 + 1 <= sizeof cfg.eval_y ? (size_t)n2 + 1 : 1);
+        int n3 = snprintf(path, sizeof path, "%s/runs/%s-%g", base.out, r->method, lam);
+        memcpy(cfg.out, path, (size_t)n3 + 1 <= sizeof cfg.out ? (size_t)n3 + 1 : 1);
+        if ((size_t)n1 >= sizeof cfg.eval_x || (size_t)n2 >= sizeof cfg.eval_y ||
+            (size_t)n3 >= sizeof cfg.out) {
+            st_err_set(&err, ST_ERR_ARG, "--out %s: too long", base.out);
+            return st_cli_fail("continual", ST_ERR_ARG, &err);
+        }
+        if ((st = st_train_cfg_resolve(&cfg, &err)) != ST_OK)
+            return st_cli_fail("continual", st, &err);
+        fprintf(stderr, "continual: run %d of %d: %s, lambda %g\n", m + 1, 1 + 3 * n_lam,
+                r->method, lam);
+        st = st_train_run(&cfg, NULL, NULL, &res, &err);
+        if (st != ST_OK && st != ST_ERR_NUMERIC)
+            return st_cli_fail("continual", st, &err);
+        r->ok = st == ST_OK;
+        r->loss_b = r->ok ? res.mse_tail : (double)NAN;
+        r->forget = r->ok ? res.eval_after : (double)NAN;
+        size_t len = 0;
+        for (int t = 0; r->ok && t < res.n_tensors; t++)
+            if (res.verdict[t] && len + 8 < sizeof r->changed)
+                len += (size_t)snprintf(r->changed + len, sizeof r->changed - len, "%s%s",
+                                        len ? " " : "", res.names[t]);
+    }
+
+    /* Table, CSV, figure. */
+    struct st_atomic_file af;
+    snprintf(path, sizeof path, "%s/continual.csv", base.out);
+    if ((st = st_atomic_open(&af, path, &err)) != ST_OK)
+        return st_cli_fail("continual", st, &err);
+    fputs("method,lambda,loss_b,forgetting_a,changed,status\n", af.f);
+    printf("continual: A = the student's start, judged on U(%g,%g); B = the teacher (layers %s "
+           "re-drawn), trained on the run's data\n\n", a_lo, a_hi, base.reinit);
+    printf("%-9s %10s %14s %16s  %s\n", "method", "lambda", "loss on B", "forgetting of A",
+           "changed");
+    for (int i = 0; i < n_rows; i++) {
+        struct row *r = &rows[i];
+        fprintf(af.f, "%s,%.17g,%.17g,%.17g,\"%s\",%s\n", r->method, r->lambda, r->loss_b,
+                r->forget, r->changed, r->ok ? "ok" : "diverged");
+        printf("%-9s %10g %14.4e %16.4e  %s\n", r->method, r->lambda, r->loss_b, r->forget,
+               r->ok ? r->changed : "(diverged)");
+    }
+    if ((st = st_atomic_commit(&af, &err)) != ST_OK)
+        return st_cli_fail("continual", st, &err);
+    if (base.plot) {
+        static const char *const series[] = { "plain", "l1", "l1 prox", "L2-SP" };
+        double xs[4][MAX_LAMBDAS], ys[4][MAX_LAMBDAS];
+        const double *xp[4] = { xs[0], xs[1], xs[2], xs[3] }, *yp[4] = { ys[0], ys[1], ys[2], ys[3] };
+        int counts[4] = { 0 };
+        for (int i = 0; i < n_rows; i++) {
+            int s = i == 0 ? 0 : 1 + (i - 1) % 3;
+            xs[s][counts[s]] = rows[i].loss_b;
+            ys[s][counts[s]++] = rows[i].forget;
+        }
+        snprintf(path, sizeof path, "%s/continual.%s", base.out,
+                 st_fig_format_name((enum st_fig_format)base.fig_format));
+        st = st_figure_tradeoff(path, (enum st_fig_format)base.fig_format,
+                                "forgetting A against learning B (one point per \u03bb)", 4,
+                                series, xp, yp, counts, "loss on B (mse, lowest of the last 10%)",
+                                "forgetting: mse on A at the end", &err);
+        if (st != ST_OK)
+            return st_cli_fail("continual", st, &err);
+        printf("\nfigure: %s\n", path);
+    }
+    printf("table: %s/continual.csv\n", base.out);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        st_err_set(&err, ST_ERR_IO, "cannot write to stdout");
+        return st_cli_fail("continual", ST_ERR_IO, &err);
+    }
+    return ST_EXIT_OK;
+}
