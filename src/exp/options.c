@@ -90,8 +90,8 @@ static const struct st_option table[] = {
     { "nuclear-bias", ST_OPT_T_ENUM, "NAME", "none", "nuclear: biases get none or an l1 term",
       1, 0, 0 },
     { "spectrum-every", ST_OPT_T_INT, "N", "100",
-      "log nuclear norm and rank of each update matrix every N steps (and the last)", 1, 1,
-      LONG_MAX },
+      "log nuclear norm and rank of each update matrix every N steps (and the last); 0: never "
+      "(an SVD per weight matrix is costly on wide layers)", 1, 0, LONG_MAX },
     { "teacher-delta", ST_OPT_T_STR, "KIND", "full",
       "how the teacher differs in the --reinit layers: full (re-drawn), rank:R (student + "
       "a rank-R matrix; R is capped at min(out, in)), sparse:P (a fraction P of entries "

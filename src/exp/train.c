@@ -732,7 +732,8 @@ static enum st_status write_summary(const struct st_train_cfg *cfg,
     cJSON *rank = cJSON_AddObjectToObject(root, "rank");
     for (int t = 0; nuc && rank && t < res->n_tensors; t += 2) {
         add_exact(nuc, res->names[t], res->nuclear[t / 2]);
-        add_exact(rank, res->names[t], res->rank[t / 2]);
+        /* -1: not computed (--spectrum-every 0) or the SVD failed: null */
+        add_exact(rank, res->names[t], res->rank[t / 2] < 0 ? (double)NAN : res->rank[t / 2]);
     }
     v = cJSON_AddObjectToObject(root, "verdict");
     if (v && res->diverged) {
@@ -912,7 +913,7 @@ static double log_row(struct run *r, long k, double mse, double acc,
                       struct st_observables *obs, double *pen)
 {
     const struct st_train_cfg *c = r->cfg;
-    int spectrum = k % c->spectrum_every == 0 || k == c->steps;
+    int spectrum = c->spectrum_every > 0 && (k % c->spectrum_every == 0 || k == c->steps);
     double ev[4]; /* validation loss, accuracy; evaluation-set loss, accuracy */
     evaluate(r, &r->vwork, r->ts.vx, r->ts.vy, r->ts.vn, ev);
     evaluate(r, &r->ework, r->ts.ex, r->ts.ey, r->ts.en, ev + 2);
@@ -1097,8 +1098,14 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         for (int t = 0; t < res.n_tensors; t++)
             res.update_share[t] = mass > 0.0 ? res.d_init[t] * (double)res.size[t] / mass : 0.0;
     }
-    st_spectrum(&r.ts.student, &r.ts.init, &r.svd, r.svd_scratch, ST_RANK_TOL, res.nuclear,
-                res.rank);
+    if (cfg->spectrum_every > 0)
+        st_spectrum(&r.ts.student, &r.ts.init, &r.svd, r.svd_scratch, ST_RANK_TOL, res.nuclear,
+                    res.rank);
+    else
+        for (int l = 0; l < cfg->n_layers; l++) {
+            res.nuclear[l] = (double)NAN; /* null in summary.json */
+            res.rank[l] = -1;
+        }
     judge(&res, cfg, &r.pen, r.ts.truth);
 
     if (fflush(r.csv) != 0 || ferror(r.csv)) {

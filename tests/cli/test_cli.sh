@@ -663,6 +663,14 @@ run continual --loss xent --widths 1,8,3 --quiet --out "$W/conte3"
 expect_rc 2
 check "continual --loss xent: refused" has "$W/err" "mse"
 
+# ---- --spectrum-every 0: no SVDs ----
+
+run train --spectrum-every 0 --steps 20 --quiet --no-plot --out "$W/nospec"
+expect_rc 0
+check "--spectrum-every 0: nan in every spectrum column, null in summary.json" \
+    "$PY" -c 'import csv, json, sys; r = list(csv.DictReader(open(sys.argv[1]))); s = json.load(open(sys.argv[2])); sys.exit(not (all(x["rank_w2"] == "nan" for x in r) and s["rank"]["w2"] is None and s["nuclear_norm"]["w2"] is None))' \
+    "$W/nospec/metrics.csv" "$W/nospec/summary.json"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
