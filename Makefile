@@ -37,6 +37,7 @@ bench:
 	$(BUILD)/bench_step
 	/usr/bin/python3 bench/bench_train.py --bin $(BUILD)/sparsetune
 	/usr/bin/python3 bench/bench_sweep.py --bin $(BUILD)/sparsetune
+	/usr/bin/python3 bench/bench_widths.py --bin $(BUILD)/sparsetune
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD)
