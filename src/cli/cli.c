@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/metrics.h"
 #include "../exp/options.h"
 #include "../io/config.h"
 #include "../io/csv.h"
@@ -150,22 +151,20 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
             goto done;
     }
     /* A run without a teacher shows each tensor's share of the final update,
-     * sum_i |Delta_ti| = d_init_t * n_t, with n_t from the widths. */
-    double shares[ST_MAX_TENSORS], mass = 0.0;
+     * from the last row's d_init and the entry counts the widths give. */
+    double shares[ST_MAX_TENSORS], d[ST_MAX_TENSORS], sizes[ST_MAX_TENSORS];
     int have_shares = cfg.task_data && m.n_rows > 0;
     for (int l = 1; have_shares && l <= cfg.n_layers; l++)
         for (int b = 0; b < 2; b++) {
             char col[32];
             snprintf(col, sizeof col, "d_init_%c%d", b ? 'b' : 'w', l);
-            int c = st_csv_col(&m, col);
-            double n_t = (double)cfg.widths[l] * (b ? 1.0 : (double)cfg.widths[l - 1]);
-            double v = c >= 0 ? st_csv_at(&m, m.n_rows - 1, c) * n_t : (double)NAN;
-            shares[2 * (l - 1) + b] = v;
-            mass += v;
-            have_shares &= c >= 0 && isfinite(v);
+            int c = st_csv_col(&m, col), t = 2 * (l - 1) + b;
+            d[t] = c >= 0 ? st_csv_at(&m, m.n_rows - 1, c) : (double)NAN;
+            sizes[t] = (double)cfg.widths[l] * (b ? 1.0 : (double)cfg.widths[l - 1]);
+            have_shares &= c >= 0 && isfinite(d[t]);
         }
-    for (int t = 0; have_shares && t < 2 * cfg.n_layers; t++)
-        shares[t] = mass > 0.0 ? shares[t] / mass : 0.0;
+    if (have_shares)
+        st_update_shares(d, sizes, 2 * cfg.n_layers, shares);
     st = st_figure_run(path, (enum st_fig_format)fmt, &m, title, cfg.penalty == ST_PEN_NUCLEAR,
                        have_shares ? shares : NULL, err);
     if (st != ST_OK && st != ST_ERR_IO) {
@@ -360,6 +359,24 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
     else
         printf("verdict: %s (the changed layers %s the layers where the teacher differs)\n",
                r->correct ? "correct" : "wrong", r->correct ? "are" : "are not");
+}
+
+int st_cli_train_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+                         int task_data)
+{
+    struct st_train_cfg cfg;
+    int help = 0;
+    int rc = st_cli_parse_run(cmd, argc, argv, "run", &cfg, &help);
+
+    if (rc != 0)
+        return rc;
+    if (help) {
+        usage(stdout);
+        return ST_EXIT_OK;
+    }
+    if (task_data)
+        cfg.task_data = 1;
+    return st_cli_train_and_report(cmd, &cfg);
 }
 
 int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg)

@@ -36,6 +36,11 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
  * the exit status (a diverged run prints its table, then fails). */
 int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg);
 
+/* A whole training command: run options from argv (usage on --help), a data
+ * run (--task data) when task_data, then st_cli_train_and_report. */
+int st_cli_train_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+                         int task_data);
+
 enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *label,
                                    struct st_train_result *res, char *figure, size_t size,
                                    struct st_err *err);

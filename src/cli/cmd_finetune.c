@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../io/safetensors.h"
+#include "../exp/eval.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -84,23 +84,16 @@ int cmd_finetune(int argc, char **argv)
     strcpy(cfg.init_path, model);
     if (!widths_given || !act_given) {
         /* The network's shape is the model's: read it off the file. */
-        struct st_params p;
-        int widths[ST_MAX_LAYERS + 1], L;
-        char act[ST_SAFETENSORS_ACT_MAX + 1] = "";
-        st = st_safetensors_load_model(model, &p, widths, &L, act, &err);
-        if (st != ST_OK)
+        struct st_model m;
+        if ((st = st_model_load(model, cfg.act, 0, &m, &err)) != ST_OK)
             return st_cli_fail("finetune", st, &err);
-        st_params_free(&p);
         if (!widths_given) {
-            cfg.n_layers = L;
-            memcpy(cfg.widths, widths, (size_t)(L + 1) * sizeof *widths);
+            cfg.n_layers = m.net.n_layers;
+            memcpy(cfg.widths, m.net.widths, (size_t)(m.net.n_layers + 1) * sizeof *cfg.widths);
         }
-        if (!act_given && act[0] &&
-            st_act_parse(act, &cfg.act) != 0) {
-            st_err_set(&err, ST_ERR_FORMAT, "%s: unknown activation '%s' in its metadata "
-                       "(expected one of %s)", model, act, st_act_choices());
-            return st_cli_fail("finetune", ST_ERR_FORMAT, &err);
-        }
+        if (!act_given && m.act_named)
+            cfg.act = m.net.act;
+        st_model_free(&m);
     }
     return st_cli_train_and_report("finetune", &cfg);
 }

@@ -30,16 +30,5 @@ static void usage(FILE *f)
 
 int cmd_pretrain(int argc, char **argv)
 {
-    struct st_train_cfg cfg;
-    int help = 0;
-    int rc = st_cli_parse_run("pretrain", argc, argv, "run", &cfg, &help);
-
-    if (rc != 0)
-        return rc;
-    if (help) {
-        usage(stdout);
-        return ST_EXIT_OK;
-    }
-    cfg.task_data = 1;
-    return st_cli_train_and_report("pretrain", &cfg);
+    return st_cli_train_command("pretrain", argc, argv, usage, 1);
 }

@@ -28,15 +28,5 @@ static void usage(FILE *f)
 
 int cmd_train(int argc, char **argv)
 {
-    struct st_train_cfg cfg;
-    int help = 0;
-    int rc = st_cli_parse_run("train", argc, argv, "run", &cfg, &help);
-
-    if (rc != 0)
-        return rc;
-    if (help) {
-        usage(stdout);
-        return ST_EXIT_OK;
-    }
-    return st_cli_train_and_report("train", &cfg);
+    return st_cli_train_command("train", argc, argv, usage, 0);
 }

@@ -53,3 +53,12 @@ int st_spectrum(const struct st_params *theta, const struct st_params *theta0, s
     }
     return failed ? -1 : 0;
 }
+
+void st_update_shares(const double *d_init, const double *size, int n, double *share)
+{
+    double mass = 0.0;
+    for (int t = 0; t < n; t++)
+        mass += d_init[t] * size[t];
+    for (int t = 0; t < n; t++)
+        share[t] = mass > 0.0 ? d_init[t] * size[t] / mass : 0.0;
+}

@@ -26,6 +26,11 @@ void st_observe(struct st_observables *o, const struct st_params *theta,
 int st_spectrum(const struct st_params *theta, const struct st_params *theta0, struct st_svd *w,
                 float *scratch, double rel_tol, double *nuc, int *rank);
 
+/* share[t] = d_init[t] * size[t] / the sum over all t (0 everywhere when the
+ * sum is 0): each tensor's part of the update's mass sum_i |Delta_i|, from
+ * its mean |Delta| and its entry count. */
+void st_update_shares(const double *d_init, const double *size, int n, double *share);
+
 /* mean_i |a_i - b_i| in double. */
 double st_dist_l1(const float *a, const float *b, size_t n);
 

@@ -82,7 +82,7 @@ static enum st_status read_csv(const char *path, struct st_npy *a, struct st_csv
 }
 
 /* .npy or .csv, by the file name. */
-static enum st_status read_any(const char *path, struct st_npy *a, struct st_err *err)
+enum st_status st_data_read_table(const char *path, struct st_npy *a, struct st_err *err)
 {
     struct st_csv_text t;
     int header;
@@ -93,11 +93,6 @@ static enum st_status read_any(const char *path, struct st_npy *a, struct st_err
     if (st == ST_OK)
         st_csv_text_free(&t);
     return st;
-}
-
-enum st_status st_data_read_table(const char *path, struct st_npy *a, struct st_err *err)
-{
-    return read_any(path, a, err);
 }
 
 static enum st_status check_inputs(const char *opt, const char *path, int in, struct st_npy *a,
@@ -145,14 +140,14 @@ static enum st_status check_targets(const char *path, long n, int out, enum st_l
 enum st_status st_data_read_inputs(const char *opt, const char *path, int in, struct st_npy *a,
                                    struct st_err *err)
 {
-    enum st_status st = read_any(path, a, err);
+    enum st_status st = st_data_read_table(path, a, err);
     return st != ST_OK ? st : check_inputs(opt, path, in, a, err);
 }
 
 enum st_status st_data_read_targets(const char *path, long n, int out, enum st_loss_kind loss,
                                     struct st_npy *b, struct st_err *err)
 {
-    enum st_status st = read_any(path, b, err);
+    enum st_status st = st_data_read_table(path, b, err);
     return st != ST_OK ? st : check_targets(path, n, out, loss, b, err);
 }
 

@@ -3,9 +3,28 @@
 #define ST_EVAL_H
 
 #include "../core/act.h"
+#include "../core/mlp.h"
 #include "../core/params.h"
 #include "../core/status.h"
+#include "data.h"
 #include "train.h"
+
+/* A model file, ready to run. */
+struct st_model {
+    struct st_params p;
+    struct st_mlp net;     /* widths read off the shapes; the activation */
+    int act_named;         /* the file's metadata names the activation */
+    struct st_stand stand; /* input statistics from its metadata (n = 0: none) */
+};
+
+/* Loads a model file (see st_safetensors_load_model). The activation is the
+ * one its metadata names, else act; with act_given, a file that names
+ * another is an error. Errors: those of loading; ST_ERR_FORMAT for an unknown
+ * activation or bad statistics; ST_ERR_ARG for a conflict with act. Free
+ * with st_model_free(). */
+enum st_status st_model_load(const char *path, enum st_act act, int act_given,
+                             struct st_model *m, struct st_err *err);
+void st_model_free(struct st_model *m);
 
 struct st_eval_result {
     int n_layers;

@@ -1091,12 +1091,10 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         res.size[t] = (long)st_view_size(&r.ts.student.v[t]);
     }
     {
-        /* Each tensor's share of the update's total mass sum_i |Delta_ti|. */
-        double mass = 0.0;
+        double sizes[ST_MAX_TENSORS];
         for (int t = 0; t < res.n_tensors; t++)
-            mass += res.d_init[t] * (double)res.size[t];
-        for (int t = 0; t < res.n_tensors; t++)
-            res.update_share[t] = mass > 0.0 ? res.d_init[t] * (double)res.size[t] / mass : 0.0;
+            sizes[t] = (double)res.size[t];
+        st_update_shares(res.d_init, sizes, res.n_tensors, res.update_share);
     }
     if (cfg->spectrum_every > 0)
         st_spectrum(&r.ts.student, &r.ts.init, &r.svd, r.svd_scratch, ST_RANK_TOL, res.nuclear,

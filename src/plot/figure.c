@@ -323,7 +323,7 @@ static void draw_shares(const char *const *names, const double *shares, int n, d
         plmtex("b", 1.4, (i + 0.5) / n, 0.5, names[i]);
     plschr(0.0, FONT_LABEL);
     plmtex("t", 0.6, 0.5, 0.5, "share of the update, \u03a3|\u0394|");
-    plmtex("b", 3.2, 0.5, 0.5, "tensor");
+    plmtex("b", 2.7, 0.5, 0.5, "tensor");
 }
 
 enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_csv *m,
