@@ -1,22 +1,27 @@
-/* bench_step.c: where one training step of the seed's network goes.
+/* bench_step.c: where one training step goes.
  *
- *     build/bench_step [STEPS]
+ *     build/bench_step [STEPS [WIDTHS [THREADS]]]
  *
- * Times each part of the default step (widths 1,20,20,1, relu, 1,000 samples,
+ * Times each part of a step (default widths 1,20,20,1, relu, 1,000 samples,
  * Adam, l1 at lambda 1e-3, the logged observables) over STEPS steps (10,000),
- * then the three products of each layer alone, with their GFLOP/s. Single
- * thread; the numbers drift with the machine's load, so compare within a run. */
+ * with the step's GFLOP/s; for the seed's widths it then times the three
+ * products of some narrow layers alone. THREADS (1) is handed to OpenBLAS,
+ * which serves the wide layers. The numbers drift with the machine's load, so
+ * compare within a run. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <cblas.h>
+
 #include "core/dense.h"
 #include "core/loss.h"
 #include "core/metrics.h"
 #include "core/mlp.h"
 #include "core/optim.h"
+#include "core/par.h"
 #include "core/penalty.h"
 #include "io/fmt.h"
 
@@ -80,9 +85,11 @@ int main(int argc, char **argv)
 {
     static const char *const part[] = { "forward",  "loss",     "backward",   "penalty grad",
                                         "adam",     "observe",  "penalty value", "format row" };
-    const int widths[4] = { 1, 20, 20, 1 };
+    int widths[16] = { 1, 20, 20, 1 }, n_w = 4, threads = argc > 3 ? atoi(argv[3]) : 1;
+    const char *spec = argc > 2 ? argv[2] : "1,20,20,1";
     const int B = 1000;
     int n = argc > 1 ? atoi(argv[1]) : 10000;
+    double flop = 0.0;
     struct st_err err;
     struct st_mlp net;
     struct st_params p, p0, g, teacher;
@@ -95,14 +102,31 @@ int main(int argc, char **argv)
     double t[8] = { 0 }, a, total = 0.0;
     volatile double sink = 0.0; /* keeps the timed calls */
     char buf[ST_FMT_G9_MAX];
-    float *x = malloc(sizeof(float) * B), *y = malloc(sizeof(float) * B);
-    float *dy = malloc(sizeof(float) * B);
+    float *x, *y, *dy;
 
-    if (n < 1 || !x || !y || !dy) {
-        fprintf(stderr, "usage: bench_step [STEPS >= 1]\n");
+    for (n_w = 0; n_w < 16 && *spec; n_w++) {
+        char *end;
+        widths[n_w] = (int)strtol(spec, &end, 10);
+        if (end == spec || widths[n_w] < 1 || (*end && *end != ','))
+            break;
+        spec = *end ? end + 1 : end;
+    }
+    if (n < 1 || threads < 1 || n_w < 2 || *spec) {
+        fprintf(stderr, "usage: bench_step [STEPS >= 1 [WIDTHS, e.g. 1,20,20,1 [THREADS >= 1]]]\n");
         return 2;
     }
-    if (st_mlp_init(&net, widths, 3, ST_ACT_RELU, &err) != ST_OK ||
+    openblas_set_num_threads(threads);
+    st_par_set_threads(threads);
+    for (int l = 1; l < n_w; l++)
+        flop += 6.0 * B * widths[l - 1] * widths[l];
+    x = malloc(sizeof(float) * (size_t)(B * widths[0]));
+    y = malloc(sizeof(float) * (size_t)(B * widths[n_w - 1]));
+    dy = malloc(sizeof(float) * (size_t)(B * widths[n_w - 1]));
+    if (!x || !y || !dy) {
+        fprintf(stderr, "bench_step: out of memory\n");
+        return 1;
+    }
+    if (st_mlp_init(&net, widths, n_w - 1, ST_ACT_RELU, &err) != ST_OK ||
         st_mlp_params_init(&net, &p, &err) != ST_OK || st_params_twin(&g, &p, &err) != ST_OK ||
         st_params_twin(&p0, &p, &err) != ST_OK || st_params_twin(&teacher, &p, &err) != ST_OK ||
         st_mlp_work_init(&w, &net, B, &err) != ST_OK)
@@ -111,8 +135,8 @@ int main(int argc, char **argv)
     st_mlp_init_uniform(&net, &p, &rng, NULL);
     memcpy(p0.mem, p.mem, p.n * sizeof(float));
     st_mlp_init_uniform(&net, &teacher, &rng, NULL);
-    st_rng_fill_uniform(&rng, x, B, 0.0, 2.0);
-    st_rng_fill_uniform(&rng, y, B, 0.0, 1.0);
+    st_rng_fill_uniform(&rng, x, (long)B * widths[0], 0.0, 2.0);
+    st_rng_fill_uniform(&rng, y, (long)B * widths[n_w - 1], 0.0, 1.0);
     st_optim_defaults(&oc, ST_OPT_ADAM);
     oc.lr = 1e-2;
     if (st_optim_init(&opt, &oc, &p, &err) != ST_OK ||
@@ -124,8 +148,8 @@ int main(int argc, char **argv)
         const float *yhat = st_mlp_forward(&net, &p, &w, x, B);
         b = now();
         t[0] += b - a;
-        double mse = st_mse_forward(yhat, y, B);
-        st_mse_backward(dy, yhat, y, B);
+        double mse = st_mse_forward(yhat, y, (long)B * widths[n_w - 1]);
+        st_mse_backward(dy, yhat, y, (long)B * widths[n_w - 1]);
         a = now();
         t[1] += a - b;
         memset(g.mem, 0, g.n * sizeof(float));
@@ -151,18 +175,22 @@ int main(int argc, char **argv)
         a = now();
         t[7] += a - b;
     }
-    printf("bench_step: widths 1,20,20,1 relu, %d samples, adam, l1 1e-3, %d steps\n", B, n);
+    printf("bench_step: widths %s relu, %d samples, adam, l1 1e-3, %d steps, %d thread%s\n",
+           argc > 2 ? argv[2] : "1,20,20,1", B, n, threads, threads > 1 ? "s" : "");
     for (int i = 0; i < 8; i++) {
-        printf("  %-14s %6.2f us\n", part[i], t[i] / n * 1e6);
+        printf("  %-14s %9.2f us\n", part[i], t[i] / n * 1e6);
         total += t[i];
     }
-    printf("  %-14s %6.2f us  (%.0f steps/s)\n", "step", total / n * 1e6, n / total);
-    printf("layer products alone (B = %d):\n", B);
-    layer(1, 20, B, 20000);
-    layer(20, 20, B, 20000);
-    layer(20, 1, B, 20000);
-    layer(64, 64, B, 2000);
-    layer(256, 256, B, 100);
+    printf("  %-14s %9.2f us  (%.1f steps/s, %.1f GFLOP/s)\n", "step", total / n * 1e6,
+           n / total, flop * n / total * 1e-9);
+    if (argc <= 2) {
+        printf("layer products alone (B = %d):\n", B);
+        layer(1, 20, B, 20000);
+        layer(20, 20, B, 20000);
+        layer(20, 1, B, 20000);
+        layer(64, 64, B, 2000);
+        layer(256, 256, B, 100);
+    }
     st_optim_free(&opt);
     st_penalty_free(&pen);
     st_mlp_work_free(&w);

@@ -4,6 +4,7 @@
 #include "mlp.h"
 
 #include "dense.h"
+#include "par.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -134,19 +135,63 @@ static int use_dense(const struct st_mlp *net, int l)
 }
 
 /* Bias and activation over the first B columns of [n, ld] rows (the BLAS path). */
+/* The wide layers' passes between the products, over blocks of rows (one
+ * feature each) on the run's threads (par.h); each row's entries see the
+ * same operations whichever thread has it. */
+#define ROWS_PER_TASK 64
+
+struct rows_job {
+    float *z, *h, *db;
+    const float *b, *in, *dh;
+    int n, B;
+    long ld;
+    enum st_act a;
+};
+
+static int row_tasks(int n)
+{
+    return (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+}
+
+/* z += b, h = act(z) (relu's only; other activations write z's values when h is z) */
+static void bias_act_rows(void *ctx, long task)
+{
+    const struct rows_job *q = ctx;
+    int j0 = (int)task * ROWS_PER_TASK, j1 = j0 + ROWS_PER_TASK < q->n ? j0 + ROWS_PER_TASK : q->n;
+    for (int j = j0; j < j1; j++) {
+        float *zr = q->z + j * q->ld, *hr = q->h + j * q->ld;
+        for (int c = 0; c < q->B; c++)
+            zr[c] += q->b[j];
+        if (q->a == ST_ACT_RELU)
+            for (int c = 0; c < q->B; c++)
+                hr[c] = zr[c] > 0.0f ? zr[c] : 0.0f;
+        else if (q->h != q->z)
+            for (int c = 0; c < q->B; c++)
+                hr[c] = st_act_value(zr[c], q->a);
+    }
+}
+
 static void bias_act(float *z, float *h, const float *b, int n, int B, long ld, enum st_act a)
 {
-    for (int j = 0; j < n; j++) {
-        float *zr = z + j * ld, *hr = h + j * ld;
-        for (int c = 0; c < B; c++)
-            zr[c] += b[j];
-        if (a == ST_ACT_RELU)
-            for (int c = 0; c < B; c++)
-                hr[c] = zr[c] > 0.0f ? zr[c] : 0.0f;
-        else if (h != z)
-            for (int c = 0; c < B; c++)
-                hr[c] = st_act_value(zr[c], a);
-    }
+    struct rows_job q = { .z = z, .h = h, .b = b, .n = n, .B = B, .ld = ld, .a = a };
+    st_par_for(row_tasks(n), bias_act_rows, &q);
+}
+
+/* db = the row sums of dz (z here); in is unused without a weight gradient */
+static void bias_grad_rows(void *ctx, long task)
+{
+    const struct rows_job *q = ctx;
+    int j0 = (int)task * ROWS_PER_TASK, j1 = j0 + ROWS_PER_TASK < q->n ? j0 + ROWS_PER_TASK : q->n;
+    st_dense_backward_w(NULL, q->db + j0, q->z + j0 * q->ld, q->in, q->B, 1, j1 - j0, q->ld);
+}
+
+/* dz = dh * act'(z) in place, by rows */
+static void act_back_rows(void *ctx, long task)
+{
+    const struct rows_job *q = ctx;
+    int j0 = (int)task * ROWS_PER_TASK, j1 = j0 + ROWS_PER_TASK < q->n ? j0 + ROWS_PER_TASK : q->n;
+    long off = (long)j0 * q->ld;
+    st_act_backward(q->z + off, q->dh + off, q->in + off, (long)(j1 - j0) * q->ld, q->a);
 }
 
 const float *st_mlp_forward(const struct st_mlp *net, const struct st_params *p,
@@ -221,7 +266,10 @@ void st_mlp_backward(const struct st_mlp *net, const struct st_params *p, struct
                 /* dW[out,in] += dz[out, B] * h[in, B]^T */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_out, n_in, B, 1.0f, dz,
                             (int)ld, in, (int)ld, 1.0f, dW, n_in);
-            st_dense_backward_w(NULL, db, dz, in, B, n_in, n_out, ld);
+            if (db) {
+                struct rows_job q = { .db = db, .z = dz, .in = in, .n = n_out, .B = B, .ld = ld };
+                st_par_for(row_tasks(n_out), bias_grad_rows, &q);
+            }
         }
         if (l > first) {
             float *dzp = w->dz[1 - cur]; /* [n_in, ld] */
@@ -233,7 +281,9 @@ void st_mlp_backward(const struct st_mlp *net, const struct st_params *p, struct
                 /* dh[in, B] = W^T[in,out] * dz[out, B], then through layer l-1's activation */
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, B, n_out, 1.0f, W, n_in,
                             dz, (int)ld, 0.0f, dzp, (int)ld);
-                st_act_backward(dzp, dzp, zp, (long)n_in * ld, net->act);
+                struct rows_job q = { .z = dzp, .dh = dzp, .in = zp, .n = n_in, .B = B,
+                                      .ld = ld, .a = net->act };
+                st_par_for(row_tasks(n_in), act_back_rows, &q);
             }
             cur = 1 - cur;
             dz = dzp;

@@ -8,6 +8,8 @@
  * Scalars are computed in double and applied in float, as PyTorch does. */
 #include "optim.h"
 
+#include "par.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -87,32 +89,45 @@ void st_optim_free(struct st_optim *opt)
     st_params_free(&opt->v);
 }
 
-static void adam_tensor(const struct st_optim_cfg *c, long t, float *theta, const float *g,
-                        float *m, float *v, size_t n)
+/* One tensor's step; its entries are independent, so st_par_range cuts it
+ * into ranges for the threads. */
+struct step_job {
+    const struct st_optim_cfg *c;
+    float *theta, *m, *v;
+    const float *g;
+    /* Adam: step size, sqrt of the second bias correction; SGD: first step */
+    float step_size, bc2_sqrt;
+    int first;
+};
+
+static void adam_range(void *ctx, size_t lo, size_t hi)
 {
+    const struct step_job *j = ctx;
+    const struct st_optim_cfg *c = j->c;
     int decoupled = c->kind == ST_OPT_ADAMW;
     float wd = (float)c->weight_decay;
     float b1 = (float)c->beta1, b2 = (float)c->beta2;
     float one_b1 = (float)(1.0 - c->beta1), one_b2 = (float)(1.0 - c->beta2);
-    float step_size = (float)(c->lr / (1.0 - pow(c->beta1, (double)t)));
-    float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, (double)t));
+    float step_size = j->step_size, bc2_sqrt = j->bc2_sqrt;
     float eps = (float)c->eps;
     float shrink = (float)(1.0 - c->lr * c->weight_decay);
+    float *theta = j->theta, *m = j->m, *v = j->v;
+    const float *g = j->g;
 
     /* Three loops without branches inside, so each vectorizes; per entry the
      * operations and their order are those of the formulas above. */
     if (decoupled)
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = lo; i < hi; i++)
             theta[i] *= shrink;
     if (!decoupled && wd != 0.0f)
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = lo; i < hi; i++) {
             float gi = g[i] + wd * theta[i];
             m[i] = m[i] * b1 + one_b1 * gi;
             v[i] = v[i] * b2 + one_b2 * (gi * gi);
             theta[i] -= step_size * (m[i] / (sqrtf(v[i]) / bc2_sqrt + eps));
         }
     else
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = lo; i < hi; i++) {
             float gi = g[i];
             m[i] = m[i] * b1 + one_b1 * gi;
             v[i] = v[i] * b2 + one_b2 * (gi * gi);
@@ -120,18 +135,21 @@ static void adam_tensor(const struct st_optim_cfg *c, long t, float *theta, cons
         }
 }
 
-static void sgd_tensor(const struct st_optim_cfg *c, long t, float *theta, const float *g,
-                       float *buf, size_t n)
+static void sgd_range(void *ctx, size_t lo, size_t hi)
 {
+    const struct step_job *j = ctx;
+    const struct st_optim_cfg *c = j->c;
     float lr = (float)c->lr, wd = (float)c->weight_decay, mu = (float)c->momentum;
     float keep = (float)(1.0 - c->dampening);
+    float *theta = j->theta, *buf = j->m;
+    const float *g = j->g;
 
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = lo; i < hi; i++) {
         float gi = g[i];
         if (wd != 0.0f)
             gi += wd * theta[i];
         if (mu != 0.0f) {
-            buf[i] = t == 1 ? gi : buf[i] * mu + keep * gi;
+            buf[i] = j->first ? gi : buf[i] * mu + keep * gi;
             gi = c->nesterov ? gi + mu * buf[i] : buf[i];
         }
         theta[i] -= lr * gi;
@@ -141,17 +159,23 @@ static void sgd_tensor(const struct st_optim_cfg *c, long t, float *theta, const
 void st_optim_step(struct st_optim *opt, struct st_params *params, const struct st_params *g,
                    const unsigned char *trainable)
 {
+    const struct st_optim_cfg *c = &opt->cfg;
     opt->t++;
+    struct step_job j = {
+        .c = c,
+        .step_size = (float)(c->lr / (1.0 - pow(c->beta1, (double)opt->t))),
+        .bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, (double)opt->t)),
+        .first = opt->t == 1,
+    };
     for (int k = 0; k < params->n_views; k++) {
         if (trainable && !trainable[k])
             continue;
         size_t off = params->v[k].offset, n = st_view_size(&params->v[k]);
-        float *theta = params->mem + off;
-        const float *gk = g->mem + off;
-        if (opt->cfg.kind == ST_OPT_SGD)
-            sgd_tensor(&opt->cfg, opt->t, theta, gk, opt->m.mem + off, n);
-        else
-            adam_tensor(&opt->cfg, opt->t, theta, gk, opt->m.mem + off, opt->v.mem + off, n);
+        j.theta = params->mem + off;
+        j.g = g->mem + off;
+        j.m = opt->m.mem + off;
+        j.v = c->kind == ST_OPT_SGD ? NULL : opt->v.mem + off;
+        st_par_range(n, c->kind == ST_OPT_SGD ? sgd_range : adam_range, &j);
     }
 }
 

@@ -4,6 +4,8 @@
  * w_t = base_t / (mean ? n_t : 1), base_t = sqrt(n_t) for group, else 1. */
 #include "penalty.h"
 
+#include "par.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +172,49 @@ double st_penalty_value(struct st_penalty *p, const struct st_params *theta,
  * direction carries rounding, not update, and gets no subgradient. */
 #define SVD_REL_EPS 1e-6f
 
+/* The elementwise parts of the gradient and the proximal step, one tensor
+ * at a time, cut into ranges for the threads (par.h). */
+struct pass {
+    enum st_penalty_kind kind;
+    float *out;              /* gradient or theta */
+    const float *a, *b, *h;  /* theta, theta0, the optimizer's steps */
+    float c;
+};
+
+/* out += dR/dtheta: c sign(Delta) for l1, c Delta for l2 and group (the
+ * group's c already divided by ||Delta||). */
+static void grad_range(void *ctx, size_t lo, size_t hi)
+{
+    const struct pass *q = ctx;
+    float cf = q->c, *gt = q->out;
+    const float *a = q->a, *b = q->b;
+    if (q->kind == ST_PEN_L1)
+        for (size_t i = lo; i < hi; i++) {
+            float d = a[i] - b[i];
+            gt[i] += d > 0.0f ? cf : d < 0.0f ? -cf : 0.0f;
+        }
+    else
+        for (size_t i = lo; i < hi; i++)
+            gt[i] += cf * (a[i] - b[i]);
+}
+
+/* theta = prox of c h R at theta, R = l1 (soft threshold) or l2 (shrink). */
+static void prox_range(void *ctx, size_t lo, size_t hi)
+{
+    const struct pass *q = ctx;
+    float cf = q->c, *d = q->out;
+    const float *b = q->b, *ht = q->h;
+    for (size_t i = lo; i < hi; i++) {
+        float delta = d[i] - b[i], tau = ht[i] * cf;
+        if (q->kind == ST_PEN_L1) {
+            float m = fabsf(delta) - tau;
+            d[i] = m > 0.0f ? b[i] + copysignf(m, delta) : b[i];
+        } else {
+            d[i] = b[i] + delta / (1.0f + tau);
+        }
+    }
+}
+
 void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_params *theta,
                      const struct st_params *theta0)
 {
@@ -184,27 +229,19 @@ void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_
         size_t n = st_view_size(a);
         double c = p->lambda * p->scale[t] * weight(p, k, n);
         switch (k) {
-        case ST_PEN_L1: {
-            float cf = (float)c;
-            for (size_t i = 0; i < n; i++) {
-                float d = a->data[i] - b->data[i];
-                gt[i] += d > 0.0f ? cf : d < 0.0f ? -cf : 0.0f;
-            }
+        case ST_PEN_L1:
+        case ST_PEN_L2: {
+            struct pass q = { k, gt, a->data, b->data, NULL, (float)c };
+            st_par_range(n, grad_range, &q);
             break;
         }
         case ST_PEN_GROUP: {
             double norm = raw_value(p, ST_PEN_GROUP, a, b);
             if (norm > 0.0) {
-                float cf = (float)(c / norm); /* d||D||/dD = D / ||D|| */
-                for (size_t i = 0; i < n; i++)
-                    gt[i] += cf * (a->data[i] - b->data[i]);
+                /* d||D||/dD = D / ||D|| */
+                struct pass q = { k, gt, a->data, b->data, NULL, (float)(c / norm) };
+                st_par_range(n, grad_range, &q);
             }
-            break;
-        }
-        case ST_PEN_L2: {
-            float cf = (float)c;
-            for (size_t i = 0; i < n; i++)
-                gt[i] += cf * (a->data[i] - b->data[i]);
             break;
         }
         case ST_PEN_NUCLEAR: {
@@ -309,16 +346,8 @@ void st_penalty_prox(struct st_penalty *p, struct st_params *theta, const struct
         float *d = a->data; /* theta, turned into Delta and back */
 
         if (k == ST_PEN_L1 || k == ST_PEN_L2) {
-            float cf = (float)c;
-            for (size_t i = 0; i < n; i++) {
-                float delta = d[i] - b[i], tau = ht[i] * cf;
-                if (k == ST_PEN_L1) {
-                    float m = fabsf(delta) - tau;
-                    d[i] = m > 0.0f ? b[i] + copysignf(m, delta) : b[i];
-                } else {
-                    d[i] = b[i] + delta / (1.0f + tau);
-                }
-            }
+            struct pass q = { k, d, NULL, b, ht, (float)c };
+            st_par_range(n, prox_range, &q);
         } else if (k == ST_PEN_GROUP) {
             float *z = delta_of(p, a, &theta0->v[t]);
             int zero = st_prox_group(z, ht, n, c);

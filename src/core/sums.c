@@ -1,6 +1,8 @@
 /* sums.c: see sums.h. */
 #include "sums.h"
 
+#include "par.h"
+
 #include <math.h>
 
 #define LANES 8
@@ -10,7 +12,7 @@ static double combine(const double s[LANES])
     return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
 }
 
-double st_sum_abs_diff(const float *a, const float *b, size_t n)
+static double block_abs(const float *a, const float *b, size_t n)
 {
     double s[LANES] = { 0 };
     size_t i = 0;
@@ -22,8 +24,8 @@ double st_sum_abs_diff(const float *a, const float *b, size_t n)
     return combine(s);
 }
 
-double st_sum_abs_diff_count(const float *a, const float *b, size_t n, double eps,
-                             size_t *above, size_t *equal)
+static double block_abs_count(const float *a, const float *b, size_t n, double eps,
+                              size_t *above, size_t *equal)
 {
     double s[LANES] = { 0 };
     long up[LANES] = { 0 }, eq[LANES] = { 0 };
@@ -50,7 +52,7 @@ double st_sum_abs_diff_count(const float *a, const float *b, size_t n, double ep
     return combine(s);
 }
 
-double st_sum_sq_diff(const float *a, const float *b, size_t n)
+static double block_sq(const float *a, const float *b, size_t n)
 {
     double s[LANES] = { 0 };
     size_t i = 0;
@@ -64,4 +66,80 @@ double st_sum_sq_diff(const float *a, const float *b, size_t n)
         s[j] += d * d;
     }
     return combine(s);
+}
+
+/* Blocked sums: blocks of ST_PAR_BLOCK entries, each summed by a block_*
+ * function on some thread, their sums added in block order. A batch of
+ * blocks at a time keeps the slots on the stack. */
+#define BATCH 128
+
+enum kind { ABS, ABS_COUNT, SQ };
+
+struct job {
+    enum kind kind;
+    const float *a, *b;
+    size_t n;
+    double eps;
+    double s[BATCH];
+    size_t above[BATCH], equal[BATCH];
+};
+
+static void block(void *ctx, long i)
+{
+    struct job *j = ctx;
+    size_t lo = (size_t)i * (size_t)ST_PAR_BLOCK;
+    size_t len = j->n - lo < (size_t)ST_PAR_BLOCK ? j->n - lo : (size_t)ST_PAR_BLOCK;
+    switch (j->kind) {
+    case ABS: j->s[i] = block_abs(j->a + lo, j->b + lo, len); break;
+    case ABS_COUNT:
+        j->s[i] = block_abs_count(j->a + lo, j->b + lo, len, j->eps, &j->above[i], &j->equal[i]);
+        break;
+    case SQ: j->s[i] = block_sq(j->a + lo, j->b + lo, len); break;
+    }
+}
+
+static double blocked(enum kind kind, const float *a, const float *b, size_t n, double eps,
+                      size_t *above, size_t *equal)
+{
+    struct job j = { .kind = kind, .eps = eps };
+    double s = 0.0;
+    size_t step = (size_t)BATCH * (size_t)ST_PAR_BLOCK;
+
+    if (above) {
+        *above = 0;
+        *equal = 0;
+    }
+    for (size_t lo = 0; lo < n; lo += step) {
+        j.a = a + lo;
+        j.b = b + lo;
+        j.n = n - lo < step ? n - lo : step;
+        long nb = (long)((j.n + (size_t)ST_PAR_BLOCK - 1) / (size_t)ST_PAR_BLOCK);
+        st_par_for(nb, block, &j);
+        for (long i = 0; i < nb; i++) {
+            s += j.s[i];
+            if (above) {
+                *above += j.above[i];
+                *equal += j.equal[i];
+            }
+        }
+    }
+    return s;
+}
+
+double st_sum_abs_diff(const float *a, const float *b, size_t n)
+{
+    return n <= (size_t)ST_PAR_BLOCK ? block_abs(a, b, n) : blocked(ABS, a, b, n, 0.0, NULL, NULL);
+}
+
+double st_sum_abs_diff_count(const float *a, const float *b, size_t n, double eps,
+                             size_t *above, size_t *equal)
+{
+    if (n <= (size_t)ST_PAR_BLOCK)
+        return block_abs_count(a, b, n, eps, above, equal);
+    return blocked(ABS_COUNT, a, b, n, eps, above, equal);
+}
+
+double st_sum_sq_diff(const float *a, const float *b, size_t n)
+{
+    return n <= (size_t)ST_PAR_BLOCK ? block_sq(a, b, n) : blocked(SQ, a, b, n, 0.0, NULL, NULL);
 }

@@ -1,7 +1,10 @@
 /* sums.h: sums over the difference of two float arrays, in double.
  * Eight interleaved partial sums (lane j takes i = j, j+8, ...) added
  * pairwise at the end: a fixed order, so the result is the same on every run,
- * and independent chains, so the loop is not bound by the latency of one. */
+ * and independent chains, so the loop is not bound by the latency of one.
+ * Longer arrays are cut into blocks of ST_PAR_BLOCK entries (par.h), summed
+ * that way on the run's threads, and the block sums added in block order:
+ * the same bits whatever the number of threads. */
 #ifndef ST_SUMS_H
 #define ST_SUMS_H
 

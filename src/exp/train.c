@@ -20,6 +20,7 @@
 
 #include "../core/loss.h"
 #include "../core/metrics.h"
+#include "../core/par.h"
 #include "../io/file.h"
 #include "../io/fmt.h"
 #include "../io/npy.h"
@@ -961,6 +962,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     memset(&res, 0, sizeof res);
     res.mse_tail = INFINITY;
     openblas_set_num_threads(cfg->threads);
+    st_par_set_threads(cfg->threads); /* the passes over the parameters */
     /* Every input is read before --force clears the run directory, which
      * may hold them (finetune --model RUN/student.safetensors --out RUN). */
     st = run_setup(&r, cfg, err);
@@ -1127,6 +1129,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     if (result)
         *result = res;
 out:
+    st_par_set_threads(1);
     run_free(&r);
     return st;
 }
