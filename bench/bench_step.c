@@ -5,7 +5,8 @@
  * Times each part of a step (default widths 1,20,20,1, relu, 1,000 samples,
  * Adam, l1 at lambda 1e-3, the logged observables) over STEPS steps (10,000),
  * with the step's GFLOP/s; for the seed's widths it then times the three
- * products of some narrow layers alone. THREADS (1) is handed to OpenBLAS,
+ * products of some narrow layers alone, in every build of the kernels the CPU
+ * runs (AVX-512, AVX2, baseline). THREADS (1) is handed to OpenBLAS,
  * which serves the wide layers. The numbers drift with the machine's load, so
  * compare within a run. */
 #define _POSIX_C_SOURCE 200809L
@@ -17,6 +18,7 @@
 #include <cblas.h>
 
 #include "core/dense.h"
+#include "core/dense_isa.h"
 #include "core/loss.h"
 #include "core/metrics.h"
 #include "core/mlp.h"
@@ -39,7 +41,7 @@ static void die(const struct st_err *err)
 }
 
 /* The three products of an in -> out layer on B samples, reps times each. */
-static void layer(int in, int out, int B, int reps)
+static void layer(const struct st_dense_kernels *k, int in, int out, int B, int reps)
 {
     long ld = st_dense_ld(B);
     float *x = aligned_alloc(64, sizeof(float) * (size_t)(in * ld));
@@ -59,13 +61,13 @@ static void layer(int in, int out, int B, int reps)
         W[i] = 0.01f * (float)(i % 5);
     t[0] = now();
     for (int r = 0; r < reps; r++)
-        st_dense_forward(z, z, x, W, b, B, in, out, ld, ST_ACT_LINEAR);
+        k->forward(z, z, x, W, b, B, in, out, ld, ST_ACT_LINEAR);
     t[1] = now();
     for (int r = 0; r < reps; r++)
-        st_dense_backward_w(dW, db, z, x, B, in, out, ld);
+        k->backward_w(dW, db, z, x, B, in, out, ld);
     t[2] = now();
     for (int r = 0; r < reps; r++)
-        st_dense_backward_x(dx, z, W, x, B, in, out, ld, ST_ACT_RELU);
+        k->backward_x(dx, z, W, x, B, in, out, ld, ST_ACT_RELU);
     double t3 = now();
     printf("  %4d x %-4d  forward %6.2f us (%5.1f GFLOP/s)  dW %6.2f us (%5.1f)  dx %6.2f us "
            "(%5.1f)\n",
@@ -184,12 +186,17 @@ int main(int argc, char **argv)
     printf("  %-14s %9.2f us  (%.1f steps/s, %.1f GFLOP/s)\n", "step", total / n * 1e6,
            n / total, flop * n / total * 1e-9);
     if (argc <= 2) {
-        printf("layer products alone (B = %d):\n", B);
-        layer(1, 20, B, 20000);
-        layer(20, 20, B, 20000);
-        layer(20, 1, B, 20000);
-        layer(64, 64, B, 2000);
-        layer(256, 256, B, 100);
+        int n_builds;
+        const struct st_dense_kernels *k = st_dense_builds(&n_builds);
+        for (int i = 0; i < n_builds; i++) {
+            printf("layer products alone (B = %d), %s kernels%s:\n", B, k[i].isa,
+                   i == 0 ? " (in use)" : "");
+            layer(k + i, 1, 20, B, 20000);
+            layer(k + i, 20, 20, B, 20000);
+            layer(k + i, 20, 1, B, 20000);
+            layer(k + i, 64, 64, B, 2000);
+            layer(k + i, 256, 256, B, 100);
+        }
     }
     st_optim_free(&opt);
     st_penalty_free(&pen);

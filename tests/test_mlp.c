@@ -9,6 +9,8 @@
 #include "check.h"
 #include "testutil.h"
 #include "core/loss.h"
+#include "core/dense.h"
+#include "core/dense_isa.h"
 #include "core/mlp.h"
 
 /* mse of the net with parameters th (double, st_params layout) on x, y.
@@ -258,6 +260,91 @@ static void check_dense_vs_blas(const int *widths, int L, enum st_act act, int B
     teardown(&b);
 }
 
+/* Every build of the layer kernels this CPU runs (AVX-512, AVX2, baseline)
+ * against a double-precision reference, and against each other: the builds
+ * with fused multiply-add give the same bits, a build without it agrees to
+ * rounding. Odd sizes give partial vectors and every block remainder. */
+static void check_builds(void)
+{
+    static const int shapes[][3] = { /* B, in, out */
+                                     { 1, 1, 1 },    { 15, 1, 20 },  { 16, 20, 20 }, { 17, 20, 1 },
+                                     { 100, 7, 13 }, { 131, 33, 18 }, { 1000, 20, 20 },
+                                     { 50, 64, 5 } };
+    int n_builds;
+    const struct st_dense_kernels *k = st_dense_builds(&n_builds);
+    CHECK(n_builds >= 1 && !strcmp(k[n_builds - 1].isa, "base"));
+    CHECK(st_dense_kernels() == k);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int B = shapes[s][0], in = shapes[s][1], out = shapes[s][2];
+        long ld = st_dense_ld(B), nx = (long)in * ld, nz = (long)out * ld;
+        float *x = calloc((size_t)nx, sizeof *x), *W = malloc(sizeof(float) * (size_t)(in * out));
+        float *b = malloc(sizeof(float) * (size_t)out), *dz = calloc((size_t)nz, sizeof *dz);
+        float *res[3][4]; /* build: z, dW, db, dx */
+        struct st_rng rng;
+        st_rng_seed(&rng, 11, (uint64_t)s);
+        for (int i = 0; i < in; i++)
+            st_rng_fill_uniform(&rng, x + i * ld, B, -1.0, 1.0);
+        for (int j = 0; j < out; j++)
+            st_rng_fill_uniform(&rng, dz + j * ld, B, -1.0, 1.0);
+        st_rng_fill_uniform(&rng, W, in * out, -1.0, 1.0);
+        st_rng_fill_uniform(&rng, b, out, -1.0, 1.0);
+        for (int q = 0; q < n_builds && q < 3; q++) {
+            float *z = calloc((size_t)nz, sizeof *z), *dW = calloc((size_t)(in * out), sizeof *dW);
+            float *db = calloc((size_t)out, sizeof *db), *dx = calloc((size_t)nx, sizeof *dx);
+            k[q].forward(z, z, x, W, b, B, in, out, ld, ST_ACT_LINEAR);
+            k[q].backward_w(dW, db, dz, x, B, in, out, ld);
+            k[q].backward_x(dx, dz, W, x, B, in, out, ld, ST_ACT_RELU); /* x as relu's h */
+            res[q][0] = z;
+            res[q][1] = dW;
+            res[q][2] = db;
+            res[q][3] = dx;
+            int bad = 0;
+            for (int j = 0; j < out; j++)
+                for (int c = 0; c < B; c++) {
+                    double r = b[j], g = 0.0;
+                    for (int i = 0; i < in; i++)
+                        r += (double)W[j * in + i] * (double)x[i * ld + c];
+                    bad += !(fabs((double)z[j * ld + c] - r) <= 1e-5 * (1 + fabs(r)));
+                    for (int i = 0; i < in && c == 0; i++) {
+                        for (int cc = 0; cc < B; cc++)
+                            g += (double)dz[j * ld + cc] * (double)x[i * ld + cc];
+                        bad += !(fabs((double)dW[j * in + i] - g) <= 1e-5 * (1 + fabs(g)) * B);
+                        g = 0.0;
+                    }
+                }
+            for (int i = 0; i < in; i++)
+                for (int c = 0; c < B; c++) {
+                    double r = 0.0;
+                    for (int j = 0; j < out; j++)
+                        r += (double)W[j * in + i] * (double)dz[j * ld + c];
+                    r = x[i * ld + c] > 0.0f ? r : 0.0;
+                    bad += !(fabs((double)dx[i * ld + c] - r) <= 1e-5 * (1 + fabs(r)));
+                }
+            CHECK(bad == 0);
+            if (q > 0) {
+                int fma_both = strcmp(k[q].isa, "base") != 0;
+                size_t len[4] = { (size_t)nz, (size_t)(in * out), (size_t)out, (size_t)nx };
+                for (int a = 0; a < 4; a++) {
+                    if (fma_both)
+                        CHECK(memcmp(res[0][a], res[q][a], len[a] * sizeof(float)) == 0);
+                    int far = 0;
+                    for (size_t i = 0; i < len[a]; i++)
+                        far += !(fabsf(res[0][a][i] - res[q][a][i]) <=
+                                 1e-5f * (1.0f + fabsf(res[0][a][i])) * (float)B);
+                    CHECK(far == 0);
+                }
+            }
+        }
+        for (int q = 0; q < n_builds && q < 3; q++)
+            for (int a = 0; a < 4; a++)
+                free(res[q][a]);
+        free(x);
+        free(W);
+        free(b);
+        free(dz);
+    }
+}
+
 int main(void)
 {
     const int square[] = { 4, 4, 4, 4 };
@@ -274,6 +361,7 @@ int main(void)
     check_all_coordinates(seedlike, 3, ST_ACT_TANH, 70);
     check_all_coordinates(one, 1, ST_ACT_RELU, 5);
     check_direction();
+    check_builds();
     /* Again through BLAS: every layer there. */
     g_dense_max = -1;
     for (int a = ST_ACT_RELU; a <= ST_ACT_LINEAR; a++)

@@ -5,7 +5,8 @@
  *
  * cblas_sgemm is tuned for large matrices; at the seed's 20-wide layers most
  * of its time goes to packing and to clearing C. These kernels stream the
- * batch in 16-float vectors and keep a 4x4 block of results in registers.
+ * batch in 16-float vectors and keep a block of results in registers; they
+ * are built once per instruction set (dense_kern.c) and dense.c runs the best.
  *
  * Order of operations, fixed whatever the CPU: each output of a forward or
  * input-gradient product sums its terms in index order (with fused

@@ -2,7 +2,7 @@
  * Layer l (1..L): h_l = act(h_{l-1} W_l^T + b_l), no activation after layer L.
  * Inputs and outputs are row-major [batch, width]; W_l is [out, in] as in
  * PyTorch. Inside, activations are feature-major [width, ld] (dense.h): narrow
- * layers go through the blocked kernels of dense.c, wide ones through
+ * layers go through the blocked kernels of dense_kern.c, wide ones through
  * cblas_sgemm. */
 #ifndef ST_MLP_H
 #define ST_MLP_H

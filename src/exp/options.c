@@ -103,7 +103,7 @@ static const struct st_option table[] = {
     { "changed-threshold", ST_OPT_T_DOUBLE, "FRAC", "0.1",
       "verdict: a tensor changed if its d_init >= FRAC * the largest", 1, 0, 0 },
     { "save-data", ST_OPT_T_FLAG, NULL, "off", "also write the data set as x.npy and y.npy", 1, 0, 0 },
-    { "threads", ST_OPT_T_INTC, "N", "1", "BLAS threads", 1, 1, 1024 },
+    { "threads", ST_OPT_T_INTC, "N", "1", "threads (wide layers, parameter passes)", 1, 1, 1024 },
     { "out", ST_OPT_T_STR, "DIR", "run", "run directory to write", 0, 0, 0 },
     { "plot", ST_OPT_T_FLAG, NULL, "on", "draw the run's figure at the end (--no-plot: skip)", 0, 0,
       0 },
