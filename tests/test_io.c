@@ -15,6 +15,7 @@
 
 #include "core/params.h"
 #include "core/status.h"
+#include "io/ckpt.h"
 #include "io/config.h"
 #include "io/file.h"
 #include "io/fmt.h"
@@ -491,6 +492,106 @@ static void test_fmt(void)
     }
 }
 
+/* ---- checkpoint files ---- */
+
+/* Round trip with sections of every size; the layout read back by hand; every
+ * truncation and every single-byte change refused with a message. */
+static void test_ckpt(void)
+{
+    char path[256];
+    struct st_ckpt_writer w;
+    struct st_ckpt c;
+    struct st_err err;
+    float big[1000];
+    const void *d;
+    size_t got;
+    for (int i = 0; i < 1000; i++)
+        big[i] = (float)i * 0.5f - 7.0f;
+    path_in(path, sizeof path, "ck.bin");
+    CHECK_OK(st_ckpt_begin(&w, path, &err));
+    st_ckpt_put(&w, "config", "lambda = 0.001\n", 15);
+    st_ckpt_put(&w, "empty", NULL, 0);
+    st_ckpt_put(&w, "big", big, sizeof big);
+    CHECK_OK(st_ckpt_commit(&w, &err));
+    CHECK(count_entries(tmpdir, NULL) >= 1);
+
+    CHECK_OK(st_ckpt_read(&c, path, &err));
+    CHECK(c.n_sec == 3);
+    CHECK(st_ckpt_get(&c, "big", sizeof big, &d, &got, &err) == ST_OK && got == sizeof big &&
+          !memcmp(d, big, sizeof big));
+    CHECK(st_ckpt_get(&c, "config", 0, &d, &got, &err) == ST_OK && got == 15 &&
+          !memcmp(d, "lambda = 0.001\n", 15));
+    CHECK(st_ckpt_get(&c, "empty", 0, &d, &got, &err) == ST_OK && got == 0);
+    CHECK(st_ckpt_get(&c, "big", 8, &d, &got, &err) == ST_ERR_FORMAT &&
+          strstr(err.msg, "'big'") && strstr(err.msg, "4000"));
+    CHECK(st_ckpt_get(&c, "nope", 0, &d, &got, &err) == ST_ERR_FORMAT && strstr(err.msg, "nope"));
+    st_ckpt_free(&c);
+
+    /* The layout, byte by byte. */
+    char *buf;
+    size_t len;
+    CHECK_OK(st_file_read(path, &buf, &len, &err));
+    const unsigned char *b = (const unsigned char *)buf;
+    CHECK(len == 8 + (4 + 6 + 8 + 15) + (4 + 5 + 8) + (4 + 3 + 8 + 4000) + 4 + 8);
+    CHECK(!memcmp(b, "STCKPT1\n", 8));
+    CHECK(b[8] == 6 && b[9] == 0 && !memcmp(b + 12, "config", 6) && le64(b + 18) == 15);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i + 8 < len; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    CHECK(le64(b + len - 8) == h);
+
+    /* Every prefix, and every byte changed, is refused (the checksum or a
+     * length catches it), and never read past the buffer. */
+    int accepted = 0, silent = 0;
+    for (size_t n = 0; n < len; n++) {
+        err.msg[0] = '\0';
+        enum st_status st = st_ckpt_parse(&c, buf, n, "x", &err);
+        accepted += st == ST_OK;
+        silent += st != ST_OK && !err.msg[0];
+        if (st == ST_OK)
+            st_ckpt_free(&c);
+    }
+    for (size_t i = 0; i < len; i += i < 64 ? 1 : 97) {
+        buf[i] ^= 0x5a;
+        err.msg[0] = '\0';
+        enum st_status st = st_ckpt_parse(&c, buf, len, "x", &err);
+        accepted += st == ST_OK;
+        silent += st != ST_OK && !err.msg[0];
+        if (st == ST_OK)
+            st_ckpt_free(&c);
+        buf[i] ^= 0x5a;
+    }
+    CHECK(accepted == 0);
+    CHECK(silent == 0);
+    CHECK_OK(st_ckpt_parse(&c, buf, len, "x", &err));
+    st_ckpt_free(&c);
+    free(buf);
+
+    /* A section list whose checksum is right but whose lengths lie. */
+    unsigned char forged[64];
+    size_t at = 0;
+    memcpy(forged, "STCKPT1\n", 8);
+    at = 8;
+    forged[at++] = 2, forged[at++] = 0, forged[at++] = 0, forged[at++] = 0;
+    forged[at++] = 'a', forged[at++] = 'b';
+    for (int i = 0; i < 8; i++)
+        forged[at++] = 0xff; /* a size far past the end */
+    forged[at++] = 0, forged[at++] = 0, forged[at++] = 0, forged[at++] = 0;
+    h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < at; i++) {
+        h ^= forged[i];
+        h *= 0x100000001b3ULL;
+    }
+    for (int i = 0; i < 8; i++)
+        forged[at++] = (unsigned char)(h >> (8 * i));
+    CHECK(st_ckpt_parse(&c, forged, at, "forged", &err) == ST_ERR_FORMAT &&
+          strstr(err.msg, "runs past the end"));
+    CHECK(st_ckpt_read(&c, "/nonexistent/ck.bin", &err) == ST_ERR_IO);
+    remove(path);
+}
+
 int main(void)
 {
     strcpy(tmpdir, "/tmp/st_test_io.XXXXXX");
@@ -504,6 +605,7 @@ int main(void)
     test_mkdirs();
     test_ini();
     test_fmt();
+    test_ckpt();
     remove_tree(tmpdir);
     CHECK(!exists(tmpdir));
     return check_report("test_io");

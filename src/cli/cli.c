@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,10 +11,26 @@
 
 #include "../core/metrics.h"
 #include "../exp/options.h"
+#include "../io/ckpt.h"
 #include "../io/config.h"
 #include "../io/csv.h"
 #include "../io/file.h"
 #include "../plot/figure.h"
+
+void st_cli_on_stop_signal(int sig)
+{
+    st_train_stop = sig;
+}
+
+int st_cli_interrupted(const char *cmd, const struct st_train_cfg *cfg,
+                       const struct st_train_result *res)
+{
+    int sig = st_train_stop ? (int)st_train_stop : SIGINT;
+    fprintf(stderr, "sparsetune %s: stopped by %s at step %ld of %ld; resume with: sparsetune "
+                    "train --resume %s\n",
+            cmd, sig == SIGTERM ? "SIGTERM" : "SIGINT", res->steps_done, cfg->steps, cfg->out);
+    return 128 + sig;
+}
 
 int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err)
 {
@@ -32,6 +49,75 @@ static enum st_status ini_set(void *user, const char *key, const char *value, st
     return st_option_set(user, key, value, err);
 }
 
+/* cfg = the options DIR/checkpoint.bin was written with (over the defaults). */
+static enum st_status load_resume_config(const char *dir, struct st_train_cfg *cfg,
+                                         struct st_err *err)
+{
+    char path[4200], what[4300];
+    struct st_ckpt ck;
+    const void *text;
+    size_t len;
+    enum st_status st = st_path_join(path, sizeof path, dir, ST_CHECKPOINT_FILE, err);
+    if (st != ST_OK)
+        return st;
+    if ((st = st_ckpt_read(&ck, path, err)) != ST_OK) {
+        if (st == ST_ERR_IO) {
+            char more[4400];
+            snprintf(path, sizeof path, "%s/summary.json", dir);
+            int done = access(path, F_OK) == 0;
+            snprintf(more, sizeof more, "%s", err->msg);
+            return st_err_set(err, ST_ERR_ARG, "--resume %s: nothing to resume (%s)%s", dir,
+                              more, done ? "; the run there has finished" : "");
+        }
+        return st;
+    }
+    st = st_ckpt_get(&ck, "config", 0, &text, &len, err);
+    char *copy = st == ST_OK ? malloc(len + 1) : NULL;
+    if (st == ST_OK && !copy)
+        st = st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    if (st == ST_OK) {
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        snprintf(what, sizeof what, "%s (its options)", path);
+        st = st_ini_parse(copy, what, ini_set, cfg, err);
+    }
+    free(copy);
+    st_ckpt_free(&ck);
+    return st;
+}
+
+/* 1 (with the list in err) if cfg sets a saved option otherwise than the
+ * checkpoint's options base. */
+static int resume_conflicts(const char *dir, const struct st_train_cfg *base,
+                            const struct st_train_cfg *cfg, struct st_err *err)
+{
+    int n, bad = 0;
+    const struct st_option *opts = st_options(&n);
+    char list[400] = "", a[4200], b[4200];
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        if (!opts[i].saved)
+            continue;
+        st_option_format(base, &opts[i], a, sizeof a);
+        st_option_format(cfg, &opts[i], b, sizeof b);
+        if (!strcmp(a, b))
+            continue;
+        if (used < sizeof list) {
+            int w = snprintf(list + used, sizeof list - used, "%s--%s %s (the checkpoint's: %s)",
+                             bad ? ", " : "", opts[i].name, b, a);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        bad++;
+    }
+    if (bad)
+        st_err_set(err, ST_ERR_ARG,
+                   "--resume %s: %d option%s differ%s from the checkpoint's run: %s; leave %s "
+                   "out to go on with the checkpoint's values",
+                   dir, bad, bad > 1 ? "s" : "", bad > 1 ? "" : "s", list,
+                   bad > 1 ? "them" : "it");
+    return bad;
+}
+
 int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,
                      struct st_train_cfg *cfg, int *help)
 {
@@ -41,6 +127,32 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
     *help = 0;
     st_train_cfg_defaults(cfg);
     snprintf(cfg->out, sizeof cfg->out, "%s", default_out);
+    /* --resume DIR: the checkpoint's options are the base, and any option
+     * given must agree with them. */
+    const char *resume = NULL;
+    int out_given = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            *help = 1;
+            return 0;
+        }
+        if (!strcmp(argv[i], "--out") || !strncmp(argv[i], "--out=", 6))
+            out_given = 1;
+        if (!strcmp(argv[i], "--resume") || !strncmp(argv[i], "--resume=", 9)) {
+            if (argv[i][8] == '=')
+                resume = argv[i] + 9;
+            else if (i + 1 < argc)
+                resume = argv[++i];
+            if (!resume || !*resume) {
+                st_err_set(&err, ST_ERR_ARG, "--resume: expected a run directory");
+                return st_cli_fail(cmd, ST_ERR_ARG, &err);
+            }
+        }
+    }
+    struct st_train_cfg base;
+    if (resume && (st = load_resume_config(resume, cfg, &err)) != ST_OK)
+        return st_cli_fail(cmd, st, &err);
+    base = *cfg;
     /* Config files first, in order, so that every command-line option wins. */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -80,7 +192,7 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
         }
         memcpy(name, a, len);
         name[len] = '\0';
-        if (!strcmp(name, "config")) {
+        if (!strcmp(name, "config") || !strcmp(name, "resume")) {
             i += eq ? 0 : 1;
             continue;
         }
@@ -111,6 +223,22 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
         st = st_option_set(cfg, name, value, &err);
         if (st != ST_OK)
             return st_cli_fail(cmd, st, &err);
+    }
+    if (resume) {
+        if (out_given && strcmp(cfg->out, resume) != 0) {
+            st_err_set(&err, ST_ERR_ARG, "--out %s and --resume %s: a run goes on in its own "
+                       "directory (leave --out out)", cfg->out, resume);
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+        }
+        if (cfg->force) {
+            st_err_set(&err, ST_ERR_ARG, "--force and --resume: --force would start the run "
+                       "over; leave one out");
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+        }
+        if (resume_conflicts(resume, &base, cfg, &err))
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+        snprintf(cfg->out, sizeof cfg->out, "%s", resume);
+        cfg->resume = 1;
     }
     return 0;
 }
@@ -188,10 +316,21 @@ enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *l
     enum st_status st, pst;
     struct st_err perr = { "" };
 
+    struct sigaction sa, old_int, old_term;
+
     figure[0] = '\0';
+    /* SIGINT and SIGTERM stop the run at its next step with a checkpoint. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = st_cli_on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    st_train_stop = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     st_progress_init(&prog, label, cfg->quiet);
     st = st_train_run(cfg, st_progress_update, &prog, res, err);
     st_progress_done(&prog);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if ((st != ST_OK && st != ST_ERR_NUMERIC) || !cfg->plot)
         return st;
     pst = st_cli_plot_run(cfg->out, cfg->fig_format, NULL, figure, size, &perr);
@@ -265,6 +404,9 @@ void st_cli_print_run_options(FILE *f)
     }
     fprintf(f, "  %-26s %s\n", "--config FILE",
             "read options from an INI file (keys = option names); the command line wins");
+    fprintf(f, "  %-26s %s\n", "--resume DIR",
+            "go on with the interrupted run in DIR from its checkpoint (its options; any "
+            "option given must match)");
     fprintf(f, "  %-26s %s\n", "-h, --help", "show this help");
 }
 
@@ -389,6 +531,8 @@ int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg)
     if (st != ST_OK)
         return st_cli_fail(cmd, st, &err);
     st = st_cli_run_and_plot(cfg, cmd, &res, figure, sizeof figure, &err);
+    if (st == ST_ERR_INTERRUPTED)
+        return st_cli_interrupted(cmd, cfg, &res);
     if (st != ST_OK && st != ST_ERR_NUMERIC)
         return st_cli_fail(cmd, st, &err);
     st_cli_print_result(cfg, &res);

@@ -12,6 +12,14 @@
 /* Exit statuses of every subcommand. */
 enum { ST_EXIT_OK = 0, ST_EXIT_RUNTIME = 1, ST_EXIT_USAGE = 2 };
 
+/* The SIGINT/SIGTERM handler of a training: sets st_train_stop. */
+void st_cli_on_stop_signal(int sig);
+
+/* Reports a run stopped by a signal (its checkpoint written) and how to go
+ * on; returns the exit status, 128 + the signal (130, 143). */
+int st_cli_interrupted(const char *cmd, const struct st_train_cfg *cfg,
+                       const struct st_train_result *res);
+
 #define ST_VERSION "0.1.0"
 
 /* Prints "sparsetune CMD: MSG" to stderr, plus the help hint for usage errors;

@@ -170,7 +170,7 @@ long st_mpi_run(long n, int rank, int size, int keep_dirs, st_pool_make_fn make,
 {
     (void)rank;
     (void)size;
-    return st_pool_run(n, 1, keep_dirs, make, done, user, prog);
+    return st_pool_run(n, 1, keep_dirs, make, done, user, prog, NULL);
 }
 
 #endif

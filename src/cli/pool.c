@@ -20,7 +20,7 @@
 
 void st_pool_remove_run(const char *dir)
 {
-    static const char *const files[] = { "config.ini",          "metrics.csv",
+    static const char *const files[] = { "config.ini",          "metrics.csv", ST_CHECKPOINT_FILE,
                                          "summary.json",        "teacher.safetensors",
                                          "student_init.safetensors", "student.safetensors",
                                          "x.npy",               "y.npy",
@@ -66,12 +66,22 @@ void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
     rec->index = i;
     enum st_status st = make(user, i, &cfg, &err);
     if (st == ST_OK) {
+        char ck[4300];
         cfg.quiet = 1;
         cfg.plot = 0;
         cfg.threads = 1;
-        cfg.force = 1;
+        /* A run a stopped sweep checkpointed goes on from there; any other
+         * leftover is replaced. */
+        snprintf(ck, sizeof ck, "%s/%s", cfg.out, ST_CHECKPOINT_FILE);
+        cfg.resume = access(ck, F_OK) == 0;
+        cfg.force = !cfg.resume;
         st = st_train_run(&cfg, NULL, NULL, &rec->res, &err);
-        if (!keep_dirs)
+        if (cfg.resume && st != ST_OK && st != ST_ERR_NUMERIC && st != ST_ERR_INTERRUPTED) {
+            cfg.resume = 0; /* an unusable checkpoint: start the run over */
+            cfg.force = 1;
+            st = st_train_run(&cfg, NULL, NULL, &rec->res, &err);
+        }
+        if (!keep_dirs && st != ST_ERR_INTERRUPTED)
             st_pool_remove_run(cfg.out);
     }
     rec->status = (int)st;
@@ -84,7 +94,7 @@ static void worker(int fd, int w, int jobs, long n, int keep_dirs, st_pool_make_
     struct st_pool_record *rec = malloc(sizeof *rec);
     if (!rec)
         _exit(1);
-    for (long i = w; i < n; i += jobs) {
+    for (long i = w; i < n && !st_train_stop; i += jobs) {
         st_pool_run_one(make, user, i, keep_dirs, rec);
         if (write_all(fd, rec, sizeof *rec) != 0)
             _exit(1);
@@ -101,7 +111,7 @@ int st_pool_run_cmd(const char *cmd, const char *out, long n, int jobs, int quie
     if (st_mkdirs(out, &err) != ST_OK)
         return st_cli_fail(cmd, ST_ERR_IO, &err);
     st_progress_init(&prog, cmd, quiet);
-    long got = st_pool_run(n, jobs, 0, make, done, user, &prog);
+    long got = st_pool_run(n, jobs, 0, make, done, user, &prog, NULL);
     st_progress_done(&prog);
     snprintf(path, sizeof path, "%s/runs", out);
     rmdir(path);
@@ -113,13 +123,14 @@ int st_pool_run_cmd(const char *cmd, const char *out, long n, int jobs, int quie
 }
 
 long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_done_fn done,
-                 void *user, struct st_progress *prog)
+                 void *user, struct st_progress *prog, long *n_stopped)
 {
+    long stopped = 0;
     int fds[ST_POOL_MAX_JOBS];
     pid_t pids[ST_POOL_MAX_JOBS];
     size_t fill[ST_POOL_MAX_JOBS] = { 0 };
     struct st_pool_record *recs = NULL;
-    int n_workers = 0;
+    int n_workers = 0, forwarded = 0;
     long got = 0;
 
     if (n <= 0)
@@ -169,7 +180,15 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
             pfd[k].fd = fds[k];
             pfd[k].events = POLLIN;
         }
-        if (poll(pfd, (nfds_t)n_workers, -1) < 0) {
+        int ready = poll(pfd, (nfds_t)n_workers, 200); /* a stop is noticed within 0.2 s */
+        if (st_train_stop && !forwarded) {
+            /* Stopped (a kill of this process alone, or a Ctrl-C that the
+             * workers got too): every worker checkpoints its run and quits. */
+            for (int k = 0; k < n_workers; k++)
+                kill(pids[k], (int)st_train_stop);
+            forwarded = 1;
+        }
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -190,6 +209,10 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
             if (fill[k] < sizeof recs[k])
                 continue;
             fill[k] = 0;
+            if (recs[k].status == ST_ERR_INTERRUPTED) {
+                stopped++; /* checkpointed, not finished: no result yet */
+                continue;
+            }
             done(user, recs[k].index, (enum st_status)recs[k].status, &recs[k].res,
                  recs[k].status == ST_OK ? NULL : recs[k].error);
             got++;
@@ -200,5 +223,7 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
     for (int k = 0; k < n_workers; k++)
         waitpid(pids[k], NULL, 0);
     free(recs);
+    if (n_stopped)
+        *n_stopped = stopped;
     return got;
 }

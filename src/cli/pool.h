@@ -28,9 +28,15 @@ typedef void (*st_pool_done_fn)(void *user, long i, enum st_status st,
 
 /* Runs tasks 0..n-1 on min(jobs, n) workers, removing each run's directory
  * afterwards unless keep_dirs. prog (may be NULL) shows tasks done. Returns
- * the number of tasks whose result arrived (n unless a worker died). */
+ * the number of tasks whose result arrived (n unless a worker died or the
+ * pool was stopped).
+ *
+ * A run directory that holds a checkpoint is resumed. When st_train_stop is
+ * set (SIGINT, SIGTERM), the signal goes on to the workers: each checkpoints
+ * its run in flight (kept, not handed to done) and starts no other;
+ * *n_stopped (may be NULL) gets how many were checkpointed. */
 long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_done_fn done,
-                 void *user, struct st_progress *prog);
+                 void *user, struct st_progress *prog, long *n_stopped);
 
 /* The end of every make callback: cfg's run directory becomes out/runs/id,
  * then cfg is resolved. Errors: ST_ERR_ARG (path too long, bad config). */

@@ -14,6 +14,7 @@ const char *st_status_str(enum st_status st)
     case ST_ERR_SHAPE: return "shape mismatch";
     case ST_ERR_ARG: return "invalid argument";
     case ST_ERR_NUMERIC: return "non-finite value";
+    case ST_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown error";
 }

@@ -11,7 +11,8 @@ enum st_status {
     ST_ERR_FORMAT, /* malformed input file */
     ST_ERR_SHAPE,  /* shapes that do not fit together */
     ST_ERR_ARG,    /* a bad value given by the caller (an option, a config key) */
-    ST_ERR_NUMERIC /* a non-finite loss: the run diverged */
+    ST_ERR_NUMERIC, /* a non-finite loss: the run diverged */
+    ST_ERR_INTERRUPTED /* stopped by a signal; the state is checkpointed */
 };
 
 struct st_err {

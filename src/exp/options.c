@@ -104,6 +104,9 @@ static const struct st_option table[] = {
       "verdict: a tensor changed if its d_init >= FRAC * the largest", 1, 0, 0 },
     { "save-data", ST_OPT_T_FLAG, NULL, "off", "also write the data set as x.npy and y.npy", 1, 0, 0 },
     { "threads", ST_OPT_T_INTC, "N", "1", "threads (wide layers, parameter passes)", 1, 1, 1024 },
+    { "checkpoint-every", ST_OPT_T_INT, "N", "0",
+      "write OUT/checkpoint.bin every N steps (0: only when stopped by SIGINT or SIGTERM); "
+      "--resume OUT goes on from it", 0, 0, LONG_MAX },
     { "out", ST_OPT_T_STR, "DIR", "run", "run directory to write", 0, 0, 0 },
     { "plot", ST_OPT_T_FLAG, NULL, "on", "draw the run's figure at the end (--no-plot: skip)", 0, 0,
       0 },
@@ -312,6 +315,7 @@ static void *field(struct st_train_cfg *c, const char *name, size_t *size)
     if (!strcmp(name, "changed-threshold")) return &c->changed_threshold;
     if (!strcmp(name, "save-data")) return &c->save_data;
     if (!strcmp(name, "threads")) return &c->threads;
+    if (!strcmp(name, "checkpoint-every")) return &c->checkpoint_every;
     if (!strcmp(name, "force")) return &c->force;
     if (!strcmp(name, "quiet")) return &c->quiet;
     if (!strcmp(name, "data-range")) return &c->data_lo;

@@ -22,6 +22,7 @@
 #include "../core/metrics.h"
 #include "../core/par.h"
 #include "../io/file.h"
+#include "../io/ckpt.h"
 #include "../io/fmt.h"
 #include "../io/npy.h"
 #include "data.h"
@@ -859,7 +860,7 @@ static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, s
 static const char *const run_files[] = {
     "config.ini",          "metrics.csv", "summary.json", "teacher.safetensors",
     "student_init.safetensors", "student.safetensors", "x.npy", "y.npy",
-    "figure.png",          "figure.svg",  "figure.pdf",
+    "figure.png",          "figure.svg",  "figure.pdf", ST_CHECKPOINT_FILE,
 };
 
 static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_err *err)
@@ -874,11 +875,18 @@ static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_er
         return st;
     if (stat(path, &sb) != 0)
         return ST_OK;
-    if (!cfg->force)
+    if (!cfg->force) {
+        if (st_path_join(path, sizeof path, cfg->out, ST_CHECKPOINT_FILE, NULL) == ST_OK &&
+            stat(path, &sb) == 0)
+            return st_err_set(err, ST_ERR_ARG,
+                              "%s holds an interrupted run (%s); continue it with --resume %s, "
+                              "or pass --force to start over",
+                              cfg->out, ST_CHECKPOINT_FILE, cfg->out);
         return st_err_set(err, ST_ERR_ARG,
                           "%s already holds a run (metrics.csv); choose another --out or pass "
                           "--force to overwrite it",
                           cfg->out);
+    }
     /* --force: remove the previous run's files so that none survives beside the new ones. */
     for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
         if ((st = st_path_join(path, sizeof path, cfg->out, run_files[i], err)) != ST_OK)
@@ -943,6 +951,220 @@ static double log_row(struct run *r, long k, double mse, double acc,
     return loss;
 }
 
+volatile sig_atomic_t st_train_stop = 0;
+
+/* The run's config.ini text (malloc'd), as the checkpoint keeps it. */
+static char *config_text(const struct st_train_cfg *cfg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    st_options_write_ini(f, cfg);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* FNV-1a over the training, validation and evaluation data, so a resumed run
+ * notices input files that changed since the checkpoint. */
+static uint64_t data_hash(const struct run *r)
+{
+    const struct st_ts *ts = &r->ts;
+    int in = r->cfg->widths[0], out = st_train_target_cols(r->cfg);
+    const float *arr[6] = { ts->x, ts->y, ts->vx, ts->vy, ts->ex, ts->ey };
+    size_t len[6] = { (size_t)ts->n * (size_t)in,  (size_t)ts->n * (size_t)out,
+                      (size_t)ts->vn * (size_t)in, (size_t)ts->vn * (size_t)out,
+                      (size_t)ts->en * (size_t)in, (size_t)ts->en * (size_t)out };
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int a = 0; a < 6; a++) {
+        const unsigned char *p = (const unsigned char *)arr[a];
+        for (size_t i = 0; p && i < len[a] * sizeof(float); i++) {
+            h ^= p[i];
+            h *= 0x100000001b3ULL;
+        }
+    }
+    return h;
+}
+
+/* What a checkpoint holds besides the tensors and generators. */
+enum { CK_STEP, CK_OPT_T, CK_POS, CK_CSV_BYTES, CK_DATA_HASH, CK_N_INT };
+enum { CK_MSE_TAIL, CK_VAL_BEST, CK_EVAL0, CK_EVAL0_ACC, CK_EVAL_LAST, CK_EVAL_LAST_ACC,
+       CK_VAL_LAST, CK_VAL_LAST_ACC, CK_ELAPSED, CK_N_REAL };
+
+/* Writes the state at the top of step k (k updates taken, rows before k
+ * logged) to OUT/checkpoint.bin, after metrics.csv is on disk. */
+static enum st_status save_checkpoint(struct run *r, long k, double mse_tail, double elapsed,
+                                      struct st_err *err)
+{
+    const struct st_train_cfg *c = r->cfg;
+    char path[4200];
+    struct st_ckpt_writer w;
+    enum st_status st;
+    int64_t iv[CK_N_INT];
+    double dv[CK_N_REAL];
+
+    if (fflush(r->csv) != 0 || ferror(r->csv) || fsync(fileno(r->csv)) != 0)
+        return st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv: %s", c->out,
+                          strerror(errno));
+    long csv_bytes = ftell(r->csv);
+    char *text = config_text(c);
+    if (csv_bytes < 0 || !text) {
+        free(text);
+        return st_err_set(err, ST_ERR_IO, "cannot checkpoint %s at step %ld", c->out, k);
+    }
+    iv[CK_STEP] = k;
+    iv[CK_OPT_T] = r->opt.t;
+    iv[CK_POS] = r->pos;
+    iv[CK_CSV_BYTES] = csv_bytes;
+    iv[CK_DATA_HASH] = (int64_t)data_hash(r);
+    dv[CK_MSE_TAIL] = mse_tail;
+    dv[CK_VAL_BEST] = r->val_best;
+    dv[CK_EVAL0] = r->eval0[0];
+    dv[CK_EVAL0_ACC] = r->eval0[1];
+    dv[CK_EVAL_LAST] = r->eval_last[0];
+    dv[CK_EVAL_LAST_ACC] = r->eval_last[1];
+    dv[CK_VAL_LAST] = r->val_last[0];
+    dv[CK_VAL_LAST_ACC] = r->val_last[1];
+    dv[CK_ELAPSED] = elapsed;
+    if ((st = st_path_join(path, sizeof path, c->out, ST_CHECKPOINT_FILE, err)) != ST_OK ||
+        (st = st_ckpt_begin(&w, path, err)) != ST_OK) {
+        free(text);
+        return st;
+    }
+    st_ckpt_put(&w, "config", text, strlen(text));
+    st_ckpt_put(&w, "ints", iv, sizeof iv);
+    st_ckpt_put(&w, "reals", dv, sizeof dv);
+    st_ckpt_put(&w, "student", r->ts.student.mem, r->ts.student.n * sizeof(float));
+    st_ckpt_put(&w, "init", r->ts.init.mem, r->ts.init.n * sizeof(float));
+    st_ckpt_put(&w, "teacher", r->ts.teacher.mem, r->ts.teacher.n * sizeof(float));
+    st_ckpt_put(&w, "opt_m", r->opt.m.mem, r->opt.m.n * sizeof(float));
+    st_ckpt_put(&w, "opt_v", r->opt.v.mem, r->opt.v.n * sizeof(float));
+    st_ckpt_put(&w, "rng_data", &r->ts.data_rng, sizeof r->ts.data_rng);
+    st_ckpt_put(&w, "rng_noise", &r->ts.noise_rng, sizeof r->ts.noise_rng);
+    st_ckpt_put(&w, "rng_order", &r->order_rng, sizeof r->order_rng);
+    st_ckpt_put(&w, "order", r->order,
+                r->order ? (size_t)c->data_size * sizeof *r->order : 0);
+    free(text);
+    return st_ckpt_commit(&w, err);
+}
+
+/* Section name of c into dst (exactly size bytes). */
+static enum st_status take(const struct st_ckpt *c, const char *name, void *dst, size_t size,
+                           struct st_err *err)
+{
+    const void *src;
+    enum st_status st = st_ckpt_get(c, name, size, &src, NULL, err);
+    if (st == ST_OK && size)
+        memcpy(dst, src, size);
+    if (!size && st == ST_ERR_FORMAT) {
+        /* An empty section may be absent from a list that never had it. */
+        size_t got;
+        if (st_ckpt_get(c, name, 0, &src, &got, NULL) == ST_OK && got != 0)
+            return st_err_set(err, ST_ERR_FORMAT, "checkpoint section '%s' should be empty",
+                              name);
+    }
+    return st;
+}
+
+/* Loads OUT/checkpoint.bin into a freshly set-up run: *k0 the step to go on
+ * from, *csv_bytes the length metrics.csv had. */
+static enum st_status load_checkpoint(struct run *r, long *k0, long *csv_bytes, double *mse_tail,
+                                      double *elapsed, struct st_err *err)
+{
+    const struct st_train_cfg *c = r->cfg;
+    char path[4200];
+    struct st_ckpt ck;
+    enum st_status st;
+    int64_t iv[CK_N_INT];
+    double dv[CK_N_REAL];
+    const void *cfg_text;
+    size_t cfg_len;
+
+    if ((st = st_path_join(path, sizeof path, c->out, ST_CHECKPOINT_FILE, err)) != ST_OK)
+        return st;
+    if ((st = st_ckpt_read(&ck, path, err)) != ST_OK) {
+        if (st == ST_ERR_IO)
+            st = st_err_set(err, ST_ERR_ARG, "--resume %s: no checkpoint to resume (%s: %s)",
+                            c->out, ST_CHECKPOINT_FILE, err->msg);
+        return st;
+    }
+    char *text = config_text(c);
+    st = st_ckpt_get(&ck, "config", 0, &cfg_text, &cfg_len, err);
+    if (st == ST_OK && (!text || strlen(text) != cfg_len || memcmp(text, cfg_text, cfg_len)))
+        st = st_err_set(err, ST_ERR_ARG,
+                        "--resume %s: the checkpoint was written with other options", c->out);
+    free(text);
+    if (st == ST_OK)
+        st = take(&ck, "ints", iv, sizeof iv, err);
+    if (st == ST_OK && (uint64_t)iv[CK_DATA_HASH] != data_hash(r))
+        st = st_err_set(err, ST_ERR_ARG,
+                        "--resume %s: the data differ from the checkpoint's (an input file "
+                        "changed since the run started)",
+                        c->out);
+    if (st == ST_OK && !(iv[CK_STEP] >= 0 && iv[CK_STEP] <= c->steps && iv[CK_CSV_BYTES] >= 0 &&
+                         iv[CK_POS] >= 0 && iv[CK_POS] <= c->data_size && iv[CK_OPT_T] >= 0))
+        st = st_err_set(err, ST_ERR_FORMAT, "%s: step, position or length out of range", path);
+    if (st == ST_OK)
+        st = take(&ck, "reals", dv, sizeof dv, err);
+    if (st == ST_OK)
+        st = take(&ck, "student", r->ts.student.mem, r->ts.student.n * sizeof(float), err);
+    if (st == ST_OK)
+        st = take(&ck, "init", r->ts.init.mem, r->ts.init.n * sizeof(float), err);
+    if (st == ST_OK)
+        st = take(&ck, "teacher", r->ts.teacher.mem, r->ts.teacher.n * sizeof(float), err);
+    if (st == ST_OK)
+        st = take(&ck, "opt_m", r->opt.m.mem, r->opt.m.n * sizeof(float), err);
+    if (st == ST_OK)
+        st = take(&ck, "opt_v", r->opt.v.mem, r->opt.v.n * sizeof(float), err);
+    if (st == ST_OK)
+        st = take(&ck, "rng_data", &r->ts.data_rng, sizeof r->ts.data_rng, err);
+    if (st == ST_OK)
+        st = take(&ck, "rng_noise", &r->ts.noise_rng, sizeof r->ts.noise_rng, err);
+    if (st == ST_OK)
+        st = take(&ck, "rng_order", &r->order_rng, sizeof r->order_rng, err);
+    if (st == ST_OK)
+        st = take(&ck, "order", r->order, r->order ? (size_t)c->data_size * sizeof *r->order : 0,
+                  err);
+    for (long i = 0; st == ST_OK && r->order && i < c->data_size; i++)
+        if (r->order[i] < 0 || r->order[i] >= c->data_size)
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: minibatch order out of range", path);
+    st_ckpt_free(&ck);
+    if (st != ST_OK)
+        return st;
+    *k0 = (long)iv[CK_STEP];
+    *csv_bytes = (long)iv[CK_CSV_BYTES];
+    r->opt.t = (long)iv[CK_OPT_T];
+    r->pos = (long)iv[CK_POS];
+    *mse_tail = dv[CK_MSE_TAIL];
+    r->val_best = dv[CK_VAL_BEST];
+    r->eval0[0] = dv[CK_EVAL0];
+    r->eval0[1] = dv[CK_EVAL0_ACC];
+    r->eval_last[0] = dv[CK_EVAL_LAST];
+    r->eval_last[1] = dv[CK_EVAL_LAST_ACC];
+    r->val_last[0] = dv[CK_VAL_LAST];
+    r->val_last[1] = dv[CK_VAL_LAST_ACC];
+    *elapsed = dv[CK_ELAPSED];
+    return ST_OK;
+}
+
+/* metrics.csv cut back to the checkpoint's length and opened for appending. */
+static enum st_status reopen_csv(struct run *r, const char *path, long bytes, struct st_err *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || sb.st_size < bytes)
+        return st_err_set(err, ST_ERR_FORMAT,
+                          "--resume: %s is shorter than at the checkpoint (%ld bytes); it lost "
+                          "rows, so the run cannot go on",
+                          path, bytes);
+    if (truncate(path, bytes) != 0 || !(r->csv = fopen(path, "a")))
+        return st_err_set(err, ST_ERR_IO, "cannot reopen %s: %s", path, strerror(errno));
+    return ST_OK;
+}
+
 enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progress, void *user,
                             struct st_train_result *result, struct st_err *err)
 {
@@ -956,7 +1178,8 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     long n_out = cfg->widths[cfg->n_layers];
     double t0, mse = 0.0, pen = 0.0, loss = 0.0;
     double acc = (double)NAN; /* accuracy of the pass, xent only */
-    long k;
+    long k, k0 = 0, csv_bytes = 0;
+    double elapsed = 0.0; /* seconds before this process took the run up */
     int stopped = 0;
 
     memset(&res, 0, sizeof res);
@@ -968,9 +1191,15 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     st = run_setup(&r, cfg, err);
     if (st != ST_OK)
         goto out;
-    st = check_out_dir(cfg, err);
-    if (st != ST_OK)
-        goto out;
+    if (cfg->resume) {
+        st = load_checkpoint(&r, &k0, &csv_bytes, &res.mse_tail, &elapsed, err);
+        if (st != ST_OK)
+            goto out;
+    } else {
+        st = check_out_dir(cfg, err);
+        if (st != ST_OK)
+            goto out;
+    }
     net = &r.ts.net;
 
     if ((st = st_path_join(path, sizeof path, cfg->out, "config.ini", err)) != ST_OK ||
@@ -992,22 +1221,44 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
 
     if ((st = st_path_join(path, sizeof path, cfg->out, "metrics.csv", err)) != ST_OK)
         goto out;
-    r.csv = fopen(path, "w");
-    if (!r.csv) {
+    if (cfg->resume) {
+        if ((st = reopen_csv(&r, path, csv_bytes, err)) != ST_OK)
+            goto out;
+    } else if (!(r.csv = fopen(path, "w"))) {
         st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
         goto out;
     }
     r.csv_buf = malloc(1 << 20);
     if (r.csv_buf)
         setvbuf(r.csv, r.csv_buf, _IOFBF, 1 << 20);
-    write_header(r.csv, &r.ts.student, cfg->loss == ST_LOSS_XENT, r.ts.vx != NULL,
-                 r.ts.ex != NULL, !cfg->task_data);
+    if (!cfg->resume)
+        write_header(r.csv, &r.ts.student, cfg->loss == ST_LOSS_XENT, r.ts.vx != NULL,
+                     r.ts.ex != NULL, !cfg->task_data);
 
-    t0 = now_seconds();
-    for (k = 0;; k++) {
+    t0 = now_seconds() - elapsed;
+    for (k = k0;; k++) {
         const float *x = NULL, *y = NULL;
         int B = (int)cfg->batch;
         int log = k % cfg->log_every == 0 || k == cfg->steps || stopped;
+
+        /* A checkpoint every checkpoint_every steps, and on a stop signal:
+         * the state before step k, which the next run takes up. */
+        if (st_train_stop ||
+            (cfg->checkpoint_every > 0 && k > k0 && k % cfg->checkpoint_every == 0 &&
+             k < cfg->steps)) {
+            st = save_checkpoint(&r, k, res.mse_tail, now_seconds() - t0, err);
+            if (st != ST_OK)
+                goto out;
+            if (st_train_stop) {
+                res.steps_done = k;
+                if (result)
+                    *result = res;
+                st = st_err_set(err, ST_ERR_INTERRUPTED,
+                                "interrupted at step %ld of %ld; the state is saved in %s/%s",
+                                k, cfg->steps, cfg->out, ST_CHECKPOINT_FILE);
+                goto out;
+            }
+        }
 
         next_batch(&r, &x, &y);
         const float *yhat = st_mlp_forward(net, &r.ts.student, &r.work, x, B);
@@ -1120,6 +1371,10 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     if ((st = st_path_join(path, sizeof path, cfg->out, "summary.json", err)) != ST_OK ||
         (st = write_summary(cfg, &res, path, err)) != ST_OK)
         goto out;
+    /* Finished: the outputs are complete, and a checkpoint would only invite
+     * a second resume. */
+    if (st_path_join(path, sizeof path, cfg->out, ST_CHECKPOINT_FILE, NULL) == ST_OK)
+        remove(path);
     if (res.diverged)
         st = st_err_set(err, ST_ERR_NUMERIC,
                         "step %ld: the loss is %s; the run diverged (try a smaller --lr, now "

@@ -5,6 +5,7 @@
 #ifndef ST_TRAIN_H
 #define ST_TRAIN_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "../core/act.h"
@@ -65,7 +66,9 @@ struct st_train_cfg {
     long log_every;
     double changed_threshold;       /* verdict: changed if d_init >= this * max d_init */
     int save_data;                  /* write x.npy and y.npy */
-    int threads;                    /* BLAS threads */
+    int threads;                    /* BLAS and parameter-pass threads */
+    long checkpoint_every;          /* write OUT/checkpoint.bin every N steps; 0: never */
+    int resume;                     /* go on from OUT/checkpoint.bin (set by --resume) */
     char out[4096];                 /* run directory */
     int force;                      /* overwrite a run directory that holds a run */
     int quiet;
@@ -81,6 +84,14 @@ struct st_train_cfg {
     int delta_rank;                            /* rank:R */
     double delta_frac;                         /* sparse:P */
 };
+
+/* The checkpoint a run writes every checkpoint_every steps and when stopped. */
+#define ST_CHECKPOINT_FILE "checkpoint.bin"
+
+/* Set (to the signal's number) by a signal handler: a running st_train_run
+ * writes a checkpoint at the top of its next step and returns
+ * ST_ERR_INTERRUPTED. */
+extern volatile sig_atomic_t st_train_stop;
 
 /* Width of the targets y: the output width for mse, 1 (the class) for xent. */
 int st_train_target_cols(const struct st_train_cfg *cfg);

@@ -58,3 +58,22 @@ enum st_status st_ini_read(const char *path, st_ini_fn fn, void *user, struct st
         return st_err_set(err, c.st, "%s:%d: %s", path, line, c.detail.msg);
     return st_err_set(err, ST_ERR_FORMAT, "%s:%d: expected 'key = value'", path, line);
 }
+
+enum st_status st_ini_parse(const char *text, const char *what, st_ini_fn fn, void *user,
+                            struct st_err *err)
+{
+    struct ini_ctx c = { fn, user, ST_OK, { "" } };
+    ini_stop_on_first_error = true;
+    ini_allow_multiline = false;
+    ini_use_stack = false;
+    ini_allow_realloc = true;
+    ini_max_line = 1 << 16;
+    int line = ini_parse_string(text, handler, &c);
+    if (line == 0)
+        return ST_OK;
+    if (line < 0)
+        return st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", what);
+    if (c.st != ST_OK)
+        return st_err_set(err, c.st, "%s:%d: %s", what, line, c.detail.msg);
+    return st_err_set(err, ST_ERR_FORMAT, "%s:%d: expected 'key = value'", what, line);
+}

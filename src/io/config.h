@@ -14,4 +14,8 @@ typedef enum st_status (*st_ini_fn)(void *user, const char *key, const char *val
  * "path:line: ". Errors: ST_ERR_IO (cannot open), ST_ERR_FORMAT, or fn's. */
 enum st_status st_ini_read(const char *path, st_ini_fn fn, void *user, struct st_err *err);
 
+/* The same on text in memory; messages start with "what:line: ". */
+enum st_status st_ini_parse(const char *text, const char *what, st_ini_fn fn, void *user,
+                            struct st_err *err);
+
 #endif
