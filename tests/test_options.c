@@ -132,6 +132,7 @@ static const struct {
     { "changed-threshold", "0.2", "0.2" },
     { "save-data", "on", "1" },
     { "threads", "4", "4" },
+    { "checkpoint-every", "5000", "5000" },
     { "out", "runs/some dir/x", "runs/some dir/x" },
     { "force", "1", "1" },
     { "quiet", "1", "1" },
@@ -271,6 +272,7 @@ static void test_bad_values(void)
     expect_bad("steps", "99999999999999999999999", "--steps", NULL);
     expect_bad("data-size", "ten", "--data-size 'ten'", NULL);
     expect_bad("seed", "-1", "--seed '-1'", NULL);
+    expect_bad("checkpoint-every", "-1", "--checkpoint-every '-1'", NULL);
     expect_bad("threads", "0", "--threads '0'", NULL);
     expect_bad("online", "maybe", "--online 'maybe'", NULL);
     expect_bad("activation", "foo", "--activation 'foo'", "relu, tanh, silu, gelu, linear");

@@ -23,7 +23,17 @@ static int n_usable = 1;
 __attribute__((constructor)) static void pick(void)
 {
     int first = (int)(sizeof all / sizeof all[0]) - 1;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__clang__)
+    /* clang names features, not levels: the ones the builds use. */
+    __builtin_cpu_init();
+    int v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+    if (v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        first = 0;
+    else if (v3)
+        first = 1;
+#elif defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("x86-64-v4"))
         first = 0;

@@ -129,17 +129,17 @@ INLINE float hsum(vec v)
             v.p[i] += v.p[i + m];
     nvec t = v.p[0];
 #if NV == 16
-    t += __builtin_shuffle(t, (nivec){ 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15 });
-    t += __builtin_shuffle(t, (nivec){ 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7 });
-    t += __builtin_shuffle(t, (nivec){ 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3 });
-    t += __builtin_shuffle(t, (nivec){ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 });
+    t += __builtin_shufflevector(t, t, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    t += __builtin_shufflevector(t, t, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
+    t += __builtin_shufflevector(t, t, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    t += __builtin_shufflevector(t, t, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
 #elif NV == 8
-    t += __builtin_shuffle(t, (nivec){ 4, 5, 6, 7, 4, 5, 6, 7 });
-    t += __builtin_shuffle(t, (nivec){ 2, 3, 2, 3, 2, 3, 2, 3 });
-    t += __builtin_shuffle(t, (nivec){ 1, 1, 1, 1, 1, 1, 1, 1 });
+    t += __builtin_shufflevector(t, t, 4, 5, 6, 7, 4, 5, 6, 7);
+    t += __builtin_shufflevector(t, t, 2, 3, 2, 3, 2, 3, 2, 3);
+    t += __builtin_shufflevector(t, t, 1, 1, 1, 1, 1, 1, 1, 1);
 #else
-    t += __builtin_shuffle(t, (nivec){ 2, 3, 2, 3 });
-    t += __builtin_shuffle(t, (nivec){ 1, 1, 1, 1 });
+    t += __builtin_shufflevector(t, t, 2, 3, 2, 3);
+    t += __builtin_shufflevector(t, t, 1, 1, 1, 1);
 #endif
     return t[0];
 }

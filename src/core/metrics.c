@@ -37,7 +37,7 @@ int st_spectrum(const struct st_params *theta, const struct st_params *theta0, s
             scratch[i] = a->data[i] - b->data[i];
         int r = st_svd(w, scratch, a->rows, a->cols, 0);
         if (r < 0) {
-            nuc[t / 2] = NAN;
+            nuc[t / 2] = (double)NAN;
             rank[t / 2] = -1;
             failed = 1;
             continue;

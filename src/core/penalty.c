@@ -144,7 +144,7 @@ static double raw_value(struct st_penalty *p, enum st_penalty_kind k, const stru
         int r = st_svd(&p->svd, delta_of(p, a, b), a->rows, a->cols, 0);
         if (r < 0) {
             p->svd_failed = 1;
-            return NAN;
+            return (double)NAN;
         }
         for (int i = 0; i < r; i++)
             s += (double)p->svd.s[i];

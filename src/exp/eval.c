@@ -93,10 +93,10 @@ enum st_status st_eval_model(const char *model, const char *xpath, const char *y
         r->accuracy = (double)NAN;
         if (loss == ST_LOSS_XENT) {
             long hits;
-            r->loss = st_xent_forward(yhat, y.data, x.rows, out, &hits);
+            r->loss = (double)st_xent_forward(yhat, y.data, x.rows, out, &hits);
             r->accuracy = (double)hits / (double)x.rows;
         } else {
-            r->loss = st_mse_forward(yhat, y.data, x.rows * out);
+            r->loss = (double)st_mse_forward(yhat, y.data, x.rows * out);
         }
         st_mlp_work_free(&w);
     }

@@ -53,7 +53,7 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     cfg->batch = 0;
     st_optim_defaults(&cfg->opt, ST_OPT_ADAM);
     cfg->opt.lr = 1e-2;
-    cfg->opt.weight_decay = NAN;
+    cfg->opt.weight_decay = (double)NAN;
     cfg->steps = 10000;
     cfg->seed = 0;
     cfg->penalty = ST_PEN_L1;
@@ -909,10 +909,10 @@ static void evaluate(struct run *r, struct st_mlp_work *w, const float *x, const
     const float *yhat = st_mlp_forward(&r->ts.net, &r->ts.student, w, x, (int)n);
     if (c->loss == ST_LOSS_XENT) {
         long hits;
-        ev[0] = st_xent_forward(yhat, y, n, c->widths[c->n_layers], &hits);
+        ev[0] = (double)st_xent_forward(yhat, y, n, c->widths[c->n_layers], &hits);
         ev[1] = (double)hits / (double)n;
     } else {
-        ev[0] = st_mse_forward(yhat, y, n * c->widths[c->n_layers]);
+        ev[0] = (double)st_mse_forward(yhat, y, n * c->widths[c->n_layers]);
     }
 }
 
@@ -1183,7 +1183,7 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
     int stopped = 0;
 
     memset(&res, 0, sizeof res);
-    res.mse_tail = INFINITY;
+    res.mse_tail = (double)INFINITY;
     openblas_set_num_threads(cfg->threads);
     st_par_set_threads(cfg->threads); /* the passes over the parameters */
     /* Every input is read before --force clears the run directory, which
@@ -1264,10 +1264,10 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, st_progress_fn progr
         const float *yhat = st_mlp_forward(net, &r.ts.student, &r.work, x, B);
         if (cfg->loss == ST_LOSS_XENT) {
             long hits;
-            mse = st_xent_forward(yhat, y, B, (int)n_out, &hits);
+            mse = (double)st_xent_forward(yhat, y, B, (int)n_out, &hits);
             acc = (double)hits / (double)B;
         } else {
-            mse = st_mse_forward(yhat, y, (long)B * n_out);
+            mse = (double)st_mse_forward(yhat, y, (long)B * n_out);
         }
         loss = mse;
         /* The final value may sit on a loss spike; the lowest of the last 10%
