@@ -803,6 +803,34 @@ static void run_free(struct run *r)
     free(r->csv_buf);
 }
 
+/* Refuses, before anything is allocated, a run whose parameters, their
+ * copies and the data would not fit the memory this process may use. */
+static enum st_status check_run_memory(const struct st_train_cfg *cfg, struct st_err *err)
+{
+    double params = 0.0, widest = 0.0, width_sum = 0.0, largest = 0.0;
+    for (int l = 1; l <= cfg->n_layers; l++) {
+        double in = cfg->widths[l - 1], out = cfg->widths[l];
+        params += in * out + out;
+        largest = in * out > largest ? in * out : largest;
+    }
+    for (int l = 0; l <= cfg->n_layers; l++) {
+        width_sum += cfg->widths[l];
+        widest = cfg->widths[l] > widest ? cfg->widths[l] : widest;
+    }
+    /* student, start, teacher, gradient; Adam's two moments or SGD's one;
+     * the proximal step sizes */
+    int copies = 4 + (cfg->opt.kind == ST_OPT_SGD ? 1 : 2) + (cfg->prox ? 1 : 0);
+    double rows = cfg->online ? (double)cfg->batch : (double)cfg->data_size;
+    double cols = (double)cfg->widths[0] + (double)st_train_target_cols(cfg);
+    double bytes = 4.0 * (params * copies + rows * cols + 2.0 * (double)cfg->batch * cols +
+                          6.0 * width_sum * (double)cfg->batch + 4.0 * largest + 4.0 * widest);
+    char what[160];
+    snprintf(what, sizeof what,
+             "the run (%.0f parameters, %d copies of them, %.0f samples of %.0f values)", params,
+             copies, rows, cols);
+    return st_check_memory(bytes, what, err);
+}
+
 static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, struct st_err *err)
 {
     enum st_status st;
@@ -811,6 +839,8 @@ static enum st_status run_setup(struct run *r, const struct st_train_cfg *cfg, s
 
     memset(r, 0, sizeof *r);
     r->cfg = cfg;
+    if ((st = check_run_memory(cfg, err)) != ST_OK)
+        return st;
     st = st_ts_setup(&r->ts, cfg, err);
     if (st == ST_OK)
         st = st_params_twin(&r->grad, &r->ts.student, err);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +61,14 @@ enum st_status st_file_read(const char *path, char **out, size_t *len, struct st
     size_t cap = 0, n = 0;
     if (!f)
         return st_err_set(err, ST_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
+        enum st_status st = st_check_memory((double)sb.st_size, path, err);
+        if (st != ST_OK) {
+            fclose(f);
+            return st;
+        }
+    }
     for (;;) {
         if (n + 65536 + 1 > cap) {
             size_t ncap = cap ? cap * 2 : 1 << 20;
@@ -125,4 +134,39 @@ enum st_status st_path_join(char *out, size_t size, const char *dir, const char 
     if (n < 0 || (size_t)n >= size)
         return st_err_set(err, ST_ERR_ARG, "path too long: %s/%s", dir, name);
     return ST_OK;
+}
+
+double st_memory_available(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double phys = pages > 0 && page > 0 ? (double)pages * (double)page : 1e300;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (double)rl.rlim_cur < phys)
+        return (double)rl.rlim_cur;
+    return phys;
+}
+
+const char *st_format_bytes(char *buf, size_t size, double bytes)
+{
+    if (bytes >= 1e9)
+        snprintf(buf, size, "%.2f GB", bytes / 1e9);
+    else if (bytes >= 1e6)
+        snprintf(buf, size, "%.1f MB", bytes / 1e6);
+    else
+        snprintf(buf, size, "%.0f bytes", bytes);
+    return buf;
+}
+
+enum st_status st_check_memory(double bytes, const char *what, struct st_err *err)
+{
+    double have = st_memory_available();
+    char need_s[32], have_s[32];
+    if (bytes <= have)
+        return ST_OK;
+    return st_err_set(err, ST_ERR_NOMEM,
+                      "%s needs %s, more than the %s of memory this process may use (the "
+                      "machine's memory, or ulimit -v if lower)",
+                      what, st_format_bytes(need_s, sizeof need_s, bytes),
+                      st_format_bytes(have_s, sizeof have_s, have));
 }

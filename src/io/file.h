@@ -36,4 +36,16 @@ enum st_status st_mkdirs(const char *dir, struct st_err *err);
 enum st_status st_path_join(char *out, size_t size, const char *dir, const char *name,
                             struct st_err *err);
 
+/* The memory this process may use: the machine's physical memory, or the
+ * address-space limit (ulimit -v) when that is lower. */
+double st_memory_available(void);
+
+/* ST_OK if bytes fit st_memory_available(); otherwise ST_ERR_NOMEM with
+ * "WHAT needs X GB, more than the Y GB of memory ..." so that a run too large
+ * for the machine is refused before anything is allocated. */
+enum st_status st_check_memory(double bytes, const char *what, struct st_err *err);
+
+/* "1.50 GB", "12.0 MB", "512 bytes" into buf. */
+const char *st_format_bytes(char *buf, size_t size, double bytes);
+
 #endif

@@ -6,6 +6,7 @@
  * file size before anything is allocated or read. */
 #define _POSIX_C_SOURCE 200809L
 #include "npy.h"
+#include "file.h"
 
 #include <errno.h>
 #include <float.h>
@@ -602,6 +603,10 @@ enum st_status st_npy_read(const char *path, struct st_npy *out, struct st_err *
     if ((st = read_exact(f, text, hlen, path, err)) != ST_OK ||
         (st = parse_header(path, text, hlen, &h, err)) != ST_OK ||
         (st = check_array(path, &h, size - pre_len - hlen, err)) != ST_OK)
+        goto out;
+    char what[4300];
+    snprintf(what, sizeof what, "%s (shape %s, read as float32)", path, h.shape);
+    if ((st = st_check_memory((double)h.n_items * sizeof *data, what, err)) != ST_OK)
         goto out;
     data = malloc(h.n_items ? h.n_items * sizeof *data : sizeof *data);
     if (!data) {

@@ -220,6 +220,8 @@ static enum st_status read_file(const char *path, unsigned char **out, size_t *l
                         path, nh, ST_SAFETENSORS_MAX_HEADER, n);
         goto out;
     }
+    if ((st = st_check_memory((double)n, path, err)) != ST_OK)
+        goto out;
     buf = malloc((size_t)n);
     if (!buf) {
         st = st_err_set(err, ST_ERR_NOMEM, "%s: cannot allocate %ld bytes to read it", path, n);

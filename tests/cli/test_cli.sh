@@ -671,6 +671,41 @@ check "--spectrum-every 0: nan in every spectrum column, null in summary.json" \
     "$PY" -c 'import csv, json, sys; r = list(csv.DictReader(open(sys.argv[1]))); s = json.load(open(sys.argv[2])); sys.exit(not (all(x["rank_w2"] == "nan" for x in r) and s["rank"]["w2"] is None and s["nuclear_norm"]["w2"] is None))' \
     "$W/nospec/metrics.csv" "$W/nospec/summary.json"
 
+# ---- limits: too large for memory, refused before allocating ----
+
+mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+if [ "${mem_kb:-0}" -lt 200000000 ]; then
+    run train --widths 60000,60000,60000,60000,1 --steps 1 --no-plot --out "$W/huge"
+    expect_rc 1
+    check "a network too large for memory: refused up front with its size" \
+        grep -q "the run (10800240001 parameters, 6 copies of them, .*) needs 323.29 GB, more than the .* GB of memory" "$W/err"
+    check "... and nothing written" [ ! -e "$W/huge/metrics.csv" ]
+fi
+# ulimit -v lowers the memory a process may use (not under ASan, whose
+# shadow memory needs a large address space).
+if ! ldd "$BIN" 2>/dev/null | grep -q libasan; then
+    "$PY" - "$W/big.npy" <<'PY'
+import struct, sys
+head = "{'descr': '<f4', 'fortran_order': False, 'shape': (40000, 20000), }"
+head += " " * (63 - (10 + len(head)) % 64) + "\n"
+with open(sys.argv[1], "wb") as f:  # 3.2 GB, sparse: no disk used
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode())
+    f.truncate(f.tell() + 40000 * 20000 * 4)
+PY
+    (ulimit -v 2000000; "$BIN" train --x "$W/big.npy" --widths 20000,1 --steps 1 --no-plot --out "$W/bignpy" >"$W/out" 2>"$W/err")
+    rc=$?; LAST="(ulimit -v 2000000) train --x big.npy"
+    expect_rc 1
+    check "a .npy larger than ulimit -v: refused with its shape and size" \
+        grep -q "big.npy (shape (40000, 20000), read as float32) needs 3.20 GB, more than the 2.05 GB" "$W/err"
+    (ulimit -v 2000000; "$BIN" train --widths 1,8000,8000,1 --steps 1 --no-plot --out "$W/bignet" >"$W/out" 2>"$W/err")
+    rc=$?; LAST="(ulimit -v 2000000) train --widths 1,8000,8000,1"
+    expect_rc 1
+    check "a network larger than ulimit -v: refused" grep -q "(64032001 parameters, 6 copies of them, 1000 samples of 2 values) needs 2.94 GB" "$W/err"
+    (ulimit -v 2000000; "$BIN" train --steps 5 --no-plot --quiet --out "$W/fits" >"$W/out" 2>"$W/err")
+    rc=$?; LAST="(ulimit -v 2000000) train --steps 5"
+    expect_rc 0
+fi
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
