@@ -62,16 +62,18 @@ enum st_status st_file_read(const char *path, char **out, size_t *len, struct st
     if (!f)
         return st_err_set(err, ST_ERR_IO, "cannot read %s: %s", path, strerror(errno));
     struct stat sb;
+    size_t first = 1 << 20; /* a pipe's or a device's size is not known */
     if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
         enum st_status st = st_check_memory((double)sb.st_size, path, err);
         if (st != ST_OK) {
             fclose(f);
             return st;
         }
+        first = (size_t)sb.st_size + 65536 + 1; /* one read, and the end seen */
     }
     for (;;) {
         if (n + 65536 + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : 1 << 20;
+            size_t ncap = cap ? cap * 2 : first;
             char *nb = realloc(buf, ncap);
             if (!nb) {
                 free(buf);
