@@ -49,39 +49,46 @@ static enum st_status ini_set(void *user, const char *key, const char *value, st
     return st_option_set(user, key, value, err);
 }
 
-/* cfg = the options DIR/checkpoint.bin was written with (over the defaults). */
+/* cfg = the options DIR/checkpoint.bin was written with (over the defaults),
+ * from its "name\0value\0" pairs. */
 static enum st_status load_resume_config(const char *dir, struct st_train_cfg *cfg,
                                          struct st_err *err)
 {
-    char path[4200], what[4300];
+    char path[4200];
     struct st_ckpt ck;
-    const void *text;
+    const void *data;
     size_t len;
     enum st_status st = st_path_join(path, sizeof path, dir, ST_CHECKPOINT_FILE, err);
     if (st != ST_OK)
         return st;
     if ((st = st_ckpt_read(&ck, path, err)) != ST_OK) {
         if (st == ST_ERR_IO) {
-            char more[4400];
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
             snprintf(path, sizeof path, "%s/summary.json", dir);
             int done = access(path, F_OK) == 0;
-            snprintf(more, sizeof more, "%s", err->msg);
-            return st_err_set(err, ST_ERR_ARG, "--resume %s: nothing to resume (%s)%s", dir,
-                              more, done ? "; the run there has finished" : "");
+            return st_err_set(err, ST_ERR_ARG, "--resume %s: nothing to resume (%s)%s", dir, why,
+                              done ? "; the run there has finished" : "");
         }
         return st;
     }
-    st = st_ckpt_get(&ck, "config", 0, &text, &len, err);
-    char *copy = st == ST_OK ? malloc(len + 1) : NULL;
-    if (st == ST_OK && !copy)
-        st = st_err_set(err, ST_ERR_NOMEM, "out of memory");
-    if (st == ST_OK) {
-        memcpy(copy, text, len);
-        copy[len] = '\0';
-        snprintf(what, sizeof what, "%s (its options)", path);
-        st = st_ini_parse(copy, what, ini_set, cfg, err);
+    st = st_ckpt_get(&ck, "options", 0, &data, &len, err);
+    const char *p = data, *end = p + len;
+    while (st == ST_OK && p < end) {
+        const char *name = p, *nul = memchr(p, '\0', (size_t)(end - p));
+        const char *value = nul ? nul + 1 : NULL;
+        const char *vend = value && value < end ? memchr(value, '\0', (size_t)(end - value)) : NULL;
+        if (!vend) {
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: its list of options is cut short", path);
+            break;
+        }
+        if ((st = st_option_set(cfg, name, value, err)) != ST_OK) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: option %s: %s", path, name, why);
+        }
+        p = vend + 1;
     }
-    free(copy);
     st_ckpt_free(&ck);
     return st;
 }
@@ -95,11 +102,28 @@ static int resume_conflicts(const char *dir, const struct st_train_cfg *base,
     const struct st_option *opts = st_options(&n);
     char list[400] = "", a[4200], b[4200];
     size_t used = 0;
+    /* Compared as the run sees them: `--reinit middle` is the checkpoint's
+     * `2`, `--batch 0` its full batch. A configuration that does not resolve
+     * fails later with its own message. */
+    struct st_train_cfg *rb = malloc(sizeof *rb), *rc = malloc(sizeof *rc);
+    struct st_err ignored;
+    if (!rb || !rc) {
+        free(rb);
+        free(rc);
+        return 0;
+    }
+    *rb = *base;
+    *rc = *cfg;
+    if (st_train_cfg_resolve(rb, &ignored) != ST_OK || st_train_cfg_resolve(rc, &ignored) != ST_OK) {
+        free(rb);
+        free(rc);
+        return 0;
+    }
     for (int i = 0; i < n; i++) {
         if (!opts[i].saved)
             continue;
-        st_option_format(base, &opts[i], a, sizeof a);
-        st_option_format(cfg, &opts[i], b, sizeof b);
+        st_option_format(rb, &opts[i], a, sizeof a);
+        st_option_format(rc, &opts[i], b, sizeof b);
         if (!strcmp(a, b))
             continue;
         if (used < sizeof list) {
@@ -109,6 +133,8 @@ static int resume_conflicts(const char *dir, const struct st_train_cfg *base,
         }
         bad++;
     }
+    free(rb);
+    free(rc);
     if (bad)
         st_err_set(err, ST_ERR_ARG,
                    "--resume %s: %d option%s differ%s from the checkpoint's run: %s; leave %s "
@@ -150,6 +176,11 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
         }
     }
     struct st_train_cfg base;
+    if (resume && strcmp(cmd, "train") && strcmp(cmd, "pretrain") && strcmp(cmd, "finetune")) {
+        st_err_set(&err, ST_ERR_ARG, "--resume: %s does not resume a run (train, pretrain and "
+                   "finetune do; a sweep resumes when the same command runs again)", cmd);
+        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    }
     if (resume && (st = load_resume_config(resume, cfg, &err)) != ST_OK)
         return st_cli_fail(cmd, st, &err);
     base = *cfg;

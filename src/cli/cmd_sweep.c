@@ -398,7 +398,7 @@ int cmd_sweep(int argc, char **argv)
     }
     if (rank != 0)
         goto out;
-    if (st_train_stop) {
+    if (st_train_stop && got < n_todo) {
         int sig = (int)st_train_stop;
         fflush(summary);
         fprintf(stderr,

@@ -30,6 +30,7 @@ void st_pool_remove_run(const char *dir)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
         remove(p);
+        st_remove_temps(dir, files[i]);
     }
     rmdir(dir);
 }

@@ -923,6 +923,7 @@ static enum st_status check_out_dir(const struct st_train_cfg *cfg, struct st_er
             return st;
         if (remove(path) != 0 && errno != ENOENT)
             return st_err_set(err, ST_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+        st_remove_temps(cfg->out, run_files[i]);
     }
     return ST_OK;
 }
@@ -1020,6 +1021,35 @@ static uint64_t data_hash(const struct run *r)
     return h;
 }
 
+/* Every option of the run as "name\0value\0" pairs (malloc'd): what --resume
+ * reads back, exactly (the INI text could not carry a path with " ;" or
+ * outer blanks); --checkpoint-every rides along, though it is not part of the
+ * configuration, so a resumed run keeps checkpointing. */
+static enum st_status options_pairs(const struct st_train_cfg *cfg, char **out, size_t *len)
+{
+    int n;
+    const struct st_option *opts = st_options(&n);
+    char *text = NULL, value[4200];
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f)
+        return ST_ERR_NOMEM;
+    for (int i = 0; i < n; i++) {
+        if (!opts[i].saved && strcmp(opts[i].name, "checkpoint-every") != 0)
+            continue;
+        st_option_format(cfg, &opts[i], value, sizeof value);
+        fwrite(opts[i].name, 1, strlen(opts[i].name) + 1, f);
+        fwrite(value, 1, strlen(value) + 1, f);
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return ST_ERR_NOMEM;
+    }
+    *out = text;
+    *len = size;
+    return ST_OK;
+}
+
 /* What a checkpoint holds besides the tensors and generators. */
 enum { CK_STEP, CK_OPT_T, CK_POS, CK_CSV_BYTES, CK_DATA_HASH, CK_N_INT };
 enum { CK_MSE_TAIL, CK_VAL_BEST, CK_EVAL0, CK_EVAL0_ACC, CK_EVAL_LAST, CK_EVAL_LAST_ACC,
@@ -1036,6 +1066,8 @@ static enum st_status save_checkpoint(struct run *r, long k, double mse_tail, do
     enum st_status st;
     int64_t iv[CK_N_INT];
     double dv[CK_N_REAL];
+    char *pairs;
+    size_t pairs_len;
 
     if (fflush(r->csv) != 0 || ferror(r->csv) || fsync(fileno(r->csv)) != 0)
         return st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv: %s", c->out,
@@ -1066,6 +1098,13 @@ static enum st_status save_checkpoint(struct run *r, long k, double mse_tail, do
         return st;
     }
     st_ckpt_put(&w, "config", text, strlen(text));
+    if (options_pairs(c, &pairs, &pairs_len) != ST_OK) {
+        st_ckpt_abort(&w);
+        free(text);
+        return st_err_set(err, ST_ERR_NOMEM, "cannot checkpoint %s: out of memory", c->out);
+    }
+    st_ckpt_put(&w, "options", pairs, pairs_len);
+    free(pairs);
     st_ckpt_put(&w, "ints", iv, sizeof iv);
     st_ckpt_put(&w, "reals", dv, sizeof dv);
     st_ckpt_put(&w, "student", r->ts.student.mem, r->ts.student.n * sizeof(float));
@@ -1082,22 +1121,24 @@ static enum st_status save_checkpoint(struct run *r, long k, double mse_tail, do
     return st_ckpt_commit(&w, err);
 }
 
-/* Section name of c into dst (exactly size bytes). */
+/* Section name of c into dst: it must hold exactly size bytes (an empty
+ * section for what this run does not have, such as SGD's second moments). */
 static enum st_status take(const struct st_ckpt *c, const char *name, void *dst, size_t size,
                            struct st_err *err)
 {
     const void *src;
-    enum st_status st = st_ckpt_get(c, name, size, &src, NULL, err);
-    if (st == ST_OK && size)
+    size_t got;
+    enum st_status st = st_ckpt_get(c, name, 0, &src, &got, err);
+    if (st != ST_OK)
+        return st;
+    if (got != size)
+        return st_err_set(err, ST_ERR_FORMAT,
+                          "checkpoint section '%s' holds %zu bytes, expected %zu (written by "
+                          "another build or for another run?)",
+                          name, got, size);
+    if (size)
         memcpy(dst, src, size);
-    if (!size && st == ST_ERR_FORMAT) {
-        /* An empty section may be absent from a list that never had it. */
-        size_t got;
-        if (st_ckpt_get(c, name, 0, &src, &got, NULL) == ST_OK && got != 0)
-            return st_err_set(err, ST_ERR_FORMAT, "checkpoint section '%s' should be empty",
-                              name);
-    }
-    return st;
+    return ST_OK;
 }
 
 /* Loads OUT/checkpoint.bin into a freshly set-up run: *k0 the step to go on
@@ -1116,10 +1157,14 @@ static enum st_status load_checkpoint(struct run *r, long *k0, long *csv_bytes, 
 
     if ((st = st_path_join(path, sizeof path, c->out, ST_CHECKPOINT_FILE, err)) != ST_OK)
         return st;
+    st_remove_temps(c->out, ST_CHECKPOINT_FILE); /* a write cut short by a kill */
     if ((st = st_ckpt_read(&ck, path, err)) != ST_OK) {
-        if (st == ST_ERR_IO)
-            st = st_err_set(err, ST_ERR_ARG, "--resume %s: no checkpoint to resume (%s: %s)",
-                            c->out, ST_CHECKPOINT_FILE, err->msg);
+        if (st == ST_ERR_IO) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            st = st_err_set(err, ST_ERR_ARG, "--resume %s: no checkpoint to resume (%s)", c->out,
+                            why);
+        }
         return st;
     }
     char *text = config_text(c);

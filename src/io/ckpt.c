@@ -68,6 +68,11 @@ void st_ckpt_put(struct st_ckpt_writer *w, const char *name, const void *data, s
     put_bytes(w, data, size);
 }
 
+void st_ckpt_abort(struct st_ckpt_writer *w)
+{
+    st_atomic_abort(&w->af);
+}
+
 enum st_status st_ckpt_commit(struct st_ckpt_writer *w, struct st_err *err)
 {
     put_u32(w, 0);

@@ -32,6 +32,9 @@ enum st_status st_ckpt_begin(struct st_ckpt_writer *w, const char *path, struct 
 /* Appends a section (name shorter than ST_CKPT_NAME_MAX). */
 void st_ckpt_put(struct st_ckpt_writer *w, const char *name, const void *data, size_t size);
 
+/* Gives up: removes the temporary file; the previous checkpoint stays. */
+void st_ckpt_abort(struct st_ckpt_writer *w);
+
 /* Writes the end, then flushes, fsyncs and renames over the target; on any
  * failure the previous file stays. Errors: ST_ERR_IO. */
 enum st_status st_ckpt_commit(struct st_ckpt_writer *w, struct st_err *err);

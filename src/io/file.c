@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,4 +172,20 @@ enum st_status st_check_memory(double bytes, const char *what, struct st_err *er
                       "machine's memory, or ulimit -v if lower)",
                       what, st_format_bytes(need_s, sizeof need_s, bytes),
                       st_format_bytes(have_s, sizeof have_s, have));
+}
+
+void st_remove_temps(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char prefix[300], path[4400];
+    if (!d)
+        return;
+    snprintf(prefix, sizeof prefix, "%s.tmp.", name);
+    size_t n = strlen(prefix);
+    while ((e = readdir(d)) != NULL)
+        if (!strncmp(e->d_name, prefix, n) && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) <
+                                                  (int)sizeof path)
+            remove(path);
+    closedir(d);
 }

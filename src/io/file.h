@@ -36,6 +36,9 @@ enum st_status st_mkdirs(const char *dir, struct st_err *err);
 enum st_status st_path_join(char *out, size_t size, const char *dir, const char *name,
                             struct st_err *err);
 
+/* Removes dir/name.tmp.* : what a process killed while writing name left. */
+void st_remove_temps(const char *dir, const char *name);
+
 /* The memory this process may use: the machine's physical memory, or the
  * address-space limit (ulimit -v) when that is lower. */
 double st_memory_available(void);

@@ -90,13 +90,18 @@ if [ -e "$W/r/checkpoint.bin" ]; then
     rc=$?
     check "changed options: exit 2 (got $rc)" [ $rc = 2 ]
     check "changed options are named with both values" grep -q -- "--steps 5 (the checkpoint's: 30000), --lambda 0.01 (the checkpoint's: 0.001)" "$W/err"
-    "$BIN" train --resume "$W/r" --lambda 1e-3 --steps 30000 --checkpoint-every 500 --no-plot --quiet --threads 1 >/dev/null 2>&1 &
+    check "the checkpoint keeps --checkpoint-every (none given: 0)" [ "$(tr '\0' '\n' <"$W/r/checkpoint.bin" | grep -a -A1 -x checkpoint-every | tail -n 1)" = 0 ]
+    # The original options, even spelled as given (middle, a full batch of 0),
+    # are the checkpoint's.
+    "$BIN" train --resume "$W/r" --lambda 1e-3 --steps 30000 --reinit middle --batch 0 --checkpoint-every 500 --no-plot --quiet --threads 1 >/dev/null 2>&1 &
     pid=$!
     sleep 0.2
     kill -INT $pid
     wait $pid
     rc=$?
     check "the same options, given again, are accepted (exit 130 when stopped again, got $rc)" [ $rc = 130 ]
+    check "a --checkpoint-every given with --resume is kept in the next checkpoint" [ "$(tr '\0' '\n' <"$W/r/checkpoint.bin" | grep -a -A1 -x checkpoint-every | tail -n 1)" = 500 ]
+    touch "$W/r/checkpoint.bin.tmp.12345"
     "$BIN" train --out "$W/r" $cfg >"$W/out" 2>"$W/err"
     check "a new run into a stopped run's directory points to --resume" grep -q "holds an interrupted run (checkpoint.bin); continue it with --resume $W/r" "$W/err"
     "$BIN" train --resume "$W/r" --out "$W/other" >"$W/out" 2>"$W/err"
@@ -115,6 +120,7 @@ if [ -e "$W/r/checkpoint.bin" ]; then
     head -c 100 "$W/r/metrics.csv" >"$W/short.csv" && cp "$W/short.csv" "$W/r/metrics.csv"
     "$BIN" train --resume "$W/r" >"$W/out" 2>"$W/err"
     check "metrics.csv shorter than at the checkpoint is refused" grep -q "shorter than at the checkpoint" "$W/err"
+    check "a checkpoint write cut short by a kill (its temporary file) is cleared on resume" [ ! -e "$W/r/checkpoint.bin.tmp.12345" ]
 else
     echo "note: the refusal run finished before SIGINT; refusals not tested"
     fail=$((fail + 1))
@@ -125,10 +131,31 @@ check "--resume without a checkpoint: exit 2 (got $rc)" [ $rc = 2 ]
 check "--resume without a checkpoint says so" grep -q "nothing to resume" "$W/err"
 "$BIN" train --resume "$W/ref0" >"$W/out" 2>"$W/err"
 check "--resume of a finished run says it finished" grep -q "the run there has finished" "$W/err"
+"$BIN" sweep --grid seed=0:2 --resume "$W/r" >"$W/out" 2>"$W/err"
+rc=$?
+check "sweep --resume: exit 2 (got $rc), a sweep resumes by running again" grep -q "sweep does not resume a run" "$W/err"
+mkdir -p "$W/f" && touch "$W/f/metrics.csv" "$W/f/checkpoint.bin.tmp.999"
+"$BIN" train --steps 5 --force --no-plot --quiet --out "$W/f" >/dev/null 2>&1
+check "--force clears a cut-short checkpoint write too" [ ! -e "$W/f/checkpoint.bin.tmp.999" ]
+
+# reproduce stopped by SIGINT: exit 130 and what to do.
+t0=$(now)
+"$BIN" reproduce --steps 60000 --quiet --no-plot --out "$W/rep" >"$W/out" 2>"$W/err" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+if [ -e "$W/rep/lambda_0.001/summary.json" ]; then
+    echo "note: reproduce finished before SIGINT"
+else
+    check "reproduce stopped by SIGINT: exit 130 (got $rc), says how to start over" grep -q "reproduce: stopped by SIGINT in .*; run the same command with --force to start over" "$W/err"
+fi
 
 # A data run (pretrain on a CSV): stopped, resumed to the same bytes; a data
 # file that changed in between is refused.
-python3 - "$W/d.csv" <<'PY'
+mkdir -p "$W/d ;x"
+python3 - "$W/d ;x/d.csv" <<'PY'
 import math, sys
 with open(sys.argv[1], "w") as f:
     f.write("a,b,target\n")
@@ -136,11 +163,12 @@ with open(sys.argv[1], "w") as f:
         a, b = math.sin(i), math.cos(0.7 * i)
         f.write(f"{a:.6f},{b:.6f},{a * b + 0.1 * a:.6f}\n")
 PY
-dcfg="--x $W/d.csv --y-col target --widths 2,16,1 --steps 100000 --batch 50"
+DCSV="$W/d ;x/d.csv" # a path INI would cut at " ;"
+dcfg="--y-col target --widths 2,16,1 --steps 100000 --batch 50"
 t0=$(now)
-"$BIN" pretrain $dcfg --quiet --no-plot --out "$W/dref" >/dev/null
+"$BIN" pretrain --x "$DCSV" $dcfg --quiet --no-plot --out "$W/dref" >/dev/null
 took=$(calc "$(now) - $t0")
-"$BIN" pretrain $dcfg --quiet --no-plot --out "$W/dk" >/dev/null 2>&1 &
+"$BIN" pretrain --x "$DCSV" $dcfg --quiet --no-plot --out "$W/dk" >/dev/null 2>&1 &
 pid=$!
 sleep "$(calc "$took * 0.4")"
 kill -TERM $pid
@@ -149,7 +177,7 @@ if [ -e "$W/dk/checkpoint.bin" ]; then
     cp -r "$W/dk" "$W/dk2"
     "$BIN" train --resume "$W/dk" --quiet --no-plot >/dev/null 2>"$W/err"
     check "pretrain: resumed with train --resume, the same bytes" same "$W/dref" "$W/dk"
-    sed -i '2s/^0/1/' "$W/d.csv"
+    sed -i '2s/^0/1/' "$DCSV"
     "$BIN" train --resume "$W/dk2" >"$W/out" 2>"$W/err"
     check "a data file that changed since the checkpoint is refused" grep -q "the data differ from the checkpoint's" "$W/err"
 else
