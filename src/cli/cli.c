@@ -17,19 +17,47 @@
 #include "../io/file.h"
 #include "../plot/figure.h"
 
-void st_cli_on_stop_signal(int sig)
+static void on_stop_signal(int sig)
 {
     st_train_stop = sig;
+}
+
+static struct sigaction saved_int, saved_term;
+
+void st_cli_catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    st_train_stop = 0;
+    sigaction(SIGINT, &sa, &saved_int);
+    sigaction(SIGTERM, &sa, &saved_term);
+}
+
+void st_cli_release_stop(void)
+{
+    sigaction(SIGINT, &saved_int, NULL);
+    sigaction(SIGTERM, &saved_term, NULL);
+}
+
+int st_cli_stop_signal(void)
+{
+    return st_train_stop ? (int)st_train_stop : SIGINT;
+}
+
+const char *st_cli_stop_name(void)
+{
+    return st_cli_stop_signal() == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
 int st_cli_interrupted(const char *cmd, const struct st_train_cfg *cfg,
                        const struct st_train_result *res)
 {
-    int sig = st_train_stop ? (int)st_train_stop : SIGINT;
     fprintf(stderr, "sparsetune %s: stopped by %s at step %ld of %ld; resume with: sparsetune "
                     "train --resume %s\n",
-            cmd, sig == SIGTERM ? "SIGTERM" : "SIGINT", res->steps_done, cfg->steps, cfg->out);
-    return 128 + sig;
+            cmd, st_cli_stop_name(), res->steps_done, cfg->steps, cfg->out);
+    return 128 + st_cli_stop_signal();
 }
 
 int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err)
@@ -347,21 +375,13 @@ enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *l
     enum st_status st, pst;
     struct st_err perr = { "" };
 
-    struct sigaction sa, old_int, old_term;
-
     figure[0] = '\0';
     /* SIGINT and SIGTERM stop the run at its next step with a checkpoint. */
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = st_cli_on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    st_train_stop = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    st_cli_catch_stop();
     st_progress_init(&prog, label, cfg->quiet);
     st = st_train_run(cfg, st_progress_update, &prog, res, err);
     st_progress_done(&prog);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    st_cli_release_stop();
     if ((st != ST_OK && st != ST_ERR_NUMERIC) || !cfg->plot)
         return st;
     pst = st_cli_plot_run(cfg->out, cfg->fig_format, NULL, figure, size, &perr);

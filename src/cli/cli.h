@@ -12,8 +12,15 @@
 /* Exit statuses of every subcommand. */
 enum { ST_EXIT_OK = 0, ST_EXIT_RUNTIME = 1, ST_EXIT_USAGE = 2 };
 
-/* The SIGINT/SIGTERM handler of a training: sets st_train_stop. */
-void st_cli_on_stop_signal(int sig);
+/* SIGINT and SIGTERM set st_train_stop (cleared here) between
+ * st_cli_catch_stop and st_cli_release_stop, which puts back the handlers
+ * that were there before (one catch at a time). */
+void st_cli_catch_stop(void);
+void st_cli_release_stop(void);
+
+/* The stop signal received (SIGINT if none), and its name. */
+int st_cli_stop_signal(void);
+const char *st_cli_stop_name(void);
 
 /* Reports a run stopped by a signal (its checkpoint written) and how to go
  * on; returns the exit status, 128 + the signal (130, 143). */

@@ -2,7 +2,6 @@
  * the same teacher-student problem trained at lambda = 0 and lambda = 1e-3,
  * two run directories with their figures, and a table with the verdicts. */
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -166,11 +165,10 @@ int cmd_reproduce(int argc, char **argv)
         snprintf(label, sizeof label, "lambda=%g", lambdas[i]);
         st = st_cli_run_and_plot(&cfg[i], label, &res[i], figure[i], sizeof figure[i], &err);
         if (st == ST_ERR_INTERRUPTED) {
-            int sig = st_train_stop ? (int)st_train_stop : SIGINT;
             fprintf(stderr, "sparsetune reproduce: stopped by %s in %s; run the same command "
                             "with --force to start over\n",
-                    sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg[i].out);
-            return 128 + sig;
+                    st_cli_stop_name(), cfg[i].out);
+            return 128 + st_cli_stop_signal();
         }
         if (st == ST_ERR_NUMERIC) {
             /* Report it and go on: the other run still answers its half. */

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -376,36 +375,26 @@ int cmd_sweep(int argc, char **argv)
     struct st_progress prog;
     double t0 = now();
     long stopped = 0;
-    struct sigaction sa, old_int, old_term;
     /* SIGINT, SIGTERM: no new runs; the runs in flight checkpoint. */
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = st_cli_on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    st_train_stop = 0;
-    if (size == 1) {
-        sigaction(SIGINT, &sa, &old_int);
-        sigaction(SIGTERM, &sa, &old_term);
-    }
+    if (size == 1)
+        st_cli_catch_stop();
     st_progress_init(&prog, "sweep", base.quiet || rank != 0);
     long got = size > 1 ? st_mpi_run(n_todo, rank, size, so.keep_runs, make_run, run_done, &ctx,
                                      &prog)
                         : st_pool_run(n_todo, so.jobs, so.keep_runs, make_run, run_done, &ctx,
                                       &prog, &stopped);
     st_progress_done(&prog);
-    if (size == 1) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-    }
+    if (size == 1)
+        st_cli_release_stop();
     if (rank != 0)
         goto out;
     if (st_train_stop && got < n_todo) {
-        int sig = (int)st_train_stop;
         fflush(summary);
         fprintf(stderr,
                 "sparsetune sweep: stopped by %s: %ld runs finished now, %ld checkpointed in "
                 "flight, %ld not started; run the same command again to resume\n",
-                sig == SIGTERM ? "SIGTERM" : "SIGINT", got, stopped, n_todo - got - stopped);
-        rc = 128 + sig;
+                st_cli_stop_name(), got, stopped, n_todo - got - stopped);
+        rc = 128 + st_cli_stop_signal();
         goto out;
     }
     failed = ctx.failed;

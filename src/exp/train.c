@@ -401,6 +401,8 @@ struct run {
     int rank[ST_MAX_LAYERS];
     FILE *csv;
     char *csv_buf;
+    uint64_t data_hash; /* of the data, for checkpoints (once data_hashed) */
+    int data_hashed;
 };
 
 static double now_seconds(void)
@@ -1000,9 +1002,10 @@ static char *config_text(const struct st_train_cfg *cfg)
     return text;
 }
 
-/* FNV-1a over the training, validation and evaluation data, so a resumed run
- * notices input files that changed since the checkpoint. */
-static uint64_t data_hash(const struct run *r)
+/* The checkpoint's hash of the training, validation and evaluation data, so
+ * a resumed run notices input files that changed since the checkpoint.
+ * Computed once per process: the data do not change during a run. */
+static uint64_t data_hash(struct run *r)
 {
     const struct st_ts *ts = &r->ts;
     int in = r->cfg->widths[0], out = st_train_target_cols(r->cfg);
@@ -1010,14 +1013,14 @@ static uint64_t data_hash(const struct run *r)
     size_t len[6] = { (size_t)ts->n * (size_t)in,  (size_t)ts->n * (size_t)out,
                       (size_t)ts->vn * (size_t)in, (size_t)ts->vn * (size_t)out,
                       (size_t)ts->en * (size_t)in, (size_t)ts->en * (size_t)out };
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (int a = 0; a < 6; a++) {
-        const unsigned char *p = (const unsigned char *)arr[a];
-        for (size_t i = 0; p && i < len[a] * sizeof(float); i++) {
-            h ^= p[i];
-            h *= 0x100000001b3ULL;
-        }
-    }
+    if (r->data_hashed)
+        return r->data_hash;
+    uint64_t h = ST_CKPT_HASH_START;
+    for (int a = 0; a < 6; a++)
+        if (arr[a])
+            h = st_ckpt_hash(h, arr[a], len[a] * sizeof(float));
+    r->data_hash = h;
+    r->data_hashed = 1;
     return h;
 }
 

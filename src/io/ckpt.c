@@ -7,7 +7,7 @@
 
 static const char magic[8] = { 'S', 'T', 'C', 'K', 'P', 'T', '1', '\n' };
 
-static uint64_t fnv(uint64_t h, const void *data, size_t n)
+uint64_t st_ckpt_hash(uint64_t h, const void *data, size_t n)
 {
     const unsigned char *p = data;
     for (size_t i = 0; i < n; i++) {
@@ -17,15 +17,13 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n)
     return h;
 }
 
-#define FNV_START 0xcbf29ce484222325ULL
-
 static void put_bytes(struct st_ckpt_writer *w, const void *data, size_t n)
 {
     if (w->failed || n == 0)
         return;
     if (fwrite(data, 1, n, w->af.f) != n)
         w->failed = 1;
-    w->hash = fnv(w->hash, data, n);
+    w->hash = st_ckpt_hash(w->hash, data, n);
 }
 
 static void put_u32(struct st_ckpt_writer *w, uint32_t v)
@@ -50,7 +48,7 @@ enum st_status st_ckpt_begin(struct st_ckpt_writer *w, const char *path, struct 
     enum st_status st = st_atomic_open(&w->af, path, err);
     if (st != ST_OK)
         return st;
-    w->hash = FNV_START;
+    w->hash = ST_CKPT_HASH_START;
     put_bytes(w, magic, sizeof magic);
     return ST_OK;
 }
@@ -101,7 +99,7 @@ enum st_status st_ckpt_parse(struct st_ckpt *c, const void *data, size_t len, co
         return st_err_set(err, ST_ERR_FORMAT, "%s: not a sparsetune checkpoint (no STCKPT1 header)",
                           what);
     const unsigned char *p = data;
-    if (fnv(FNV_START, p, len - 8) != get_le(p + len - 8, 8))
+    if (st_ckpt_hash(ST_CKPT_HASH_START, p, len - 8) != get_le(p + len - 8, 8))
         return st_err_set(err, ST_ERR_FORMAT,
                           "%s: checksum mismatch (the file is truncated or corrupted)", what);
     /* Count, then record, the sections; every length is checked against

@@ -20,6 +20,11 @@
 
 #define ST_CKPT_NAME_MAX 64
 
+/* FNV-1a, the file's checksum: st_ckpt_hash(ST_CKPT_HASH_START, ...) for a
+ * first piece, then the previous result for the next. */
+#define ST_CKPT_HASH_START 0xcbf29ce484222325ULL
+uint64_t st_ckpt_hash(uint64_t h, const void *data, size_t n);
+
 struct st_ckpt_writer {
     struct st_atomic_file af;
     uint64_t hash;
