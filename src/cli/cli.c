@@ -11,15 +11,19 @@
 
 #include "../core/metrics.h"
 #include "../exp/options.h"
+#include "../exp/rundir.h"
+#include "../exp/sweep.h"
 #include "../io/ckpt.h"
 #include "../io/config.h"
 #include "../io/csv.h"
 #include "../io/file.h"
 #include "../plot/figure.h"
 
+volatile sig_atomic_t st_cli_stop = 0;
+
 static void on_stop_signal(int sig)
 {
-    st_train_stop = sig;
+    st_cli_stop = sig;
 }
 
 static struct sigaction saved_int, saved_term;
@@ -30,7 +34,7 @@ void st_cli_catch_stop(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    st_train_stop = 0;
+    st_cli_stop = 0;
     sigaction(SIGINT, &sa, &saved_int);
     sigaction(SIGTERM, &sa, &saved_term);
 }
@@ -43,7 +47,7 @@ void st_cli_release_stop(void)
 
 int st_cli_stop_signal(void)
 {
-    return st_train_stop ? (int)st_train_stop : SIGINT;
+    return st_cli_stop ? (int)st_cli_stop : SIGINT;
 }
 
 const char *st_cli_stop_name(void)
@@ -78,18 +82,17 @@ static enum st_status ini_set(void *user, const char *key, const char *value, st
 }
 
 /* cfg = the options DIR/checkpoint.bin was written with (over the defaults),
- * from its "name\0value\0" pairs. */
+ * from its "name\0value\0" pairs (the run reads and verifies the whole file). */
 static enum st_status load_resume_config(const char *dir, struct st_train_cfg *cfg,
                                          struct st_err *err)
 {
     char path[4200];
-    struct st_ckpt ck;
-    const void *data;
-    size_t len;
+    void *data = NULL;
+    size_t len = 0;
     enum st_status st = st_path_join(path, sizeof path, dir, ST_CHECKPOINT_FILE, err);
     if (st != ST_OK)
         return st;
-    if ((st = st_ckpt_read(&ck, path, err)) != ST_OK) {
+    if ((st = st_ckpt_read_section(path, "options", &data, &len, err)) != ST_OK) {
         if (st == ST_ERR_IO) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err->msg);
@@ -100,7 +103,6 @@ static enum st_status load_resume_config(const char *dir, struct st_train_cfg *c
         }
         return st;
     }
-    st = st_ckpt_get(&ck, "options", 0, &data, &len, err);
     const char *p = data, *end = p + len;
     while (st == ST_OK && p < end) {
         const char *name = p, *nul = memchr(p, '\0', (size_t)(end - p));
@@ -117,7 +119,7 @@ static enum st_status load_resume_config(const char *dir, struct st_train_cfg *c
         }
         p = vend + 1;
     }
-    st_ckpt_free(&ck);
+    free(data);
     return st;
 }
 
@@ -172,13 +174,32 @@ static int resume_conflicts(const char *dir, const struct st_train_cfg *base,
     return bad;
 }
 
+/* An INI file's options into a config, noting which were given. */
+struct ini_dest {
+    struct st_train_cfg *cfg;
+    unsigned char *given;
+};
+
+static enum st_status ini_set_given(void *user, const char *key, const char *value,
+                                    struct st_err *err)
+{
+    struct ini_dest *d = user;
+    enum st_status st = ini_set(d->cfg, key, value, err);
+    if (st == ST_OK && d->given)
+        d->given[st_option_index(key)] = 1;
+    return st;
+}
+
 int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,
-                     struct st_train_cfg *cfg, int *help)
+                     struct st_train_cfg *cfg, unsigned char *given, int *help)
 {
     struct st_err err = { "" };
+    struct ini_dest dest = { cfg, given };
     enum st_status st;
 
     *help = 0;
+    if (given)
+        memset(given, 0, ST_OPTIONS_MAX);
     st_train_cfg_defaults(cfg);
     snprintf(cfg->out, sizeof cfg->out, "%s", default_out);
     /* --resume DIR: the checkpoint's options are the base, and any option
@@ -229,7 +250,7 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
         } else if (!strncmp(a, "--config=", 9)) {
             file = a + 9;
         }
-        if (file && (st = st_ini_read(file, ini_set, cfg, &err)) != ST_OK)
+        if (file && (st = st_ini_read(file, ini_set_given, &dest, &err)) != ST_OK)
             /* An unreadable or malformed file exits 1, a bad key or value 2. */
             return st_cli_fail(cmd, st, &err);
     }
@@ -262,6 +283,8 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
                 st = st_option_set(cfg, neg->name, "0", &err);
                 if (st != ST_OK)
                     return st_cli_fail(cmd, st, &err);
+                if (given)
+                    given[st_option_index(neg->name)] = 1;
                 continue;
             }
         }
@@ -282,6 +305,8 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
         st = st_option_set(cfg, name, value, &err);
         if (st != ST_OK)
             return st_cli_fail(cmd, st, &err);
+        if (given)
+            given[st_option_index(name)] = 1;
     }
     if (resume) {
         if (out_given && strcmp(cfg->out, resume) != 0) {
@@ -302,33 +327,101 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
     return 0;
 }
 
+enum st_status st_cli_layout(const struct st_train_cfg *cfg, struct st_params *layout,
+                             struct st_err *err)
+{
+    struct st_model m;
+    enum st_status st = st_model_init(&m, &cfg->arch, err);
+    if (st == ST_OK) {
+        st = st_model_layout(&m, layout, err);
+        st_model_free(&m);
+    }
+    return st;
+}
+
+/* The figure's view of a layout's tensors, pointing into it. */
+static struct st_fig_tensor *fig_tensors(const struct st_params *p)
+{
+    struct st_fig_tensor *t = malloc(((size_t)p->n_views + 1) * sizeof *t);
+    for (int i = 0; t && i < p->n_views; i++) {
+        t[i].name = p->v[i].name;
+        t[i].unit = p->v[i].groups[0];
+        t[i].role = p->v[i].role;
+        t[i].matrix = p->v[i].ndim == 2;
+        t[i].size = (double)st_view_size(&p->v[i]);
+    }
+    return t;
+}
+
+/* The figure's title: the penalty and lambda (the seed's "λ = 0.001" for its
+ * own penalty). */
+static void run_title(const struct st_train_cfg *cfg, char *title, size_t size)
+{
+    if (cfg->penalty == ST_PEN_NONE)
+        snprintf(title, size, "no penalty");
+    else if (cfg->penalty == ST_PEN_L1 && cfg->reduction == ST_RED_MEAN && !cfg->prox)
+        snprintf(title, size, "\u03bb = %g", cfg->lambda);
+    else
+        snprintf(title, size, "\u03bb = %g  (%s%s, %s)", cfg->lambda,
+                 st_penalty_name(cfg->penalty), cfg->prox ? " prox" : "",
+                 st_reduction_name(cfg->reduction));
+}
+
+/* Each tensor's share of the final update, from the last row's d_init and
+ * the layout's sizes; NULL when a column is missing or not finite. */
+static double *final_shares(const struct st_csv *m, const struct st_params *layout)
+{
+    int n = layout->n_views;
+    double *d = malloc(((size_t)n + 1) * 3 * sizeof *d), *sizes = d + n + 1, *shares = sizes + n + 1;
+    if (!d || m->n_rows < 1) {
+        free(d);
+        return NULL;
+    }
+    for (int t = 0; t < n; t++) {
+        char col[ST_NAME_MAX + 16];
+        snprintf(col, sizeof col, "d_init_%s", layout->v[t].name);
+        int c = st_csv_col(m, col);
+        d[t] = c >= 0 ? st_csv_at(m, m->n_rows - 1, c) : (double)NAN;
+        sizes[t] = (double)st_view_size(&layout->v[t]);
+        if (!isfinite(d[t])) {
+            free(d);
+            return NULL;
+        }
+    }
+    st_update_shares(d, sizes, n, shares);
+    memmove(d, shares, (size_t)n * sizeof *d);
+    return d;
+}
+
 enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *written,
                                size_t size, struct st_err *err)
 {
     struct st_train_cfg cfg;
     struct st_csv m = { 0, 0, NULL, NULL, 0 };
+    struct st_params layout;
+    struct st_fig_tensor *tensors = NULL;
+    double *shares = NULL;
     char path[4200], title[128];
     enum st_status st;
 
+    memset(&layout, 0, sizeof layout);
     st_train_cfg_defaults(&cfg);
     if ((st = st_path_join(path, sizeof path, dir, "config.ini", err)) != ST_OK ||
         (st = st_ini_read(path, ini_set, &cfg, err)) != ST_OK)
         return st;
+    if ((st = st_cli_layout(&cfg, &layout, err)) != ST_OK) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+        return st_err_set(err, ST_ERR_FORMAT, "%s: %s", path, msg);
+    }
     if ((st = st_path_join(path, sizeof path, dir, "metrics.csv", err)) != ST_OK ||
         (st = st_csv_read(path, &m, err)) != ST_OK)
-        return st;
+        goto done;
     if (m.truncated)
         fprintf(stderr, "sparsetune: %s: the last line is incomplete (a run still going, or "
                         "stopped); plotting the rows before it\n",
                 path);
-    if (cfg.penalty == ST_PEN_NONE)
-        snprintf(title, sizeof title, "no penalty");
-    else if (cfg.penalty == ST_PEN_L1 && cfg.reduction == ST_RED_MEAN && !cfg.prox)
-        snprintf(title, sizeof title, "\u03bb = %g", cfg.lambda);
-    else
-        snprintf(title, sizeof title, "\u03bb = %g  (%s%s, %s)", cfg.lambda,
-                 st_penalty_name(cfg.penalty), cfg.prox ? " prox" : "",
-                 st_reduction_name(cfg.reduction));
+    run_title(&cfg, title, sizeof title);
     if (out) {
         snprintf(path, sizeof path, "%s", out);
     } else {
@@ -337,23 +430,11 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
         if ((st = st_path_join(path, sizeof path, dir, name, err)) != ST_OK)
             goto done;
     }
-    /* A run without a teacher shows each tensor's share of the final update,
-     * from the last row's d_init and the entry counts the widths give. */
-    double shares[ST_MAX_TENSORS], d[ST_MAX_TENSORS], sizes[ST_MAX_TENSORS];
-    int have_shares = cfg.task_data && m.n_rows > 0;
-    for (int l = 1; have_shares && l <= cfg.n_layers; l++)
-        for (int b = 0; b < 2; b++) {
-            char col[32];
-            snprintf(col, sizeof col, "d_init_%c%d", b ? 'b' : 'w', l);
-            int c = st_csv_col(&m, col), t = 2 * (l - 1) + b;
-            d[t] = c >= 0 ? st_csv_at(&m, m.n_rows - 1, c) : (double)NAN;
-            sizes[t] = (double)cfg.widths[l] * (b ? 1.0 : (double)cfg.widths[l - 1]);
-            have_shares &= c >= 0 && isfinite(d[t]);
-        }
-    if (have_shares)
-        st_update_shares(d, sizes, 2 * cfg.n_layers, shares);
-    st = st_figure_run(path, (enum st_fig_format)fmt, &m, title, cfg.penalty == ST_PEN_NUCLEAR,
-                       have_shares ? shares : NULL, err);
+    tensors = fig_tensors(&layout);
+    shares = final_shares(&m, &layout);
+    struct st_fig_run fr = { &m, title, cfg.penalty == ST_PEN_NUCLEAR, tensors,
+                             tensors ? layout.n_views : 0, shares };
+    st = st_figure_run(path, (enum st_fig_format)fmt, &fr, err);
     if (st != ST_OK && st != ST_ERR_IO) {
         /* Name the file whose content was wrong. */
         char msg[sizeof err->msg];
@@ -363,6 +444,9 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
     if (st == ST_OK && written)
         snprintf(written, size, "%s", path);
 done:
+    free(tensors);
+    free(shares);
+    st_params_free(&layout);
     st_csv_free(&m);
     return st;
 }
@@ -379,7 +463,8 @@ enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *l
     /* SIGINT and SIGTERM stop the run at its next step with a checkpoint. */
     st_cli_catch_stop();
     st_progress_init(&prog, label, cfg->quiet);
-    st = st_train_run(cfg, st_progress_update, &prog, res, err);
+    struct st_train_hooks hooks = { st_progress_update, &prog, &st_cli_stop };
+    st = st_train_run(cfg, &hooks, res, err);
     st_progress_done(&prog);
     st_cli_release_stop();
     if ((st != ST_OK && st != ST_ERR_NUMERIC) || !cfg->plot)
@@ -391,6 +476,27 @@ enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *l
         return pst;
     }
     return st;
+}
+
+void st_cli_draw_sweep(const char *cmd, const char *csv, const char *fig, int fmt,
+                       const struct st_names *names)
+{
+    struct st_csv_text t = { 0, 0, NULL, NULL };
+    struct st_err err = { "" };
+    struct st_fig_tensor *tensors = malloc(((size_t)names->n + 1) * sizeof *tensors);
+    enum st_status st = ST_ERR_NOMEM;
+    for (int i = 0; tensors && i < names->n; i++) {
+        const struct st_sweep_tensor *n = &names->t[i];
+        tensors[i] = (struct st_fig_tensor){ n->name, n->unit, n->role, n->matrix, n->size };
+    }
+    if (tensors && (st = st_csv_read_text(csv, &t, &err)) == ST_OK)
+        st = st_figure_sweep(fig, (enum st_fig_format)fmt, &t, tensors, names->n, &err);
+    if (st == ST_OK)
+        printf("figure: %s\n", fig);
+    else
+        fprintf(stderr, "sparsetune %s: %s\n", cmd, err.msg[0] ? err.msg : "out of memory");
+    st_csv_text_free(&t);
+    free(tensors);
 }
 
 int st_cli_take_opts(const char *cmd, int argc, char **argv, const struct st_cli_opt *opts,
@@ -451,7 +557,7 @@ void st_cli_print_run_options(FILE *f)
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
                  opts[i].arg ? opts[i].arg : "");
-        fprintf(f, "  %-26s %s [%s]\n", left, opts[i].help, opts[i].def_text);
+        fprintf(f, "  %-26s %s [%s]\n", left, opts[i].help, opts[i].shown ? opts[i].shown : opts[i].def);
     }
     fprintf(f, "  %-26s %s\n", "--config FILE",
             "read options from an INI file (keys = option names); the command line wins");
@@ -512,9 +618,9 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
     printf("run: %s  (%ld steps, %.2f s, %.0f steps/s)\n", cfg->out, r->steps_done,
            r->wall_seconds, r->steps_per_second);
     if (cfg->loss == ST_LOSS_XENT)
-        printf("final: xent %.6g  accuracy %.4f  ", r->mse, r->accuracy);
+        printf("final: xent %.6g  accuracy %.4f  ", r->data_loss, r->accuracy);
     else
-        printf("final: mse %.6g  ", r->mse);
+        printf("final: mse %.6g  ", r->data_loss);
     printf("penalty %.6g  loss %.6g  (penalty %s, reduction %s, lambda %g)\n", r->penalty,
            r->loss, st_penalty_name(cfg->penalty), st_reduction_name(cfg->reduction),
            cfg->lambda);
@@ -536,17 +642,21 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
     if (cfg->task_data) {
         /* No teacher: the fingerprint of the update instead of a verdict. */
         printf("%-8s %12s %9s %9s %8s\n", "tensor", "d_init", "changed", "share", "verdict");
-        for (int t = 0; t < r->n_tensors; t++)
-            printf("%-8s %12.4e %9.4f %9.4f %8s\n", r->names[t], r->d_init[t], r->changed[t],
-                   r->update_share[t], r->diverged ? "?" : r->verdict[t] ? "changed" : "-");
+        for (int i = 0; i < r->n_tensors; i++) {
+            const struct st_tensor_result *t = &r->t[i];
+            printf("%-8s %12.4e %9.4f %9.4f %8s\n", t->name, t->d_init, t->changed,
+                   t->update_share, r->diverged ? "?" : t->verdict ? "changed" : "-");
+        }
         return;
     }
     printf("%-8s %12s %12s %9s %8s %6s\n", "tensor", "d_init", "d_teacher", "changed", "verdict",
            "truth");
-    for (int t = 0; t < r->n_tensors; t++)
-        printf("%-8s %12.4e %12.4e %9.4f %8s %6s\n", r->names[t], r->d_init[t], r->d_teacher[t],
-               r->changed[t], r->diverged ? "?" : r->verdict[t] ? "changed" : "-",
-               r->truth[t] ? "differs" : "-");
+    for (int i = 0; i < r->n_tensors; i++) {
+        const struct st_tensor_result *t = &r->t[i];
+        printf("%-8s %12.4e %12.4e %9.4f %8s %6s\n", t->name, t->d_init, t->d_teacher,
+               t->changed, r->diverged ? "?" : t->verdict ? "changed" : "-",
+               t->truth ? "differs" : "-");
+    }
     if (r->diverged)
         printf("verdict: none (the run diverged at step %ld)\n", r->steps_done);
     else
@@ -559,7 +669,7 @@ int st_cli_train_command(const char *cmd, int argc, char **argv, void (*usage)(F
 {
     struct st_train_cfg cfg;
     int help = 0;
-    int rc = st_cli_parse_run(cmd, argc, argv, "run", &cfg, &help);
+    int rc = st_cli_parse_run(cmd, argc, argv, "run", &cfg, NULL, &help);
 
     if (rc != 0)
         return rc;
@@ -582,15 +692,18 @@ int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg)
     if (st != ST_OK)
         return st_cli_fail(cmd, st, &err);
     st = st_cli_run_and_plot(cfg, cmd, &res, figure, sizeof figure, &err);
-    if (st == ST_ERR_INTERRUPTED)
-        return st_cli_interrupted(cmd, cfg, &res);
-    if (st != ST_OK && st != ST_ERR_NUMERIC)
-        return st_cli_fail(cmd, st, &err);
-    st_cli_print_result(cfg, &res);
-    if (figure[0])
-        printf("figure: %s\n", figure);
-    /* A diverged run still reports what it has, then fails. */
-    if (st != ST_OK)
-        return st_cli_fail(cmd, st, &err);
-    return ST_EXIT_OK;
+    int rc;
+    if (st == ST_ERR_INTERRUPTED) {
+        rc = st_cli_interrupted(cmd, cfg, &res);
+    } else if (st != ST_OK && st != ST_ERR_NUMERIC) {
+        rc = st_cli_fail(cmd, st, &err);
+    } else {
+        st_cli_print_result(cfg, &res);
+        if (figure[0])
+            printf("figure: %s\n", figure);
+        /* A diverged run still reports what it has, then fails. */
+        rc = st == ST_OK ? ST_EXIT_OK : st_cli_fail(cmd, st, &err);
+    }
+    st_result_free(&res);
+    return rc;
 }

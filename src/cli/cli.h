@@ -6,15 +6,21 @@
 
 #include <stdio.h>
 
+#include <signal.h>
+
+#include "../core/params.h"
 #include "../core/status.h"
+#include "../exp/options.h"
 #include "../exp/train.h"
 
 /* Exit statuses of every subcommand. */
 enum { ST_EXIT_OK = 0, ST_EXIT_RUNTIME = 1, ST_EXIT_USAGE = 2 };
 
-/* SIGINT and SIGTERM set st_train_stop (cleared here) between
- * st_cli_catch_stop and st_cli_release_stop, which puts back the handlers
- * that were there before (one catch at a time). */
+/* Set (to the signal's number) by SIGINT and SIGTERM between
+ * st_cli_catch_stop (which clears it) and st_cli_release_stop, which puts
+ * back the handlers that were there before (one catch at a time). Runs get
+ * it as their stop request (hooks.h). */
+extern volatile sig_atomic_t st_cli_stop;
 void st_cli_catch_stop(void);
 void st_cli_release_stop(void);
 
@@ -34,14 +40,18 @@ int st_cli_interrupted(const char *cmd, const struct st_train_cfg *cfg,
 int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err);
 
 /* Fills cfg from defaults (with default_out as the output directory), --config
- * files and argv[1..argc-1]. Sets *help when --help/-h was given. Returns 0 or
- * an exit status after printing the error. */
+ * files and argv[1..argc-1]. Sets *help when --help/-h was given, and
+ * given[i] (may be NULL; room for ST_OPTIONS_MAX) for every option a config
+ * file or the command line set. Returns 0 or an exit status after printing
+ * the error. */
 int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,
-                     struct st_train_cfg *cfg, int *help);
+                     struct st_train_cfg *cfg, unsigned char *given, int *help);
 
-/* Runs a resolved cfg with a progress bar labelled label, draws its figure
- * unless cfg->plot is 0, and prints nothing. Returns the status of the run
- * (ST_ERR_NUMERIC for a diverged run, whose figure is still drawn). */
+/* The layout of cfg's model (its tensors' names, shapes, groups), for
+ * reports. Errors: those of the model's checks. */
+enum st_status st_cli_layout(const struct st_train_cfg *cfg, struct st_params *layout,
+                             struct st_err *err);
+
 /* The result table on stdout: run, final loss terms, the evaluation set's
  * before and after, then per tensor d_init, d_teacher, changed fraction and
  * verdict against the truth (a --task data run: the update's share instead). */
@@ -56,6 +66,11 @@ int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg);
 int st_cli_train_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
                          int task_data);
 
+/* Runs a resolved cfg with a progress bar labelled label (SIGINT and SIGTERM
+ * stop it with a checkpoint), draws its figure unless cfg->plot is 0, and
+ * prints nothing. Returns the status of the run (ST_ERR_NUMERIC for a
+ * diverged run, whose figure is still drawn); res must be released with
+ * st_result_free. */
 enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *label,
                                    struct st_train_result *res, char *figure, size_t size,
                                    struct st_err *err);
@@ -65,6 +80,13 @@ enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *l
  * st_fig_format_names. The path written goes to *written (may be NULL). */
 enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *written,
                                size_t size, struct st_err *err);
+
+/* Draws the sweep figure fig (format fmt) from the summary.csv at csv, for
+ * the tensors of names (sweep.h); prints "figure: FIG", or the reason it was
+ * not drawn on stderr under cmd's name. */
+struct st_names;
+void st_cli_draw_sweep(const char *cmd, const char *csv, const char *fig, int fmt,
+                       const struct st_names *names);
 
 /* A command's own option that takes a value: 'i' an integer (long), 'd' a
  * number (double), 's' a string (const char *), each checked against

@@ -19,12 +19,12 @@
 #define MAX_SUBSETS 4096
 
 struct subset {
-    unsigned long mask; /* bit u: unit u (a layer, or a tensor in w1 b1 w2 ... order) trains */
+    unsigned long mask; /* bit u: unit u (a layer, or a tensor in layout order) trains */
     char name[256];     /* "2" or "w2,b2" */
     int units;          /* number of units that train */
     long params;        /* entries that train */
     enum st_status st;
-    double mse;
+    double loss; /* the lowest data loss of the last 10% of the steps */
     double wall;
     char error[200];
 };
@@ -32,7 +32,8 @@ struct subset {
 struct bl_ctx {
     const struct st_train_cfg *base;
     struct subset *sub;
-    int by_tensor, n_units;
+    int n_units;
+    const char **units; /* [n_units] their names: the model's units (layers), or its tensors */
 };
 
 static void usage(FILE *f)
@@ -61,15 +62,6 @@ static void usage(FILE *f)
           f);
 }
 
-/* Unit u's name: layer number or tensor name. */
-static void unit_name(char *out, size_t size, int u, int by_tensor)
-{
-    if (by_tensor)
-        snprintf(out, size, "%c%d", u % 2 ? 'b' : 'w', u / 2 + 1);
-    else
-        snprintf(out, size, "%d", u + 1);
-}
-
 static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, struct st_err *err)
 {
     struct bl_ctx *c = user;
@@ -78,13 +70,10 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
     *cfg = *c->base;
     cfg->lambda = 0.0;
     cfg->freeze[0] = '\0';
-    for (int u = 0; u < c->n_units; u++) {
-        if (s->mask >> u & 1)
-            continue;
-        char nm[16];
-        unit_name(nm, sizeof nm, u, c->by_tensor);
-        n += (size_t)snprintf(cfg->freeze + n, sizeof cfg->freeze - n, "%s%s", n ? "," : "", nm);
-    }
+    for (int u = 0; u < c->n_units; u++)
+        if (!(s->mask >> u & 1))
+            n += (size_t)snprintf(cfg->freeze + n, sizeof cfg->freeze - n, "%s%s", n ? "," : "",
+                                  c->units[u]);
     if (n == 0)
         strcpy(cfg->freeze, "none");
     return st_pool_task_cfg(cfg, c->base->out, i, err);
@@ -96,7 +85,7 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
     struct bl_ctx *c = user;
     struct subset *s = &c->sub[i];
     s->st = st;
-    s->mse = st == ST_OK ? res->mse_tail : (double)NAN;
+    s->loss = st == ST_OK ? res->data_loss_tail : (double)NAN;
     s->wall = res->wall_seconds;
     snprintf(s->error, sizeof s->error, "%s", error ? error : "");
 }
@@ -104,27 +93,132 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
 static int cmp_loss(const void *a, const void *b)
 {
     const struct subset *x = a, *y = b;
-    double u = isfinite(x->mse) ? x->mse : (double)INFINITY;
-    double v = isfinite(y->mse) ? y->mse : (double)INFINITY;
+    double u = isfinite(x->loss) ? x->loss : (double)INFINITY;
+    double v = isfinite(y->loss) ? y->loss : (double)INFINITY;
     if (u != v)
         return u < v ? -1 : 1;
     return x->units - y->units;
+}
+
+/* The units a subset is made of: the model's units (layers) or its tensors,
+ * with their entry counts (units point into layout). Returns how many, or -1
+ * after printing an error. */
+static int units_of(const struct st_params *layout, int by_tensor, const char **units,
+                    long *params)
+{
+    struct st_err err = { "" };
+    int n = by_tensor ? layout->n_views : st_params_groups(layout, 0, units);
+    if (n > 12) {
+        st_err_set(&err, ST_ERR_ARG, "%d %s give %.0f subsets; at most 12 units (%d subsets)", n,
+                   by_tensor ? "tensors" : "layers", pow(2.0, n) - 1, MAX_SUBSETS - 1);
+        st_cli_fail("baselines", ST_ERR_ARG, &err);
+        return -1;
+    }
+    for (int u = 0; u < n; u++) {
+        params[u] = 0;
+        if (by_tensor)
+            units[u] = layout->v[u].name;
+        for (int t = 0; t < layout->n_views; t++)
+            if (by_tensor ? t == u : !strcmp(layout->v[t].groups[0], units[u]))
+                params[u] += (long)st_view_size(&layout->v[t]);
+    }
+    return n;
+}
+
+/* Every non-empty subset of the units, in mask order. */
+static struct subset *subsets(int n_units, const char **units, const long *params)
+{
+    long n_sub = (1L << n_units) - 1;
+    struct subset *sub = calloc((size_t)n_sub, sizeof *sub);
+    for (long i = 0; sub && i < n_sub; i++) {
+        struct subset *s = &sub[i];
+        size_t n = 0;
+        s->mask = (unsigned long)(i + 1);
+        for (int u = 0; u < n_units; u++) {
+            if (!(s->mask >> u & 1))
+                continue;
+            n += (size_t)snprintf(s->name + n, sizeof s->name - n, "%s%s", n ? "," : "",
+                                  units[u]);
+            s->units++;
+            s->params += params[u];
+        }
+    }
+    return sub;
+}
+
+/* baselines.csv, sorted by loss. Returns 0 or an exit status. */
+static int write_table(const char *path, const struct subset *sub, long n_sub, double best,
+                       int min_units)
+{
+    struct st_err err = { "" };
+    struct st_atomic_file af;
+    if (st_atomic_open(&af, path, &err) != ST_OK)
+        return st_cli_fail("baselines", ST_ERR_IO, &err);
+    fputs("rank,trained,units,params,mse_tail_min,within_2x_best,smallest_within_2x,status,"
+          "wall_seconds\n",
+          af.f);
+    for (long i = 0; i < n_sub; i++) {
+        const struct subset *s = &sub[i];
+        int within = isfinite(s->loss) && s->loss <= 2.0 * best;
+        fprintf(af.f, "%ld,\"%s\",%d,%ld,%.17g,%d,%d,%s,%.6g\n", i + 1, s->name, s->units,
+                s->params, s->loss, within, within && s->units == min_units,
+                s->st == ST_OK ? "ok" : s->st == ST_ERR_NUMERIC ? "diverged" : "failed", s->wall);
+    }
+    if (st_atomic_commit(&af, &err) != ST_OK)
+        return st_cli_fail("baselines", ST_ERR_IO, &err);
+    return 0;
+}
+
+/* The bar chart of the sorted subsets. */
+static void draw(const char *out, const struct subset *sub, long n_sub, double best,
+                 int min_units, int by_tensor)
+{
+    struct st_err err = { "" };
+    char fig[4300];
+    const char **names = malloc((size_t)n_sub * sizeof *names);
+    double *loss = malloc((size_t)n_sub * sizeof *loss);
+    int *marks = malloc((size_t)n_sub * sizeof *marks);
+    snprintf(fig, sizeof fig, "%s/baselines.png", out);
+    for (long i = 0; names && loss && marks && i < n_sub; i++) {
+        names[i] = sub[i].name;
+        loss[i] = sub[i].loss;
+        marks[i] = isfinite(sub[i].loss) && sub[i].loss <= 2.0 * best &&
+                   sub[i].units == min_units;
+    }
+    if (!names || !loss || !marks)
+        fprintf(stderr, "sparsetune baselines: out of memory for the figure\n");
+    else if (st_figure_bars(fig, ST_FIG_PNG, names, loss, marks, (int)n_sub,
+                            by_tensor ? "loss of each trained subset of tensors (lowest of the "
+                                        "last 10% of steps)"
+                                      : "loss of each trained subset of layers (lowest of the "
+                                        "last 10% of steps)",
+                            "loss (mse)", &err) == ST_OK)
+        printf("figure: %s\n", fig);
+    else
+        fprintf(stderr, "sparsetune baselines: %s\n", err.msg);
+    free(names);
+    free(loss);
+    free(marks);
 }
 
 int cmd_baselines(int argc, char **argv)
 {
     struct st_train_cfg base;
     struct st_err err = { "" };
+    struct st_params layout;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int rest_argc = 0, help = 0, rc = 0, by_tensor = 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN), jobs = cores > 0 ? cores : 1;
     const char *by = "layer";
     struct subset *sub = NULL;
+    const char **units = NULL;
+    long *params = NULL;
     const struct st_cli_opt opts[] = {
         { "--by", 's', 0, 0, &by },
         { "--jobs", 'i', 1, ST_POOL_MAX_JOBS, &jobs },
     };
 
+    memset(&layout, 0, sizeof layout);
     if (!rest)
         return ST_EXIT_RUNTIME;
     rc = st_cli_take_opts("baselines", argc, argv, opts, 2, rest, &rest_argc, &help);
@@ -140,114 +234,68 @@ int cmd_baselines(int argc, char **argv)
         goto done;
     }
     by_tensor = !strcmp(by, "tensor");
-    rc = st_cli_parse_run("baselines", rest_argc, rest, "baselines", &base, &help);
+    rc = st_cli_parse_run("baselines", rest_argc, rest, "baselines", &base, NULL, &help);
     if (rc != 0)
         goto done;
-    {
-        struct st_train_cfg probe = base;
-        if (st_train_cfg_resolve(&probe, &err) != ST_OK) {
-            rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
-            goto done;
-        }
-    }
-    int n_units = base.n_layers * (by_tensor ? 2 : 1);
-    if (n_units > 12) {
-        st_err_set(&err, ST_ERR_ARG, "%d %s give %.0f subsets; at most 12 units (%d subsets)",
-                   n_units, by_tensor ? "tensors" : "layers", pow(2.0, n_units) - 1,
-                   MAX_SUBSETS - 1);
+    struct st_train_cfg probe = base;
+    if (st_train_cfg_resolve(&probe, &err) != ST_OK) {
         rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
         goto done;
     }
-    long n_sub = (1L << n_units) - 1;
-    sub = calloc((size_t)n_sub, sizeof *sub);
-    if (!sub) {
+    if (st_cli_layout(&probe, &layout, &err) != ST_OK) {
+        rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
+        goto done;
+    }
+    units = malloc(((size_t)layout.n_views * ST_VIEW_GROUPS + 1) * sizeof *units);
+    params = malloc(((size_t)layout.n_views * ST_VIEW_GROUPS + 1) * sizeof *params);
+    if (!units || !params) {
         rc = ST_EXIT_RUNTIME;
         goto done;
     }
-    for (long i = 0; i < n_sub; i++) {
-        struct subset *s = &sub[i];
-        size_t n = 0;
-        s->mask = (unsigned long)(i + 1);
-        for (int u = 0; u < n_units; u++) {
-            if (!(s->mask >> u & 1))
-                continue;
-            char nm[16];
-            unit_name(nm, sizeof nm, u, by_tensor);
-            n += (size_t)snprintf(s->name + n, sizeof s->name - n, "%s%s", n ? "," : "", nm);
-            s->units++;
-            int l = by_tensor ? u / 2 : u; /* 0-based layer */
-            long w = (long)base.widths[l] * base.widths[l + 1], b = base.widths[l + 1];
-            s->params += by_tensor ? (u % 2 ? b : w) : w + b;
-        }
+    int n_units = units_of(&layout, by_tensor, units, params);
+    if (n_units < 0) {
+        rc = ST_EXIT_USAGE;
+        goto done;
     }
-    struct bl_ctx ctx = { &base, sub, by_tensor, n_units };
-    char path[4300];
-    rc = st_pool_run_cmd("baselines", base.out, n_sub, (int)jobs, base.quiet, make_run, run_done, &ctx);
+    long n_sub = (1L << n_units) - 1;
+    if (!(sub = subsets(n_units, units, params))) {
+        rc = ST_EXIT_RUNTIME;
+        goto done;
+    }
+    struct bl_ctx ctx = { &base, sub, n_units, units };
+    rc = st_pool_run_cmd("baselines", base.out, n_sub, (int)jobs, base.quiet, make_run, run_done,
+                         &ctx);
     if (rc != 0)
         goto done;
 
     qsort(sub, (size_t)n_sub, sizeof *sub, cmp_loss);
-    double best = sub[0].mse;
+    double best = sub[0].loss;
     int min_units = n_units + 1;
     for (long i = 0; i < n_sub; i++)
-        if (isfinite(sub[i].mse) && sub[i].mse <= 2.0 * best && sub[i].units < min_units)
+        if (isfinite(sub[i].loss) && sub[i].loss <= 2.0 * best && sub[i].units < min_units)
             min_units = sub[i].units;
-
-    /* baselines.csv, then the table on stdout. */
-    struct st_atomic_file af;
+    char path[4300];
     snprintf(path, sizeof path, "%s/baselines.csv", base.out);
-    if (st_atomic_open(&af, path, &err) != ST_OK) {
-        rc = st_cli_fail("baselines", ST_ERR_IO, &err);
+    if ((rc = write_table(path, sub, n_sub, best, min_units)) != 0)
         goto done;
-    }
-    fputs("rank,trained,units,params,mse_tail_min,within_2x_best,smallest_within_2x,status,"
-          "wall_seconds\n",
-          af.f);
-    for (long i = 0; i < n_sub; i++) {
-        const struct subset *s = &sub[i];
-        int within = isfinite(s->mse) && s->mse <= 2.0 * best;
-        fprintf(af.f, "%ld,\"%s\",%d,%ld,%.17g,%d,%d,%s,%.6g\n", i + 1, s->name, s->units,
-                s->params, s->mse, within, within && s->units == min_units,
-                s->st == ST_OK ? "ok" : s->st == ST_ERR_NUMERIC ? "diverged" : "failed", s->wall);
-    }
-    if (st_atomic_commit(&af, &err) != ST_OK) {
-        rc = st_cli_fail("baselines", ST_ERR_IO, &err);
-        goto done;
-    }
     printf("method 1: %ld subsets of the %s trained with the rest frozen (lambda = 0); "
            "'*' = smallest within 2x of the best loss\n\n",
            n_sub, by_tensor ? "tensors" : "layers");
     printf("%4s  %-24s %7s %12s\n", "rank", "trained", "params", "mse (tail)");
     for (long i = 0; i < n_sub; i++) {
         const struct subset *s = &sub[i];
-        int mark = isfinite(s->mse) && s->mse <= 2.0 * best && s->units == min_units;
-        printf("%4ld  %-24s %7ld %12.4e %s\n", i + 1, s->name, s->params, s->mse, mark ? "*" : "");
+        int mark = isfinite(s->loss) && s->loss <= 2.0 * best && s->units == min_units;
+        printf("%4ld  %-24s %7ld %12.4e %s\n", i + 1, s->name, s->params, s->loss,
+               mark ? "*" : "");
     }
     printf("\ntable: %s\n", path);
-    {
-        char fig[4300];
-        snprintf(fig, sizeof fig, "%s/baselines.png", base.out);
-        const char *names[MAX_SUBSETS];
-        double mse[MAX_SUBSETS];
-        int marks[MAX_SUBSETS];
-        for (long i = 0; i < n_sub; i++) {
-            names[i] = sub[i].name;
-            mse[i] = sub[i].mse;
-            marks[i] = isfinite(sub[i].mse) && sub[i].mse <= 2.0 * best &&
-                       sub[i].units == min_units;
-        }
-        if (base.plot) {
-            if (st_figure_bars(fig, ST_FIG_PNG, names, mse, marks, (int)n_sub,
-                               by_tensor ? "loss of each trained subset of tensors (lowest of the last 10% of steps)"
-                                         : "loss of each trained subset of layers (lowest of the last 10% of steps)",
-                               &err) == ST_OK)
-                printf("figure: %s\n", fig);
-            else
-                fprintf(stderr, "sparsetune baselines: %s\n", err.msg);
-        }
-    }
+    if (base.plot)
+        draw(base.out, sub, n_sub, best, min_units, by_tensor);
 done:
     free(sub);
+    free(units);
+    free(params);
+    st_params_free(&layout);
     free(rest);
     return rc;
 }

@@ -41,6 +41,8 @@ struct cmp_ctx {
     const struct st_train_cfg *base;
     struct task *tasks;
     double lambda, sgd_lr;
+    int n_units;
+    const char **units; /* [n_units] the model's units (an MLP's layers) */
 };
 
 static void usage(FILE *f)
@@ -81,10 +83,10 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
     case M_MASKS: {
         size_t n = 0;
         cfg->freeze[0] = '\0';
-        for (int l = 0; l < cfg->n_layers; l++)
-            if (!(t->mask >> l & 1))
-                n += (size_t)snprintf(cfg->freeze + n, sizeof cfg->freeze - n, "%s%d",
-                                      n ? "," : "", l + 1);
+        for (int u = 0; u < c->n_units; u++)
+            if (!(t->mask >> u & 1))
+                n += (size_t)snprintf(cfg->freeze + n, sizeof cfg->freeze - n, "%s%s",
+                                      n ? "," : "", c->units[u]);
         if (!n)
             strcpy(cfg->freeze, "none");
         break;
@@ -109,110 +111,44 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
     struct task *t = &c->tasks[i];
     (void)error;
     t->st = st;
-    t->loss = st == ST_OK ? res->mse_tail : (double)NAN;
+    t->loss = st == ST_OK ? res->data_loss_tail : (double)NAN;
     t->wall = res->wall_seconds;
     t->picked = t->truth = 0;
-    for (int k = 0; k < res->n_tensors; k++) {
-        if (res->verdict[k] && st == ST_OK)
-            t->picked |= 1u << (k / 2);
-        if (res->truth[k])
-            t->truth |= 1u << (k / 2);
-    }
+    for (int k = 0; k < res->n_tensors; k++)
+        for (int u = 0; u < c->n_units; u++)
+            if (!strcmp(res->t[k].unit, c->units[u])) {
+                if (res->t[k].verdict && st == ST_OK)
+                    t->picked |= 1u << u;
+                if (res->t[k].truth)
+                    t->truth |= 1u << u;
+            }
 }
 
-static void layers_text(char *out, size_t size, unsigned mask, int L)
+/* The units of mask, comma-separated ("none" for none). */
+static void units_text(char *out, size_t size, unsigned mask, const struct cmp_ctx *c)
 {
     size_t n = 0;
     out[0] = '\0';
-    for (int l = 0; l < L && n < size; l++)
-        if (mask >> l & 1)
-            n += (size_t)snprintf(out + n, size - n, "%s%d", n ? "," : "", l + 1);
+    for (int u = 0; u < c->n_units && n < size; u++)
+        if (mask >> u & 1)
+            n += (size_t)snprintf(out + n, size - n, "%s%s", n ? "," : "", c->units[u]);
     if (!n)
         snprintf(out, size, "none");
 }
 
-int cmd_compare(int argc, char **argv)
+/* Method 1's pick per seed (the smallest subset within 2x of the best loss),
+ * and every method's pick (0xffffffff: diverged), runs and wall time. */
+static void picks_of(const struct task *tasks, int n_seeds, int n_masks, long per_seed,
+                     unsigned picks[N_METHODS][1000], int *runs, double *wall)
 {
-    struct st_train_cfg base;
-    struct st_err err = { "" };
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int rest_argc = 0, help = 0, rc = 0;
-    double lambda = 1e-3, sgd_lr = 0.1;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN), seeds = 5, jobs = cores > 0 ? cores : 1;
-    struct task *tasks = NULL;
-    const struct st_cli_opt opts[] = {
-        { "--seeds", 'i', 1, 1000, &seeds },
-        { "--jobs", 'i', 1, ST_POOL_MAX_JOBS, &jobs },
-        { "--compare-lambda", 'd', 1e-300, 1e300, &lambda },
-        { "--sgd-lr", 'd', 1e-300, 1e300, &sgd_lr },
-    };
-
-    if (!rest)
-        return ST_EXIT_RUNTIME;
-    rc = st_cli_take_opts("compare", argc, argv, opts, 4, rest, &rest_argc, &help);
-    if (rc == 0 && help) {
-        usage(stdout);
-        goto done;
-    }
-    if (rc != 0)
-        goto done;
-    rc = st_cli_parse_run("compare", rest_argc, rest, "compare", &base, &help);
-    int n_seeds = (int)seeds;
-    if (rc != 0)
-        goto done;
-    if (base.task_data) {
-        st_err_set(&err, ST_ERR_ARG, "--task data: compare scores methods against a teacher's "
-                   "truth, which a data run does not have");
-        rc = st_cli_fail("compare", ST_ERR_ARG, &err);
-        goto done;
-    }
-    {
-        struct st_train_cfg probe = base;
-        if (st_train_cfg_resolve(&probe, &err) != ST_OK) {
-            rc = st_cli_fail("compare", ST_ERR_ARG, &err);
-            goto done;
-        }
-        if (probe.n_layers > 10) {
-            st_err_set(&err, ST_ERR_ARG, "compare: at most 10 layers (2^L freeze masks)");
-            rc = st_cli_fail("compare", ST_ERR_ARG, &err);
-            goto done;
-        }
-    }
-    int L = base.n_layers, n_masks = (1 << L) - 1;
-    long per_seed = n_masks + (N_METHODS - 1), n_tasks = per_seed * n_seeds;
-    tasks = calloc((size_t)n_tasks, sizeof *tasks);
-    if (!tasks) {
-        rc = ST_EXIT_RUNTIME;
-        goto done;
-    }
-    for (int s = 0; s < n_seeds; s++)
-        for (long k = 0; k < per_seed; k++) {
-            struct task *t = &tasks[s * per_seed + k];
-            t->seed = base.seed + (uint64_t)s;
-            t->method = k < n_masks ? M_MASKS : (int)(k - n_masks + 1);
-            t->mask = k < n_masks ? (unsigned)(k + 1) : 0;
-        }
-    struct cmp_ctx ctx = { &base, tasks, lambda, sgd_lr };
-    char path[4300];
-    rc = st_pool_run_cmd("compare", base.out, n_tasks, (int)jobs, base.quiet, make_run, run_done,
-                         &ctx);
-    if (rc != 0)
-        goto done;
-
-    /* Method 1's pick per seed: the smallest subset within 2x of the best loss. */
-    unsigned picks[N_METHODS][1000];
-    unsigned truth = tasks[n_masks].truth;
-    int runs[N_METHODS] = { 0 };
-    double wall[N_METHODS] = { 0 };
     for (int s = 0; s < n_seeds; s++) {
         const struct task *ts = &tasks[s * per_seed];
-        double best = INFINITY;
+        double best = INFINITY, best_loss = INFINITY;
+        int best_units = 99;
+        unsigned pick = 0;
         for (int k = 0; k < n_masks; k++)
             if (ts[k].loss < best)
                 best = ts[k].loss;
-        int best_units = 99;
-        double best_loss = INFINITY;
-        unsigned pick = 0;
         for (int k = 0; k < n_masks; k++) {
             int units = __builtin_popcount(ts[k].mask);
             if (!(ts[k].loss <= 2.0 * best))
@@ -235,16 +171,24 @@ int cmd_compare(int argc, char **argv)
             wall[m] += t->wall;
         }
     }
+}
 
+/* The table on stdout and its JSON twin in out/compare.json. Returns 0 or
+ * an exit status. */
+static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000], const int *runs,
+                  const double *wall, int n_seeds, long n_tasks, unsigned truth)
+{
+    struct st_err err = { "" };
     cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "methods");
-    char tl[64];
-    layers_text(tl, sizeof tl, truth, L);
+    char tl[256], path[4300];
+    int rc = 0;
+    units_text(tl, sizeof tl, truth, c);
     cJSON_AddStringToObject(root, "truth", tl);
     cJSON_AddNumberToObject(root, "seeds", n_seeds);
-    cJSON_AddNumberToObject(root, "lambda", lambda);
+    cJSON_AddNumberToObject(root, "lambda", c->lambda);
     printf("which layers need to change? truth: %s (seeds %llu..%llu, %ld runs)\n\n", tl,
-           (unsigned long long)base.seed, (unsigned long long)base.seed + (unsigned)n_seeds - 1,
-           n_tasks);
+           (unsigned long long)c->base->seed,
+           (unsigned long long)c->base->seed + (unsigned)n_seeds - 1, n_tasks);
     printf("%-32s %-14s %-9s %6s %9s\n", "method", "picks", "correct", "runs", "wall s");
     for (int m = 0; m < N_METHODS; m++) {
         /* The most frequent pick, and how often the pick equals the truth. */
@@ -260,11 +204,11 @@ int cmd_compare(int argc, char **argv)
             }
             correct += picks[m][s] == truth;
         }
-        char pl[64], cor[16];
+        char pl[256], cor[16];
         if (common == 0xffffffffu)
             snprintf(pl, sizeof pl, "(diverged)");
         else
-            layers_text(pl, sizeof pl, common, L);
+            units_text(pl, sizeof pl, common, c);
         snprintf(cor, sizeof cor, "%d/%d", correct, n_seeds);
         printf("%-32s %-14s %-9s %6d %9.2f\n", method_names[m], pl, cor, runs[m], wall[m]);
         cJSON *o = cJSON_CreateObject();
@@ -276,18 +220,18 @@ int cmd_compare(int argc, char **argv)
         cJSON_AddNumberToObject(o, "wall_seconds", wall[m]);
         cJSON *ps = cJSON_AddArrayToObject(o, "picks_per_seed");
         for (int s = 0; s < n_seeds; s++) {
-            char one[64];
+            char one[256];
             if (picks[m][s] == 0xffffffffu)
                 snprintf(one, sizeof one, "diverged");
             else
-                layers_text(one, sizeof one, picks[m][s], L);
+                units_text(one, sizeof one, picks[m][s], c);
             cJSON_AddItemToArray(ps, cJSON_CreateString(one));
         }
         cJSON_AddItemToArray(arr, o);
     }
     char *json = cJSON_Print(root);
     cJSON_Delete(root);
-    snprintf(path, sizeof path, "%s/compare.json", base.out);
+    snprintf(path, sizeof path, "%s/compare.json", c->base->out);
     struct st_atomic_file af;
     if (!json || st_atomic_open(&af, path, &err) != ST_OK ||
         (fputs(json, af.f), fputc('\n', af.f), st_atomic_commit(&af, &err)) != ST_OK)
@@ -296,8 +240,92 @@ int cmd_compare(int argc, char **argv)
     printf("\nmethod 1 picks the smallest subset within 2x of the best loss; methods 2 and 3 "
            "pick the layers with a changed tensor.\njson: %s\n",
            path);
+    return rc;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    struct st_train_cfg base;
+    struct st_err err = { "" };
+    struct st_params layout;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int rest_argc = 0, help = 0, rc = 0;
+    double lambda = 1e-3, sgd_lr = 0.1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN), seeds = 5, jobs = cores > 0 ? cores : 1;
+    struct task *tasks = NULL;
+    const char **units = NULL;
+    const struct st_cli_opt opts[] = {
+        { "--seeds", 'i', 1, 1000, &seeds },
+        { "--jobs", 'i', 1, ST_POOL_MAX_JOBS, &jobs },
+        { "--compare-lambda", 'd', 1e-300, 1e300, &lambda },
+        { "--sgd-lr", 'd', 1e-300, 1e300, &sgd_lr },
+    };
+
+    memset(&layout, 0, sizeof layout);
+    if (!rest)
+        return ST_EXIT_RUNTIME;
+    rc = st_cli_take_opts("compare", argc, argv, opts, 4, rest, &rest_argc, &help);
+    if (rc == 0 && help) {
+        usage(stdout);
+        goto done;
+    }
+    if (rc != 0)
+        goto done;
+    rc = st_cli_parse_run("compare", rest_argc, rest, "compare", &base, NULL, &help);
+    int n_seeds = (int)seeds;
+    if (rc != 0)
+        goto done;
+    if (base.task_data) {
+        st_err_set(&err, ST_ERR_ARG, "--task data: compare scores methods against a teacher's "
+                   "truth, which a data run does not have");
+        rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+        goto done;
+    }
+    struct st_train_cfg probe = base;
+    if (st_train_cfg_resolve(&probe, &err) != ST_OK ||
+        st_cli_layout(&probe, &layout, &err) != ST_OK) {
+        rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+        goto done;
+    }
+    units = malloc(((size_t)layout.n_views * ST_VIEW_GROUPS + 1) * sizeof *units);
+    if (!units) {
+        rc = ST_EXIT_RUNTIME;
+        goto done;
+    }
+    int n_units = st_params_groups(&layout, 0, units);
+    if (n_units > 10) {
+        st_err_set(&err, ST_ERR_ARG, "compare: at most 10 layers (2^L freeze masks)");
+        rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+        goto done;
+    }
+    int n_masks = (1 << n_units) - 1;
+    long per_seed = n_masks + (N_METHODS - 1), n_tasks = per_seed * n_seeds;
+    tasks = calloc((size_t)n_tasks, sizeof *tasks);
+    if (!tasks) {
+        rc = ST_EXIT_RUNTIME;
+        goto done;
+    }
+    for (int s = 0; s < n_seeds; s++)
+        for (long k = 0; k < per_seed; k++) {
+            struct task *t = &tasks[s * per_seed + k];
+            t->seed = base.seed + (uint64_t)s;
+            t->method = k < n_masks ? M_MASKS : (int)(k - n_masks + 1);
+            t->mask = k < n_masks ? (unsigned)(k + 1) : 0;
+        }
+    struct cmp_ctx ctx = { &base, tasks, lambda, sgd_lr, n_units, units };
+    rc = st_pool_run_cmd("compare", base.out, n_tasks, (int)jobs, base.quiet, make_run, run_done,
+                         &ctx);
+    if (rc != 0)
+        goto done;
+    unsigned picks[N_METHODS][1000];
+    int runs[N_METHODS] = { 0 };
+    double wall[N_METHODS] = { 0 };
+    picks_of(tasks, n_seeds, n_masks, per_seed, picks, runs, wall);
+    rc = report(&ctx, picks, runs, wall, n_seeds, n_tasks, tasks[n_masks].truth);
 done:
     free(tasks);
+    free(units);
+    st_params_free(&layout);
     free(rest);
     return rc;
 }

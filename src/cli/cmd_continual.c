@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/model.h"
 #include "../exp/eval.h"
 #include "../io/file.h"
 #include "../core/rng.h"
@@ -83,12 +84,12 @@ static int parse_lambdas(const char *s, double *v, int max, struct st_err *err)
 
 /* Task A's evaluation set in dir: --data-size inputs drawn from U(lo, hi)
  * (xA.npy) and A's outputs on them (yA.npy). */
-static enum st_status task_a(const char *dir, const struct st_train_cfg *cfg, double lo,
+static enum st_status task_a(const char *dir, const struct st_train_cfg *cfg, int in, double lo,
                              double hi, struct st_err *err)
 {
     char path[4200];
     struct st_rng rng;
-    long n = cfg->data_size, nx = n * cfg->widths[0];
+    long n = cfg->data_size, nx = n * in;
     float *x = malloc((size_t)nx * sizeof *x), *y = NULL;
     int out = 0;
     enum st_status st = ST_OK;
@@ -97,15 +98,27 @@ static enum st_status task_a(const char *dir, const struct st_train_cfg *cfg, do
     st_rng_seed(&rng, cfg->seed, ST_STREAM_TASK_A);
     st_rng_fill_uniform(&rng, x, nx, lo, hi);
     if ((st = st_path_join(path, sizeof path, dir, "xA.npy", err)) == ST_OK)
-        st = st_npy_write_f32(path, x, n, cfg->widths[0], err);
+        st = st_npy_write_f32(path, x, n, in, err);
     if (st == ST_OK &&
         (st = st_path_join(path, sizeof path, dir, "student_init.safetensors", err)) == ST_OK)
-        st = st_model_predict(path, x, n, cfg->widths[0], &y, &out, err);
+        st = st_model_predict(path, x, n, in, &y, &out, err);
     if (st == ST_OK && (st = st_path_join(path, sizeof path, dir, "yA.npy", err)) == ST_OK)
         st = st_npy_write_f32(path, y, n, out, err);
     free(x);
     free(y);
     return st;
+}
+
+/* The input width of cfg's model. */
+static int input_width(const struct st_train_cfg *cfg)
+{
+    struct st_model m;
+    int in = 0;
+    if (st_model_init(&m, &cfg->arch, NULL) == ST_OK) {
+        in = (int)st_model_io(&m).in;
+        st_model_free(&m);
+    }
+    return in;
 }
 
 /* "LO,HI" with LO < HI, both finite. */
@@ -142,22 +155,22 @@ int cmd_continual(int argc, char **argv)
     if (rc == 0 && help)
         usage(stdout);
     if (rc == 0 && !help)
-        rc = st_cli_parse_run("continual", rest_argc, rest, "continual", &base, &help);
+        rc = st_cli_parse_run("continual", rest_argc, rest, "continual", &base, NULL, &help);
     free(rest);
     if (rc != 0 || help)
         return rc;
     if ((n_lam = parse_lambdas(lam_text, lams, MAX_LAMBDAS, &err)) < 0)
         return st_cli_fail("continual", ST_ERR_ARG, &err);
     /* By default A is judged where B has no data: the mirror of B's range. */
-    a_lo = -base.data_hi;
-    a_hi = 0.0 - base.data_lo; /* 0 - 0 is +0 */
+    a_lo = -base.data_range[1];
+    a_hi = 0.0 - base.data_range[0]; /* 0 - 0 is +0 */
     if (a_text && parse_range(a_text, &a_lo, &a_hi) != 0) {
         st_err_set(&err, ST_ERR_ARG, "--a-range '%s': expected LO,HI with LO < HI", a_text);
         return st_cli_fail("continual", ST_ERR_ARG, &err);
     }
     if (!a_text && !(a_lo < a_hi)) {
         st_err_set(&err, ST_ERR_ARG, "--data-range %g,%g: its mirror is empty; give --a-range",
-                   base.data_lo, base.data_hi);
+                   base.data_range[0], base.data_range[1]);
         return st_cli_fail("continual", ST_ERR_ARG, &err);
     }
     if (base.task_data || base.loss != ST_LOSS_MSE || base.online) {
@@ -175,9 +188,11 @@ int cmd_continual(int argc, char **argv)
         return st_cli_fail("continual", ST_ERR_ARG, &err);
     }
     memcpy(cfg.out, dir, strlen(dir) + 1);
-    if ((st = st_train_cfg_resolve(&cfg, &err)) != ST_OK ||
-        (st = st_train_run(&cfg, NULL, NULL, &res, &err)) != ST_OK ||
-        (st = task_a(dir, &cfg, a_lo, a_hi, &err)) != ST_OK)
+    if ((st = st_train_cfg_resolve(&cfg, &err)) == ST_OK &&
+        (st = st_train_run(&cfg, NULL, &res, &err)) == ST_OK)
+        st = task_a(dir, &cfg, input_width(&cfg), a_lo, a_hi, &err);
+    st_result_free(&res);
+    if (st != ST_OK)
         return st_cli_fail("continual", st, &err);
 
     /* The runs: plain, then per lambda l1, l1 prox, L2-SP. */
@@ -210,17 +225,20 @@ int cmd_continual(int argc, char **argv)
             return st_cli_fail("continual", st, &err);
         fprintf(stderr, "continual: run %d of %d: %s, lambda %g\n", m + 1, 1 + 3 * n_lam,
                 r->method, lam);
-        st = st_train_run(&cfg, NULL, NULL, &res, &err);
-        if (st != ST_OK && st != ST_ERR_NUMERIC)
+        st = st_train_run(&cfg, NULL, &res, &err);
+        if (st != ST_OK && st != ST_ERR_NUMERIC) {
+            st_result_free(&res);
             return st_cli_fail("continual", st, &err);
+        }
         r->ok = st == ST_OK;
-        r->loss_b = r->ok ? res.mse_tail : (double)NAN;
+        r->loss_b = r->ok ? res.data_loss_tail : (double)NAN;
         r->forget = r->ok ? res.eval_after : (double)NAN;
         size_t len = 0;
         for (int t = 0; r->ok && t < res.n_tensors; t++)
-            if (res.verdict[t] && len + 8 < sizeof r->changed)
+            if (res.t[t].verdict && len + 8 < sizeof r->changed)
                 len += (size_t)snprintf(r->changed + len, sizeof r->changed - len, "%s%s",
-                                        len ? " " : "", res.names[t]);
+                                        len ? " " : "", res.t[t].name);
+        st_result_free(&res);
     }
 
     /* Table, CSV, figure. */

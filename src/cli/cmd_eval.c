@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../exp/eval.h"
+#include "../exp/options.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -40,8 +41,8 @@ int cmd_eval(int argc, char **argv)
     const char *model = NULL, *x = NULL, *y = NULL, *ycol = NULL, *loss = "mse", *act = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0, help = 0, rc;
-    enum st_loss_kind lk = ST_LOSS_MSE;
-    enum st_act a = ST_ACT_RELU;
+    struct st_train_cfg cfg;
+    unsigned char given[ST_OPTIONS_MAX] = { 0 };
     const struct st_cli_opt opts[] = {
         { "--model", 's', 0, 0, &model }, { "--x", 's', 0, 0, &x },
         { "--y", 's', 0, 0, &y },         { "--loss", 's', 0, 0, &loss },
@@ -66,20 +67,27 @@ int cmd_eval(int argc, char **argv)
     else if (y && ycol)
         st_err_set(&err, ST_ERR_ARG, "--y-col %s: the targets come from --x's column; --y %s "
                    "gives them twice", ycol, y);
-    else if (strcmp(loss, "mse") && strcmp(loss, "xent"))
-        st_err_set(&err, ST_ERR_ARG, "--loss '%s': expected one of mse, xent", loss);
-    else if (act && st_act_parse(act, &a) != 0)
-        st_err_set(&err, ST_ERR_ARG, "--activation '%s': expected one of %s", act,
-                   st_act_choices());
     free(rest);
     if (err.msg[0])
         return st_cli_fail("eval", ST_ERR_ARG, &err);
-    lk = strcmp(loss, "xent") ? ST_LOSS_MSE : ST_LOSS_XENT;
-    enum st_status st = st_eval_model(model, x, y, ycol, lk, a, act != NULL, &r, &err);
+    /* The run options eval shares: the model, the data, the loss, the
+     * activation a file without metadata needs. */
+    st_train_cfg_defaults(&cfg);
+    const char *set[][2] = { { "student-init", model }, { "x", x }, { "y", y }, { "y-col", ycol },
+                             { "loss", loss }, { "activation", act } };
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
+        if (!set[i][1])
+            continue;
+        enum st_status st = st_option_set(&cfg, set[i][0], set[i][1], &err);
+        if (st != ST_OK)
+            return st_cli_fail("eval", st, &err);
+        given[st_option_index(set[i][0])] = 1;
+    }
+    enum st_status st = st_eval_model(&cfg, given, &r, &err);
     if (st != ST_OK)
         return st_cli_fail("eval", st, &err);
     printf("model %s  samples %ld  %s %.9g", model, r.n, loss, r.loss);
-    if (lk == ST_LOSS_XENT)
+    if (cfg.loss == ST_LOSS_XENT)
         printf("  accuracy %.6f", r.accuracy);
     printf("\n");
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../exp/eval.h"
+#include "../exp/model_opts.h"
+#include "../io/modelfile.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -37,23 +38,15 @@ static void usage(FILE *f)
           f);
 }
 
-/* Whether argv sets the run option name ("--widths" or "--widths=..."). */
-static int given(int argc, char **argv, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 1; i < argc; i++)
-        if (!strncmp(argv[i], name, n) && (argv[i][n] == '\0' || argv[i][n] == '='))
-            return 1;
-    return 0;
-}
-
 int cmd_finetune(int argc, char **argv)
 {
     struct st_train_cfg cfg;
+    struct st_modelfile mf;
     struct st_err err = { "" };
     enum st_status st;
     const char *model = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    unsigned char given[ST_OPTIONS_MAX];
     int n_rest = 0, help = 0, rc;
     const struct st_cli_opt opts[] = { { "--model", 's', 0, 0, &model } };
 
@@ -65,9 +58,7 @@ int cmd_finetune(int argc, char **argv)
     if (rc == 0 && help)
         usage(stdout);
     if (rc == 0 && !help)
-        rc = st_cli_parse_run("finetune", n_rest, rest, "run", &cfg, &help);
-    int widths_given = given(n_rest, rest, "--widths");
-    int act_given = given(n_rest, rest, "--activation");
+        rc = st_cli_parse_run("finetune", n_rest, rest, "run", &cfg, given, &help);
     free(rest);
     if (rc != 0 || help)
         return rc;
@@ -82,18 +73,14 @@ int cmd_finetune(int argc, char **argv)
     }
     cfg.task_data = 1;
     strcpy(cfg.init_path, model);
-    if (!widths_given || !act_given) {
-        /* The network's shape is the model's: read it off the file. */
-        struct st_model m;
-        if ((st = st_model_load(model, cfg.act, 0, &m, &err)) != ST_OK)
-            return st_cli_fail("finetune", st, &err);
-        if (!widths_given) {
-            cfg.n_layers = m.net.n_layers;
-            memcpy(cfg.widths, m.net.widths, (size_t)(m.net.n_layers + 1) * sizeof *cfg.widths);
-        }
-        if (!act_given && m.act_named)
-            cfg.act = m.net.act;
-        st_model_free(&m);
-    }
+    /* The network's shape is the model's (read off the file's header); what
+     * the options give (command line or config file) must agree with it. */
+    if ((st = st_modelfile_read(model, 1, &mf, &err)) != ST_OK)
+        return st_cli_fail("finetune", st, &err);
+    st = st_cfg_from_model(&cfg, given, &mf, "model", model, &err);
+    st_modelfile_free(&mf);
+    /* Options that disagree with the model are a usage error. */
+    if (st != ST_OK)
+        return st_cli_fail("finetune", st == ST_ERR_NOMEM ? st : ST_ERR_ARG, &err);
     return st_cli_train_and_report("finetune", &cfg);
 }

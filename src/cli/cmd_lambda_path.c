@@ -79,13 +79,13 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
 {
     struct lp_ctx *c = user;
     (void)error;
-    c->pts[c->first + i].st = st;
-    c->pts[c->first + i].res = *res;
+    struct point *p = &c->pts[c->first + i];
+    p->st = st_result_copy(&p->res, res, NULL) == ST_OK ? st : ST_ERR_NOMEM;
 }
 
 static int changed(const struct point *p, int t)
 {
-    return p->st == ST_OK && p->res.zero[t] < (double)p->res.size[t];
+    return p->st == ST_OK && t < p->res.n_tensors && p->res.t[t].zero < (double)p->res.t[t].size;
 }
 
 static int cmp_point(const void *a, const void *b)
@@ -94,10 +94,138 @@ static int cmp_point(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Bisection: for each tensor, between its last changed and first unchanged
+ * lambda (in the sorted points), one new point per step. Returns 0 or an
+ * exit status. */
+static int refine_points(struct lp_ctx *ctx, long *n_pts, long refine, int jobs)
+{
+    struct point *pts = ctx->pts;
+    int n_t = pts[0].res.n_tensors;
+    for (long step = 0; step < refine; step++) {
+        qsort(pts, (size_t)*n_pts, sizeof *pts, cmp_point);
+        long batch = *n_pts;
+        for (int t = 0; t < n_t && *n_pts < MAX_POINTS; t++) {
+            long last = -1;
+            for (long i = 0; i < batch; i++)
+                if (changed(&pts[i], t))
+                    last = i;
+            if (last < 0 || last + 1 >= batch)
+                continue;
+            double mid = sqrt(pts[last].lambda * pts[last + 1].lambda);
+            int dup = 0;
+            for (long i = batch; i < *n_pts; i++)
+                dup |= fabs(pts[i].lambda / mid - 1.0) < 1e-9;
+            if (!dup) {
+                memset(&pts[*n_pts], 0, sizeof pts[*n_pts]);
+                pts[(*n_pts)++].lambda = mid;
+            }
+        }
+        if (*n_pts == batch)
+            break;
+        ctx->first = batch;
+        int rc = st_pool_run_cmd("lambda-path", ctx->base->out, *n_pts - batch, jobs,
+                                 ctx->base->quiet, make_run, run_done, ctx);
+        if (rc != 0)
+            return rc;
+    }
+    qsort(pts, (size_t)*n_pts, sizeof *pts, cmp_point);
+    return 0;
+}
+
+/* lambda_path.csv: the sweep row format over a one-axis grid of lambdas.
+ * Returns 0 or an exit status. */
+static int write_path(const struct st_train_cfg *base, const struct point *pts, long n_pts,
+                      const struct st_names *names)
+{
+    struct st_err err = { "" };
+    struct st_grid grid;
+    struct st_atomic_file af;
+    char path[4300], spec[MAX_POINTS * 26 + 16];
+    size_t n = (size_t)snprintf(spec, sizeof spec, "lambda=");
+    memset(&grid, 0, sizeof grid);
+    for (long i = 0; i < n_pts; i++)
+        n += (size_t)snprintf(spec + n, sizeof spec - n, "%s%.17g", i ? "," : "", pts[i].lambda);
+    if (st_grid_add(&grid, spec, &err) != ST_OK)
+        return st_cli_fail("lambda-path", ST_ERR_ARG, &err);
+    snprintf(path, sizeof path, "%s/lambda_path.csv", base->out);
+    if (st_atomic_open(&af, path, &err) != ST_OK) {
+        st_grid_free(&grid);
+        return st_cli_fail("lambda-path", ST_ERR_IO, &err);
+    }
+    st_sweep_write_header(af.f, &grid, names);
+    for (long i = 0; i < n_pts; i++)
+        st_sweep_write_row(af.f, &grid, i, names, &pts[i].res, pts[i].st, NULL);
+    st_grid_free(&grid);
+    if (st_atomic_commit(&af, &err) != ST_OK)
+        return st_cli_fail("lambda-path", ST_ERR_IO, &err);
+    return 0;
+}
+
+/* Per tensor: the largest lambda with a change, and the next one tried;
+ * ranked, printed and written to switch_off.csv. Returns 0 or an exit status. */
+static int write_switch_off(const struct st_train_cfg *base, const struct point *pts, long n_pts,
+                            double lmin, double lmax)
+{
+    struct st_err err = { "" };
+    struct st_atomic_file af;
+    char path[4300];
+    int n_t = pts[0].res.n_tensors;
+    struct switch_off *sw = malloc(((size_t)n_t + 1) * sizeof *sw);
+    if (!sw)
+        return ST_EXIT_RUNTIME;
+    for (int t = 0; t < n_t; t++) {
+        sw[t].t = t;
+        sw[t].on = 0.0;
+        sw[t].off = pts[0].lambda;
+        for (long i = 0; i < n_pts; i++)
+            if (changed(&pts[i], t)) {
+                sw[t].on = pts[i].lambda;
+                sw[t].off = i + 1 < n_pts ? pts[i + 1].lambda : (double)INFINITY;
+            }
+    }
+    for (int a = 1; a < n_t; a++) /* insertion sort by switch-off lambda, descending */
+        for (int b = a; b > 0 && sw[b].on > sw[b - 1].on; b--) {
+            struct switch_off tmp = sw[b];
+            sw[b] = sw[b - 1];
+            sw[b - 1] = tmp;
+        }
+    snprintf(path, sizeof path, "%s/switch_off.csv", base->out);
+    if (st_atomic_open(&af, path, &err) != ST_OK) {
+        free(sw);
+        return st_cli_fail("lambda-path", ST_ERR_IO, &err);
+    }
+    fputs("rank,tensor,largest_lambda_changed,smallest_lambda_unchanged\n", af.f);
+    printf("%s %s (prox), reduction %s: %ld runs from lambda %g to %g\n\n",
+           "lambda-path:", st_penalty_name(base->penalty), st_reduction_name(base->reduction),
+           n_pts, lmin, lmax);
+    printf("%4s  %-6s  %-24s  %s\n", "rank", "tensor", "still changes at lambda",
+           "unchanged from");
+    for (int k = 0; k < n_t; k++) {
+        const char *nm = pts[0].res.t[sw[k].t].name;
+        char on[32], off[32];
+        if (sw[k].on > 0.0)
+            snprintf(on, sizeof on, "%.3g", sw[k].on);
+        else
+            snprintf(on, sizeof on, "never (< %.3g)", pts[0].lambda);
+        if (isfinite(sw[k].off))
+            snprintf(off, sizeof off, "%.3g", sw[k].off);
+        else
+            snprintf(off, sizeof off, "(beyond %.3g)", lmax);
+        printf("%4d  %-6s  %-24s  %s\n", k + 1, nm, on, off);
+        fprintf(af.f, "%d,%s,%.17g,%.17g\n", k + 1, nm, sw[k].on, sw[k].off);
+    }
+    free(sw);
+    if (st_atomic_commit(&af, &err) != ST_OK)
+        return st_cli_fail("lambda-path", ST_ERR_IO, &err);
+    printf("\ntables: %s/lambda_path.csv %s\n", base->out, path);
+    return 0;
+}
+
 int cmd_lambda_path(int argc, char **argv)
 {
     struct st_train_cfg base;
     struct st_err err = { "" };
+    struct st_names names = { 0, 0, NULL };
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int rest_argc = 0, help = 0, rc = 0;
     double lmin = 1e-6, lmax = 0.1;
@@ -130,7 +258,7 @@ int cmd_lambda_path(int argc, char **argv)
         rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
         goto done;
     }
-    rc = st_cli_parse_run("lambda-path", rest_argc, rest, "lambda-path", &base, &help);
+    rc = st_cli_parse_run("lambda-path", rest_argc, rest, "lambda-path", &base, NULL, &help);
     if (rc != 0)
         goto done;
     if (base.penalty == ST_PEN_NONE || base.penalty == ST_PEN_L2) {
@@ -139,13 +267,11 @@ int cmd_lambda_path(int argc, char **argv)
         rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
         goto done;
     }
-    {
-        struct st_train_cfg probe = base;
-        probe.prox = 1;
-        if (st_train_cfg_resolve(&probe, &err) != ST_OK) {
-            rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
-            goto done;
-        }
+    struct st_train_cfg probe = base;
+    probe.prox = 1;
+    if (st_train_cfg_resolve(&probe, &err) != ST_OK || st_names_add(&names, &probe, &err) != ST_OK) {
+        rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
+        goto done;
     }
     struct lp_ctx ctx = { &base, pts, 0 };
     for (long i = 0; i < points; i++)
@@ -153,133 +279,23 @@ int cmd_lambda_path(int argc, char **argv)
                                                   (double)(points - 1));
     rc = st_pool_run_cmd("lambda-path", base.out, n_pts, (int)jobs, base.quiet, make_run,
                          run_done, &ctx);
-    if (rc != 0)
-        goto done;
-    int n_t = pts[0].res.n_tensors;
-    /* Bisection: for each tensor, between its last changed and first unchanged
-     * lambda (in the sorted points), one new point per step. */
-    for (long step = 0; step < refine; step++) {
-        qsort(pts, (size_t)n_pts, sizeof *pts, cmp_point);
-        long batch = n_pts;
-        for (int t = 0; t < n_t && n_pts < MAX_POINTS; t++) {
-            long last = -1;
-            for (long i = 0; i < batch; i++)
-                if (changed(&pts[i], t))
-                    last = i;
-            if (last < 0 || last + 1 >= batch)
-                continue;
-            double mid = sqrt(pts[last].lambda * pts[last + 1].lambda);
-            int dup = 0;
-            for (long i = batch; i < n_pts; i++)
-                dup |= fabs(pts[i].lambda / mid - 1.0) < 1e-9;
-            if (!dup) {
-                memset(&pts[n_pts], 0, sizeof pts[n_pts]);
-                pts[n_pts++].lambda = mid;
-            }
-        }
-        if (n_pts == batch)
-            break;
-        ctx.first = batch;
-        rc = st_pool_run_cmd("lambda-path", base.out, n_pts - batch, (int)jobs, base.quiet,
-                             make_run, run_done, &ctx);
-        if (rc != 0)
-            goto done;
-    }
-    qsort(pts, (size_t)n_pts, sizeof *pts, cmp_point);
-    char path[4300];
-
-    /* lambda_path.csv: the sweep row format over a one-axis grid of lambdas. */
-    struct st_grid grid;
-    memset(&grid, 0, sizeof grid);
-    {
-        char spec[MAX_POINTS * 26 + 16];
-        size_t n = (size_t)snprintf(spec, sizeof spec, "lambda=");
-        for (long i = 0; i < n_pts; i++)
-            n += (size_t)snprintf(spec + n, sizeof spec - n, "%s%.17g", i ? "," : "",
-                                  pts[i].lambda);
-        if (st_grid_add(&grid, spec, &err) != ST_OK) {
-            rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
-            goto done;
-        }
-    }
-    struct st_atomic_file af;
-    snprintf(path, sizeof path, "%s/lambda_path.csv", base.out);
-    if (st_atomic_open(&af, path, &err) != ST_OK) {
-        st_grid_free(&grid);
-        rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
-        goto done;
-    }
-    st_sweep_write_header(af.f, &grid, base.n_layers);
-    for (long i = 0; i < n_pts; i++)
-        st_sweep_write_row(af.f, &grid, i, base.n_layers, &pts[i].res, pts[i].st, NULL);
-    st_grid_free(&grid);
-    if (st_atomic_commit(&af, &err) != ST_OK) {
-        rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
-        goto done;
-    }
-
-    /* Per tensor: the largest lambda with a change, and the next one tried. */
-    struct switch_off sw[ST_MAX_TENSORS];
-    for (int t = 0; t < n_t; t++) {
-        sw[t].t = t;
-        sw[t].on = 0.0;
-        sw[t].off = pts[0].lambda;
-        for (long i = 0; i < n_pts; i++)
-            if (changed(&pts[i], t)) {
-                sw[t].on = pts[i].lambda;
-                sw[t].off = i + 1 < n_pts ? pts[i + 1].lambda : (double)INFINITY;
-            }
-    }
-    for (int a = 1; a < n_t; a++) /* insertion sort by switch-off lambda, descending */
-        for (int b = a; b > 0 && sw[b].on > sw[b - 1].on; b--) {
-            struct switch_off tmp = sw[b];
-            sw[b] = sw[b - 1];
-            sw[b - 1] = tmp;
-        }
-    snprintf(path, sizeof path, "%s/switch_off.csv", base.out);
-    if (st_atomic_open(&af, path, &err) != ST_OK) {
-        rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
-        goto done;
-    }
-    fputs("rank,tensor,largest_lambda_changed,smallest_lambda_unchanged\n", af.f);
-    printf("%s %s (prox), reduction %s: %ld runs from lambda %g to %g\n\n",
-           "lambda-path:", st_penalty_name(base.penalty), st_reduction_name(base.reduction),
-           n_pts, lmin, lmax);
-    printf("%4s  %-6s  %-24s  %s\n", "rank", "tensor", "still changes at lambda",
-           "unchanged from");
-    for (int k = 0; k < n_t; k++) {
-        const char *nm = pts[0].res.names[sw[k].t];
-        char on[32], off[32];
-        if (sw[k].on > 0.0)
-            snprintf(on, sizeof on, "%.3g", sw[k].on);
-        else
-            snprintf(on, sizeof on, "never (< %.3g)", pts[0].lambda);
-        if (isfinite(sw[k].off))
-            snprintf(off, sizeof off, "%.3g", sw[k].off);
-        else
-            snprintf(off, sizeof off, "(beyond %.3g)", lmax);
-        printf("%4d  %-6s  %-24s  %s\n", k + 1, nm, on, off);
-        fprintf(af.f, "%d,%s,%.17g,%.17g\n", k + 1, nm, sw[k].on, sw[k].off);
-    }
-    if (st_atomic_commit(&af, &err) != ST_OK) {
-        rc = st_cli_fail("lambda-path", ST_ERR_IO, &err);
-        goto done;
-    }
-    printf("\ntables: %s/lambda_path.csv %s\n", base.out, path);
-    if (base.plot) {
-        struct st_csv_text t = { 0, 0, NULL, NULL };
+    if (rc == 0)
+        rc = refine_points(&ctx, &n_pts, refine, (int)jobs);
+    if (rc == 0)
+        rc = write_path(&base, pts, n_pts, &names);
+    if (rc == 0)
+        rc = write_switch_off(&base, pts, n_pts, lmin, lmax);
+    if (rc == 0 && base.plot) {
         char csv[4300], fig[4300];
         snprintf(csv, sizeof csv, "%s/lambda_path.csv", base.out);
         snprintf(fig, sizeof fig, "%s/sweep.png", base.out);
-        if (st_csv_read_text(csv, &t, &err) == ST_OK &&
-            st_figure_sweep(fig, ST_FIG_PNG, &t, &err) == ST_OK)
-            printf("figure: %s\n", fig);
-        else
-            fprintf(stderr, "sparsetune lambda-path: %s\n", err.msg);
-        st_csv_text_free(&t);
+        st_cli_draw_sweep("lambda-path", csv, fig, ST_FIG_PNG, &names);
     }
 done:
+    for (long i = 0; i < n_pts; i++)
+        st_result_free(&pts[i].res);
     free(pts);
+    st_names_free(&names);
     free(rest);
     return rc;
 }

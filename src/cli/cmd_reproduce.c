@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../exp/options.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -32,57 +33,72 @@ static void usage(FILE *f)
           f);
 }
 
-/* The seed's findings as checks on the final d_init of a 3-layer run:
+/* The seed's findings as checks on the final d_init of its 3-layer MLP:
  * lambda = 0: w2 moved less than w1 and w3; lambda = 1e-3: w2 moved at least
  * 5x more than every other tensor. */
 static void seed_finding(const struct st_train_result *r, int sparse, char *out, size_t size)
 {
-    const double *d = r->d_init; /* w1 b1 w2 b2 w3 b3 */
+    double w1 = st_result_find(r, "w1")->d_init, w2 = st_result_find(r, "w2")->d_init;
+    double w3 = st_result_find(r, "w3")->d_init;
     if (!sparse) {
-        snprintf(out, size, "w2 < w1, w3: %s", d[2] < d[0] && d[2] < d[4] ? "yes" : "no");
+        snprintf(out, size, "w2 < w1, w3: %s", w2 < w1 && w2 < w3 ? "yes" : "no");
         return;
     }
     double ratio = INFINITY;
     for (int t = 0; t < r->n_tensors; t++)
-        if (t != 2 && d[t] > 0.0 && d[2] / d[t] < ratio)
-            ratio = d[2] / d[t];
+        if (strcmp(r->t[t].name, "w2") && r->t[t].d_init > 0.0 && w2 / r->t[t].d_init < ratio)
+            ratio = w2 / r->t[t].d_init;
     snprintf(out, size, "w2 >= 5x rest: %s (%.1fx)", ratio >= 5.0 ? "yes" : "no", ratio);
+}
+
+/* Whether a result has the seed's tensors, w1 .. w3 and nothing deeper. */
+static int seed_shaped(const struct st_train_result *r)
+{
+    return st_result_find(r, "w1") && st_result_find(r, "w2") && st_result_find(r, "w3") &&
+           !st_result_find(r, "w4");
+}
+
+/* "option value" as the options table formats it. */
+static const char *opt_value(const struct st_train_cfg *cfg, const char *name, char *buf,
+                             size_t size)
+{
+    st_option_format(cfg, st_option_find(name), buf, size);
+    return buf;
 }
 
 static void print_table(const struct st_train_cfg *cfg, const struct st_train_result res[2],
                         const int ok[2])
 {
-    char widths[256] = "";
-    size_t len = 0;
-    for (int l = 0; l <= cfg->n_layers; l++)
-        len += (size_t)snprintf(widths + len, sizeof widths - len, l ? ",%d" : "%d",
-                                cfg->widths[l]);
+    char widths[1024], act[64];
     char dist[64];
     if (cfg->data_dist == ST_DATA_NORMAL)
         snprintf(dist, sizeof dist, "N(0,1)");
     else
-        snprintf(dist, sizeof dist, "U(%g,%g)", cfg->data_lo, cfg->data_hi);
-    if (strcmp(cfg->x_path, "none"))
+        snprintf(dist, sizeof dist, "U(%g,%g)", cfg->data_range[0], cfg->data_range[1]);
+    if (st_cfg_given(cfg->x_path))
         snprintf(dist, sizeof dist, "given (--x)");
     printf("seed experiment: widths %s, %s, %ld %s inputs%s, %s lr %g, %ld steps, seed %llu\n\n",
-           widths, st_act_name(cfg->act), cfg->data_size, dist,
+           opt_value(cfg, "widths", widths, sizeof widths),
+           opt_value(cfg, "activation", act, sizeof act), cfg->data_size, dist,
            cfg->online ? " (online)" : "", st_optim_name(cfg->opt.kind), cfg->opt.lr,
            cfg->steps, (unsigned long long)cfg->seed);
     printf("%-24s %-22s %-22s\n", "", "lambda = 0", "lambda = 0.001");
     printf("%-24s", "final mse");
     for (int i = 0; i < 2; i++)
-        printf(" %-22.4e", res[i].mse);
+        printf(" %-22.4e", res[i].data_loss);
     printf("\n%-24s", "final loss");
     for (int i = 0; i < 2; i++)
         printf(" %-22.4e", res[i].loss);
     printf("\n");
     for (int t = 0; t < res[0].n_tensors; t++) {
-        char label[32];
-        snprintf(label, sizeof label, "d_init %s%s", res[0].names[t],
-                 res[0].truth[t] ? " (differs)" : "");
+        char label[ST_NAME_MAX + 24];
+        snprintf(label, sizeof label, "d_init %s%s", res[0].t[t].name,
+                 res[0].t[t].truth ? " (differs)" : "");
         printf("%-24s", label);
-        for (int i = 0; i < 2; i++)
-            printf(" %-22.4e", res[i].d_init[t]);
+        for (int i = 0; i < 2; i++) {
+            const struct st_tensor_result *ti = st_result_find(&res[i], res[0].t[t].name);
+            printf(" %-22.4e", ti ? ti->d_init : (double)NAN);
+        }
         printf("\n");
     }
     char thr[40];
@@ -95,16 +111,16 @@ static void print_table(const struct st_train_cfg *cfg, const struct st_train_re
         char list[128] = "";
         size_t n = 0;
         for (int t = 0; t < res[i].n_tensors && n < sizeof list; t++)
-            if (res[i].verdict[t])
+            if (res[i].t[t].verdict)
                 n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? " " : "",
-                                      res[i].names[t]);
+                                      res[i].t[t].name);
         printf(" %-22s", ok[i] ? (n ? list : "none") : "n/a (diverged)");
     }
     printf("\n%-24s", "matches the truth");
     for (int i = 0; i < 2; i++)
         printf(" %-22s", !ok[i] ? "n/a" : res[i].correct ? "yes" : "no");
     printf("\n");
-    if (cfg->n_layers == 3 && ok[0] && ok[1]) {
+    if (ok[0] && ok[1] && seed_shaped(&res[0]) && seed_shaped(&res[1])) {
         char f0[64], f1[64];
         seed_finding(&res[0], 0, f0, sizeof f0);
         seed_finding(&res[1], 1, f1, sizeof f1);
@@ -136,7 +152,7 @@ int cmd_reproduce(int argc, char **argv)
                        "'sparsetune train --lambda' for one value");
             return st_cli_fail("reproduce", ST_ERR_ARG, &err);
         }
-    rc = st_cli_parse_run("reproduce", argc, argv, "out", &base, &help);
+    rc = st_cli_parse_run("reproduce", argc, argv, "out", &base, NULL, &help);
     if (rc != 0)
         return rc;
     if (help) {
@@ -149,7 +165,7 @@ int cmd_reproduce(int argc, char **argv)
         return st_cli_fail("reproduce", ST_ERR_ARG, &e);
     }
     memset(res, 0, sizeof res);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2 && rc >= 0; i++) {
         char label[32];
         enum st_status st;
         cfg[i] = base;
@@ -157,33 +173,42 @@ int cmd_reproduce(int argc, char **argv)
         if (snprintf(cfg[i].out, sizeof cfg[i].out, "%s/lambda_%g", base.out, lambdas[i]) >=
             (int)sizeof cfg[i].out) {
             st_err_set(&err, ST_ERR_ARG, "--out: path too long");
-            return st_cli_fail("reproduce", ST_ERR_ARG, &err);
+            rc = -st_cli_fail("reproduce", ST_ERR_ARG, &err);
+            break;
         }
         st = st_train_cfg_resolve(&cfg[i], &err);
-        if (st != ST_OK)
-            return st_cli_fail("reproduce", st, &err);
+        if (st != ST_OK) {
+            rc = -st_cli_fail("reproduce", st, &err);
+            break;
+        }
         snprintf(label, sizeof label, "lambda=%g", lambdas[i]);
         st = st_cli_run_and_plot(&cfg[i], label, &res[i], figure[i], sizeof figure[i], &err);
         if (st == ST_ERR_INTERRUPTED) {
             fprintf(stderr, "sparsetune reproduce: stopped by %s in %s; run the same command "
                             "with --force to start over\n",
                     st_cli_stop_name(), cfg[i].out);
-            return 128 + st_cli_stop_signal();
-        }
-        if (st == ST_ERR_NUMERIC) {
+            rc = -(128 + st_cli_stop_signal());
+        } else if (st == ST_ERR_NUMERIC) {
             /* Report it and go on: the other run still answers its half. */
             fprintf(stderr, "sparsetune reproduce: %s\n", err.msg);
             rc = ST_EXIT_RUNTIME;
         } else if (st != ST_OK) {
-            return st_cli_fail("reproduce", st, &err);
+            rc = -st_cli_fail("reproduce", st, &err);
         } else {
             ok[i] = 1;
         }
+    }
+    if (rc < 0) { /* a run that did not finish: its exit status, negated */
+        st_result_free(&res[0]);
+        st_result_free(&res[1]);
+        return -rc;
     }
     print_table(&base, res, ok);
     for (int i = 0; i < 2; i++)
         printf("%s %s/\n", i ? "       " : "\nruns:  ", cfg[i].out);
     if (figure[0][0] || figure[1][0])
         printf("figures: %s %s\n", figure[0], figure[1]);
+    st_result_free(&res[0]);
+    st_result_free(&res[1]);
     return rc;
 }

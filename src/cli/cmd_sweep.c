@@ -242,7 +242,7 @@ struct sweep_ctx {
     const struct sweep_opts *so;
     const struct st_train_cfg *base;
     const long *ids;
-    int max_layers;
+    const struct st_names *names;
     FILE *summary;
     int failed;
 };
@@ -262,28 +262,11 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
                      const char *error)
 {
     struct sweep_ctx *c = user;
-    st_sweep_write_row(c->summary, &c->so->grid, c->ids[i], c->max_layers, res, st, error);
+    st_sweep_write_row(c->summary, &c->so->grid, c->ids[i], c->names, res, st, error);
     fflush(c->summary);
     c->failed += st != ST_OK && st != ST_ERR_NUMERIC;
 }
 
-/* OUT/sweep.<fmt> from every row of summary.csv (this call's and earlier). */
-static void draw_sweep(const char *out, int fmt)
-{
-    struct st_csv_text t = { 0, 0, NULL, NULL };
-    struct st_err err = { "" };
-    char path[4200], fig[4200];
-    snprintf(path, sizeof path, "%s/summary.csv", out);
-    snprintf(fig, sizeof fig, "%s/sweep.%s", out, st_fig_format_names[fmt]);
-    enum st_status st = st_csv_read_text(path, &t, &err);
-    if (st == ST_OK)
-        st = st_figure_sweep(fig, (enum st_fig_format)fmt, &t, &err);
-    if (st == ST_OK)
-        printf("figure: %s\n", fig);
-    else
-        fprintf(stderr, "sparsetune sweep: %s\n", err.msg);
-    st_csv_text_free(&t);
-}
 
 int cmd_sweep(int argc, char **argv)
 {
@@ -296,6 +279,7 @@ int cmd_sweep(int argc, char **argv)
     long n_runs, n_todo = 0, *ids = NULL;
     unsigned char *done = NULL;
     FILE *summary = NULL;
+    struct st_names names = { 0, 0, NULL };
 
     memset(&so, 0, sizeof so);
     if (!rest)
@@ -312,7 +296,7 @@ int cmd_sweep(int argc, char **argv)
     }
     rc = parse_sweep_opts(argc, argv, &so, &rest_argc, rest);
     if (rc == 0)
-        rc = st_cli_parse_run("sweep", rest_argc, rest, "sweep", &base, &help);
+        rc = st_cli_parse_run("sweep", rest_argc, rest, "sweep", &base, NULL, &help);
     if (rc != 0)
         goto out;
     n_runs = st_grid_size(&so.grid);
@@ -321,21 +305,12 @@ int cmd_sweep(int argc, char **argv)
         rc = st_cli_fail("sweep", ST_ERR_ARG, &err);
         goto out;
     }
-    /* Every run's configuration must resolve before anything starts. */
-    int max_layers = 1;
-    for (long r = 0; r < n_runs; r++) {
-        struct st_train_cfg cfg = base;
-        enum st_status st = st_grid_apply(&so.grid, r, &cfg, &err);
-        if (st == ST_OK)
-            st = st_train_cfg_resolve(&cfg, &err);
-        if (st != ST_OK) {
-            char msg[sizeof err.msg];
-            snprintf(msg, sizeof msg, "%s", err.msg);
-            st_err_set(&err, st, "run %ld of the grid: %s", r, msg);
-            rc = st_cli_fail("sweep", st, &err);
-            goto out;
-        }
-        max_layers = cfg.n_layers > max_layers ? cfg.n_layers : max_layers;
+    /* Every run's configuration must resolve before anything starts; the
+     * tensors of all of them are summary.csv's columns. */
+    enum st_status vst = st_sweep_names(&so.grid, &base, &names, &err);
+    if (vst != ST_OK) {
+        rc = st_cli_fail("sweep", vst, &err);
+        goto out;
     }
     /* Files are rank 0's: the directory, the identity check, what is done. */
     ids = malloc((size_t)n_runs * sizeof *ids);
@@ -359,7 +334,7 @@ int cmd_sweep(int argc, char **argv)
             rc = st_cli_fail("sweep", ST_ERR_IO, &err);
         }
         if (rc == 0 && !exists) {
-            st_sweep_write_header(summary, &so.grid, max_layers);
+            st_sweep_write_header(summary, &so.grid, &names);
             fflush(summary);
         }
     }
@@ -371,7 +346,7 @@ int cmd_sweep(int argc, char **argv)
         goto out;
     st_mpi_share(ids, n_todo);
 
-    struct sweep_ctx ctx = { &so, &base, ids, max_layers, summary, 0 };
+    struct sweep_ctx ctx = { &so, &base, ids, &names, summary, 0 };
     struct st_progress prog;
     double t0 = now();
     long stopped = 0;
@@ -388,7 +363,7 @@ int cmd_sweep(int argc, char **argv)
         st_cli_release_stop();
     if (rank != 0)
         goto out;
-    if (st_train_stop && got < n_todo) {
+    if (st_cli_stop && got < n_todo) {
         fflush(summary);
         fprintf(stderr,
                 "sparsetune sweep: stopped by %s: %ld runs finished now, %ld checkpointed in "
@@ -403,8 +378,12 @@ int cmd_sweep(int argc, char **argv)
         rmdir(path);
     }
     fflush(summary);
-    if (base.plot)
-        draw_sweep(base.out, base.fig_format);
+    if (base.plot) {
+        char csv[4200], fig[4200];
+        snprintf(csv, sizeof csv, "%s/summary.csv", base.out);
+        snprintf(fig, sizeof fig, "%s/sweep.%s", base.out, st_fig_format_names[base.fig_format]);
+        st_cli_draw_sweep("sweep", csv, fig, base.fig_format, &names);
+    }
     long before = 0;
     for (long r = 0; r < n_runs; r++)
         before += done[r];
@@ -432,6 +411,7 @@ out:
     free(ids);
     free(rest);
     free(so.spec_text);
+    st_names_free(&names);
     st_grid_free(&so.grid);
     st_mpi_stop();
     return rank == 0 ? rc : 0;

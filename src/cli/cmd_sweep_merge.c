@@ -8,6 +8,7 @@
 
 #include "../exp/options.h"
 #include "../exp/sweep.h"
+#include "../io/config.h"
 #include "../io/csv.h"
 #include "../io/file.h"
 #include "../plot/figure.h"
@@ -28,26 +29,37 @@ static void usage(FILE *f)
           f);
 }
 
-/* The number of runs of the grid a sweep.ini describes ("grid = ..." lines);
- * 0 if it cannot be read. */
-static long grid_size_of(const char *ini)
+/* A sweep.ini's grid ("grid = ..." lines) and the options of its runs. */
+struct sweep_ini {
+    struct st_grid grid;
+    struct st_train_cfg base;
+};
+
+static enum st_status ini_line(void *user, const char *key, const char *value,
+                               struct st_err *err)
 {
-    struct st_grid g;
+    struct sweep_ini *s = user;
+    if (!strcmp(key, "grid"))
+        return st_grid_add(&s->grid, value, err);
+    return st_option_set(&s->base, key, value, err);
+}
+
+/* The tensors of the sweep a sweep.ini describes, and its number of runs (0
+ * if it cannot be read). */
+static long sweep_of_ini(const char *ini, struct st_names *names)
+{
+    struct sweep_ini *s = calloc(1, sizeof *s);
     struct st_err err;
     long n = 0;
-    int ok = 1;
-    memset(&g, 0, sizeof g);
-    for (const char *p = ini; ok && p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        if (strncmp(p, "grid = ", 7))
-            continue;
-        size_t len = strcspn(p + 7, "\n");
-        char *spec = strndup(p + 7, len);
-        ok = spec && st_grid_add(&g, spec, &err) == ST_OK;
-        free(spec);
-    }
-    if (ok && g.n_axes > 0)
-        n = st_grid_size(&g);
-    st_grid_free(&g);
+    memset(names, 0, sizeof *names);
+    if (!s)
+        return 0;
+    st_train_cfg_defaults(&s->base);
+    if (st_ini_parse(ini, "sweep.ini", ini_line, s, &err) == ST_OK && s->grid.n_axes > 0 &&
+        st_sweep_names(&s->grid, &s->base, names, &err) == ST_OK)
+        n = st_grid_size(&s->grid);
+    st_grid_free(&s->grid);
+    free(s);
     return n;
 }
 
@@ -182,21 +194,19 @@ int cmd_sweep_merge(int argc, char **argv)
         goto done;
     }
     printf("sweep-merge: %zu runs from %d shards into %s\n", kept, n_shards, path);
-    long expected = grid_size_of(ini0);
+    struct st_names names;
+    long expected = sweep_of_ini(ini0, &names);
     if (expected > 0 && (long)kept < expected) {
         st_err_set(&err, ST_ERR_FORMAT, "%ld of the grid's %ld runs are missing: a shard was "
                    "not given, or has not finished", expected - (long)kept, expected);
         rc = st_cli_fail("sweep-merge", ST_ERR_FORMAT, &err);
     }
-    {
-        struct st_csv_text t = { 0, 0, NULL, NULL };
+    if (expected > 0) {
         char fig[4300];
         snprintf(fig, sizeof fig, "%s/sweep.png", out);
-        if (st_csv_read_text(path, &t, &err) == ST_OK &&
-            st_figure_sweep(fig, ST_FIG_PNG, &t, &err) == ST_OK)
-            printf("figure: %s\n", fig);
-        st_csv_text_free(&t);
+        st_cli_draw_sweep("sweep-merge", path, fig, ST_FIG_PNG, &names);
     }
+    st_names_free(&names);
 done:
     for (int i = 0; i < n_shards; i++)
         free(texts[i]);

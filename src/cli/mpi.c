@@ -43,10 +43,15 @@ void st_mpi_share(long *v, long n)
         MPI_Bcast(v, (int)n, MPI_LONG, 0, MPI_COMM_WORLD);
 }
 
-static void deliver(const struct st_pool_record *rec, st_pool_done_fn done, void *user)
+/* Hands the record in bytes[len] to done. */
+static void deliver(const void *bytes, size_t len, st_pool_done_fn done, void *user)
 {
-    done(user, rec->index, (enum st_status)rec->status, &rec->res,
-         rec->status == 0 ? NULL : rec->error);
+    struct st_pool_record rec;
+    if (st_pool_record_unpack(&rec, bytes, len) != 0)
+        return;
+    done(user, rec.index, (enum st_status)rec.status, &rec.res,
+         rec.status == 0 ? NULL : rec.error);
+    st_pool_record_free(&rec);
 }
 
 /* Records move without anyone waiting: senders post MPI_Isend and go on
@@ -54,9 +59,11 @@ static void deliver(const struct st_pool_record *rec, st_pool_done_fn done, void
  * message along); rank 0 posts an MPI_Irecv for every record it sees between
  * its own runs and delivers the ones that completed. A blocking send or
  * receive would stall one rank for a whole run whenever a record is above
- * the transport's eager limit. */
+ * the transport's eager limit. A record is a st_pool_record_pack, of its own
+ * length. */
 struct inbox {
-    struct st_pool_record *rec;
+    unsigned char *buf;
+    int len;
     MPI_Request req;
 };
 
@@ -70,16 +77,22 @@ static long poll_inbox(struct inbox *in, long *n_in, st_pool_done_fn done, void 
         if (!flag)
             break;
         struct inbox *b = &in[(*n_in)++];
-        MPI_Irecv(b->rec, (int)sizeof *b->rec, MPI_BYTE, status.MPI_SOURCE, TAG_RECORD,
-                  MPI_COMM_WORLD, &b->req);
+        MPI_Get_count(&status, MPI_BYTE, &b->len);
+        b->buf = malloc(b->len > 0 ? (size_t)b->len : 1);
+        if (!b->buf)
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        MPI_Irecv(b->buf, b->len, MPI_BYTE, status.MPI_SOURCE, TAG_RECORD, MPI_COMM_WORLD,
+                  &b->req);
     }
     for (long k = 0; k < *n_in; k++) {
         int complete = 0;
-        if (in[k].req == MPI_REQUEST_NULL)
+        if (!in[k].buf)
             continue;
         MPI_Test(&in[k].req, &complete, MPI_STATUS_IGNORE);
         if (complete) {
-            deliver(in[k].rec, done, user);
+            deliver(in[k].buf, (size_t)in[k].len, done, user);
+            free(in[k].buf);
+            in[k].buf = NULL;
             delivered++;
         }
     }
@@ -91,29 +104,33 @@ long st_mpi_run(long n, int rank, int size, int keep_dirs, st_pool_make_fn make,
 {
     long mine = n > rank ? (n - rank + size - 1) / size : 0, k = 0, got = 0;
     long others = n - mine, n_in = 0;
-    struct st_pool_record *recs = calloc((size_t)(rank == 0 ? others + 1 : mine + 1),
-                                         sizeof *recs);
+    void **sent = calloc((size_t)mine + 1, sizeof *sent); /* the bytes of each Isend */
     MPI_Request *reqs = calloc((size_t)mine + 1, sizeof *reqs);
     struct inbox *in = calloc((size_t)others + 1, sizeof *in);
-    if (!recs || !reqs || !in) {
-        free(recs);
+    if (!sent || !reqs || !in) {
+        free(sent);
         free(reqs);
         free(in);
         MPI_Abort(MPI_COMM_WORLD, 1);
         return 0;
     }
-    for (long j = 0; rank == 0 && j < others; j++)
-        in[j].rec = &recs[j + 1];
     for (long i = rank; i < n; i += size, k++) {
-        struct st_pool_record *rec = rank == 0 ? &recs[0] : &recs[k];
-        st_pool_run_one(make, user, i, keep_dirs, rec);
+        struct st_pool_record rec;
+        size_t len = 0;
+        st_pool_run_one(make, user, i, keep_dirs, &rec);
+        void *bytes = st_pool_record_pack(&rec, &len);
+        st_pool_record_free(&rec);
+        if (!bytes || len > 0x7fffffff)
+            MPI_Abort(MPI_COMM_WORLD, 1);
         if (rank != 0) {
             int flag;
-            MPI_Isend(rec, (int)sizeof *rec, MPI_BYTE, 0, TAG_RECORD, MPI_COMM_WORLD, &reqs[k]);
+            sent[k] = bytes;
+            MPI_Isend(bytes, (int)len, MPI_BYTE, 0, TAG_RECORD, MPI_COMM_WORLD, &reqs[k]);
             MPI_Testall((int)(k + 1), reqs, &flag, MPI_STATUSES_IGNORE);
             continue;
         }
-        deliver(rec, done, user);
+        deliver(bytes, len, done, user);
+        free(bytes);
         got += 1 + poll_inbox(in, &n_in, done, user);
         if (prog)
             st_progress_update(prog, got, n, NAN);
@@ -130,7 +147,9 @@ long st_mpi_run(long n, int rank, int size, int keep_dirs, st_pool_make_fn make,
         if (d && prog)
             st_progress_update(prog, got, n, NAN);
     }
-    free(recs);
+    for (long j = 0; j < k; j++)
+        free(sent[j]);
+    free(sent);
     free(reqs);
     free(in);
     MPI_Barrier(MPI_COMM_WORLD);

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pool.h"
 
+#include "../exp/rundir.h"
 #include "../io/file.h"
 
 #include <errno.h>
@@ -13,26 +14,59 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 
-void st_pool_remove_run(const char *dir)
+/* The record's fixed fields, as they travel ahead of the result. */
+struct head {
+    long index;
+    int status;
+    char error[512];
+};
+
+void *st_pool_record_pack(const struct st_pool_record *rec, size_t *len)
 {
-    static const char *const files[] = { "config.ini",          "metrics.csv", ST_CHECKPOINT_FILE,
-                                         "summary.json",        "teacher.safetensors",
-                                         "student_init.safetensors", "student.safetensors",
-                                         "x.npy",               "y.npy",
-                                         "figure.png",          "figure.svg",
-                                         "figure.pdf" };
-    char p[4300];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
-        remove(p);
-        st_remove_temps(dir, files[i]);
+    struct head h;
+    size_t rlen;
+    memset(&h, 0, sizeof h);
+    h.index = rec->index;
+    h.status = rec->status;
+    memcpy(h.error, rec->error, sizeof h.error);
+    void *res = st_result_pack(&rec->res, &rlen);
+    unsigned char *buf = res ? malloc(sizeof h + rlen) : NULL;
+    if (buf) {
+        memcpy(buf, &h, sizeof h);
+        memcpy(buf + sizeof h, res, rlen);
+        *len = sizeof h + rlen;
     }
-    rmdir(dir);
+    free(res);
+    return buf;
+}
+
+int st_pool_record_unpack(struct st_pool_record *rec, const void *bytes, size_t len)
+{
+    struct head h;
+    memset(rec, 0, sizeof *rec);
+    if (len < sizeof h)
+        return -1;
+    memcpy(&h, bytes, sizeof h);
+    if (st_result_unpack(&rec->res, (const unsigned char *)bytes + sizeof h, len - sizeof h,
+                         NULL) != ST_OK)
+        return -1;
+    rec->index = h.index;
+    rec->status = h.status;
+    memcpy(rec->error, h.error, sizeof rec->error);
+    rec->error[sizeof rec->error - 1] = '\0';
+    return 0;
+}
+
+void st_pool_record_free(struct st_pool_record *rec)
+{
+    if (rec)
+        st_result_free(&rec->res);
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -76,14 +110,16 @@ void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
         snprintf(ck, sizeof ck, "%s/%s", cfg.out, ST_CHECKPOINT_FILE);
         cfg.resume = access(ck, F_OK) == 0;
         cfg.force = !cfg.resume;
-        st = st_train_run(&cfg, NULL, NULL, &rec->res, &err);
+        struct st_train_hooks hooks = { NULL, NULL, &st_cli_stop };
+        st = st_train_run(&cfg, &hooks, &rec->res, &err);
         if (cfg.resume && st != ST_OK && st != ST_ERR_NUMERIC && st != ST_ERR_INTERRUPTED) {
             cfg.resume = 0; /* an unusable checkpoint: start the run over */
             cfg.force = 1;
-            st = st_train_run(&cfg, NULL, NULL, &rec->res, &err);
+            st_result_free(&rec->res);
+            st = st_train_run(&cfg, &hooks, &rec->res, &err);
         }
         if (!keep_dirs && st != ST_ERR_INTERRUPTED)
-            st_pool_remove_run(cfg.out);
+            st_rundir_remove(cfg.out);
     }
     rec->status = (int)st;
     snprintf(rec->error, sizeof rec->error, "%s", st == ST_OK ? "" : err.msg);
@@ -92,15 +128,18 @@ void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
 static void worker(int fd, int w, int jobs, long n, int keep_dirs, st_pool_make_fn make,
                    void *user)
 {
-    struct st_pool_record *rec = malloc(sizeof *rec);
-    if (!rec)
-        _exit(1);
-    for (long i = w; i < n && !st_train_stop; i += jobs) {
-        st_pool_run_one(make, user, i, keep_dirs, rec);
-        if (write_all(fd, rec, sizeof *rec) != 0)
+    for (long i = w; i < n && !st_cli_stop; i += jobs) {
+        struct st_pool_record rec;
+        size_t len;
+        st_pool_run_one(make, user, i, keep_dirs, &rec);
+        void *bytes = st_pool_record_pack(&rec, &len);
+        uint64_t n_bytes = len;
+        if (!bytes || write_all(fd, &n_bytes, sizeof n_bytes) != 0 ||
+            write_all(fd, bytes, len) != 0)
             _exit(1);
+        free(bytes);
+        st_pool_record_free(&rec);
     }
-    free(rec);
 }
 
 int st_pool_run_cmd(const char *cmd, const char *out, long n, int jobs, int quiet,
@@ -123,14 +162,61 @@ int st_pool_run_cmd(const char *cmd, const char *out, long n, int jobs, int quie
     return 0;
 }
 
+/* A record coming through a worker's pipe: its 8-byte length, then its bytes. */
+struct inbox {
+    unsigned char len_bytes[8];
+    uint64_t len;
+    size_t fill;          /* bytes of the length, then of the record, read so far */
+    int have_len;
+    unsigned char *buf;   /* [len] */
+};
+
+/* Reads what the pipe holds; 1 when a record is complete in b->buf, 0 when
+ * more is needed, -1 at the end of the pipe or on an error. */
+static int read_some(struct inbox *b, int fd)
+{
+    ssize_t r;
+    if (!b->have_len) {
+        r = read(fd, b->len_bytes + b->fill, sizeof b->len_bytes - b->fill);
+        if (r < 0 && errno == EINTR)
+            return 0;
+        if (r <= 0)
+            return -1;
+        b->fill += (size_t)r;
+        if (b->fill < sizeof b->len_bytes)
+            return 0;
+        memcpy(&b->len, b->len_bytes, sizeof b->len);
+        b->buf = malloc(b->len ? (size_t)b->len : 1);
+        if (!b->buf)
+            return -1;
+        b->have_len = 1;
+        b->fill = 0;
+        if (b->len > 0)
+            return 0;
+    } else {
+        r = read(fd, b->buf + b->fill, (size_t)b->len - b->fill);
+        if (r < 0 && errno == EINTR)
+            return 0;
+        if (r <= 0)
+            return -1;
+        b->fill += (size_t)r;
+    }
+    return b->fill == b->len ? 1 : 0;
+}
+
+static void inbox_reset(struct inbox *b)
+{
+    free(b->buf);
+    memset(b, 0, sizeof *b);
+}
+
 long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_done_fn done,
                  void *user, struct st_progress *prog, long *n_stopped)
 {
     long stopped = 0;
     int fds[ST_POOL_MAX_JOBS];
     pid_t pids[ST_POOL_MAX_JOBS];
-    size_t fill[ST_POOL_MAX_JOBS] = { 0 };
-    struct st_pool_record *recs = NULL;
+    struct inbox *in = NULL;
     int n_workers = 0, forwarded = 0;
     long got = 0;
 
@@ -140,8 +226,8 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
         jobs = (int)n;
     if (jobs > ST_POOL_MAX_JOBS)
         jobs = ST_POOL_MAX_JOBS;
-    recs = malloc((size_t)jobs * sizeof *recs);
-    if (!recs)
+    in = calloc((size_t)jobs, sizeof *in);
+    if (!in)
         return 0;
     fflush(stdout);
     fflush(stderr);
@@ -182,11 +268,11 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
             pfd[k].events = POLLIN;
         }
         int ready = poll(pfd, (nfds_t)n_workers, 200); /* a stop is noticed within 0.2 s */
-        if (st_train_stop && !forwarded) {
+        if (st_cli_stop && !forwarded) {
             /* Stopped (a kill of this process alone, or a Ctrl-C that the
              * workers got too): every worker checkpoints its run and quits. */
             for (int k = 0; k < n_workers; k++)
-                kill(pids[k], (int)st_train_stop);
+                kill(pids[k], (int)st_cli_stop);
             forwarded = 1;
         }
         if (ready < 0) {
@@ -197,33 +283,37 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
         for (int k = 0; k < n_workers; k++) {
             if (fds[k] < 0 || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
-            ssize_t r = read(fds[k], (char *)&recs[k] + fill[k], sizeof recs[k] - fill[k]);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
+            int r = read_some(&in[k], fds[k]);
+            if (r < 0) {
                 close(fds[k]);
                 fds[k] = -1;
                 open_fds--;
                 continue;
             }
-            fill[k] += (size_t)r;
-            if (fill[k] < sizeof recs[k])
+            if (r == 0)
                 continue;
-            fill[k] = 0;
-            if (recs[k].status == ST_ERR_INTERRUPTED) {
+            struct st_pool_record rec;
+            int ok = st_pool_record_unpack(&rec, in[k].buf, (size_t)in[k].len) == 0;
+            inbox_reset(&in[k]);
+            if (!ok)
+                continue; /* a record of another form: its task counts as not reported */
+            if (rec.status == ST_ERR_INTERRUPTED) {
                 stopped++; /* checkpointed, not finished: no result yet */
-                continue;
+            } else {
+                done(user, rec.index, (enum st_status)rec.status, &rec.res,
+                     rec.status == ST_OK ? NULL : rec.error);
+                got++;
+                if (prog)
+                    st_progress_update(prog, got, n, NAN);
             }
-            done(user, recs[k].index, (enum st_status)recs[k].status, &recs[k].res,
-                 recs[k].status == ST_OK ? NULL : recs[k].error);
-            got++;
-            if (prog)
-                st_progress_update(prog, got, n, NAN);
+            st_pool_record_free(&rec);
         }
     }
-    for (int k = 0; k < n_workers; k++)
+    for (int k = 0; k < n_workers; k++) {
         waitpid(pids[k], NULL, 0);
-    free(recs);
+        inbox_reset(&in[k]);
+    }
+    free(in);
     if (n_stopped)
         *n_stopped = stopped;
     return got;

@@ -1,8 +1,8 @@
 /* pool.h: runs many trainings on forked worker processes. Worker w takes
  * tasks w, w + jobs, ...; each task's configuration is made in the worker by
  * a callback, the run is single-threaded, and its result travels back to the
- * parent through a pipe as one fixed-size record, handed to `done` in the
- * parent as soon as it arrives. */
+ * parent through a pipe as one record (st_pool_record_pack: its length, then
+ * its bytes), handed to `done` in the parent as soon as it arrives. */
 #ifndef ST_POOL_H
 #define ST_POOL_H
 
@@ -15,9 +15,18 @@
 struct st_pool_record {
     long index;
     int status;
-    struct st_train_result res;
     char error[512];
+    struct st_train_result res; /* owned: st_pool_record_free */
 };
+
+/* rec as bytes (malloc'd, *len of them): the fixed fields, then the result
+ * (result.h); NULL when out of memory. */
+void *st_pool_record_pack(const struct st_pool_record *rec, size_t *len);
+
+/* rec from len bytes of st_pool_record_pack; -1 for bytes of another form. */
+int st_pool_record_unpack(struct st_pool_record *rec, const void *bytes, size_t len);
+
+void st_pool_record_free(struct st_pool_record *rec);
 
 /* Fills cfg (resolved, with its out directory) for task i; runs in a worker. */
 typedef enum st_status (*st_pool_make_fn)(void *user, long i, struct st_train_cfg *cfg,
@@ -31,7 +40,7 @@ typedef void (*st_pool_done_fn)(void *user, long i, enum st_status st,
  * the number of tasks whose result arrived (n unless a worker died or the
  * pool was stopped).
  *
- * A run directory that holds a checkpoint is resumed. When st_train_stop is
+ * A run directory that holds a checkpoint is resumed. When st_cli_stop is
  * set (SIGINT, SIGTERM), the signal goes on to the workers: each checkpoints
  * its run in flight (kept, not handed to done) and starts no other;
  * *n_stopped (may be NULL) gets how many were checkpointed. */
@@ -43,7 +52,8 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
 enum st_status st_pool_task_cfg(struct st_train_cfg *cfg, const char *out, long id,
                                 struct st_err *err);
 
-/* Runs task i in this process into rec (what a worker does for each task). */
+/* Runs task i in this process into rec (what a worker does for each task);
+ * release rec with st_pool_record_free. */
 void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
                      struct st_pool_record *rec);
 
@@ -53,7 +63,5 @@ void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
 int st_pool_run_cmd(const char *cmd, const char *out, long n, int jobs, int quiet,
                     st_pool_make_fn make, st_pool_done_fn done, void *user);
 
-/* Removes the files a run writes and its directory. */
-void st_pool_remove_run(const char *dir);
 
 #endif

@@ -6,19 +6,18 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const names[] = { "relu", "tanh", "silu", "gelu", "linear" };
+const char *const st_act_names[] = { "relu", "tanh", "silu", "gelu", "linear", NULL };
+#define N_ACTS 5
 
 const char *st_act_name(enum st_act a)
 {
-    if ((unsigned)a >= sizeof names / sizeof names[0])
-        return NULL;
-    return names[a];
+    return (unsigned)a < N_ACTS ? st_act_names[a] : NULL;
 }
 
 int st_act_parse(const char *s, enum st_act *a)
 {
-    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(s, names[i]) == 0) {
+    for (unsigned i = 0; i < N_ACTS; i++)
+        if (strcmp(s, st_act_names[i]) == 0) {
             *a = (enum st_act)i;
             return 0;
         }

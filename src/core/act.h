@@ -5,6 +5,9 @@
 
 enum st_act { ST_ACT_RELU, ST_ACT_TANH, ST_ACT_SILU, ST_ACT_GELU, ST_ACT_LINEAR };
 
+/* The names in enum order, NULL-terminated. */
+extern const char *const st_act_names[];
+
 /* "relu", "tanh", ...; NULL for an unknown value. */
 const char *st_act_name(enum st_act a);
 

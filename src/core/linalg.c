@@ -30,9 +30,10 @@ enum st_status st_svd_init(struct st_svd *w, size_t max_entries, struct st_err *
 size_t st_svd_max_entries(const struct st_params *layout)
 {
     size_t most = 1;
-    for (int t = 0; t < layout->n_views; t += 2) {
+    for (int t = 0; t < layout->n_views; t++) {
         size_t n = st_view_size(&layout->v[t]);
-        most = n > most ? n : most;
+        if (layout->v[t].ndim == 2)
+            most = n > most ? n : most;
     }
     return most;
 }

@@ -20,7 +20,7 @@ struct st_svd {
  * (every buffer above fits in that many floats). Errors: ST_ERR_NOMEM. */
 enum st_status st_svd_init(struct st_svd *w, size_t max_entries, struct st_err *err);
 
-/* The largest m * n over the weight views (even t) of a layout. */
+/* The largest m * n over the matrices (2-D views) of a layout. */
 struct st_params;
 size_t st_svd_max_entries(const struct st_params *layout);
 void st_svd_free(struct st_svd *w);

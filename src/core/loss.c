@@ -1,9 +1,87 @@
-/* loss.c: mean squared error and its gradient. */
+/* loss.c: mean squared error and softmax cross-entropy, their gradients, and
+ * their sums over a set seen in pieces. */
 #include "loss.h"
 
-#include "sums.h"
-
 #include <math.h>
+#include <string.h>
+
+const char *const st_loss_names[] = { "mse", "xent", NULL };
+
+const char *st_loss_name(enum st_loss_kind k)
+{
+    return (unsigned)k < ST_LOSS_COUNT ? st_loss_names[k] : NULL;
+}
+
+int st_loss_target_cols(enum st_loss_kind k, int cols)
+{
+    return k == ST_LOSS_XENT ? 1 : cols;
+}
+
+float st_loss_forward(enum st_loss_kind k, const float *yhat, const float *y, long rows, int cols,
+                      long *correct)
+{
+    if (k == ST_LOSS_XENT)
+        return st_xent_forward(yhat, y, rows, cols, correct);
+    return st_mse_forward(yhat, y, rows * cols);
+}
+
+void st_loss_backward(enum st_loss_kind k, float *dy, const float *yhat, const float *y,
+                      long rows, int cols)
+{
+    if (k == ST_LOSS_XENT)
+        st_xent_backward(dy, yhat, y, rows, cols);
+    else
+        st_mse_backward(dy, yhat, y, rows * cols);
+}
+
+/* One row's cross-entropy term; *hit when its first largest logit is the label. */
+static double xent_row(const float *zb, float y, int C, int *hit)
+{
+    int label = (int)y, arg = 0;
+    for (int j = 1; j < C; j++)
+        if (zb[j] > zb[arg])
+            arg = j;
+    double m = (double)zb[arg], e = 0.0;
+    for (int j = 0; j < C; j++)
+        e += exp((double)zb[j] - m);
+    *hit = arg == label;
+    return m + log(e) - (double)zb[label];
+}
+
+void st_loss_sum_init(struct st_loss_sum *a, enum st_loss_kind k)
+{
+    memset(a, 0, sizeof *a);
+    a->kind = k;
+    st_sum_stream_init(&a->sq);
+}
+
+void st_loss_sum_add(struct st_loss_sum *a, const float *yhat, const float *y, long rows,
+                     int cols)
+{
+    a->rows += rows;
+    a->entries += rows * cols;
+    if (a->kind == ST_LOSS_MSE) {
+        st_sum_stream_sq_diff(&a->sq, yhat, y, (size_t)rows * (size_t)cols);
+        return;
+    }
+    for (long b = 0; b < rows; b++) {
+        int hit;
+        a->s += xent_row(yhat + b * cols, y[b], cols, &hit);
+        a->correct += hit;
+    }
+}
+
+double st_loss_sum_value(const struct st_loss_sum *a)
+{
+    if (a->kind == ST_LOSS_MSE)
+        return (double)(float)(st_sum_stream_value(&a->sq) / (double)a->entries);
+    return (double)(float)(a->s / (double)a->rows);
+}
+
+double st_loss_sum_accuracy(const struct st_loss_sum *a)
+{
+    return a->kind == ST_LOSS_XENT ? (double)a->correct / (double)a->rows : (double)NAN;
+}
 
 float st_mse_forward(const float *yhat, const float *y, long n)
 {
@@ -22,16 +100,9 @@ float st_xent_forward(const float *z, const float *y, long B, int C, long *corre
     double s = 0.0;
     long hits = 0;
     for (long b = 0; b < B; b++) {
-        const float *zb = z + b * C;
-        int label = (int)y[b], arg = 0;
-        for (int j = 1; j < C; j++)
-            if (zb[j] > zb[arg])
-                arg = j;
-        double m = (double)zb[arg], e = 0.0;
-        for (int j = 0; j < C; j++)
-            e += exp((double)zb[j] - m);
-        s += m + log(e) - (double)zb[label];
-        hits += arg == label;
+        int hit;
+        s += xent_row(z + b * C, y[b], C, &hit);
+        hits += hit;
     }
     if (correct)
         *correct = hits;

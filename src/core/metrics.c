@@ -2,8 +2,32 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "sums.h"
+
+enum st_status st_observables_init(struct st_observables *o, int n, struct st_err *err)
+{
+    memset(o, 0, sizeof *o);
+    o->mem = calloc(4 * (size_t)(n > 0 ? n : 1), sizeof *o->mem);
+    if (!o->mem)
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the observables of %d tensors", n);
+    o->n = n;
+    o->d_init = o->mem;
+    o->d_teacher = o->d_init + n;
+    o->changed = o->d_teacher + n;
+    o->zero = o->changed + n;
+    return ST_OK;
+}
+
+void st_observables_free(struct st_observables *o)
+{
+    if (!o)
+        return;
+    free(o->mem);
+    memset(o, 0, sizeof *o);
+}
 
 double st_dist_l1(const float *a, const float *b, size_t n)
 {
@@ -13,7 +37,6 @@ double st_dist_l1(const float *a, const float *b, size_t n)
 void st_observe(struct st_observables *o, const struct st_params *theta,
                 const struct st_params *theta0, const struct st_params *teacher, float eps)
 {
-    o->n = theta->n_views;
     for (int t = 0; t < theta->n_views; t++) {
         const float *a = theta->v[t].data, *b = theta0->v[t].data;
         size_t n = st_view_size(&theta->v[t]);
@@ -30,15 +53,17 @@ int st_spectrum(const struct st_params *theta, const struct st_params *theta0, s
                 float *scratch, double rel_tol, double *nuc, int *rank)
 {
     int failed = 0;
-    for (int t = 0; t < theta->n_views; t += 2) {
+    for (int t = 0; t < theta->n_views; t++) {
         const struct st_view *a = &theta->v[t], *b = &theta0->v[t];
         size_t n = st_view_size(a);
+        if (a->ndim != 2)
+            continue;
         for (size_t i = 0; i < n; i++)
             scratch[i] = a->data[i] - b->data[i];
         int r = st_svd(w, scratch, a->rows, a->cols, 0);
         if (r < 0) {
-            nuc[t / 2] = (double)NAN;
-            rank[t / 2] = -1;
+            nuc[t] = (double)NAN;
+            rank[t] = -1;
             failed = 1;
             continue;
         }
@@ -48,8 +73,8 @@ int st_spectrum(const struct st_params *theta, const struct st_params *theta0, s
             s += (double)w->s[q];
             k += w->s[q] > 0.0f && (double)w->s[q] > rel_tol * (double)w->s[0];
         }
-        nuc[t / 2] = s;
-        rank[t / 2] = k;
+        nuc[t] = s;
+        rank[t] = k;
     }
     return failed ? -1 : 0;
 }

@@ -8,21 +8,28 @@
 #include "params.h"
 
 struct st_observables {
-    int n;                                /* number of tensors */
-    double d_init[ST_MAX_TENSORS];        /* to the start theta0 */
-    double d_teacher[ST_MAX_TENSORS];     /* to the teacher (0 when there is none) */
-    double changed[ST_MAX_TENSORS];       /* fraction with |Delta| > eps */
-    double zero[ST_MAX_TENSORS];          /* count of entries with Delta exactly 0 */
+    int n;              /* number of tensors */
+    double *d_init;     /* [n] to the start theta0 */
+    double *d_teacher;  /* [n] to the teacher (0 when there is none) */
+    double *changed;    /* [n] fraction with |Delta| > eps */
+    double *zero;       /* [n] count of entries with Delta exactly 0 */
+    double *mem;        /* owns the arrays */
 };
 
-/* Fills o for theta against theta0 and (optionally, may be NULL) teacher. */
+/* Arrays for n tensors. Errors: ST_ERR_NOMEM. Free with st_observables_free. */
+enum st_status st_observables_init(struct st_observables *o, int n, struct st_err *err);
+void st_observables_free(struct st_observables *o);
+
+/* Fills o (sized for theta's views) for theta against theta0 and
+ * (optionally, may be NULL) teacher. */
 void st_observe(struct st_observables *o, const struct st_params *theta,
                 const struct st_params *theta0, const struct st_params *teacher, float eps);
 
 /* Nuclear norm and numerical rank (singular values above rel_tol times the
- * largest) of Delta_W = theta_W - theta0_W for every weight view (even t),
- * into nuc[t/2], rank[t/2]. w must fit the largest weight; scratch holds as
- * many floats. Returns 0, or -1 if an SVD failed (values then NaN / -1). */
+ * largest) of Delta_W = theta_W - theta0_W for every matrix view t, into
+ * nuc[t], rank[t] (vectors are left alone). w must fit the largest matrix;
+ * scratch holds as many floats. Returns 0, or -1 if an SVD failed (its
+ * values then NaN / -1). */
 int st_spectrum(const struct st_params *theta, const struct st_params *theta0, struct st_svd *w,
                 float *scratch, double rel_tol, double *nuc, int *rank);
 

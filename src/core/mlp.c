@@ -1,6 +1,7 @@
-/* mlp.c: forward and backward passes on feature-major activations, each layer
- * through the dense.c kernels or, when wide, cblas_sgemm.
- * Views in st_params are ordered w1, b1, w2, b2, ...: W_l is v[2l-2], b_l v[2l-1]. */
+/* mlp.c: the MLP family: its layout, initialization and the forward and
+ * backward passes on feature-major activations, each layer through the
+ * dense.c kernels or, when wide, cblas_sgemm. Its layout orders the views
+ * w1, b1, w2, b2, ...: W_l is v[2l-2], b_l v[2l-1]. */
 #include "mlp.h"
 
 #include "dense.h"
@@ -8,46 +9,103 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum st_status st_mlp_init(struct st_mlp *net, const int *widths, int n_layers, enum st_act act,
-                           struct st_err *err)
+/* Buffers a forward/backward pass needs for batches up to max_batch. */
+struct st_mlp_work {
+    int B;                       /* batch of the last forward pass */
+    long ld;                     /* row length of the feature-major blocks */
+    float *z[ST_MLP_MAX_LAYERS + 1]; /* z[l]: pre-activation of layer l, [widths[l], ld] */
+    float *h[ST_MLP_MAX_LAYERS + 1]; /* h[l]: output of layer l (h[L] aliases z[L]); h[0] the input */
+    float *out;                  /* [B, widths[L]] row-major output (aliases z[L] if 1 wide) */
+    float *dz[2];                /* [max width, ld] each: the backward chain, alternating */
+    float *mem;                  /* owns all of the above */
+};
+
+struct st_mlp *st_mlp_of(const struct st_model *m)
 {
-    if (n_layers < 1 || n_layers > ST_MAX_LAYERS)
-        return st_err_set(err, ST_ERR_ARG, "%d layers: expected 1 to %d", n_layers,
-                          ST_MAX_LAYERS);
-    for (int l = 0; l <= n_layers; l++)
-        if (widths[l] < 1 || widths[l] > (1 << 24))
-            return st_err_set(err, ST_ERR_ARG, "width %d: expected an integer from 1 to %d",
-                              widths[l], 1 << 24);
-    if (!st_act_name(act))
-        return st_err_set(err, ST_ERR_ARG, "unknown activation %d", (int)act);
-    memset(net, 0, sizeof *net);
-    net->n_layers = n_layers;
-    memcpy(net->widths, widths, (size_t)(n_layers + 1) * sizeof *widths);
-    net->act = act;
+    return m->f == &st_mlp_family ? m->impl : NULL;
+}
+
+static enum st_status mlp_init(struct st_model *m, struct st_err *err)
+{
+    const struct st_arch *a = &m->arch;
+    int L = a->n_layers;
+    if (L < 1 || L > ST_MLP_MAX_LAYERS)
+        return st_err_set(err, ST_ERR_ARG, "--widths: expected 2 to %d widths",
+                          ST_MLP_MAX_LAYERS + 1);
+    for (int l = 0; l <= L; l++)
+        if (a->widths[l] < 1 || a->widths[l] > (1 << 24))
+            return st_err_set(err, ST_ERR_ARG, "--widths: width %d: expected an integer from 1 "
+                              "to %d", a->widths[l], 1 << 24);
+    for (int l = 1; l <= L; l++) {
+        /* One tensor above 2^32 entries (16 GiB) is beyond any machine this runs on. */
+        double n = (double)a->widths[l - 1] * (double)a->widths[l];
+        if (n > 4294967296.0)
+            return st_err_set(err, ST_ERR_ARG,
+                              "--widths: layer %d (%d -> %d) has %.3g weights; at most 2^32 per "
+                              "layer",
+                              l, a->widths[l - 1], a->widths[l], n);
+    }
+    if (!st_act_name(a->act))
+        return st_err_set(err, ST_ERR_ARG, "--activation: unknown activation %d", (int)a->act);
+    struct st_mlp *net = calloc(1, sizeof *net);
+    if (!net)
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    net->n_layers = L;
+    memcpy(net->widths, a->widths, (size_t)(L + 1) * sizeof *net->widths);
+    net->act = a->act;
     net->dense_max = ST_MLP_DENSE_MAX;
+    m->impl = net;
     return ST_OK;
 }
 
-enum st_status st_mlp_params_init(const struct st_mlp *net, struct st_params *p,
-                                  struct st_err *err)
+static void mlp_free(struct st_model *m)
 {
-    return st_params_init(p, net->widths, net->n_layers, err);
+    free(m->impl);
+    m->impl = NULL;
 }
 
-void st_mlp_init_uniform(const struct st_mlp *net, struct st_params *p, struct st_rng *rng,
-                         const unsigned char *layers)
+static enum st_status mlp_layout(const struct st_model *m, struct st_params *p, struct st_err *err)
 {
+    const struct st_mlp *net = m->impl;
     for (int l = 1; l <= net->n_layers; l++) {
-        if (layers && !layers[l - 1])
-            continue;
-        double bound = 1.0 / sqrt((double)net->widths[l - 1]);
-        struct st_view *W = &p->v[2 * l - 2], *b = &p->v[2 * l - 1];
-        st_rng_fill_uniform(rng, W->data, (long)st_view_size(W), -bound, bound);
-        st_rng_fill_uniform(rng, b->data, (long)st_view_size(b), -bound, bound);
+        char w[16], b[16], unit[16];
+        const char *groups[1] = { unit };
+        int in = net->widths[l - 1], out = net->widths[l];
+        enum st_status st;
+        snprintf(w, sizeof w, "w%d", l);
+        snprintf(b, sizeof b, "b%d", l);
+        snprintf(unit, sizeof unit, "%d", l);
+        if ((st = st_params_add(p, w, "w", 2, out, in, ST_KIND_WEIGHT, groups, 1, err)) != ST_OK ||
+            (st = st_params_add(p, b, "b", 1, out, 1, ST_KIND_BIAS, groups, 1, err)) != ST_OK)
+            return st;
     }
+    return ST_OK;
+}
+
+/* PyTorch's nn.Linear default: W_l and b_l ~ U(-1/sqrt(in), 1/sqrt(in)),
+ * in the order w1, b1, w2, ..., each draw from rng. */
+static void mlp_draw(const struct st_model *m, struct st_params *p, struct st_rng *rng,
+                     const unsigned char *mask)
+{
+    const struct st_mlp *net = m->impl;
+    for (int l = 1; l <= net->n_layers; l++) {
+        double bound = 1.0 / sqrt((double)net->widths[l - 1]);
+        for (int t = 2 * l - 2; t <= 2 * l - 1; t++)
+            if (!mask || mask[t])
+                st_rng_fill_uniform(rng, p->v[t].data, (long)st_view_size(&p->v[t]), -bound,
+                                    bound);
+    }
+}
+
+static struct st_model_io mlp_io(const struct st_model *m)
+{
+    const struct st_mlp *net = m->impl;
+    struct st_model_io io = { net->widths[0], 1, net->widths[net->n_layers] };
+    return io;
 }
 
 int st_mlp_max_width(const struct st_mlp *net)
@@ -59,62 +117,94 @@ int st_mlp_max_width(const struct st_mlp *net)
     return m;
 }
 
-enum st_status st_mlp_work_init(struct st_mlp_work *w, const struct st_mlp *net, int max_batch,
-                                struct st_err *err)
+/* Floats of the pass buffers: the input block, z for every layer, h for
+ * hidden layers, the row-major output when it is wider than 1, and two
+ * backward blocks. */
+static size_t work_floats(const struct st_mlp *net, long max_batch, size_t ld)
 {
-    struct st_mlp_work q;
-    int L = net->n_layers, in = net->widths[0], out = net->widths[L];
-    size_t ld, total = 0, off = 0, maxw = (size_t)st_mlp_max_width(net);
-
-    memset(&q, 0, sizeof q);
-    if (max_batch < 1)
-        return st_err_set(err, ST_ERR_ARG, "batch %d: expected at least 1", max_batch);
-    ld = (size_t)st_dense_ld(max_batch);
-    /* The input block, z for every layer, h for hidden layers, the row-major
-     * output when it is wider than 1, and two backward blocks. */
-    total += (size_t)in * ld;
+    int L = net->n_layers, out = net->widths[L];
+    size_t total = (size_t)net->widths[0] * ld;
     for (int l = 1; l <= L; l++)
         total += (size_t)net->widths[l] * ld * (l < L && net->act != ST_ACT_LINEAR ? 2 : 1);
     if (out > 1)
         total += (size_t)out * (size_t)max_batch;
-    total += 2 * maxw * ld;
+    return total + 2 * (size_t)st_mlp_max_width(net) * ld;
+}
+
+static double mlp_work_bytes(const struct st_model *m, long batch)
+{
+    const struct st_mlp *net = m->impl;
+    return 4.0 * (double)work_floats(net, batch, (size_t)st_dense_ld(batch));
+}
+
+static enum st_status mlp_work_init(const struct st_model *m, struct st_work *w, int max_batch,
+                                    struct st_err *err)
+{
+    const struct st_mlp *net = m->impl;
+    int L = net->n_layers, in = net->widths[0], out = net->widths[L];
+    size_t ld = (size_t)st_dense_ld(max_batch), off;
+    size_t total = work_floats(net, max_batch, ld), maxw = (size_t)st_mlp_max_width(net);
+    struct st_mlp_work *q = calloc(1, sizeof *q);
+
+    if (!q)
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
     /* Zeroed, so padding columns start finite and defined. */
-    q.mem = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
-    if (!q.mem)
+    q->mem = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
+    if (!q->mem) {
+        free(q);
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate %zu bytes of activations",
                           total * sizeof(float));
-    memset(q.mem, 0, total * sizeof(float));
-    q.h[0] = q.mem;
+    }
+    memset(q->mem, 0, total * sizeof(float));
+    q->h[0] = q->mem;
     off = (size_t)in * ld;
     for (int l = 1; l <= L; l++) {
-        q.z[l] = q.mem + off;
+        q->z[l] = q->mem + off;
         off += (size_t)net->widths[l] * ld;
         if (l < L && net->act != ST_ACT_LINEAR) {
-            q.h[l] = q.mem + off;
+            q->h[l] = q->mem + off;
             off += (size_t)net->widths[l] * ld;
         } else {
-            q.h[l] = q.z[l];
+            q->h[l] = q->z[l];
         }
     }
-    q.out = q.z[L];
+    q->out = q->z[L];
     if (out > 1) {
-        q.out = q.mem + off;
+        q->out = q->mem + off;
         off += (size_t)out * (size_t)max_batch;
     }
-    q.dz[0] = q.mem + off;
-    q.dz[1] = q.dz[0] + maxw * ld;
-    q.max_batch = max_batch;
-    q.ld = (long)ld;
-    *w = q;
+    q->dz[0] = q->mem + off;
+    q->dz[1] = q->dz[0] + maxw * ld;
+    q->ld = (long)ld;
+    w->impl = q;
     return ST_OK;
 }
 
-void st_mlp_work_free(struct st_mlp_work *w)
+static void mlp_work_free(struct st_work *w)
 {
-    if (!w)
-        return;
-    free(w->mem);
-    memset(w, 0, sizeof *w);
+    struct st_mlp_work *q = w->impl;
+    if (q)
+        free(q->mem);
+    free(q);
+    w->impl = NULL;
+}
+
+static void mlp_describe(const struct st_model *m, char *buf, size_t size)
+{
+    const struct st_mlp *net = m->impl;
+    size_t len = (size_t)snprintf(buf, size, "mlp ");
+    for (int l = 0; l <= net->n_layers && len < size; l++)
+        len += (size_t)snprintf(buf + len, size - len, l ? ",%d" : "%d", net->widths[l]);
+    if (len < size)
+        snprintf(buf + len, size - len, " %s", st_act_name(net->act));
+}
+
+/* Layer (L + 1) / 2: the middle one of an odd count, the lower middle of an
+ * even one. */
+static void mlp_middle(const struct st_model *m, char *buf, size_t size)
+{
+    const struct st_mlp *net = m->impl;
+    snprintf(buf, size, "%d", (net->n_layers + 1) / 2);
 }
 
 /* dst[c, r] = src[r, c]: a [rows, cols] row-major block into a [cols, ld] one. */
@@ -134,7 +224,6 @@ static int use_dense(const struct st_mlp *net, int l)
     return (long)net->widths[l - 1] * net->widths[l] <= net->dense_max;
 }
 
-/* Bias and activation over the first B columns of [n, ld] rows (the BLAS path). */
 /* The wide layers' passes between the products, over blocks of rows (one
  * feature each) on the run's threads (par.h); each row's entries see the
  * same operations whichever thread has it. */
@@ -194,9 +283,11 @@ static void act_back_rows(void *ctx, long task)
     st_act_backward(q->z + off, q->dh + off, q->in + off, (long)(j1 - j0) * q->ld, q->a);
 }
 
-const float *st_mlp_forward(const struct st_mlp *net, const struct st_params *p,
-                            struct st_mlp_work *w, const float *x, int B)
+static const float *mlp_forward(const struct st_model *m, const struct st_params *p,
+                               struct st_work *work, const float *x, int B)
 {
+    const struct st_mlp *net = m->impl;
+    struct st_mlp_work *w = work->impl;
     int L = net->n_layers;
     long ld = w->ld;
 
@@ -225,17 +316,18 @@ const float *st_mlp_forward(const struct st_mlp *net, const struct st_params *p,
     return w->out;
 }
 
-void st_mlp_backward(const struct st_mlp *net, const struct st_params *p, struct st_mlp_work *w,
-                     struct st_params *g, const float *x, const float *dy, int B,
-                     const unsigned char *trainable)
+static void mlp_backward(const struct st_model *m, const struct st_params *p,
+                         struct st_work *work, struct st_params *g, const float *dy, int B,
+                         const unsigned char *trainable)
 {
+    const struct st_mlp *net = m->impl;
+    struct st_mlp_work *w = work->impl;
     int L = net->n_layers;
     int first = 1; /* lowest layer whose gradient anybody needs */
     long ld = w->ld;
     int cur = 0;
     float *dz = w->dz[cur]; /* [widths[l], ld]: dLoss/dz_l */
 
-    (void)x; /* the forward pass kept its own copy, h[0] */
     if (trainable) {
         first = L + 1;
         for (int l = 1; l <= L; l++)
@@ -290,3 +382,24 @@ void st_mlp_backward(const struct st_mlp *net, const struct st_params *p, struct
         }
     }
 }
+
+const struct st_family st_mlp_family = {
+    .name = "mlp",
+    .options = (const char *const[]){ "widths", "activation", NULL },
+    .init = mlp_init,
+    .free = mlp_free,
+    .layout = mlp_layout,
+    .draw = mlp_draw,
+    .io = mlp_io,
+    .work_bytes = mlp_work_bytes,
+    .work_init = mlp_work_init,
+    .work_free = mlp_work_free,
+    .forward = mlp_forward,
+    .backward = mlp_backward,
+    .describe = mlp_describe,
+    .middle = mlp_middle,
+    .meta = st_mlp_meta,
+    .file_name = st_mlp_file_name,
+    .from_file = st_mlp_from_file,
+    .same = st_mlp_same,
+};

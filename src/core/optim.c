@@ -13,19 +13,18 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const names[] = { "adam", "adamw", "sgd" };
+const char *const st_optim_names[] = { "adam", "adamw", "sgd", NULL };
+#define N_OPTIMS 3
 
 const char *st_optim_name(enum st_optim_kind k)
 {
-    if ((unsigned)k >= sizeof names / sizeof names[0])
-        return NULL;
-    return names[k];
+    return (unsigned)k < N_OPTIMS ? st_optim_names[k] : NULL;
 }
 
 int st_optim_parse(const char *s, enum st_optim_kind *k)
 {
-    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(s, names[i]) == 0) {
+    for (unsigned i = 0; i < N_OPTIMS; i++)
+        if (strcmp(s, st_optim_names[i]) == 0) {
             *k = (enum st_optim_kind)i;
             return 0;
         }

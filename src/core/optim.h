@@ -26,6 +26,9 @@ struct st_optim {
     struct st_params v; /* Adam second moment (unused by SGD) */
 };
 
+/* The names in enum order, NULL-terminated. */
+extern const char *const st_optim_names[];
+
 /* "adam", "adamw", "sgd"; NULL if unknown. */
 const char *st_optim_name(enum st_optim_kind k);
 int st_optim_parse(const char *s, enum st_optim_kind *k);

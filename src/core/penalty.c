@@ -12,19 +12,19 @@
 
 #include "sums.h"
 
-static const char *const pen_names[] = { "none", "l1", "group", "nuclear", "l2" };
-static const char *const red_names[] = { "mean", "sum" };
+const char *const st_penalty_names[] = { "none", "l1", "group", "nuclear", "l2", NULL };
+const char *const st_reduction_names[] = { "mean", "sum", NULL };
 #define N_PEN 5
 
 const char *st_penalty_name(enum st_penalty_kind k)
 {
-    return (unsigned)k < N_PEN ? pen_names[k] : NULL;
+    return (unsigned)k < N_PEN ? st_penalty_names[k] : NULL;
 }
 
 int st_penalty_parse(const char *s, enum st_penalty_kind *k)
 {
     for (unsigned i = 0; i < N_PEN; i++)
-        if (strcmp(s, pen_names[i]) == 0) {
+        if (strcmp(s, st_penalty_names[i]) == 0) {
             *k = (enum st_penalty_kind)i;
             return 0;
         }
@@ -33,13 +33,13 @@ int st_penalty_parse(const char *s, enum st_penalty_kind *k)
 
 const char *st_reduction_name(enum st_reduction r)
 {
-    return (unsigned)r < 2 ? red_names[r] : NULL;
+    return (unsigned)r < 2 ? st_reduction_names[r] : NULL;
 }
 
 int st_reduction_parse(const char *s, enum st_reduction *r)
 {
     for (unsigned i = 0; i < 2; i++)
-        if (strcmp(s, red_names[i]) == 0) {
+        if (strcmp(s, st_reduction_names[i]) == 0) {
             *r = (enum st_reduction)i;
             return 0;
         }
@@ -51,29 +51,40 @@ enum st_status st_penalty_init(struct st_penalty *p, enum st_penalty_kind kind,
                                const unsigned char *trainable, int nuclear_bias_l1,
                                const struct st_params *layout, struct st_err *err)
 {
+    int n = layout->n_views;
     memset(p, 0, sizeof *p);
     p->kind = kind;
     p->reduction = red;
     p->lambda = lambda;
     p->nuclear_bias_l1 = nuclear_bias_l1;
-    for (int t = 0; t < ST_MAX_TENSORS; t++) {
+    p->n = n;
+    p->scale = malloc((size_t)(n ? n : 1) * sizeof *p->scale);
+    p->trainable = malloc((size_t)(n ? n : 1));
+    p->matrix = malloc((size_t)(n ? n : 1));
+    if (!p->scale || !p->trainable || !p->matrix) {
+        st_penalty_free(p);
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the penalty's multipliers");
+    }
+    for (int t = 0; t < n; t++) {
         p->scale[t] = scale ? scale[t] : 1.0;
         p->trainable[t] = trainable ? trainable[t] : 1;
+        p->matrix[t] = layout->v[t].ndim == 2;
     }
     if (kind == ST_PEN_GROUP || kind == ST_PEN_NUCLEAR) {
         size_t most = 1;
         for (int t = 0; t < layout->n_views; t++) {
-            size_t n = st_view_size(&layout->v[t]);
-            most = n > most ? n : most;
+            size_t size = st_view_size(&layout->v[t]);
+            most = size > most ? size : most;
         }
         p->delta = malloc(most * sizeof *p->delta);
-        if (!p->delta)
+        if (!p->delta) {
+            st_penalty_free(p);
             return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the penalty's scratch");
+        }
         if (kind == ST_PEN_NUCLEAR) {
             enum st_status st = st_svd_init(&p->svd, st_svd_max_entries(layout), err);
             if (st != ST_OK) {
-                free(p->delta);
-                p->delta = NULL;
+                st_penalty_free(p);
                 return st;
             }
         }
@@ -87,12 +98,15 @@ void st_penalty_free(struct st_penalty *p)
         return;
     st_svd_free(&p->svd);
     free(p->delta);
-    p->delta = NULL;
+    free(p->scale);
+    free(p->trainable);
+    free(p->matrix);
+    memset(p, 0, sizeof *p);
 }
 
 enum st_penalty_kind st_penalty_kind_of(const struct st_penalty *p, int t)
 {
-    if (p->kind == ST_PEN_NUCLEAR && t % 2 == 1)
+    if (p->kind == ST_PEN_NUCLEAR && !p->matrix[t])
         return p->nuclear_bias_l1 ? ST_PEN_L1 : ST_PEN_NONE;
     return p->kind;
 }

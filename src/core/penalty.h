@@ -3,7 +3,8 @@
  * reduction `sum`, tensor t's term is
  *   l1       c_t * sum_i |Delta_ti|
  *   group    c_t * sqrt(n_t) * ||Delta_t||_2          (one group per tensor)
- *   nuclear  c_t * ||Delta_W||_*  for weights; biases: nothing, or l1 with nuclear_bias_l1
+ *   nuclear  c_t * ||Delta_W||_*  for matrices; vectors (biases, norms): nothing,
+ *            or l1 with nuclear_bias_l1
  *   l2       c_t * ||Delta_t||_2^2 / 2                  (L2-SP)
  * and with `mean` (the default, the seed's) every term is divided by n_t, so
  * that l1 becomes the mean |Delta| and group the RMS of Delta. R = sum_t term_t
@@ -21,29 +22,35 @@ enum st_reduction { ST_RED_MEAN, ST_RED_SUM };
 struct st_penalty {
     enum st_penalty_kind kind;
     enum st_reduction reduction;
-    int nuclear_bias_l1;               /* nuclear: biases get the l1 term */
+    int nuclear_bias_l1;               /* nuclear: vectors get the l1 term */
     double lambda;
-    double scale[ST_MAX_TENSORS];      /* c_t */
-    unsigned char trainable[ST_MAX_TENSORS];
+    int n;                             /* tensors */
+    double *scale;                     /* [n] c_t */
+    unsigned char *trainable;          /* [n] */
+    unsigned char *matrix;             /* [n] 2-D views (nuclear applies to them) */
     struct st_svd svd;                 /* nuclear: workspace */
     float *delta;                      /* group, nuclear: [largest tensor] Delta scratch */
     int svd_failed;                    /* set when LAPACK's SVD did not converge */
 };
+
+/* The names in enum order, NULL-terminated. */
+extern const char *const st_penalty_names[];
+extern const char *const st_reduction_names[];
 
 const char *st_penalty_name(enum st_penalty_kind k);
 int st_penalty_parse(const char *s, enum st_penalty_kind *k);
 const char *st_reduction_name(enum st_reduction r);
 int st_reduction_parse(const char *s, enum st_reduction *r);
 
-/* Sets up p for a parameter layout; scale and trainable may be NULL (all 1).
- * Errors: ST_ERR_NOMEM (the SVD workspace for nuclear). Free with st_penalty_free(). */
+/* Sets up p for a parameter layout; scale and trainable (per view) may be
+ * NULL (all 1). Errors: ST_ERR_NOMEM. Free with st_penalty_free(). */
 enum st_status st_penalty_init(struct st_penalty *p, enum st_penalty_kind kind,
                                enum st_reduction red, double lambda, const double *scale,
                                const unsigned char *trainable, int nuclear_bias_l1,
                                const struct st_params *layout, struct st_err *err);
 void st_penalty_free(struct st_penalty *p);
 
-/* The kind that applies to view t (nuclear on a bias: none or l1). */
+/* The kind that applies to view t (nuclear on a vector: none or l1). */
 enum st_penalty_kind st_penalty_kind_of(const struct st_penalty *p, int t);
 
 /* 1 if the proximal step of this penalty can set view t exactly back to its

@@ -4,6 +4,7 @@
 #include "par.h"
 
 #include <math.h>
+#include <string.h>
 
 #define LANES 8
 
@@ -142,4 +143,35 @@ double st_sum_abs_diff_count(const float *a, const float *b, size_t n, double ep
 double st_sum_sq_diff(const float *a, const float *b, size_t n)
 {
     return n <= (size_t)ST_PAR_BLOCK ? block_sq(a, b, n) : blocked(SQ, a, b, n, 0.0, NULL, NULL);
+}
+
+void st_sum_stream_init(struct st_sum_stream *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void st_sum_stream_sq_diff(struct st_sum_stream *s, const float *a, const float *b, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t room = (size_t)ST_PAR_BLOCK - s->in_block, len = n - i < room ? n - i : room;
+        /* Entry k of the block goes to lane k % LANES, as in block_sq. */
+        for (size_t k = 0; k < len; k++) {
+            double d = (double)a[i + k] - (double)b[i + k];
+            s->lane[(s->in_block + k) % LANES] += d * d;
+        }
+        s->in_block += len;
+        i += len;
+        if (s->in_block == (size_t)ST_PAR_BLOCK) {
+            s->total += combine(s->lane);
+            memset(s->lane, 0, sizeof s->lane);
+            s->in_block = 0;
+        }
+    }
+}
+
+double st_sum_stream_value(const struct st_sum_stream *s)
+{
+    /* One block alone is its combined lanes (0 + x is x); more are added in order. */
+    return s->in_block > 0 ? s->total + combine(s->lane) : s->total;
 }

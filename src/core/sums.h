@@ -21,4 +21,16 @@ double st_sum_abs_diff_count(const float *a, const float *b, size_t n, double ep
 /* sum_i (a_i - b_i)^2 */
 double st_sum_sq_diff(const float *a, const float *b, size_t n);
 
+/* The same sum over arrays that come in pieces: after st_sum_stream_init,
+ * st_sum_stream_sq_diff on consecutive pieces, st_sum_stream_value is exactly
+ * st_sum_sq_diff of the pieces joined (the same lanes, blocks and order). */
+struct st_sum_stream {
+    double lane[8];
+    double total;    /* of the finished blocks, in block order */
+    size_t in_block; /* entries of the current block so far */
+};
+void st_sum_stream_init(struct st_sum_stream *s);
+void st_sum_stream_sq_diff(struct st_sum_stream *s, const float *a, const float *b, size_t n);
+double st_sum_stream_value(const struct st_sum_stream *s);
+
 #endif

@@ -9,7 +9,7 @@
 
 #include "../io/csv.h"
 #include "../io/fmt.h"
-#include "../io/safetensors.h"
+#include "../io/modelfile.h"
 
 int st_data_is_csv(const char *path)
 {
@@ -151,13 +151,43 @@ enum st_status st_data_read_targets(const char *path, long n, int out, enum st_l
     return st != ST_OK ? st : check_targets(path, n, out, loss, b, err);
 }
 
-enum st_status st_data_read_split(const char *opt, const char *path, const char *ycol, int in,
-                                  int out, enum st_loss_kind loss, struct st_npy *a,
-                                  struct st_npy *b, struct st_err *err)
+/* The columns of a table (and, with a header, their names) and the column
+ * ycol names: a 0-based index or a header name; -1 if neither. */
+static int find_col(const char *ycol, const struct st_csv_text *t, int header, long cols)
+{
+    char *end;
+    long idx = strtol(ycol, &end, 10);
+    if (*ycol && *end == '\0' && ycol[0] != '-' && ycol[0] != '+' && idx < cols)
+        return (int)idx;
+    for (int c = 0; header && c < t->n_cols; c++)
+        if (!strcmp(t->names[c], ycol))
+            return c;
+    return -1;
+}
+
+/* A run's set of --x rows must fit the model: a usage error, as for any
+ * option that does not fit, rather than a malformed file. */
+static enum st_status check_rows(const char *opt, const char *path, long rows, long cols, int in,
+                                 int split, struct st_err *err)
+{
+    if (cols != in)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--%s %s: %ld %scolumns, but the input width (--widths) is %d", opt,
+                          path, cols, split ? "input " : "", in);
+    if (rows < 1)
+        return st_err_set(err, ST_ERR_ARG, "--%s %s: no rows", opt, path);
+    return ST_OK;
+}
+
+/* Inputs and targets from one CSV file; with usage, a table that does not
+ * fit the model is a usage error (check_rows). */
+static enum st_status read_split(const char *opt, const char *path, const char *ycol, int in,
+                                 int out, enum st_loss_kind loss, int usage, struct st_npy *a,
+                                 struct st_npy *b, struct st_err *err)
 {
     struct st_csv_text t;
     struct st_npy all;
-    int header, col = -1;
+    int header, col;
     enum st_status st;
 
     if (!st_data_is_csv(path))
@@ -165,13 +195,7 @@ enum st_status st_data_read_split(const char *opt, const char *path, const char 
                           "holds inputs only; give the targets with --y)", ycol, opt, path);
     if ((st = read_csv(path, &all, &t, &header, err)) != ST_OK)
         return st;
-    char *end;
-    long idx = strtol(ycol, &end, 10);
-    if (*ycol && *end == '\0' && ycol[0] != '-' && ycol[0] != '+' && idx < all.cols)
-        col = (int)idx;
-    for (int c = 0; header && col < 0 && c < t.n_cols; c++)
-        if (!strcmp(t.names[c], ycol))
-            col = c;
+    col = find_col(ycol, &t, header, all.cols);
     st_csv_text_free(&t);
     if (col < 0) {
         long cols = all.cols;
@@ -180,6 +204,10 @@ enum st_status st_data_read_split(const char *opt, const char *path, const char 
                           "index from 0 to %ld%s", ycol, path, cols,
                           header ? "" : " and no header row", cols - 1,
                           header ? " or a name from its header" : "");
+    }
+    if (usage && (st = check_rows(opt, path, all.rows, all.cols - 1, in, 1, err)) != ST_OK) {
+        st_npy_free(&all);
+        return st;
     }
     memset(a, 0, sizeof *a);
     memset(b, 0, sizeof *b);
@@ -215,6 +243,32 @@ enum st_status st_data_read_split(const char *opt, const char *path, const char 
         return st;
     }
     return ST_OK;
+}
+
+enum st_status st_data_read_split(const char *opt, const char *path, const char *ycol, int in,
+                                  int out, enum st_loss_kind loss, struct st_npy *a,
+                                  struct st_npy *b, struct st_err *err)
+{
+    return read_split(opt, path, ycol, in, out, loss, 0, a, b, err);
+}
+
+enum st_status st_data_read_train(const char *xpath, const char *ypath, const char *ycol, int in,
+                                  int out, enum st_loss_kind loss, struct st_npy *a,
+                                  struct st_npy *b, struct st_err *err)
+{
+    enum st_status st;
+    if (ycol && !ypath)
+        return read_split("x", xpath, ycol, in, out, loss, 1, a, b, err);
+    if ((st = st_data_read_table(xpath, a, err)) != ST_OK)
+        return st;
+    if ((st = check_rows("x", xpath, a->rows, a->cols, in, 0, err)) != ST_OK ||
+        (st = check_inputs("x", xpath, in, a, err)) != ST_OK) {
+        st_npy_free(a);
+        return st;
+    }
+    if (ypath && (st = st_data_read_targets(ypath, a->rows, out, loss, b, err)) != ST_OK)
+        st_npy_free(a);
+    return st;
 }
 
 enum st_status st_stand_fit(struct st_stand *s, const float *x, long rows, int n,
@@ -292,14 +346,12 @@ static int parse_list(const char *text, float *v, int n)
     return *p == '\0' ? 0 : -1;
 }
 
-enum st_status st_stand_load(struct st_stand *s, const char *model, int n, struct st_err *err)
+enum st_status st_stand_from_meta(struct st_stand *s, const struct st_meta *meta,
+                                  const char *model, int n, struct st_err *err)
 {
-    struct st_safetensors_file f;
-    enum st_status st = st_safetensors_read(model, &f, err);
+    enum st_status st = ST_OK;
     memset(s, 0, sizeof *s);
-    if (st != ST_OK)
-        return st;
-    const char *m = st_safetensors_meta(&f, "input_mean"), *d = st_safetensors_meta(&f, "input_std");
+    const char *m = st_meta_get(meta, "input_mean"), *d = st_meta_get(meta, "input_std");
     if (m || d) {
         s->mean = malloc((size_t)n * sizeof *s->mean);
         s->std = malloc((size_t)n * sizeof *s->std);
@@ -317,7 +369,6 @@ enum st_status st_stand_load(struct st_stand *s, const char *model, int n, struc
         else
             st_stand_free(s);
     }
-    st_safetensors_file_free(&f);
     return st;
 }
 

@@ -8,9 +8,10 @@
 #ifndef ST_DATA_H
 #define ST_DATA_H
 
+#include "../core/loss.h"
+#include "../core/model.h"
 #include "../core/status.h"
 #include "../io/npy.h"
-#include "train.h"
 
 /* Reads inputs for a network with in inputs. opt names the option in
  * messages ("x", "eval-x"). Errors: those of st_npy_read; ST_ERR_FORMAT for
@@ -23,6 +24,15 @@ enum st_status st_data_read_inputs(const char *opt, const char *path, int in, st
  * target, or a class that is not an integer in [0, out). */
 enum st_status st_data_read_targets(const char *path, long n, int out, enum st_loss_kind loss,
                                     struct st_npy *b, struct st_err *err);
+
+/* A run's training set, each file read once: inputs from xpath and targets
+ * from ypath, or (ypath NULL, ycol set) both from the .csv xpath, whose
+ * column ycol holds the targets; with both NULL, inputs only (b untouched).
+ * Inputs that do not fit the model (another column count than in, no rows)
+ * are a usage error, ST_ERR_ARG naming --x; the rest as above. */
+enum st_status st_data_read_train(const char *xpath, const char *ypath, const char *ycol, int in,
+                                  int out, enum st_loss_kind loss, struct st_npy *a,
+                                  struct st_npy *b, struct st_err *err);
 
 /* Input standardization: x[:, j] = (x[:, j] - mean[j]) / std[j]. */
 struct st_stand {
@@ -42,10 +52,11 @@ void st_stand_apply(const struct st_stand *s, float *x, long rows);
  * buffers of size bytes; 0, or -1 if they do not fit. */
 int st_stand_format(const struct st_stand *s, char *mean, char *std, size_t size);
 
-/* Reads "input_mean"/"input_std" from a model file's metadata: s->n = 0 when
- * it has none. Errors: those of st_safetensors_read; ST_ERR_FORMAT for lists
- * that are not n numbers (std > 0). */
-enum st_status st_stand_load(struct st_stand *s, const char *model, int n, struct st_err *err);
+/* Reads "input_mean"/"input_std" from a model file's metadata (what names
+ * the file in messages): s->n = 0 when it has none. Errors: ST_ERR_FORMAT for
+ * lists that are not n numbers (std > 0), ST_ERR_NOMEM. */
+enum st_status st_stand_from_meta(struct st_stand *s, const struct st_meta *meta,
+                                  const char *what, int n, struct st_err *err);
 
 void st_stand_free(struct st_stand *s);
 

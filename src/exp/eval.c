@@ -2,144 +2,175 @@
 #include "eval.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/loss.h"
-#include "../core/mlp.h"
-#include "../io/safetensors.h"
+#include "../core/model.h"
+#include "../io/modelfile.h"
 #include "data.h"
+#include "model_opts.h"
 
-enum st_status st_model_load(const char *path, enum st_act act, int act_given,
-                             struct st_model *m, struct st_err *err)
+/* Rows per pass: as many as fit this many bytes of work buffers. */
+#define PASS_BYTES (64.0 * 1024 * 1024)
+
+/* A model ready to run on a set: its parameters (the file's), statistics. */
+struct loaded {
+    struct st_modelfile mf;
+    struct st_model m;     /* the run's view of it (an activation the file does not name) */
+    struct st_stand stand;
+    struct st_work w;
+};
+
+static void loaded_free(struct loaded *l)
 {
-    int widths[ST_MAX_LAYERS + 1], L;
-    char name[ST_SAFETENSORS_ACT_MAX + 1] = "";
-    enum st_act file_act = act;
-    enum st_status st;
+    st_work_free(&l->w);
+    st_stand_free(&l->stand);
+    st_model_free(&l->m);
+    st_modelfile_free(&l->mf);
+}
 
-    memset(m, 0, sizeof *m);
-    st = st_safetensors_load_model(path, &m->p, widths, &L, name, err);
-    if (st != ST_OK)
+/* The model of cfg->init_path with cfg's architecture (read once). */
+static enum st_status load(struct st_train_cfg *cfg, const unsigned char *given,
+                           struct loaded *l, struct st_err *err)
+{
+    enum st_status st;
+    memset(l, 0, sizeof *l);
+    if ((st = st_modelfile_read(cfg->init_path, 0, &l->mf, err)) != ST_OK)
         return st;
-    m->act_named = name[0] != '\0';
-    if (m->act_named && st_act_parse(name, &file_act) != 0)
-        st = st_err_set(err, ST_ERR_FORMAT, "%s: unknown activation '%s' in its metadata "
-                        "(expected one of %s)", path, name, st_act_choices());
-    else if (m->act_named && act_given && file_act != act)
-        st = st_err_set(err, ST_ERR_ARG, "--activation %s: %s says it uses %s", st_act_name(act),
-                        path, name);
+    st = st_cfg_from_model(cfg, given, &l->mf, "model", cfg->init_path, err);
     if (st == ST_OK)
-        st = st_mlp_init(&m->net, widths, L, file_act, err);
+        st = st_model_init(&l->m, &cfg->arch, err);
     if (st == ST_OK)
-        st = st_stand_load(&m->stand, path, widths[0], err);
+        st = st_stand_from_meta(&l->stand, &l->mf.meta, cfg->init_path,
+                                (int)st_model_io(&l->m).in, err);
     if (st != ST_OK)
-        st_model_free(m);
+        loaded_free(l);
     return st;
 }
 
-void st_model_free(struct st_model *m)
+/* Pass buffers for up to n rows, or as many as PASS_BYTES hold. */
+static enum st_status passes(struct loaded *l, long n, struct st_err *err)
 {
-    st_params_free(&m->p);
-    st_stand_free(&m->stand);
-    memset(m, 0, sizeof *m);
-}
-
-/* The model's outputs on x[n, in] (standardized here, in place, when the
- * model carries statistics), valid until w is freed. */
-static enum st_status run_model(const struct st_model *m, float *x, long n,
-                                struct st_mlp_work *w, const float **yhat, struct st_err *err)
-{
-    enum st_status st;
     if (n < 1 || n > 0x7fffffffL)
         return st_err_set(err, ST_ERR_ARG, "%ld rows: expected 1 to 2^31 - 1", n);
-    if (m->stand.n > 0)
-        st_stand_apply(&m->stand, x, n);
-    if ((st = st_mlp_work_init(w, &m->net, (int)n, err)) != ST_OK)
-        return st;
-    *yhat = st_mlp_forward(&m->net, &m->p, w, x, (int)n);
-    return ST_OK;
+    long chunk = n;
+    while (chunk > 1 && l->m.f->work_bytes(&l->m, chunk) > PASS_BYTES)
+        chunk /= 2;
+    return st_work_init(&l->w, &l->m, (int)chunk, err);
 }
 
-enum st_status st_eval_model(const char *model, const char *xpath, const char *ypath,
-                             const char *ycol,
-                             enum st_loss_kind loss, enum st_act act, int act_given,
+/* Runs the model over x[n] (standardized here, in place), handing each pass's
+ * outputs to fn. */
+static void run_over(struct loaded *l, float *x, long n,
+                     void (*fn)(void *ctx, const float *out, long r0, int B), void *ctx)
+{
+    struct st_model_io io = st_model_io(&l->m);
+    if (l->stand.n > 0)
+        st_stand_apply(&l->stand, x, n);
+    for (long r0 = 0; r0 < n; r0 += l->w.max_batch) {
+        int B = (int)(n - r0 < l->w.max_batch ? n - r0 : l->w.max_batch);
+        fn(ctx, st_model_forward(&l->m, &l->mf.p, &l->w, x + r0 * io.in, B), r0, B);
+    }
+}
+
+struct eval_ctx {
+    struct st_loss_sum sum;
+    const float *y;
+    long ycols, rows, cols;
+};
+
+static void add_pass(void *ctx, const float *out, long r0, int B)
+{
+    struct eval_ctx *e = ctx;
+    st_loss_sum_add(&e->sum, out, e->y + r0 * e->ycols, (long)B * e->rows, (int)e->cols);
+}
+
+enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *given,
                              struct st_eval_result *r, struct st_err *err)
 {
-    struct st_model m;
-    struct st_mlp_work w;
+    struct loaded l;
     struct st_npy x, y;
-    const float *yhat;
     enum st_status st;
 
     memset(r, 0, sizeof *r);
     memset(&x, 0, sizeof x);
     memset(&y, 0, sizeof y);
-    if ((st = st_model_load(model, act, act_given, &m, err)) != ST_OK)
+    if ((st = load(cfg, given, &l, err)) != ST_OK)
         return st;
-    r->n_layers = m.net.n_layers;
-    memcpy(r->widths, m.net.widths, sizeof r->widths);
-    r->act = m.net.act;
-    int in = r->widths[0], out = r->widths[r->n_layers];
-    if (loss == ST_LOSS_XENT && out < 2)
+    struct st_model_io io = st_model_io(&l.m);
+    int in = (int)io.in, out = (int)io.cols;
+    if (cfg->loss == ST_LOSS_XENT && out < 2)
         st = st_err_set(err, ST_ERR_ARG, "--loss xent: %s has %d output; classes need at least 2",
-                        model, out);
-    else if (ycol)
-        st = st_data_read_split("x", xpath, ycol, in, out, loss, &x, &y, err);
-    else if ((st = st_data_read_inputs("x", xpath, in, &x, err)) == ST_OK)
-        st = st_data_read_targets(ypath, x.rows, out, loss, &y, err);
-    if (st == ST_OK && (st = run_model(&m, x.data, x.rows, &w, &yhat, err)) == ST_OK) {
+                        cfg->init_path, out);
+    else if (st_cfg_given(cfg->y_col))
+        st = st_data_read_split("x", cfg->x_path, cfg->y_col, in, out, cfg->loss, &x, &y, err);
+    else if ((st = st_data_read_inputs("x", cfg->x_path, in, &x, err)) == ST_OK)
+        st = st_data_read_targets(cfg->y_path, x.rows, out, cfg->loss, &y, err);
+    if (st == ST_OK && (st = passes(&l, x.rows, err)) == ST_OK) {
+        struct eval_ctx e = { .y = y.data, .ycols = io.rows * st_loss_target_cols(cfg->loss, out),
+                              .rows = io.rows, .cols = io.cols };
+        st_loss_sum_init(&e.sum, cfg->loss);
+        run_over(&l, x.data, x.rows, add_pass, &e);
         r->n = x.rows;
-        r->accuracy = (double)NAN;
-        if (loss == ST_LOSS_XENT) {
-            long hits;
-            r->loss = (double)st_xent_forward(yhat, y.data, x.rows, out, &hits);
-            r->accuracy = (double)hits / (double)x.rows;
-        } else {
-            r->loss = (double)st_mse_forward(yhat, y.data, x.rows * out);
-        }
-        st_mlp_work_free(&w);
+        r->loss = st_loss_sum_value(&e.sum);
+        r->accuracy = st_loss_sum_accuracy(&e.sum);
     }
+    loaded_free(&l);
     st_npy_free(&x);
     st_npy_free(&y);
-    st_model_free(&m);
     return st;
+}
+
+struct predict_ctx {
+    float *y;
+    long per_row;
+};
+
+static void copy_pass(void *ctx, const float *out, long r0, int B)
+{
+    struct predict_ctx *p = ctx;
+    memcpy(p->y + r0 * p->per_row, out, (size_t)B * (size_t)p->per_row * sizeof *p->y);
 }
 
 enum st_status st_model_predict(const char *model, const float *x, long n, int in, float **y,
                                 int *out, struct st_err *err)
 {
-    struct st_model m;
-    struct st_mlp_work w;
-    const float *yhat;
+    struct st_train_cfg *cfg = calloc(1, sizeof *cfg);
+    unsigned char given[ST_OPTIONS_MAX] = { 0 };
+    struct loaded l;
     float *xs = NULL;
     enum st_status st;
 
     *y = NULL;
-    if ((st = st_model_load(model, ST_ACT_RELU, 0, &m, err)) != ST_OK)
+    if (!cfg)
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    st_train_cfg_defaults(cfg);
+    snprintf(cfg->init_path, sizeof cfg->init_path, "%s", model);
+    if ((st = load(cfg, given, &l, err)) != ST_OK) {
+        free(cfg);
         return st;
-    int L = m.net.n_layers;
-    if (m.net.widths[0] != in)
-        st = st_err_set(err, ST_ERR_ARG, "%s: %d inputs; the data has %d", model,
-                        m.net.widths[0], in);
-    else if (n < 1 || n > 0x7fffffffL)
-        st = st_err_set(err, ST_ERR_ARG, "%ld rows: expected 1 to 2^31 - 1", n);
+    }
+    struct st_model_io io = st_model_io(&l.m);
+    long per_row = io.rows * io.cols;
+    if (io.in != in)
+        st = st_err_set(err, ST_ERR_ARG, "%s: %ld inputs; the data has %d", model, io.in, in);
+    else if ((st = passes(&l, n, err)) != ST_OK)
+        ;
     else if (!(xs = malloc((size_t)n * (size_t)in * sizeof *xs)) ||
-             !(*y = malloc((size_t)n * (size_t)m.net.widths[L] * sizeof **y)))
+             !(*y = malloc((size_t)n * (size_t)per_row * sizeof **y)))
         st = st_err_set(err, ST_ERR_NOMEM, "cannot allocate %ld rows of outputs", n);
     if (st == ST_OK) {
+        struct predict_ctx p = { *y, per_row };
         memcpy(xs, x, (size_t)n * (size_t)in * sizeof *xs);
-        if ((st = run_model(&m, xs, n, &w, &yhat, err)) == ST_OK) {
-            memcpy(*y, yhat, (size_t)n * (size_t)m.net.widths[L] * sizeof **y);
-            *out = m.net.widths[L];
-            st_mlp_work_free(&w);
-        }
-    }
-    if (st != ST_OK) {
+        run_over(&l, xs, n, copy_pass, &p);
+        *out = (int)per_row;
+    } else {
         free(*y);
         *y = NULL;
     }
     free(xs);
-    st_model_free(&m);
+    loaded_free(&l);
+    free(cfg);
     return st;
 }

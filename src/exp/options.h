@@ -1,44 +1,61 @@
 /* options.h: the table of run options. Each option has one long name, used on
  * the command line (--name), as a key in config files and in config.ini, and
- * later as a sweep axis. Values are parsed and checked here; the CLI only
- * routes strings to st_option_set(). */
+ * as a sweep axis; its entry in the table says where its value lives in
+ * struct st_train_cfg, its type, default and help, so adding an option is
+ * one entry. Values are parsed and checked here; the CLI only routes strings
+ * to st_option_set(). */
 #ifndef ST_OPTIONS_H
 #define ST_OPTIONS_H
 
+#include <stddef.h>
 #include <stdio.h>
 
-#include "train.h"
+#include "cfg.h"
 
 enum st_opt_type {
-    ST_OPT_T_INT,    /* long */
+    ST_OPT_T_LONG,   /* long, in [lo, hi] */
+    ST_OPT_T_INT,    /* int, in [lo, hi] */
     ST_OPT_T_U64,    /* uint64_t */
-    ST_OPT_T_INTC,   /* int */
-    ST_OPT_T_DOUBLE, /* double */
+    ST_OPT_T_DOUBLE, /* double >= 0 */
     ST_OPT_T_FLAG,   /* int 0/1; on the command line it takes no value */
-    ST_OPT_T_STR,    /* char[ST_LIST_MAX] or char[4096] */
-    ST_OPT_T_WIDTHS, /* n_layers + widths */
-    ST_OPT_T_ENUM,   /* an enum with a name table */
-    ST_OPT_T_RANGE   /* two doubles LO,HI with LO < HI */
+    ST_OPT_T_STR,    /* char[size] */
+    ST_OPT_T_ENUM,   /* an int-sized enum: the index of its name in choices */
+    ST_OPT_T_ARCH,   /* the model family (an index into model.h's families) */
+    ST_OPT_T_WIDTHS, /* an MLP's n_layers and widths (struct st_arch) */
+    ST_OPT_T_RANGE   /* double[2], LO,HI with LO < HI */
 };
 
 struct st_option {
-    const char *name;     /* "lr" */
+    const char *name;  /* "lr" */
     enum st_opt_type type;
-    const char *arg;      /* "FLOAT" */
-    const char *def_text; /* default as shown in --help */
+    const char *arg;   /* "FLOAT" in --help; NULL for flags */
+    const char *def;   /* the default, as --name takes it; NULL: st_train_cfg_defaults sets it */
+    const char *shown; /* the default as --help shows it, where def does not say it (NULL: def) */
     const char *help;
-    int saved;            /* written to config.ini */
-    long lo, hi;          /* integer options: the accepted range */
+    int saved;         /* written to config.ini */
+    long lo, hi;       /* integer options: the accepted range */
+    size_t offset;     /* of the value in struct st_train_cfg */
+    size_t size;       /* of a string's room */
+    const char *const *choices; /* enum options: the names, NULL-terminated */
 };
 
+/* Options there can be at most (the size of a given-mask). */
+#define ST_OPTIONS_MAX 128
+
 /* Figure formats by index (the order of enum st_fig_format in plot/figure.h). */
-extern const char *const st_fig_format_names[3];
+extern const char *const st_fig_format_names[4];
+
+/* The seed experiment's defaults, every option's from the table: an MLP of
+ * widths 1,20,20,1, relu, 1000 U(0,2) inputs, full batch, Adam lr 1e-2,
+ * 10000 steps, l1 penalty with lambda 0. */
+void st_train_cfg_defaults(struct st_train_cfg *cfg);
 
 /* The options of `train` (and of every command that runs trainings). */
 const struct st_option *st_options(int *n);
 
-/* The option called name, or NULL. */
+/* The option called name, or NULL; its index in the table, or -1. */
 const struct st_option *st_option_find(const char *name);
+int st_option_index(const char *name);
 
 /* Parses value for option name into cfg. Errors: ST_ERR_ARG naming the option,
  * the value and what was expected (unknown option included). */

@@ -28,7 +28,7 @@ static int colon_separated(const struct st_option *o)
 
 static int int_option(const struct st_option *o)
 {
-    return o->type == ST_OPT_T_INT || o->type == ST_OPT_T_INTC || o->type == ST_OPT_T_U64;
+    return o->type == ST_OPT_T_LONG || o->type == ST_OPT_T_INT || o->type == ST_OPT_T_U64;
 }
 
 static enum st_status push(struct st_grid_axis *ax, const char *v, size_t len, struct st_err *err)
@@ -218,7 +218,80 @@ static void put_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void st_sweep_write_header(FILE *f, const struct st_grid *g, int max_layers)
+enum st_status st_names_add(struct st_names *names, const struct st_train_cfg *cfg,
+                            struct st_err *err)
+{
+    struct st_model m;
+    struct st_params layout;
+    enum st_status st = st_model_init(&m, &cfg->arch, err);
+    if (st != ST_OK)
+        return st;
+    memset(&layout, 0, sizeof layout);
+    st = st_model_layout(&m, &layout, err);
+    for (int t = 0; st == ST_OK && t < layout.n_views; t++) {
+        const struct st_view *v = &layout.v[t];
+        int seen = 0;
+        for (int i = 0; i < names->n && !seen; i++)
+            seen = !strcmp(names->t[i].name, v->name);
+        if (seen)
+            continue;
+        if (names->n == names->cap) {
+            int cap = names->cap ? 2 * names->cap : 16;
+            struct st_sweep_tensor *nt = realloc(names->t, (size_t)cap * sizeof *nt);
+            if (!nt) {
+                st = st_err_set(err, ST_ERR_NOMEM, "out of memory");
+                break;
+            }
+            names->t = nt;
+            names->cap = cap;
+        }
+        struct st_sweep_tensor *e = &names->t[names->n++];
+        memcpy(e->name, v->name, ST_NAME_MAX);
+        memcpy(e->unit, v->groups[0], ST_NAME_MAX);
+        memcpy(e->role, v->role, ST_NAME_MAX);
+        e->matrix = v->ndim == 2;
+        e->size = (double)st_view_size(v);
+    }
+    st_params_free(&layout);
+    st_model_free(&m);
+    return st;
+}
+
+void st_names_free(struct st_names *names)
+{
+    if (!names)
+        return;
+    free(names->t);
+    memset(names, 0, sizeof *names);
+}
+
+enum st_status st_sweep_names(const struct st_grid *g, const struct st_train_cfg *base,
+                              struct st_names *names, struct st_err *err)
+{
+    struct st_train_cfg *cfg = malloc(sizeof *cfg);
+    enum st_status st = ST_OK;
+    long n = st_grid_size(g);
+    memset(names, 0, sizeof *names);
+    if (!cfg)
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    for (long r = 0; r < n && st == ST_OK; r++) {
+        *cfg = *base;
+        st = st_grid_apply(g, r, cfg, err);
+        if (st == ST_OK)
+            st = st_train_cfg_resolve(cfg, err);
+        if (st != ST_OK) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            st = st_err_set(err, st, "run %ld of the grid: %s", r, msg);
+        } else {
+            st = st_names_add(names, cfg, err);
+        }
+    }
+    free(cfg);
+    return st;
+}
+
+void st_sweep_write_header(FILE *f, const struct st_grid *g, const struct st_names *names)
 {
     fputs("run", f);
     for (int a = 0; a < g->n_axes; a++) {
@@ -226,12 +299,12 @@ void st_sweep_write_header(FILE *f, const struct st_grid *g, int max_layers)
         put_field(f, g->axes[a].key);
     }
     fputs(",status,steps_done,mse,penalty,loss", f);
-    for (int l = 1; l <= max_layers; l++)
-        fprintf(f, ",d_init_w%d,d_init_b%d", l, l);
+    for (int i = 0; i < names->n; i++)
+        fprintf(f, ",d_init_%s", names->t[i].name);
     fputs(",changed,truth,correct,wall_seconds,error\n", f);
 }
 
-void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, int max_layers,
+void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, const struct st_names *names,
                         const struct st_train_result *res, enum st_status st, const char *error)
 {
     char list[2][1024];
@@ -244,12 +317,13 @@ void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, int max_laye
     fprintf(f, ",%s", st == ST_OK ? "ok" : st == ST_ERR_NUMERIC ? "diverged" : "failed");
     if (ran)
         /* %.17g: the numbers read back as the exact doubles of summary.json. */
-        fprintf(f, ",%ld,%.17g,%.17g,%.17g", res->steps_done, res->mse, res->penalty, res->loss);
+        fprintf(f, ",%ld,%.17g,%.17g,%.17g", res->steps_done, res->data_loss, res->penalty, res->loss);
     else
         fputs(",0,nan,nan,nan", f);
-    for (int t = 0; t < 2 * max_layers; t++) {
-        if (ran && t < res->n_tensors)
-            fprintf(f, ",%.17g", res->d_init[t]);
+    for (int i = 0; i < names->n; i++) {
+        const struct st_tensor_result *t = ran ? st_result_find(res, names->t[i].name) : NULL;
+        if (t)
+            fprintf(f, ",%.17g", t->d_init);
         else
             fputs(",nan", f);
     }
@@ -257,9 +331,9 @@ void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, int max_laye
         size_t n = 0;
         list[k][0] = '\0';
         for (int t = 0; ran && t < res->n_tensors && n < sizeof list[k]; t++)
-            if (k ? res->truth[t] : res->verdict[t] && st == ST_OK)
+            if (k ? res->t[t].truth : res->t[t].verdict && st == ST_OK)
                 n += (size_t)snprintf(list[k] + n, sizeof list[k] - n, "%s%s", n ? " " : "",
-                                      res->names[t]);
+                                      res->t[t].name);
     }
     fprintf(f, ",%s,%s,%s,%.6g,", list[0], list[1],
             st != ST_OK ? "" : res->correct ? "1" : "0", ran ? res->wall_seconds : 0.0);

@@ -7,7 +7,8 @@
 
 #include <stdio.h>
 
-#include "train.h"
+#include "cfg.h"
+#include "result.h"
 
 #define ST_GRID_MAX_AXES 32
 
@@ -43,11 +44,34 @@ const char *st_grid_value(const struct st_grid *g, int a, long run);
 
 void st_grid_free(struct st_grid *g);
 
-/* summary.csv: the header, and one row per run from its result. Tensor
- * columns cover w1, b1, ... up to max_layers (nan where a run has fewer).
- * error is NULL for a run that finished. */
-void st_sweep_write_header(FILE *f, const struct st_grid *g, int max_layers);
-void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, int max_layers,
+/* The tensors of the runs of a sweep, in the order they first appear (a
+ * grid over widths: the deepest run's), each as its first run has it. */
+struct st_names {
+    int n, cap;
+    struct st_sweep_tensor {
+        char name[ST_NAME_MAX], unit[ST_NAME_MAX], role[ST_NAME_MAX];
+        int matrix;
+        double size;
+    } *t;
+};
+
+/* Adds the tensors of cfg's model (resolved) that names does not hold yet.
+ * Errors: those of laying the model out, ST_ERR_NOMEM. */
+enum st_status st_names_add(struct st_names *names, const struct st_train_cfg *cfg,
+                            struct st_err *err);
+void st_names_free(struct st_names *names);
+
+/* Resolves every run of the grid over base (the first that does not resolve
+ * is the error, "run N of the grid: ...") and collects their tensors into
+ * names (zeroed first). Errors: ST_ERR_ARG, ST_ERR_NOMEM. */
+enum st_status st_sweep_names(const struct st_grid *g, const struct st_train_cfg *base,
+                              struct st_names *names, struct st_err *err);
+
+/* summary.csv: the header, and one row per run from its result. The tensor
+ * columns are d_init_<name> for each of names (nan where a run has no such
+ * tensor). error is NULL for a run that finished. */
+void st_sweep_write_header(FILE *f, const struct st_grid *g, const struct st_names *names);
+void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, const struct st_names *names,
                         const struct st_train_result *res, enum st_status st, const char *error);
 
 #endif

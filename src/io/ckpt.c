@@ -1,6 +1,7 @@
 /* ckpt.c: see ckpt.h. */
 #include "ckpt.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,68 @@ enum st_status st_ckpt_read(struct st_ckpt *c, const char *path, struct st_err *
         return st;
     st = st_ckpt_parse(c, buf, len, path, err);
     free(buf);
+    return st;
+}
+
+enum st_status st_ckpt_read_section(const char *path, const char *name, void **data,
+                                    size_t *len, struct st_err *err)
+{
+    unsigned char head[sizeof magic], b[8];
+    char sec[ST_CKPT_NAME_MAX];
+    enum st_status st = ST_OK;
+    FILE *f = fopen(path, "rb");
+    long size = -1;
+    if (!f)
+        return st_err_set(err, ST_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        fread(head, 1, sizeof head, f) != sizeof head || memcmp(head, magic, sizeof magic)) {
+        fclose(f);
+        return st_err_set(err, ST_ERR_FORMAT, "%s: not a sparsetune checkpoint (no STCKPT1 "
+                          "header)", path);
+    }
+    for (;;) {
+        if (fread(b, 1, 4, f) != 4) {
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: truncated section list", path);
+            break;
+        }
+        uint64_t nl = get_le(b, 4);
+        if (nl == 0) {
+            st = st_err_set(err, ST_ERR_FORMAT, "checkpoint has no section '%s'", name);
+            break;
+        }
+        if (nl >= ST_CKPT_NAME_MAX || fread(sec, 1, (size_t)nl, f) != nl ||
+            fread(b, 1, 8, f) != 8) {
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: bad section name length %llu", path,
+                            (unsigned long long)nl);
+            break;
+        }
+        sec[nl] = '\0';
+        uint64_t n = get_le(b, 8);
+        long at = ftell(f);
+        if (at < 0 || n > (uint64_t)(size - at)) {
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: section '%s' of %llu bytes runs past the end",
+                            path, sec, (unsigned long long)n);
+            break;
+        }
+        if (strcmp(sec, name) != 0) {
+            if (fseek(f, (long)n, SEEK_CUR) != 0) {
+                st = st_err_set(err, ST_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+                break;
+            }
+            continue;
+        }
+        unsigned char *d = malloc((size_t)n + 1);
+        if (!d || fread(d, 1, (size_t)n, f) != n) {
+            free(d);
+            st = d ? st_err_set(err, ST_ERR_IO, "cannot read %s", path)
+                   : st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+            break;
+        }
+        *data = d;
+        *len = (size_t)n;
+        break;
+    }
+    fclose(f);
     return st;
 }
 

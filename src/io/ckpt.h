@@ -65,6 +65,14 @@ enum st_status st_ckpt_read(struct st_ckpt *c, const char *path, struct st_err *
 enum st_status st_ckpt_parse(struct st_ckpt *c, const void *data, size_t len, const char *what,
                              struct st_err *err);
 
+/* Reads only as far as section name of the file at path and returns a copy
+ * of it (malloc'd, *len bytes): what --resume needs before the run, which
+ * reads and verifies the whole file (the checksum is not checked here).
+ * Errors: ST_ERR_IO, ST_ERR_FORMAT (not a checkpoint, no such section, a
+ * length past the end), ST_ERR_NOMEM. */
+enum st_status st_ckpt_read_section(const char *path, const char *name, void **data,
+                                    size_t *len, struct st_err *err);
+
 /* Section name, which must hold exactly size bytes (size 0: any size, the
  * actual one in *got). Errors: ST_ERR_FORMAT naming the section. */
 enum st_status st_ckpt_get(const struct st_ckpt *c, const char *name, size_t size,

@@ -1,4 +1,4 @@
-/* safetensors.c: writer, validating reader and MLP import. Layout: u64
+/* safetensors.c: writer and validating reader. Layout: u64
  * little-endian header size N, N bytes of JSON (padded with spaces to a
  * multiple of 8), then the raw tensor bytes in the order of the views;
  * data_offsets are relative to the end of the header. The reader trusts no
@@ -19,15 +19,9 @@
 
 #include "file.h"
 
-/* View t is W (even t) or b (odd t) of layer t/2 + 1. */
-static void tensor_name(char *out, size_t size, int t)
-{
-    snprintf(out, size, "layers.%d.%s", t / 2, t % 2 ? "bias" : "weight");
-}
-
 enum st_status st_safetensors_write(const char *path, const struct st_params *p,
-                                    const char *const *meta_keys, const char *const *meta_vals,
-                                    int n_meta, struct st_err *err)
+                                    const char *const *names, const char *const *meta_keys,
+                                    const char *const *meta_vals, int n_meta, struct st_err *err)
 {
     enum st_status st = ST_OK;
     struct st_atomic_file af = { 0 };
@@ -47,20 +41,16 @@ enum st_status st_safetensors_write(const char *path, const struct st_params *p,
     }
     for (int t = 0; t < p->n_views; t++) {
         const struct st_view *v = &p->v[t];
-        char name[64];
         size_t bytes = st_view_size(v) * sizeof(float);
         cJSON *e = cJSON_CreateObject();
         cJSON *shape = NULL, *offs = NULL;
         if (e)
-            {
-            tensor_name(name, sizeof name, t);
-            cJSON_AddItemToObject(root, name, e);
-        }
+            cJSON_AddItemToObject(root, names ? names[t] : v->name, e);
         if (e && cJSON_AddStringToObject(e, "dtype", "F32"))
             shape = cJSON_AddArrayToObject(e, "shape");
         if (shape) {
             cJSON_AddItemToArray(shape, cJSON_CreateNumber(v->rows));
-            if (t % 2 == 0)
+            if (v->ndim == 2)
                 cJSON_AddItemToArray(shape, cJSON_CreateNumber(v->cols));
             offs = cJSON_AddArrayToObject(e, "data_offsets");
         }
@@ -180,8 +170,10 @@ static void format_shape(char *buf, size_t size, const struct st_safetensors_ten
  * header length into *n_header, which is checked against the file size and
  * ST_SAFETENSORS_MAX_HEADER before the rest is read, so a corrupt length
  * costs no allocation. */
-static enum st_status read_file(const char *path, unsigned char **out, size_t *len,
-                                uint64_t *n_header, struct st_err *err)
+/* Reads path into *out: the whole file, or with header_only the 8-byte
+ * length and the header; *len is the file's size either way. */
+static enum st_status read_file(const char *path, int header_only, unsigned char **out,
+                                size_t *len, uint64_t *n_header, struct st_err *err)
 {
     enum st_status st = ST_OK;
     unsigned char *buf = NULL, size_le[8];
@@ -220,16 +212,17 @@ static enum st_status read_file(const char *path, unsigned char **out, size_t *l
                         path, nh, ST_SAFETENSORS_MAX_HEADER, n);
         goto out;
     }
-    if ((st = st_check_memory((double)n, path, err)) != ST_OK)
+    size_t want = header_only ? 8 + (size_t)nh : (size_t)n;
+    if ((st = st_check_memory((double)want, path, err)) != ST_OK)
         goto out;
-    buf = malloc((size_t)n);
+    buf = malloc(want);
     if (!buf) {
-        st = st_err_set(err, ST_ERR_NOMEM, "%s: cannot allocate %ld bytes to read it", path, n);
+        st = st_err_set(err, ST_ERR_NOMEM, "%s: cannot allocate %zu bytes to read it", path, want);
         goto out;
     }
     memcpy(buf, size_le, 8);
-    if (fread(buf + 8, 1, (size_t)n - 8, f) != (size_t)n - 8) {
-        st = st_err_set(err, ST_ERR_IO, "%s: cannot read %ld bytes: %s", path, n,
+    if (fread(buf + 8, 1, want - 8, f) != want - 8) {
+        st = st_err_set(err, ST_ERR_IO, "%s: cannot read %zu bytes: %s", path, want,
                         ferror(f) ? strerror(errno) : "the file shrank while reading");
         goto out;
     }
@@ -469,8 +462,8 @@ static enum st_status decode(const char *path, const struct entry *e, const unsi
     return ST_OK;
 }
 
-enum st_status st_safetensors_read(const char *path, struct st_safetensors_file *out,
-                                   struct st_err *err)
+static enum st_status read_any(const char *path, int header_only,
+                               struct st_safetensors_file *out, struct st_err *err)
 {
     enum st_status st;
     struct st_safetensors_file f = { 0 };
@@ -485,7 +478,7 @@ enum st_status st_safetensors_read(const char *path, struct st_safetensors_file 
     uint64_t n_header = 0, data_size;
     int n = 0;
 
-    st = read_file(path, &buf, &len, &n_header, err);
+    st = read_file(path, header_only, &buf, &len, &n_header, err);
     if (st != ST_OK)
         return st;
     data_size = (uint64_t)(len - 8) - n_header;
@@ -574,6 +567,14 @@ enum st_status st_safetensors_read(const char *path, struct st_safetensors_file 
             last = i;
     }
 
+    if (header_only) {
+        for (int i = 0; i < n; i++)
+            f.tensors[i] = ents[i].t;
+        f.n_tensors = n;
+        *out = f;
+        memset(&f, 0, sizeof f);
+        goto out;
+    }
     /* Disjoint tensors of >= 4 bytes per element: total <= data_size / 4. */
     f.mem = malloc((total ? total : 1) * sizeof *f.mem);
     if (!f.mem) {
@@ -600,6 +601,18 @@ out:
     free(header);
     free(buf);
     return st;
+}
+
+enum st_status st_safetensors_read(const char *path, struct st_safetensors_file *out,
+                                   struct st_err *err)
+{
+    return read_any(path, 0, out, err);
+}
+
+enum st_status st_safetensors_read_header(const char *path, struct st_safetensors_file *out,
+                                          struct st_err *err)
+{
+    return read_any(path, 1, out, err);
 }
 
 void st_safetensors_file_free(struct st_safetensors_file *f)
@@ -632,240 +645,4 @@ const struct st_safetensors_tensor *st_safetensors_find(const struct st_safetens
         if (!strcmp(f->tensors[i].name, name))
             return &f->tensors[i];
     return NULL;
-}
-
-/* ---- model import ---- */
-
-/* A tensor name read as P{k}.weight or P{k}.bias. */
-struct layer_name {
-    const struct st_safetensors_tensor *t;
-    size_t prefix_len; /* bytes of P: 7 for "layers.", 0 for a bare Sequential */
-    int k;             /* layer index as written (Sequential counts activations too) */
-    int is_bias;
-};
-
-/* Splits a name into prefix, index and kind; -1 if it has another form. The
- * index is decimal without leading zeros, so "1" and "01" never both occur,
- * and at most 6 digits long, so it fits an int. */
-static int split_name(const char *name, struct layer_name *out)
-{
-    size_t len = strlen(name), end, start;
-    int k = 0;
-    if (len > 7 && !strcmp(name + len - 7, ".weight")) {
-        end = len - 7;
-        out->is_bias = 0;
-    } else if (len > 5 && !strcmp(name + len - 5, ".bias")) {
-        end = len - 5;
-        out->is_bias = 1;
-    } else {
-        return -1;
-    }
-    start = end;
-    while (start > 0 && name[start - 1] >= '0' && name[start - 1] <= '9')
-        start--;
-    if (start == end || end - start > 6 || (name[start] == '0' && end - start > 1))
-        return -1;
-    if (start > 0 && name[start - 1] != '.')
-        return -1;
-    for (size_t i = start; i < end; i++)
-        k = 10 * k + (name[i] - '0');
-    out->prefix_len = start;
-    out->k = k;
-    return 0;
-}
-
-/* Orders by layer index, the weight before the bias. */
-static int cmp_layer_name(const void *a, const void *b)
-{
-    const struct layer_name *x = a, *y = b;
-    if (x->k != y->k)
-        return x->k < y->k ? -1 : 1;
-    return x->is_bias - y->is_bias;
-}
-
-/* Parses "3,5,2" into w[0..*n-1]; -1 unless it is 1 to max positive integers. */
-static int parse_widths(const char *s, int *w, int max, int *n)
-{
-    *n = 0;
-    for (;;) {
-        char *end;
-        long v;
-        if (*s < '0' || *s > '9' || *n == max)
-            return -1;
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno || v < 1 || v > INT_MAX)
-            return -1;
-        w[(*n)++] = (int)v;
-        if (*end == '\0')
-            return 0;
-        if (*end != ',')
-            return -1;
-        s = end + 1;
-    }
-}
-
-static void format_widths(char *buf, size_t size, const int *w, int n)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, i ? ",%d" : "%d", w[i]);
-}
-
-/* Checks the metadata's widths (if any) against w[0..L] and its activation's
- * length; *act gets the activation or NULL. */
-static enum st_status check_meta(const char *path, const struct st_safetensors_file *f,
-                                 const int *w, int L, const char **act, struct st_err *err)
-{
-    const char *mw = st_safetensors_meta(f, "widths");
-    int mwidths[ST_MAX_LAYERS + 1], n = 0;
-    char inferred[512];
-
-    if (mw) {
-        if (parse_widths(mw, mwidths, ST_MAX_LAYERS + 1, &n) != 0)
-            return st_err_set(err, ST_ERR_FORMAT,
-                              "%s: metadata widths '%.64s', expected comma-separated positive "
-                              "integers",
-                              path, mw);
-        if (n != L + 1 || memcmp(mwidths, w, (size_t)n * sizeof *w) != 0) {
-            format_widths(inferred, sizeof inferred, w, L + 1);
-            return st_err_set(err, ST_ERR_SHAPE,
-                              "%s: metadata widths '%.64s' disagree with the tensor shapes, which "
-                              "give %.128s",
-                              path, mw, inferred);
-        }
-    }
-    *act = st_safetensors_meta(f, "activation");
-    if (*act && strlen(*act) >= ST_SAFETENSORS_ACT_MAX)
-        return st_err_set(err, ST_ERR_FORMAT,
-                          "%s: metadata activation '%.32s' is %zu bytes long, expected fewer than "
-                          "%d",
-                          path, *act, strlen(*act), ST_SAFETENSORS_ACT_MAX);
-    return ST_OK;
-}
-
-enum st_status st_safetensors_load_model(const char *path, struct st_params *p, int *widths,
-                                         int *n_layers, char *activation, struct st_err *err)
-{
-    enum st_status st;
-    struct st_safetensors_file f = { 0 };
-    struct st_params q = { 0 };
-    struct layer_name *ln = NULL;
-    const struct st_safetensors_tensor *W[ST_MAX_LAYERS], *b[ST_MAX_LAYERS];
-    const char *act = NULL;
-    char s1[64], s2[64];
-    int w[ST_MAX_LAYERS + 1], L = 0, n;
-
-    st = st_safetensors_read(path, &f, err);
-    if (st != ST_OK)
-        return st;
-    n = f.n_tensors;
-    if (n == 0) {
-        st = st_err_set(err, ST_ERR_FORMAT,
-                        "%s: no tensors, expected pairs '{k}.weight' and '{k}.bias'", path);
-        goto out;
-    }
-    ln = malloc((size_t)n * sizeof *ln);
-    if (!ln) {
-        st = st_err_set(err, ST_ERR_NOMEM, "%s: cannot allocate %d tensor names", path, n);
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        const char *name = f.tensors[i].name;
-        ln[i].t = &f.tensors[i];
-        if (split_name(name, &ln[i]) != 0) {
-            st = st_err_set(err, ST_ERR_FORMAT,
-                            "%s: unexpected tensor '%s', expected only '{k}.weight' and "
-                            "'{k}.bias' with k a layer index (after a prefix such as 'layers.' "
-                            "shared by all tensors)",
-                            path, name);
-            goto out;
-        }
-        if (ln[i].prefix_len != ln[0].prefix_len ||
-            memcmp(name, ln[0].t->name, ln[0].prefix_len) != 0) {
-            st = st_err_set(err, ST_ERR_FORMAT,
-                            "%s: mixed tensor names '%s' and '%s', expected the same prefix "
-                            "before every layer index",
-                            path, ln[0].t->name, name);
-            goto out;
-        }
-    }
-
-    /* Names are unique and indices canonical, so after sorting each layer is
-     * a weight directly followed by its bias. */
-    qsort(ln, (size_t)n, sizeof *ln, cmp_layer_name);
-    for (int i = 0; i < n; i += 2) {
-        const struct layer_name *a = &ln[i], *c = i + 1 < n ? &ln[i + 1] : NULL;
-        const int plen = (int)a->prefix_len;
-        if (a->is_bias) {
-            st = st_err_set(err, ST_ERR_FORMAT, "%s: bias '%s' has no weight '%.*s%d.weight'",
-                            path, a->t->name, plen, a->t->name, a->k);
-            goto out;
-        }
-        format_shape(s1, sizeof s1, a->t);
-        if (!c || c->k != a->k) {
-            st = st_err_set(err, ST_ERR_FORMAT, "%s: weight '%s' %s has no bias '%.*s%d.bias'",
-                            path, a->t->name, s1, plen, a->t->name, a->k);
-            goto out;
-        }
-        if (L == ST_MAX_LAYERS) {
-            st = st_err_set(err, ST_ERR_FORMAT, "%s: more than %d layers, expected at most %d",
-                            path, ST_MAX_LAYERS, ST_MAX_LAYERS);
-            goto out;
-        }
-        if (a->t->ndim != 2) {
-            st = st_err_set(err, ST_ERR_SHAPE, "%s: weight '%s' has shape %s, expected [out, in]",
-                            path, a->t->name, s1);
-            goto out;
-        }
-        if (a->t->shape[0] < 1 || a->t->shape[0] > INT_MAX || a->t->shape[1] < 1 ||
-            a->t->shape[1] > INT_MAX) {
-            st = st_err_set(err, ST_ERR_SHAPE,
-                            "%s: weight '%s' has shape %s, expected sizes from 1 to %d", path,
-                            a->t->name, s1, INT_MAX);
-            goto out;
-        }
-        format_shape(s2, sizeof s2, c->t);
-        if (c->t->ndim != 1 || c->t->shape[0] != a->t->shape[0]) {
-            st = st_err_set(err, ST_ERR_SHAPE,
-                            "%s: bias '%s' has shape %s, expected [%" PRId64
-                            "] to match weight '%s' %s",
-                            path, c->t->name, s2, a->t->shape[0], a->t->name, s1);
-            goto out;
-        }
-        if (L == 0) {
-            w[0] = (int)a->t->shape[1];
-        } else if (a->t->shape[1] != w[L]) {
-            format_shape(s2, sizeof s2, W[L - 1]);
-            st = st_err_set(err, ST_ERR_SHAPE,
-                            "%s: broken chain: weight '%s' %s takes %" PRId64
-                            " inputs, but the previous layer's '%s' %s gives %d outputs",
-                            path, a->t->name, s1, a->t->shape[1], W[L - 1]->name, s2, w[L]);
-            goto out;
-        }
-        W[L] = a->t;
-        b[L] = c->t;
-        w[++L] = (int)a->t->shape[0];
-    }
-
-    st = check_meta(path, &f, w, L, &act, err);
-    if (st != ST_OK)
-        goto out;
-    st = st_params_init(&q, w, L, err);
-    if (st != ST_OK)
-        goto out;
-    /* Views 2l and 2l+1 are W_{l+1} [out, in] and b_{l+1} [out], row-major as in the file. */
-    for (int l = 0; l < L; l++) {
-        memcpy(q.v[2 * l].data, W[l]->data, W[l]->n * sizeof(float));
-        memcpy(q.v[2 * l + 1].data, b[l]->data, b[l]->n * sizeof(float));
-    }
-    *p = q;
-    memcpy(widths, w, (size_t)(L + 1) * sizeof *w);
-    *n_layers = L;
-    strcpy(activation, act ? act : "");
-out:
-    free(ln);
-    st_safetensors_file_free(&f);
-    return st;
 }

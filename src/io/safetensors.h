@@ -1,8 +1,7 @@
-/* safetensors.h: model files in the safetensors format. Layer l's tensors are
- * stored as `layers.{l-1}.weight` [out, in] and `layers.{l-1}.bias` [out],
- * float32 (the names torch.nn.ModuleList gives), with widths and activation in
- * the __metadata__ entry. The reader checks every field of untrusted files;
- * the model import also takes torch.nn.Sequential state_dicts. */
+/* safetensors.h: files in the safetensors format: a JSON header naming each
+ * tensor's dtype, shape and byte range, string metadata, then the tensors'
+ * bytes. The reader checks every field of untrusted files. Model files of
+ * every family are built on it in modelfile.h. */
 #ifndef ST_SAFETENSORS_H
 #define ST_SAFETENSORS_H
 
@@ -15,9 +14,8 @@
  * implementation's bound); a larger length means a corrupt or hostile file. */
 #define ST_SAFETENSORS_MAX_HEADER (100UL << 20)
 
-/* Capacity of a tensor name, and of the activation name the import returns. */
+/* Capacity of a tensor name. */
 #define ST_SAFETENSORS_NAME_MAX 128
-#define ST_SAFETENSORS_ACT_MAX 16
 
 /* One tensor as read: data is float32 whatever the file stored. */
 struct st_safetensors_tensor {
@@ -26,7 +24,8 @@ struct st_safetensors_tensor {
     int ndim;                           /* 0 (a scalar), 1 or 2 */
     int64_t shape[2];                   /* shape[0..ndim-1]; unused entries are 1 */
     size_t n;                           /* number of elements, prod(shape) */
-    float *data;                        /* [n] row-major; borrowed from st_safetensors_file.mem */
+    float *data;                        /* [n] row-major; borrowed from st_safetensors_file.mem
+                                           (NULL after st_safetensors_read_header) */
 };
 
 /* A whole file. Tensors are in the order of their data_offsets (the order of
@@ -40,11 +39,13 @@ struct st_safetensors_file {
     float *mem;                            /* owns the data of all tensors */
 };
 
-/* Writes every view of p (w1, b1, ...) atomically. meta_keys/meta_vals hold
- * n_meta string pairs for __metadata__. Errors: ST_ERR_IO, ST_ERR_NOMEM. */
+/* Writes every view of p atomically as float32, view t named names[t] (NULL:
+ * the views' own names), a matrix as [rows, cols] and a vector as [rows].
+ * meta_keys/meta_vals hold n_meta string pairs for __metadata__, in order.
+ * Errors: ST_ERR_IO, ST_ERR_NOMEM. */
 enum st_status st_safetensors_write(const char *path, const struct st_params *p,
-                                    const char *const *meta_keys, const char *const *meta_vals,
-                                    int n_meta, struct st_err *err);
+                                    const char *const *names, const char *const *meta_keys,
+                                    const char *const *meta_vals, int n_meta, struct st_err *err);
 
 /* Reads and validates a whole safetensors file into *out; release it with
  * st_safetensors_file_free(). Checks: the header length fits the file and
@@ -62,6 +63,12 @@ enum st_status st_safetensors_write(const char *path, const struct st_params *p,
 enum st_status st_safetensors_read(const char *path, struct st_safetensors_file *out,
                                    struct st_err *err);
 
+/* The same checks on the header alone (the tensors' names, shapes and byte
+ * ranges against the file's size, and the metadata), reading none of the
+ * tensors' bytes: their data are NULL. */
+enum st_status st_safetensors_read_header(const char *path, struct st_safetensors_file *out,
+                                          struct st_err *err);
+
 /* Frees what st_safetensors_read allocated and zeroes *f; accepts a zeroed or
  * already freed struct. */
 void st_safetensors_file_free(struct st_safetensors_file *f);
@@ -72,25 +79,5 @@ const char *st_safetensors_meta(const struct st_safetensors_file *f, const char 
 /* Tensor called name, or NULL; valid until st_safetensors_file_free(). */
 const struct st_safetensors_tensor *st_safetensors_find(const struct st_safetensors_file *f,
                                                         const char *name);
-
-/* Imports an MLP from path into *p (initialized here with st_params_init; free
- * with st_params_free) and its widths[0..*n_layers] (widths has room for
- * ST_MAX_LAYERS + 1 entries). Tensor names are `P{k}.weight` [out, in] and
- * `P{k}.bias` [out] with k a decimal index and P a prefix shared by every
- * tensor: "layers." (sparsetune's export), "" (a torch.nn.Sequential's
- * state_dict, where k may skip numbers held by activations: 0, 2, 4), or any
- * other common prefix ("model.", "net.0."). Layers are taken in increasing k;
- * widths[0] is in of the first weight, widths[l] out of layer l. If the
- * metadata has "widths" ("3,5,2") it must agree with the shapes. activation
- * (room for ST_SAFETENSORS_ACT_MAX chars) gets the metadata's "activation", or
- * "" when the file does not say; the caller parses it (st_act_parse).
- * Errors: those of st_safetensors_read; ST_ERR_FORMAT for unexpected tensor
- * names, mixed prefixes, a weight without bias (or the reverse), more than
- * ST_MAX_LAYERS layers, a bad metadata entry; ST_ERR_SHAPE for a weight that
- * is not 2-D, a bias that is not [out], a chain where in of a layer differs
- * from out of the previous one, or metadata widths that disagree; ST_ERR_ARG
- * or ST_ERR_NOMEM from st_params_init. On failure the outputs are untouched. */
-enum st_status st_safetensors_load_model(const char *path, struct st_params *p, int *widths,
-                                         int *n_layers, char *activation, struct st_err *err);
 
 #endif

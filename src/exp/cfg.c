@@ -1,0 +1,204 @@
+/* cfg.c: defaults (each option's, from the option table) and the checks of a
+ * run configuration as a whole. */
+#include "cfg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/select.h"
+#include "data.h"
+
+int st_cfg_given(const char *path)
+{
+    return strcmp(path, "none") != 0;
+}
+
+/* 1 if s starts like a plain decimal number (a digit or a '.'): no blank,
+ * sign or hex prefix slips through strtod/strtol. */
+static int plain_number(const char *s)
+{
+    return (isdigit((unsigned char)s[0]) || s[0] == '.') && !strpbrk(s, "xX \t");
+}
+
+/* --teacher-delta: full, rank:R or sparse:P. */
+static enum st_status parse_teacher_delta(struct st_train_cfg *cfg, struct st_err *err)
+{
+    const char *s = cfg->teacher_delta;
+    char *end;
+    if (!strcmp(s, "full")) {
+        cfg->delta_kind = ST_DELTA_FULL;
+        return ST_OK;
+    }
+    if (cfg->teacher_delta_scale <= 0.0)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--teacher-delta-scale %g: a %s delta needs a scale > 0 (with 0 the "
+                          "teacher would equal the student)",
+                          cfg->teacher_delta_scale, s);
+    if (!strncmp(s, "rank:", 5)) {
+        errno = 0;
+        long r = strtol(s + 5, &end, 10);
+        if (!plain_number(s + 5) || *end || errno || r < 1 || r > (1 << 24))
+            return st_err_set(err, ST_ERR_ARG, "--teacher-delta '%s': expected rank:R, R >= 1", s);
+        cfg->delta_kind = ST_DELTA_RANK;
+        cfg->delta_rank = (int)r;
+        return ST_OK;
+    }
+    if (!strncmp(s, "sparse:", 7)) {
+        errno = 0;
+        double p = strtod(s + 7, &end);
+        if (!plain_number(s + 7) || *end || errno || !(p > 0.0 && p <= 1.0))
+            return st_err_set(err, ST_ERR_ARG,
+                              "--teacher-delta '%s': expected sparse:P with 0 < P <= 1", s);
+        cfg->delta_kind = ST_DELTA_SPARSE;
+        cfg->delta_frac = p;
+        return ST_OK;
+    }
+    return st_err_set(err, ST_ERR_ARG,
+                      "--teacher-delta '%s': expected full, rank:R or sparse:P", s);
+}
+
+/* Where the data come from: files, drawn inputs, a teacher. */
+static enum st_status check_data(struct st_train_cfg *cfg, struct st_err *err)
+{
+    int x = st_cfg_given(cfg->x_path), y = st_cfg_given(cfg->y_path);
+    int ycol = st_cfg_given(cfg->y_col), ex = st_cfg_given(cfg->eval_x);
+    int ey = st_cfg_given(cfg->eval_y);
+    if (cfg->task_data) {
+        if (!x || (!y && !ycol))
+            return st_err_set(err, ST_ERR_ARG, "a data run (pretrain, finetune, --task data) needs "
+                              "--x and --y, or a .csv --x with --y-col: the data set to train on");
+        if (st_cfg_given(cfg->teacher_path))
+            return st_err_set(err, ST_ERR_ARG, "--teacher %s: a --task data run has no teacher",
+                              cfg->teacher_path);
+        if (cfg->label_noise != 0.0)
+            return st_err_set(err, ST_ERR_ARG, "--label-noise %g: only a teacher's labels get "
+                              "noise", cfg->label_noise);
+    }
+    if (ey && !ex)
+        return st_err_set(err, ST_ERR_ARG, "--eval-y %s: needs --eval-x", cfg->eval_y);
+    /* Without --eval-y the targets come from the teacher, or from --y-col's
+     * column of a .csv --eval-x. */
+    if (ex && !ey && !(ycol && st_data_is_csv(cfg->eval_x)) && cfg->task_data)
+        return st_err_set(err, ST_ERR_ARG, "--eval-x %s: needs --eval-y (or a .csv --eval-x with "
+                          "--y-col): a --task data run has no teacher to label it", cfg->eval_x);
+    if (cfg->standardize && !cfg->task_data)
+        return st_err_set(err, ST_ERR_ARG, "--standardize: only for a data run (pretrain, "
+                          "finetune, --task data); a teacher labels raw inputs");
+    if (cfg->val_fraction != 0.0 && !x)
+        return st_err_set(err, ST_ERR_ARG, "--val-fraction %g: splits the rows of --x; drawn data "
+                          "has no held-out set (use --eval-x)", cfg->val_fraction);
+    if (!(cfg->val_fraction >= 0.0 && cfg->val_fraction < 1.0))
+        return st_err_set(err, ST_ERR_ARG, "--val-fraction %g: expected a number in [0, 1)",
+                          cfg->val_fraction);
+    if (y && !x)
+        return st_err_set(err, ST_ERR_ARG, "--y %s: needs --x (the inputs its rows belong to)",
+                          cfg->y_path);
+    if (x && cfg->online)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--online: draws fresh inputs; it cannot be used with --x");
+    if (x && ycol && !st_data_is_csv(cfg->x_path))
+        return st_err_set(err, ST_ERR_ARG, "--y-col %s: --x %s is not a .csv file (a .npy "
+                          "file holds inputs only; give the targets with --y)", cfg->y_col,
+                          cfg->x_path);
+    if (x && ycol && y)
+        return st_err_set(err, ST_ERR_ARG, "--y-col %s: the targets come from --x's column; "
+                          "--y %s gives them twice", cfg->y_col, cfg->y_path);
+    if (!x && (cfg->data_size < 1 || cfg->data_size > INT_MAX))
+        return st_err_set(err, ST_ERR_ARG, "--data-size %ld: expected 1 to %d", cfg->data_size,
+                          INT_MAX);
+    /* A full batch over drawn data is known now; over a --x file, once it is read. */
+    if (cfg->batch == 0 && !x)
+        cfg->batch = cfg->data_size;
+    if (!x && cfg->batch > cfg->data_size && !cfg->online)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--batch %ld: larger than --data-size %ld (use 0 for full batch)",
+                          cfg->batch, cfg->data_size);
+    if (cfg->batch > INT_MAX)
+        return st_err_set(err, ST_ERR_ARG, "--batch %ld: expected at most %d", cfg->batch,
+                          INT_MAX);
+    if (cfg->save_data && cfg->online)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--save-data: needs a fixed data set; it cannot be used with --online");
+    return ST_OK;
+}
+
+static enum st_status check_optimizer(struct st_train_cfg *cfg, struct st_err *err)
+{
+    if (!(cfg->opt.lr > 0.0))
+        return st_err_set(err, ST_ERR_ARG, "--lr %g: expected a positive number", cfg->opt.lr);
+    if (!(cfg->opt.beta1 < 1.0) || !(cfg->opt.beta2 < 1.0))
+        return st_err_set(err, ST_ERR_ARG, "--beta1 %g, --beta2 %g: expected numbers in [0, 1)",
+                          cfg->opt.beta1, cfg->opt.beta2);
+    if (cfg->opt.nesterov && (cfg->opt.kind != ST_OPT_SGD || cfg->opt.momentum <= 0.0))
+        return st_err_set(err, ST_ERR_ARG, "--nesterov: needs --optimizer sgd and --momentum > 0");
+    if (cfg->opt.momentum > 0.0 && cfg->opt.kind != ST_OPT_SGD)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--momentum %g: only SGD uses momentum (Adam has --beta1)",
+                          cfg->opt.momentum);
+    if (isnan(cfg->opt.weight_decay))
+        cfg->opt.weight_decay = cfg->opt.kind == ST_OPT_ADAMW ? 1e-2 : 0.0;
+    return ST_OK;
+}
+
+/* The model and the selectors over its tensors: --reinit middle becomes the
+ * unit it names, and every selector must name tensors of this model. */
+static enum st_status check_model(struct st_train_cfg *cfg, struct st_err *err)
+{
+    struct st_model m;
+    struct st_params layout;
+    enum st_status st = st_model_init(&m, &cfg->arch, err);
+    if (st != ST_OK)
+        return st;
+    memset(&layout, 0, sizeof layout);
+    st = st_model_layout(&m, &layout, err);
+    struct st_model_io io = st_model_io(&m);
+    if (st == ST_OK && cfg->loss == ST_LOSS_XENT && io.cols < 2)
+        st = st_err_set(err, ST_ERR_ARG,
+                        "--loss xent: the output width is %ld; classes need at least 2 outputs "
+                        "(one logit per class)", io.cols);
+    if (st == ST_OK && cfg->task_data)
+        /* Every tensor is the student's own: nothing is re-drawn against a teacher. */
+        strcpy(cfg->reinit, "none");
+    if (st == ST_OK && !strcmp(cfg->reinit, "middle"))
+        st_model_middle(&m, cfg->reinit, sizeof cfg->reinit);
+    unsigned char *mask = st == ST_OK ? malloc((size_t)layout.n_views + 1) : NULL;
+    double *scale = st == ST_OK ? malloc(((size_t)layout.n_views + 1) * sizeof *scale) : NULL;
+    if (st == ST_OK && (!mask || !scale))
+        st = st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    if (st == ST_OK)
+        st = st_select(&layout, "reinit", cfg->reinit, mask, err);
+    if (st == ST_OK)
+        st = st_select(&layout, "freeze", cfg->freeze, mask, err);
+    if (st == ST_OK)
+        st = st_select_scale(&layout, "lambda-scale", cfg->lambda_scale, scale, err);
+    free(mask);
+    free(scale);
+    st_params_free(&layout);
+    st_model_free(&m);
+    return st;
+}
+
+enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err)
+{
+    enum st_status st;
+    if ((st = check_data(cfg, err)) != ST_OK || (st = check_optimizer(cfg, err)) != ST_OK)
+        return st;
+    if (cfg->log_every < 1)
+        return st_err_set(err, ST_ERR_ARG, "--log-every %ld: expected a positive integer",
+                          cfg->log_every);
+    if (!(cfg->changed_threshold <= 1.0))
+        return st_err_set(err, ST_ERR_ARG, "--changed-threshold %g: expected a number in [0, 1]",
+                          cfg->changed_threshold);
+    if (cfg->loss == ST_LOSS_XENT && cfg->label_noise != 0.0)
+        return st_err_set(err, ST_ERR_ARG,
+                          "--label-noise %g: noise on class labels is not defined; use it with "
+                          "--loss mse", cfg->label_noise);
+    if ((st = check_model(cfg, err)) != ST_OK)
+        return st;
+    return parse_teacher_delta(cfg, err);
+}

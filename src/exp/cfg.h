@@ -1,0 +1,90 @@
+/* cfg.h: the configuration of a run, the value of every run option
+ * (options.h parses and formats them), its defaults, and the checks of the
+ * whole. Resolving reads no file: what depends on the data (the size of a
+ * --x set, a full batch over it) is completed when the run reads its data
+ * (source.h). */
+#ifndef ST_CFG_H
+#define ST_CFG_H
+
+#include <stdint.h>
+
+#include "../core/loss.h"
+#include "../core/model.h"
+#include "../core/optim.h"
+#include "../core/penalty.h"
+#include "../core/status.h"
+
+enum st_data_dist { ST_DATA_NORMAL, ST_DATA_UNIFORM };
+
+/* How the teacher's --reinit tensors differ from the student's start:
+ * re-drawn, the student's plus a random rank-R matrix, or the student's with
+ * a fraction P of the entries perturbed. */
+enum st_delta_kind { ST_DELTA_FULL, ST_DELTA_RANK, ST_DELTA_SPARSE };
+
+#define ST_LIST_MAX 256
+#define ST_PATH_MAX 4096
+
+/* The full configuration of a run. Fill it with st_train_cfg_defaults() and
+ * st_option_set() (both options.h), then st_train_cfg_resolve(). */
+struct st_train_cfg {
+    struct st_arch arch;            /* --arch and the family's options (--widths, --activation) */
+    char reinit[ST_LIST_MAX];       /* selector (select.h) of what the student re-draws: "middle", "none", "2" */
+    char freeze[ST_LIST_MAX];       /* selector of the tensors kept fixed: "none", "w1,b3", "1" */
+    enum st_data_dist data_dist;    /* inputs ~ U(data_range) or N(0,1) */
+    double data_range[2];           /* uniform bounds LO < HI */
+    long data_size;                 /* fixed samples (or per-step draws with online) */
+    long batch;                     /* minibatch size; 0 = full batch */
+    int online;                     /* fresh inputs every step */
+    double label_noise;             /* std of Gaussian noise added to the targets */
+    enum st_loss_kind loss;         /* mse or xent */
+    char x_path[ST_PATH_MAX];       /* "none", or inputs [N, in] from a .npy or .csv file */
+    char y_path[ST_PATH_MAX];       /* "none" (the teacher labels), or targets from a file */
+    char y_col[256];                /* "none", or the target column of CSV --x/--eval-x files */
+    char teacher_path[ST_PATH_MAX]; /* "none" (drawn), or the teacher from a .safetensors file */
+    char init_path[ST_PATH_MAX];    /* "none" (drawn), or the student's start from a file */
+    int task_data;                  /* 1: train on --x/--y alone, no teacher (pretrain, finetune) */
+    double val_fraction;            /* share of the --x rows held out for validation */
+    int standardize;                /* inputs to mean 0, std 1 (training rows' statistics) */
+    char eval_x[ST_PATH_MAX];       /* "none", or an evaluation set (forgetting) */
+    char eval_y[ST_PATH_MAX];
+    struct st_optim_cfg opt;        /* weight_decay NaN = the optimizer's default */
+    long steps;
+    uint64_t seed;
+    enum st_penalty_kind penalty;
+    enum st_reduction reduction;
+    double lambda;
+    int prox;                       /* proximal step instead of the subgradient */
+    char lambda_scale[ST_LIST_MAX]; /* "w1=0,b1=0" or "1=0.5": per-tensor multipliers */
+    int nuclear_bias_l1;            /* nuclear: vectors get an l1 term */
+    long spectrum_every;            /* nuclear norm and rank of each Delta_W every N steps */
+    char teacher_delta[32];         /* "full", "rank:R" or "sparse:P" */
+    double teacher_delta_scale;     /* size of a rank/sparse teacher delta's entries */
+    long log_every;
+    double changed_threshold;       /* verdict: changed if d_init >= this * max d_init */
+    int save_data;                  /* write x.npy and y.npy */
+    int threads;                    /* BLAS and parameter-pass threads */
+    long checkpoint_every;          /* write OUT/checkpoint.bin every N steps; 0: never */
+    int resume;                     /* go on from OUT/checkpoint.bin (set by --resume) */
+    char out[ST_PATH_MAX];          /* run directory */
+    int force;                      /* overwrite a run directory that holds a run */
+    int quiet;
+    int plot;                       /* draw the figure at the end (the CLI does) */
+    int fig_format;                 /* index into st_fig_format_names */
+
+    /* Filled by st_train_cfg_resolve() from teacher_delta: */
+    enum st_delta_kind delta_kind;
+    int delta_rank;                 /* rank:R */
+    double delta_frac;              /* sparse:P */
+};
+
+/* Checks the configuration as a whole and fills the derived fields; writes
+ * the resolved values back (reinit middle becomes the unit it names, a full
+ * batch over drawn data its size, the weight decay) so that config.ini is
+ * complete. Reads no file. Errors: ST_ERR_ARG with a message naming the
+ * option. */
+enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err);
+
+/* Whether a path option is set (not "none"). */
+int st_cfg_given(const char *path);
+
+#endif

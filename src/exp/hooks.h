@@ -1,0 +1,22 @@
+/* hooks.h: what the caller of a run hands it besides its configuration: a
+ * progress report and a stop request. */
+#ifndef ST_HOOKS_H
+#define ST_HOOKS_H
+
+#include <signal.h>
+
+/* Progress report: called after each update with the step count and the data
+ * loss of the last forward pass. Returns nonzero to stop the run (as a stop
+ * request does). */
+typedef int (*st_progress_fn)(void *user, long step, long steps, double loss);
+
+/* What the caller hands a run besides its configuration (any may be NULL). */
+struct st_train_hooks {
+    st_progress_fn progress;
+    void *user;
+    /* Nonzero asks the run to stop: at the top of its next step it writes a
+     * checkpoint and returns ST_ERR_INTERRUPTED. A signal handler may set it. */
+    const volatile sig_atomic_t *stop;
+};
+
+#endif

@@ -1,0 +1,66 @@
+/* result.h: the final numbers of a run (written to summary.json, printed,
+ * collected by sweeps). Per-tensor numbers sit in an array of the run's own
+ * length; st_result_pack turns a result into bytes that a worker process or
+ * MPI rank sends and st_result_unpack reads back (both ends run the same
+ * binary). */
+#ifndef ST_RESULT_H
+#define ST_RESULT_H
+
+#include <stddef.h>
+
+#include "../core/params.h"
+#include "../core/status.h"
+
+struct st_tensor_result {
+    char name[ST_NAME_MAX];
+    char unit[ST_NAME_MAX]; /* the group a verdict judges as a whole (an MLP's layer) */
+    int matrix;             /* 2-D: it has a nuclear norm and a rank */
+    long size;              /* entries */
+    double d_init, d_teacher, changed;
+    double zero;            /* entries with an update of exactly 0 */
+    double update_share;    /* sum_i |Delta_ti| / the sum over all tensors */
+    double nuclear;         /* ||Delta_W||_* (matrices; NaN when not computed) */
+    int rank;               /* numerical rank of Delta_W (-1 when not computed) */
+    unsigned char verdict;  /* judged changed */
+    unsigned char exact;    /* judged by exact zeros (proximal step) */
+    unsigned char truth;    /* differs between teacher and student start */
+};
+
+struct st_train_result {
+    long steps_done;        /* updates taken */
+    int diverged;           /* 1 if the loss became NaN/Inf */
+    double data_loss;       /* the data loss (mse, or the cross-entropy with --loss xent) */
+    double penalty, loss;
+    double accuracy;        /* xent: share of the last pass's samples classified right; NaN */
+    int has_eval;           /* an evaluation set was given */
+    long val_rows;          /* held-out rows (--val-fraction), 0 for none */
+    double val_loss, val_accuracy, val_best; /* at the end; the lowest loss over logged rows */
+    double eval_before, eval_after;         /* its data loss at the start and at the end */
+    double eval_acc_before, eval_acc_after; /* xent: its accuracy; NaN otherwise */
+    double data_loss_tail;  /* lowest data loss over the last 10% of the steps: spikes aside */
+    double wall_seconds, steps_per_second;
+    int correct;            /* changed units == units where the teacher differs */
+    int n_tensors;
+    struct st_tensor_result *t; /* [n_tensors], owned: st_result_free */
+};
+
+/* Room for n tensors (zeroed). Errors: ST_ERR_NOMEM. */
+enum st_status st_result_init(struct st_train_result *r, int n, struct st_err *err);
+void st_result_free(struct st_train_result *r);
+
+/* dst = a copy of src (its own tensors). Errors: ST_ERR_NOMEM. */
+enum st_status st_result_copy(struct st_train_result *dst, const struct st_train_result *src,
+                              struct st_err *err);
+
+/* The tensor called name, or NULL. */
+const struct st_tensor_result *st_result_find(const struct st_train_result *r, const char *name);
+
+/* r as bytes (malloc'd, *len of them); NULL when out of memory. */
+void *st_result_pack(const struct st_train_result *r, size_t *len);
+
+/* r (fresh; free with st_result_free) from len bytes of st_result_pack.
+ * Errors: ST_ERR_FORMAT for bytes of another length, ST_ERR_NOMEM. */
+enum st_status st_result_unpack(struct st_train_result *r, const void *bytes, size_t len,
+                                struct st_err *err);
+
+#endif

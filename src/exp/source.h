@@ -1,0 +1,53 @@
+/* source.h: where a run's data come from, and where its student starts. A
+ * teacher-student run (teacher.h) draws its inputs or reads them (--x), and
+ * the teacher labels them unless --y gives targets; a data run (--task data)
+ * reads --x and --y (or a .csv --x and its --y-col). Either way the run may
+ * hold out validation rows of --x (--val-fraction), standardize its inputs,
+ * and carry an evaluation set (--eval-x). The student's start theta0 is the
+ * teacher's copy (teacher-student), drawn (data), or --student-init's. Every
+ * file is read once. */
+#ifndef ST_SOURCE_H
+#define ST_SOURCE_H
+
+#include "../core/model.h"
+#include "../core/rng.h"
+#include "cfg.h"
+#include "data.h"
+#include "teacher.h"
+
+/* Inputs x[n, in] and targets y[n, ycols] (malloc'd). */
+struct st_dataset {
+    float *x, *y;
+    long n;
+};
+
+struct st_source {
+    const struct st_model *m; /* borrowed */
+    long in, ycols;           /* one row's input and target floats */
+    struct st_dataset train;  /* x NULL with --online */
+    struct st_dataset val;    /* held-out rows of --x (n 0: none) */
+    struct st_dataset eval;   /* the evaluation set (n 0: none) */
+    struct st_params start;   /* the student's start theta0 */
+    int has_teacher;
+    struct st_teacher teacher;
+    unsigned char *truth;     /* [n_views] teacher-student: the teacher differs from the start */
+    struct st_stand stand;    /* input statistics applied to every set (n 0: none) */
+    struct st_rng data_rng;   /* online inputs */
+    enum st_data_dist dist;
+    double lo, hi;
+};
+
+/* Builds the source of a resolved cfg with model m, and completes cfg with
+ * what the data say: data_size (the rows of --x less the validation rows)
+ * and a full batch. Errors: ST_ERR_ARG (data that do not fit the options:
+ * columns, rows, --batch), those of reading the files, ST_ERR_NOMEM. Free
+ * with st_source_free(). */
+enum st_status st_source_open(struct st_source *s, struct st_train_cfg *cfg,
+                              const struct st_model *m, struct st_err *err);
+
+/* Draws B fresh inputs x[B, in] and the teacher's labels y[B, ycols] (online). */
+enum st_status st_source_draw(struct st_source *s, float *x, float *y, int B, struct st_err *err);
+
+void st_source_free(struct st_source *s);
+
+#endif

@@ -1,0 +1,218 @@
+/* summary.c: see summary.h. */
+#include "summary.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../io/file.h"
+
+void st_judge(struct st_train_result *res, const struct st_train_cfg *cfg,
+              const struct st_penalty *pen)
+{
+    double max = 0.0;
+    int n = res->n_tensors;
+    for (int t = 0; t < n; t++)
+        if (res->t[t].d_init > max)
+            max = res->t[t].d_init;
+    for (int t = 0; t < n; t++) {
+        struct st_tensor_result *r = &res->t[t];
+        r->exact = cfg->prox && st_penalty_exact(pen, t);
+        if (r->exact)
+            r->verdict = r->zero < (double)r->size;
+        else
+            r->verdict = r->d_init > 0.0 && r->d_init >= cfg->changed_threshold * max;
+    }
+    /* Correct when every unit is changed exactly where it differs. */
+    res->correct = 1;
+    for (int t = 0; t < n; t++) {
+        int changed = 0, truth = 0;
+        for (int u = 0; u < n; u++)
+            if (!strcmp(res->t[u].unit, res->t[t].unit)) {
+                changed |= res->t[u].verdict;
+                truth |= res->t[u].truth;
+            }
+        if (changed != truth)
+            res->correct = 0;
+    }
+}
+
+/* Adds a number that reads back as exactly the same double: cJSON's own
+ * printing accepts a representation within an epsilon, which may be 1 ulp
+ * off. NaN and infinities, which JSON lacks, become null. */
+static void add_exact(cJSON *obj, const char *key, double v)
+{
+    char buf[40];
+    if (!obj)
+        return;
+    if (!isfinite(v)) {
+        cJSON_AddNullToObject(obj, key);
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(buf, sizeof buf, "%.0f", v); /* integers as integers */
+    } else {
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(buf, sizeof buf, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+    }
+    cJSON_AddRawToObject(obj, key, buf);
+}
+
+/* {name: value} over the tensors; field is the offset of a double in
+ * struct st_tensor_result. */
+static cJSON *tensor_object(const struct st_train_result *res, size_t field)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int t = 0; o && t < res->n_tensors; t++)
+        add_exact(o, res->t[t].name, *(const double *)((const char *)&res->t[t] + field));
+    return o;
+}
+
+/* [names] of the tensors whose flag (an unsigned char at offset field) is set. */
+static cJSON *name_list(const struct st_train_result *res, size_t field)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int t = 0; a && t < res->n_tensors; t++)
+        if (*((const unsigned char *)&res->t[t] + field))
+            cJSON_AddItemToArray(a, cJSON_CreateString(res->t[t].name));
+    return a;
+}
+
+#define AT(f) offsetof(struct st_tensor_result, f)
+
+enum st_status st_summary_write(const struct st_train_cfg *cfg, const struct st_train_result *res,
+                                const char *path, struct st_err *err)
+{
+    enum st_status st;
+    struct st_atomic_file af;
+    cJSON *root = cJSON_CreateObject(), *v;
+    char *text;
+
+    cJSON_AddStringToObject(root, "status", res->diverged ? "diverged" : "ok");
+    add_exact(root, "steps", (double)cfg->steps);
+    add_exact(root, "steps_done", (double)res->steps_done);
+    {
+        /* JSON numbers are doubles to most readers: keep all 64 bits exact. */
+        char seed[32];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
+        cJSON_AddRawToObject(root, "seed", seed);
+    }
+    cJSON_AddStringToObject(root, "task", cfg->task_data ? "data" : "teacher-student");
+    cJSON_AddStringToObject(root, "data_loss", st_loss_name(cfg->loss));
+    cJSON_AddStringToObject(root, "penalty", st_penalty_name(cfg->penalty));
+    cJSON_AddStringToObject(root, "penalty_reduction", st_reduction_name(cfg->reduction));
+    add_exact(root, "lambda", cfg->lambda);
+    cJSON_AddBoolToObject(root, "prox", cfg->prox);
+    cJSON_AddStringToObject(root, "teacher_delta", cfg->teacher_delta);
+    add_exact(root, "wall_seconds", res->wall_seconds);
+    add_exact(root, "steps_per_second", res->steps_per_second);
+    v = cJSON_AddObjectToObject(root, "final");
+    if (v) {
+        int xent = cfg->loss == ST_LOSS_XENT;
+        add_exact(v, xent ? "xent" : "mse", res->data_loss);
+        if (xent)
+            add_exact(v, "accuracy", res->accuracy);
+        add_exact(v, "penalty", res->penalty);
+        add_exact(v, "loss", res->loss);
+        add_exact(v, xent ? "xent_tail_min" : "mse_tail_min", res->data_loss_tail);
+    }
+    cJSON_AddItemToObject(root, "d_init", tensor_object(res, AT(d_init)));
+    if (!cfg->task_data)
+        cJSON_AddItemToObject(root, "d_teacher", tensor_object(res, AT(d_teacher)));
+    /* The per-layer fingerprint of the update: each tensor's share of
+     * sum_i |Delta_i| over all tensors (whatever the penalty's reduction). */
+    cJSON_AddItemToObject(root, "update_share", tensor_object(res, AT(update_share)));
+    if (res->val_rows > 0 && (v = cJSON_AddObjectToObject(root, "validation"))) {
+        int xent = cfg->loss == ST_LOSS_XENT;
+        add_exact(v, "rows", (double)res->val_rows);
+        add_exact(v, xent ? "xent" : "mse", res->val_loss);
+        if (xent)
+            add_exact(v, "accuracy", res->val_accuracy);
+        add_exact(v, xent ? "xent_best" : "mse_best", res->val_best);
+    }
+    if (res->has_eval && (v = cJSON_AddObjectToObject(root, "eval"))) {
+        int xent = cfg->loss == ST_LOSS_XENT;
+        const char *key = xent ? "xent" : "mse";
+        cJSON *b = cJSON_AddObjectToObject(v, "before"), *a = cJSON_AddObjectToObject(v, "after");
+        cJSON_AddStringToObject(v, "x", cfg->eval_x);
+        cJSON_AddStringToObject(v, "y", cfg->eval_y);
+        if (b && a) {
+            add_exact(b, key, res->eval_before);
+            add_exact(a, key, res->eval_after);
+            if (xent) {
+                add_exact(b, "accuracy", res->eval_acc_before);
+                add_exact(a, "accuracy", res->eval_acc_after);
+            }
+        }
+        /* Forgetting: how much worse the model got on the evaluation set. */
+        add_exact(v, "forgetting", res->eval_after - res->eval_before);
+        if (xent)
+            add_exact(v, "accuracy_drop", res->eval_acc_before - res->eval_acc_after);
+    }
+    cJSON_AddItemToObject(root, "changed_fraction", tensor_object(res, AT(changed)));
+    cJSON_AddItemToObject(root, "zero_entries", tensor_object(res, AT(zero)));
+    cJSON *entries = cJSON_AddObjectToObject(root, "entries");
+    for (int t = 0; entries && t < res->n_tensors; t++)
+        add_exact(entries, res->t[t].name, (double)res->t[t].size);
+    /* The spectrum of each weight update: nuclear norm and numerical rank. */
+    cJSON *nuc = cJSON_AddObjectToObject(root, "nuclear_norm");
+    cJSON *rank = cJSON_AddObjectToObject(root, "rank");
+    for (int t = 0; nuc && rank && t < res->n_tensors; t++) {
+        const struct st_tensor_result *r = &res->t[t];
+        if (!r->matrix)
+            continue;
+        add_exact(nuc, r->name, r->nuclear);
+        /* -1: not computed (--spectrum-every 0) or the SVD failed: null */
+        add_exact(rank, r->name, r->rank < 0 ? (double)NAN : r->rank);
+    }
+    v = cJSON_AddObjectToObject(root, "verdict");
+    if (v && res->diverged) {
+        cJSON_AddNullToObject(v, "changed");
+        cJSON_AddItemToObject(v, "truth", name_list(res, AT(truth)));
+        cJSON_AddNullToObject(v, "correct");
+        cJSON_AddStringToObject(v, "correct_means", "no verdict: the run diverged");
+    } else if (v) {
+        int n_exact = 0;
+        for (int t = 0; t < res->n_tensors; t++)
+            n_exact += res->t[t].exact;
+        add_exact(v, "threshold", cfg->changed_threshold);
+        if (n_exact == res->n_tensors)
+            cJSON_AddStringToObject(v, "rule",
+                                    "changed if any entry of the update is non-zero (the "
+                                    "proximal step gives exact zeros: no threshold)");
+        else if (n_exact > 0)
+            cJSON_AddStringToObject(v, "rule",
+                                    "tensors in 'exact': changed if any entry of the update is "
+                                    "non-zero; the others: if d_init >= threshold * max d_init");
+        else
+            cJSON_AddStringToObject(v, "rule", "changed if d_init >= threshold * max d_init");
+        cJSON_AddItemToObject(v, "exact", name_list(res, AT(exact)));
+        cJSON_AddItemToObject(v, "changed", name_list(res, AT(verdict)));
+        if (!cfg->task_data) {
+            cJSON_AddItemToObject(v, "truth", name_list(res, AT(truth)));
+            cJSON_AddBoolToObject(v, "correct", res->correct);
+            cJSON_AddStringToObject(v, "correct_means",
+                                    "the layers with a changed tensor are exactly the layers "
+                                    "where the teacher differs from the student's start");
+        }
+    }
+    text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return st_err_set(err, ST_ERR_NOMEM, "cannot build %s", path);
+    st = st_atomic_open(&af, path, err);
+    if (st == ST_OK) {
+        fputs(text, af.f);
+        fputc('\n', af.f);
+        st = st_atomic_commit(&af, err);
+    }
+    free(text);
+    return st;
+}
+

@@ -1,0 +1,175 @@
+/* modelfile.c: see modelfile.h. */
+#include "modelfile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "safetensors.h"
+
+const char *st_meta_get(const struct st_meta *meta, const char *key)
+{
+    for (int i = 0; i < meta->n; i++)
+        if (!strcmp(meta->keys[i], key))
+            return meta->vals[i];
+    return NULL;
+}
+
+/* The file's tensors as a family sees them. */
+static struct st_file_tensor *file_tensors(const struct st_safetensors_file *f)
+{
+    struct st_file_tensor *t = malloc((size_t)(f->n_tensors ? f->n_tensors : 1) * sizeof *t);
+    for (int i = 0; t && i < f->n_tensors; i++) {
+        t[i].name = f->tensors[i].name;
+        t[i].ndim = f->tensors[i].ndim;
+        t[i].shape[0] = f->tensors[i].shape[0];
+        t[i].shape[1] = f->tensors[i].shape[1];
+    }
+    return t;
+}
+
+/* Every view of mf's layout from file tensor map[view], whose shape must be
+ * the view's. */
+static enum st_status copy_values(const char *path, const struct st_safetensors_file *f,
+                                  const int *map, struct st_params *p, struct st_err *err)
+{
+    for (int v = 0; v < p->n_views; v++) {
+        const struct st_view *w = &p->v[v];
+        const struct st_safetensors_tensor *t = &f->tensors[map[v]];
+        int64_t rows = t->shape[0], cols = t->ndim == 2 ? t->shape[1] : 1;
+        if (t->ndim != w->ndim || rows != w->rows || cols != w->cols)
+            return st_err_set(err, ST_ERR_SHAPE, "%s: tensor '%s' does not have the shape of %s "
+                              "([%d, %d])", path, t->name, w->name, w->rows, w->cols);
+        if (t->data)
+            memcpy(w->data, t->data, st_view_size(w) * sizeof(float));
+    }
+    return ST_OK;
+}
+
+enum st_status st_modelfile_read(const char *path, int header_only, struct st_modelfile *mf,
+                                 struct st_err *err)
+{
+    struct st_safetensors_file f;
+    struct st_modelfile q;
+    struct st_file_tensor *ft = NULL;
+    int *map = NULL;
+    enum st_status st = header_only ? st_safetensors_read_header(path, &f, err)
+                                    : st_safetensors_read(path, &f, err);
+    if (st != ST_OK)
+        return st;
+    memset(&q, 0, sizeof q);
+    q.meta.n = f.n_meta;
+    q.meta.keys = f.meta_keys;
+    q.meta.vals = f.meta_vals;
+    const char *arch = st_meta_get(&q.meta, "arch");
+    struct st_arch a;
+    memset(&a, 0, sizeof a);
+    a.family = arch ? st_family_find(arch) : 0;
+    if (a.family < 0) {
+        st = st_err_set(err, ST_ERR_FORMAT, "%s: metadata arch '%.32s': expected one of %s", path,
+                        arch, st_family_choices());
+        goto out;
+    }
+    ft = file_tensors(&f);
+    map = malloc((size_t)(f.n_tensors ? f.n_tensors : 1) * sizeof *map);
+    if (!ft || !map) {
+        st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    st = st_family_at(a.family)->from_file(ft, f.n_tensors, &q.meta, path, &a, &q.named, map, err);
+    if (st == ST_OK)
+        st = st_model_init(&q.model, &a, err);
+    if (st == ST_OK)
+        st = header_only ? st_model_layout(&q.model, &q.p, err)
+                         : st_model_params(&q.model, &q.p, err);
+    if (st == ST_OK)
+        st = copy_values(path, &f, map, &q.p, err);
+    if (st == ST_OK) {
+        /* The metadata now belong to mf. */
+        f.n_meta = 0;
+        f.meta_keys = f.meta_vals = NULL;
+        *mf = q;
+        memset(&q, 0, sizeof q);
+    }
+out:
+    if (st != ST_OK) {
+        st_params_free(&q.p);
+        st_model_free(&q.model);
+    }
+    free(ft);
+    free(map);
+    st_safetensors_file_free(&f);
+    return st;
+}
+
+enum st_status st_modelfile_check(const struct st_modelfile *mf, const struct st_model *m,
+                                  const char *opt, const char *path, struct st_err *err)
+{
+    if (mf->model.f != m->f)
+        return st_err_set(err, ST_ERR_SHAPE, "--%s %s: a model of the %s family; the run's --arch "
+                          "is %s", opt, path, mf->model.f->name, m->f->name);
+    return m->f->same(&m->arch, &mf->model.arch, mf->named, opt, path, err);
+}
+
+void st_modelfile_free(struct st_modelfile *mf)
+{
+    if (!mf)
+        return;
+    st_params_free(&mf->p);
+    st_model_free(&mf->model);
+    for (int i = 0; i < mf->meta.n; i++) {
+        free(mf->meta.keys[i]);
+        free(mf->meta.vals[i]);
+    }
+    free(mf->meta.keys);
+    free(mf->meta.vals);
+    memset(mf, 0, sizeof *mf);
+}
+
+enum st_status st_modelfile_write(const char *path, const struct st_model *m,
+                                  const struct st_params *p, const char *role,
+                                  const char *const *extra_keys, const char *const *extra_vals,
+                                  int n_extra, struct st_err *err)
+{
+    struct st_meta_out fam;
+    const char **keys = malloc((size_t)(2 + ST_META_MAX + n_extra) * sizeof *keys);
+    const char **vals = malloc((size_t)(2 + ST_META_MAX + n_extra) * sizeof *vals);
+    char **names = calloc((size_t)(p->n_views ? p->n_views : 1), sizeof *names);
+    enum st_status st = ST_OK;
+    int n = 0;
+
+    if (!keys || !vals || !names) {
+        st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    memset(&fam, 0, sizeof fam);
+    m->f->meta(m, &fam);
+    keys[n] = "format";
+    vals[n++] = "sparsetune";
+    for (int i = 0; i < fam.n; i++) {
+        keys[n] = fam.keys[i];
+        vals[n++] = fam.vals[i];
+    }
+    keys[n] = "role";
+    vals[n++] = role;
+    for (int i = 0; i < n_extra; i++) {
+        keys[n] = extra_keys[i];
+        vals[n++] = extra_vals[i];
+    }
+    for (int t = 0; t < p->n_views && st == ST_OK; t++) {
+        names[t] = malloc(ST_NAME_MAX + 64);
+        if (!names[t])
+            st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+        else
+            m->f->file_name(m, p, t, names[t], ST_NAME_MAX + 64);
+    }
+    if (st == ST_OK)
+        st = st_safetensors_write(path, p, (const char *const *)names, keys, vals, n, err);
+out:
+    for (int t = 0; names && t < p->n_views; t++)
+        free(names[t]);
+    free(names);
+    free(keys);
+    free(vals);
+    return st;
+}
