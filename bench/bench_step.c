@@ -21,7 +21,7 @@
 #include "core/dense_isa.h"
 #include "core/loss.h"
 #include "core/metrics.h"
-#include "core/mlp.h"
+#include "core/model.h"
 #include "core/optim.h"
 #include "core/par.h"
 #include "core/penalty.h"
@@ -93,9 +93,10 @@ int main(int argc, char **argv)
     int n = argc > 1 ? atoi(argv[1]) : 10000;
     double flop = 0.0;
     struct st_err err;
-    struct st_mlp net;
+    struct st_model net;
+    struct st_arch arch;
     struct st_params p, p0, g, teacher;
-    struct st_mlp_work w;
+    struct st_work w;
     struct st_rng rng;
     struct st_optim opt;
     struct st_optim_cfg oc;
@@ -128,15 +129,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_step: out of memory\n");
         return 1;
     }
-    if (st_mlp_init(&net, widths, n_w - 1, ST_ACT_RELU, &err) != ST_OK ||
-        st_mlp_params_init(&net, &p, &err) != ST_OK || st_params_twin(&g, &p, &err) != ST_OK ||
-        st_params_twin(&p0, &p, &err) != ST_OK || st_params_twin(&teacher, &p, &err) != ST_OK ||
-        st_mlp_work_init(&w, &net, B, &err) != ST_OK)
+    st_arch_mlp(&arch, widths, n_w - 1, ST_ACT_RELU);
+    if (st_model_init(&net, &arch, &err) != ST_OK || st_model_params(&net, &p, &err) != ST_OK ||
+        st_params_twin(&g, &p, &err) != ST_OK || st_params_twin(&p0, &p, &err) != ST_OK ||
+        st_params_twin(&teacher, &p, &err) != ST_OK || st_work_init(&w, &net, B, &err) != ST_OK ||
+        st_observables_init(&obs, p.n_views, &err) != ST_OK)
         die(&err);
     st_rng_seed(&rng, 1, 1);
-    st_mlp_init_uniform(&net, &p, &rng, NULL);
+    st_model_draw(&net, &p, &rng, NULL);
     memcpy(p0.mem, p.mem, p.n * sizeof(float));
-    st_mlp_init_uniform(&net, &teacher, &rng, NULL);
+    st_model_draw(&net, &teacher, &rng, NULL);
     st_rng_fill_uniform(&rng, x, (long)B * widths[0], 0.0, 2.0);
     st_rng_fill_uniform(&rng, y, (long)B * widths[n_w - 1], 0.0, 1.0);
     st_optim_defaults(&oc, ST_OPT_ADAM);
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
     for (int k = 0; k < n; k++) {
         double b;
         a = now();
-        const float *yhat = st_mlp_forward(&net, &p, &w, x, B);
+        const float *yhat = st_model_forward(&net, &p, &w, x, B);
         b = now();
         t[0] += b - a;
         double mse = st_mse_forward(yhat, y, (long)B * widths[n_w - 1]);
@@ -155,7 +157,7 @@ int main(int argc, char **argv)
         a = now();
         t[1] += a - b;
         memset(g.mem, 0, g.n * sizeof(float));
-        st_mlp_backward(&net, &p, &w, &g, x, dy, B, NULL);
+        st_model_backward(&net, &p, &w, &g, dy, B, NULL);
         b = now();
         t[2] += b - a;
         st_penalty_grad(&pen, &g, &p, &p0);
@@ -200,7 +202,9 @@ int main(int argc, char **argv)
     }
     st_optim_free(&opt);
     st_penalty_free(&pen);
-    st_mlp_work_free(&w);
+    st_work_free(&w);
+    st_model_free(&net);
+    st_observables_free(&obs);
     st_params_free(&p);
     st_params_free(&p0);
     st_params_free(&g);

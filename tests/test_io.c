@@ -23,6 +23,7 @@
 #include "io/safetensors.h"
 
 #include "check.h"
+#include "model_util.h"
 #include "testutil.h"
 
 static char tmpdir[64];
@@ -131,10 +132,12 @@ static void test_safetensors(void)
     char path[256];
     const char *keys[] = { "format", "widths", "activation" };
     const char *vals[] = { "sparsetune", "2,3,1", "relu" };
+    static const char *const file_names[] = { "layers.0.weight", "layers.0.bias",
+                                              "layers.1.weight", "layers.1.bias" };
     size_t len;
     unsigned char *b;
 
-    CHECK_OK(st_params_init(&p, widths, 2, &err));
+    CHECK_OK(mlp_params(&p, widths, 2, &err));
     if (!p.mem)
         return;
     CHECK(p.n_views == 4);
@@ -146,7 +149,7 @@ static void test_safetensors(void)
     CHECK(total == 2 * 3 + 3 + 3 * 1 + 1);
 
     path_in(path, sizeof path, "m.safetensors");
-    CHECK(st_safetensors_write(path, &p, keys, vals, 3, &err) == ST_OK);
+    CHECK(st_safetensors_write(path, &p, file_names, keys, vals, 3, &err) == ST_OK);
     b = slurp(path, &len);
     CHECK(b != NULL);
     if (!b) {
@@ -235,7 +238,7 @@ static void test_safetensors(void)
 
     /* A target in a missing directory: ST_ERR_IO, no file anywhere. */
     path_in(path, sizeof path, "nope/m.safetensors");
-    CHECK(st_safetensors_write(path, &p, keys, vals, 3, &err) == ST_ERR_IO);
+    CHECK(st_safetensors_write(path, &p, file_names, keys, vals, 3, &err) == ST_ERR_IO);
     st_params_free(&p);
 }
 

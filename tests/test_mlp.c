@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "model_util.h"
 #include "testutil.h"
 #include "core/loss.h"
 #include "core/dense.h"
@@ -51,9 +52,10 @@ static double loss_ref(const struct st_mlp *net, const struct st_params *layout,
 }
 
 struct setup {
-    struct st_mlp net;
+    struct st_model m;
+    struct st_mlp *net; /* m's own */
     struct st_params p, g;
-    struct st_mlp_work w;
+    struct st_work w;
     float *x, *y, *dy;
     double *th;
     int B;
@@ -68,13 +70,14 @@ static void setup(struct setup *s, const int *widths, int L, enum st_act act, in
     struct st_err err;
     memset(s, 0, sizeof *s);
     s->B = B;
-    CHECK_OK(st_mlp_init(&s->net, widths, L, act, &err));
-    s->net.dense_max = g_dense_max;
-    CHECK_OK(st_mlp_params_init(&s->net, &s->p, &err));
+    CHECK_OK(mlp_model(&s->m, widths, L, act, &err));
+    s->net = st_mlp_of(&s->m);
+    s->net->dense_max = g_dense_max;
+    CHECK_OK(st_model_params(&s->m, &s->p, &err));
     CHECK_OK(st_params_twin(&s->g, &s->p, &err));
-    CHECK_OK(st_mlp_work_init(&s->w, &s->net, B, &err));
+    CHECK_OK(st_work_init(&s->w, &s->m, B, &err));
     st_rng_seed(&rng, seed, 99);
-    st_mlp_init_uniform(&s->net, &s->p, &rng, NULL);
+    st_model_draw(&s->m, &s->p, &rng, NULL);
     s->x = malloc(sizeof(float) * (size_t)(B * widths[0]));
     s->y = malloc(sizeof(float) * (size_t)(B * widths[L]));
     s->dy = malloc(sizeof(float) * (size_t)(B * widths[L]));
@@ -89,7 +92,8 @@ static void teardown(struct setup *s)
 {
     st_params_free(&s->p);
     st_params_free(&s->g);
-    st_mlp_work_free(&s->w);
+    st_work_free(&s->w);
+    st_model_free(&s->m);
     free(s->x);
     free(s->y);
     free(s->dy);
@@ -99,12 +103,12 @@ static void teardown(struct setup *s)
 /* Float forward + backward into s->g; returns the float loss. */
 static double run_float(struct setup *s, const unsigned char *trainable)
 {
-    int n_out = s->net.widths[s->net.n_layers];
+    int n_out = s->net->widths[s->net->n_layers];
     memset(s->g.mem, 0, s->g.n * sizeof(float));
-    const float *yhat = st_mlp_forward(&s->net, &s->p, &s->w, s->x, s->B);
+    const float *yhat = st_model_forward(&s->m, &s->p, &s->w, s->x, s->B);
     double loss = st_mse_forward(yhat, s->y, (long)s->B * n_out);
     st_mse_backward(s->dy, yhat, s->y, (long)s->B * n_out);
-    st_mlp_backward(&s->net, &s->p, &s->w, &s->g, s->x, s->dy, s->B, trainable);
+    st_model_backward(&s->m, &s->p, &s->w, &s->g, s->dy, s->B, trainable);
     return loss;
 }
 
@@ -115,18 +119,18 @@ static double fd(struct setup *s, size_t i, const double *dir, double h, double 
     if (dir) {
         for (size_t j = 0; j < s->p.n; j++)
             t[j] += h * dir[j];
-        lp = loss_ref(&s->net, &s->p, t, s->x, s->y, s->B, &k1);
+        lp = loss_ref(s->net, &s->p, t, s->x, s->y, s->B, &k1);
         for (size_t j = 0; j < s->p.n; j++)
             t[j] -= 2 * h * dir[j];
-        lm = loss_ref(&s->net, &s->p, t, s->x, s->y, s->B, &k2);
+        lm = loss_ref(s->net, &s->p, t, s->x, s->y, s->B, &k2);
         for (size_t j = 0; j < s->p.n; j++)
             t[j] += h * dir[j];
     } else {
         double v = t[i];
         t[i] = v + h;
-        lp = loss_ref(&s->net, &s->p, t, s->x, s->y, s->B, &k1);
+        lp = loss_ref(s->net, &s->p, t, s->x, s->y, s->B, &k1);
         t[i] = v - h;
-        lm = loss_ref(&s->net, &s->p, t, s->x, s->y, s->B, &k2);
+        lm = loss_ref(s->net, &s->p, t, s->x, s->y, s->B, &k2);
         t[i] = v;
     }
     *kink = k1 < k2 ? k1 : k2;
@@ -148,13 +152,13 @@ static void check_all_coordinates(const int *widths, int L, enum st_act act, int
     uint64_t seed = 1;
     for (;; seed++) {
         setup(&s, widths, L, act, B, seed);
-        loss_ref(&s.net, &s.p, s.th, s.x, s.y, B, &kink);
+        loss_ref(s.net, &s.p, s.th, s.x, s.y, B, &kink);
         if (act != ST_ACT_RELU || kink > 1e-2)
             break;
         teardown(&s);
     }
     double lf = run_float(&s, NULL);
-    double ld = loss_ref(&s.net, &s.p, s.th, s.x, s.y, B, &kink);
+    double ld = loss_ref(s.net, &s.p, s.th, s.x, s.y, B, &kink);
     CHECK_NEAR(lf, ld, 1e-7, 1e-5);
     int bad = 0;
     for (int t = 0; t < s.p.n_views; t++)
@@ -170,7 +174,7 @@ static void check_all_coordinates(const int *widths, int L, enum st_act act, int
     CHECK(bad == 0);
 
     /* With a mask, frozen tensors get no gradient and the rest is unchanged. */
-    unsigned char trainable[ST_MAX_TENSORS];
+    unsigned char trainable[2 * ST_MLP_MAX_LAYERS];
     float *full = malloc(sizeof(float) * s.g.n);
     memcpy(full, s.g.mem, sizeof(float) * s.g.n);
     for (int t = 0; t < s.p.n_views; t++)
@@ -219,7 +223,7 @@ static void check_direction(void)
 static void check_dense_vs_blas(const int *widths, int L, enum st_act act, int B)
 {
     struct setup a, b;
-    unsigned char trainable[ST_MAX_TENSORS];
+    unsigned char trainable[2 * ST_MLP_MAX_LAYERS];
     g_dense_max = ST_MLP_DENSE_MAX;
     setup(&a, widths, L, act, B, 5);
     g_dense_max = -1;
@@ -243,14 +247,14 @@ static void check_dense_vs_blas(const int *widths, int L, enum st_act act, int B
     CHECK(memcmp(g1, a.g.mem, sizeof(float) * a.g.n) == 0);
     /* A smaller batch after a larger one, against fresh buffers. */
     if (B > 3) {
-        struct st_mlp_work fresh;
+        struct st_work fresh;
         struct st_err err;
         int small = B / 2 + 1;
         a.B = small;
         run_float(&a, NULL);
         memcpy(g1, a.g.mem, sizeof(float) * a.g.n);
-        st_mlp_work_free(&a.w);
-        CHECK_OK(st_mlp_work_init(&fresh, &a.net, small, &err));
+        st_work_free(&a.w);
+        CHECK_OK(st_work_init(&fresh, &a.m, small, &err));
         a.w = fresh;
         run_float(&a, NULL);
         CHECK(memcmp(g1, a.g.mem, sizeof(float) * a.g.n) == 0);
@@ -382,16 +386,16 @@ int main(void)
     }
 
     /* Initialization: every entry within +-1/sqrt(fan_in); layers not chosen untouched. */
-    struct st_mlp net;
+    struct st_model net;
     struct st_params p;
     struct st_rng rng;
     struct st_err err;
     const int w[] = { 9, 16, 4 };
-    CHECK_OK(st_mlp_init(&net, w, 2, ST_ACT_RELU, &err));
-    CHECK_OK(st_mlp_params_init(&net, &p, &err));
+    CHECK_OK(mlp_model(&net, w, 2, ST_ACT_RELU, &err));
+    CHECK_OK(st_model_params(&net, &p, &err));
     st_rng_seed(&rng, 1, 1);
-    unsigned char only2[2] = { 0, 1 };
-    st_mlp_init_uniform(&net, &p, &rng, only2);
+    unsigned char only2[4] = { 0, 0, 1, 1 }; /* w2 and b2 */
+    st_model_draw(&net, &p, &rng, only2);
     for (size_t i = 0; i < st_view_size(&p.v[0]); i++)
         CHECK(p.v[0].data[i] == 0.0f);
     int nonzero = 0;
@@ -400,7 +404,16 @@ int main(void)
         nonzero += p.v[2].data[i] != 0.0f;
     }
     CHECK(nonzero == 64);
-    CHECK(st_mlp_init(&net, w, 0, ST_ACT_RELU, &err) == ST_ERR_ARG);
+    /* A batch outside the pass buffers' room is refused, not run. */
+    struct st_work work;
+    float x[9 * 4] = { 0 };
+    CHECK_OK(st_work_init(&work, &net, 3, &err));
+    CHECK(st_model_forward(&net, &p, &work, x, 3) != NULL);
+    CHECK(st_model_forward(&net, &p, &work, x, 4) == NULL);
+    CHECK(st_model_forward(&net, &p, &work, x, 0) == NULL);
+    st_work_free(&work);
+    st_model_free(&net);
+    CHECK(mlp_model(&net, w, 0, ST_ACT_RELU, &err) == ST_ERR_ARG);
     st_params_free(&p);
     return check_report("mlp");
 }

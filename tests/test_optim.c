@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "model_util.h"
 #include "core/optim.h"
 
 /* A one-layer net 1 -> 1 gives two one-entry tensors w1, b1. */
@@ -10,7 +11,7 @@ static void make(struct st_params *p, struct st_params *g)
 {
     struct st_err err;
     const int w[] = { 1, 1 };
-    CHECK_OK(st_params_init(p, w, 1, &err));
+    CHECK_OK(mlp_params(p, w, 1, &err));
     CHECK_OK(st_params_twin(g, p, &err));
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "exp/options.h"
+#include "core/select.h"
 #include "exp/train.h"
 #include "io/config.h"
 
@@ -35,12 +36,14 @@ static void test_defaults(void)
 {
     struct st_train_cfg c;
     st_train_cfg_defaults(&c);
-    CHECK(c.n_layers == 3);
-    CHECK(c.widths[0] == 1 && c.widths[1] == 20 && c.widths[2] == 20 && c.widths[3] == 1);
-    CHECK(c.act == ST_ACT_RELU);
+    CHECK(c.arch.family == st_family_find("mlp") && c.arch.family == 0);
+    CHECK(c.arch.n_layers == 3);
+    CHECK(c.arch.widths[0] == 1 && c.arch.widths[1] == 20 && c.arch.widths[2] == 20 &&
+          c.arch.widths[3] == 1);
+    CHECK(c.arch.act == ST_ACT_RELU);
     CHECK(!strcmp(c.reinit, "middle"));
     CHECK(!strcmp(c.freeze, "none"));
-    CHECK(c.data_dist == ST_DATA_UNIFORM && c.data_lo == 0.0 && c.data_hi == 2.0);
+    CHECK(c.data_dist == ST_DATA_UNIFORM && c.data_range[0] == 0.0 && c.data_range[1] == 2.0);
     CHECK(c.data_size == 1000);
     CHECK(c.batch == 0);
     CHECK(c.online == 0);
@@ -74,7 +77,7 @@ static void test_defaults(void)
     int n;
     const struct st_option *opts = st_options(&n);
     for (int i = 0; i < n; i++) {
-        const char *d = opts[i].def_text;
+        const char *d = opts[i].shown ? opts[i].shown : opts[i].def;
         const char *f = fmt(&c, opts[i].name);
         /* Flags show "off"/"on" for 0/1; weight decay's default depends on the optimizer. */
         if (opts[i].type == ST_OPT_T_FLAG) {
@@ -94,6 +97,7 @@ static void test_defaults(void)
 static const struct {
     const char *name, *value, *formatted;
 } samples[] = {
+    { "arch", "mlp", "mlp" },
     { "widths", "3,7,5,2", "3,7,5,2" },
     { "activation", "tanh", "tanh" },
     { "reinit", "1,3", "1,3" },
@@ -171,8 +175,9 @@ static void test_round_trip(void)
         st_train_cfg_defaults(&def);
         st_train_cfg_defaults(&a);
         st_train_cfg_defaults(&b);
-        /* The sample is not the default. */
-        CHECK(strcmp(fmt(&def, samples[s].name), samples[s].formatted) != 0);
+        /* The sample is not the default (--arch has one family so far). */
+        if (strcmp(samples[s].name, "arch") != 0)
+            CHECK(strcmp(fmt(&def, samples[s].name), samples[s].formatted) != 0);
         err.msg[0] = '\0';
         CHECK(st_option_set(&a, samples[s].name, samples[s].value, &err) == ST_OK);
         if (err.msg[0])
@@ -297,7 +302,7 @@ static void test_bad_values(void)
     /* 65 layers is one too many. */
     char many[512];
     size_t len = 0;
-    for (int i = 0; i <= ST_MAX_LAYERS + 1; i++)
+    for (int i = 0; i <= ST_MLP_MAX_LAYERS + 1; i++)
         len += (size_t)snprintf(many + len, sizeof many - len, i ? ",2" : "2");
     expect_bad("widths", many, "--widths", NULL);
 
@@ -309,6 +314,39 @@ static void test_bad_values(void)
 }
 
 /* ---- resolve ---- */
+
+/* mask[t] = view t of cfg's model is selected by option opt's value (the
+ * run's own reading of --reinit and --freeze). */
+static void selected(const struct st_train_cfg *c, const char *opt, const char *spec,
+                     unsigned char *mask)
+{
+    struct st_model m;
+    struct st_params layout;
+    struct st_err err;
+    memset(mask, 0, 2 * ST_MLP_MAX_LAYERS);
+    CHECK_OK(st_model_init(&m, &c->arch, &err));
+    CHECK_OK(st_model_layout(&m, &layout, &err));
+    CHECK_OK(st_select(&layout, opt, spec, mask, &err));
+    st_params_free(&layout);
+    st_model_free(&m);
+}
+
+/* Layer l's tensors (w_l, b_l) are selected by --reinit. */
+static int reinit_layer(const struct st_train_cfg *c, int l)
+{
+    unsigned char mask[2 * ST_MLP_MAX_LAYERS];
+    selected(c, "reinit", c->reinit, mask);
+    return mask[2 * (l - 1)] && mask[2 * (l - 1) + 1];
+}
+
+/* trainable[t]: view t is not frozen. */
+static void trainable(const struct st_train_cfg *c, unsigned char *out)
+{
+    unsigned char mask[2 * ST_MLP_MAX_LAYERS];
+    selected(c, "freeze", c->freeze, mask);
+    for (int t = 0; t < 2 * c->arch.n_layers; t++)
+        out[t] = !mask[t];
+}
 
 static enum st_status resolve_with(struct st_train_cfg *c, const char *widths, const char *k1,
                                    const char *v1, const char *k2, const char *v2,
@@ -349,9 +387,11 @@ static void test_resolve(void)
     CHECK_OK(st_train_cfg_resolve(&c, &err));
     CHECK(c.batch == 1000);
     CHECK(!strcmp(c.reinit, "2"));
-    CHECK(c.reinit_layer[0] == 0 && c.reinit_layer[1] == 1 && c.reinit_layer[2] == 0);
+    CHECK(!reinit_layer(&c, 1) && reinit_layer(&c, 2) && !reinit_layer(&c, 3));
+    unsigned char tr[2 * ST_MLP_MAX_LAYERS];
+    trainable(&c, tr);
     for (int t = 0; t < 6; t++)
-        CHECK(c.trainable[t] == 1);
+        CHECK(tr[t] == 1);
     CHECK(c.opt.weight_decay == 0.0);
     /* Resolving a resolved config changes nothing (config.ini re-runs). */
     {
@@ -374,15 +414,15 @@ static void test_resolve(void)
     for (size_t i = 0; i < sizeof mid / sizeof mid[0]; i++) {
         CHECK_OK(resolve_with(&c, mid[i].widths, NULL, NULL, NULL, NULL, &err));
         CHECK(!strcmp(c.reinit, mid[i].want));
-        int L = c.n_layers, m = atoi(mid[i].want);
-        for (int l = 0; l < L; l++)
-            CHECK(c.reinit_layer[l] == (l + 1 == m));
+        int L = c.arch.n_layers, m = atoi(mid[i].want);
+        for (int l = 1; l <= L; l++)
+            CHECK(reinit_layer(&c, l) == (l == m));
     }
     CHECK_OK(resolve_with(&c, NULL, "reinit", "1,3", NULL, NULL, &err));
-    CHECK(c.reinit_layer[0] == 1 && c.reinit_layer[1] == 0 && c.reinit_layer[2] == 1);
+    CHECK(reinit_layer(&c, 1) && !reinit_layer(&c, 2) && reinit_layer(&c, 3));
     CHECK(!strcmp(c.reinit, "1,3"));
     CHECK_OK(resolve_with(&c, NULL, "reinit", "none", NULL, NULL, &err));
-    CHECK(c.reinit_layer[0] == 0 && c.reinit_layer[1] == 0 && c.reinit_layer[2] == 0);
+    CHECK(!reinit_layer(&c, 1) && !reinit_layer(&c, 2) && !reinit_layer(&c, 3));
     expect_resolve_error(NULL, "reinit", "7", NULL, NULL, "--reinit '7'");
     expect_resolve_error(NULL, "reinit", "0", NULL, NULL, "--reinit '0'");
     expect_resolve_error(NULL, "reinit", "x", NULL, NULL, "--reinit 'x'");
@@ -390,21 +430,41 @@ static void test_resolve(void)
 
     /* freeze */
     CHECK_OK(resolve_with(&c, NULL, "freeze", "1", NULL, NULL, &err));
-    CHECK(c.trainable[0] == 0 && c.trainable[1] == 0);
-    CHECK(c.trainable[2] == 1 && c.trainable[3] == 1 && c.trainable[4] == 1 &&
-          c.trainable[5] == 1);
+    trainable(&c, tr);
+    CHECK(tr[0] == 0 && tr[1] == 0);
+    CHECK(tr[2] == 1 && tr[3] == 1 && tr[4] == 1 && tr[5] == 1);
     CHECK_OK(resolve_with(&c, NULL, "freeze", "w2,b3", NULL, NULL, &err));
     {
         static const unsigned char want[6] = { 1, 1, 0, 1, 1, 0 };
+        trainable(&c, tr);
         for (int t = 0; t < 6; t++)
-            CHECK(c.trainable[t] == want[t]);
+            CHECK(tr[t] == want[t]);
     }
     CHECK_OK(resolve_with(&c, NULL, "freeze", "1,3", NULL, NULL, &err));
     {
         static const unsigned char want[6] = { 0, 0, 1, 1, 0, 0 };
+        trainable(&c, tr);
         for (int t = 0; t < 6; t++)
-            CHECK(c.trainable[t] == want[t]);
+            CHECK(tr[t] == want[t]);
     }
+    /* One parser for every selector: globs, groups, and the same refusals. */
+    CHECK_OK(resolve_with(&c, NULL, "freeze", "b*", NULL, NULL, &err));
+    {
+        static const unsigned char want[6] = { 1, 0, 1, 0, 1, 0 };
+        trainable(&c, tr);
+        for (int t = 0; t < 6; t++)
+            CHECK(tr[t] == want[t]);
+    }
+    CHECK_OK(resolve_with(&c, NULL, "reinit", "w2", NULL, NULL, &err));
+    expect_resolve_error(NULL, "freeze", "+1", NULL, NULL, "--freeze '+1': '+1'");
+    expect_resolve_error(NULL, "freeze", " 1", NULL, NULL, "--freeze ' 1': ' 1'");
+    expect_resolve_error(NULL, "reinit", "+1", NULL, NULL, "--reinit '+1'");
+    expect_resolve_error(NULL, "freeze", "1,1", NULL, NULL, "a second time");
+    expect_resolve_error(NULL, "reinit", "2,w2", NULL, NULL, "'w2' selects w2 a second time");
+    expect_resolve_error(NULL, "freeze", "c*", NULL, NULL, "'c*' matches no tensor or group");
+    expect_resolve_error(NULL, "lambda-scale", "b*=0,b1=2", NULL, NULL, "b1 a second time");
+    expect_resolve_error(NULL, "lambda-scale", "+1=0", NULL, NULL, "'+1'");
+    expect_resolve_error(NULL, "lambda-scale", "w1=-1", NULL, NULL, "factor '-1'");
     expect_resolve_error(NULL, "freeze", "w9", NULL, NULL, "w9");
     expect_resolve_error(NULL, "freeze", "x1", NULL, NULL, "x1");
     expect_resolve_error(NULL, "freeze", "w", NULL, NULL, "--freeze 'w'");
@@ -434,6 +494,31 @@ static void test_resolve(void)
     expect_resolve_error(NULL, "nesterov", "1", NULL, NULL, "--nesterov");
     expect_resolve_error(NULL, "momentum", "0.9", NULL, NULL, "--momentum");
     CHECK_OK(resolve_with(&c, NULL, "optimizer", "sgd", "momentum", "0.9", &err));
+
+    /* A data run's evaluation set needs its targets: --eval-y, or a .csv
+     * --eval-x whose --y-col column holds them; the teacher a data run does
+     * not have cannot label it. */
+    {
+        static const char *const base[][2] = { { "task", "data" }, { "x", "b.csv" },
+                                               { "y-col", "y" }, { "widths", "2,4,1" } };
+        st_train_cfg_defaults(&c);
+        for (int i = 0; i < 4; i++)
+            CHECK(st_option_set(&c, base[i][0], base[i][1], &err) == ST_OK);
+        struct st_train_cfg d = c;
+        CHECK(st_option_set(&d, "eval-x", "a.npy", &err) == ST_OK);
+        CHECK(st_train_cfg_resolve(&d, &err) == ST_ERR_ARG);
+        CHECK(strstr(err.msg, "--eval-x a.npy: needs --eval-y") != NULL);
+        d = c;
+        CHECK(st_option_set(&d, "eval-x", "a.csv", &err) == ST_OK);
+        CHECK_OK(st_train_cfg_resolve(&d, &err));
+        d = c;
+        CHECK(st_option_set(&d, "eval-x", "a.npy", &err) == ST_OK);
+        CHECK(st_option_set(&d, "eval-y", "a_y.npy", &err) == ST_OK);
+        CHECK_OK(st_train_cfg_resolve(&d, &err));
+    }
+    /* Resolving reads no file: the size of a --x set comes with its data. */
+    CHECK_OK(resolve_with(&c, NULL, "x", "/nonexistent/x.npy", NULL, NULL, &err));
+    CHECK(c.batch == 0);
 }
 
 /* ---- config.ini ---- */
@@ -488,8 +573,12 @@ static void ini_round_trip(const struct st_train_cfg *a, const char *tag)
             snprintf(fa, sizeof fa, "%s", fmt(a, opts[i].name));
             CHECK(!strcmp(fa, fmt(&b, opts[i].name)));
         }
-    CHECK(memcmp(a->reinit_layer, b.reinit_layer, sizeof b.reinit_layer) == 0);
-    CHECK(memcmp(a->trainable, b.trainable, sizeof b.trainable) == 0);
+    for (int l = 1; l <= a->arch.n_layers; l++)
+        CHECK(reinit_layer(a, l) == reinit_layer(&b, l));
+    unsigned char ta[2 * ST_MLP_MAX_LAYERS], tb[2 * ST_MLP_MAX_LAYERS];
+    trainable(a, ta);
+    trainable(&b, tb);
+    CHECK(memcmp(ta, tb, 2 * (size_t)a->arch.n_layers) == 0);
     remove(path);
 }
 
@@ -553,11 +642,11 @@ static void test_ini(void)
         char w[1024];
         size_t len = 0;
         st_train_cfg_defaults(&a);
-        for (int l = 0; l <= ST_MAX_LAYERS; l++)
+        for (int l = 0; l <= ST_MLP_MAX_LAYERS; l++)
             len += (size_t)snprintf(w + len, sizeof w - len, "%s%s", l ? "," : "",
-                                    l == 0 || l == ST_MAX_LAYERS ? "1" : "20");
+                                    l == 0 || l == ST_MLP_MAX_LAYERS ? "1" : "20");
         CHECK(st_option_set(&a, "widths", w, &err) == ST_OK);
-        CHECK(a.n_layers == ST_MAX_LAYERS);
+        CHECK(a.arch.n_layers == ST_MLP_MAX_LAYERS);
         CHECK_OK(st_train_cfg_resolve(&a, &err));
         ini_round_trip(&a, "deep");
     }

@@ -15,6 +15,7 @@
 #include "core/par.h"
 #include "core/penalty.h"
 #include "core/sums.h"
+#include "model_util.h"
 
 static void count_task(void *ctx, long i)
 {
@@ -114,9 +115,9 @@ static void train3(int threads, enum st_optim_kind ok, enum st_penalty_kind pk, 
     const int widths[] = { 6, 300, 300, 4 };
     const int B = 37;
     struct st_err err;
-    struct st_mlp net;
+    struct st_model net;
     struct st_params p0, g, h;
-    struct st_mlp_work w;
+    struct st_work w;
     struct st_rng rng;
     struct st_optim opt;
     struct st_optim_cfg oc;
@@ -124,15 +125,15 @@ static void train3(int threads, enum st_optim_kind ok, enum st_penalty_kind pk, 
     float x[37 * 6], y[37 * 4], dy[37 * 4];
 
     st_par_set_threads(threads);
-    CHECK_OK(st_mlp_init(&net, widths, 3, ST_ACT_TANH, &err));
-    net.dense_max = -1; /* every layer through BLAS and the row passes */
-    CHECK_OK(st_mlp_params_init(&net, &out->p, &err));
+    CHECK_OK(mlp_model(&net, widths, 3, ST_ACT_TANH, &err));
+    st_mlp_of(&net)->dense_max = -1; /* every layer through BLAS and the row passes */
+    CHECK_OK(st_model_params(&net, &out->p, &err));
     CHECK_OK(st_params_twin(&p0, &out->p, &err));
     CHECK_OK(st_params_twin(&g, &out->p, &err));
     CHECK_OK(st_params_twin(&h, &out->p, &err));
-    CHECK_OK(st_mlp_work_init(&w, &net, B, &err));
+    CHECK_OK(st_work_init(&w, &net, B, &err));
     st_rng_seed(&rng, 7, 1);
-    st_mlp_init_uniform(&net, &out->p, &rng, NULL);
+    st_model_draw(&net, &out->p, &rng, NULL);
     memcpy(p0.mem, out->p.mem, out->p.n * sizeof(float));
     st_rng_fill_uniform(&rng, x, B * 6, -1.0, 1.0);
     st_rng_fill_uniform(&rng, y, B * 4, -1.0, 1.0);
@@ -143,10 +144,10 @@ static void train3(int threads, enum st_optim_kind ok, enum st_penalty_kind pk, 
     CHECK_OK(st_optim_init(&opt, &oc, &out->p, &err));
     CHECK_OK(st_penalty_init(&pen, pk, ST_RED_MEAN, 1e-1, NULL, NULL, 0, &out->p, &err));
     for (int k = 0; k < 3; k++) {
-        const float *yhat = st_mlp_forward(&net, &out->p, &w, x, B);
+        const float *yhat = st_model_forward(&net, &out->p, &w, x, B);
         st_mse_backward(dy, yhat, y, B * 4);
         memset(g.mem, 0, g.n * sizeof(float));
-        st_mlp_backward(&net, &out->p, &w, &g, x, dy, B, NULL);
+        st_model_backward(&net, &out->p, &w, &g, dy, B, NULL);
         if (!prox)
             st_penalty_grad(&pen, &g, &out->p, &p0);
         st_optim_step(&opt, &out->p, &g, NULL);
@@ -155,12 +156,14 @@ static void train3(int threads, enum st_optim_kind ok, enum st_penalty_kind pk, 
             st_penalty_prox(&pen, &out->p, &p0, &h);
         }
     }
+    CHECK_OK(st_observables_init(&out->obs, out->p.n_views, &err));
     st_observe(&out->obs, &out->p, &p0, NULL, 1e-6f);
     out->pen = st_penalty_value(&pen, &out->p, &p0);
     st_par_set_threads(1);
     st_optim_free(&opt);
     st_penalty_free(&pen);
-    st_mlp_work_free(&w);
+    st_work_free(&w);
+    st_model_free(&net);
     st_params_free(&p0);
     st_params_free(&g);
     st_params_free(&h);
@@ -190,8 +193,10 @@ static void test_training_bits(void)
             }
             CHECK(one.pen == more.pen);
             st_params_free(&more.p);
+            st_observables_free(&more.obs);
         }
         st_params_free(&one.p);
+        st_observables_free(&one.obs);
     }
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "model_util.h"
 #include "core/optim.h"
 #include "core/penalty.h"
 
@@ -13,7 +14,7 @@ static void make(struct st_params *th, struct st_params *th0, struct st_params *
 {
     struct st_err err;
     const int w[] = { 2, 3 };
-    CHECK_OK(st_params_init(th, w, 1, &err));
+    CHECK_OK(mlp_params(th, w, 1, &err));
     CHECK_OK(st_params_twin(th0, th, &err));
     CHECK_OK(st_params_twin(g, th, &err));
     const float dw[6] = { 0.5f, -0.25f, 0.0f, 1.0f, -2.0f, 0.125f };
@@ -57,8 +58,8 @@ static void test_values(void)
     CHECK_NEAR(value(ST_PEN_L2, ST_RED_MEAN, NULL, 0, &th, &th0), 0.5 * (sqw / 6 + sqb / 3), 1e-6,
                1e-6);
     /* Multipliers: w1 x 0, b1 x 2. */
-    double scale[ST_MAX_TENSORS];
-    for (int t = 0; t < ST_MAX_TENSORS; t++)
+    double scale[2];
+    for (int t = 0; t < 2; t++)
         scale[t] = 1.0;
     scale[0] = 0.0;
     scale[1] = 2.0;
@@ -220,7 +221,7 @@ static void test_metric(void)
     struct st_optim_cfg cfg;
     struct st_err err;
     const int w[] = { 1, 1 };
-    CHECK_OK(st_params_init(&p, w, 1, &err));
+    CHECK_OK(mlp_params(&p, w, 1, &err));
     CHECK_OK(st_params_twin(&g, &p, &err));
     CHECK_OK(st_params_twin(&h, &p, &err));
     st_optim_defaults(&cfg, ST_OPT_ADAM);

@@ -16,6 +16,8 @@
 #include "io/safetensors.h"
 
 #include "check.h"
+#include "io/modelfile.h"
+#include "model_util.h"
 #include "testutil.h"
 
 static char tmpdir[64];
@@ -33,6 +35,26 @@ static void write_raw(const char *path, const void *bytes, size_t len)
         CHECK(fwrite(bytes, 1, len, f) == len);
         fclose(f);
     }
+}
+
+
+/* The MLP in path as these tests read it (through io/modelfile.h): its
+ * parameters, widths[0..*n_layers] and the activation its metadata names
+ * ("" when it names none); the outputs are untouched on failure. */
+static enum st_status load_model(const char *path, struct st_params *p, int *widths,
+                                 int *n_layers, char *act, struct st_err *err)
+{
+    struct st_modelfile mf;
+    enum st_status st = st_modelfile_read(path, 0, &mf, err);
+    if (st != ST_OK)
+        return st;
+    *p = mf.p;
+    memset(&mf.p, 0, sizeof mf.p);
+    *n_layers = mf.model.arch.n_layers;
+    memcpy(widths, mf.model.arch.widths, (size_t)(*n_layers + 1) * sizeof *widths);
+    strcpy(act, mf.named & 2u ? st_act_name(mf.model.arch.act) : "");
+    st_modelfile_free(&mf);
+    return ST_OK;
 }
 
 /* u64 little-endian n_header, then header (n_header bytes of it; the length
@@ -188,9 +210,9 @@ static void expect_load_fail(const char *path, enum st_status want, const char *
 {
     struct st_params p = { 0 };
     struct st_err err = { "" };
-    int widths[ST_MAX_LAYERS + 1] = { -7 }, n_layers = -7;
-    char act[ST_SAFETENSORS_ACT_MAX] = "x";
-    enum st_status st = st_safetensors_load_model(path, &p, widths, &n_layers, act, &err);
+    int widths[ST_MLP_MAX_LAYERS + 1] = { -7 }, n_layers = -7;
+    char act[16] = "x";
+    enum st_status st = load_model(path, &p, widths, &n_layers, act, &err);
     CHECK(st == want);
     if (st != want)
         fprintf(stderr, "  %s: status %d (%s), expected %d\n", path, (int)st, err.msg, (int)want);
@@ -209,12 +231,14 @@ static void test_round_trip(void)
     struct st_params p = { 0 }, q = { 0 };
     struct st_safetensors_file f = { 0 };
     struct st_err err = { "" };
-    int w[ST_MAX_LAYERS + 1] = { 0 }, n_layers = 0;
-    char act[ST_SAFETENSORS_ACT_MAX] = "";
+    int w[ST_MLP_MAX_LAYERS + 1] = { 0 }, n_layers = 0;
+    char act[16] = "";
     char path[256];
     size_t k = 0;
 
-    CHECK_OK(st_params_init(&p, widths, 2, &err));
+    struct st_model m;
+    CHECK_OK(mlp_model(&m, widths, 2, ST_ACT_TANH, &err));
+    CHECK_OK(st_model_params(&m, &p, &err));
     if (!p.mem)
         return;
     /* Full mantissas, signs, a zero, a negative zero and a subnormal. */
@@ -225,7 +249,9 @@ static void test_round_trip(void)
     p.v[0].data[2] = -0.0f;
     p.v[1].data[0] = 1e-40f;
     path_in(path, sizeof path, "round.safetensors");
-    CHECK_OK(st_safetensors_write(path, &p, keys, vals, 4, &err));
+    /* A model file: the MLP's names (layers.{l}.*) and metadata. */
+    CHECK_OK(st_modelfile_write(path, &m, &p, "student", NULL, NULL, 0, &err));
+    st_model_free(&m);
 
     CHECK(st_safetensors_read(path, &f, &err) == ST_OK);
     CHECK(f.n_tensors == 4 && f.n_meta == 4);
@@ -254,7 +280,7 @@ static void test_round_trip(void)
     st_safetensors_file_free(&f); /* twice is harmless */
     CHECK(f.tensors == NULL && f.n_tensors == 0);
 
-    CHECK_OK(st_safetensors_load_model(path, &q, w, &n_layers, act, &err));
+    CHECK_OK(load_model(path, &q, w, &n_layers, act, &err));
     CHECK(n_layers == 2 && w[0] == 3 && w[1] == 4 && w[2] == 2);
     CHECK(!strcmp(act, "tanh"));
     CHECK(q.n_views == p.n_views);
@@ -282,12 +308,12 @@ static void test_sequential(void)
                                          "2.bias",   "4.weight", "4.bias" };
     struct st_params p = { 0 };
     struct st_err err = { "" };
-    int w[ST_MAX_LAYERS + 1] = { 0 }, n_layers = 0;
-    char act[ST_SAFETENSORS_ACT_MAX] = "x", path[256];
+    int w[ST_MLP_MAX_LAYERS + 1] = { 0 }, n_layers = 0;
+    char act[16] = "x", path[256];
 
     path_in(path, sizeof path, "seq.safetensors");
     build(path, s, 6, NULL);
-    CHECK_OK(st_safetensors_load_model(path, &p, w, &n_layers, act, &err));
+    CHECK_OK(load_model(path, &p, w, &n_layers, act, &err));
     CHECK(n_layers == 3 && w[0] == 3 && w[1] == 4 && w[2] == 5 && w[3] == 2);
     CHECK(!strcmp(act, ""));
     CHECK(p.n_views == 6);
@@ -306,12 +332,12 @@ static void test_numeric_order(void)
     };
     struct st_params p = { 0 };
     struct st_err err = { "" };
-    int w[ST_MAX_LAYERS + 1] = { 0 }, n_layers = 0;
-    char act[ST_SAFETENSORS_ACT_MAX], path[256];
+    int w[ST_MLP_MAX_LAYERS + 1] = { 0 }, n_layers = 0;
+    char act[16], path[256];
 
     path_in(path, sizeof path, "order.safetensors");
     build(path, s, 6, NULL);
-    CHECK_OK(st_safetensors_load_model(path, &p, w, &n_layers, act, &err));
+    CHECK_OK(load_model(path, &p, w, &n_layers, act, &err));
     CHECK(n_layers == 3 && w[0] == 3 && w[1] == 4 && w[2] == 2 && w[3] == 1);
     if (p.n_views == 6) {
         CHECK(view_matches(&p.v[0], s, 6, "0.weight"));
@@ -334,15 +360,15 @@ static void test_f64_prefix(void)
     struct st_params p = { 0 };
     struct st_safetensors_file f = { 0 };
     struct st_err err = { "" };
-    int w[ST_MAX_LAYERS + 1] = { 0 }, n_layers = 0;
-    char act[ST_SAFETENSORS_ACT_MAX], path[256];
+    int w[ST_MLP_MAX_LAYERS + 1] = { 0 }, n_layers = 0;
+    char act[16], path[256];
     unsigned char data[24] = { 0 };
     const double special[3] = { NAN, -INFINITY, -3.4028234663852886e38 /* -FLT_MAX */ };
     const char *h = "{\"x\":{\"dtype\":\"F64\",\"shape\":[3],\"data_offsets\":[0,24]}}   ";
 
     path_in(path, sizeof path, "f64.safetensors");
     build(path, s, 4, "{\"widths\":\"3,4,2\",\"activation\":\"tanh\",\"format\":\"pt\"}");
-    CHECK_OK(st_safetensors_load_model(path, &p, w, &n_layers, act, &err));
+    CHECK_OK(load_model(path, &p, w, &n_layers, act, &err));
     CHECK(n_layers == 2 && w[0] == 3 && w[1] == 4 && w[2] == 2);
     CHECK(!strcmp(act, "tanh"));
     for (int t = 0; t < p.n_views && t < 4; t++)
@@ -417,13 +443,13 @@ static void fixture(char *out, size_t size, const char *name)
 
 static void test_pytorch(void)
 {
-    char path[4096], io_path[4096], act[ST_SAFETENSORS_ACT_MAX];
+    char path[4096], io_path[4096], act[16];
     struct st_params p = { 0 }, q = { 0 };
     struct st_safetensors_file f = { 0 };
-    struct st_mlp net;
-    struct st_mlp_work work = { 0 };
+    struct st_model net;
+    struct st_work work = { 0 };
     struct st_err err = { "" };
-    int w[ST_MAX_LAYERS + 1] = { 0 }, n_layers = 0, B = 0, in = 0, out = 0;
+    int w[ST_MLP_MAX_LAYERS + 1] = { 0 }, n_layers = 0, B = 0, in = 0, out = 0;
     float x[4 * 3], y[4 * 2];
     FILE *io;
 
@@ -437,7 +463,7 @@ static void test_pytorch(void)
     CHECK(st_safetensors_meta(&f, "format") && !strcmp(st_safetensors_meta(&f, "format"), "pt"));
     st_safetensors_file_free(&f);
 
-    CHECK_OK(st_safetensors_load_model(path, &p, w, &n_layers, act, &err));
+    CHECK_OK(load_model(path, &p, w, &n_layers, act, &err));
     CHECK(n_layers == 2 && w[0] == 3 && w[1] == 5 && w[2] == 2);
     CHECK(!strcmp(act, "")); /* a plain state_dict does not say */
 
@@ -455,20 +481,21 @@ static void test_pytorch(void)
         fclose(io);
     }
     if (p.mem && n_layers == 2 && B == 4 && in == 3 && out == 2) {
-        CHECK_OK(st_mlp_init(&net, w, n_layers, ST_ACT_RELU, &err));
-        CHECK_OK(st_mlp_work_init(&work, &net, B, &err));
-        if (work.mem) {
+        CHECK_OK(mlp_model(&net, w, n_layers, ST_ACT_RELU, &err));
+        CHECK_OK(st_work_init(&work, &net, B, &err));
+        if (work.impl) {
             /* x [4, 3] row-major -> [4, 2], as torch computed model(x). */
-            const float *got = st_mlp_forward(&net, &p, &work, x, B);
+            const float *got = st_model_forward(&net, &p, &work, x, B);
             for (int i = 0; i < B * 2; i++)
                 CHECK_NEAR(got[i], y[i], 1e-6, 0.0);
         }
-        st_mlp_work_free(&work);
+        st_work_free(&work);
+        st_model_free(&net);
     }
 
     /* The same weights as F64 under "model.": identical floats after rounding. */
     fixture(path, sizeof path, "sequential_f64.safetensors");
-    CHECK_OK(st_safetensors_load_model(path, &q, w, &n_layers, act, &err));
+    CHECK_OK(load_model(path, &q, w, &n_layers, act, &err));
     CHECK(n_layers == 2 && w[0] == 3 && w[1] == 5 && w[2] == 2);
     CHECK(!strcmp(act, "relu"));
     for (int t = 0; t < p.n_views && t < q.n_views; t++)
@@ -671,29 +698,29 @@ static void test_bad_models(void)
     }
 }
 
-/* One layer more than ST_MAX_LAYERS, all of width 1. */
+/* One layer more than ST_MLP_MAX_LAYERS, all of width 1. */
 static void test_too_many_layers(void)
 {
-    static struct spec s[2 * (ST_MAX_LAYERS + 1)];
-    static char names[2 * (ST_MAX_LAYERS + 1)][32];
+    static struct spec s[2 * (ST_MLP_MAX_LAYERS + 1)];
+    static char names[2 * (ST_MLP_MAX_LAYERS + 1)][32];
     char path[256];
-    for (int l = 0; l <= ST_MAX_LAYERS; l++) {
+    for (int l = 0; l <= ST_MLP_MAX_LAYERS; l++) {
         snprintf(names[2 * l], sizeof names[0], "layers.%d.weight", l);
         snprintf(names[2 * l + 1], sizeof names[0], "layers.%d.bias", l);
         s[2 * l] = (struct spec){ names[2 * l], "F32", 2, { 1, 1 } };
         s[2 * l + 1] = (struct spec){ names[2 * l + 1], "F32", 1, { 1 } };
     }
     path_in(path, sizeof path, "deep.safetensors");
-    build(path, s, 2 * (ST_MAX_LAYERS + 1), NULL);
+    build(path, s, 2 * (ST_MLP_MAX_LAYERS + 1), NULL);
     expect_load_fail(path, ST_ERR_FORMAT, "more than 64 layers", NULL);
-    build(path, s, 2 * ST_MAX_LAYERS, NULL); /* exactly the maximum loads */
+    build(path, s, 2 * ST_MLP_MAX_LAYERS, NULL); /* exactly the maximum loads */
     {
         struct st_params p = { 0 };
         struct st_err err = { "" };
-        int w[ST_MAX_LAYERS + 1], n_layers = 0;
-        char act[ST_SAFETENSORS_ACT_MAX];
-        CHECK_OK(st_safetensors_load_model(path, &p, w, &n_layers, act, &err));
-        CHECK(n_layers == ST_MAX_LAYERS && w[ST_MAX_LAYERS] == 1);
+        int w[ST_MLP_MAX_LAYERS + 1], n_layers = 0;
+        char act[16];
+        CHECK_OK(load_model(path, &p, w, &n_layers, act, &err));
+        CHECK(n_layers == ST_MLP_MAX_LAYERS && w[ST_MLP_MAX_LAYERS] == 1);
         st_params_free(&p);
     }
 }

@@ -12,11 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/mlp.h"
+#include <cblas.h>
+
+#include "core/model.h"
+#include "core/par.h"
 #include "core/params.h"
 #include "core/status.h"
 #include "exp/options.h"
-#include "exp/teacher.h"
+#include "exp/source.h"
 #include "exp/train.h"
 
 #include "check.h"
@@ -144,7 +147,28 @@ static enum st_status resolve_and_run(struct st_train_cfg *c, struct st_train_re
     enum st_status st = st_train_cfg_resolve(c, err);
     if (st != ST_OK)
         return st;
-    return st_train_run(c, NULL, NULL, res, err);
+    return st_train_run(c, NULL, res, err);
+}
+
+/* A run's source (its teacher, theta0 and data) as st_train_run builds it. */
+struct setup {
+    struct st_model m;
+    struct st_source src;
+};
+
+static enum st_status setup_open(struct setup *s, struct st_train_cfg *c, struct st_err *err)
+{
+    enum st_status st;
+    memset(s, 0, sizeof *s);
+    if ((st = st_model_init(&s->m, &c->arch, err)) != ST_OK)
+        return st;
+    return st_source_open(&s->src, c, &s->m, err);
+}
+
+static void setup_free(struct setup *s)
+{
+    st_source_free(&s->src);
+    st_model_free(&s->m);
 }
 
 /* ---- (a) which layers the student re-draws ---- */
@@ -165,7 +189,7 @@ static size_t view_n_differ(const struct st_view *a, const struct st_view *b)
 static void check_redrawn(const char *reinit, const unsigned char redrawn[3])
 {
     struct st_train_cfg c;
-    struct st_ts ts;
+    struct setup ts;
     struct st_err err = { "" };
 
     st_train_cfg_defaults(&c);
@@ -173,16 +197,15 @@ static void check_redrawn(const char *reinit, const unsigned char redrawn[3])
     CHECK(st_option_set(&c, "reinit", reinit, &err) == ST_OK);
     c.data_size = 50;
     CHECK_OK(st_train_cfg_resolve(&c, &err));
-    memset(&ts, 0, sizeof ts);
-    CHECK_OK(st_ts_setup(&ts, &c, &err));
-    if (!ts.teacher.mem)
+    CHECK_OK(setup_open(&ts, &c, &err));
+    const struct st_params *teacher = &ts.src.teacher.p, *start = &ts.src.start;
+    if (!teacher->mem)
         return;
-    CHECK(ts.teacher.n_views == 6);
-    for (int t = 0; t < ts.teacher.n_views; t++) {
-        const struct st_view *tv = &ts.teacher.v[t], *sv = &ts.student.v[t];
+    CHECK(teacher->n_views == 6);
+    for (int t = 0; t < teacher->n_views; t++) {
+        const struct st_view *tv = &teacher->v[t], *sv = &start->v[t];
         size_t n = st_view_size(tv);
-        /* The student's start theta0 is the student. */
-        CHECK(view_equal(sv, &ts.init.v[t]));
+        CHECK(ts.src.truth[t] == (redrawn[t / 2] != 0));
         if (redrawn[t / 2]) {
             /* Independent draws from a continuous law: equal entries are
              * (all but) impossible; allow one coincidence. */
@@ -199,23 +222,23 @@ static void check_redrawn(const char *reinit, const unsigned char redrawn[3])
         }
     }
     /* The fixed data set is labelled by the teacher (no label noise). */
-    CHECK(ts.n == 50);
-    CHECK(ts.x != NULL && ts.y != NULL);
-    if (ts.x && ts.y) {
-        struct st_mlp_work w;
-        CHECK_OK(st_mlp_work_init(&w, &ts.net, 50, &err));
-        const float *yy = st_mlp_forward(&ts.net, &ts.teacher, &w, ts.x, 50);
-        CHECK(memcmp(yy, ts.y, 50 * 2 * sizeof(float)) == 0);
-        st_mlp_work_free(&w);
+    CHECK(ts.src.train.n == 50);
+    CHECK(ts.src.train.x != NULL && ts.src.train.y != NULL);
+    if (ts.src.train.x && ts.src.train.y) {
+        struct st_work w;
+        CHECK_OK(st_work_init(&w, &ts.m, 50, &err));
+        const float *yy = st_model_forward(&ts.m, teacher, &w, ts.src.train.x, 50);
+        CHECK(memcmp(yy, ts.src.train.y, 50 * 2 * sizeof(float)) == 0);
+        st_work_free(&w);
     }
-    st_ts_free(&ts);
+    setup_free(&ts);
 }
 
 /* The teacher depends on the seed only, not on reinit or the data size. */
 static void check_teacher_stable(void)
 {
     struct st_train_cfg a, b;
-    struct st_ts ta, tb;
+    struct setup ta, tb;
     struct st_err err = { "" };
     st_train_cfg_defaults(&a);
     st_train_cfg_defaults(&b);
@@ -227,31 +250,27 @@ static void check_teacher_stable(void)
     b.data_size = 20;
     CHECK_OK(st_train_cfg_resolve(&a, &err));
     CHECK_OK(st_train_cfg_resolve(&b, &err));
-    memset(&ta, 0, sizeof ta);
-    memset(&tb, 0, sizeof tb);
-    CHECK_OK(st_ts_setup(&ta, &a, &err));
-    CHECK_OK(st_ts_setup(&tb, &b, &err));
-    if (ta.teacher.mem && tb.teacher.mem) {
-        for (int t = 0; t < ta.teacher.n_views; t++)
-            CHECK(view_equal(&ta.teacher.v[t], &tb.teacher.v[t]));
+    CHECK_OK(setup_open(&ta, &a, &err));
+    CHECK_OK(setup_open(&tb, &b, &err));
+    if (ta.src.teacher.p.mem && tb.src.teacher.p.mem) {
+        for (int t = 0; t < ta.src.teacher.p.n_views; t++)
+            CHECK(view_equal(&ta.src.teacher.p.v[t], &tb.src.teacher.p.v[t]));
         /* The first 10 inputs are the same draws. */
-        CHECK(memcmp(ta.x, tb.x, 10 * 3 * sizeof(float)) == 0);
+        CHECK(memcmp(ta.src.train.x, tb.src.train.x, 10 * 3 * sizeof(float)) == 0);
     }
-    st_ts_free(&ta);
-    st_ts_free(&tb);
+    setup_free(&ta);
+    setup_free(&tb);
 
     /* Another seed, another teacher. */
     b = a;
     b.seed = 1;
-    memset(&ta, 0, sizeof ta);
-    memset(&tb, 0, sizeof tb);
-    CHECK_OK(st_ts_setup(&ta, &a, &err));
-    CHECK_OK(st_ts_setup(&tb, &b, &err));
-    if (ta.teacher.mem && tb.teacher.mem)
-        CHECK(view_n_differ(&ta.teacher.v[0], &tb.teacher.v[0]) + 1 >=
-              st_view_size(&ta.teacher.v[0]));
-    st_ts_free(&ta);
-    st_ts_free(&tb);
+    CHECK_OK(setup_open(&ta, &a, &err));
+    CHECK_OK(setup_open(&tb, &b, &err));
+    if (ta.src.teacher.p.mem && tb.src.teacher.p.mem)
+        CHECK(view_n_differ(&ta.src.teacher.p.v[0], &tb.src.teacher.p.v[0]) + 1 >=
+              st_view_size(&ta.src.teacher.p.v[0]));
+    setup_free(&ta);
+    setup_free(&tb);
 }
 
 static void test_setup(void)
@@ -301,24 +320,23 @@ static void check_uniform(const struct st_view *v, int fan_in, const char *who)
 static void test_init(void)
 {
     struct st_train_cfg c;
-    struct st_ts ts;
+    struct setup ts;
     struct st_err err = { "" };
 
     st_train_cfg_defaults(&c);
     CHECK(st_option_set(&c, "widths", "64,256,128,4", &err) == ST_OK);
     c.data_size = 4;
     CHECK_OK(st_train_cfg_resolve(&c, &err)); /* reinit middle = 2 */
-    memset(&ts, 0, sizeof ts);
-    CHECK_OK(st_ts_setup(&ts, &c, &err));
-    if (!ts.teacher.mem)
+    CHECK_OK(setup_open(&ts, &c, &err));
+    if (!ts.src.teacher.p.mem)
         return;
     static const int fan_in[6] = { 64, 64, 256, 256, 128, 128 };
     for (int t = 0; t < 6; t++)
-        check_uniform(&ts.teacher.v[t], fan_in[t], "teacher");
+        check_uniform(&ts.src.teacher.p.v[t], fan_in[t], "teacher");
     /* The student's re-drawn layer follows the same law. */
-    check_uniform(&ts.student.v[2], 256, "student");
-    check_uniform(&ts.student.v[3], 256, "student");
-    st_ts_free(&ts);
+    check_uniform(&ts.src.start.v[2], 256, "student");
+    check_uniform(&ts.src.start.v[3], 256, "student");
+    setup_free(&ts);
 }
 
 /* ---- (c) determinism ---- */
@@ -348,9 +366,12 @@ static void test_determinism(void)
             fprintf(stderr, "  same seed: %s differs\n", files[i]);
         CHECK(same_file(p1, p2));
     }
-    CHECK(ra.loss == rb.loss && ra.mse == rb.mse);
+    CHECK(ra.loss == rb.loss && ra.data_loss == rb.data_loss);
+    CHECK(ra.n_tensors == 6 && rb.n_tensors == 6);
     for (int t = 0; t < ra.n_tensors; t++)
-        CHECK(ra.d_init[t] == rb.d_init[t]);
+        CHECK(ra.t[t].d_init == rb.t[t].d_init);
+    st_result_free(&ra);
+    st_result_free(&rb);
     file_in(p1, sizeof p1, a.out, "metrics.csv");
     file_in(p2, sizeof p2, d.out, "metrics.csv");
     CHECK(exists(p2));
@@ -392,7 +413,8 @@ static void test_freeze(void)
                 fprintf(stderr, "  freeze 1: %s = %g\n", moving[i], csv_at(&m, last, moving[i]));
         }
     }
-    CHECK(r.d_init[0] == 0.0 && r.d_init[1] == 0.0);
+    CHECK(r.n_tensors == 6 && r.t[0].d_init == 0.0 && r.t[1].d_init == 0.0);
+    st_result_free(&r);
     csv_free(&m);
 
     /* Frozen tensors are bit-identical in the saved student and its start. */
@@ -484,6 +506,7 @@ static void test_divergence(void)
             cJSON_Delete(root);
             free(text);
         }
+        st_result_free(&r);
     }
 }
 
@@ -508,6 +531,9 @@ static void test_batches(void)
     CHECK_OK(resolve_and_run(&onl, &ro, &err));
     CHECK(isfinite(rf.loss) && isfinite(rm.loss) && isfinite(ro.loss));
     CHECK(rm.steps_done == 30 && ro.steps_done == 30);
+    st_result_free(&rf);
+    st_result_free(&rm);
+    st_result_free(&ro);
     /* Minibatches see other data than the full batch: different logs. */
     file_in(p1, sizeof p1, full.out, "metrics.csv");
     file_in(p2, sizeof p2, mini.out, "metrics.csv");
@@ -554,7 +580,7 @@ static void test_refusal(void)
 
     c.steps = 7; /* would write a different log */
     err.msg[0] = '\0';
-    CHECK(st_train_run(&c, NULL, NULL, NULL, &err) == ST_ERR_ARG);
+    CHECK(st_train_run(&c, NULL, NULL, &err) == ST_ERR_ARG);
     CHECK(strstr(err.msg, c.out) != NULL);
     CHECK(strstr(err.msg, "--force") != NULL);
     after = slurp(p, &l1);
@@ -562,7 +588,7 @@ static void test_refusal(void)
     free(after);
 
     c.force = 1;
-    CHECK_OK(st_train_run(&c, NULL, NULL, NULL, &err));
+    CHECK_OK(st_train_run(&c, NULL, NULL, &err));
     after = slurp(p, &l1);
     CHECK(after != NULL && (l0 != l1 || memcmp(before, after, l0) != 0));
     free(after);
@@ -579,7 +605,7 @@ static void test_refusal(void)
             fclose(fp);
         small_cfg(&c, "plainfile/sub");
         CHECK(st_train_cfg_resolve(&c, &err) == ST_OK);
-        CHECK(st_train_run(&c, NULL, NULL, NULL, &err) == ST_ERR_IO);
+        CHECK(st_train_run(&c, NULL, NULL, &err) == ST_ERR_IO);
         remove(f);
     }
 }
@@ -643,13 +669,15 @@ static void test_metrics(void)
         CHECK(csv_at(&m, 0, "mse") > 0.0);
         int last = m.nrows - 1;
         /* The result agrees with the last row (printed with 9 digits). */
-        CHECK_NEAR(r.mse, csv_at(&m, last, "mse"), 0.0, 1e-8);
+        CHECK_NEAR(r.data_loss, csv_at(&m, last, "mse"), 0.0, 1e-8);
         CHECK_NEAR(r.loss, csv_at(&m, last, "loss"), 0.0, 1e-8);
-        CHECK_NEAR(r.d_init[2], csv_at(&m, last, "d_init_w2"), 0.0, 1e-8);
+        CHECK_NEAR(r.t[2].d_init, csv_at(&m, last, "d_init_w2"), 0.0, 1e-8);
         CHECK(csv_at(&m, last, "mse") < csv_at(&m, 0, "mse")); /* it learns */
         CHECK(r.steps_done == 30);
-        CHECK(r.truth[2] == 1 && r.truth[3] == 1 && r.truth[0] == 0 && r.truth[5] == 0);
+        CHECK(r.t[2].truth == 1 && r.t[3].truth == 1 && r.t[0].truth == 0 && r.t[5].truth == 0);
+        CHECK(!strcmp(r.t[2].name, "w2") && !strcmp(r.t[2].unit, "2") && r.t[2].matrix);
     }
+    st_result_free(&r);
     csv_free(&m);
 
     /* summary.json: status ok and a verdict with the truth. */
@@ -677,7 +705,7 @@ static void test_metrics(void)
     /* log-every 7 over 30 steps: rows 0, 7, 14, 21, 28 and the last, 30. */
     small_cfg(&c, "metrics_every7");
     c.log_every = 7;
-    CHECK_OK(resolve_and_run(&c, &r, &err));
+    CHECK_OK(resolve_and_run(&c, NULL, &err));
     file_in(p, sizeof p, c.out, "metrics.csv");
     CHECK(csv_load(&m, p) == 0);
     {
@@ -691,7 +719,7 @@ static void test_metrics(void)
     /* log-every dividing steps: no duplicated last row. */
     small_cfg(&c, "metrics_every10");
     c.log_every = 10;
-    CHECK_OK(resolve_and_run(&c, &r, &err));
+    CHECK_OK(resolve_and_run(&c, NULL, &err));
     file_in(p, sizeof p, c.out, "metrics.csv");
     CHECK(csv_load(&m, p) == 0);
     CHECK(m.nrows == 4);
@@ -699,30 +727,29 @@ static void test_metrics(void)
 
     /* With save-data, x.npy holds the inputs of the setup (same seed). */
     {
-        struct st_ts ts;
+        struct setup ts;
         size_t len, off;
         unsigned char *b;
         small_cfg(&c, "savedata");
         c.save_data = 1;
         c.steps = 2;
         CHECK_OK(resolve_and_run(&c, NULL, &err));
-        memset(&ts, 0, sizeof ts);
-        CHECK_OK(st_ts_setup(&ts, &c, &err));
+        CHECK_OK(setup_open(&ts, &c, &err));
         file_in(p, sizeof p, c.out, "x.npy");
         b = slurp(p, &len);
         off = b && len > 10 ? 10 + ((size_t)b[8] | (size_t)b[9] << 8) : 0;
         CHECK(b && off % 64 == 0 && len == off + 64 * sizeof(float));
-        if (b && ts.x && len == off + 64 * sizeof(float))
-            CHECK(memcmp(b + off, ts.x, 64 * sizeof(float)) == 0);
+        if (b && ts.src.train.x && len == off + 64 * sizeof(float))
+            CHECK(memcmp(b + off, ts.src.train.x, 64 * sizeof(float)) == 0);
         free(b);
         file_in(p, sizeof p, c.out, "y.npy");
         b = slurp(p, &len);
         off = b && len > 10 ? 10 + ((size_t)b[8] | (size_t)b[9] << 8) : 0;
         CHECK(b && off % 64 == 0 && len == off + 64 * sizeof(float));
-        if (b && ts.y && len == off + 64 * sizeof(float))
-            CHECK(memcmp(b + off, ts.y, 64 * sizeof(float)) == 0);
+        if (b && ts.src.train.y && len == off + 64 * sizeof(float))
+            CHECK(memcmp(b + off, ts.src.train.y, 64 * sizeof(float)) == 0);
         free(b);
-        st_ts_free(&ts);
+        setup_free(&ts);
     }
 }
 
@@ -745,32 +772,83 @@ static int on_progress(void *user, long step, long steps, double loss)
 
 static void test_progress(void)
 {
-    struct st_train_cfg c;
+    struct st_train_cfg c, whole;
     struct st_train_result r;
     struct st_err err = { "" };
     struct prog pr = { 0, 0, 0, 0, 1 };
     struct csv m;
-    char p[4200];
+    char p[4200], q[4200];
 
     small_cfg(&c, "progress");
     CHECK_OK(st_train_cfg_resolve(&c, &err));
-    CHECK_OK(st_train_run(&c, on_progress, &pr, &r, &err));
+    struct st_train_hooks hooks = { on_progress, &pr, NULL };
+    CHECK_OK(st_train_run(&c, &hooks, &r, &err));
     CHECK(pr.calls == 30 && pr.last_step == 30 && pr.steps_seen == 30 && pr.monotone);
+    st_result_free(&r);
+    whole = c;
 
-    /* Stopping early: the run ends cleanly with the rows so far. */
+    /* Stopping early through the progress report is a stop like a signal's:
+     * a checkpoint at the top of step 10 (rows 0..9 logged), no summary, and
+     * the run resumes to the bytes of an uninterrupted one. */
     memset(&pr, 0, sizeof pr);
     pr.monotone = 1;
     pr.stop_at = 10;
     small_cfg(&c, "progress_stop");
     CHECK_OK(st_train_cfg_resolve(&c, &err));
-    CHECK_OK(st_train_run(&c, on_progress, &pr, &r, &err));
+    CHECK(st_train_run(&c, &hooks, &r, &err) == ST_ERR_INTERRUPTED);
     CHECK(pr.calls == 10);
     CHECK(r.steps_done == 10);
+    st_result_free(&r);
     file_in(p, sizeof p, c.out, "metrics.csv");
     CHECK(csv_load(&m, p) == 0);
-    CHECK(m.nrows == 11);
-    CHECK(csv_at(&m, m.nrows - 1, "step") == 10.0);
+    CHECK(m.nrows == 10);
+    CHECK(csv_at(&m, m.nrows - 1, "step") == 9.0);
     csv_free(&m);
+    file_in(p, sizeof p, c.out, "summary.json");
+    CHECK(!exists(p));
+    file_in(p, sizeof p, c.out, "checkpoint.bin");
+    CHECK(exists(p));
+    c.resume = 1;
+    CHECK_OK(st_train_run(&c, NULL, &r, &err));
+    CHECK(r.steps_done == 30);
+    st_result_free(&r);
+    CHECK(!exists(p));
+    file_in(p, sizeof p, c.out, "metrics.csv");
+    file_in(q, sizeof q, whole.out, "metrics.csv");
+    CHECK(same_file(p, q));
+    file_in(p, sizeof p, c.out, "student.safetensors");
+    file_in(q, sizeof q, whole.out, "student.safetensors");
+    CHECK(same_file(p, q));
+
+    /* A stop request set before the run starts: stopped at step 0. */
+    volatile sig_atomic_t stop = SIGTERM;
+    struct st_train_hooks stopped = { NULL, NULL, &stop };
+    small_cfg(&c, "progress_stop0");
+    CHECK_OK(st_train_cfg_resolve(&c, &err));
+    CHECK(st_train_run(&c, &stopped, &r, &err) == ST_ERR_INTERRUPTED);
+    CHECK(r.steps_done == 0 && r.n_tensors == 0);
+    st_result_free(&r);
+}
+
+/* A run leaves the process as it found it: OpenBLAS's thread count and the
+ * worker team are put back (runtime.h). */
+static void test_process_state(void)
+{
+    struct st_train_cfg c;
+    struct st_err err = { "" };
+    openblas_set_num_threads(1);
+    st_par_set_threads(1);
+    small_cfg(&c, "threads");
+    c.threads = 2;
+    CHECK_OK(resolve_and_run(&c, NULL, &err));
+    CHECK(openblas_get_num_threads() == 1);
+    CHECK(st_par_threads() == 1);
+    /* ... also when it fails */
+    small_cfg(&c, "threads");
+    c.threads = 2;
+    CHECK(resolve_and_run(&c, NULL, &err) == ST_ERR_ARG); /* the directory holds a run */
+    CHECK(openblas_get_num_threads() == 1);
+    CHECK(st_par_threads() == 1);
 }
 
 int main(void)
@@ -789,6 +867,7 @@ int main(void)
     test_refusal();
     test_metrics();
     test_progress();
+    test_process_state();
     remove_tree(tmpdir);
     CHECK(!exists(tmpdir));
     return check_report("test_train");

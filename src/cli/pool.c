@@ -250,6 +250,7 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
             close(p[0]);
             for (int k = 0; k < n_workers; k++)
                 close(fds[k]);
+            free(in); /* the parent's */
             worker(p[1], w, jobs, n, keep_dirs, make, user);
             close(p[1]);
             _exit(0);

@@ -101,7 +101,7 @@ static const struct st_option table[] = {
       0, AT(opt.beta2), NULL },
     { "eps", ST_OPT_T_DOUBLE, "FLOAT", "1e-08", NULL, "Adam/AdamW epsilon", 1, 0, 0,
       AT(opt.eps), NULL },
-    { "weight-decay", ST_OPT_T_DOUBLE, "FLOAT", NULL, "0; 0.01 for adamw",
+    { "weight-decay", ST_OPT_T_AUTO, "FLOAT", "auto", "auto: 0; 0.01 for adamw",
       "weight decay (AdamW: decoupled; Adam, SGD: L2 in the gradient)", 1, 0, 0,
       AT(opt.weight_decay), NULL },
     { "momentum", ST_OPT_T_DOUBLE, "FLOAT", "0", NULL, "SGD momentum", 1, 0, 0, AT(opt.momentum),
@@ -321,11 +321,8 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     struct st_err err;
     memset(cfg, 0, sizeof *cfg);
     for (int i = 0; i < n; i++)
-        if (opts[i].def && st_option_set(cfg, opts[i].name, opts[i].def, &err) != ST_OK)
+        if (st_option_set(cfg, opts[i].name, opts[i].def, &err) != ST_OK)
             abort(); /* a default the table itself refuses: a bug no input can cause */
-    cfg->opt.momentum = 0.0;
-    cfg->opt.dampening = 0.0;
-    cfg->opt.weight_decay = (double)NAN; /* the optimizer's own, once it is known */
 }
 
 enum st_status st_option_set(struct st_train_cfg *cfg, const char *name, const char *value,
@@ -358,6 +355,12 @@ enum st_status st_option_set(struct st_train_cfg *cfg, const char *name, const c
     }
     case ST_OPT_T_FLAG: return parse_flag(name, value, f, err);
     case ST_OPT_T_DOUBLE: return parse_double(name, value, 0.0, f, err);
+    case ST_OPT_T_AUTO:
+        if (!strcmp(value, "auto")) {
+            *(double *)f = (double)NAN;
+            return ST_OK;
+        }
+        return parse_double(name, value, 0.0, f, err);
     case ST_OPT_T_LONG:
     case ST_OPT_T_INT:
         st = parse_long(name, value, o->lo, o->hi, &lv, err);
@@ -415,6 +418,12 @@ void st_option_format(const struct st_train_cfg *cfg, const struct st_option *o,
     }
     case ST_OPT_T_FLAG: snprintf(buf, size, "%d", *(const int *)f); return;
     case ST_OPT_T_DOUBLE: format_double(*(const double *)f, buf, size); return;
+    case ST_OPT_T_AUTO:
+        if (isnan(*(const double *)f))
+            snprintf(buf, size, "auto");
+        else
+            format_double(*(const double *)f, buf, size);
+        return;
     case ST_OPT_T_LONG: snprintf(buf, size, "%ld", *(const long *)f); return;
     case ST_OPT_T_INT: snprintf(buf, size, "%d", *(const int *)f); return;
     case ST_OPT_T_U64: snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)f); return;

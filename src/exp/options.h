@@ -17,6 +17,7 @@ enum st_opt_type {
     ST_OPT_T_INT,    /* int, in [lo, hi] */
     ST_OPT_T_U64,    /* uint64_t */
     ST_OPT_T_DOUBLE, /* double >= 0 */
+    ST_OPT_T_AUTO,   /* double >= 0, or "auto" (NaN): resolved from other options */
     ST_OPT_T_FLAG,   /* int 0/1; on the command line it takes no value */
     ST_OPT_T_STR,    /* char[size] */
     ST_OPT_T_ENUM,   /* an int-sized enum: the index of its name in choices */
@@ -29,7 +30,7 @@ struct st_option {
     const char *name;  /* "lr" */
     enum st_opt_type type;
     const char *arg;   /* "FLOAT" in --help; NULL for flags */
-    const char *def;   /* the default, as --name takes it; NULL: st_train_cfg_defaults sets it */
+    const char *def;   /* the default, as --name takes it */
     const char *shown; /* the default as --help shows it, where def does not say it (NULL: def) */
     const char *help;
     int saved;         /* written to config.ini */

@@ -186,7 +186,8 @@ enum st_status st_ckpt_read_section(const char *path, const char *name, void **d
     }
     for (;;) {
         if (fread(b, 1, 4, f) != 4) {
-            st = st_err_set(err, ST_ERR_FORMAT, "%s: truncated section list", path);
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: truncated section list (the file is "
+                            "truncated or corrupted)", path);
             break;
         }
         uint64_t nl = get_le(b, 4);
@@ -204,8 +205,9 @@ enum st_status st_ckpt_read_section(const char *path, const char *name, void **d
         uint64_t n = get_le(b, 8);
         long at = ftell(f);
         if (at < 0 || n > (uint64_t)(size - at)) {
-            st = st_err_set(err, ST_ERR_FORMAT, "%s: section '%s' of %llu bytes runs past the end",
-                            path, sec, (unsigned long long)n);
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: section '%s' of %llu bytes runs past the end "
+                            "(the file is truncated or corrupted)", path, sec,
+                            (unsigned long long)n);
             break;
         }
         if (strcmp(sec, name) != 0) {

@@ -3,7 +3,6 @@
 #include "fuzz.h"
 
 #include "exp/options.h"
-#include "exp/train.h"
 #include "io/config.h"
 
 #include <string.h>
