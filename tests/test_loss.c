@@ -4,6 +4,8 @@
 #include "core/sums.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* The interleaved sums against a plain double loop, for every tail length. */
 static void test_sums(void)
@@ -88,10 +90,62 @@ static void test_xent(void)
         CHECK(isfinite(dz[i]));
 }
 
+/* A set seen in pieces (an evaluation set, chunk by chunk) gives exactly the
+ * value of one call over the whole: for mse across the 65,536-entry blocks of
+ * the blocked sum, for xent by rows; pieces of every size, in order. */
+static void test_pieces(void)
+{
+    enum { N = 3 * 65536 + 1237, C = 3, ROWS = N / C };
+    float *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b), *lab = malloc(ROWS * sizeof *lab);
+    if (!a || !b || !lab) {
+        CHECK(0);
+        return;
+    }
+    for (long i = 0; i < N; i++) {
+        a[i] = (float)sin(i * 0.37) * 2.0f;
+        b[i] = (float)cos(i * 1.13);
+    }
+    for (long r = 0; r < ROWS; r++)
+        lab[r] = (float)(r % C);
+    static const long pieces[] = { 1, 7, 16, 1000, 65535, 65536, 65537, 200000 };
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        struct st_loss_sum mse, xent;
+        long rows = pieces[k];
+        st_loss_sum_init(&mse, ST_LOSS_MSE);
+        st_loss_sum_init(&xent, ST_LOSS_XENT);
+        for (long r0 = 0; r0 < ROWS; r0 += rows) {
+            long n = ROWS - r0 < rows ? ROWS - r0 : rows;
+            st_loss_sum_add(&mse, a + r0 * C, b + r0 * C, n, C);
+            st_loss_sum_add(&xent, a + r0 * C, lab + r0, n, C);
+        }
+        long hits;
+        double whole = (double)st_loss_forward(ST_LOSS_MSE, a, b, ROWS, C, NULL);
+        double whole_x = (double)st_loss_forward(ST_LOSS_XENT, a, lab, ROWS, C, &hits);
+        CHECK(st_loss_sum_value(&mse) == whole);
+        CHECK(st_loss_sum_value(&xent) == whole_x);
+        CHECK(st_loss_sum_accuracy(&xent) == (double)hits / ROWS);
+        CHECK(isnan(st_loss_sum_accuracy(&mse)));
+    }
+    /* The stream alone, against the blocked sum, at lengths around a block. */
+    for (long n = 65530; n <= 65540; n++) {
+        struct st_sum_stream s;
+        st_sum_stream_init(&s);
+        st_sum_stream_sq_diff(&s, a, b, (size_t)n / 3);
+        st_sum_stream_sq_diff(&s, a + n / 3, b + n / 3, (size_t)(n - n / 3));
+        CHECK(st_sum_stream_value(&s) == st_sum_sq_diff(a, b, (size_t)n));
+    }
+    CHECK(st_loss_target_cols(ST_LOSS_XENT, 7) == 1 && st_loss_target_cols(ST_LOSS_MSE, 7) == 7);
+    CHECK(!strcmp(st_loss_name(ST_LOSS_XENT), "xent") && st_loss_name((enum st_loss_kind)9) == NULL);
+    free(a);
+    free(b);
+    free(lab);
+}
+
 int main(void)
 {
     test_sums();
     test_xent();
+    test_pieces();
     float yhat[4] = { 1.0f, -2.0f, 0.5f, 3.0f }, y[4] = { 0.0f, -1.0f, 0.5f, 1.0f };
     float dy[4];
     /* (1 + 1 + 0 + 4) / 4 */

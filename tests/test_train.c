@@ -18,6 +18,8 @@
 #include "core/par.h"
 #include "core/params.h"
 #include "core/status.h"
+#include "core/metrics.h"
+#include "exp/metrics_log.h"
 #include "exp/options.h"
 #include "exp/source.h"
 #include "exp/train.h"
@@ -830,6 +832,83 @@ static void test_progress(void)
     st_result_free(&r);
 }
 
+/* metrics.csv's row buffer holds every field at its longest, for any number
+ * of tensors: 600 tensors, half of them matrices, with the longest numbers. */
+static void test_metrics_row(void)
+{
+    struct st_params layout;
+    struct st_metrics_log log;
+    struct st_observables obs;
+    struct st_err err;
+    char path[4200], name[32];
+    const char *g[1] = { "u" };
+    memset(&layout, 0, sizeof layout);
+    for (int t = 0; t < 600; t++) {
+        snprintf(name, sizeof name, "h%d.some.long.name", t);
+        CHECK_OK(st_params_add(&layout, name, "r", t % 2 ? 1 : 2, 3, t % 2 ? 1 : 3,
+                               t % 2 ? ST_KIND_BIAS : ST_KIND_WEIGHT, g, 1, &err));
+    }
+    file_in(path, sizeof path, tmpdir, "rowbound.csv");
+    CHECK_OK(st_metrics_log_open(&log, path, &layout, 1, 1, 1, 1, -1, &err));
+    CHECK_OK(st_observables_init(&obs, 600, &err));
+    double *nuc = malloc(600 * sizeof *nuc);
+    int *rank = malloc(600 * sizeof *rank);
+    for (int t = 0; t < 600 && nuc && rank; t++) {
+        obs.d_init[t] = obs.d_teacher[t] = obs.changed[t] = -1.23456789e-300;
+        obs.zero[t] = 4294967295.0;
+        nuc[t] = -9.87654321e+300;
+        rank[t] = -2147483647;
+    }
+    struct st_metrics_row row = { 9223372036854775807L, -1.23456789e-300, -1.23456789e-300,
+                                  -1.23456789e-300, -1.23456789e-300,
+                                  { -1e-300, -1e-300, -1e-300, -1e-300 }, &obs, nuc, rank };
+    st_metrics_log_row(&log, &row);
+    st_metrics_log_close(&log);
+    /* Header and row: step, 4 loss terms, 4 set terms, 4 per tensor, 2 per matrix. */
+    size_t len;
+    unsigned char *text = slurp(path, &len);
+    int lines = 0, commas[2] = { 0, 0 };
+    for (size_t i = 0; text && i < len; i++) {
+        if (text[i] == '\n')
+            lines++;
+        else if (text[i] == ',' && lines < 2)
+            commas[lines]++;
+    }
+    CHECK(lines == 2 && commas[0] == 9 + 4 * 600 + 2 * 300 - 1 && commas[1] == commas[0]);
+    CHECK(text && strstr((const char *)text, ",-1.23456789e-300,") != NULL);
+    free(text);
+    free(nuc);
+    free(rank);
+    st_observables_free(&obs);
+    st_params_free(&layout);
+    remove(path);
+}
+
+/* A result travels between processes as bytes and comes back the same. */
+static void test_result_bytes(void)
+{
+    struct st_train_result r, back;
+    struct st_err err;
+    size_t len;
+    CHECK_OK(st_result_init(&r, 3, &err));
+    r.steps_done = 77;
+    r.data_loss = 0.25;
+    snprintf(r.t[2].name, sizeof r.t[2].name, "h11.mlp.proj.w");
+    r.t[2].d_init = 1e-3;
+    r.t[1].verdict = 1;
+    void *bytes = st_result_pack(&r, &len);
+    CHECK(bytes != NULL);
+    CHECK_OK(st_result_unpack(&back, bytes, len, &err));
+    CHECK(back.n_tensors == 3 && back.steps_done == 77 && back.data_loss == 0.25);
+    CHECK(back.t != r.t && !memcmp(back.t, r.t, 3 * sizeof *r.t));
+    CHECK(st_result_find(&back, "h11.mlp.proj.w") == &back.t[2]);
+    st_result_free(&back);
+    CHECK(st_result_unpack(&back, bytes, len - 1, &err) == ST_ERR_FORMAT);
+    CHECK(st_result_unpack(&back, bytes, 3, &err) == ST_ERR_FORMAT);
+    free(bytes);
+    st_result_free(&r);
+}
+
 /* A run leaves the process as it found it: OpenBLAS's thread count and the
  * worker team are put back (runtime.h). */
 static void test_process_state(void)
@@ -868,6 +947,8 @@ int main(void)
     test_metrics();
     test_progress();
     test_process_state();
+    test_metrics_row();
+    test_result_bytes();
     remove_tree(tmpdir);
     CHECK(!exists(tmpdir));
     return check_report("test_train");

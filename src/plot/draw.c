@@ -77,6 +77,24 @@ void st_draw_label_linear(PLINT axis, PLFLT value, char *label, PLINT length, PL
     snprintf(label, (size_t)length, "%g", value);
 }
 
+/* The y ticks of a log axis (window ylo..yhi in log10) spanning less than a
+ * decade: 3 to 6 round values (1, 2 or 5 times a power of 10) apart,
+ * labelled on the left. */
+static void short_log_ticks(double x0, double x1, double ylo, double yhi)
+{
+    double a = pow(10.0, ylo), b = pow(10.0, yhi), raw = (b - a) / 4.0;
+    double mag = pow(10.0, floor(log10(raw))), f = raw / mag;
+    double step = mag * (f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : 5.0);
+    plschr(0.0, FONT_TICKS);
+    for (double v = ceil(a / step) * step; v <= b; v += step) {
+        char lab[32];
+        double y = log10(v);
+        plline(2, (const PLFLT[]){ x0, x0 + 0.015 * (x1 - x0) }, (const PLFLT[]){ y, y });
+        snprintf(lab, sizeof lab, "%g", v);
+        plmtex("lv", 0.5, (y - ylo) / (yhi - ylo), 1.0, lab);
+    }
+}
+
 static void range(const struct st_panel *p, long n, double *lo, double *hi)
 {
     *lo = INFINITY;
@@ -235,13 +253,18 @@ void st_draw_panel(const struct st_panel *p, const double *x, long n, double vx0
     plwidth(1.0);
     /* Outward ticks without minor ones on linear axes, as matplotlib draws them. */
     plschr(0.0, FONT_TICKS);
+    /* A log axis over less than a decade would show no label at all: it gets
+     * ticks at round values of its own. */
+    int short_log = p->log_y && yhi - ylo < 1.0;
     plslabelfunc(st_draw_label_linear, NULL);
     plbox("bc", 0.0, 0, "bc", 0.0, 0); /* the frame */
-    plbox("bntio", 0.0, 0, p->log_y ? "bnstilv" : "bntivo", 0.0, 0); /* ticks: bottom, left */
+    plbox("bntio", 0.0, 0, !p->log_y ? "bntivo" : short_log ? "" : "bnstilv", 0.0, 0);
     plslabelfunc(NULL, NULL);
+    if (short_log)
+        short_log_ticks(x0, x1, ylo, yhi);
     plschr(0.0, FONT_LABEL);
     plmtex("b", 2.7, 0.5, 0.5, "training steps");
-    plmtex("l", p->log_y ? 3.6 : 4.4, 0.5, 0.5, p->ylabel);
+    plmtex("l", p->log_y && !short_log ? 3.6 : 4.4, 0.5, 0.5, p->ylabel);
     if (p->title) {
         plschr(0.0, FONT_PANEL_TITLE);
         plmtex("t", 0.7, 0.5, 0.5, p->title);
@@ -276,7 +299,7 @@ void st_draw_heatmap(const double *v, int rows, int cols, const char *const *row
         hi = 1.0;
     /* The cells, row 0 at the top; a colour bar on the right. */
     double bar = 0.04 * (vx1 - vx0);
-    plvpor(vx0, vx1 - 2.5 * bar, vy0, vy1);
+    plvpor(vx0, vx1 - 3.4 * bar, vy0, vy1);
     plwind(0.0, (double)cols, (double)rows, 0.0);
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++) {
@@ -302,7 +325,7 @@ void st_draw_heatmap(const double *v, int rows, int cols, const char *const *row
     plschr(0.0, FONT_PANEL_TITLE);
     plmtex("t", 0.7, 0.5, 0.5, title);
     /* The colour bar: 0 at the bottom, the largest value at the top. */
-    plvpor(vx1 - 1.5 * bar, vx1 - 0.5 * bar, vy0, vy1);
+    plvpor(vx1 - 2.4 * bar, vx1 - 1.6 * bar, vy0, vy1);
     plwind(0.0, 1.0, 0.0, hi);
     for (int i = 0; i < 64; i++) {
         PLFLT bx[4] = { 0.0, 1.0, 1.0, 0.0 };
