@@ -190,57 +190,46 @@ static enum st_status ini_set_given(void *user, const char *key, const char *val
     return st;
 }
 
-int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,
-                     struct st_train_cfg *cfg, unsigned char *given, int *help)
+/* --help, --resume DIR and whether --out is given, before anything is
+ * parsed. Returns 0, or an exit status after printing the error. */
+static int scan_args(const char *cmd, int argc, char **argv, const char **resume, int *out_given,
+                     int *help)
 {
     struct st_err err = { "" };
-    struct ini_dest dest = { cfg, given };
-    enum st_status st;
-
-    *help = 0;
-    if (given)
-        memset(given, 0, ST_OPTIONS_MAX);
-    st_train_cfg_defaults(cfg);
-    snprintf(cfg->out, sizeof cfg->out, "%s", default_out);
-    /* --resume DIR: the checkpoint's options are the base, and any option
-     * given must agree with them. */
-    const char *resume = NULL;
-    int out_given = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             *help = 1;
             return 0;
         }
         if (!strcmp(argv[i], "--out") || !strncmp(argv[i], "--out=", 6))
-            out_given = 1;
+            *out_given = 1;
         if (!strcmp(argv[i], "--resume") || !strncmp(argv[i], "--resume=", 9)) {
             if (argv[i][8] == '=')
-                resume = argv[i] + 9;
+                *resume = argv[i] + 9;
             else if (i + 1 < argc)
-                resume = argv[++i];
-            if (!resume || !*resume) {
+                *resume = argv[++i];
+            if (!*resume || !**resume) {
                 st_err_set(&err, ST_ERR_ARG, "--resume: expected a run directory");
                 return st_cli_fail(cmd, ST_ERR_ARG, &err);
             }
         }
     }
-    struct st_train_cfg base;
-    if (resume && strcmp(cmd, "train") && strcmp(cmd, "pretrain") && strcmp(cmd, "finetune")) {
+    if (*resume && strcmp(cmd, "train") && strcmp(cmd, "pretrain") && strcmp(cmd, "finetune")) {
         st_err_set(&err, ST_ERR_ARG, "--resume: %s does not resume a run (train, pretrain and "
                    "finetune do; a sweep resumes when the same command runs again)", cmd);
         return st_cli_fail(cmd, ST_ERR_ARG, &err);
     }
-    if (resume && (st = load_resume_config(resume, cfg, &err)) != ST_OK)
-        return st_cli_fail(cmd, st, &err);
-    base = *cfg;
-    /* Config files first, in order, so that every command-line option wins. */
+    return 0;
+}
+
+/* The --config files, in order, into dest. Returns 0 or an exit status (1
+ * for a file that cannot be read or is malformed, 2 for a bad key or value). */
+static int read_configs(const char *cmd, int argc, char **argv, struct ini_dest *dest)
+{
+    struct st_err err = { "" };
+    enum st_status st;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *file = NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            *help = 1;
-            return 0;
-        }
+        const char *a = argv[i], *file = NULL;
         if (!strcmp(a, "--config")) {
             if (i + 1 >= argc) {
                 st_err_set(&err, ST_ERR_ARG, "--config: expected a file name");
@@ -250,15 +239,21 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
         } else if (!strncmp(a, "--config=", 9)) {
             file = a + 9;
         }
-        if (file && (st = st_ini_read(file, ini_set_given, &dest, &err)) != ST_OK)
-            /* An unreadable or malformed file exits 1, a bad key or value 2. */
+        if (file && (st = st_ini_read(file, ini_set_given, dest, &err)) != ST_OK)
             return st_cli_fail(cmd, st, &err);
     }
+    return 0;
+}
+
+/* The command line's options into dest (--config and --resume skipped).
+ * Returns 0 or an exit status. */
+static int read_args(const char *cmd, int argc, char **argv, struct ini_dest *dest)
+{
+    struct st_err err = { "" };
+    enum st_status st;
     for (int i = 1; i < argc; i++) {
         char name[64];
         const char *a = argv[i], *value = NULL, *eq;
-        const struct st_option *o;
-
         if (strncmp(a, "--", 2) != 0) {
             st_err_set(&err, ST_ERR_ARG, "unexpected argument '%s' (options start with --)", a);
             return st_cli_fail(cmd, ST_ERR_ARG, &err);
@@ -276,15 +271,12 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
             i += eq ? 0 : 1;
             continue;
         }
-        o = st_option_find(name);
+        const struct st_option *o = st_option_find(name);
         if (!o && !eq && !strncmp(name, "no-", 3)) {
             const struct st_option *neg = st_option_find(name + 3);
             if (neg && neg->type == ST_OPT_T_FLAG) {
-                st = st_option_set(cfg, neg->name, "0", &err);
-                if (st != ST_OK)
+                if ((st = ini_set_given(dest, neg->name, "0", &err)) != ST_OK)
                     return st_cli_fail(cmd, st, &err);
-                if (given)
-                    given[st_option_index(neg->name)] = 1;
                 continue;
             }
         }
@@ -302,29 +294,61 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
             st_err_set(&err, ST_ERR_ARG, "--%s: expected a value (%s)", name, o->arg);
             return st_cli_fail(cmd, ST_ERR_ARG, &err);
         }
-        st = st_option_set(cfg, name, value, &err);
-        if (st != ST_OK)
+        if ((st = ini_set_given(dest, name, value, &err)) != ST_OK)
             return st_cli_fail(cmd, st, &err);
-        if (given)
-            given[st_option_index(name)] = 1;
-    }
-    if (resume) {
-        if (out_given && strcmp(cfg->out, resume) != 0) {
-            st_err_set(&err, ST_ERR_ARG, "--out %s and --resume %s: a run goes on in its own "
-                       "directory (leave --out out)", cfg->out, resume);
-            return st_cli_fail(cmd, ST_ERR_ARG, &err);
-        }
-        if (cfg->force) {
-            st_err_set(&err, ST_ERR_ARG, "--force and --resume: --force would start the run "
-                       "over; leave one out");
-            return st_cli_fail(cmd, ST_ERR_ARG, &err);
-        }
-        if (resume_conflicts(resume, &base, cfg, &err))
-            return st_cli_fail(cmd, ST_ERR_ARG, &err);
-        snprintf(cfg->out, sizeof cfg->out, "%s", resume);
-        cfg->resume = 1;
     }
     return 0;
+}
+
+/* A resumed run goes on in its own directory with the checkpoint's options
+ * (base): any given option must agree. Returns 0 or an exit status. */
+static int check_resume(const char *cmd, const char *resume, int out_given,
+                        const struct st_train_cfg *base, struct st_train_cfg *cfg)
+{
+    struct st_err err = { "" };
+    if (out_given && strcmp(cfg->out, resume) != 0) {
+        st_err_set(&err, ST_ERR_ARG, "--out %s and --resume %s: a run goes on in its own "
+                   "directory (leave --out out)", cfg->out, resume);
+        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    }
+    if (cfg->force) {
+        st_err_set(&err, ST_ERR_ARG, "--force and --resume: --force would start the run "
+                   "over; leave one out");
+        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    }
+    if (resume_conflicts(resume, base, cfg, &err))
+        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    snprintf(cfg->out, sizeof cfg->out, "%s", resume);
+    cfg->resume = 1;
+    return 0;
+}
+
+int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,
+                     struct st_train_cfg *cfg, unsigned char *given, int *help)
+{
+    struct st_err err = { "" };
+    struct ini_dest dest = { cfg, given };
+    const char *resume = NULL;
+    int out_given = 0, rc;
+    enum st_status st;
+
+    *help = 0;
+    if (given)
+        memset(given, 0, ST_OPTIONS_MAX);
+    st_train_cfg_defaults(cfg);
+    snprintf(cfg->out, sizeof cfg->out, "%s", default_out);
+    if ((rc = scan_args(cmd, argc, argv, &resume, &out_given, help)) != 0 || *help)
+        return rc;
+    /* --resume DIR: the checkpoint's options are the base, and any option
+     * given must agree with them. */
+    if (resume && (st = load_resume_config(resume, cfg, &err)) != ST_OK)
+        return st_cli_fail(cmd, st, &err);
+    struct st_train_cfg base = *cfg;
+    /* Config files first, in order, so that every command-line option wins. */
+    if ((rc = read_configs(cmd, argc, argv, &dest)) != 0 ||
+        (rc = read_args(cmd, argc, argv, &dest)) != 0)
+        return rc;
+    return resume ? check_resume(cmd, resume, out_given, &base, cfg) : 0;
 }
 
 enum st_status st_cli_layout(const struct st_train_cfg *cfg, struct st_params *layout,

@@ -86,23 +86,16 @@ static cJSON *name_list(const struct st_train_result *res, size_t field)
 
 #define AT(f) offsetof(struct st_tensor_result, f)
 
-enum st_status st_summary_write(const struct st_train_cfg *cfg, const struct st_train_result *res,
-                                const char *path, struct st_err *err)
+/* What the run was: status, steps, seed, task, losses and penalty. */
+static void add_run(cJSON *root, const struct st_train_cfg *cfg, const struct st_train_result *res)
 {
-    enum st_status st;
-    struct st_atomic_file af;
-    cJSON *root = cJSON_CreateObject(), *v;
-    char *text;
-
     cJSON_AddStringToObject(root, "status", res->diverged ? "diverged" : "ok");
     add_exact(root, "steps", (double)cfg->steps);
     add_exact(root, "steps_done", (double)res->steps_done);
-    {
-        /* JSON numbers are doubles to most readers: keep all 64 bits exact. */
-        char seed[32];
-        snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
-        cJSON_AddRawToObject(root, "seed", seed);
-    }
+    /* JSON numbers are doubles to most readers: keep all 64 bits exact. */
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
+    cJSON_AddRawToObject(root, "seed", seed);
     cJSON_AddStringToObject(root, "task", cfg->task_data ? "data" : "teacher-student");
     cJSON_AddStringToObject(root, "data_loss", st_loss_name(cfg->loss));
     cJSON_AddStringToObject(root, "penalty", st_penalty_name(cfg->penalty));
@@ -112,7 +105,7 @@ enum st_status st_summary_write(const struct st_train_cfg *cfg, const struct st_
     cJSON_AddStringToObject(root, "teacher_delta", cfg->teacher_delta);
     add_exact(root, "wall_seconds", res->wall_seconds);
     add_exact(root, "steps_per_second", res->steps_per_second);
-    v = cJSON_AddObjectToObject(root, "final");
+    cJSON *v = cJSON_AddObjectToObject(root, "final");
     if (v) {
         int xent = cfg->loss == ST_LOSS_XENT;
         add_exact(v, xent ? "xent" : "mse", res->data_loss);
@@ -122,45 +115,47 @@ enum st_status st_summary_write(const struct st_train_cfg *cfg, const struct st_
         add_exact(v, "loss", res->loss);
         add_exact(v, xent ? "xent_tail_min" : "mse_tail_min", res->data_loss_tail);
     }
-    cJSON_AddItemToObject(root, "d_init", tensor_object(res, AT(d_init)));
-    if (!cfg->task_data)
-        cJSON_AddItemToObject(root, "d_teacher", tensor_object(res, AT(d_teacher)));
-    /* The per-layer fingerprint of the update: each tensor's share of
-     * sum_i |Delta_i| over all tensors (whatever the penalty's reduction). */
-    cJSON_AddItemToObject(root, "update_share", tensor_object(res, AT(update_share)));
+}
+
+/* The held-out rows and the evaluation set: their losses, the forgetting. */
+static void add_sets(cJSON *root, const struct st_train_cfg *cfg,
+                     const struct st_train_result *res)
+{
+    int xent = cfg->loss == ST_LOSS_XENT;
+    const char *key = xent ? "xent" : "mse";
+    cJSON *v;
     if (res->val_rows > 0 && (v = cJSON_AddObjectToObject(root, "validation"))) {
-        int xent = cfg->loss == ST_LOSS_XENT;
         add_exact(v, "rows", (double)res->val_rows);
-        add_exact(v, xent ? "xent" : "mse", res->val_loss);
+        add_exact(v, key, res->val_loss);
         if (xent)
             add_exact(v, "accuracy", res->val_accuracy);
         add_exact(v, xent ? "xent_best" : "mse_best", res->val_best);
     }
-    if (res->has_eval && (v = cJSON_AddObjectToObject(root, "eval"))) {
-        int xent = cfg->loss == ST_LOSS_XENT;
-        const char *key = xent ? "xent" : "mse";
-        cJSON *b = cJSON_AddObjectToObject(v, "before"), *a = cJSON_AddObjectToObject(v, "after");
-        cJSON_AddStringToObject(v, "x", cfg->eval_x);
-        cJSON_AddStringToObject(v, "y", cfg->eval_y);
-        if (b && a) {
-            add_exact(b, key, res->eval_before);
-            add_exact(a, key, res->eval_after);
-            if (xent) {
-                add_exact(b, "accuracy", res->eval_acc_before);
-                add_exact(a, "accuracy", res->eval_acc_after);
-            }
+    if (!res->has_eval || !(v = cJSON_AddObjectToObject(root, "eval")))
+        return;
+    cJSON *b = cJSON_AddObjectToObject(v, "before"), *a = cJSON_AddObjectToObject(v, "after");
+    cJSON_AddStringToObject(v, "x", cfg->eval_x);
+    cJSON_AddStringToObject(v, "y", cfg->eval_y);
+    if (b && a) {
+        add_exact(b, key, res->eval_before);
+        add_exact(a, key, res->eval_after);
+        if (xent) {
+            add_exact(b, "accuracy", res->eval_acc_before);
+            add_exact(a, "accuracy", res->eval_acc_after);
         }
-        /* Forgetting: how much worse the model got on the evaluation set. */
-        add_exact(v, "forgetting", res->eval_after - res->eval_before);
-        if (xent)
-            add_exact(v, "accuracy_drop", res->eval_acc_before - res->eval_acc_after);
     }
-    cJSON_AddItemToObject(root, "changed_fraction", tensor_object(res, AT(changed)));
-    cJSON_AddItemToObject(root, "zero_entries", tensor_object(res, AT(zero)));
+    /* Forgetting: how much worse the model got on the evaluation set. */
+    add_exact(v, "forgetting", res->eval_after - res->eval_before);
+    if (xent)
+        add_exact(v, "accuracy_drop", res->eval_acc_before - res->eval_acc_after);
+}
+
+/* Per tensor: entries, and per matrix the update's nuclear norm and rank. */
+static void add_sizes(cJSON *root, const struct st_train_result *res)
+{
     cJSON *entries = cJSON_AddObjectToObject(root, "entries");
     for (int t = 0; entries && t < res->n_tensors; t++)
         add_exact(entries, res->t[t].name, (double)res->t[t].size);
-    /* The spectrum of each weight update: nuclear norm and numerical rank. */
     cJSON *nuc = cJSON_AddObjectToObject(root, "nuclear_norm");
     cJSON *rank = cJSON_AddObjectToObject(root, "rank");
     for (int t = 0; nuc && rank && t < res->n_tensors; t++) {
@@ -171,37 +166,67 @@ enum st_status st_summary_write(const struct st_train_cfg *cfg, const struct st_
         /* -1: not computed (--spectrum-every 0) or the SVD failed: null */
         add_exact(rank, r->name, r->rank < 0 ? (double)NAN : r->rank);
     }
-    v = cJSON_AddObjectToObject(root, "verdict");
-    if (v && res->diverged) {
+}
+
+/* The verdict: the rule it used, what changed, against the truth. */
+static void add_verdict(cJSON *root, const struct st_train_cfg *cfg,
+                        const struct st_train_result *res)
+{
+    cJSON *v = cJSON_AddObjectToObject(root, "verdict");
+    if (!v)
+        return;
+    if (res->diverged) {
         cJSON_AddNullToObject(v, "changed");
         cJSON_AddItemToObject(v, "truth", name_list(res, AT(truth)));
         cJSON_AddNullToObject(v, "correct");
         cJSON_AddStringToObject(v, "correct_means", "no verdict: the run diverged");
-    } else if (v) {
-        int n_exact = 0;
-        for (int t = 0; t < res->n_tensors; t++)
-            n_exact += res->t[t].exact;
-        add_exact(v, "threshold", cfg->changed_threshold);
-        if (n_exact == res->n_tensors)
-            cJSON_AddStringToObject(v, "rule",
-                                    "changed if any entry of the update is non-zero (the "
-                                    "proximal step gives exact zeros: no threshold)");
-        else if (n_exact > 0)
-            cJSON_AddStringToObject(v, "rule",
-                                    "tensors in 'exact': changed if any entry of the update is "
-                                    "non-zero; the others: if d_init >= threshold * max d_init");
-        else
-            cJSON_AddStringToObject(v, "rule", "changed if d_init >= threshold * max d_init");
-        cJSON_AddItemToObject(v, "exact", name_list(res, AT(exact)));
-        cJSON_AddItemToObject(v, "changed", name_list(res, AT(verdict)));
-        if (!cfg->task_data) {
-            cJSON_AddItemToObject(v, "truth", name_list(res, AT(truth)));
-            cJSON_AddBoolToObject(v, "correct", res->correct);
-            cJSON_AddStringToObject(v, "correct_means",
-                                    "the layers with a changed tensor are exactly the layers "
-                                    "where the teacher differs from the student's start");
-        }
+        return;
     }
+    int n_exact = 0;
+    for (int t = 0; t < res->n_tensors; t++)
+        n_exact += res->t[t].exact;
+    add_exact(v, "threshold", cfg->changed_threshold);
+    if (n_exact == res->n_tensors)
+        cJSON_AddStringToObject(v, "rule",
+                                "changed if any entry of the update is non-zero (the "
+                                "proximal step gives exact zeros: no threshold)");
+    else if (n_exact > 0)
+        cJSON_AddStringToObject(v, "rule",
+                                "tensors in 'exact': changed if any entry of the update is "
+                                "non-zero; the others: if d_init >= threshold * max d_init");
+    else
+        cJSON_AddStringToObject(v, "rule", "changed if d_init >= threshold * max d_init");
+    cJSON_AddItemToObject(v, "exact", name_list(res, AT(exact)));
+    cJSON_AddItemToObject(v, "changed", name_list(res, AT(verdict)));
+    if (!cfg->task_data) {
+        cJSON_AddItemToObject(v, "truth", name_list(res, AT(truth)));
+        cJSON_AddBoolToObject(v, "correct", res->correct);
+        cJSON_AddStringToObject(v, "correct_means",
+                                "the layers with a changed tensor are exactly the layers "
+                                "where the teacher differs from the student's start");
+    }
+}
+
+enum st_status st_summary_write(const struct st_train_cfg *cfg, const struct st_train_result *res,
+                                const char *path, struct st_err *err)
+{
+    enum st_status st;
+    struct st_atomic_file af;
+    cJSON *root = cJSON_CreateObject();
+    char *text;
+
+    add_run(root, cfg, res);
+    cJSON_AddItemToObject(root, "d_init", tensor_object(res, AT(d_init)));
+    if (!cfg->task_data)
+        cJSON_AddItemToObject(root, "d_teacher", tensor_object(res, AT(d_teacher)));
+    /* The per-layer fingerprint of the update: each tensor's share of
+     * sum_i |Delta_i| over all tensors (whatever the penalty's reduction). */
+    cJSON_AddItemToObject(root, "update_share", tensor_object(res, AT(update_share)));
+    add_sets(root, cfg, res);
+    cJSON_AddItemToObject(root, "changed_fraction", tensor_object(res, AT(changed)));
+    cJSON_AddItemToObject(root, "zero_entries", tensor_object(res, AT(zero)));
+    add_sizes(root, res);
+    add_verdict(root, cfg, res);
     text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text)
@@ -215,4 +240,3 @@ enum st_status st_summary_write(const struct st_train_cfg *cfg, const struct st_
     free(text);
     return st;
 }
-
