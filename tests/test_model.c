@@ -137,6 +137,26 @@ static void test_files(void)
     st_model_free(&m);
 }
 
+/* A set runs in one pass while its work buffers fit ST_PASS_BYTES (row
+ * outputs can depend on the rows beside them), in the largest halves that
+ * fit past that. */
+static void test_pass_rows(void)
+{
+    struct st_model m;
+    struct st_err err;
+    const int wide[] = { 4, 300, 300, 1 };
+    CHECK_OK(mlp_model(&m, wide, 3, ST_ACT_RELU, &err));
+    CHECK(st_model_pass_rows(&m, 1) == 1);
+    CHECK(st_model_pass_rows(&m, 20000) == 20000);
+    CHECK(st_model_pass_rows(&m, 100000) == 100000);
+    long big = 1L << 30, rows = st_model_pass_rows(&m, big);
+    CHECK(rows < big && rows > 1000);
+    CHECK(m.f->work_bytes(&m, rows) <= ST_PASS_BYTES);
+    CHECK(m.f->work_bytes(&m, 2 * rows) > ST_PASS_BYTES);
+    CHECK(st_model_pass_rows(&m, 1L << 40) <= 0x7fffffffL);
+    st_model_free(&m);
+}
+
 int main(void)
 {
     strcpy(tmpdir, "/tmp/st_test_model.XXXXXX");
@@ -145,6 +165,7 @@ int main(void)
         return 1;
     }
     test_dispatch();
+    test_pass_rows();
     test_files();
     CHECK(rmdir(tmpdir) == 0);
     return check_report("model");

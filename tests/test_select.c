@@ -119,8 +119,29 @@ static void test_groups(void)
     st_params_free(&p);
 }
 
+/* Masks back to selectors, as baselines and compare build their --freeze. */
+static void test_join(void)
+{
+    static const char *const names[] = { "1", "2", "h11.attn", "w3" };
+    char buf[16];
+    struct st_err err;
+    CHECK_OK(st_select_join(names, 4, 0x5, 1, buf, sizeof buf, &err));
+    CHECK(!strcmp(buf, "1,h11.attn"));
+    CHECK_OK(st_select_join(names, 4, 0x5, 0, buf, sizeof buf, &err));
+    CHECK(!strcmp(buf, "2,w3"));
+    CHECK_OK(st_select_join(names, 4, 0xf, 0, buf, sizeof buf, &err));
+    CHECK(!strcmp(buf, "none"));
+    /* What does not fit is an error, never a shorter selector. */
+    CHECK_OK(st_select_join(names, 4, 0xf, 1, buf, sizeof buf, &err));
+    CHECK(!strcmp(buf, "1,2,h11.attn,w3"));
+    CHECK(st_select_join(names, 4, 0xf, 1, buf, 15, &err) == ST_ERR_ARG);
+    CHECK(strstr(err.msg, "from w3 on do not fit") != NULL);
+    CHECK(st_select_join(names, 4, 0x7, 1, buf, 10, &err) == ST_ERR_ARG);
+}
+
 int main(void)
 {
+    test_join();
     test_mlp();
     test_groups();
     return check_report("select");

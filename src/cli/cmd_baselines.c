@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/select.h"
 #include "../exp/options.h"
 #include "../io/file.h"
 #include "../plot/figure.h"
@@ -16,11 +17,12 @@
 #include "commands.h"
 #include "pool.h"
 
-#define MAX_SUBSETS 4096
+#define MAX_UNITS 12
+#define MAX_SUBSETS ((1 << MAX_UNITS) - 1)
 
 struct subset {
     unsigned long mask; /* bit u: unit u (a layer, or a tensor in layout order) trains */
-    char name[256];     /* "2" or "w2,b2" */
+    char name[MAX_UNITS * ST_NAME_MAX]; /* "2" or "w2,b2" */
     int units;          /* number of units that train */
     long params;        /* entries that train */
     enum st_status st;
@@ -66,16 +68,12 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
 {
     struct bl_ctx *c = user;
     const struct subset *s = &c->sub[i];
-    size_t n = 0;
+    enum st_status st;
     *cfg = *c->base;
     cfg->lambda = 0.0;
-    cfg->freeze[0] = '\0';
-    for (int u = 0; u < c->n_units; u++)
-        if (!(s->mask >> u & 1))
-            n += (size_t)snprintf(cfg->freeze + n, sizeof cfg->freeze - n, "%s%s", n ? "," : "",
-                                  c->units[u]);
-    if (n == 0)
-        strcpy(cfg->freeze, "none");
+    if ((st = st_select_join(c->units, c->n_units, s->mask, 0, cfg->freeze, sizeof cfg->freeze,
+                             err)) != ST_OK)
+        return st;
     return st_pool_task_cfg(cfg, c->base->out, i, err);
 }
 
@@ -108,9 +106,9 @@ static int units_of(const struct st_params *layout, int by_tensor, const char **
 {
     struct st_err err = { "" };
     int n = by_tensor ? layout->n_views : st_params_groups(layout, 0, units);
-    if (n > 12) {
-        st_err_set(&err, ST_ERR_ARG, "%d %s give %.0f subsets; at most 12 units (%d subsets)", n,
-                   by_tensor ? "tensors" : "layers", pow(2.0, n) - 1, MAX_SUBSETS - 1);
+    if (n > MAX_UNITS) {
+        st_err_set(&err, ST_ERR_ARG, "%d %s give %.0f subsets; at most %d units (%d subsets)", n,
+                   by_tensor ? "tensors" : "layers", pow(2.0, n) - 1, MAX_UNITS, MAX_SUBSETS);
         st_cli_fail("baselines", ST_ERR_ARG, &err);
         return -1;
     }
@@ -132,15 +130,14 @@ static struct subset *subsets(int n_units, const char **units, const long *param
     struct subset *sub = calloc((size_t)n_sub, sizeof *sub);
     for (long i = 0; sub && i < n_sub; i++) {
         struct subset *s = &sub[i];
-        size_t n = 0;
         s->mask = (unsigned long)(i + 1);
+        /* Room for every unit's name: this cannot fail. */
+        st_select_join(units, n_units, s->mask, 1, s->name, sizeof s->name, NULL);
         for (int u = 0; u < n_units; u++) {
-            if (!(s->mask >> u & 1))
-                continue;
-            n += (size_t)snprintf(s->name + n, sizeof s->name - n, "%s%s", n ? "," : "",
-                                  units[u]);
-            s->units++;
-            s->params += params[u];
+            if (s->mask >> u & 1) {
+                s->units++;
+                s->params += params[u];
+            }
         }
     }
     return sub;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/select.h"
 #include "../exp/options.h"
 #include "../io/file.h"
 #include "cli.h"
@@ -81,14 +82,10 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
     cfg->prox = 0;
     switch (t->method) {
     case M_MASKS: {
-        size_t n = 0;
-        cfg->freeze[0] = '\0';
-        for (int u = 0; u < c->n_units; u++)
-            if (!(t->mask >> u & 1))
-                n += (size_t)snprintf(cfg->freeze + n, sizeof cfg->freeze - n, "%s%s",
-                                      n ? "," : "", c->units[u]);
-        if (!n)
-            strcpy(cfg->freeze, "none");
+        enum st_status st = st_select_join(c->units, c->n_units, t->mask, 0, cfg->freeze,
+                                           sizeof cfg->freeze, err);
+        if (st != ST_OK)
+            return st;
         break;
     }
     case M_ADAM: break;
@@ -127,13 +124,9 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
 /* The units of mask, comma-separated ("none" for none). */
 static void units_text(char *out, size_t size, unsigned mask, const struct cmp_ctx *c)
 {
-    size_t n = 0;
-    out[0] = '\0';
-    for (int u = 0; u < c->n_units && n < size; u++)
-        if (mask >> u & 1)
-            n += (size_t)snprintf(out + n, size - n, "%s%s", n ? "," : "", c->units[u]);
-    if (!n)
-        snprintf(out, size, "none");
+    if (st_select_join(c->units, c->n_units, mask, 1, out, size, NULL) != ST_OK &&
+        size > 4)
+        memcpy(out + size - 4, "...", 4);
 }
 
 /* Method 1's pick per seed (the smallest subset within 2x of the best loss),

@@ -136,7 +136,7 @@ static int parse_range(const char *s, double *lo, double *hi)
 int cmd_continual(int argc, char **argv)
 {
     struct st_train_cfg base, cfg;
-    struct st_train_result res;
+    struct st_train_result res = { 0 };
     struct st_err err = { "" };
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     const char *lam_text = "1e-5,1e-4,1e-3,1e-2", *a_text = NULL;

@@ -121,10 +121,19 @@ double st_model_bytes(const struct st_model *m, int n_copies, long batch)
 {
     struct st_params layout;
     double params = 0.0;
+    memset(&layout, 0, sizeof layout);
     if (st_model_layout(m, &layout, NULL) == ST_OK)
         params = (double)layout.n;
     st_params_free(&layout);
     return 4.0 * params * (1.0 + n_copies) + m->f->work_bytes(m, batch);
+}
+
+long st_model_pass_rows(const struct st_model *m, long n)
+{
+    long rows = n < 0x7fffffffL ? n : 0x7fffffffL;
+    while (rows > 1 && m->f->work_bytes(m, rows) > ST_PASS_BYTES)
+        rows /= 2;
+    return rows;
 }
 
 void st_model_describe(const struct st_model *m, char *buf, size_t size)

@@ -121,7 +121,8 @@ struct st_family {
      * arch (family already set), sets bit i of *named for each of options[i]
      * the file determines (an MLP's widths always, its activation when the
      * metadata names it), and map[view] = the file tensor of each view of
-     * the layout. what names the file in messages. Errors: ST_ERR_FORMAT,
+     * the layout (map has room for n: a layout has no more views than the
+     * file tensors; map[view] < 0 says none was found). what names the file in messages. Errors: ST_ERR_FORMAT,
      * ST_ERR_SHAPE with a message naming the tensors. */
     enum st_status (*from_file)(const struct st_file_tensor *t, int n, const struct st_meta *meta,
                                 const char *what, struct st_arch *arch, unsigned *named,
@@ -163,6 +164,17 @@ struct st_model_io st_model_io(const struct st_model *m);
  * n_copies more of their size (gradients, optimizer state, saved copies),
  * and the work buffers of a batch. */
 double st_model_bytes(const struct st_model *m, int n_copies, long batch);
+
+/* Work buffers of a pass over a whole set (labelling it, evaluating it) stay
+ * under this many bytes; a larger set is run in pieces. */
+#define ST_PASS_BYTES (1024.0 * 1024.0 * 1024.0)
+
+/* The rows of one pass over a set of n rows (n >= 1): n, halved until its
+ * work buffers fit ST_PASS_BYTES, and at most 2^31 - 1. A set that fits runs
+ * in one pass: a row's outputs from one matrix product over many rows can
+ * differ in the last bit with the number of rows beside it, so a set runs in
+ * pieces only when it must. */
+long st_model_pass_rows(const struct st_model *m, long n);
 
 void st_model_describe(const struct st_model *m, char *buf, size_t size);
 void st_model_middle(const struct st_model *m, char *buf, size_t size);

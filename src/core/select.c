@@ -161,3 +161,22 @@ enum st_status st_select_scale(const struct st_params *layout, const char *opt, 
     free(mask);
     return st;
 }
+
+enum st_status st_select_join(const char *const *names, int n, unsigned long mask, int bit,
+                              char *buf, size_t size, struct st_err *err)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int u = 0; u < n; u++) {
+        if ((int)(mask >> u & 1) != bit)
+            continue;
+        int w = snprintf(buf + len, size - len, "%s%s", len ? "," : "", names[u]);
+        if (w < 0 || (size_t)w >= size - len)
+            return st_err_set(err, ST_ERR_ARG, "the names from %s on do not fit a selector "
+                              "of %zu characters", names[u], size - 1);
+        len += (size_t)w;
+    }
+    if (len == 0)
+        snprintf(buf, size, "none");
+    return ST_OK;
+}

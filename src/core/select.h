@@ -29,4 +29,10 @@ enum st_status st_select_token(const struct st_params *layout, const char *opt, 
 enum st_status st_select_scale(const struct st_params *layout, const char *opt, const char *spec,
                                double *scale, struct st_err *err);
 
+/* The selector of names[u] for each u < n whose bit in mask equals bit:
+ * "w1,b1,3", "none" for none. Errors: ST_ERR_ARG when it does not fit in
+ * size, naming what would not fit. */
+enum st_status st_select_join(const char *const *names, int n, unsigned long mask, int bit,
+                              char *buf, size_t size, struct st_err *err);
+
 #endif

@@ -11,9 +11,6 @@
 #include "data.h"
 #include "model_opts.h"
 
-/* Rows per pass: as many as fit this many bytes of work buffers. */
-#define PASS_BYTES (64.0 * 1024 * 1024)
-
 /* A model ready to run on a set: its parameters (the file's), statistics. */
 struct loaded {
     struct st_modelfile mf;
@@ -49,15 +46,12 @@ static enum st_status load(struct st_train_cfg *cfg, const unsigned char *given,
     return st;
 }
 
-/* Pass buffers for up to n rows, or as many as PASS_BYTES hold. */
+/* Pass buffers for a set of n rows (st_model_pass_rows). */
 static enum st_status passes(struct loaded *l, long n, struct st_err *err)
 {
     if (n < 1 || n > 0x7fffffffL)
         return st_err_set(err, ST_ERR_ARG, "%ld rows: expected 1 to 2^31 - 1", n);
-    long chunk = n;
-    while (chunk > 1 && l->m.f->work_bytes(&l->m, chunk) > PASS_BYTES)
-        chunk /= 2;
-    return st_work_init(&l->w, &l->m, (int)chunk, err);
+    return st_work_init(&l->w, &l->m, (int)st_model_pass_rows(&l->m, n), err);
 }
 
 /* Runs the model over x[n] (standardized here, in place), handing each pass's

@@ -8,9 +8,6 @@
 
 #include "../core/select.h"
 
-/* Rows labelled per pass: as many as fit this many bytes of work buffers. */
-#define LABEL_BYTES (64.0 * 1024 * 1024)
-
 /* rank:R: W_teacher += s A B^T / sqrt(R), A [out,R], B [in,R] ~ N(0,1), so the
  * delta's entries have standard deviation s; only matrices. sparse:P: each
  * entry of a chosen tensor is perturbed by N(0, s^2) with probability P. */
@@ -107,20 +104,13 @@ enum st_status st_teacher_label(struct st_teacher *t, const float *x, float *y, 
 {
     struct st_model_io io = st_model_io(t->m);
     long out = io.rows * io.cols, ycols = t->classify ? io.rows : out;
-    /* Pass buffers for n rows, or for as many as LABEL_BYTES hold. Each row's
-     * outputs are the same whatever the chunk. */
-    long chunk = n < 0x7fffffffL ? n : 0x7fffffffL;
-    while (chunk > 1 && t->m->f->work_bytes(t->m, chunk) > LABEL_BYTES)
-        chunk /= 2;
-    if (chunk > t->work.max_batch) {
-        st_work_free(&t->work);
-        enum st_status st = st_work_init(&t->work, t->m, (int)chunk, err);
-        if (st != ST_OK)
-            return st;
-    }
-    for (long r0 = 0; r0 < n; r0 += t->work.max_batch) {
-        int B = (int)(n - r0 < t->work.max_batch ? n - r0 : t->work.max_batch);
-        const float *o = st_model_forward(t->m, &t->p, &t->work, x + r0 * io.in, B);
+    struct st_work work;
+    enum st_status st = st_work_init(&work, t->m, (int)st_model_pass_rows(t->m, n), err);
+    if (st != ST_OK)
+        return st;
+    for (long r0 = 0; r0 < n; r0 += work.max_batch) {
+        int B = (int)(n - r0 < work.max_batch ? n - r0 : work.max_batch);
+        const float *o = st_model_forward(t->m, &t->p, &work, x + r0 * io.in, B);
         float *yb = y + r0 * ycols;
         if (t->classify) {
             for (long b = 0; b < (long)B * io.rows; b++) {
@@ -137,6 +127,7 @@ enum st_status st_teacher_label(struct st_teacher *t, const float *x, float *y, 
             for (long i = 0; i < (long)B * out; i++)
                 yb[i] += (float)(t->label_noise * st_rng_normal(&t->noise_rng));
     }
+    st_work_free(&work);
     return ST_OK;
 }
 
@@ -145,6 +136,5 @@ void st_teacher_free(struct st_teacher *t)
     if (!t)
         return;
     st_params_free(&t->p);
-    st_work_free(&t->work);
     memset(t, 0, sizeof *t);
 }

@@ -16,7 +16,6 @@
 struct st_teacher {
     const struct st_model *m; /* borrowed */
     struct st_params p;       /* the teacher: labels the data; the d_teacher reference */
-    struct st_work work;      /* its passes, over chunks of the rows to label */
     int classify;             /* xent: a label is the index of the teacher's largest output */
     double label_noise;       /* std of the Gaussian noise on its outputs (mse) */
     struct st_rng noise_rng;

@@ -21,10 +21,6 @@
 #include "run.h"
 #include "summary.h"
 
-/* Rows of a validation or evaluation pass: as many as fit this many bytes of
- * work buffers (a language model's set does not fit one pass). */
-#define EVAL_BYTES (64.0 * 1024 * 1024)
-
 static double now_seconds(void)
 {
     struct timespec t;
@@ -55,9 +51,13 @@ static enum st_status check_memory(const struct st_train_cfg *c, const struct st
     double rows = st_cfg_given(c->x_path) ? 0.0 : c->online ? (double)batch : (double)c->data_size;
     double cols = (double)io.in + (double)io.rows * st_loss_target_cols(c->loss, (int)io.cols);
     int svd = c->spectrum_every > 0 || c->penalty == ST_PEN_NUCLEAR;
+    /* a batch's work buffers, and a pass's over the drawn set as it is
+     * labelled */
+    double work = m->f->work_bytes(m, batch) +
+                  (rows >= 1.0 ? m->f->work_bytes(m, st_model_pass_rows(m, (long)rows)) : 0.0);
     double bytes = 4.0 * (params * copies + rows * cols + 2.0 * (double)batch * cols +
                           (svd ? 5.0 * largest : 0.0)) +
-                   m->f->work_bytes(m, batch);
+                   work;
     char what[160];
     snprintf(what, sizeof what,
              "the run (%.0f parameters, %d copies of them, %.0f samples of %.0f values)", params,
@@ -88,18 +88,14 @@ static enum st_status setup_objective(struct st_run *r, struct st_err *err)
                            r->trainable, c->nuclear_bias_l1, &r->theta, err);
 }
 
-/* Pass buffers for the validation and evaluation sets: as many rows as the
- * larger set has, or as EVAL_BYTES hold. */
+/* Pass buffers for the validation and evaluation sets: one pass over the
+ * larger set, or pieces of it (st_model_pass_rows). */
 static enum st_status setup_eval(struct st_run *r, struct st_err *err)
 {
     long n = r->src.val.n > r->src.eval.n ? r->src.val.n : r->src.eval.n;
     if (n == 0)
         return ST_OK;
-    if (n > 0x7fffffffL)
-        n = 0x7fffffffL;
-    while (n > 1 && r->model.f->work_bytes(&r->model, n) > EVAL_BYTES)
-        n /= 2;
-    return st_work_init(&r->ework, &r->model, (int)n, err);
+    return st_work_init(&r->ework, &r->model, (int)st_model_pass_rows(&r->model, n), err);
 }
 
 /* The spectrum columns' SVD workspace, only when they are computed. */

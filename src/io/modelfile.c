@@ -33,8 +33,13 @@ static struct st_file_tensor *file_tensors(const struct st_safetensors_file *f)
 static enum st_status copy_values(const char *path, const struct st_safetensors_file *f,
                                   const int *map, struct st_params *p, struct st_err *err)
 {
+    if (p->n_views > f->n_tensors)
+        return st_err_set(err, ST_ERR_FORMAT, "%s: %d tensors for a model of %d", path,
+                          f->n_tensors, p->n_views);
     for (int v = 0; v < p->n_views; v++) {
         const struct st_view *w = &p->v[v];
+        if (map[v] < 0 || map[v] >= f->n_tensors)
+            return st_err_set(err, ST_ERR_FORMAT, "%s: no tensor for %s", path, w->name);
         const struct st_safetensors_tensor *t = &f->tensors[map[v]];
         int64_t rows = t->shape[0], cols = t->ndim == 2 ? t->shape[1] : 1;
         if (t->ndim != w->ndim || rows != w->rows || cols != w->cols)
@@ -76,6 +81,8 @@ enum st_status st_modelfile_read(const char *path, int header_only, struct st_mo
         st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
         goto out;
     }
+    for (int i = 0; i < f.n_tensors; i++)
+        map[i] = -1;
     st = st_family_at(a.family)->from_file(ft, f.n_tensors, &q.meta, path, &a, &q.named, map, err);
     if (st == ST_OK)
         st = st_model_init(&q.model, &a, err);

@@ -678,7 +678,7 @@ if [ "${mem_kb:-0}" -lt 200000000 ]; then
     run train --widths 60000,60000,60000,60000,1 --steps 1 --no-plot --out "$W/huge"
     expect_rc 1
     check "a network too large for memory: refused up front with its size" \
-        grep -q "the run (10800240001 parameters, 6 copies of them, .*) needs 334.10 GB, more than the .* GB of memory" "$W/err"
+        grep -q "the run (10800240001 parameters, 6 copies of them, .*) needs 334.66 GB, more than the .* GB of memory" "$W/err"
     check "... and nothing written" [ ! -e "$W/huge/metrics.csv" ]
 fi
 # ulimit -v lowers the memory a process may use (not under ASan, whose
@@ -700,7 +700,7 @@ PY
     (ulimit -v 2000000; "$BIN" train --widths 1,8000,8000,1 --steps 1 --no-plot --out "$W/bignet" >"$W/out" 2>"$W/err")
     rc=$?; LAST="(ulimit -v 2000000) train --widths 1,8000,8000,1"
     expect_rc 1
-    check "a network larger than ulimit -v: refused" grep -q "(64032001 parameters, 6 copies of them, 1000 samples of 2 values) needs 3.01 GB" "$W/err"
+    check "a network larger than ulimit -v: refused" grep -q "(64032001 parameters, 6 copies of them, 1000 samples of 2 values) needs 3.20 GB" "$W/err"
     (ulimit -v 2000000; "$BIN" train --steps 5 --no-plot --quiet --out "$W/fits" >"$W/out" 2>"$W/err")
     rc=$?; LAST="(ulimit -v 2000000) train --steps 5"
     expect_rc 0

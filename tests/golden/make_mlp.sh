@@ -102,6 +102,24 @@ keep "$T/fine" finetune
 "$BIN" eval --model "$T/fine/student.safetensors" --x "$T/cls.csv" --y-col label --loss xent \
     >"$OUT/eval.stdout"
 
+# Sets larger than the work buffers of a small pass: 20000 labels through
+# 300-wide layers; a data run on them with a validation set of 4000 rows and
+# the whole set again as its evaluation set; eval over them. Losses and
+# outputs come from one pass over each set.
+"$BIN" train $q --widths 4,300,300,1 --data-size 20000 --batch 100 --steps 20 --log-every 5 \
+    --save-data --out "$T/wide" >/dev/null
+keep_text() {
+    cp "$1/metrics.csv" "$OUT/$2.metrics.csv"
+    grep -v -e '"wall_seconds":' -e '"steps_per_second":' "$1/summary.json" >"$OUT/$2.summary.json"
+}
+keep_text "$T/wide" wide
+"$BIN" train $q --task data --x "$T/wide/x.npy" --y "$T/wide/y.npy" --widths 4,300,300,1 \
+    --val-fraction 0.2 --eval-x "$T/wide/x.npy" --eval-y "$T/wide/y.npy" --batch 100 \
+    --steps 20 --log-every 5 --out "$T/widedata" >/dev/null
+keep_text "$T/widedata" widedata
+"$BIN" eval --model "$T/wide/student.safetensors" --x "$T/wide/x.npy" --y "$T/wide/y.npy" \
+    >"$OUT/wide_eval.stdout"
+
 # Commands of many runs (their wall times left out).
 "$BIN" sweep $q --grid lambda=0,1e-3,1e-2 --grid seed=0:2 --steps 1000 --log-every 10 \
     --jobs 2 --out "$T/sw" >/dev/null
