@@ -12,6 +12,7 @@
 #include "../core/metrics.h"
 #include "../exp/options.h"
 #include "../exp/rundir.h"
+#include "../exp/source.h"
 #include "../exp/sweep.h"
 #include "../io/ckpt.h"
 #include "../io/config.h"
@@ -349,6 +350,12 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
         (rc = read_args(cmd, argc, argv, &dest)) != 0)
         return rc;
     return resume ? check_resume(cmd, resume, out_given, &base, cfg) : 0;
+}
+
+enum st_status st_cli_probe(struct st_train_cfg *cfg, struct st_err *err)
+{
+    enum st_status st = st_train_cfg_resolve(cfg, err);
+    return st == ST_OK ? st_source_check(cfg, err) : st;
 }
 
 enum st_status st_cli_layout(const struct st_train_cfg *cfg, struct st_params *layout,

@@ -47,6 +47,11 @@ int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err);
 int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,
                      struct st_train_cfg *cfg, unsigned char *given, int *help);
 
+/* A command of many runs checks its base configuration before it starts
+ * them: resolves cfg and opens its data files (st_source_check). Errors:
+ * those of both. */
+enum st_status st_cli_probe(struct st_train_cfg *cfg, struct st_err *err);
+
 /* The layout of cfg's model (its tensors' names, shapes, groups), for
  * reports. Errors: those of the model's checks. */
 enum st_status st_cli_layout(const struct st_train_cfg *cfg, struct st_params *layout,

@@ -60,7 +60,8 @@ static void usage(FILE *f)
           "example:\n"
           "  sparsetune baselines --by tensor --steps 5000 --out bl\n"
           "\n"
-          "exit status: 0 success, 1 runtime failure, 2 usage error\n",
+          "exit status: 0 success (diverged runs included), 1 a run failed or a runtime\n"
+          "failure (the tables keep what the other runs gave), 2 usage error\n",
           f);
 }
 
@@ -235,12 +236,11 @@ int cmd_baselines(int argc, char **argv)
     if (rc != 0)
         goto done;
     struct st_train_cfg probe = base;
-    if (st_train_cfg_resolve(&probe, &err) != ST_OK) {
-        rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
-        goto done;
-    }
-    if (st_cli_layout(&probe, &layout, &err) != ST_OK) {
-        rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
+    enum st_status st = st_cli_probe(&probe, &err);
+    if (st == ST_OK)
+        st = st_cli_layout(&probe, &layout, &err);
+    if (st != ST_OK) {
+        rc = st_cli_fail("baselines", st, &err);
         goto done;
     }
     units = malloc(((size_t)layout.n_views * ST_VIEW_GROUPS + 1) * sizeof *units);
@@ -260,8 +260,9 @@ int cmd_baselines(int argc, char **argv)
         goto done;
     }
     struct bl_ctx ctx = { &base, sub, n_units, units };
+    long failed;
     rc = st_pool_run_cmd("baselines", base.out, n_sub, (int)jobs, base.quiet, make_run, run_done,
-                         &ctx);
+                         &ctx, &failed);
     if (rc != 0)
         goto done;
 
@@ -283,11 +284,13 @@ int cmd_baselines(int argc, char **argv)
         const struct subset *s = &sub[i];
         int mark = isfinite(s->loss) && s->loss <= 2.0 * best && s->units == min_units;
         printf("%4ld  %-24s %7ld %12.4e %s\n", i + 1, s->name, s->params, s->loss,
-               mark ? "*" : "");
+               mark ? "*" : s->st == ST_OK ? "" : s->st == ST_ERR_NUMERIC ? "diverged" : "failed");
     }
     printf("\ntable: %s\n", path);
     if (base.plot)
         draw(base.out, sub, n_sub, best, min_units, by_tensor);
+    if (failed)
+        rc = ST_EXIT_RUNTIME;
 done:
     free(sub);
     free(units);

@@ -68,7 +68,8 @@ static void usage(FILE *f)
           f);
     st_cli_print_run_options(f);
     fputs("\nexample:\n  sparsetune compare --seeds 5 --out cmp\n\n"
-          "exit status: 0 success, 1 runtime failure, 2 usage error\n",
+          "exit status: 0 success (diverged runs included), 1 a run failed or a runtime\n"
+          "failure (the tables keep what the other runs gave), 2 usage error\n",
           f);
 }
 
@@ -129,8 +130,13 @@ static void units_text(char *out, size_t size, unsigned mask, const struct cmp_c
         memcpy(out + size - 4, "...", 4);
 }
 
+/* A pick that is no set of units: the run diverged, or failed (method 1: one
+ * of its seed's runs failed, so that the ranking is not whole). */
+#define PICK_DIVERGED 0xffffffffu
+#define PICK_FAILED 0xfffffffeu
+
 /* Method 1's pick per seed (the smallest subset within 2x of the best loss),
- * and every method's pick (0xffffffff: diverged), runs and wall time. */
+ * and every method's pick, runs and wall time. */
 static void picks_of(const struct task *tasks, int n_seeds, int n_masks, long per_seed,
                      unsigned picks[N_METHODS][1000], int *runs, double *wall)
 {
@@ -139,9 +145,12 @@ static void picks_of(const struct task *tasks, int n_seeds, int n_masks, long pe
         double best = INFINITY, best_loss = INFINITY;
         int best_units = 99;
         unsigned pick = 0;
-        for (int k = 0; k < n_masks; k++)
+        int failed = 0;
+        for (int k = 0; k < n_masks; k++) {
             if (ts[k].loss < best)
                 best = ts[k].loss;
+            failed |= ts[k].st != ST_OK && ts[k].st != ST_ERR_NUMERIC;
+        }
         for (int k = 0; k < n_masks; k++) {
             int units = __builtin_popcount(ts[k].mask);
             if (!(ts[k].loss <= 2.0 * best))
@@ -152,14 +161,16 @@ static void picks_of(const struct task *tasks, int n_seeds, int n_masks, long pe
                 pick = ts[k].mask;
             }
         }
-        picks[M_MASKS][s] = pick;
+        picks[M_MASKS][s] = failed ? PICK_FAILED : pick;
         for (int k = 0; k < n_masks; k++) {
             runs[M_MASKS]++;
             wall[M_MASKS] += ts[k].wall;
         }
         for (int m = 1; m < N_METHODS; m++) {
             const struct task *t = &ts[n_masks + m - 1];
-            picks[m][s] = t->st == ST_OK ? t->picked : 0xffffffffu;
+            picks[m][s] = t->st == ST_OK            ? t->picked
+                          : t->st == ST_ERR_NUMERIC ? PICK_DIVERGED
+                                                    : PICK_FAILED;
             runs[m]++;
             wall[m] += t->wall;
         }
@@ -198,8 +209,8 @@ static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000], cons
             correct += picks[m][s] == truth;
         }
         char pl[256], cor[16];
-        if (common == 0xffffffffu)
-            snprintf(pl, sizeof pl, "(diverged)");
+        if (common == PICK_DIVERGED || common == PICK_FAILED)
+            snprintf(pl, sizeof pl, "(%s)", common == PICK_FAILED ? "failed" : "diverged");
         else
             units_text(pl, sizeof pl, common, c);
         snprintf(cor, sizeof cor, "%d/%d", correct, n_seeds);
@@ -214,8 +225,9 @@ static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000], cons
         cJSON *ps = cJSON_AddArrayToObject(o, "picks_per_seed");
         for (int s = 0; s < n_seeds; s++) {
             char one[256];
-            if (picks[m][s] == 0xffffffffu)
-                snprintf(one, sizeof one, "diverged");
+            if (picks[m][s] == PICK_DIVERGED || picks[m][s] == PICK_FAILED)
+                snprintf(one, sizeof one, "%s",
+                         picks[m][s] == PICK_FAILED ? "failed" : "diverged");
             else
                 units_text(one, sizeof one, picks[m][s], c);
             cJSON_AddItemToArray(ps, cJSON_CreateString(one));
@@ -275,9 +287,11 @@ int cmd_compare(int argc, char **argv)
         goto done;
     }
     struct st_train_cfg probe = base;
-    if (st_train_cfg_resolve(&probe, &err) != ST_OK ||
-        st_cli_layout(&probe, &layout, &err) != ST_OK) {
-        rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+    enum st_status st = st_cli_probe(&probe, &err);
+    if (st == ST_OK)
+        st = st_cli_layout(&probe, &layout, &err);
+    if (st != ST_OK) {
+        rc = st_cli_fail("compare", st, &err);
         goto done;
     }
     units = malloc(((size_t)layout.n_views * ST_VIEW_GROUPS + 1) * sizeof *units);
@@ -306,15 +320,20 @@ int cmd_compare(int argc, char **argv)
             t->mask = k < n_masks ? (unsigned)(k + 1) : 0;
         }
     struct cmp_ctx ctx = { &base, tasks, lambda, sgd_lr, n_units, units };
+    long failed;
     rc = st_pool_run_cmd("compare", base.out, n_tasks, (int)jobs, base.quiet, make_run, run_done,
-                         &ctx);
+                         &ctx, &failed);
     if (rc != 0)
         goto done;
-    unsigned picks[N_METHODS][1000];
+    unsigned picks[N_METHODS][1000], truth = 0;
     int runs[N_METHODS] = { 0 };
     double wall[N_METHODS] = { 0 };
     picks_of(tasks, n_seeds, n_masks, per_seed, picks, runs, wall);
-    rc = report(&ctx, picks, runs, wall, n_seeds, n_tasks, tasks[n_masks].truth);
+    for (long i = 0; i < n_tasks; i++)
+        truth |= tasks[i].truth; /* the same in every run that got as far as its teacher */
+    rc = report(&ctx, picks, runs, wall, n_seeds, n_tasks, truth);
+    if (rc == 0 && failed)
+        rc = ST_EXIT_RUNTIME;
 done:
     free(tasks);
     free(units);

@@ -25,6 +25,7 @@ struct point {
     double lambda;
     enum st_status st;
     struct st_train_result res;
+    char error[200]; /* why the run failed ("" if it did not) */
 };
 
 /* A tensor's last lambda with a change and the next lambda tried. */
@@ -37,6 +38,7 @@ struct lp_ctx {
     const struct st_train_cfg *base;
     struct point *pts; /* all points so far */
     long first;        /* index of the first point of this batch */
+    long failed;       /* runs that failed other than by diverging */
 };
 
 static void usage(FILE *f)
@@ -61,7 +63,8 @@ static void usage(FILE *f)
           f);
     st_cli_print_run_options(f);
     fputs("\nexample:\n  sparsetune lambda-path --penalty group --out lp\n\n"
-          "exit status: 0 success, 1 runtime failure, 2 usage error\n",
+          "exit status: 0 success (diverged runs included), 1 a run failed or a runtime\n"
+          "failure (the tables keep what the other runs gave), 2 usage error\n",
           f);
 }
 
@@ -78,9 +81,9 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
                      const char *error)
 {
     struct lp_ctx *c = user;
-    (void)error;
     struct point *p = &c->pts[c->first + i];
     p->st = st_result_copy(&p->res, res, NULL) == ST_OK ? st : ST_ERR_NOMEM;
+    snprintf(p->error, sizeof p->error, "%s", st == ST_OK ? "" : error ? error : "");
 }
 
 static int changed(const struct point *p, int t)
@@ -100,7 +103,9 @@ static int cmp_point(const void *a, const void *b)
 static int refine_points(struct lp_ctx *ctx, long *n_pts, long refine, int jobs)
 {
     struct point *pts = ctx->pts;
-    int n_t = pts[0].res.n_tensors;
+    int n_t = 0;
+    for (long i = 0; i < *n_pts; i++)
+        n_t = pts[i].res.n_tensors > n_t ? pts[i].res.n_tensors : n_t;
     for (long step = 0; step < refine; step++) {
         qsort(pts, (size_t)*n_pts, sizeof *pts, cmp_point);
         long batch = *n_pts;
@@ -123,8 +128,10 @@ static int refine_points(struct lp_ctx *ctx, long *n_pts, long refine, int jobs)
         if (*n_pts == batch)
             break;
         ctx->first = batch;
+        long failed;
         int rc = st_pool_run_cmd("lambda-path", ctx->base->out, *n_pts - batch, jobs,
-                                 ctx->base->quiet, make_run, run_done, ctx);
+                                 ctx->base->quiet, make_run, run_done, ctx, &failed);
+        ctx->failed += failed;
         if (rc != 0)
             return rc;
     }
@@ -154,7 +161,7 @@ static int write_path(const struct st_train_cfg *base, const struct point *pts, 
     }
     st_sweep_write_header(af.f, &grid, names);
     for (long i = 0; i < n_pts; i++)
-        st_sweep_write_row(af.f, &grid, i, names, &pts[i].res, pts[i].st, NULL);
+        st_sweep_write_row(af.f, &grid, i, names, &pts[i].res, pts[i].st, pts[i].error);
     st_grid_free(&grid);
     if (st_atomic_commit(&af, &err) != ST_OK)
         return st_cli_fail("lambda-path", ST_ERR_IO, &err);
@@ -169,7 +176,11 @@ static int write_switch_off(const struct st_train_cfg *base, const struct point 
     struct st_err err = { "" };
     struct st_atomic_file af;
     char path[4300];
-    int n_t = pts[0].res.n_tensors;
+    const struct point *named = &pts[0]; /* a point with every tensor's name */
+    for (long i = 0; i < n_pts; i++)
+        if (pts[i].res.n_tensors > named->res.n_tensors)
+            named = &pts[i];
+    int n_t = named->res.n_tensors;
     struct switch_off *sw = malloc(((size_t)n_t + 1) * sizeof *sw);
     if (!sw)
         return ST_EXIT_RUNTIME;
@@ -201,7 +212,7 @@ static int write_switch_off(const struct st_train_cfg *base, const struct point 
     printf("%4s  %-6s  %-24s  %s\n", "rank", "tensor", "still changes at lambda",
            "unchanged from");
     for (int k = 0; k < n_t; k++) {
-        const char *nm = pts[0].res.t[sw[k].t].name;
+        const char *nm = named->res.t[sw[k].t].name;
         char on[32], off[32];
         if (sw[k].on > 0.0)
             snprintf(on, sizeof on, "%.3g", sw[k].on);
@@ -269,16 +280,19 @@ int cmd_lambda_path(int argc, char **argv)
     }
     struct st_train_cfg probe = base;
     probe.prox = 1;
-    if (st_train_cfg_resolve(&probe, &err) != ST_OK || st_names_add(&names, &probe, &err) != ST_OK) {
-        rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
+    enum st_status st = st_cli_probe(&probe, &err);
+    if (st == ST_OK)
+        st = st_names_add(&names, &probe, &err);
+    if (st != ST_OK) {
+        rc = st_cli_fail("lambda-path", st, &err);
         goto done;
     }
-    struct lp_ctx ctx = { &base, pts, 0 };
+    struct lp_ctx ctx = { &base, pts, 0, 0 };
     for (long i = 0; i < points; i++)
         pts[n_pts++].lambda = exp(log(lmin) + (log(lmax) - log(lmin)) * (double)i /
                                                   (double)(points - 1));
     rc = st_pool_run_cmd("lambda-path", base.out, n_pts, (int)jobs, base.quiet, make_run,
-                         run_done, &ctx);
+                         run_done, &ctx, &ctx.failed);
     if (rc == 0)
         rc = refine_points(&ctx, &n_pts, refine, (int)jobs);
     if (rc == 0)
@@ -291,6 +305,8 @@ int cmd_lambda_path(int argc, char **argv)
         snprintf(fig, sizeof fig, "%s/sweep.png", base.out);
         st_cli_draw_sweep("lambda-path", csv, fig, ST_FIG_PNG, &names);
     }
+    if (rc == 0 && ctx.failed)
+        rc = ST_EXIT_RUNTIME;
 done:
     for (long i = 0; i < n_pts; i++)
         st_result_free(&pts[i].res);

@@ -142,16 +142,44 @@ static void worker(int fd, int w, int jobs, long n, int keep_dirs, st_pool_make_
     }
 }
 
+/* st_pool_run_cmd's count of failed runs, around the command's callbacks. */
+struct cmd_runs {
+    st_pool_make_fn make;
+    st_pool_done_fn done;
+    void *user;
+    long failed, first;
+    char error[400];
+};
+
+static enum st_status cmd_make(void *user, long i, struct st_train_cfg *cfg, struct st_err *err)
+{
+    struct cmd_runs *c = user;
+    return c->make(c->user, i, cfg, err);
+}
+
+static void cmd_done(void *user, long i, enum st_status st, const struct st_train_result *res,
+                     const char *error)
+{
+    struct cmd_runs *c = user;
+    if (st != ST_OK && st != ST_ERR_NUMERIC && c->failed++ == 0) {
+        c->first = i;
+        snprintf(c->error, sizeof c->error, "%s", error && *error ? error : st_status_str(st));
+    }
+    c->done(c->user, i, st, res, error);
+}
+
 int st_pool_run_cmd(const char *cmd, const char *out, long n, int jobs, int quiet,
-                    st_pool_make_fn make, st_pool_done_fn done, void *user)
+                    st_pool_make_fn make, st_pool_done_fn done, void *user, long *failed)
 {
     struct st_err err = { "" };
     struct st_progress prog;
+    struct cmd_runs runs = { make, done, user, 0, -1, "" };
     char path[4300];
+    *failed = 0;
     if (st_mkdirs(out, &err) != ST_OK)
         return st_cli_fail(cmd, ST_ERR_IO, &err);
     st_progress_init(&prog, cmd, quiet);
-    long got = st_pool_run(n, jobs, 0, make, done, user, &prog, NULL);
+    long got = st_pool_run(n, jobs, 0, cmd_make, cmd_done, &runs, &prog, NULL);
     st_progress_done(&prog);
     snprintf(path, sizeof path, "%s/runs", out);
     rmdir(path);
@@ -159,6 +187,10 @@ int st_pool_run_cmd(const char *cmd, const char *out, long n, int jobs, int quie
         st_err_set(&err, ST_ERR_IO, "only %ld of %ld runs reported back (a worker died)", got, n);
         return st_cli_fail(cmd, ST_ERR_IO, &err);
     }
+    if (runs.failed > 0)
+        fprintf(stderr, "sparsetune %s: %ld of %ld runs failed; run %ld: %s\n", cmd,
+                runs.failed, n, runs.first, runs.error);
+    *failed = runs.failed;
     return 0;
 }
 

@@ -59,9 +59,12 @@ void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
 
 /* What baselines, compare and lambda-path share: creates out, runs the tasks
  * on the pool with a progress bar labelled cmd, removes out/runs, and checks
- * that every result arrived. Returns 0 or an exit status (message printed). */
+ * that every result arrived. *failed gets the runs that failed other than by
+ * diverging (a diverged run is a result), and the first one's error goes to
+ * stderr: the command writes what it has, then exits 1. Returns 0 or an exit
+ * status (message printed). */
 int st_pool_run_cmd(const char *cmd, const char *out, long n, int jobs, int quiet,
-                    st_pool_make_fn make, st_pool_done_fn done, void *user);
+                    st_pool_make_fn make, st_pool_done_fn done, void *user, long *failed);
 
 
 #endif

@@ -299,3 +299,22 @@ void st_source_free(struct st_source *s)
     st_stand_free(&s->stand);
     memset(s, 0, sizeof *s);
 }
+
+enum st_status st_source_check(const struct st_train_cfg *cfg, struct st_err *err)
+{
+    if (!st_cfg_given(cfg->x_path) && !st_cfg_given(cfg->y_path) &&
+        !st_cfg_given(cfg->teacher_path) && !st_cfg_given(cfg->init_path) &&
+        !st_cfg_given(cfg->eval_x))
+        return ST_OK;
+    struct st_train_cfg c = *cfg;
+    struct st_model m;
+    struct st_source s;
+    enum st_status st = st_model_init(&m, &c.arch, err);
+    if (st != ST_OK)
+        return st;
+    st = st_source_open(&s, &c, &m, err);
+    if (st == ST_OK)
+        st_source_free(&s);
+    st_model_free(&m);
+    return st;
+}

@@ -50,4 +50,10 @@ enum st_status st_source_draw(struct st_source *s, float *x, float *y, int B, st
 
 void st_source_free(struct st_source *s);
 
+/* Opens and frees the source of a resolved cfg when it reads files (--x,
+ * --y, --teacher, --student-init, --eval-x), so that a command of many runs
+ * finds data that do not fit its options before it starts any: ST_OK at
+ * once for drawn data. Errors: those of st_source_open. */
+enum st_status st_source_check(const struct st_train_cfg *cfg, struct st_err *err);
+
 #endif

@@ -69,5 +69,46 @@ check "lambda-path --penalty l2 is a usage error" [ $? -eq 2 ]
 "$BIN" lambda-path --lambda-min 1 --lambda-max 0.1 --out "$W/never" >/dev/null 2>&1
 check "lambda-path with min > max is a usage error" [ $? -eq 2 ]
 
+# Data that do not fit the options stop a command of many runs before any run
+# starts: a usage error that names the file, and nothing created.
+python3 -c 'import struct, sys
+f = open(sys.argv[1], "wb")
+h = "{\x27descr\x27: \x27<f4\x27, \x27fortran_order\x27: False, \x27shape\x27: (20, 3), }"
+h += " " * (118 - len(h)) + "\n"
+f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode())
+f.write(struct.pack("<60f", *[i / 60 for i in range(60)]))' "$W/x3.npy"
+for cmd in baselines compare lambda-path "sweep --grid seed=0,1"; do
+    "$BIN" $cmd --x "$W/x3.npy" --widths 2,4,1 --steps 10 --quiet --out "$W/mismatch" \
+        >"$W/out" 2>"$W/err"
+    rc=$?
+    name=${cmd%% *}
+    check "$name: --x with 3 columns for --widths 2,4,1 is a usage error (exit 2, got $rc)" [ $rc -eq 2 ]
+    check "$name: the message names the file and the width" \
+        grep -q "x3.npy: 3 columns, but the input width (--widths) is 2" "$W/err"
+    check "$name: nothing created" [ ! -e "$W/mismatch" ]
+done
+# Runs that fail (here: out/runs is a file, so no run directory can be made)
+# end the command with exit 1 and the first error, after its tables; a failed
+# run is no diverged one.
+mkdir -p "$W/broken" && : >"$W/broken/runs"
+"$BIN" baselines --widths 2,4,1 --steps 10 --quiet --no-plot --jobs 2 --out "$W/broken" \
+    >"$W/out" 2>"$W/err"
+rc=$?
+check "baselines with failed runs: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "... the first error on stderr" grep -q "baselines: 3 of 3 runs failed; run .*: cannot create directory" "$W/err"
+check "... baselines.csv written, each row failed" \
+    python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1]))); sys.exit(not (len(r) == 3 and all(x["status"] == "failed" for x in r)))' "$W/broken/baselines.csv"
+"$BIN" compare --seeds 1 --widths 2,4,1 --steps 10 --quiet --jobs 2 --out "$W/broken" \
+    >"$W/out" 2>"$W/err"
+rc=$?
+check "compare with failed runs: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "... picks say failed, not diverged" \
+    python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(not all(m["picks_per_seed"] == ["failed"] for m in j["methods"]))' "$W/broken/compare.json"
+"$BIN" lambda-path --points 3 --refine 0 --widths 2,4,1 --steps 10 --quiet --no-plot --jobs 2 \
+    --out "$W/broken" >"$W/out" 2>"$W/err"
+rc=$?
+check "lambda-path with failed runs: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "... lambda_path.csv written, its rows failed with the reason" grep -q ",failed,.*cannot create directory" "$W/broken/lambda_path.csv"
+
 echo "methods: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
