@@ -82,6 +82,22 @@ static enum st_status ini_set(void *user, const char *key, const char *value, st
     return st_option_set(user, key, value, err);
 }
 
+/* Options of a checkpoint that do not parse, or that conflict with the
+ * command line, may come from a damaged file: then the whole file's check
+ * (its checksum) names the cause instead of st. */
+static enum st_status damaged_or(const char *path, enum st_status st, struct st_err *err)
+{
+    struct st_ckpt ck;
+    struct st_err why = { "" };
+    enum st_status rst = st_ckpt_read(&ck, path, &why);
+    if (rst != ST_OK) {
+        *err = why;
+        return rst;
+    }
+    st_ckpt_free(&ck);
+    return st;
+}
+
 /* cfg = the options DIR/checkpoint.bin was written with (over the defaults),
  * from its "name\0value\0" pairs (the run reads and verifies the whole file). */
 static enum st_status load_resume_config(const char *dir, struct st_train_cfg *cfg,
@@ -121,7 +137,7 @@ static enum st_status load_resume_config(const char *dir, struct st_train_cfg *c
         p = vend + 1;
     }
     free(data);
-    return st;
+    return st == ST_OK ? ST_OK : damaged_or(path, st, err);
 }
 
 /* 1 (with the list in err) if cfg sets a saved option otherwise than the
@@ -317,8 +333,13 @@ static int check_resume(const char *cmd, const char *resume, int out_given,
                    "over; leave one out");
         return st_cli_fail(cmd, ST_ERR_ARG, &err);
     }
-    if (resume_conflicts(resume, base, cfg, &err))
-        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    if (resume_conflicts(resume, base, cfg, &err)) {
+        char path[4200];
+        enum st_status st = st_path_join(path, sizeof path, resume, ST_CHECKPOINT_FILE, &err);
+        if (st == ST_OK)
+            st = damaged_or(path, ST_ERR_ARG, &err);
+        return st_cli_fail(cmd, st, &err);
+    }
     snprintf(cfg->out, sizeof cfg->out, "%s", resume);
     cfg->resume = 1;
     return 0;
@@ -521,7 +542,8 @@ void st_cli_draw_sweep(const char *cmd, const char *csv, const char *fig, int fm
         tensors[i] = (struct st_fig_tensor){ n->name, n->unit, n->role, n->matrix, n->size };
     }
     if (tensors && (st = st_csv_read_text(csv, &t, &err)) == ST_OK)
-        st = st_figure_sweep(fig, (enum st_fig_format)fmt, &t, tensors, names->n, &err);
+        st = st_figure_sweep(fig, (enum st_fig_format)fmt, &t, names->n ? tensors : NULL,
+                             names->n, &err);
     if (st == ST_OK)
         printf("figure: %s\n", fig);
     else

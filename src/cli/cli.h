@@ -87,8 +87,8 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
                                size_t size, struct st_err *err);
 
 /* Draws the sweep figure fig (format fmt) from the summary.csv at csv, for
- * the tensors of names (sweep.h); prints "figure: FIG", or the reason it was
- * not drawn on stderr under cmd's name. */
+ * the tensors of names (sweep.h; none: every d_init_ column of csv); prints
+ * "figure: FIG", or the reason it was not drawn on stderr under cmd's name. */
 struct st_names;
 void st_cli_draw_sweep(const char *cmd, const char *csv, const char *fig, int fmt,
                        const struct st_names *names);

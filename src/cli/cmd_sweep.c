@@ -18,6 +18,7 @@
 #include "../exp/options.h"
 #include "../exp/sweep.h"
 #include "../io/csv.h"
+#include "../io/config.h"
 #include "../io/file.h"
 #include "../plot/figure.h"
 #include "cli.h"
@@ -138,6 +139,77 @@ static int parse_sweep_opts(int argc, char **argv, struct sweep_opts *so, int *r
     return 0;
 }
 
+/* Run 0's data files against its options (st_cli_probe), before any run
+ * starts; the other runs read the same files unless the grid varies them. */
+static enum st_status probe_run0(const struct st_grid *g, const struct st_train_cfg *base,
+                                 struct st_err *err)
+{
+    struct st_train_cfg *cfg = malloc(sizeof *cfg);
+    if (!cfg)
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    *cfg = *base;
+    enum st_status st = st_grid_apply(g, 0, cfg, err);
+    if (st == ST_OK)
+        st = st_cli_probe(cfg, err);
+    free(cfg);
+    return st;
+}
+
+/* The header, the grid lines and the options of a sweep.ini, as this version
+ * writes them (ident's threads set to 1: every run is single-threaded). */
+static void write_ini(FILE *f, const char *grid_lines, const struct st_train_cfg *base)
+{
+    struct st_train_cfg ident = *base;
+    ident.threads = 1;
+    fputs("# sparsetune sweep: the grid and the options of every run\n", f);
+    fputs(grid_lines, f);
+    st_options_write_ini(f, &ident);
+}
+
+struct ini_reread {
+    FILE *grid;              /* its "grid = ..." lines */
+    struct st_train_cfg cfg; /* its options over the defaults */
+};
+
+static enum st_status reread_line(void *user, const char *key, const char *value,
+                                  struct st_err *err)
+{
+    struct ini_reread *r = user;
+    if (!strcmp(key, "grid")) {
+        fprintf(r->grid, "grid = %s\n", value);
+        return ST_OK;
+    }
+    return st_option_set(&r->cfg, key, value, err);
+}
+
+/* A sweep.ini's text as this version would write it (NULL if it does not
+ * parse): an earlier version names the same sweep in other words (no arch
+ * line, weight-decay nan for auto). */
+static char *rewritten_ini(const char *text)
+{
+    struct ini_reread *r = malloc(sizeof *r);
+    char *grid = NULL, *out = NULL;
+    size_t grid_len = 0, out_len = 0;
+    struct st_err err;
+    if (!r)
+        return NULL;
+    st_train_cfg_defaults(&r->cfg);
+    if (!(r->grid = open_memstream(&grid, &grid_len))) {
+        free(r);
+        return NULL;
+    }
+    enum st_status st = st_ini_parse(text, "sweep.ini", reread_line, r, &err);
+    fclose(r->grid);
+    FILE *m = st == ST_OK ? open_memstream(&out, &out_len) : NULL;
+    if (m) {
+        write_ini(m, grid, &r->cfg);
+        fclose(m);
+    }
+    free(grid);
+    free(r);
+    return out;
+}
+
 /* The sweep's identity: its grid and the options of every run. A directory
  * that holds another sweep is refused rather than mixed. */
 static int check_identity(const char *out, const struct sweep_opts *so,
@@ -150,21 +222,20 @@ static int check_identity(const char *out, const struct sweep_opts *so,
     int rc = 0;
     if (!m)
         return ST_EXIT_RUNTIME;
-    fputs("# sparsetune sweep: the grid and the options of every run\n", m);
-    fputs(so->spec_text, m);
-    struct st_train_cfg ident = *base;
-    ident.threads = 1; /* every run is single-threaded whatever --threads says */
-    st_options_write_ini(m, &ident);
+    write_ini(m, so->spec_text, base);
     fclose(m);
     snprintf(path, sizeof path, "%s/sweep.ini", out);
     size_t old_len = 0;
     if (st_file_read(path, &old, &old_len, &err) == ST_OK) {
-        if (old_len != len || memcmp(old, text, len) != 0) {
+        char *again = NULL;
+        if ((old_len != len || memcmp(old, text, len) != 0) &&
+            !((again = rewritten_ini(old)) && !strcmp(again, text))) {
             st_err_set(&err, ST_ERR_ARG,
                        "%s holds another sweep (its sweep.ini differs); choose another --out",
                        out);
             rc = st_cli_fail("sweep", ST_ERR_ARG, &err);
         }
+        free(again);
     } else {
         struct st_atomic_file af;
         if (st_atomic_open(&af, path, &err) != ST_OK ||
@@ -308,6 +379,8 @@ int cmd_sweep(int argc, char **argv)
     /* Every run's configuration must resolve before anything starts; the
      * tensors of all of them are summary.csv's columns. */
     enum st_status vst = st_sweep_names(&so.grid, &base, &names, &err);
+    if (vst == ST_OK)
+        vst = probe_run0(&so.grid, &base, &err);
     if (vst != ST_OK) {
         rc = st_cli_fail("sweep", vst, &err);
         goto out;

@@ -44,23 +44,27 @@ static enum st_status ini_line(void *user, const char *key, const char *value,
     return st_option_set(&s->base, key, value, err);
 }
 
-/* The tensors of the sweep a sweep.ini describes, and its number of runs (0
- * if it cannot be read). */
-static long sweep_of_ini(const char *ini, struct st_names *names)
+/* The tensors of the sweep a sweep.ini describes, and its number of runs.
+ * Errors: those of reading it and of resolving its runs. */
+static enum st_status sweep_of_ini(const char *ini, struct st_names *names, long *n_runs,
+                                   struct st_err *err)
 {
     struct sweep_ini *s = calloc(1, sizeof *s);
-    struct st_err err;
-    long n = 0;
     memset(names, 0, sizeof *names);
+    *n_runs = 0;
     if (!s)
-        return 0;
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
     st_train_cfg_defaults(&s->base);
-    if (st_ini_parse(ini, "sweep.ini", ini_line, s, &err) == ST_OK && s->grid.n_axes > 0 &&
-        st_sweep_names(&s->grid, &s->base, names, &err) == ST_OK)
-        n = st_grid_size(&s->grid);
+    enum st_status st = st_ini_parse(ini, "sweep.ini", ini_line, s, err);
+    if (st == ST_OK && s->grid.n_axes == 0)
+        st = st_err_set(err, ST_ERR_FORMAT, "sweep.ini: no grid");
+    if (st == ST_OK)
+        st = st_sweep_names(&s->grid, &s->base, names, err);
+    if (st == ST_OK)
+        *n_runs = st_grid_size(&s->grid);
     st_grid_free(&s->grid);
     free(s);
-    return n;
+    return st;
 }
 
 struct row {
@@ -195,17 +199,23 @@ int cmd_sweep_merge(int argc, char **argv)
     }
     printf("sweep-merge: %zu runs from %d shards into %s\n", kept, n_shards, path);
     struct st_names names;
-    long expected = sweep_of_ini(ini0, &names);
-    if (expected > 0 && (long)kept < expected) {
+    long expected;
+    char fig[4300];
+    snprintf(fig, sizeof fig, "%s/sweep.png", out);
+    if (sweep_of_ini(ini0, &names, &expected, &err) != ST_OK) {
+        /* Without the grid's runs there is nothing to count against, and
+         * the figure takes its tensors from the table's columns. */
+        fprintf(stderr, "sparsetune sweep-merge: the shards' sweep.ini does not resolve here "
+                "(%s): the missing runs are not counted\n", err.msg);
+        st_names_free(&names);
+        memset(&names, 0, sizeof names);
+        rc = ST_EXIT_RUNTIME;
+    } else if ((long)kept < expected) {
         st_err_set(&err, ST_ERR_FORMAT, "%ld of the grid's %ld runs are missing: a shard was "
                    "not given, or has not finished", expected - (long)kept, expected);
         rc = st_cli_fail("sweep-merge", ST_ERR_FORMAT, &err);
     }
-    if (expected > 0) {
-        char fig[4300];
-        snprintf(fig, sizeof fig, "%s/sweep.png", out);
-        st_cli_draw_sweep("sweep-merge", path, fig, ST_FIG_PNG, &names);
-    }
+    st_cli_draw_sweep("sweep-merge", path, fig, ST_FIG_PNG, &names);
     st_names_free(&names);
 done:
     for (int i = 0; i < n_shards; i++)

@@ -239,6 +239,14 @@ enum st_status st_checkpoint_load(struct st_run *r, long *k0, long *csv_bytes, d
         }
         return st;
     }
+    const void *sec;
+    size_t sec_len;
+    if (st_ckpt_get(&ck, "manifest", 0, &sec, &sec_len, NULL) != ST_OK) {
+        st_ckpt_free(&ck);
+        return st_err_set(err, ST_ERR_ARG, "--resume %s: the checkpoint was written by an "
+                          "earlier version of sparsetune (it lists no tensors), which this one "
+                          "cannot resume; start the run over with --force", c->out);
+    }
     char *text = text_of(config_text, c, NULL);
     char *man = text_of(manifest, &r->theta, &man_len);
     st = same_text(&ck, "config", text, text ? strlen(text) : 0, c->out, "with other options",

@@ -356,7 +356,8 @@ enum st_status st_option_set(struct st_train_cfg *cfg, const char *name, const c
     case ST_OPT_T_FLAG: return parse_flag(name, value, f, err);
     case ST_OPT_T_DOUBLE: return parse_double(name, value, 0.0, f, err);
     case ST_OPT_T_AUTO:
-        if (!strcmp(value, "auto")) {
+        /* "nan": how config files of earlier versions wrote auto */
+        if (!strcmp(value, "auto") || !strcmp(value, "nan")) {
             *(double *)f = (double)NAN;
             return ST_OK;
         }

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "options.h"
-#include "source.h"
 
 /* Options that describe how to run rather than what: not grid axes. */
 static int runner_option(const char *key)
@@ -280,8 +279,6 @@ enum st_status st_sweep_names(const struct st_grid *g, const struct st_train_cfg
         st = st_grid_apply(g, r, cfg, err);
         if (st == ST_OK)
             st = st_train_cfg_resolve(cfg, err);
-        if (st == ST_OK && r == 0)
-            st = st_source_check(cfg, err);
         if (st != ST_OK) {
             char msg[sizeof err->msg];
             snprintf(msg, sizeof msg, "%s", err ? err->msg : "");

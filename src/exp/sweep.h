@@ -62,10 +62,8 @@ enum st_status st_names_add(struct st_names *names, const struct st_train_cfg *c
 void st_names_free(struct st_names *names);
 
 /* Resolves every run of the grid over base (the first that does not resolve
- * is the error, "run N of the grid: ..."), checks run 0's data files against
- * its options (st_source_check), and collects the runs' tensors into names
- * (zeroed first). Errors: ST_ERR_ARG, those of reading the files,
- * ST_ERR_NOMEM. */
+ * is the error, "run N of the grid: ...") and collects their tensors into
+ * names (zeroed first). Errors: ST_ERR_ARG, ST_ERR_NOMEM. */
 enum st_status st_sweep_names(const struct st_grid *g, const struct st_train_cfg *base,
                               struct st_names *names, struct st_err *err);
 

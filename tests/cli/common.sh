@@ -11,3 +11,8 @@ check() {
     shift
     if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
 }
+# checks DESCRIPTION 'CONDITION': the same for a shell condition (with &&, !
+# or pipes), evaluated here: quote it in single quotes.
+checks() {
+    if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi
+}

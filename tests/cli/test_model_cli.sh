@@ -151,16 +151,16 @@ fi
 # 8 layers, 16 tensors: more than a legend lists, so one line per layer and
 # a heatmap of the update's shares.
 run train --widths 2,6,6,6,6,6,6,6,2 --steps 100 --lambda 1e-3 --quiet --out "$W/deep"
-check "a deep network trains and draws its figure" [ $rc = 0 ] && [ -s "$W/deep/figure.png" ]
+checks "a deep network trains and draws its figure" '[ $rc = 0 ] && [ -s "$W/deep/figure.png" ]'
 check "the deep network's figure: a 4-panel page" \
     "$PY" "$HERE/../png_check.py" "$W/deep/figure.png" 2133 530
 run pretrain --x "$W/b.csv" --y-col y --widths 3,4,4,4,4,4,4,4,1 --steps 50 --quiet \
     --eval-x "$W/a.npy" --eval-y "$W/a_y.npy" --out "$W/deepdata"
-check "a deep data run draws its figure" [ $rc = 0 ] && \
-    "$PY" "$HERE/../png_check.py" "$W/deepdata/figure.png" 2133 530
+checks "a deep data run draws its figure" \
+    '[ $rc = 0 ] && "$PY" "$HERE/../png_check.py" "$W/deepdata/figure.png" 2133 530'
 run sweep --grid lambda=0,1e-3 --widths 2,6,6,6,6,6,6,6,2 --steps 50 --jobs 2 --quiet --out "$W/deepsw"
-check "a sweep of a deep network draws its figure" [ $rc = 0 ] && \
-    "$PY" "$HERE/../png_check.py" "$W/deepsw/sweep.png" 1600 530
+checks "a sweep of a deep network draws its figure" \
+    '[ $rc = 0 ] && "$PY" "$HERE/../png_check.py" "$W/deepsw/sweep.png" 1600 530'
 
 echo "model_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -112,7 +112,47 @@ if [ -e "$W/r/checkpoint.bin" ]; then
     printf 'x' | dd of="$W/r/checkpoint.bin" bs=1 seek=100 conv=notrunc 2>/dev/null
     "$BIN" train --resume "$W/r" >"$W/out" 2>"$W/err"
     rc=$?
-    check "a corrupted checkpoint: exit 1 (got $rc), checksum named" [ $rc = 1 ] && grep -q "checksum mismatch" "$W/err"
+    checks "a corrupted checkpoint: exit 1 (got $rc), checksum named" '[ $rc = 1 ] && grep -q "checksum mismatch" "$W/err"'
+    # A damaged option names the checksum, not the option it spoiled.
+    cp "$W/good.bin" "$W/r/checkpoint.bin"
+    off=$(grep -abo relu "$W/r/checkpoint.bin" | head -n 1 | cut -d: -f1)
+    printf 'v' | dd of="$W/r/checkpoint.bin" bs=1 seek=$((off + 3)) conv=notrunc 2>/dev/null
+    "$BIN" train --resume "$W/r" >"$W/out" 2>"$W/err"
+    rc=$?
+    checks "an option damaged in the checkpoint (relu -> relv): exit 1 (got $rc), checksum named" \
+        '[ $rc = 1 ] && grep -q "checksum mismatch" "$W/err" && ! grep -q relv "$W/err"'
+    cp "$W/good.bin" "$W/r/checkpoint.bin"
+    off=$(grep -abo seed "$W/r/checkpoint.bin" | head -n 1 | cut -d: -f1)
+    printf '7' | dd of="$W/r/checkpoint.bin" bs=1 seek=$((off + 5)) conv=notrunc 2>/dev/null
+    "$BIN" train --resume "$W/r" --seed 0 >"$W/out" 2>"$W/err"
+    rc=$?
+    checks "a damaged option that conflicts with the command line: exit 1 (got $rc), checksum named" \
+        '[ $rc = 1 ] && grep -q "checksum mismatch" "$W/err"'
+    # A checkpoint of an earlier version (no tensor manifest) is named as such.
+    python3 - "$W/good.bin" "$W/r/checkpoint.bin" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+out, at = bytearray(b[:8]), 8
+while True:
+    (nl,) = struct.unpack_from("<I", b, at)
+    if nl == 0:
+        break
+    name = b[at + 4:at + 4 + nl]
+    (size,) = struct.unpack_from("<Q", b, at + 4 + nl)
+    end = at + 12 + nl + size
+    if name != b"manifest":
+        out += b[at:end]
+    at = end
+out += struct.pack("<I", 0)
+h = 0xcbf29ce484222325
+for c in out:
+    h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+open(sys.argv[2], "wb").write(bytes(out) + struct.pack("<Q", h))
+PY
+    "$BIN" train --resume "$W/r" >"$W/out" 2>"$W/err"
+    rc=$?
+    checks "a checkpoint without a tensor manifest: usage error (got $rc) naming an earlier version" \
+        '[ $rc = 2 ] && grep -q "written by an earlier version of sparsetune" "$W/err"'
     head -c 1000 "$W/good.bin" >"$W/r/checkpoint.bin"
     "$BIN" train --resume "$W/r" >"$W/out" 2>"$W/err"
     check "a truncated checkpoint is refused" grep -q "truncated or corrupted" "$W/err"

@@ -8,7 +8,7 @@ BIN=$1
 W=$2
 . "$(dirname "$0")/common.sh"
 COMMON="--steps 200 --log-every 50 --quiet"
-sweep() { "$BIN" sweep $COMMON "$@" >"$W/out" 2>"$W/err"; }
+sweep() { "$BIN" sweep $COMMON "$@" >"$W/out" 2>"$W/err"; rc=$?; return $rc; }
 
 # lambda x seed: 2 x 3 runs, lambda slowest.
 sweep --grid lambda=0,1e-3 --grid seed=0:3 --jobs 2 --out "$W/a"
@@ -90,6 +90,29 @@ check "another grid into the same directory is refused (2)" [ $? -eq 2 ]
 "$BIN" sweep-merge --out "$W/merged1" "$W/s1" >/dev/null 2>"$W/err"
 check "sweep-merge with a shard missing exits 1" [ $? -eq 1 ]
 check "... and says how many runs are missing" grep -q "3 of the grid's 6 runs are missing" "$W/err"
+
+# A sweep.ini of an earlier version (no arch line, weight-decay = nan for
+# auto) names the same sweep: it goes on; another grid is still refused.
+mkdir -p "$W/o" && cp "$W/cut.csv" "$W/o/summary.csv"
+grep -v '^arch = ' "$W/j1/sweep.ini" | sed 's/^weight-decay = auto$/weight-decay = nan/' >"$W/o/sweep.ini"
+checks "(the earlier version's sweep.ini differs)" '! cmp -s "$W/o/sweep.ini" "$W/j1/sweep.ini"'
+sweep --grid lambda=0,1e-3 --grid seed=0:3 --jobs 1 --out "$W/o"
+checks "a sweep of an earlier version goes on (got $rc)" '[ $rc -eq 0 ] && grep -q "2 already in summary.csv" "$W/out"'
+sweep --grid lambda=0,1e-3 --grid seed=0:4 --jobs 1 --out "$W/o"
+check "... another grid there is refused (got $rc)" [ $rc -eq 2 ]
+
+# Shards whose sweep.ini does not resolve here: merged, the missing runs not
+# counted (exit 1, said why), the figure drawn from the table's columns.
+mkdir -p "$W/u1" "$W/u2"
+for k in 1 2; do
+    cp "$W/s$k/summary.csv" "$W/u$k/"
+    sed 's/^widths = .*/widths = 1,0,1/' "$W/s$k/sweep.ini" >"$W/u$k/sweep.ini"
+done
+"$BIN" sweep-merge --out "$W/mu" "$W/u1" "$W/u2" >"$W/out" 2>"$W/err"
+rc=$?
+check "sweep-merge of shards whose sweep.ini does not resolve: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "... says why" grep -q "does not resolve here (.*--widths.*): the missing runs are not counted" "$W/err"
+checks "... the rows merged, the figure drawn" '[ "$(wc -l <"$W/mu/summary.csv")" -eq 7 ] && [ -s "$W/mu/sweep.png" ]'
 
 # A failed run is a row with its error; a re-run does it again and drops that row.
 mkdir -p "$W/f/runs" && : >"$W/f/runs/1"
