@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "exp/options.h"
+#include "exp/sweep.h"
 #include "core/select.h"
 #include "exp/train.h"
 #include "io/config.h"
@@ -652,6 +653,34 @@ static void test_ini(void)
     }
 }
 
+/* A sweep's tensors: the union over its runs, in first-seen order, with the
+ * entry counts of their runs, or NaN where the runs' counts differ. */
+static void test_names(void)
+{
+    struct st_train_cfg c;
+    struct st_names names;
+    struct st_err err;
+    memset(&names, 0, sizeof names);
+    st_train_cfg_defaults(&c);
+    CHECK_OK(st_option_set(&c, "widths", "1,20,20,1", &err));
+    CHECK_OK(st_train_cfg_resolve(&c, &err));
+    CHECK_OK(st_names_add(&names, &c, &err));
+    CHECK(names.n == 6 && !strcmp(names.t[2].name, "w2") && names.t[2].size == 400.0);
+    CHECK(!strcmp(names.t[2].unit, "2") && names.t[2].matrix && !names.t[3].matrix);
+    CHECK_OK(st_option_set(&c, "widths", "1,10,20,1", &err));
+    CHECK_OK(st_train_cfg_resolve(&c, &err));
+    CHECK_OK(st_names_add(&names, &c, &err));
+    CHECK(names.n == 6);
+    CHECK(isnan(names.t[0].size) && isnan(names.t[1].size) && isnan(names.t[2].size));
+    CHECK(names.t[3].size == 20.0 && names.t[4].size == 20.0 && names.t[5].size == 1.0);
+    CHECK_OK(st_option_set(&c, "widths", "1,10,20,20,1", &err));
+    CHECK_OK(st_train_cfg_resolve(&c, &err));
+    CHECK_OK(st_names_add(&names, &c, &err));
+    CHECK(names.n == 8 && !strcmp(names.t[6].name, "w4") && names.t[6].size == 20.0);
+    st_names_free(&names);
+    CHECK(names.n == 0 && names.t == NULL);
+}
+
 int main(void)
 {
     strcpy(tmpdir, "/tmp/st_test_options.XXXXXX");
@@ -664,6 +693,7 @@ int main(void)
     test_bad_values();
     test_resolve();
     test_ini();
+    test_names();
     CHECK(rmdir(tmpdir) == 0);
     return check_report("test_options");
 }

@@ -822,6 +822,22 @@ static void test_progress(void)
     file_in(q, sizeof q, whole.out, "student.safetensors");
     CHECK(same_file(p, q));
 
+    /* A stop asked for after the last step leaves only the final row: the
+     * run finishes, as the uninterrupted one. */
+    memset(&pr, 0, sizeof pr);
+    pr.monotone = 1;
+    pr.stop_at = 30;
+    small_cfg(&c, "progress_stop_last");
+    CHECK_OK(st_train_cfg_resolve(&c, &err));
+    CHECK_OK(st_train_run(&c, &hooks, &r, &err));
+    CHECK(r.steps_done == 30);
+    st_result_free(&r);
+    file_in(p, sizeof p, c.out, "checkpoint.bin");
+    CHECK(!exists(p));
+    file_in(p, sizeof p, c.out, "student.safetensors");
+    file_in(q, sizeof q, whole.out, "student.safetensors");
+    CHECK(same_file(p, q));
+
     /* A stop request set before the run starts: stopped at step 0. */
     volatile sig_atomic_t stop = SIGTERM;
     struct st_train_hooks stopped = { NULL, NULL, &stop };

@@ -79,8 +79,7 @@ int cmd_finetune(int argc, char **argv)
         return st_cli_fail("finetune", st, &err);
     st = st_cfg_from_model(&cfg, given, &mf, "model", model, &err);
     st_modelfile_free(&mf);
-    /* Options that disagree with the model are a usage error. */
     if (st != ST_OK)
-        return st_cli_fail("finetune", st == ST_ERR_NOMEM ? st : ST_ERR_ARG, &err);
+        return st_cli_fail("finetune", st, &err);
     return st_cli_train_and_report("finetune", &cfg);
 }

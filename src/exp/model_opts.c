@@ -35,5 +35,6 @@ enum st_status st_cfg_from_model(struct st_train_cfg *cfg, const unsigned char *
         return st;
     st = st_modelfile_check(mf, &m, opt, path, err);
     st_model_free(&m);
-    return st;
+    /* Options that disagree with the file are a usage error. */
+    return st == ST_ERR_SHAPE || st == ST_ERR_FORMAT ? ST_ERR_ARG : st;
 }

@@ -13,8 +13,8 @@
 /* cfg's architecture options from mf (read from path, named --opt in
  * messages): --arch and every option the file determines take the file's
  * values unless given[option index] (options.h) is set; given values must
- * equal the file's. Errors: ST_ERR_SHAPE or ST_ERR_FORMAT from the family's
- * check, naming --opt, the file and both values. */
+ * equal the file's. Errors: ST_ERR_ARG (the family's check, naming --opt, the
+ * file and both values), ST_ERR_NOMEM. */
 enum st_status st_cfg_from_model(struct st_train_cfg *cfg, const unsigned char *given,
                                  const struct st_modelfile *mf, const char *opt,
                                  const char *path, struct st_err *err);

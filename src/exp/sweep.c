@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,8 +232,11 @@ enum st_status st_names_add(struct st_names *names, const struct st_train_cfg *c
     for (int t = 0; st == ST_OK && t < layout.n_views; t++) {
         const struct st_view *v = &layout.v[t];
         int seen = 0;
-        for (int i = 0; i < names->n && !seen; i++)
-            seen = !strcmp(names->t[i].name, v->name);
+        for (int i = 0; i < names->n && !seen; i++) {
+            struct st_sweep_tensor *e = &names->t[i];
+            if ((seen = !strcmp(e->name, v->name)) && e->size != (double)st_view_size(v))
+                e->size = (double)NAN; /* the runs' sizes differ */
+        }
         if (seen)
             continue;
         if (names->n == names->cap) {

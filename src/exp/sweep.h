@@ -51,7 +51,7 @@ struct st_names {
     struct st_sweep_tensor {
         char name[ST_NAME_MAX], unit[ST_NAME_MAX], role[ST_NAME_MAX];
         int matrix;
-        double size;
+        double size; /* entries; NaN when the runs' differ (a grid over the widths) */
     } *t;
 };
 

@@ -302,10 +302,11 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
         int B = (int)c->batch, log = k % c->log_every == 0 || k == c->steps;
         e->k = k;
         /* A checkpoint every checkpoint_every steps, and on a stop request:
-         * the state before step k, which the next run takes up. */
+         * the state before step k, which the next run takes up. Past the
+         * last step only the final row is left: the run finishes. */
         stop |= h && h->stop && *h->stop;
-        if (stop || (c->checkpoint_every > 0 && k > k0 && k % c->checkpoint_every == 0 &&
-                     k < c->steps)) {
+        if (k < c->steps &&
+            (stop || (c->checkpoint_every > 0 && k > k0 && k % c->checkpoint_every == 0))) {
             if ((st = st_checkpoint_save(r, k, now_seconds() - t0, err)) != ST_OK)
                 return st;
             if (stop)

@@ -27,7 +27,7 @@ struct st_fig_tensor {
     const char *unit; /* the group its line joins when there are too many to list */
     const char *role; /* its column in the heatmap (units are the rows) */
     int matrix;       /* matrices come first in a legend (the seed's order: w1, w2, ..., b1, ...) */
-    double size;      /* entries */
+    double size;      /* entries (NaN: they differ between a sweep's runs) */
 };
 
 /* What a run's figure shows. */

@@ -22,7 +22,8 @@ static double median(double *v, int n)
 #define SWEEP_MAX_LAMBDAS 256
 
 /* The lines of the sweep figure: one per tensor (or per unit, a mean of its
- * tensors' d_init weighted by their entries), each row's value in v. */
+ * tensors' d_init weighted by their entries, or unweighted when the entries
+ * differ between runs), each row's value in v. */
 struct series {
     int n;
     const char **names;
@@ -107,6 +108,13 @@ static int series_of(const struct st_csv_text *s, const struct st_fig_tensor *t,
             }
             if (nc == 0)
                 continue;
+            /* A tensor whose entries differ between the runs (a grid over
+             * the widths): its unit's tensors weigh the same. */
+            int sized = 1;
+            for (int i = 0; i < nc; i++)
+                sized &= isfinite(w[i]) && w[i] > 0.0;
+            for (int i = 0; !sized && i < nc; i++)
+                w[i] = 1.0;
             for (long r = 0; r < s->n_rows; r++)
                 out->v[(size_t)r * (size_t)max + (size_t)n] = weighted(s, r, cols, w, nc);
             out->names[n++] = name;
@@ -182,7 +190,16 @@ static int stats_of(const struct st_csv_text *s, const struct series *ser, int c
     st->has_zero = 0;
     st->ymax = -INFINITY;
     for (int i = 0; i < st->n_lam; i++) {
+        /* The share of this lambda's finished runs judged correct, each run
+         * once, whichever lines it has values for. */
         int n_ok = 0, n_correct = 0;
+        for (long r = 0; r < s->n_rows; r++) {
+            const char *const *row = (const char *const *)s->cells + r * s->n_cols;
+            if (!strcmp(row[c_status], "ok") && strtod(row[c_lam], NULL) == st->lams[i]) {
+                n_ok++;
+                n_correct += !strcmp(row[c_ok], "1");
+            }
+        }
         for (int t = 0; t < ser->n; t++) {
             int n = 0;
             for (long r = 0; r < s->n_rows; r++) {
@@ -194,10 +211,6 @@ static int stats_of(const struct st_csv_text *s, const struct series *ser, int c
                     continue;
                 vals[n++] = v > 0.0 ? log10(v) : st->floor_log;
                 st->has_zero |= v == 0.0;
-                if (t == 0) {
-                    n_ok++;
-                    n_correct += !strcmp(row[c_ok], "1");
-                }
             }
             size_t k = (size_t)t * (size_t)st->n_lam + (size_t)i;
             if (n == 0) {

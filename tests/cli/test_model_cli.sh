@@ -100,6 +100,9 @@ printf 'activation = relu\n' >"$W/a.ini"
 run finetune --model "$M" --config "$W/a.ini" --x "$W/b.csv" --y-col y --steps 5 $q --out "$W/f3"
 check "finetune: another activation in a config file is refused" \
     sh -c "[ $rc = 2 ] && grep -qF \"its metadata says activation 'tanh'; the run's --activation is relu\" '$W/err'"
+run eval --model "$M" --x "$W/b.csv" --y-col y --activation relu
+check "eval: another activation than the model's metadata is a usage error too (got $rc)" [ $rc = 2 ]
+check "... naming both" has "$W/err" "its metadata says activation 'tanh'; the run's --activation is relu"
 printf 'widths = 3,8,1\nactivation = tanh\n' >"$W/ok.ini"
 run finetune --model "$M" --config "$W/ok.ini" --x "$W/b.csv" --y-col y --steps 5 $q --out "$W/f4"
 check "finetune: a config file that agrees with the model runs" [ $rc = 0 ]
@@ -161,6 +164,11 @@ checks "a deep data run draws its figure" \
 run sweep --grid lambda=0,1e-3 --widths 2,6,6,6,6,6,6,6,2 --steps 50 --jobs 2 --quiet --out "$W/deepsw"
 checks "a sweep of a deep network draws its figure" \
     '[ $rc = 0 ] && "$PY" "$HERE/../png_check.py" "$W/deepsw/sweep.png" 1600 530'
+
+run sweep --grid widths=2,6,6,6,6,6,6,6,2:2,4,6,6,6,6,6,4,2 --grid lambda=0,1e-3 --steps 50 \
+    --jobs 2 --quiet --out "$W/deepw"
+checks "a sweep over the widths of a deep network draws its figure (units weighed alike)" \
+    '[ $rc = 0 ] && "$PY" "$HERE/../png_check.py" "$W/deepw/sweep.png" 1600 530'
 
 echo "model_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
