@@ -248,15 +248,73 @@ static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000], cons
     return rc;
 }
 
+/* The units compare freezes: the groups of the base run's model, after its
+ * configuration and data check out. Returns 0 or an exit status. */
+static int units_of(const struct st_train_cfg *base, struct st_params *layout,
+                    const char ***units, int *n_units)
+{
+    struct st_err err = { "" };
+    struct st_train_cfg probe = *base;
+    if (base->task_data) {
+        st_err_set(&err, ST_ERR_ARG, "--task data: compare scores methods against a teacher's "
+                   "truth, which a data run does not have");
+        return st_cli_fail("compare", ST_ERR_ARG, &err);
+    }
+    enum st_status st = st_cli_probe(&probe, &err);
+    if (st == ST_OK)
+        st = st_cli_layout(&probe, layout, &err);
+    if (st != ST_OK)
+        return st_cli_fail("compare", st, &err);
+    *units = malloc(((size_t)layout->n_views * ST_VIEW_GROUPS + 1) * sizeof **units);
+    if (!*units)
+        return ST_EXIT_RUNTIME;
+    *n_units = st_params_groups(layout, 0, *units);
+    if (*n_units > 10) {
+        st_err_set(&err, ST_ERR_ARG, "compare: %d units; at most 10 (2^units freeze masks)",
+                   *n_units);
+        return st_cli_fail("compare", ST_ERR_ARG, &err);
+    }
+    return 0;
+}
+
+/* Per seed: every freeze mask, then one run of each other method. */
+static struct task *tasks_of(uint64_t seed0, int n_seeds, int n_masks, long per_seed)
+{
+    struct task *tasks = calloc((size_t)(per_seed * n_seeds), sizeof *tasks);
+    for (int s = 0; tasks && s < n_seeds; s++)
+        for (long k = 0; k < per_seed; k++) {
+            struct task *t = &tasks[s * per_seed + k];
+            t->seed = seed0 + (uint64_t)s;
+            t->method = k < n_masks ? M_MASKS : (int)(k - n_masks + 1);
+            t->mask = k < n_masks ? (unsigned)(k + 1) : 0;
+        }
+    return tasks;
+}
+
+/* Each method's picks against the truth, reported. Returns 0 or an exit
+ * status. */
+static int score(const struct cmp_ctx *c, int n_seeds, int n_masks, long per_seed)
+{
+    unsigned picks[N_METHODS][1000];
+    unsigned truth = 0;
+    int runs[N_METHODS] = { 0 };
+    double wall[N_METHODS] = { 0 };
+    long n_tasks = per_seed * n_seeds;
+    picks_of(c->tasks, n_seeds, n_masks, per_seed, picks, runs, wall);
+    for (long i = 0; i < n_tasks; i++)
+        truth |= c->tasks[i].truth; /* the same in every run that got as far as its teacher */
+    return report(c, picks, runs, wall, n_seeds, n_tasks, truth);
+}
+
 int cmd_compare(int argc, char **argv)
 {
     struct st_train_cfg base;
-    struct st_err err = { "" };
     struct st_params layout;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int rest_argc = 0, help = 0, rc = 0;
+    int rest_argc = 0, help = 0, rc = 0, n_units = 0;
     double lambda = 1e-3, sgd_lr = 0.1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN), seeds = 5, jobs = cores > 0 ? cores : 1;
+    long failed = 0;
     struct task *tasks = NULL;
     const char **units = NULL;
     const struct st_cli_opt opts[] = {
@@ -270,71 +328,26 @@ int cmd_compare(int argc, char **argv)
     if (!rest)
         return ST_EXIT_RUNTIME;
     rc = st_cli_take_opts("compare", argc, argv, opts, 4, rest, &rest_argc, &help);
-    if (rc == 0 && help) {
+    if (rc == 0 && help)
         usage(stdout);
-        goto done;
+    if (rc == 0 && !help)
+        rc = st_cli_parse_run("compare", rest_argc, rest, "compare", &base, NULL, &help);
+    if (rc == 0 && !help)
+        rc = units_of(&base, &layout, &units, &n_units);
+    if (rc == 0 && !help) {
+        int n_seeds = (int)seeds, n_masks = (1 << n_units) - 1;
+        long per_seed = n_masks + (N_METHODS - 1);
+        struct cmp_ctx ctx = { &base, NULL, lambda, sgd_lr, n_units, units };
+        if (!(ctx.tasks = tasks = tasks_of(base.seed, n_seeds, n_masks, per_seed)))
+            rc = ST_EXIT_RUNTIME;
+        if (rc == 0)
+            rc = st_pool_run_cmd("compare", base.out, per_seed * n_seeds, (int)jobs, base.quiet,
+                                 make_run, run_done, &ctx, &failed);
+        if (rc == 0)
+            rc = score(&ctx, n_seeds, n_masks, per_seed);
+        if (rc == 0 && failed)
+            rc = ST_EXIT_RUNTIME;
     }
-    if (rc != 0)
-        goto done;
-    rc = st_cli_parse_run("compare", rest_argc, rest, "compare", &base, NULL, &help);
-    int n_seeds = (int)seeds;
-    if (rc != 0)
-        goto done;
-    if (base.task_data) {
-        st_err_set(&err, ST_ERR_ARG, "--task data: compare scores methods against a teacher's "
-                   "truth, which a data run does not have");
-        rc = st_cli_fail("compare", ST_ERR_ARG, &err);
-        goto done;
-    }
-    struct st_train_cfg probe = base;
-    enum st_status st = st_cli_probe(&probe, &err);
-    if (st == ST_OK)
-        st = st_cli_layout(&probe, &layout, &err);
-    if (st != ST_OK) {
-        rc = st_cli_fail("compare", st, &err);
-        goto done;
-    }
-    units = malloc(((size_t)layout.n_views * ST_VIEW_GROUPS + 1) * sizeof *units);
-    if (!units) {
-        rc = ST_EXIT_RUNTIME;
-        goto done;
-    }
-    int n_units = st_params_groups(&layout, 0, units);
-    if (n_units > 10) {
-        st_err_set(&err, ST_ERR_ARG, "compare: at most 10 layers (2^L freeze masks)");
-        rc = st_cli_fail("compare", ST_ERR_ARG, &err);
-        goto done;
-    }
-    int n_masks = (1 << n_units) - 1;
-    long per_seed = n_masks + (N_METHODS - 1), n_tasks = per_seed * n_seeds;
-    tasks = calloc((size_t)n_tasks, sizeof *tasks);
-    if (!tasks) {
-        rc = ST_EXIT_RUNTIME;
-        goto done;
-    }
-    for (int s = 0; s < n_seeds; s++)
-        for (long k = 0; k < per_seed; k++) {
-            struct task *t = &tasks[s * per_seed + k];
-            t->seed = base.seed + (uint64_t)s;
-            t->method = k < n_masks ? M_MASKS : (int)(k - n_masks + 1);
-            t->mask = k < n_masks ? (unsigned)(k + 1) : 0;
-        }
-    struct cmp_ctx ctx = { &base, tasks, lambda, sgd_lr, n_units, units };
-    long failed;
-    rc = st_pool_run_cmd("compare", base.out, n_tasks, (int)jobs, base.quiet, make_run, run_done,
-                         &ctx, &failed);
-    if (rc != 0)
-        goto done;
-    unsigned picks[N_METHODS][1000], truth = 0;
-    int runs[N_METHODS] = { 0 };
-    double wall[N_METHODS] = { 0 };
-    picks_of(tasks, n_seeds, n_masks, per_seed, picks, runs, wall);
-    for (long i = 0; i < n_tasks; i++)
-        truth |= tasks[i].truth; /* the same in every run that got as far as its teacher */
-    rc = report(&ctx, picks, runs, wall, n_seeds, n_tasks, truth);
-    if (rc == 0 && failed)
-        rc = ST_EXIT_RUNTIME;
-done:
     free(tasks);
     free(units);
     st_params_free(&layout);

@@ -232,10 +232,58 @@ static int write_switch_off(const struct st_train_cfg *base, const struct point 
     return 0;
 }
 
+/* The base run must have a penalty with exact zeros, and its configuration
+ * and data must check out; names gets its tensors. Returns 0 or an exit
+ * status. */
+static int check_base(const struct st_train_cfg *base, double lmin, double lmax,
+                      struct st_names *names)
+{
+    struct st_err err = { "" };
+    struct st_train_cfg probe = *base;
+    enum st_status st = ST_OK;
+    if (!(lmin < lmax))
+        st = st_err_set(&err, ST_ERR_ARG, "--lambda-min %g must be below --lambda-max %g", lmin,
+                        lmax);
+    else if (base->penalty == ST_PEN_NONE || base->penalty == ST_PEN_L2)
+        st = st_err_set(&err, ST_ERR_ARG, "--penalty %s: lambda-path needs a penalty with exact "
+                        "zeros (l1, group or nuclear)", st_penalty_name(base->penalty));
+    probe.prox = 1;
+    if (st == ST_OK)
+        st = st_cli_probe(&probe, &err);
+    if (st == ST_OK)
+        st = st_names_add(names, &probe, &err);
+    return st == ST_OK ? 0 : st_cli_fail("lambda-path", st, &err);
+}
+
+/* The points' runs, refined, then their tables and figure. Returns 0 or an
+ * exit status. */
+static int run_path(struct lp_ctx *ctx, long *n_pts, long points, long refine, int jobs,
+                    double lmin, double lmax, const struct st_names *names)
+{
+    const struct st_train_cfg *base = ctx->base;
+    for (long i = 0; i < points; i++)
+        ctx->pts[(*n_pts)++].lambda =
+            exp(log(lmin) + (log(lmax) - log(lmin)) * (double)i / (double)(points - 1));
+    int rc = st_pool_run_cmd("lambda-path", base->out, *n_pts, jobs, base->quiet, make_run,
+                             run_done, ctx, &ctx->failed);
+    if (rc == 0)
+        rc = refine_points(ctx, n_pts, refine, jobs);
+    if (rc == 0)
+        rc = write_path(base, ctx->pts, *n_pts, names);
+    if (rc == 0)
+        rc = write_switch_off(base, ctx->pts, *n_pts, lmin, lmax);
+    if (rc == 0 && base->plot) {
+        char csv[4300], fig[4300];
+        snprintf(csv, sizeof csv, "%s/lambda_path.csv", base->out);
+        snprintf(fig, sizeof fig, "%s/sweep.png", base->out);
+        st_cli_draw_sweep("lambda-path", csv, fig, ST_FIG_PNG, names);
+    }
+    return rc == 0 && ctx->failed ? ST_EXIT_RUNTIME : rc;
+}
+
 int cmd_lambda_path(int argc, char **argv)
 {
     struct st_train_cfg base;
-    struct st_err err = { "" };
     struct st_names names = { 0, 0, NULL };
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int rest_argc = 0, help = 0, rc = 0;
@@ -258,56 +306,16 @@ int cmd_lambda_path(int argc, char **argv)
         return ST_EXIT_RUNTIME;
     }
     rc = st_cli_take_opts("lambda-path", argc, argv, opts, 5, rest, &rest_argc, &help);
-    if (rc == 0 && help) {
+    if (rc == 0 && help)
         usage(stdout);
-        goto done;
+    if (rc == 0 && !help)
+        rc = st_cli_parse_run("lambda-path", rest_argc, rest, "lambda-path", &base, NULL, &help);
+    if (rc == 0 && !help)
+        rc = check_base(&base, lmin, lmax, &names);
+    if (rc == 0 && !help) {
+        struct lp_ctx ctx = { &base, pts, 0, 0 };
+        rc = run_path(&ctx, &n_pts, points, refine, (int)jobs, lmin, lmax, &names);
     }
-    if (rc != 0)
-        goto done;
-    if (!(lmin < lmax)) {
-        st_err_set(&err, ST_ERR_ARG, "--lambda-min %g must be below --lambda-max %g", lmin, lmax);
-        rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
-        goto done;
-    }
-    rc = st_cli_parse_run("lambda-path", rest_argc, rest, "lambda-path", &base, NULL, &help);
-    if (rc != 0)
-        goto done;
-    if (base.penalty == ST_PEN_NONE || base.penalty == ST_PEN_L2) {
-        st_err_set(&err, ST_ERR_ARG, "--penalty %s: lambda-path needs a penalty with exact "
-                   "zeros (l1, group or nuclear)", st_penalty_name(base.penalty));
-        rc = st_cli_fail("lambda-path", ST_ERR_ARG, &err);
-        goto done;
-    }
-    struct st_train_cfg probe = base;
-    probe.prox = 1;
-    enum st_status st = st_cli_probe(&probe, &err);
-    if (st == ST_OK)
-        st = st_names_add(&names, &probe, &err);
-    if (st != ST_OK) {
-        rc = st_cli_fail("lambda-path", st, &err);
-        goto done;
-    }
-    struct lp_ctx ctx = { &base, pts, 0, 0 };
-    for (long i = 0; i < points; i++)
-        pts[n_pts++].lambda = exp(log(lmin) + (log(lmax) - log(lmin)) * (double)i /
-                                                  (double)(points - 1));
-    rc = st_pool_run_cmd("lambda-path", base.out, n_pts, (int)jobs, base.quiet, make_run,
-                         run_done, &ctx, &ctx.failed);
-    if (rc == 0)
-        rc = refine_points(&ctx, &n_pts, refine, (int)jobs);
-    if (rc == 0)
-        rc = write_path(&base, pts, n_pts, &names);
-    if (rc == 0)
-        rc = write_switch_off(&base, pts, n_pts, lmin, lmax);
-    if (rc == 0 && base.plot) {
-        char csv[4300], fig[4300];
-        snprintf(csv, sizeof csv, "%s/lambda_path.csv", base.out);
-        snprintf(fig, sizeof fig, "%s/sweep.png", base.out);
-        st_cli_draw_sweep("lambda-path", csv, fig, ST_FIG_PNG, &names);
-    }
-    if (rc == 0 && ctx.failed)
-        rc = ST_EXIT_RUNTIME;
-done:
     for (long i = 0; i < n_pts; i++)
         st_result_free(&pts[i].res);
     free(pts);

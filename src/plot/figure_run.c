@@ -298,34 +298,51 @@ static const double three[3][2] = { { 0.055, 0.315 }, { 0.395, 0.655 }, { 0.735,
 static const double four[4][2] = { { 0.05, 0.235 }, { 0.30, 0.485 }, { 0.55, 0.735 },
                                    { 0.795, 0.98 } };
 
-enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_fig_run *r,
-                             struct st_err *err)
+/* A run's page: its panels over the steps and what they point into. */
+struct page {
+    struct lines l;
+    struct st_panel loss, init, teach, eval, rank;
+    int loss_color, eval_color;
+    double *x;            /* [3][n] steps, log10 of the loss and of the evaluation loss */
+    const double *ly, *ey;
+    double *rmem;         /* the rank panel's rows */
+    long nr;              /* its rows (0: no rank panel) */
+    double *shares;       /* [l.n] the bars' shares */
+    int many, map, bars;  /* lines per unit; the heatmap, or the bars, as the fourth panel */
+};
+
+static void page_free(struct page *pg)
+{
+    st_panel_free(&pg->rank);
+    lines_free(&pg->l);
+    free(pg->x);
+    free(pg->rmem);
+    free(pg->shares);
+}
+
+/* The panels of pg from metrics m: loss, d_init, then d_teacher or the
+ * evaluation loss (a run without a teacher shows the forgetting curve), then
+ * the shares or the ranks. Errors: ST_ERR_FORMAT (columns), ST_ERR_NOMEM. */
+static enum st_status page_panels(const struct st_fig_run *r, struct page *pg,
+                                  struct st_err *err)
 {
     const struct st_csv *m = r->m;
-    enum st_status st = ST_OK;
     int c_step = st_csv_col(m, "step"), c_loss = st_csv_col(m, "mse");
     int xent = c_loss < 0 && st_csv_col(m, "xent") >= 0; /* a --loss xent run */
-    long n = m->n_rows, nr = 0;
-    int many = r->tensors && r->n_tensors > ST_FIG_LEGEND_MAX;
-    struct lines l;
-    struct st_panel loss = { NULL, xent ? "loss (cross-entropy)" : "loss (mse)", 1, 0, NULL,
-                             NULL, NULL, 0 };
-    struct st_panel init = { "distance(trained student, initial student)", "L1 distance", 0, 0,
-                             NULL, NULL, NULL, ST_FIG_LEGEND_MAX };
-    struct st_panel teach = { "distance(trained student, teacher)", "L1 distance", 0, 0, NULL,
-                              NULL, NULL, ST_FIG_LEGEND_MAX };
-    struct st_panel rank = { "rank of each weight update", "numerical rank", 0, 0, NULL, NULL,
-                             NULL, 0 };
-    /* A run without a teacher (--task data) shows its evaluation set's loss,
-     * the forgetting curve, where a teacher run shows d_teacher. */
-    struct st_panel eval = { "loss on the evaluation set", xent ? "cross-entropy" : "mse", 1, 0,
-                             NULL, NULL, NULL, 0 };
-    int c_eval = st_csv_col(m, xent ? "eval_xent" : "eval_mse"), loss_color = COLOR_FIRST_LINE;
-    int eval_color = COLOR_FIRST_LINE + 1;
-    double *x = NULL, *rmem = NULL, *shares = NULL;
-    const double *ly = NULL, *ey = NULL;
-    char tmp[4200];
+    int c_eval = st_csv_col(m, xent ? "eval_xent" : "eval_mse");
+    long n = m->n_rows;
+    struct lines *l = &pg->l;
 
+    pg->loss = (struct st_panel){ NULL, xent ? "loss (cross-entropy)" : "loss (mse)", 1, 0, NULL,
+                                  NULL, NULL, 0 };
+    pg->init = (struct st_panel){ "distance(trained student, initial student)", "L1 distance", 0,
+                                  0, NULL, NULL, NULL, ST_FIG_LEGEND_MAX };
+    pg->teach = (struct st_panel){ "distance(trained student, teacher)", "L1 distance", 0, 0,
+                                   NULL, NULL, NULL, ST_FIG_LEGEND_MAX };
+    pg->eval = (struct st_panel){ "loss on the evaluation set", xent ? "cross-entropy" : "mse", 1,
+                                  0, NULL, NULL, NULL, 0 };
+    pg->rank = (struct st_panel){ "rank of each weight update", "numerical rank", 0, 0, NULL,
+                                  NULL, NULL, 0 };
     if (xent)
         c_loss = st_csv_col(m, "xent");
     if (c_step < 0 || c_loss < 0)
@@ -333,70 +350,83 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
                           "'xent'");
     if (n < 1)
         return st_err_set(err, ST_ERR_FORMAT, "metrics: no rows to plot");
-    if ((many ? unit_lines(r, &l) : r->tensors ? tensor_lines(r, &l) : column_lines(r, &l)) != 0)
+    pg->many = r->tensors && r->n_tensors > ST_FIG_LEGEND_MAX;
+    if ((pg->many ? unit_lines(r, l) : r->tensors ? tensor_lines(r, l) : column_lines(r, l)) != 0)
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the figure's data");
-    if (l.n == 0) {
-        lines_free(&l);
+    if (l->n == 0)
         return st_err_set(err, ST_ERR_FORMAT, "metrics: no d_init_<tensor> columns");
+    pg->x = malloc((size_t)n * 3 * sizeof *pg->x);
+    pg->shares = malloc(((size_t)l->n + 1) * sizeof *pg->shares);
+    if (!pg->x || !pg->shares)
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the figure's data");
+    column(m, c_step, pg->x);
+    log_column(m, c_loss, pg->x + n);
+    pg->ly = pg->x + n;
+    pg->loss_color = COLOR_FIRST_LINE;
+    pg->loss.y = &pg->ly;
+    pg->loss.colors = &pg->loss_color;
+    pg->loss.n_lines = 1;
+    pg->init.y = (const double **)l->init;
+    pg->teach.y = (const double **)l->teacher;
+    pg->init.names = pg->teach.names = l->names;
+    pg->init.colors = pg->teach.colors = l->colors;
+    pg->init.n_lines = pg->teach.n_lines = l->n;
+    if (!l->has_teacher && c_eval >= 0) {
+        log_column(m, c_eval, pg->x + 2 * n);
+        pg->ey = pg->x + 2 * n;
+        pg->eval_color = COLOR_FIRST_LINE + 1;
+        pg->eval.y = &pg->ey;
+        pg->eval.colors = &pg->eval_color;
+        pg->eval.n_lines = 1;
     }
-    /* Column-major copies: step, log10 of the loss and of the evaluation loss. */
-    x = malloc((size_t)n * 3 * sizeof *x);
-    shares = malloc(((size_t)l.n + 1) * sizeof *shares);
-    if (!x || !shares) {
-        st = st_err_set(err, ST_ERR_NOMEM, "cannot allocate the figure's data");
-        goto out;
-    }
-    column(m, c_step, x);
-    log_column(m, c_loss, x + n);
-    ly = x + n;
-    loss.y = &ly;
-    loss.colors = &loss_color;
-    loss.n_lines = 1;
-    init.y = (const double **)l.init;
-    teach.y = (const double **)l.teacher;
-    init.names = teach.names = l.names;
-    init.colors = teach.colors = l.colors;
-    init.n_lines = teach.n_lines = l.n;
-    if (!l.has_teacher && c_eval >= 0) {
-        log_column(m, c_eval, x + 2 * n);
-        ey = x + 2 * n;
-        eval.y = &ey;
-        eval.colors = &eval_color;
-        eval.n_lines = 1;
-    }
-    if (r->rank_panel && !many && (nr = rank_rows(m, c_step, &rank, &rmem)) == 0)
-        st_panel_free(&rank);
-    /* The fourth panel: the shares (a data run's bars; for many tensors a
-     * heatmap), else the ranks. */
-    int map = many && r->shares, bars = !many && !l.has_teacher && r->shares;
-    int third = l.has_teacher || eval.n_lines, fourth = map || bars || nr > 0;
-    if (bars)
-        legend_shares(r, &l, shares);
+    if (r->rank_panel && !pg->many && (pg->nr = rank_rows(m, c_step, &pg->rank, &pg->rmem)) == 0)
+        st_panel_free(&pg->rank);
+    pg->map = pg->many && r->shares;
+    pg->bars = !pg->many && !l->has_teacher && r->shares;
+    if (pg->bars)
+        legend_shares(r, l, pg->shares);
+    return ST_OK;
+}
+
+/* Draws pg's three or four panels side by side on one page. */
+static enum st_status page_draw(const char *path, enum st_fig_format fmt,
+                                const struct st_fig_run *r, struct page *pg, struct st_err *err)
+{
+    long n = r->m->n_rows;
+    char tmp[4200];
+    int third = pg->l.has_teacher || pg->eval.n_lines;
+    int fourth = pg->map || pg->bars || pg->nr > 0;
     int panels = 2 + third + fourth;
-    st = st_draw_page_begin(path, fmt, panels == 4 ? ST_FIG_WIDTH * 4 / 3 : ST_FIG_WIDTH,
-                            r->title, tmp, sizeof tmp, err);
+    enum st_status st = st_draw_page_begin(path, fmt,
+                                           panels == 4 ? ST_FIG_WIDTH * 4 / 3 : ST_FIG_WIDTH,
+                                           r->title, tmp, sizeof tmp, err);
     if (st != ST_OK)
-        goto out;
+        return st;
     const double(*vp)[2] = panels == 4 ? four : three;
-    st_draw_panel(&loss, x, n, vp[0][0], vp[0][1], 0.14, 0.80, 0);
-    st_draw_panel(&init, x, n, vp[1][0], vp[1][1], 0.14, 0.80, 1);
-    if (l.has_teacher)
-        st_draw_panel(&teach, x, n, vp[2][0], vp[2][1], 0.14, 0.80, 1);
-    else if (eval.n_lines)
-        st_draw_panel(&eval, x, n, vp[2][0], vp[2][1], 0.14, 0.80, 0);
+    st_draw_panel(&pg->loss, pg->x, n, vp[0][0], vp[0][1], 0.14, 0.80, 0);
+    st_draw_panel(&pg->init, pg->x, n, vp[1][0], vp[1][1], 0.14, 0.80, 1);
+    if (pg->l.has_teacher)
+        st_draw_panel(&pg->teach, pg->x, n, vp[2][0], vp[2][1], 0.14, 0.80, 1);
+    else if (pg->eval.n_lines)
+        st_draw_panel(&pg->eval, pg->x, n, vp[2][0], vp[2][1], 0.14, 0.80, 0);
     int last = 1 + third + 1;
-    if (map)
+    if (pg->map)
         draw_share_map(r, vp[last][0] + 0.02, vp[last][1], 0.14, 0.80);
-    else if (bars)
-        draw_shares(l.names, shares, l.n, vp[last][0], vp[last][1], 0.14, 0.80);
-    else if (nr > 0)
-        st_draw_panel(&rank, rmem, nr, vp[last][0], vp[last][1], 0.14, 0.80, 1);
-    st = st_draw_page_end(tmp, path, err);
-out:
-    st_panel_free(&rank);
-    lines_free(&l);
-    free(x);
-    free(rmem);
-    free(shares);
+    else if (pg->bars)
+        draw_shares(pg->l.names, pg->shares, pg->l.n, vp[last][0], vp[last][1], 0.14, 0.80);
+    else if (pg->nr > 0)
+        st_draw_panel(&pg->rank, pg->rmem, pg->nr, vp[last][0], vp[last][1], 0.14, 0.80, 1);
+    return st_draw_page_end(tmp, path, err);
+}
+
+enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_fig_run *r,
+                             struct st_err *err)
+{
+    struct page pg;
+    memset(&pg, 0, sizeof pg);
+    enum st_status st = page_panels(r, &pg, err);
+    if (st == ST_OK)
+        st = page_draw(path, fmt, r, &pg, err);
+    page_free(&pg);
     return st;
 }
