@@ -339,20 +339,142 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
 }
 
 
+/* Where a sweep stands: its runs, those to do here, its summary.csv. */
+struct sweep_state {
+    long n_runs;
+    unsigned char *done; /* [n_runs] finished before this command (rank 0) */
+    long *ids, n_todo;   /* the runs this command does */
+    FILE *summary;       /* rank 0 */
+    long got, stopped;   /* runs that reported back; checkpointed at a stop */
+    double t0;
+};
+
+/* Every run's configuration must resolve before anything starts (the
+ * tensors of all of them are summary.csv's columns), and run 0's data must
+ * fit its options. Returns 0 or an exit status. */
+static int check_grid(const struct sweep_opts *so, const struct st_train_cfg *base,
+                      struct st_names *names, struct sweep_state *ss)
+{
+    struct st_err err = { "" };
+    ss->n_runs = st_grid_size(&so->grid);
+    if (ss->n_runs < 1) {
+        st_err_set(&err, ST_ERR_ARG, "the grid has too many runs");
+        return st_cli_fail("sweep", ST_ERR_ARG, &err);
+    }
+    enum st_status st = st_sweep_names(&so->grid, base, names, &err);
+    if (st == ST_OK)
+        st = probe_run0(&so->grid, base, &err);
+    if (st != ST_OK)
+        return st_cli_fail("sweep", st, &err);
+    if (!(ss->ids = malloc((size_t)ss->n_runs * sizeof *ss->ids)))
+        return ST_EXIT_RUNTIME;
+    return 0;
+}
+
+/* Rank 0's part: the directory, the identity check, what is done already,
+ * summary.csv open for appending. Returns 0 or an exit status. */
+static int open_dir(const struct sweep_opts *so, const struct st_train_cfg *base,
+                    const struct st_names *names, struct sweep_state *ss)
+{
+    struct st_err err = { "" };
+    char path[4200];
+    int exists = 0, rc;
+    if (st_mkdirs(base->out, &err) != ST_OK)
+        return st_cli_fail("sweep", ST_ERR_IO, &err);
+    if ((rc = check_identity(base->out, so, base)) != 0)
+        return rc;
+    snprintf(path, sizeof path, "%s/summary.csv", base->out);
+    if (!(ss->done = finished_runs(path, ss->n_runs, &exists)))
+        return ST_EXIT_RUNTIME;
+    for (long r = 0; r < ss->n_runs; r++)
+        if (!ss->done[r] && (so->shard_n == 0 || r % so->shard_n == so->shard_k - 1))
+            ss->ids[ss->n_todo++] = r;
+    if (!(ss->summary = fopen(path, "a"))) {
+        st_err_set(&err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        return st_cli_fail("sweep", ST_ERR_IO, &err);
+    }
+    if (!exists) {
+        st_sweep_write_header(ss->summary, &so->grid, names);
+        fflush(ss->summary);
+    }
+    return 0;
+}
+
+/* The runs to do, on the pool or on the MPI ranks; SIGINT and SIGTERM start
+ * no new run, and the runs in flight checkpoint. */
+static void run_all(struct sweep_ctx *ctx, struct sweep_state *ss, int rank, int size)
+{
+    struct st_progress prog;
+    ss->t0 = now();
+    if (size == 1)
+        st_cli_catch_stop();
+    st_progress_init(&prog, "sweep", ctx->base->quiet || rank != 0);
+    ss->got = size > 1 ? st_mpi_run(ss->n_todo, rank, size, ctx->so->keep_runs, make_run,
+                                    run_done, ctx, &prog)
+                       : st_pool_run(ss->n_todo, ctx->so->jobs, ctx->so->keep_runs, make_run,
+                                     run_done, ctx, &prog, &ss->stopped);
+    st_progress_done(&prog);
+    if (size == 1)
+        st_cli_release_stop();
+}
+
+/* Rank 0's report: the figure, the counts, what failed or did not report.
+ * Returns 0 or an exit status. */
+static int report(const struct sweep_ctx *ctx, const struct sweep_state *ss, int size)
+{
+    const struct st_train_cfg *base = ctx->base;
+    char path[4200];
+    fflush(ss->summary);
+    if (st_cli_stop && ss->got < ss->n_todo) {
+        fprintf(stderr,
+                "sparsetune sweep: stopped by %s: %ld runs finished now, %ld checkpointed in "
+                "flight, %ld not started; run the same command again to resume\n",
+                st_cli_stop_name(), ss->got, ss->stopped, ss->n_todo - ss->got - ss->stopped);
+        return 128 + st_cli_stop_signal();
+    }
+    if (!ctx->so->keep_runs) {
+        snprintf(path, sizeof path, "%s/runs", base->out);
+        rmdir(path);
+    }
+    if (base->plot) {
+        char csv[4200], fig[4200];
+        snprintf(csv, sizeof csv, "%s/summary.csv", base->out);
+        snprintf(fig, sizeof fig, "%s/sweep.%s", base->out, st_fig_format_names[base->fig_format]);
+        st_cli_draw_sweep("sweep", csv, fig, base->fig_format, ctx->names);
+    }
+    long before = 0;
+    for (long r = 0; r < ss->n_runs; r++)
+        before += ss->done[r];
+    printf("sweep: %ld runs in the grid: %ld run now, %ld already in summary.csv, %ld left to "
+           "other shards; %d failed; %.1f s",
+           ss->n_runs, ss->got, before, ss->n_runs - before - ss->n_todo, ctx->failed,
+           now() - ss->t0);
+    if (size > 1)
+        printf(" on %d MPI ranks", size);
+    printf("\n");
+    printf("summary: %s/summary.csv\n", base->out);
+    if (ss->got < ss->n_todo)
+        fprintf(stderr, "sparsetune sweep: a worker stopped early: %ld of %ld runs did not "
+                        "report; run the same command again to finish them\n",
+                ss->n_todo - ss->got, ss->n_todo);
+    if (ctx->failed)
+        fprintf(stderr, "sparsetune sweep: %d runs failed (see the error column of "
+                        "summary.csv); a re-run tries them again\n",
+                ctx->failed);
+    return ss->got < ss->n_todo || ctx->failed ? ST_EXIT_RUNTIME : 0;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     struct sweep_opts so;
+    struct sweep_state ss;
     struct st_train_cfg base;
-    struct st_err err = { "" };
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    char path[4200];
-    int rest_argc = 0, help = 0, rc, exists = 0, failed = 0, rank = 0, size = 1;
-    long n_runs, n_todo = 0, *ids = NULL;
-    unsigned char *done = NULL;
-    FILE *summary = NULL;
+    int rest_argc = 0, help = 0, rc, rank = 0, size = 1;
     struct st_names names = { 0, 0, NULL };
 
     memset(&so, 0, sizeof so);
+    memset(&ss, 0, sizeof ss);
     if (!rest)
         return ST_EXIT_RUNTIME;
     for (int i = 1; i < argc; i++)
@@ -368,120 +490,28 @@ int cmd_sweep(int argc, char **argv)
     rc = parse_sweep_opts(argc, argv, &so, &rest_argc, rest);
     if (rc == 0)
         rc = st_cli_parse_run("sweep", rest_argc, rest, "sweep", &base, NULL, &help);
-    if (rc != 0)
-        goto out;
-    n_runs = st_grid_size(&so.grid);
-    if (n_runs < 1) {
-        st_err_set(&err, ST_ERR_ARG, "the grid has too many runs");
-        rc = st_cli_fail("sweep", ST_ERR_ARG, &err);
-        goto out;
+    if (rc == 0)
+        rc = check_grid(&so, &base, &names, &ss);
+    /* Files are rank 0's; the others learn what to do from it. */
+    if (rc == 0 && rank == 0)
+        rc = open_dir(&so, &base, &names, &ss);
+    if (ss.ids) { /* check_grid passed on every rank */
+        long shared[2] = { rc, ss.n_todo };
+        st_mpi_share(shared, 2);
+        rc = (int)shared[0];
+        ss.n_todo = shared[1];
     }
-    /* Every run's configuration must resolve before anything starts; the
-     * tensors of all of them are summary.csv's columns. */
-    enum st_status vst = st_sweep_names(&so.grid, &base, &names, &err);
-    if (vst == ST_OK)
-        vst = probe_run0(&so.grid, &base, &err);
-    if (vst != ST_OK) {
-        rc = st_cli_fail("sweep", vst, &err);
-        goto out;
+    if (rc == 0) {
+        struct sweep_ctx ctx = { &so, &base, ss.ids, &names, ss.summary, 0 };
+        st_mpi_share(ss.ids, ss.n_todo);
+        run_all(&ctx, &ss, rank, size);
+        if (rank == 0)
+            rc = report(&ctx, &ss, size);
     }
-    /* Files are rank 0's: the directory, the identity check, what is done. */
-    ids = malloc((size_t)n_runs * sizeof *ids);
-    if (!ids) {
-        rc = ST_EXIT_RUNTIME;
-        goto out;
-    }
-    if (rank == 0) {
-        if (st_mkdirs(base.out, &err) != ST_OK)
-            rc = st_cli_fail("sweep", ST_ERR_IO, &err);
-        else
-            rc = check_identity(base.out, &so, &base);
-        snprintf(path, sizeof path, "%s/summary.csv", base.out);
-        if (rc == 0 && !(done = finished_runs(path, n_runs, &exists)))
-            rc = ST_EXIT_RUNTIME;
-        for (long r = 0; rc == 0 && r < n_runs; r++)
-            if (!done[r] && (so.shard_n == 0 || r % so.shard_n == so.shard_k - 1))
-                ids[n_todo++] = r;
-        if (rc == 0 && !(summary = fopen(path, "a"))) {
-            st_err_set(&err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-            rc = st_cli_fail("sweep", ST_ERR_IO, &err);
-        }
-        if (rc == 0 && !exists) {
-            st_sweep_write_header(summary, &so.grid, &names);
-            fflush(summary);
-        }
-    }
-    long shared[2] = { rc, n_todo };
-    st_mpi_share(shared, 2);
-    rc = (int)shared[0];
-    n_todo = shared[1];
-    if (rc != 0)
-        goto out;
-    st_mpi_share(ids, n_todo);
-
-    struct sweep_ctx ctx = { &so, &base, ids, &names, summary, 0 };
-    struct st_progress prog;
-    double t0 = now();
-    long stopped = 0;
-    /* SIGINT, SIGTERM: no new runs; the runs in flight checkpoint. */
-    if (size == 1)
-        st_cli_catch_stop();
-    st_progress_init(&prog, "sweep", base.quiet || rank != 0);
-    long got = size > 1 ? st_mpi_run(n_todo, rank, size, so.keep_runs, make_run, run_done, &ctx,
-                                     &prog)
-                        : st_pool_run(n_todo, so.jobs, so.keep_runs, make_run, run_done, &ctx,
-                                      &prog, &stopped);
-    st_progress_done(&prog);
-    if (size == 1)
-        st_cli_release_stop();
-    if (rank != 0)
-        goto out;
-    if (st_cli_stop && got < n_todo) {
-        fflush(summary);
-        fprintf(stderr,
-                "sparsetune sweep: stopped by %s: %ld runs finished now, %ld checkpointed in "
-                "flight, %ld not started; run the same command again to resume\n",
-                st_cli_stop_name(), got, stopped, n_todo - got - stopped);
-        rc = 128 + st_cli_stop_signal();
-        goto out;
-    }
-    failed = ctx.failed;
-    if (!so.keep_runs) {
-        snprintf(path, sizeof path, "%s/runs", base.out);
-        rmdir(path);
-    }
-    fflush(summary);
-    if (base.plot) {
-        char csv[4200], fig[4200];
-        snprintf(csv, sizeof csv, "%s/summary.csv", base.out);
-        snprintf(fig, sizeof fig, "%s/sweep.%s", base.out, st_fig_format_names[base.fig_format]);
-        st_cli_draw_sweep("sweep", csv, fig, base.fig_format, &names);
-    }
-    long before = 0;
-    for (long r = 0; r < n_runs; r++)
-        before += done[r];
-    printf("sweep: %ld runs in the grid: %ld run now, %ld already in summary.csv, %ld left to "
-           "other shards; %d failed; %.1f s",
-           n_runs, got, before, n_runs - before - n_todo, failed, now() - t0);
-    if (size > 1)
-        printf(" on %d MPI ranks", size);
-    printf("\n");
-    printf("summary: %s/summary.csv\n", base.out);
-    if (got < n_todo)
-        fprintf(stderr, "sparsetune sweep: a worker stopped early: %ld of %ld runs did not "
-                        "report; run the same command again to finish them\n",
-                n_todo - got, n_todo);
-    if (failed)
-        fprintf(stderr, "sparsetune sweep: %d runs failed (see the error column of "
-                        "summary.csv); a re-run tries them again\n",
-                failed);
-    if (got < n_todo || failed)
-        rc = ST_EXIT_RUNTIME;
-out:
-    if (summary)
-        fclose(summary);
-    free(done);
-    free(ids);
+    if (ss.summary)
+        fclose(ss.summary);
+    free(ss.done);
+    free(ss.ids);
     free(rest);
     free(so.spec_text);
     st_names_free(&names);
