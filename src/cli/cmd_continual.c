@@ -133,19 +133,168 @@ static int parse_range(const char *s, double *lo, double *hi)
     return end != p && *end == '\0' && isfinite(*lo) && isfinite(*hi) && *lo < *hi ? 0 : -1;
 }
 
+/* continual's own options against the run's: the lambdas, task A's range
+ * (by default the mirror of B's, where B has no data). Returns 0 or an exit
+ * status. */
+static int check_opts(const struct st_train_cfg *base, const char *lam_text, const char *a_text,
+                      double *lams, int *n_lam, double *a_lo, double *a_hi)
+{
+    struct st_err err = { "" };
+    if ((*n_lam = parse_lambdas(lam_text, lams, MAX_LAMBDAS, &err)) < 0)
+        return st_cli_fail("continual", ST_ERR_ARG, &err);
+    *a_lo = -base->data_range[1];
+    *a_hi = 0.0 - base->data_range[0]; /* 0 - 0 is +0 */
+    if (a_text && parse_range(a_text, a_lo, a_hi) != 0)
+        st_err_set(&err, ST_ERR_ARG, "--a-range '%s': expected LO,HI with LO < HI", a_text);
+    else if (!a_text && !(*a_lo < *a_hi))
+        st_err_set(&err, ST_ERR_ARG, "--data-range %g,%g: its mirror is empty; give --a-range",
+                   base->data_range[0], base->data_range[1]);
+    else if (base->task_data || base->loss != ST_LOSS_MSE || base->online)
+        st_err_set(&err, ST_ERR_ARG, "continual runs the teacher-student problem with mse on a "
+                   "fixed data set (no --task data, --loss xent or --online)");
+    return err.msg[0] ? st_cli_fail("continual", ST_ERR_ARG, &err) : 0;
+}
+
+/* The tasks in OUT/tasks (dir): A, the student's start, with its evaluation
+ * set; B, the teacher; the inputs. Returns 0 or an exit status. */
+static int make_tasks(const struct st_train_cfg *base, char *dir, size_t size, double a_lo,
+                      double a_hi)
+{
+    struct st_train_cfg cfg = *base;
+    struct st_train_result res = { 0 };
+    struct st_err err = { "" };
+    cfg.steps = 0;
+    cfg.plot = 0;
+    cfg.quiet = 1;
+    if (snprintf(dir, size, "%s/tasks", base->out) >= (int)sizeof cfg.out) {
+        st_err_set(&err, ST_ERR_ARG, "--out %s: too long", base->out);
+        return st_cli_fail("continual", ST_ERR_ARG, &err);
+    }
+    memcpy(cfg.out, dir, strlen(dir) + 1);
+    enum st_status st = st_train_cfg_resolve(&cfg, &err);
+    if (st == ST_OK && (st = st_train_run(&cfg, NULL, &res, &err)) == ST_OK)
+        st = task_a(dir, &cfg, input_width(&cfg), a_lo, a_hi, &err);
+    st_result_free(&res);
+    return st == ST_OK ? 0 : st_cli_fail("continual", st, &err);
+}
+
+/* Method m's run on task B from A (0 plain, then per lambda l1, l1 prox,
+ * L2-SP), into row r. Returns 0 or an exit status (a diverged run is a
+ * row). */
+static int run_method(const struct st_train_cfg *base, const char *dir, int m,
+                      const double *lams, int n_runs, struct row *r)
+{
+    static const char *const names[] = { "l1", "l1-prox", "l2-sp" };
+    struct st_train_cfg cfg = *base;
+    struct st_train_result res = { 0 };
+    struct st_err err = { "" };
+    char path[4300];
+    double lam = m ? lams[(m - 1) / 3] : 0.0;
+    int kind = m ? (m - 1) % 3 : -1; /* 0 l1, 1 l1 prox, 2 l2 */
+    memset(r, 0, sizeof *r);
+    snprintf(r->method, sizeof r->method, "%s", m ? names[kind] : "plain");
+    r->lambda = lam;
+    cfg.lambda = lam;
+    cfg.penalty = kind == 2 ? ST_PEN_L2 : m ? ST_PEN_L1 : ST_PEN_NONE;
+    cfg.prox = kind == 1;
+    cfg.quiet = 1;
+    cfg.plot = 0;
+    int n1 = snprintf(path, sizeof path, "%s/xA.npy", dir);
+    memcpy(cfg.eval_x, path, (size_t)n1 + 1 <= sizeof cfg.eval_x ? (size_t)n1 + 1 : 1);
+    int n2 = snprintf(path, sizeof path, "%s/yA.npy", dir);
+    memcpy(cfg.eval_y, path, (size_t)n2 + 1 <= sizeof cfg.eval_y ? (size_t)n2 + 1 : 1);
+    int n3 = snprintf(path, sizeof path, "%s/runs/%s-%g", base->out, r->method, lam);
+    memcpy(cfg.out, path, (size_t)n3 + 1 <= sizeof cfg.out ? (size_t)n3 + 1 : 1);
+    if ((size_t)n1 >= sizeof cfg.eval_x || (size_t)n2 >= sizeof cfg.eval_y ||
+        (size_t)n3 >= sizeof cfg.out) {
+        st_err_set(&err, ST_ERR_ARG, "--out %s: too long", base->out);
+        return st_cli_fail("continual", ST_ERR_ARG, &err);
+    }
+    enum st_status st = st_train_cfg_resolve(&cfg, &err);
+    if (st != ST_OK)
+        return st_cli_fail("continual", st, &err);
+    fprintf(stderr, "continual: run %d of %d: %s, lambda %g\n", m + 1, n_runs, r->method, lam);
+    st = st_train_run(&cfg, NULL, &res, &err);
+    if (st != ST_OK && st != ST_ERR_NUMERIC) {
+        st_result_free(&res);
+        return st_cli_fail("continual", st, &err);
+    }
+    r->ok = st == ST_OK;
+    r->loss_b = r->ok ? res.data_loss_tail : (double)NAN;
+    r->forget = r->ok ? res.eval_after : (double)NAN;
+    size_t len = 0;
+    for (int t = 0; r->ok && t < res.n_tensors; t++)
+        if (res.t[t].verdict && len + 8 < sizeof r->changed)
+            len += (size_t)snprintf(r->changed + len, sizeof r->changed - len, "%s%s",
+                                    len ? " " : "", res.t[t].name);
+    st_result_free(&res);
+    return 0;
+}
+
+/* The table on stdout and OUT/continual.csv. Returns 0 or an exit status. */
+static int write_table(const struct st_train_cfg *base, const struct row *rows, int n_rows,
+                       double a_lo, double a_hi)
+{
+    struct st_atomic_file af;
+    struct st_err err = { "" };
+    char path[4300];
+    snprintf(path, sizeof path, "%s/continual.csv", base->out);
+    enum st_status st = st_atomic_open(&af, path, &err);
+    if (st != ST_OK)
+        return st_cli_fail("continual", st, &err);
+    fputs("method,lambda,loss_b,forgetting_a,changed,status\n", af.f);
+    printf("continual: A = the student's start, judged on U(%g,%g); B = the teacher (layers %s "
+           "re-drawn), trained on the run's data\n\n", a_lo, a_hi, base->reinit);
+    printf("%-9s %10s %14s %16s  %s\n", "method", "lambda", "loss on B", "forgetting of A",
+           "changed");
+    for (int i = 0; i < n_rows; i++) {
+        const struct row *r = &rows[i];
+        fprintf(af.f, "%s,%.17g,%.17g,%.17g,\"%s\",%s\n", r->method, r->lambda, r->loss_b,
+                r->forget, r->changed, r->ok ? "ok" : "diverged");
+        printf("%-9s %10g %14.4e %16.4e  %s\n", r->method, r->lambda, r->loss_b, r->forget,
+               r->ok ? r->changed : "(diverged)");
+    }
+    st = st_atomic_commit(&af, &err);
+    return st == ST_OK ? 0 : st_cli_fail("continual", st, &err);
+}
+
+/* The trade-off figure: one series per method, a point per lambda. Returns 0
+ * or an exit status. */
+static int draw(const struct st_train_cfg *base, const struct row *rows, int n_rows)
+{
+    static const char *const series[] = { "plain", "l1", "l1 prox", "L2-SP" };
+    double xs[4][MAX_LAMBDAS], ys[4][MAX_LAMBDAS];
+    const double *xp[4] = { xs[0], xs[1], xs[2], xs[3] }, *yp[4] = { ys[0], ys[1], ys[2], ys[3] };
+    int counts[4] = { 0 };
+    struct st_err err = { "" };
+    char path[4300];
+    for (int i = 0; i < n_rows; i++) {
+        int s = i == 0 ? 0 : 1 + (i - 1) % 3;
+        xs[s][counts[s]] = rows[i].loss_b;
+        ys[s][counts[s]++] = rows[i].forget;
+    }
+    snprintf(path, sizeof path, "%s/continual.%s", base->out,
+             st_fig_format_name((enum st_fig_format)base->fig_format));
+    enum st_status st = st_figure_tradeoff(
+        path, (enum st_fig_format)base->fig_format,
+        "forgetting A against learning B (one point per \u03bb)", 4, series, xp, yp, counts,
+        "loss on B (mse, lowest of the last 10%)", "forgetting: mse on A at the end", &err);
+    if (st != ST_OK)
+        return st_cli_fail("continual", st, &err);
+    printf("\nfigure: %s\n", path);
+    return 0;
+}
+
 int cmd_continual(int argc, char **argv)
 {
-    struct st_train_cfg base, cfg;
-    struct st_train_result res = { 0 };
+    struct st_train_cfg base;
     struct st_err err = { "" };
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     const char *lam_text = "1e-5,1e-4,1e-3,1e-2", *a_text = NULL;
-    double a_lo, a_hi;
-    double lams[MAX_LAMBDAS];
+    double a_lo = 0.0, a_hi = 0.0, lams[MAX_LAMBDAS];
     struct row rows[1 + 3 * MAX_LAMBDAS];
-    char dir[4200], path[4300];
-    int rest_argc = 0, help = 0, rc, n_lam, n_rows = 0;
-    enum st_status st;
+    char dir[4200];
+    int rest_argc = 0, help = 0, rc, n_lam = 0;
     const struct st_cli_opt opts[] = { { "--lambdas", 's', 0, 0, &lam_text },
                                        { "--a-range", 's', 0, 0, &a_text } };
 
@@ -159,127 +308,16 @@ int cmd_continual(int argc, char **argv)
     free(rest);
     if (rc != 0 || help)
         return rc;
-    if ((n_lam = parse_lambdas(lam_text, lams, MAX_LAMBDAS, &err)) < 0)
-        return st_cli_fail("continual", ST_ERR_ARG, &err);
-    /* By default A is judged where B has no data: the mirror of B's range. */
-    a_lo = -base.data_range[1];
-    a_hi = 0.0 - base.data_range[0]; /* 0 - 0 is +0 */
-    if (a_text && parse_range(a_text, &a_lo, &a_hi) != 0) {
-        st_err_set(&err, ST_ERR_ARG, "--a-range '%s': expected LO,HI with LO < HI", a_text);
-        return st_cli_fail("continual", ST_ERR_ARG, &err);
-    }
-    if (!a_text && !(a_lo < a_hi)) {
-        st_err_set(&err, ST_ERR_ARG, "--data-range %g,%g: its mirror is empty; give --a-range",
-                   base.data_range[0], base.data_range[1]);
-        return st_cli_fail("continual", ST_ERR_ARG, &err);
-    }
-    if (base.task_data || base.loss != ST_LOSS_MSE || base.online) {
-        st_err_set(&err, ST_ERR_ARG, "continual runs the teacher-student problem with mse on a "
-                   "fixed data set (no --task data, --loss xent or --online)");
-        return st_cli_fail("continual", ST_ERR_ARG, &err);
-    }
-    /* Set-up: task A (the student's start), task B (the teacher), the inputs. */
-    cfg = base;
-    cfg.steps = 0;
-    cfg.plot = 0;
-    cfg.quiet = 1;
-    if (snprintf(dir, sizeof cfg.out, "%s/tasks", base.out) >= (int)sizeof cfg.out) {
-        st_err_set(&err, ST_ERR_ARG, "--out %s: too long", base.out);
-        return st_cli_fail("continual", ST_ERR_ARG, &err);
-    }
-    memcpy(cfg.out, dir, strlen(dir) + 1);
-    if ((st = st_train_cfg_resolve(&cfg, &err)) == ST_OK &&
-        (st = st_train_run(&cfg, NULL, &res, &err)) == ST_OK)
-        st = task_a(dir, &cfg, input_width(&cfg), a_lo, a_hi, &err);
-    st_result_free(&res);
-    if (st != ST_OK)
-        return st_cli_fail("continual", st, &err);
-
-    /* The runs: plain, then per lambda l1, l1 prox, L2-SP. */
-    for (int m = 0; m < 1 + 3 * n_lam; m++) {
-        struct row *r = &rows[n_rows++];
-        double lam = m ? lams[(m - 1) / 3] : 0.0;
-        int kind = m ? (m - 1) % 3 : -1; /* 0 l1, 1 l1 prox, 2 l2 */
-        static const char *const names[] = { "l1", "l1-prox", "l2-sp" };
-        memset(r, 0, sizeof *r);
-        snprintf(r->method, sizeof r->method, "%s", m ? names[kind] : "plain");
-        r->lambda = lam;
-        cfg = base;
-        cfg.lambda = lam;
-        cfg.penalty = kind == 2 ? ST_PEN_L2 : m ? ST_PEN_L1 : ST_PEN_NONE;
-        cfg.prox = kind == 1;
-        cfg.quiet = 1;
-        cfg.plot = 0;
-        int n1 = snprintf(path, sizeof path, "%s/xA.npy", dir);
-        memcpy(cfg.eval_x, path, (size_t)n1 + 1 <= sizeof cfg.eval_x ? (size_t)n1 + 1 : 1);
-        int n2 = snprintf(path, sizeof path, "%s/yA.npy", dir);
-        memcpy(cfg.eval_y, path, (size_t)n2 + 1 <= sizeof cfg.eval_y ? (size_t)n2 + 1 : 1);
-        int n3 = snprintf(path, sizeof path, "%s/runs/%s-%g", base.out, r->method, lam);
-        memcpy(cfg.out, path, (size_t)n3 + 1 <= sizeof cfg.out ? (size_t)n3 + 1 : 1);
-        if ((size_t)n1 >= sizeof cfg.eval_x || (size_t)n2 >= sizeof cfg.eval_y ||
-            (size_t)n3 >= sizeof cfg.out) {
-            st_err_set(&err, ST_ERR_ARG, "--out %s: too long", base.out);
-            return st_cli_fail("continual", ST_ERR_ARG, &err);
-        }
-        if ((st = st_train_cfg_resolve(&cfg, &err)) != ST_OK)
-            return st_cli_fail("continual", st, &err);
-        fprintf(stderr, "continual: run %d of %d: %s, lambda %g\n", m + 1, 1 + 3 * n_lam,
-                r->method, lam);
-        st = st_train_run(&cfg, NULL, &res, &err);
-        if (st != ST_OK && st != ST_ERR_NUMERIC) {
-            st_result_free(&res);
-            return st_cli_fail("continual", st, &err);
-        }
-        r->ok = st == ST_OK;
-        r->loss_b = r->ok ? res.data_loss_tail : (double)NAN;
-        r->forget = r->ok ? res.eval_after : (double)NAN;
-        size_t len = 0;
-        for (int t = 0; r->ok && t < res.n_tensors; t++)
-            if (res.t[t].verdict && len + 8 < sizeof r->changed)
-                len += (size_t)snprintf(r->changed + len, sizeof r->changed - len, "%s%s",
-                                        len ? " " : "", res.t[t].name);
-        st_result_free(&res);
-    }
-
-    /* Table, CSV, figure. */
-    struct st_atomic_file af;
-    snprintf(path, sizeof path, "%s/continual.csv", base.out);
-    if ((st = st_atomic_open(&af, path, &err)) != ST_OK)
-        return st_cli_fail("continual", st, &err);
-    fputs("method,lambda,loss_b,forgetting_a,changed,status\n", af.f);
-    printf("continual: A = the student's start, judged on U(%g,%g); B = the teacher (layers %s "
-           "re-drawn), trained on the run's data\n\n", a_lo, a_hi, base.reinit);
-    printf("%-9s %10s %14s %16s  %s\n", "method", "lambda", "loss on B", "forgetting of A",
-           "changed");
-    for (int i = 0; i < n_rows; i++) {
-        struct row *r = &rows[i];
-        fprintf(af.f, "%s,%.17g,%.17g,%.17g,\"%s\",%s\n", r->method, r->lambda, r->loss_b,
-                r->forget, r->changed, r->ok ? "ok" : "diverged");
-        printf("%-9s %10g %14.4e %16.4e  %s\n", r->method, r->lambda, r->loss_b, r->forget,
-               r->ok ? r->changed : "(diverged)");
-    }
-    if ((st = st_atomic_commit(&af, &err)) != ST_OK)
-        return st_cli_fail("continual", st, &err);
-    if (base.plot) {
-        static const char *const series[] = { "plain", "l1", "l1 prox", "L2-SP" };
-        double xs[4][MAX_LAMBDAS], ys[4][MAX_LAMBDAS];
-        const double *xp[4] = { xs[0], xs[1], xs[2], xs[3] }, *yp[4] = { ys[0], ys[1], ys[2], ys[3] };
-        int counts[4] = { 0 };
-        for (int i = 0; i < n_rows; i++) {
-            int s = i == 0 ? 0 : 1 + (i - 1) % 3;
-            xs[s][counts[s]] = rows[i].loss_b;
-            ys[s][counts[s]++] = rows[i].forget;
-        }
-        snprintf(path, sizeof path, "%s/continual.%s", base.out,
-                 st_fig_format_name((enum st_fig_format)base.fig_format));
-        st = st_figure_tradeoff(path, (enum st_fig_format)base.fig_format,
-                                "forgetting A against learning B (one point per \u03bb)", 4,
-                                series, xp, yp, counts, "loss on B (mse, lowest of the last 10%)",
-                                "forgetting: mse on A at the end", &err);
-        if (st != ST_OK)
-            return st_cli_fail("continual", st, &err);
-        printf("\nfigure: %s\n", path);
-    }
+    if ((rc = check_opts(&base, lam_text, a_text, lams, &n_lam, &a_lo, &a_hi)) != 0 ||
+        (rc = make_tasks(&base, dir, sizeof dir, a_lo, a_hi)) != 0)
+        return rc;
+    int n_rows = 1 + 3 * n_lam;
+    for (int m = 0; m < n_rows; m++)
+        if ((rc = run_method(&base, dir, m, lams, n_rows, &rows[m])) != 0)
+            return rc;
+    if ((rc = write_table(&base, rows, n_rows, a_lo, a_hi)) != 0 ||
+        (base.plot && (rc = draw(&base, rows, n_rows)) != 0))
+        return rc;
     printf("table: %s/continual.csv\n", base.out);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         st_err_set(&err, ST_ERR_IO, "cannot write to stdout");
