@@ -199,14 +199,66 @@ static void draw(const char *out, const struct subset *sub, long n_sub, double b
     free(marks);
 }
 
+/* The base run's units (layers, or tensors with --by tensor) and their
+ * entry counts, after its configuration and data check out. Returns 0 or an
+ * exit status. */
+static int base_units(const struct st_train_cfg *base, int by_tensor, struct st_params *layout,
+                      const char ***units, long **params, int *n_units)
+{
+    struct st_err err = { "" };
+    struct st_train_cfg probe = *base;
+    enum st_status st = st_cli_probe(&probe, &err);
+    if (st == ST_OK)
+        st = st_cli_layout(&probe, layout, &err);
+    if (st != ST_OK)
+        return st_cli_fail("baselines", st, &err);
+    *units = malloc(((size_t)layout->n_views * ST_VIEW_GROUPS + 1) * sizeof **units);
+    *params = malloc(((size_t)layout->n_views * ST_VIEW_GROUPS + 1) * sizeof **params);
+    if (!*units || !*params)
+        return ST_EXIT_RUNTIME;
+    *n_units = units_of(layout, by_tensor, *units, *params);
+    return *n_units < 0 ? ST_EXIT_USAGE : 0;
+}
+
+/* The subsets ranked by loss: baselines.csv, the table and the figure.
+ * Returns 0 or an exit status. */
+static int rank_subsets(const struct st_train_cfg *base, struct subset *sub, long n_sub,
+                        int n_units, int by_tensor)
+{
+    qsort(sub, (size_t)n_sub, sizeof *sub, cmp_loss);
+    double best = sub[0].loss;
+    int min_units = n_units + 1, rc;
+    for (long i = 0; i < n_sub; i++)
+        if (isfinite(sub[i].loss) && sub[i].loss <= 2.0 * best && sub[i].units < min_units)
+            min_units = sub[i].units;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/baselines.csv", base->out);
+    if ((rc = write_table(path, sub, n_sub, best, min_units)) != 0)
+        return rc;
+    printf("method 1: %ld subsets of the %s trained with the rest frozen (lambda = 0); "
+           "'*' = smallest within 2x of the best loss\n\n",
+           n_sub, by_tensor ? "tensors" : "layers");
+    printf("%4s  %-24s %7s %12s\n", "rank", "trained", "params", "mse (tail)");
+    for (long i = 0; i < n_sub; i++) {
+        const struct subset *s = &sub[i];
+        int mark = isfinite(s->loss) && s->loss <= 2.0 * best && s->units == min_units;
+        printf("%4ld  %-24s %7ld %12.4e %s\n", i + 1, s->name, s->params, s->loss,
+               mark ? "*" : s->st == ST_OK ? "" : s->st == ST_ERR_NUMERIC ? "diverged" : "failed");
+    }
+    printf("\ntable: %s\n", path);
+    if (base->plot)
+        draw(base->out, sub, n_sub, best, min_units, by_tensor);
+    return 0;
+}
+
 int cmd_baselines(int argc, char **argv)
 {
     struct st_train_cfg base;
     struct st_err err = { "" };
     struct st_params layout;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int rest_argc = 0, help = 0, rc = 0, by_tensor = 0;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN), jobs = cores > 0 ? cores : 1;
+    int rest_argc = 0, help = 0, rc = 0, by_tensor = 0, n_units = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN), jobs = cores > 0 ? cores : 1, failed = 0;
     const char *by = "layer";
     struct subset *sub = NULL;
     const char **units = NULL;
@@ -220,78 +272,29 @@ int cmd_baselines(int argc, char **argv)
     if (!rest)
         return ST_EXIT_RUNTIME;
     rc = st_cli_take_opts("baselines", argc, argv, opts, 2, rest, &rest_argc, &help);
-    if (rc == 0 && help) {
+    if (rc == 0 && help)
         usage(stdout);
-        goto done;
-    }
-    if (rc != 0)
-        goto done;
-    if (strcmp(by, "layer") && strcmp(by, "tensor")) {
+    if (rc == 0 && !help && strcmp(by, "layer") && strcmp(by, "tensor")) {
         st_err_set(&err, ST_ERR_ARG, "--by '%s': expected layer or tensor", by);
         rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
-        goto done;
     }
     by_tensor = !strcmp(by, "tensor");
-    rc = st_cli_parse_run("baselines", rest_argc, rest, "baselines", &base, NULL, &help);
-    if (rc != 0)
-        goto done;
-    struct st_train_cfg probe = base;
-    enum st_status st = st_cli_probe(&probe, &err);
-    if (st == ST_OK)
-        st = st_cli_layout(&probe, &layout, &err);
-    if (st != ST_OK) {
-        rc = st_cli_fail("baselines", st, &err);
-        goto done;
-    }
-    units = malloc(((size_t)layout.n_views * ST_VIEW_GROUPS + 1) * sizeof *units);
-    params = malloc(((size_t)layout.n_views * ST_VIEW_GROUPS + 1) * sizeof *params);
-    if (!units || !params) {
-        rc = ST_EXIT_RUNTIME;
-        goto done;
-    }
-    int n_units = units_of(&layout, by_tensor, units, params);
-    if (n_units < 0) {
-        rc = ST_EXIT_USAGE;
-        goto done;
-    }
+    if (rc == 0 && !help)
+        rc = st_cli_parse_run("baselines", rest_argc, rest, "baselines", &base, NULL, &help);
+    if (rc == 0 && !help)
+        rc = base_units(&base, by_tensor, &layout, &units, &params, &n_units);
     long n_sub = (1L << n_units) - 1;
-    if (!(sub = subsets(n_units, units, params))) {
+    if (rc == 0 && !help && !(sub = subsets(n_units, units, params)))
         rc = ST_EXIT_RUNTIME;
-        goto done;
+    if (rc == 0 && !help) {
+        struct bl_ctx ctx = { &base, sub, n_units, units };
+        rc = st_pool_run_cmd("baselines", base.out, n_sub, (int)jobs, base.quiet, make_run,
+                             run_done, &ctx, &failed);
     }
-    struct bl_ctx ctx = { &base, sub, n_units, units };
-    long failed;
-    rc = st_pool_run_cmd("baselines", base.out, n_sub, (int)jobs, base.quiet, make_run, run_done,
-                         &ctx, &failed);
-    if (rc != 0)
-        goto done;
-
-    qsort(sub, (size_t)n_sub, sizeof *sub, cmp_loss);
-    double best = sub[0].loss;
-    int min_units = n_units + 1;
-    for (long i = 0; i < n_sub; i++)
-        if (isfinite(sub[i].loss) && sub[i].loss <= 2.0 * best && sub[i].units < min_units)
-            min_units = sub[i].units;
-    char path[4300];
-    snprintf(path, sizeof path, "%s/baselines.csv", base.out);
-    if ((rc = write_table(path, sub, n_sub, best, min_units)) != 0)
-        goto done;
-    printf("method 1: %ld subsets of the %s trained with the rest frozen (lambda = 0); "
-           "'*' = smallest within 2x of the best loss\n\n",
-           n_sub, by_tensor ? "tensors" : "layers");
-    printf("%4s  %-24s %7s %12s\n", "rank", "trained", "params", "mse (tail)");
-    for (long i = 0; i < n_sub; i++) {
-        const struct subset *s = &sub[i];
-        int mark = isfinite(s->loss) && s->loss <= 2.0 * best && s->units == min_units;
-        printf("%4ld  %-24s %7ld %12.4e %s\n", i + 1, s->name, s->params, s->loss,
-               mark ? "*" : s->st == ST_OK ? "" : s->st == ST_ERR_NUMERIC ? "diverged" : "failed");
-    }
-    printf("\ntable: %s\n", path);
-    if (base.plot)
-        draw(base.out, sub, n_sub, best, min_units, by_tensor);
-    if (failed)
+    if (rc == 0 && !help)
+        rc = rank_subsets(&base, sub, n_sub, n_units, by_tensor);
+    if (rc == 0 && failed)
         rc = ST_EXIT_RUNTIME;
-done:
     free(sub);
     free(units);
     free(params);
