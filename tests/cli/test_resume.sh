@@ -66,8 +66,9 @@ for c in 0 1 2; do
             "$BIN" train $cfg --checkpoint-every 1000 --force --quiet --no-plot --out "$d" >/dev/null 2>&1 &
         fi
         pid=$!
-        # 5% to 35% of an uninterrupted run's time: several kills per run.
-        sleep "$(calc "$took * (5 + $RANDOM % 30) / 100")"
+        # 5% to 35% of an uninterrupted run's time: several kills per run;
+        # 3% more each attempt, so that a loaded machine still gets through.
+        sleep "$(calc "$took * (5 + $RANDOM % 30 + 3 * $attempt) / 100")"
         if kill -KILL $pid 2>/dev/null; then kills=$((kills + 1)); fi
         wait $pid 2>/dev/null
         attempt=$((attempt + 1))
