@@ -123,16 +123,6 @@ static const char *meta_get(const struct st_meta *meta, const char *key)
     return NULL;
 }
 
-static void format_shape(char *buf, size_t size, const struct st_file_tensor *t)
-{
-    if (t->ndim == 0)
-        snprintf(buf, size, "[]");
-    else if (t->ndim == 1)
-        snprintf(buf, size, "[%" PRId64 "]", t->shape[0]);
-    else
-        snprintf(buf, size, "[%" PRId64 ", %" PRId64 "]", t->shape[0], t->shape[1]);
-}
-
 /* Checks the metadata's widths (if any) against w[0..L]; the activation it
  * names, if any, into arch (and bit 1 of *named). */
 static enum st_status check_meta(const char *path, const struct st_meta *meta, const int *w,
@@ -184,7 +174,7 @@ static enum st_status chain(const char *path, const struct st_file_tensor *t,
         if (a->is_bias)
             return st_err_set(err, ST_ERR_FORMAT, "%s: bias '%s' has no weight '%.*s%d.weight'",
                               path, a->name, plen, a->name, a->k);
-        format_shape(s1, sizeof s1, ta);
+        st_shape_text(s1, sizeof s1, ta->ndim, ta->shape);
         if (!c || c->k != a->k)
             return st_err_set(err, ST_ERR_FORMAT, "%s: weight '%s' %s has no bias '%.*s%d.bias'",
                               path, a->name, s1, plen, a->name, a->k);
@@ -199,7 +189,7 @@ static enum st_status chain(const char *path, const struct st_file_tensor *t,
             return st_err_set(err, ST_ERR_SHAPE,
                               "%s: weight '%s' has shape %s, expected sizes from 1 to %d", path,
                               a->name, s1, INT_MAX);
-        format_shape(s2, sizeof s2, tc);
+        st_shape_text(s2, sizeof s2, tc->ndim, tc->shape);
         if (tc->ndim != 1 || tc->shape[0] != ta->shape[0])
             return st_err_set(err, ST_ERR_SHAPE,
                               "%s: bias '%s' has shape %s, expected [%" PRId64
@@ -208,7 +198,7 @@ static enum st_status chain(const char *path, const struct st_file_tensor *t,
         if (*L == 0) {
             w[0] = (int)ta->shape[1];
         } else if (ta->shape[1] != w[*L]) {
-            format_shape(s2, sizeof s2, &t[W[*L - 1]]);
+            st_shape_text(s2, sizeof s2, t[W[*L - 1]].ndim, t[W[*L - 1]].shape);
             return st_err_set(err, ST_ERR_SHAPE,
                               "%s: broken chain: weight '%s' %s takes %" PRId64
                               " inputs, but the previous layer's '%s' %s gives %d outputs",

@@ -4,6 +4,7 @@
  * begin aligned. */
 #include "params.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,4 +171,14 @@ void st_params_free(struct st_params *p)
     free(p->mem);
     free(p->v);
     memset(p, 0, sizeof *p);
+}
+
+void st_shape_text(char *buf, size_t size, int ndim, const int64_t *shape)
+{
+    if (ndim == 0)
+        snprintf(buf, size, "[]");
+    else if (ndim == 1)
+        snprintf(buf, size, "[%" PRId64 "]", shape[0]);
+    else
+        snprintf(buf, size, "[%" PRId64 ", %" PRId64 "]", shape[0], shape[1]);
 }

@@ -10,6 +10,7 @@
 #define ST_PARAMS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "status.h"
 
@@ -89,5 +90,8 @@ int st_params_groups(const struct st_params *p, int all_groups, const char **nam
 
 /* Frees the buffer and the views; accepts a zeroed or already freed struct. */
 void st_params_free(struct st_params *p);
+
+/* A tensor's shape for messages: "[]", "[3]" or "[3, 4]" (ndim 0 to 2). */
+void st_shape_text(char *buf, size_t size, int ndim, const int64_t *shape);
 
 #endif

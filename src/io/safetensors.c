@@ -156,16 +156,6 @@ static void describe(char *buf, size_t size, const cJSON *j)
         snprintf(buf, size, "%s", json_kind(j));
 }
 
-static void format_shape(char *buf, size_t size, const struct st_safetensors_tensor *t)
-{
-    if (t->ndim == 0)
-        snprintf(buf, size, "[]");
-    else if (t->ndim == 1)
-        snprintf(buf, size, "[%" PRId64 "]", t->shape[0]);
-    else
-        snprintf(buf, size, "[%" PRId64 ", %" PRId64 "]", t->shape[0], t->shape[1]);
-}
-
 /* Reads the whole file into *out (malloc'd), its size into *len and the
  * header length into *n_header, which is checked against the file size and
  * ST_SAFETENSORS_MAX_HEADER before the rest is read, so a corrupt length
@@ -300,14 +290,14 @@ static enum st_status parse_entry(const char *path, const cJSON *j, uint64_t dat
         e->t.shape[d] = (int64_t)v;
         /* Checked count *= v: the product of two 53-bit numbers can wrap. */
         if (v != 0 && count > UINT64_MAX / v) {
-            format_shape(found, sizeof found, &e->t);
+            st_shape_text(found, sizeof found, e->t.ndim, e->t.shape);
             return st_err_set(err, ST_ERR_FORMAT,
                               "%s: tensor '%s': shape %s has too many elements (overflow)", path,
                               name, found);
         }
         count *= v;
     }
-    format_shape(found, sizeof found, &e->t);
+    st_shape_text(found, sizeof found, e->t.ndim, e->t.shape);
     if (count > UINT64_MAX / (uint64_t)size)
         return st_err_set(err, ST_ERR_FORMAT,
                           "%s: tensor '%s': shape %s of %s overflows a 64-bit byte count", path,
