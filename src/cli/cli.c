@@ -379,18 +379,6 @@ enum st_status st_cli_probe(struct st_train_cfg *cfg, struct st_err *err)
     return st == ST_OK ? st_source_check(cfg, err) : st;
 }
 
-enum st_status st_cli_layout(const struct st_train_cfg *cfg, struct st_params *layout,
-                             struct st_err *err)
-{
-    struct st_model m;
-    enum st_status st = st_model_init(&m, &cfg->arch, err);
-    if (st == ST_OK) {
-        st = st_model_layout(&m, layout, err);
-        st_model_free(&m);
-    }
-    return st;
-}
-
 /* The figure's view of a layout's tensors, pointing into it. */
 static struct st_fig_tensor *fig_tensors(const struct st_params *p)
 {
@@ -461,7 +449,7 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
     if ((st = st_path_join(path, sizeof path, dir, "config.ini", err)) != ST_OK ||
         (st = st_ini_read(path, ini_set, &cfg, err)) != ST_OK)
         return st;
-    if ((st = st_cli_layout(&cfg, &layout, err)) != ST_OK) {
+    if ((st = st_arch_layout(&cfg.arch, &layout, err)) != ST_OK) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
         return st_err_set(err, ST_ERR_FORMAT, "%s: %s", path, msg);

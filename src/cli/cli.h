@@ -52,11 +52,6 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
  * those of both. */
 enum st_status st_cli_probe(struct st_train_cfg *cfg, struct st_err *err);
 
-/* The layout of cfg's model (its tensors' names, shapes, groups), for
- * reports. Errors: those of the model's checks. */
-enum st_status st_cli_layout(const struct st_train_cfg *cfg, struct st_params *layout,
-                             struct st_err *err);
-
 /* The result table on stdout: run, final loss terms, the evaluation set's
  * before and after, then per tensor d_init, d_teacher, changed fraction and
  * verdict against the truth (a --task data run: the update's share instead). */

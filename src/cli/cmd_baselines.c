@@ -209,7 +209,7 @@ static int base_units(const struct st_train_cfg *base, int by_tensor, struct st_
     struct st_train_cfg probe = *base;
     enum st_status st = st_cli_probe(&probe, &err);
     if (st == ST_OK)
-        st = st_cli_layout(&probe, layout, &err);
+        st = st_arch_layout(&probe.arch, layout, &err);
     if (st != ST_OK)
         return st_cli_fail("baselines", st, &err);
     *units = malloc(((size_t)layout->n_views * ST_VIEW_GROUPS + 1) * sizeof **units);

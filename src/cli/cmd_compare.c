@@ -262,7 +262,7 @@ static int units_of(const struct st_train_cfg *base, struct st_params *layout,
     }
     enum st_status st = st_cli_probe(&probe, &err);
     if (st == ST_OK)
-        st = st_cli_layout(&probe, layout, &err);
+        st = st_arch_layout(&probe.arch, layout, &err);
     if (st != ST_OK)
         return st_cli_fail("compare", st, &err);
     *units = malloc(((size_t)layout->n_views * ST_VIEW_GROUPS + 1) * sizeof **units);

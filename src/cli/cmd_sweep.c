@@ -18,7 +18,6 @@
 #include "../exp/options.h"
 #include "../exp/sweep.h"
 #include "../io/csv.h"
-#include "../io/config.h"
 #include "../io/file.h"
 #include "../plot/figure.h"
 #include "cli.h"
@@ -166,47 +165,33 @@ static void write_ini(FILE *f, const char *grid_lines, const struct st_train_cfg
     st_options_write_ini(f, &ident);
 }
 
-struct ini_reread {
-    FILE *grid;              /* its "grid = ..." lines */
-    struct st_train_cfg cfg; /* its options over the defaults */
-};
-
-static enum st_status reread_line(void *user, const char *key, const char *value,
-                                  struct st_err *err)
-{
-    struct ini_reread *r = user;
-    if (!strcmp(key, "grid")) {
-        fprintf(r->grid, "grid = %s\n", value);
-        return ST_OK;
-    }
-    return st_option_set(&r->cfg, key, value, err);
-}
-
 /* A sweep.ini's text as this version would write it (NULL if it does not
  * parse): an earlier version names the same sweep in other words (no arch
  * line, weight-decay nan for auto). */
 static char *rewritten_ini(const char *text)
 {
-    struct ini_reread *r = malloc(sizeof *r);
-    char *grid = NULL, *out = NULL;
-    size_t grid_len = 0, out_len = 0;
+    struct st_train_cfg *cfg = malloc(sizeof *cfg);
+    struct st_grid grid;
+    char *lines = NULL, *out = NULL;
+    size_t lines_len = 0, out_len = 0;
     struct st_err err;
-    if (!r)
-        return NULL;
-    st_train_cfg_defaults(&r->cfg);
-    if (!(r->grid = open_memstream(&grid, &grid_len))) {
-        free(r);
+    FILE *f = cfg ? open_memstream(&lines, &lines_len) : NULL;
+    memset(&grid, 0, sizeof grid);
+    if (!f) {
+        free(cfg);
         return NULL;
     }
-    enum st_status st = st_ini_parse(text, "sweep.ini", reread_line, r, &err);
-    fclose(r->grid);
+    st_train_cfg_defaults(cfg);
+    enum st_status st = st_sweep_ini_parse(text, &grid, f, cfg, &err);
+    fclose(f);
     FILE *m = st == ST_OK ? open_memstream(&out, &out_len) : NULL;
     if (m) {
-        write_ini(m, grid, &r->cfg);
+        write_ini(m, lines, cfg);
         fclose(m);
     }
-    free(grid);
-    free(r);
+    st_grid_free(&grid);
+    free(lines);
+    free(cfg);
     return out;
 }
 

@@ -8,7 +8,6 @@
 
 #include "../exp/options.h"
 #include "../exp/sweep.h"
-#include "../io/config.h"
 #include "../io/csv.h"
 #include "../io/file.h"
 #include "../plot/figure.h"
@@ -29,20 +28,11 @@ static void usage(FILE *f)
           f);
 }
 
-/* A sweep.ini's grid ("grid = ..." lines) and the options of its runs. */
+/* A sweep.ini's grid and the options of its runs. */
 struct sweep_ini {
     struct st_grid grid;
     struct st_train_cfg base;
 };
-
-static enum st_status ini_line(void *user, const char *key, const char *value,
-                               struct st_err *err)
-{
-    struct sweep_ini *s = user;
-    if (!strcmp(key, "grid"))
-        return st_grid_add(&s->grid, value, err);
-    return st_option_set(&s->base, key, value, err);
-}
 
 /* The tensors of the sweep a sweep.ini describes, and its number of runs.
  * Errors: those of reading it and of resolving its runs. */
@@ -55,7 +45,7 @@ static enum st_status sweep_of_ini(const char *ini, struct st_names *names, long
     if (!s)
         return st_err_set(err, ST_ERR_NOMEM, "out of memory");
     st_train_cfg_defaults(&s->base);
-    enum st_status st = st_ini_parse(ini, "sweep.ini", ini_line, s, err);
+    enum st_status st = st_sweep_ini_parse(ini, &s->grid, NULL, &s->base, err);
     if (st == ST_OK && s->grid.n_axes == 0)
         st = st_err_set(err, ST_ERR_FORMAT, "sweep.ini: no grid");
     if (st == ST_OK)

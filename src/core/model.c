@@ -95,6 +95,17 @@ enum st_status st_model_layout(const struct st_model *m, struct st_params *p, st
     return ST_OK;
 }
 
+enum st_status st_arch_layout(const struct st_arch *a, struct st_params *p, struct st_err *err)
+{
+    struct st_model m;
+    enum st_status st = st_model_init(&m, a, err);
+    if (st == ST_OK) {
+        st = st_model_layout(&m, p, err);
+        st_model_free(&m);
+    }
+    return st;
+}
+
 enum st_status st_model_params(const struct st_model *m, struct st_params *p, struct st_err *err)
 {
     struct st_params q;

@@ -152,6 +152,11 @@ void st_model_free(struct st_model *m);
 /* The model's tensors as views without floats (a layout), or allocated and
  * zeroed (st_model_params). Errors: ST_ERR_ARG, ST_ERR_NOMEM. */
 enum st_status st_model_layout(const struct st_model *m, struct st_params *p, struct st_err *err);
+
+/* The layout of the model architecture a describes, without keeping the
+ * model (for reports and checks). Errors: those of st_model_init and
+ * st_model_layout. */
+enum st_status st_arch_layout(const struct st_arch *a, struct st_params *p, struct st_err *err);
 enum st_status st_model_params(const struct st_model *m, struct st_params *p, struct st_err *err);
 
 /* Draws the tensors with mask[t] set (NULL: all) from rng, in view order. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../io/config.h"
 #include "options.h"
 
 /* Options that describe how to run rather than what: not grid axes. */
@@ -222,13 +223,9 @@ static void put_field(FILE *f, const char *s)
 enum st_status st_names_add(struct st_names *names, const struct st_train_cfg *cfg,
                             struct st_err *err)
 {
-    struct st_model m;
     struct st_params layout;
-    enum st_status st = st_model_init(&m, &cfg->arch, err);
-    if (st != ST_OK)
-        return st;
     memset(&layout, 0, sizeof layout);
-    st = st_model_layout(&m, &layout, err);
+    enum st_status st = st_arch_layout(&cfg->arch, &layout, err);
     for (int t = 0; st == ST_OK && t < layout.n_views; t++) {
         const struct st_view *v = &layout.v[t];
         int seen = 0;
@@ -257,7 +254,6 @@ enum st_status st_names_add(struct st_names *names, const struct st_train_cfg *c
         e->size = (double)st_view_size(v);
     }
     st_params_free(&layout);
-    st_model_free(&m);
     return st;
 }
 
@@ -293,6 +289,30 @@ enum st_status st_sweep_names(const struct st_grid *g, const struct st_train_cfg
     }
     free(cfg);
     return st;
+}
+
+struct ini_read {
+    struct st_grid *grid;
+    FILE *grid_lines;
+    struct st_train_cfg *base;
+};
+
+static enum st_status ini_line(void *user, const char *key, const char *value,
+                               struct st_err *err)
+{
+    struct ini_read *r = user;
+    if (strcmp(key, "grid") != 0)
+        return st_option_set(r->base, key, value, err);
+    if (r->grid_lines)
+        fprintf(r->grid_lines, "grid = %s\n", value);
+    return st_grid_add(r->grid, value, err);
+}
+
+enum st_status st_sweep_ini_parse(const char *text, struct st_grid *g, FILE *grid_lines,
+                                  struct st_train_cfg *base, struct st_err *err)
+{
+    struct ini_read r = { g, grid_lines, base };
+    return st_ini_parse(text, "sweep.ini", ini_line, &r, err);
 }
 
 void st_sweep_write_header(FILE *f, const struct st_grid *g, const struct st_names *names)

@@ -67,6 +67,14 @@ void st_names_free(struct st_names *names);
 enum st_status st_sweep_names(const struct st_grid *g, const struct st_train_cfg *base,
                               struct st_names *names, struct st_err *err);
 
+/* A sweep.ini's text read back: its grid axes into g (empty at first), its
+ * options over base's values into base, and, when grid_lines is not NULL,
+ * each "grid = ..." line written to it as it stands. Free g with
+ * st_grid_free(). Errors: those of the ini syntax, st_grid_add and
+ * st_option_set, naming the line. */
+enum st_status st_sweep_ini_parse(const char *text, struct st_grid *g, FILE *grid_lines,
+                                  struct st_train_cfg *base, struct st_err *err);
+
 /* summary.csv: the header, and one row per run from its result. The tensor
  * columns are d_init_<name> for each of names (nan where a run has no such
  * tensor). error is NULL for a run that finished. */
