@@ -144,6 +144,7 @@ int cmd_reproduce(int argc, char **argv)
     struct st_err err = { "" };
     char figure[2][4200];
     int help = 0, ok[2] = { 0, 0 }, rc;
+    int stop = 0; /* the exit status of a run that did not finish */
 
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--lambda") || !strncmp(argv[i], "--lambda=", 9)) {
@@ -165,7 +166,7 @@ int cmd_reproduce(int argc, char **argv)
         return st_cli_fail("reproduce", ST_ERR_ARG, &e);
     }
     memset(res, 0, sizeof res);
-    for (int i = 0; i < 2 && rc >= 0; i++) {
+    for (int i = 0; i < 2 && !stop; i++) {
         char label[32];
         enum st_status st;
         cfg[i] = base;
@@ -173,12 +174,12 @@ int cmd_reproduce(int argc, char **argv)
         if (snprintf(cfg[i].out, sizeof cfg[i].out, "%s/lambda_%g", base.out, lambdas[i]) >=
             (int)sizeof cfg[i].out) {
             st_err_set(&err, ST_ERR_ARG, "--out: path too long");
-            rc = -st_cli_fail("reproduce", ST_ERR_ARG, &err);
+            stop = st_cli_fail("reproduce", ST_ERR_ARG, &err);
             break;
         }
         st = st_train_cfg_resolve(&cfg[i], &err);
         if (st != ST_OK) {
-            rc = -st_cli_fail("reproduce", st, &err);
+            stop = st_cli_fail("reproduce", st, &err);
             break;
         }
         snprintf(label, sizeof label, "lambda=%g", lambdas[i]);
@@ -187,21 +188,21 @@ int cmd_reproduce(int argc, char **argv)
             fprintf(stderr, "sparsetune reproduce: stopped by %s in %s; run the same command "
                             "with --force to start over\n",
                     st_cli_stop_name(), cfg[i].out);
-            rc = -(128 + st_cli_stop_signal());
+            stop = 128 + st_cli_stop_signal();
         } else if (st == ST_ERR_NUMERIC) {
             /* Report it and go on: the other run still answers its half. */
             fprintf(stderr, "sparsetune reproduce: %s\n", err.msg);
             rc = ST_EXIT_RUNTIME;
         } else if (st != ST_OK) {
-            rc = -st_cli_fail("reproduce", st, &err);
+            stop = st_cli_fail("reproduce", st, &err);
         } else {
             ok[i] = 1;
         }
     }
-    if (rc < 0) { /* a run that did not finish: its exit status, negated */
+    if (stop) {
         st_result_free(&res[0]);
         st_result_free(&res[1]);
-        return -rc;
+        return stop;
     }
     print_table(&base, res, ok);
     for (int i = 0; i < 2; i++)

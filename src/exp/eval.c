@@ -149,10 +149,10 @@ enum st_status st_model_predict(const char *model, const float *x, long n, int i
     long per_row = io.rows * io.cols;
     if (io.in != in)
         st = st_err_set(err, ST_ERR_ARG, "%s: %ld inputs; the data has %d", model, io.in, in);
-    else if ((st = passes(&l, n, err)) != ST_OK)
-        ;
-    else if (!(xs = malloc((size_t)n * (size_t)in * sizeof *xs)) ||
-             !(*y = malloc((size_t)n * (size_t)per_row * sizeof **y)))
+    else
+        st = passes(&l, n, err);
+    if (st == ST_OK && (!(xs = malloc((size_t)n * (size_t)in * sizeof *xs)) ||
+                        !(*y = malloc((size_t)n * (size_t)per_row * sizeof **y))))
         st = st_err_set(err, ST_ERR_NOMEM, "cannot allocate %ld rows of outputs", n);
     if (st == ST_OK) {
         struct predict_ctx p = { *y, per_row };
