@@ -1,7 +1,9 @@
 /* test_penalty.c: the penalties on Delta = theta - theta0. Values by hand
- * (every kind, both reductions, per-tensor multipliers), subgradients against
- * central differences away from the kinks, and each proximal operator
- * against its closed form on hand-made inputs. */
+ * (every kind, every reduction, per-tensor multipliers), subgradients against
+ * central differences away from the kinks, each proximal operator against its
+ * closed form on hand-made inputs, and the proximal step of every kind and
+ * reduction against a brute-force check of its minimum. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -29,12 +31,16 @@ static void make(struct st_params *th, struct st_params *th0, struct st_params *
     }
 }
 
+/* The fisher reduction's F per view in the tests: w1 4, b1 1 (F_all = 3). */
+static const double test_fisher[4] = { 4.0, 1.0, 2.0, 0.5 };
+
 static double value(enum st_penalty_kind k, enum st_reduction r, const double *scale,
                     int bias_l1, struct st_params *th, struct st_params *th0)
 {
     struct st_penalty p;
     struct st_err err;
     CHECK_OK(st_penalty_init(&p, k, r, 1.0, scale, NULL, bias_l1, th, &err));
+    st_penalty_set_fisher(&p, test_fisher);
     double v = st_penalty_value(&p, th, th0);
     st_penalty_free(&p);
     return v;
@@ -57,6 +63,24 @@ static void test_values(void)
     CHECK_NEAR(value(ST_PEN_L2, ST_RED_SUM, NULL, 0, &th, &th0), 0.5 * (sqw + sqb), 1e-6, 1e-6);
     CHECK_NEAR(value(ST_PEN_L2, ST_RED_MEAN, NULL, 0, &th, &th0), 0.5 * (sqw / 6 + sqb / 3), 1e-6,
                1e-6);
+    /* sqrt: each term divided by sqrt(n_t). */
+    CHECK_NEAR(value(ST_PEN_L1, ST_RED_SQRT, NULL, 0, &th, &th0), l1w / sqrt(6.0) + l1b / sqrt(3.0),
+               1e-6, 1e-6);
+    CHECK_NEAR(value(ST_PEN_GROUP, ST_RED_SQRT, NULL, 0, &th, &th0), sqrt(sqw) + sqrt(sqb), 1e-6,
+               1e-6);
+    /* fisher: rho_w = sqrt(4/3), rho_b = sqrt(1/3) (F_all = (6*4 + 3*1)/9 = 3). */
+    CHECK_NEAR(value(ST_PEN_L1, ST_RED_FISHER, NULL, 0, &th, &th0),
+               sqrt(4.0 / 3) * l1w + sqrt(1.0 / 3) * l1b, 1e-6, 1e-6);
+    CHECK_NEAR(value(ST_PEN_GROUP, ST_RED_FISHER, NULL, 0, &th, &th0),
+               sqrt(4.0 / 3) * sqrt(6.0) * sqrt(sqw) + sqrt(1.0 / 3) * sqrt(3.0) * sqrt(sqb), 1e-6,
+               1e-6);
+    /* layer: w1 and b1 are one unit of 9 entries; its F is F_all, rho 1. */
+    double nd = sqrt(sqw + sqb);
+    CHECK_NEAR(value(ST_PEN_LAYER, ST_RED_SUM, NULL, 0, &th, &th0), 3.0 * nd, 1e-6, 1e-6);
+    CHECK_NEAR(value(ST_PEN_LAYER, ST_RED_MEAN, NULL, 0, &th, &th0), nd / 3.0, 1e-6, 1e-6);
+    CHECK_NEAR(value(ST_PEN_LAYER, ST_RED_SQRT, NULL, 0, &th, &th0), nd, 1e-6, 1e-6);
+    CHECK_NEAR(value(ST_PEN_LAYER, ST_RED_FISHER, NULL, 0, &th, &th0), 3.0 * nd, 1e-6, 1e-6);
+
     /* Multipliers: w1 x 0, b1 x 2. */
     double scale[2];
     for (int t = 0; t < 2; t++)
@@ -64,6 +88,20 @@ static void test_values(void)
     scale[0] = 0.0;
     scale[1] = 2.0;
     CHECK_NEAR(value(ST_PEN_L1, ST_RED_SUM, scale, 0, &th, &th0), 2 * l1b, 1e-6, 1e-6);
+    /* layer: w1's multiplier 0 takes it out of the unit, which is b1 alone. */
+    CHECK_NEAR(value(ST_PEN_LAYER, ST_RED_SUM, scale, 0, &th, &th0), 2 * sqrt(3.0) * sqrt(sqb),
+               1e-6, 1e-6);
+    /* fisher's floor: a tensor with F = 0 costs 1e-3 of the mean. */
+    {
+        struct st_penalty p;
+        struct st_err err;
+        const double f0[2] = { 3.0, 0.0 };
+        CHECK_OK(st_penalty_init(&p, ST_PEN_L1, ST_RED_FISHER, 1.0, NULL, NULL, 0, &th, &err));
+        st_penalty_set_fisher(&p, f0); /* F_all = 18/9 = 2 */
+        CHECK_NEAR(st_penalty_price(&p, 0), sqrt(1.5), 1e-12, 1e-12);
+        CHECK_NEAR(st_penalty_price(&p, 1), 1e-3, 1e-12, 1e-12);
+        st_penalty_free(&p);
+    }
 
     /* Nuclear: Delta_W = [[3,0],[0,1],[0,0]] has singular values 3 and 1. */
     memset(th.v[0].data, 0, 6 * sizeof(float));
@@ -91,6 +129,7 @@ static void check_grad(enum st_penalty_kind k, enum st_reduction r)
     double lambda = 1e-2;
     make(&th, &th0, &g);
     CHECK_OK(st_penalty_init(&p, k, r, lambda, NULL, NULL, 1, &th, &err));
+    st_penalty_set_fisher(&p, test_fisher);
     memset(g.mem, 0, g.n * sizeof(float));
     st_penalty_grad(&p, &g, &th, &th0);
     for (int t = 0; t < 2; t++)
@@ -213,6 +252,79 @@ static void test_prox_step(void)
     st_params_free(&h);
 }
 
+/* The proximal step of kind k under reduction r on two layers 2 -> 2 -> 1
+ * (units {w1, b1} and {w2, b2}) with unequal per-coordinate steps h: the
+ * result z must minimise F(z) = 1/2 sum (z - x)^2 / h + lambda R(z). F is
+ * convex, so a point that no small move improves is its minimum: every
+ * coordinate is moved both ways at several scales, and 400 random directions
+ * are tried; none may lower F by more than rounding. */
+static void check_prox_min(enum st_penalty_kind k, enum st_reduction r, double lambda)
+{
+    struct st_params th, th0, x, h, z;
+    struct st_penalty p;
+    struct st_err err;
+    const int w[] = { 2, 2, 1 };
+    CHECK_OK(mlp_params(&th, w, 2, &err));
+    CHECK_OK(st_params_twin(&th0, &th, &err));
+    CHECK_OK(st_params_twin(&x, &th, &err));
+    CHECK_OK(st_params_twin(&h, &th, &err));
+    CHECK_OK(st_params_twin(&z, &th, &err));
+    for (size_t i = 0; i < th.n; i++) {
+        th0.mem[i] = 0.05f * (float)(i % 7) - 0.1f;
+        x.mem[i] = th0.mem[i] + 0.3f * sinf(1.7f * (float)i + 0.4f);
+        h.mem[i] = 0.05f + 0.03f * (float)(i % 5);
+    }
+    CHECK_OK(st_penalty_init(&p, k, r, lambda, NULL, NULL, 0, &th, &err));
+    st_penalty_set_fisher(&p, test_fisher);
+    st_params_copy(&z, &x);
+    st_penalty_prox(&p, &z, &th0, &h);
+
+    /* F in double at a point given by z with entry i moved by d (i < 0: none). */
+    double best = 0.0;
+    for (int pass = 0; pass < 2; pass++) {
+        srand(7);
+        for (int trial = -1; trial < 4 * (int)th.n * 2 + 400; trial++) {
+            st_params_copy(&th, &z);
+            if (trial >= 0 && trial < 8 * (int)th.n) {
+                int i = trial / 8, sc = trial % 4;
+                double d = (trial / 4) % 2 ? -1.0 : 1.0;
+                size_t at = 0;
+                /* the trial-th entry over the views (skipping alignment padding) */
+                for (int t = 0; t < th.n_views; t++)
+                    if (i >= 0 && (size_t)i < st_view_size(&th.v[t])) {
+                        at = th.v[t].offset + (size_t)i;
+                        i = -1;
+                    } else if (i >= 0) {
+                        i -= (int)st_view_size(&th.v[t]);
+                    }
+                if (i >= 0)
+                    continue;
+                th.mem[at] += (float)(d * pow(10.0, -1 - sc));
+            } else if (trial >= 0) {
+                for (int t = 0; t < th.n_views; t++)
+                    for (size_t i = 0; i < st_view_size(&th.v[t]); i++)
+                        th.v[t].data[i] += 1e-3f * (float)(rand() % 2001 - 1000) / 1000.0f;
+            }
+            double f = lambda * st_penalty_value(&p, &th, &th0);
+            for (int t = 0; t < th.n_views; t++)
+                for (size_t i = 0; i < st_view_size(&th.v[t]); i++) {
+                    double dz = (double)th.v[t].data[i] - (double)x.v[t].data[i];
+                    f += 0.5 * dz * dz / (double)h.v[t].data[i];
+                }
+            if (trial < 0)
+                best = f;
+            else if (pass == 1)
+                CHECK(f >= best - 1e-6 * (1.0 + fabs(best)));
+        }
+    }
+    st_penalty_free(&p);
+    st_params_free(&th);
+    st_params_free(&th0);
+    st_params_free(&x);
+    st_params_free(&h);
+    st_params_free(&z);
+}
+
 /* The metric of the prox: Adam's per-coordinate step lr / (sqrt(v_hat) + eps). */
 static void test_metric(void)
 {
@@ -247,11 +359,20 @@ static void test_metric(void)
 int main(void)
 {
     test_values();
-    for (int r = ST_RED_MEAN; r <= ST_RED_SUM; r++) {
+    for (int r = ST_RED_MEAN; r <= ST_RED_FISHER; r++) {
         check_grad(ST_PEN_L1, (enum st_reduction)r);
         check_grad(ST_PEN_L2, (enum st_reduction)r);
         check_grad(ST_PEN_GROUP, (enum st_reduction)r);
+        check_grad(ST_PEN_LAYER, (enum st_reduction)r);
         check_grad(ST_PEN_NUCLEAR, (enum st_reduction)r);
+        /* a lambda that zeroes some entries or units, and one that zeroes none */
+        for (int big = 0; big < 2; big++) {
+            double lambda = big ? (r == ST_RED_MEAN ? 0.5 : 0.05) : 1e-3;
+            check_prox_min(ST_PEN_L1, (enum st_reduction)r, lambda);
+            check_prox_min(ST_PEN_GROUP, (enum st_reduction)r, lambda);
+            check_prox_min(ST_PEN_LAYER, (enum st_reduction)r, lambda);
+            check_prox_min(ST_PEN_L2, (enum st_reduction)r, lambda);
+        }
     }
     test_prox_operators();
     test_prox_step();

@@ -1,7 +1,7 @@
 /* penalty.c: values, subgradients and proximal steps of the penalties on the
  * update Delta = theta - theta0. Per tensor, term_t = c_t * w_t * raw_t with
- * raw_t = sum|Delta|, ||Delta||_2, ||Delta_W||_* or ||Delta||^2/2, and
- * w_t = base_t / (mean ? n_t : 1), base_t = sqrt(n_t) for group, else 1. */
+ * raw_t = sum|Delta|, ||Delta||_2, ||Delta_W||_* or ||Delta||^2/2, and w_t the
+ * reduction's weight (penalty.h); the layer penalty's terms are per unit. */
 #include "penalty.h"
 
 #include "par.h"
@@ -12,9 +12,10 @@
 
 #include "sums.h"
 
-const char *const st_penalty_names[] = { "none", "l1", "group", "nuclear", "l2", NULL };
-const char *const st_reduction_names[] = { "mean", "sum", NULL };
-#define N_PEN 5
+const char *const st_penalty_names[] = { "none", "l1", "group", "nuclear", "l2", "layer", NULL };
+const char *const st_reduction_names[] = { "mean", "sum", "sqrt", "fisher", NULL };
+#define N_PEN 6
+#define N_RED 4
 
 const char *st_penalty_name(enum st_penalty_kind k)
 {
@@ -33,18 +34,20 @@ int st_penalty_parse(const char *s, enum st_penalty_kind *k)
 
 const char *st_reduction_name(enum st_reduction r)
 {
-    return (unsigned)r < 2 ? st_reduction_names[r] : NULL;
+    return (unsigned)r < N_RED ? st_reduction_names[r] : NULL;
 }
 
 int st_reduction_parse(const char *s, enum st_reduction *r)
 {
-    for (unsigned i = 0; i < 2; i++)
+    for (unsigned i = 0; i < N_RED; i++)
         if (strcmp(s, st_reduction_names[i]) == 0) {
             *r = (enum st_reduction)i;
             return 0;
         }
     return -1;
 }
+
+static void weigh(struct st_penalty *p);
 
 enum st_status st_penalty_init(struct st_penalty *p, enum st_penalty_kind kind,
                                enum st_reduction red, double lambda, const double *scale,
@@ -61,7 +64,12 @@ enum st_status st_penalty_init(struct st_penalty *p, enum st_penalty_kind kind,
     p->scale = malloc((size_t)(n ? n : 1) * sizeof *p->scale);
     p->trainable = malloc((size_t)(n ? n : 1));
     p->matrix = malloc((size_t)(n ? n : 1));
-    if (!p->scale || !p->trainable || !p->matrix) {
+    p->fisher = malloc((size_t)(n ? n : 1) * sizeof *p->fisher);
+    p->unit = malloc((size_t)(n ? n : 1) * sizeof *p->unit);
+    p->size = malloc((size_t)(n ? n : 1) * sizeof *p->size);
+    p->cw = malloc((size_t)(n ? n : 1) * sizeof *p->cw);
+    if (!p->scale || !p->trainable || !p->matrix || !p->fisher || !p->unit || !p->size ||
+        !p->cw) {
         st_penalty_free(p);
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the penalty's multipliers");
     }
@@ -69,15 +77,30 @@ enum st_status st_penalty_init(struct st_penalty *p, enum st_penalty_kind kind,
         p->scale[t] = scale ? scale[t] : 1.0;
         p->trainable[t] = trainable ? trainable[t] : 1;
         p->matrix[t] = layout->v[t].ndim == 2;
+        p->fisher[t] = 1.0;
+        p->size[t] = st_view_size(&layout->v[t]);
+        /* The unit: the first view with the same groups[0]. */
+        p->unit[t] = p->n_units;
+        for (int u = 0; u < t; u++)
+            if (strcmp(layout->v[u].groups[0], layout->v[t].groups[0]) == 0) {
+                p->unit[t] = p->unit[u];
+                break;
+            }
+        p->n_units += p->unit[t] == p->n_units;
     }
-    if (kind == ST_PEN_GROUP || kind == ST_PEN_NUCLEAR) {
+    if (kind == ST_PEN_GROUP || kind == ST_PEN_NUCLEAR || kind == ST_PEN_LAYER) {
         size_t most = 1;
         for (int t = 0; t < layout->n_views; t++) {
             size_t size = st_view_size(&layout->v[t]);
+            if (kind == ST_PEN_LAYER) /* the whole unit */
+                for (int u = 0; u < layout->n_views; u++)
+                    size += u != t && p->unit[u] == p->unit[t] ? st_view_size(&layout->v[u]) : 0;
             most = size > most ? size : most;
         }
         p->delta = malloc(most * sizeof *p->delta);
-        if (!p->delta) {
+        if (kind == ST_PEN_LAYER)
+            p->hs = malloc(most * sizeof *p->hs);
+        if (!p->delta || (kind == ST_PEN_LAYER && !p->hs)) {
             st_penalty_free(p);
             return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the penalty's scratch");
         }
@@ -89,6 +112,7 @@ enum st_status st_penalty_init(struct st_penalty *p, enum st_penalty_kind kind,
             }
         }
     }
+    weigh(p);
     return ST_OK;
 }
 
@@ -98,6 +122,11 @@ void st_penalty_free(struct st_penalty *p)
         return;
     st_svd_free(&p->svd);
     free(p->delta);
+    free(p->hs);
+    free(p->fisher);
+    free(p->unit);
+    free(p->size);
+    free(p->cw);
     free(p->scale);
     free(p->trainable);
     free(p->matrix);
@@ -123,14 +152,84 @@ static enum st_penalty_kind active_kind(const struct st_penalty *p, int t)
 int st_penalty_exact(const struct st_penalty *p, int t)
 {
     enum st_penalty_kind k = active_kind(p, t);
-    return p->lambda > 0.0 && (k == ST_PEN_L1 || k == ST_PEN_GROUP || k == ST_PEN_NUCLEAR);
+    return p->lambda > 0.0 &&
+           (k == ST_PEN_L1 || k == ST_PEN_GROUP || k == ST_PEN_NUCLEAR || k == ST_PEN_LAYER);
 }
 
-/* w_t: the reduction's weight of tensor t's raw term. */
-static double weight(const struct st_penalty *p, enum st_penalty_kind k, size_t n)
+void st_penalty_set_fisher(struct st_penalty *p, const double *f)
 {
-    double base = k == ST_PEN_GROUP ? sqrt((double)n) : 1.0;
-    return p->reduction == ST_RED_MEAN ? base / (double)n : base;
+    memcpy(p->fisher, f, (size_t)p->n * sizeof *f);
+    weigh(p);
+}
+
+/* The tensors a price or a unit is made of: view t alone, or (layer) the
+ * active views of t's unit. Their entries into *n, their entry-weighted mean
+ * F into *f, the largest multiplier into *c. */
+static void members(const struct st_penalty *p, int t, size_t *n,
+                    double *f, double *c)
+{
+    *n = 0;
+    *f = 0.0;
+    *c = 0.0;
+    for (int u = 0; u < p->n; u++) {
+        if (p->kind == ST_PEN_LAYER ? p->unit[u] != p->unit[t] || active_kind(p, u) == ST_PEN_NONE
+                                    : u != t)
+            continue;
+        size_t nu = p->size[u];
+        *n += nu;
+        *f += p->fisher[u] * (double)nu;
+        *c = p->scale[u] > *c ? p->scale[u] : *c;
+    }
+    *f = *n ? *f / (double)*n : 0.0;
+}
+
+/* rho of a set of entries whose mean F is f: sqrt(f / F_all), F_all the mean
+ * over every trainable entry, f floored at 1e-6 F_all; 1 when F_all is 0. */
+static double fisher_price(const struct st_penalty *p, double f)
+{
+    double all = 0.0, n = 0.0;
+    for (int t = 0; t < p->n; t++)
+        if (p->trainable[t]) {
+            all += p->fisher[t] * (double)p->size[t];
+            n += (double)p->size[t];
+        }
+    all = n > 0.0 ? all / n : 0.0;
+    if (!(all > 0.0))
+        return 1.0;
+    return sqrt((f > 1e-6 * all ? f : 1e-6 * all) / all);
+}
+
+/* The reduction's factor for n entries of mean F f. */
+static double price(const struct st_penalty *p, size_t n, double f)
+{
+    switch (p->reduction) {
+    case ST_RED_MEAN: return 1.0 / (double)n;
+    case ST_RED_SUM: return 1.0;
+    case ST_RED_SQRT: return 1.0 / sqrt((double)n);
+    case ST_RED_FISHER: return fisher_price(p, f);
+    }
+    return 1.0;
+}
+
+double st_penalty_price(const struct st_penalty *p, int t)
+{
+    size_t n;
+    double f, c;
+    members(p, t, &n, &f, &c);
+    return n ? price(p, n, f) : (double)NAN;
+}
+
+/* cw[t] = c * w of view t's term (layer: of its unit's), once per setup. */
+static void weigh(struct st_penalty *p)
+{
+    for (int t = 0; t < p->n; t++) {
+        size_t n;
+        double f, c;
+        enum st_penalty_kind k = st_penalty_kind_of(p, t);
+        members(p, t, &n, &f, &c);
+        double base = k == ST_PEN_GROUP || k == ST_PEN_LAYER ? sqrt((double)n) : 1.0;
+        p->cw[t] = n ? c * base * price(p, n, f) : 0.0;
+    }
 }
 
 /* p->delta = Delta of view a against b; returns it. */
@@ -148,7 +247,8 @@ static double raw_value(struct st_penalty *p, enum st_penalty_kind k, const stru
     size_t n = st_view_size(a);
     double s = 0.0;
     switch (k) {
-    case ST_PEN_NONE: return 0.0;
+    case ST_PEN_NONE:
+    case ST_PEN_LAYER: return 0.0; /* per unit: unit_sq */
     case ST_PEN_L1: return st_sum_abs_diff(a->data, b->data, n);
     case ST_PEN_GROUP:
     case ST_PEN_L2:
@@ -168,6 +268,33 @@ static double raw_value(struct st_penalty *p, enum st_penalty_kind k, const stru
     return 0.0;
 }
 
+/* The first active view of t's unit. */
+static int first_unit_view(const struct st_penalty *p, int t)
+{
+    for (int u = 0; u < t; u++)
+        if (p->unit[u] == p->unit[t] && active_kind(p, u) != ST_PEN_NONE)
+            return u;
+    return t;
+}
+
+/* Whether view t is the first active view of its unit (layer penalty: where
+ * the unit's term is taken). */
+static int first_of_unit(const struct st_penalty *p, int t)
+{
+    return first_unit_view(p, t) == t;
+}
+
+/* ||Delta_u||^2 over the active views of t's unit. */
+static double unit_sq(const struct st_penalty *p, int t, const struct st_params *a,
+                      const struct st_params *b)
+{
+    double s = 0.0;
+    for (int u = t; u < p->n; u++)
+        if (p->unit[u] == p->unit[t] && active_kind(p, u) != ST_PEN_NONE)
+            s += st_sum_sq_diff(a->v[u].data, b->v[u].data, p->size[u]);
+    return s;
+}
+
 double st_penalty_value(struct st_penalty *p, const struct st_params *theta,
                         const struct st_params *theta0)
 {
@@ -176,8 +303,12 @@ double st_penalty_value(struct st_penalty *p, const struct st_params *theta,
         enum st_penalty_kind k = active_kind(p, t);
         if (k == ST_PEN_NONE)
             continue;
-        size_t n = st_view_size(&theta->v[t]);
-        R += p->scale[t] * weight(p, k, n) * raw_value(p, k, &theta->v[t], &theta0->v[t]);
+        if (k == ST_PEN_LAYER) {
+            if (first_of_unit(p, t))
+                R += p->cw[t] * sqrt(unit_sq(p, t, theta, theta0));
+            continue;
+        }
+        R += p->cw[t] * raw_value(p, k, &theta->v[t], &theta0->v[t]);
     }
     return R;
 }
@@ -241,7 +372,7 @@ void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_
         const struct st_view *a = &theta->v[t], *b = &theta0->v[t];
         float *gt = g->v[t].data;
         size_t n = st_view_size(a);
-        double c = p->lambda * p->scale[t] * weight(p, k, n);
+        double c = p->lambda * p->cw[t];
         switch (k) {
         case ST_PEN_L1:
         case ST_PEN_L2: {
@@ -249,8 +380,11 @@ void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_
             st_par_range(n, grad_range, &q);
             break;
         }
-        case ST_PEN_GROUP: {
-            double norm = raw_value(p, ST_PEN_GROUP, a, b);
+        case ST_PEN_GROUP:
+        case ST_PEN_LAYER: {
+            /* The norm of the group: the tensor, or its whole unit. */
+            double norm = k == ST_PEN_GROUP ? raw_value(p, ST_PEN_GROUP, a, b)
+                                            : sqrt(unit_sq(p, first_unit_view(p, t), theta, theta0));
             if (norm > 0.0) {
                 /* d||D||/dD = D / ||D|| */
                 struct pass q = { k, gt, a->data, b->data, NULL, (float)(c / norm) };
@@ -344,6 +478,33 @@ int st_prox_svt(struct st_svd *w, float *A, int m, int n, double tau)
     return kept;
 }
 
+/* The layer penalty's proximal step on the unit whose first active view is
+ * t: its Delta and steps gathered, one block shrinkage, scattered back. */
+static void prox_unit(struct st_penalty *p, int t, struct st_params *theta,
+                      const struct st_params *theta0, const struct st_params *h, double c)
+{
+    size_t off = 0;
+    for (int u = t; u < p->n; u++)
+        if (p->unit[u] == p->unit[t] && active_kind(p, u) != ST_PEN_NONE) {
+            const float *a = theta->v[u].data, *b = theta0->v[u].data;
+            for (size_t i = 0; i < p->size[u]; i++) {
+                p->delta[off + i] = a[i] - b[i];
+                p->hs[off + i] = h->v[u].data[i];
+            }
+            off += p->size[u];
+        }
+    int zero = st_prox_group(p->delta, p->hs, off, c);
+    off = 0;
+    for (int u = t; u < p->n; u++)
+        if (p->unit[u] == p->unit[t] && active_kind(p, u) != ST_PEN_NONE) {
+            float *a = theta->v[u].data;
+            const float *b = theta0->v[u].data, *z = p->delta + off;
+            for (size_t i = 0; i < p->size[u]; i++)
+                a[i] = zero || z[i] == 0.0f ? b[i] : b[i] + z[i];
+            off += p->size[u];
+        }
+}
+
 void st_penalty_prox(struct st_penalty *p, struct st_params *theta, const struct st_params *theta0,
                      const struct st_params *h)
 {
@@ -356,12 +517,15 @@ void st_penalty_prox(struct st_penalty *p, struct st_params *theta, const struct
         struct st_view *a = &theta->v[t];
         const float *b = theta0->v[t].data, *ht = h->v[t].data;
         size_t n = st_view_size(a);
-        double c = p->lambda * p->scale[t] * weight(p, k, n);
+        double c = p->lambda * p->cw[t];
         float *d = a->data; /* theta, turned into Delta and back */
 
         if (k == ST_PEN_L1 || k == ST_PEN_L2) {
             struct pass q = { k, d, NULL, b, ht, (float)c };
             st_par_range(n, prox_range, &q);
+        } else if (k == ST_PEN_LAYER) {
+            if (first_of_unit(p, t))
+                prox_unit(p, t, theta, theta0, h, c);
         } else if (k == ST_PEN_GROUP) {
             float *z = delta_of(p, a, &theta0->v[t]);
             int zero = st_prox_group(z, ht, n, c);

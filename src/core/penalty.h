@@ -1,23 +1,36 @@
 /* penalty.h: penalties on the update Delta = theta - theta0, per tensor t with
- * n_t entries and multiplier c_t (--lambda-scale, 1 by default). With the
- * reduction `sum`, tensor t's term is
- *   l1       c_t * sum_i |Delta_ti|
- *   group    c_t * sqrt(n_t) * ||Delta_t||_2          (one group per tensor)
- *   nuclear  c_t * ||Delta_W||_*  for matrices; vectors (biases, norms): nothing,
- *            or l1 with nuclear_bias_l1
- *   l2       c_t * ||Delta_t||_2^2 / 2                  (L2-SP)
- * and with `mean` (the default, the seed's) every term is divided by n_t, so
- * that l1 becomes the mean |Delta| and group the RMS of Delta. R = sum_t term_t
- * over the trainable tensors; the loss is data loss + lambda * R.
- * Subgradients use sign(0) = 0 and, at Delta_t = 0, the zero subgradient. */
+ * n_t entries and multiplier c_t (--lambda-scale, 1 by default). Each term is
+ * c_t * w_t * raw_t with
+ *   l1       raw_t = sum_i |Delta_ti|,  base_t = 1
+ *   group    raw_t = ||Delta_t||_2,     base_t = sqrt(n_t)   (one group per tensor)
+ *   layer    raw_u = ||Delta_u||_2,     base_u = sqrt(n_u)   (one group per unit: an
+ *            MLP layer's weight and bias together; see below)
+ *   nuclear  raw_t = ||Delta_W||_*, base_t = 1, for matrices; vectors (biases,
+ *            norms): nothing, or l1 with nuclear_bias_l1
+ *   l2       raw_t = ||Delta_t||_2^2 / 2, base_t = 1               (L2-SP)
+ * and the reduction's weight w_t of a tensor (or unit) of n entries:
+ *   mean     base / n           (the seed's: l1 is the mean |Delta|, group the RMS)
+ *   sum      base               (every entry costs the same)
+ *   sqrt     base / sqrt(n)     (between the two)
+ *   fisher   base * rho_t, rho_t = sqrt(F_t / F_all): F_t is the mean diagonal
+ *            of the Fisher information (Gauss-Newton for mse) of the data loss
+ *            over the entries of t at theta0, F_all the same over every
+ *            trainable entry (st_penalty_set_fisher). An entry whose change
+ *            moves the model's outputs more costs more, whatever the size or
+ *            depth of its tensor. F_t is floored at 1e-6 F_all (rho >= 1e-3),
+ *            so that a tensor the outputs do not see at theta0 is not free.
+ * R = sum of the terms over the trainable tensors (units); the loss is data
+ * loss + lambda * R. A unit of the layer penalty holds its trainable tensors
+ * whose multiplier is not 0; its multiplier c_u is the largest of theirs.
+ * Subgradients use sign(0) = 0 and, at Delta = 0, the zero subgradient. */
 #ifndef ST_PENALTY_H
 #define ST_PENALTY_H
 
 #include "linalg.h"
 #include "params.h"
 
-enum st_penalty_kind { ST_PEN_NONE, ST_PEN_L1, ST_PEN_GROUP, ST_PEN_NUCLEAR, ST_PEN_L2 };
-enum st_reduction { ST_RED_MEAN, ST_RED_SUM };
+enum st_penalty_kind { ST_PEN_NONE, ST_PEN_L1, ST_PEN_GROUP, ST_PEN_NUCLEAR, ST_PEN_L2, ST_PEN_LAYER };
+enum st_reduction { ST_RED_MEAN, ST_RED_SUM, ST_RED_SQRT, ST_RED_FISHER };
 
 struct st_penalty {
     enum st_penalty_kind kind;
@@ -29,7 +42,13 @@ struct st_penalty {
     unsigned char *trainable;          /* [n] */
     unsigned char *matrix;             /* [n] 2-D views (nuclear applies to them) */
     struct st_svd svd;                 /* nuclear: workspace */
-    float *delta;                      /* group, nuclear: [largest tensor] Delta scratch */
+    float *delta;                      /* group, nuclear, layer: [largest tensor or unit] Delta scratch */
+    float *hs;                         /* layer: [largest unit] the optimizer's steps, gathered */
+    double *fisher;                    /* [n] F_t (fisher reduction; 1 until set) */
+    int *unit;                         /* [n] the unit of each view, 0..n_units-1 */
+    size_t *size;                      /* [n] entries per view */
+    double *cw;                        /* [n] c * w of the view's term (layer: its unit's) */
+    int n_units;
     int svd_failed;                    /* set when LAPACK's SVD did not converge */
 };
 
@@ -50,12 +69,20 @@ enum st_status st_penalty_init(struct st_penalty *p, enum st_penalty_kind kind,
                                const struct st_params *layout, struct st_err *err);
 void st_penalty_free(struct st_penalty *p);
 
+/* The fisher reduction's F_t (mean Fisher diagonal over view t's entries at
+ * theta0, any common scale), copied. */
+void st_penalty_set_fisher(struct st_penalty *p, const double *f);
+
+/* The price factor the reduction gives view t's term, w_t / base_t (for the
+ * layer penalty: that of t's unit); reports print it. */
+double st_penalty_price(const struct st_penalty *p, int t);
+
 /* The kind that applies to view t (nuclear on a vector: none or l1). */
 enum st_penalty_kind st_penalty_kind_of(const struct st_penalty *p, int t);
 
 /* 1 if the proximal step of this penalty can set view t exactly back to its
  * start: t is trainable, its multiplier is not 0, lambda > 0, and its kind is
- * l1, group or nuclear (l2 only shrinks). */
+ * l1, group, layer or nuclear (l2 only shrinks). */
 int st_penalty_exact(const struct st_penalty *p, int t);
 
 /* R(theta) without lambda (double precision). */
@@ -71,6 +98,7 @@ void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_
  * optimizer's per-coordinate step (Adam lr/(sqrt(v_hat)+eps), SGD lr):
  *   l1       soft-thresholding by h_i * lambda * c_t * w_t (exact zeros);
  *   group    exact block shrinkage in the diagonal metric (a 1-D root solve);
+ *   layer    the same over each unit's entries together;
  *   nuclear  singular value thresholding with the tensor's harmonic mean step;
  *   l2       Delta_i / (1 + h_i * lambda * c_t * w_t).
  * Entries shrunk to zero are set to theta0 exactly. A tensor whose lambda *

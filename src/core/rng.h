@@ -19,7 +19,8 @@ enum st_stream {
     ST_STREAM_DATA = 3,    /* inputs (fixed set or online draws) */
     ST_STREAM_NOISE = 4,   /* label noise */
     ST_STREAM_ORDER = 5,   /* minibatch order */
-    ST_STREAM_TASK_A = 6   /* continual: the inputs task A is judged on */
+    ST_STREAM_TASK_A = 6,  /* continual: the inputs task A is judged on */
+    ST_STREAM_FISHER = 7   /* the fisher reduction's random probes */
 };
 
 /* Seeds rng from a user seed and a stream id (splitmix64 expansion). */

@@ -113,11 +113,15 @@ static const struct st_option table[] = {
     { "seed", ST_OPT_T_U64, "N", "0", NULL, "random seed (teacher, student, data)", 1, 0, 0,
       AT(seed), NULL },
     { "penalty", ST_OPT_T_ENUM, "NAME", "l1", NULL,
-      "penalty on the update theta - theta0: l1, group, nuclear, l2 or none", 1, 0, 0,
+      "penalty on the update theta - theta0: l1, group (a group per tensor), layer (a group "
+      "per layer: its weight and bias together), nuclear, l2 or none", 1, 0, 0,
       AT(penalty), st_penalty_names },
     { "penalty-reduction", ST_OPT_T_ENUM, "NAME", "mean", NULL,
       "mean: each tensor's term divided by its size (the seed's; an entry of a small tensor "
-      "costs more, so answers lean to large tensors); sum: every entry costs the same", 1, 0, 0,
+      "costs more, so answers lean to large tensors); sum: every entry costs the same; sqrt: "
+      "each term divided by the square root of its size; fisher: each tensor's entries priced "
+      "by the square root of their mean Fisher information at the start, relative to all "
+      "entries (an entry that moves the outputs more costs more)", 1, 0, 0,
       AT(reduction), st_reduction_names },
     { "lambda", ST_OPT_T_DOUBLE, "FLOAT", "0", NULL, "penalty strength", 1, 0, 0, AT(lambda),
       NULL },

@@ -156,6 +156,11 @@ static void add_sizes(cJSON *root, const struct st_train_result *res)
     cJSON *entries = cJSON_AddObjectToObject(root, "entries");
     for (int t = 0; entries && t < res->n_tensors; t++)
         add_exact(entries, res->t[t].name, (double)res->t[t].size);
+    /* The reduction's price factor per penalized tensor (penalty.h). */
+    cJSON *price = cJSON_AddObjectToObject(root, "penalty_price");
+    for (int t = 0; price && t < res->n_tensors; t++)
+        if (isfinite(res->t[t].price))
+            add_exact(price, res->t[t].name, res->t[t].price);
     cJSON *nuc = cJSON_AddObjectToObject(root, "nuclear_norm");
     cJSON *rank = cJSON_AddObjectToObject(root, "rank");
     for (int t = 0; nuc && rank && t < res->n_tensors; t++) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/fisher.h"
 #include "../core/runtime.h"
 #include "../core/select.h"
 #include "../io/file.h"
@@ -98,6 +99,28 @@ static enum st_status setup_eval(struct st_run *r, struct st_err *err)
     return st_work_init(&r->ework, &r->model, (int)st_model_pass_rows(&r->model, n), err);
 }
 
+/* The fisher reduction's prices: the Fisher diagonal at theta0 over the
+ * training rows, in passes of the training buffers (fisher.h). */
+static enum st_status setup_fisher(struct st_run *r, struct st_err *err)
+{
+    const struct st_train_cfg *c = &r->cfg;
+    if (c->reduction != ST_RED_FISHER || c->penalty == ST_PEN_NONE)
+        return ST_OK;
+    if (!r->src.train.x)
+        return st_err_set(err, ST_ERR_ARG, "--penalty-reduction fisher measures the Fisher "
+                          "information on the training set; --online has none (use a fixed set)");
+    double *f = malloc(((size_t)r->theta.n_views + 1) * sizeof *f);
+    if (!f)
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    enum st_status st = st_fisher_means(&r->model, &r->src.start, &r->work, c->loss,
+                                        r->src.train.x, r->src.train.n, ST_FISHER_PROBES, c->seed,
+                                        r->trainable, f, err);
+    if (st == ST_OK)
+        st_penalty_set_fisher(&r->obj.pen, f);
+    free(f);
+    return st;
+}
+
 /* The spectrum columns' SVD workspace, only when they are computed. */
 static enum st_status setup_spectrum(struct st_run *r, struct st_err *err)
 {
@@ -139,6 +162,7 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
         (st = st_optim_init(&r->opt, &c->opt, &r->theta, err)) != ST_OK ||
         (c->prox && (st = st_params_twin(&r->steps, &r->theta, err)) != ST_OK) ||
         (st = st_work_init(&r->work, &r->model, B, err)) != ST_OK ||
+        (st = setup_fisher(r, err)) != ST_OK ||
         (st = setup_eval(r, err)) != ST_OK ||
         (st = st_observables_init(&r->obs, r->theta.n_views, err)) != ST_OK ||
         (st = setup_spectrum(r, err)) != ST_OK ||
@@ -410,6 +434,9 @@ static enum st_status collect(struct st_run *r, const struct loop_end *e,
         tr->zero = r->obs.zero[t];
         tr->update_share = shares[t];
         tr->nuclear = r->nuc[t];
+        tr->price = st_penalty_kind_of(&r->obj.pen, t) == ST_PEN_NONE || !r->trainable[t]
+                        ? (double)NAN
+                        : st_penalty_price(&r->obj.pen, t);
         tr->rank = r->rank[t];
         tr->truth = r->src.truth ? r->src.truth[t] : 0;
     }
