@@ -53,6 +53,7 @@ RUNS = [
                            "--lambda", "0"], ["adam-no-bias-correction"]),
     ("tanh_3-7-5-2_lam1e-3", ["--widths", "3,7,5,2", "--activation", "tanh",
                               "--lambda", "1e-3"], WRONG_L1),
+    ("adam_lam1e-3_sqrt", ["--lambda", "1e-3", "--penalty-reduction", "sqrt"], WRONG_L1),
 ]
 
 # ---------------------------------------------------------------------------
@@ -149,7 +150,8 @@ def float32_atol(run, cols, B):
     pen_atol = 0.0
     for t in spec.names:
         if t not in spec.frozen:
-            pen_atol += scale[t] * (1.0 if spec.reduction == "mean" else run["init"][t].size)
+            n_t = run["init"][t].size
+            pen_atol += scale[t] * {"mean": 1.0, "sqrt": np.sqrt(n_t)}.get(spec.reduction, n_t)
     dy = u * float(np.abs(run["y"]).max())
     mse_atol = 2.0 * np.sqrt(np.abs(B[:, cols.index("mse")])) * dy + dy * dy
     for j, c in enumerate(cols):

@@ -221,7 +221,7 @@ class RunSpec:
         # What the reference does not implement is refused, not approximated.
         if self.penalty not in ("none", "l1"):
             raise NotImplementedError(f"penalty '{self.penalty}'")
-        if self.reduction not in ("mean", "sum"):
+        if self.reduction not in ("mean", "sum", "sqrt"):
             raise NotImplementedError(f"penalty-reduction '{self.reduction}'")
         if self.optimizer not in ("adam", "adamw", "sgd"):
             raise NotImplementedError(f"optimizer '{self.optimizer}'")
@@ -441,11 +441,12 @@ def train(run, variant=None, steps=None, log_every=None):
     train_params = [params[i] for i in trainable]
     opt = make_optimizer(train_params, spec, variant)
 
-    # Per-tensor penalty scale: l1 mean -> 1/n_t, l1 sum -> 1.
+    # Per-tensor penalty scale: l1 mean -> 1/n_t, sqrt -> 1/sqrt(n_t), sum -> 1.
     reduction = "sum" if variant == "l1-sum-for-mean" else spec.reduction
 
     def scale(i, red):
-        return 1.0 / params[i].numel() if red == "mean" else 1.0
+        n = params[i].numel()
+        return 1.0 / n if red == "mean" else 1.0 / n ** 0.5 if red == "sqrt" else 1.0
 
     columns = metric_columns(names, teacher_64 is not None)
     rows = []
