@@ -9,6 +9,7 @@ int cmd_sweep(int argc, char **argv);
 int cmd_sweep_merge(int argc, char **argv);
 int cmd_baselines(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_truth(int argc, char **argv);
 int cmd_lambda_path(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct cmd {
     { "sweep-merge", cmd_sweep_merge, "join the summaries of a sweep's shards" },
     { "baselines", cmd_baselines, "method 1: every subset of layers trained alone, ranked" },
     { "compare", cmd_compare, "methods 1, 2 and 3 scored against the truth, one table" },
+    { "truth", cmd_truth, "which layers each method names per re-drawn set, nets and seeds" },
     { "lambda-path", cmd_lambda_path, "for each tensor, the largest lambda at which it changes" },
     { "pretrain", cmd_pretrain, "train a model on your data (.npy): --x, --y" },
     { "finetune", cmd_finetune, "fine-tune a model file on new data; which layers move, forgetting" },

@@ -291,8 +291,34 @@ void st_draw_heatmap(const double *v, int rows, int cols, const char *const *row
                      const char *const *col_names, const char *title, double vx0, double vx1,
                      double vy0, double vy1)
 {
-    double hi = 0.0;
-    for (int i = 0; i < rows * cols; i++)
+    st_draw_heatmap_cells(v, rows, cols, row_names, col_names, title, 0.0, -1, vx0, vx1, vy0,
+                          vy1);
+}
+
+/* Each cell's value in it, in black on the light end of the ramp and in white
+ * on the dark end (the window is the cells'). */
+static void cell_values(const double *v, int rows, int cols, double hi, int digits)
+{
+    plschr(0.0, rows > 20 ? 0.45 : FONT_TICKS);
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            double x = v[(size_t)r * (size_t)cols + (size_t)c];
+            char text[32];
+            if (!isfinite(x))
+                continue;
+            snprintf(text, sizeof text, "%.*f", digits, x);
+            plcol0(x / hi > 0.6 ? COLOR_AXES : 0);
+            plptex(c + 0.5, r + 0.5, 1.0, 0.0, 0.5, text);
+        }
+    plcol0(COLOR_AXES);
+}
+
+void st_draw_heatmap_cells(const double *v, int rows, int cols, const char *const *row_names,
+                           const char *const *col_names, const char *title, double top,
+                           int cell_digits, double vx0, double vx1, double vy0, double vy1)
+{
+    double hi = top;
+    for (int i = 0; top <= 0.0 && i < rows * cols; i++)
         if (isfinite(v[i]) && v[i] > hi)
             hi = v[i];
     if (!(hi > 0.0))
@@ -308,9 +334,11 @@ void st_draw_heatmap(const double *v, int rows, int cols, const char *const *row
                 continue;
             PLFLT bx[4] = { c, c + 1.0, c + 1.0, c };
             PLFLT by[4] = { r, r, r + 1.0, r + 1.0 };
-            plcol1(x / hi);
+            plcol1(x < hi ? x / hi : 1.0);
             plfill(4, bx, by);
         }
+    if (cell_digits >= 0)
+        cell_values(v, rows, cols, hi, cell_digits);
     plcol0(COLOR_AXES);
     plwidth(1.0);
     plbox("bc", 0.0, 0, "bc", 0.0, 0);
@@ -343,6 +371,13 @@ void st_draw_heatmap(const double *v, int rows, int cols, const char *const *row
 enum st_status st_draw_page_begin(const char *path, enum st_fig_format fmt, int width,
                                   const char *title, char *tmp, size_t size, struct st_err *err)
 {
+    return st_draw_page_begin_tall(path, fmt, width, ST_FIG_HEIGHT, title, tmp, size, err);
+}
+
+enum st_status st_draw_page_begin_tall(const char *path, enum st_fig_format fmt, int width,
+                                       int height, const char *title, char *tmp, size_t size,
+                                       struct st_err *err)
+{
     FILE *probe;
     snprintf(tmp, size, "%s.tmp.%ld", path, (long)getpid());
     probe = fopen(tmp, "wb");
@@ -351,7 +386,7 @@ enum st_status st_draw_page_begin(const char *path, enum st_fig_format fmt, int 
     fclose(probe);
     plsdev(fmt_devices[fmt]);
     plsfnam(tmp);
-    plspage(0.0, 0.0, width, ST_FIG_HEIGHT, 0, 0);
+    plspage(0.0, 0.0, width, height, 0, 0);
     plscmap0n(COLOR_RAMP + N_RAMP);
     plscolbg(255, 255, 255);
     plscol0(COLOR_AXES, 0, 0, 0);

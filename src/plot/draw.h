@@ -63,12 +63,24 @@ void st_draw_heatmap(const double *v, int rows, int cols, const char *const *row
                      const char *const *col_names, const char *title, double vx0, double vx1,
                      double vy0, double vy1);
 
+/* The same with the colour bar fixed to 0..top (top <= 0: the largest
+ * value; larger values get its colour) and, when cell_digits >= 0, each
+ * cell's value written in it with that many decimals. */
+void st_draw_heatmap_cells(const double *v, int rows, int cols, const char *const *row_names,
+                           const char *const *col_names, const char *title, double top,
+                           int cell_digits, double vx0, double vx1, double vy0, double vy1);
+
 /* Opens a PNG/SVG/PDF page of the given width (height ST_FIG_HEIGHT) on a
  * temporary file beside path (tmp[size] gets its name), with the colours set
  * and the page title drawn. Errors: ST_ERR_IO (the file cannot be written:
  * PLplot would exit the process, so it is tried first). */
 enum st_status st_draw_page_begin(const char *path, enum st_fig_format fmt, int width,
                                   const char *title, char *tmp, size_t size, struct st_err *err);
+
+/* The same with a height of its own (a page of several rows of panels). */
+enum st_status st_draw_page_begin_tall(const char *path, enum st_fig_format fmt, int width,
+                                       int height, const char *title, char *tmp, size_t size,
+                                       struct st_err *err);
 
 /* Finishes the page and moves it over path. Errors: ST_ERR_IO. */
 enum st_status st_draw_page_end(const char *tmp, const char *path, struct st_err *err);

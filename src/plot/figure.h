@@ -83,4 +83,27 @@ enum st_status st_figure_tradeoff(const char *path, enum st_fig_format fmt, cons
                                   const int *counts, const char *xlabel, const char *ylabel,
                                   struct st_err *err);
 
+/* What the truth experiment's figure shows (sparsetune truth): per net, the
+ * share of seeds in which each method names exactly the re-drawn layers of
+ * each truth, and the share in which it names a set of layers that suffices. */
+struct st_fig_truth {
+    const char *title;          /* UTF-8 */
+    const char *subtitle;       /* a smaller second line under the title, or NULL */
+    int n_nets, n_methods, n_truths;
+    const char *const *nets;    /* [n_nets] "1,20,20,1" */
+    const char *const *methods; /* [n_methods] the rows */
+    const char *const *truths;  /* [n_nets * n_truths] the columns of each net */
+    const double *exact;        /* [n_nets][n_methods][n_truths] shares in 0..1; NaN: no cell */
+    const double *sufficient;   /* the same for a sufficient set; NULL: one panel per net */
+};
+
+/* Draws into path, atomically, one heatmap per net (rows methods, columns
+ * truths, each cell's share written in it, colours 0..1) of the exact
+ * shares, with the sufficient shares' heatmap beside it under the net's
+ * name; the nets one under the other, the page (ST_FIG_WIDTH wide, and
+ * ST_FIG_HEIGHT high for one net) lengthened to fit them. Errors:
+ * ST_ERR_ARG (no net, method or truth), ST_ERR_NOMEM, ST_ERR_IO. */
+enum st_status st_figure_truth(const char *path, enum st_fig_format fmt,
+                               const struct st_fig_truth *f, struct st_err *err);
+
 #endif
