@@ -93,6 +93,7 @@ struct truth_ctx {
 struct verdict {
     unsigned named; /* units, PICK_DIVERGED or PICK_FAILED */
     int correct, sufficient;
+    int minimal;       /* sufficient, and no sufficient set has fewer units */
     double loss, wall; /* masks: the pick's tail loss, the wall time of every mask run */
 };
 
@@ -502,10 +503,14 @@ static int score_runs(const struct truth_ctx *c, const struct st_params *layout,
                 unsigned char *suff = &s->suffices[b * ((size_t)c->n_masks + 1)];
                 double mloss, mwall;
                 unsigned mpick = masks_pick(c, ts, suff, &mloss, &mwall);
+                int fewest = 99; /* units of the smallest sufficient set */
+                for (int k = 1; k <= c->n_masks; k++)
+                    if (suff[k] && __builtin_popcount((unsigned)k) < fewest)
+                        fewest = __builtin_popcount((unsigned)k);
                 for (int m = 0, r = 0; m < c->n_methods; m++) {
                     struct verdict *v = &s->v[v_at(c, n, t, m, seed)];
                     if (c->methods[m].kind == K_MASKS) {
-                        *v = (struct verdict){ mpick, 0, 0, mloss, mwall };
+                        *v = (struct verdict){ mpick, 0, 0, 0, mloss, mwall };
                     } else {
                         const struct task *x = &ts[c->n_masks + r++];
                         v->named = x->st == ST_OK            ? x->named
@@ -517,6 +522,7 @@ static int score_runs(const struct truth_ctx *c, const struct st_params *layout,
                     int set = v->named != PICK_DIVERGED && v->named != PICK_FAILED;
                     v->correct = set && v->named == *truth;
                     v->sufficient = set && suff[v->named];
+                    v->minimal = v->sufficient && __builtin_popcount(v->named) == fewest;
                 }
             }
         }
@@ -554,7 +560,8 @@ static void csv_field(FILE *f, const char *s, char sep)
 static void write_runs(FILE *f, const struct truth_ctx *c, const struct score *s)
 {
     char a[256], b[256];
-    fputs("net,truth,method,lambda,seed,named,correct,sufficient,tail_loss,wall_seconds\n", f);
+    fputs("net,truth,method,lambda,seed,named,correct,sufficient,minimal,tail_loss,wall_seconds\n",
+          f);
     for (int n = 0; n < c->n_nets; n++)
         for (int t = 0; t < c->n_truths; t++)
             for (int m = 0; m < c->n_methods; m++)
@@ -565,7 +572,8 @@ static void write_runs(FILE *f, const struct truth_ctx *c, const struct score *s
                     fprintf(f, "%s,%g,%llu,", c->methods[m].name, c->methods[m].lambda,
                             (unsigned long long)(c->nets[0].seed + (uint64_t)seed));
                     csv_field(f, set_text(c, v->named, b, sizeof b), ',');
-                    fprintf(f, "%d,%d,%.17g,%.6g\n", v->correct, v->sufficient, v->loss, v->wall);
+                    fprintf(f, "%d,%d,%d,%.17g,%.6g\n", v->correct, v->sufficient, v->minimal,
+                            v->loss, v->wall);
                 }
 }
 
@@ -622,14 +630,16 @@ static int named_counts(const struct truth_ctx *c, const struct score *s, int n,
     return k;
 }
 
-/* Seeds of one (net, truth, method) that name the truth, and a sufficient set. */
-static void tally(const struct truth_ctx *c, const struct score *s, int n, int t, int m,
-                  int *correct, int *sufficient)
+/* Seeds of one (net, truth, method) that name the truth, a sufficient set,
+ * and a sufficient set of the fewest units: k[0], k[1], k[2]. */
+static void tally(const struct truth_ctx *c, const struct score *s, int n, int t, int m, int k[3])
 {
-    *correct = *sufficient = 0;
+    k[0] = k[1] = k[2] = 0;
     for (int seed = 0; seed < c->n_seeds; seed++) {
-        *correct += s->v[v_at(c, n, t, m, seed)].correct;
-        *sufficient += s->v[v_at(c, n, t, m, seed)].sufficient;
+        const struct verdict *v = &s->v[v_at(c, n, t, m, seed)];
+        k[0] += v->correct;
+        k[1] += v->sufficient;
+        k[2] += v->minimal;
     }
 }
 
@@ -638,13 +648,13 @@ static void write_summary(FILE *f, const struct truth_ctx *c, const struct score
     unsigned *sets = malloc((size_t)c->n_seeds * sizeof *sets);
     int *counts = malloc((size_t)c->n_seeds * sizeof *counts);
     char a[256], list[4096];
-    fputs("net,method,lambda,truth,seeds,correct,sufficient,named_counts\n", f);
+    fputs("net,method,lambda,truth,seeds,correct,sufficient,minimal,named_counts\n", f);
     for (int n = 0; sets && counts && n < c->n_nets; n++)
         for (int m = 0; m < c->n_methods; m++)
             for (int t = 0; t < c->n_truths; t++) {
-                int correct, sufficient, k = named_counts(c, s, n, t, m, sets, counts);
+                int tl[3], k = named_counts(c, s, n, t, m, sets, counts);
                 size_t used = 0;
-                tally(c, s, n, t, m, &correct, &sufficient);
+                tally(c, s, n, t, m, tl);
                 list[0] = '\0';
                 for (int j = 0; j < k && used < sizeof list; j++) {
                     int w = snprintf(list + used, sizeof list - used, "%s%s:%d", j ? ";" : "",
@@ -654,7 +664,7 @@ static void write_summary(FILE *f, const struct truth_ctx *c, const struct score
                 csv_field(f, c->net_text[n], ',');
                 fprintf(f, "%s,%g,", c->methods[m].name, c->methods[m].lambda);
                 csv_field(f, set_text(c, s->truth[n * c->n_truths + t], a, sizeof a), ',');
-                fprintf(f, "%d,%d,%d,", c->n_seeds, correct, sufficient);
+                fprintf(f, "%d,%d,%d,%d,", c->n_seeds, tl[0], tl[1], tl[2]);
                 csv_field(f, list, '\n');
             }
     free(sets);
@@ -705,23 +715,25 @@ static void print_net(const struct truth_ctx *c, const struct score *s, int n)
         w[t] = (int)strlen(tt) > 9 ? (int)strlen(tt) : 9;
         printf(" %*s", w[t], tt);
     }
-    printf("  %s\n", "all: correct / sufficient");
+    printf("  %s\n", "all: c / s / m");
     for (int m = 0; m < c->n_methods; m++) {
-        int all_c = 0, all_s = 0;
+        int all[3] = { 0, 0, 0 };
         printf("  %-20s %-8g", c->methods[m].name, c->methods[m].lambda);
         for (int t = 0; t < c->n_truths; t++) {
-            int correct, sufficient;
-            char cell[32];
-            tally(c, s, n, t, m, &correct, &sufficient);
-            all_c += correct;
-            all_s += sufficient;
-            snprintf(cell, sizeof cell, "%d/%d", correct, sufficient);
+            int tl[3];
+            char cell[40];
+            tally(c, s, n, t, m, tl);
+            for (int i = 0; i < 3; i++)
+                all[i] += tl[i];
+            snprintf(cell, sizeof cell, "%d/%d/%d", tl[0], tl[1], tl[2]);
             printf(" %*s", w[t], cell);
         }
         double runs = (double)c->n_truths * c->n_seeds;
-        printf("  %3.0f%% / %3.0f%%\n", 100.0 * all_c / runs, 100.0 * all_s / runs);
+        printf("  %3.0f%% /%3.0f%% /%3.0f%%\n", 100.0 * all[0] / runs, 100.0 * all[1] / runs,
+               100.0 * all[2] / runs);
     }
-    printf("  (c/s: of %d seeds, those naming exactly the re-drawn layers / a sufficient set)\n\n",
+    printf("  (c/s/m: of %d seeds, those naming exactly the re-drawn layers / a sufficient set /\n"
+           "  a sufficient set of the fewest layers that suffice)\n\n",
            c->n_seeds);
 }
 
@@ -736,16 +748,17 @@ static void report(const struct truth_ctx *c, const struct score *s, long n_task
         print_net(c, s, n);
     int runs = c->n_nets * c->n_truths * c->n_seeds;
     for (int m = 0; m < c->n_methods; m++) {
-        int all_c = 0, all_s = 0;
+        int all[3] = { 0, 0, 0 };
         for (int n = 0; n < c->n_nets; n++)
             for (int t = 0; t < c->n_truths; t++) {
-                int correct, sufficient;
-                tally(c, s, n, t, m, &correct, &sufficient);
-                all_c += correct;
-                all_s += sufficient;
+                int tl[3];
+                tally(c, s, n, t, m, tl);
+                for (int i = 0; i < 3; i++)
+                    all[i] += tl[i];
             }
-        printf("%s: named the re-drawn set in %d/%d runs, a sufficient set in %d/%d\n",
-               c->methods[m].label, all_c, runs, all_s, runs);
+        printf("%s: named the re-drawn set in %d/%d runs, a sufficient set in %d/%d, one of the "
+               "fewest layers in %d/%d\n",
+               c->methods[m].label, all[0], runs, all[1], runs, all[2], runs);
     }
 }
 
@@ -776,12 +789,12 @@ static void draw(const struct truth_ctx *c, const struct score *s)
             size_t i = (size_t)n * (size_t)c->n_truths + (size_t)t;
             cols[i] = set_text(c, s->truth[i], col_text[i], sizeof col_text[i]);
             for (int m = 0; m < c->n_methods; m++) {
-                int correct, sufficient;
-                tally(c, s, n, t, m, &correct, &sufficient);
+                int tl[3];
+                tally(c, s, n, t, m, tl);
                 size_t k = ((size_t)n * (size_t)c->n_methods + (size_t)m) * (size_t)c->n_truths +
                            (size_t)t;
-                exact[k] = (double)correct / c->n_seeds;
-                suff[k] = (double)sufficient / c->n_seeds;
+                exact[k] = (double)tl[0] / c->n_seeds;
+                suff[k] = (double)tl[2] / c->n_seeds;
             }
         }
     }

@@ -94,7 +94,8 @@ struct st_fig_truth {
     const char *const *methods; /* [n_methods] the rows */
     const char *const *truths;  /* [n_nets * n_truths] the columns of each net */
     const double *exact;        /* [n_nets][n_methods][n_truths] shares in 0..1; NaN: no cell */
-    const double *sufficient;   /* the same for a sufficient set; NULL: one panel per net */
+    const double *sufficient;   /* the same for a sufficient set of the fewest layers that
+                                 * suffice; NULL: one panel per net */
 };
 
 /* Draws into path, atomically, one heatmap per net (rows methods, columns
