@@ -654,6 +654,49 @@ void st_progress_done(struct st_progress *p)
     }
 }
 
+/* What a data run's answer leans to under its reduction, as the truth
+ * experiment measured it (README "When the method names the wrong layer"). */
+static const char *reduction_lean(enum st_reduction red)
+{
+    switch (red) {
+    case ST_RED_MEAN:
+        return "mean prices an entry at 1/(its tensor's size): large layers are cheap to "
+               "change, and the answer leans to them";
+    case ST_RED_SUM:
+        return "sum prices every entry the same: the answer leans to the layers whose "
+               "entries move the outputs most (near the output)";
+    case ST_RED_SQRT:
+        return "sqrt prices an entry at 1/sqrt(its tensor's size), between mean and sum";
+    case ST_RED_FISHER:
+        return "fisher prices an entry by how much it moves the outputs at the start, "
+               "whatever its tensor's size or depth";
+    }
+    return "";
+}
+
+/* A data run's fingerprint per layer: each unit's share of the update, under
+ * the penalty and reduction that produced it. */
+static void print_layer_shares(const struct st_train_cfg *cfg, const struct st_train_result *r)
+{
+    printf("update share per layer (penalty %s%s, reduction %s, lambda %g):",
+           st_penalty_name(cfg->penalty), cfg->prox ? " prox" : "",
+           st_reduction_name(cfg->reduction), cfg->lambda);
+    for (int i = 0; i < r->n_tensors; i++) {
+        int first = 1;
+        double share = 0.0;
+        for (int j = 0; j < r->n_tensors; j++)
+            if (!strcmp(r->t[j].unit, r->t[i].unit)) {
+                first &= j >= i;
+                share += r->t[j].update_share;
+            }
+        if (first)
+            printf("  %s %.3f", r->t[i].unit, share);
+    }
+    printf("\n");
+    if (cfg->penalty != ST_PEN_NONE && cfg->lambda > 0.0)
+        printf("the layers named depend on the reduction: %s\n", reduction_lean(cfg->reduction));
+}
+
 void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_result *r)
 {
     printf("run: %s  (%ld steps, %.2f s, %.0f steps/s)\n", cfg->out, r->steps_done,
@@ -688,6 +731,7 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
             printf("%-8s %12.4e %9.4f %9.4f %8s\n", t->name, t->d_init, t->changed,
                    t->update_share, r->diverged ? "?" : t->verdict ? "changed" : "-");
         }
+        print_layer_shares(cfg, r);
         return;
     }
     printf("%-8s %12s %12s %9s %8s %6s\n", "tensor", "d_init", "d_teacher", "changed", "verdict",

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "pool.h"
+#include "positions.h"
 
 enum { M_MASKS, M_ADAM, M_SGD, M_L1, M_L1PROX, M_GROUP, N_METHODS };
 
@@ -62,6 +63,8 @@ static void usage(FILE *f)
           "  --seeds N                  seeds 0..N-1 [5]\n"
           "  --compare-lambda FLOAT     lambda of the method-3 runs [0.001]\n"
           "  --sgd-lr FLOAT             learning rate of the plain SGD runs [0.1]\n"
+          "  --positions N              then methods 2 and 3 with each layer re-drawn in\n"
+          "                             turn, seeds 0..N-1 (0: not) [--seeds]\n"
           "  --jobs N                   worker processes [the number of cores]\n"
           "\n"
           "options of every run (as for train; --out is the directory [compare]):\n",
@@ -73,22 +76,14 @@ static void usage(FILE *f)
           f);
 }
 
-static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, struct st_err *err)
+/* cfg = the base run as method m runs it (methods other than 1). */
+static void method_cfg(const struct cmp_ctx *c, int m, struct st_train_cfg *cfg)
 {
-    struct cmp_ctx *c = user;
-    const struct task *t = &c->tasks[i];
     *cfg = *c->base;
-    cfg->seed = t->seed;
     cfg->lambda = 0.0;
     cfg->prox = 0;
-    switch (t->method) {
-    case M_MASKS: {
-        enum st_status st = st_select_join(c->units, c->n_units, t->mask, 0, cfg->freeze,
-                                           sizeof cfg->freeze, err);
-        if (st != ST_OK)
-            return st;
-        break;
-    }
+    switch (m) {
+    case M_MASKS:
     case M_ADAM: break;
     case M_SGD:
         cfg->opt.kind = ST_OPT_SGD;
@@ -99,7 +94,47 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
     case M_L1PROX: cfg->penalty = ST_PEN_L1; cfg->lambda = c->lambda; cfg->prox = 1; break;
     case M_GROUP: cfg->penalty = ST_PEN_GROUP; cfg->lambda = c->lambda; cfg->prox = 1; break;
     }
+}
+
+static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, struct st_err *err)
+{
+    struct cmp_ctx *c = user;
+    const struct task *t = &c->tasks[i];
+    method_cfg(c, t->method, cfg);
+    cfg->seed = t->seed;
+    if (t->method == M_MASKS) {
+        enum st_status st = st_select_join(c->units, c->n_units, t->mask, 0, cfg->freeze,
+                                           sizeof cfg->freeze, err);
+        if (st != ST_OK)
+            return st;
+    }
     return st_pool_task_cfg(cfg, c->base->out, i, err);
+}
+
+/* Methods 2 and 3 again with each layer re-drawn in turn: a line each. */
+static int print_positions(const struct cmp_ctx *c, long seeds, int jobs)
+{
+    struct st_train_cfg cfgs[N_METHODS - 1];
+    const char *labels[N_METHODS - 1];
+    struct st_positions p;
+    long failed = 0;
+    for (int m = 1; m < N_METHODS; m++) {
+        method_cfg(c, m, &cfgs[m - 1]);
+        labels[m - 1] = method_names[m];
+    }
+    int rc = st_positions_run("compare", cfgs, N_METHODS - 1, (int)seeds, jobs, &p, &failed);
+    if (rc == 0) {
+        printf("\nMethods 2 and 3 with each layer re-drawn in turn (seeds %llu..%llu; the layers "
+               "each\nnames most often, in how many seeds):\n",
+               (unsigned long long)c->base->seed,
+               (unsigned long long)(c->base->seed + (uint64_t)seeds - 1));
+        st_positions_print(&p, labels);
+        printf("A method that names the same layer wherever the change was made does not read "
+               "the truth\n(README \"When the method names the wrong layer\"; `sparsetune "
+               "truth` scores every position).\n");
+    }
+    st_positions_free(&p);
+    return rc != 0 ? rc : failed ? ST_EXIT_RUNTIME : 0;
 }
 
 static void run_done(void *user, long i, enum st_status st, const struct st_train_result *res,
@@ -314,6 +349,7 @@ int cmd_compare(int argc, char **argv)
     int rest_argc = 0, help = 0, rc = 0, n_units = 0;
     double lambda = 1e-3, sgd_lr = 0.1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN), seeds = 5, jobs = cores > 0 ? cores : 1;
+    long positions = -1; /* --seeds */
     long failed = 0;
     struct task *tasks = NULL;
     const char **units = NULL;
@@ -322,12 +358,13 @@ int cmd_compare(int argc, char **argv)
         { "--jobs", 'i', 1, ST_POOL_MAX_JOBS, &jobs },
         { "--compare-lambda", 'd', 1e-300, 1e300, &lambda },
         { "--sgd-lr", 'd', 1e-300, 1e300, &sgd_lr },
+        { "--positions", 'i', 0, 1000, &positions },
     };
 
     memset(&layout, 0, sizeof layout);
     if (!rest)
         return ST_EXIT_RUNTIME;
-    rc = st_cli_take_opts("compare", argc, argv, opts, 4, rest, &rest_argc, &help);
+    rc = st_cli_take_opts("compare", argc, argv, opts, 5, rest, &rest_argc, &help);
     if (rc == 0 && help)
         usage(stdout);
     if (rc == 0 && !help)
@@ -345,6 +382,8 @@ int cmd_compare(int argc, char **argv)
                                  make_run, run_done, &ctx, &failed);
         if (rc == 0)
             rc = score(&ctx, n_seeds, n_masks, per_seed);
+        if (rc == 0 && (positions < 0 ? seeds : positions) > 0)
+            rc = print_positions(&ctx, positions < 0 ? seeds : positions, (int)jobs);
         if (rc == 0 && failed)
             rc = ST_EXIT_RUNTIME;
     }

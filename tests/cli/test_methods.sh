@@ -47,6 +47,26 @@ ok &= m["freeze masks (every subset)"]["correct_seeds"] <= 2
 sys.exit(0 if ok else 1)
 PY
 
+# compare's positions: methods 2 and 3 again with each layer re-drawn; with one
+# seed, each position's pick is that of the single run with the same options.
+"$BIN" compare --steps 600 --seeds 1 --positions 1 --log-every 1000 --jobs 2 --quiet \
+    --out "$W/cmpp" >"$W/outp" 2>"$W/err"
+check "compare --positions 1 exits 0" [ $? -eq 0 ]
+"$BIN" train --steps 600 --seed 0 --reinit 3 --penalty l1 --prox --lambda 1e-3 --log-every 1000 \
+    --quiet --no-plot --out "$W/pos3" >/dev/null 2>&1
+check "compare's l1 prox line names, for re-drawn 3, what train --reinit 3 names" \
+    python3 - "$W/outp" "$W/pos3/summary.json" <<'PY'
+import json, re, sys
+out = open(sys.argv[1]).read()
+line = [l for l in out.splitlines() if l.startswith("  3  l1 prox ")]
+named = sorted({t[1:] for t in json.load(open(sys.argv[2]))["verdict"]["changed"]})
+m = re.search(r"   3 -> (\S+) \(1/1\)", line[0]) if len(line) == 1 else None
+want = ",".join(named) or "none"
+ok = m is not None and m.group(1) == want and "exactly the re-drawn: " in line[0]
+ok &= len([l for l in out.splitlines() if "re-drawn 1 -> " in l]) == 5
+sys.exit(0 if ok else 1)
+PY
+
 # lambda-path: w2 is the last tensor to switch off.
 "$BIN" lambda-path --points 5 --refine 1 --steps 2000 --log-every 1000 --jobs 2 --quiet \
     --out "$W/lp" >"$W/out" 2>"$W/err"

@@ -1,0 +1,150 @@
+/* positions.c: each method again with every layer re-drawn in turn
+ * (positions.h). Task i is method i / (units * seeds), then the re-drawn
+ * layer, then the seed. */
+#define _POSIX_C_SOURCE 200809L
+#include "positions.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/select.h"
+#include "cli.h"
+#include "pool.h"
+
+struct pos_ctx {
+    const struct st_train_cfg *methods;
+    struct st_positions *p;
+    uint64_t seed0;
+};
+
+static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, struct st_err *err)
+{
+    const struct pos_ctx *c = user;
+    const struct st_positions *p = c->p;
+    long per_method = (long)p->n_units * p->n_seeds;
+    int u = (int)(i % per_method / p->n_seeds);
+    *cfg = c->methods[i / per_method];
+    cfg->seed = c->seed0 + (uint64_t)(i % p->n_seeds);
+    if (snprintf(cfg->reinit, sizeof cfg->reinit, "%s", p->units[u]) >= (int)sizeof cfg->reinit)
+        return st_err_set(err, ST_ERR_ARG, "layer name '%s' too long", p->units[u]);
+    return st_pool_task_cfg(cfg, c->methods[0].out, i, err);
+}
+
+static void run_done(void *user, long i, enum st_status st, const struct st_train_result *res,
+                     const char *error)
+{
+    const struct pos_ctx *c = user;
+    struct st_positions *p = c->p;
+    unsigned named = 0, truth = 0;
+    (void)error;
+    for (int k = 0; st == ST_OK && k < res->n_tensors; k++)
+        for (int u = 0; u < p->n_units; u++)
+            if (!strcmp(res->t[k].unit, p->units[u])) {
+                named |= res->t[k].verdict ? 1u << u : 0u;
+                truth |= res->t[k].truth ? 1u << u : 0u;
+            }
+    p->named[i] = st == ST_OK ? named : st == ST_ERR_NUMERIC ? ST_POS_DIVERGED : ST_POS_FAILED;
+    p->truth[i % ((long)p->n_units * p->n_seeds) / p->n_seeds] |= truth;
+}
+
+/* The layers of the first method's model. Returns 0 or an exit status. */
+static int units_of(const char *cmd, const struct st_train_cfg *base, struct st_positions *p)
+{
+    struct st_err err = { "" };
+    struct st_params layout;
+    memset(&layout, 0, sizeof layout);
+    enum st_status st = st_arch_layout(&base->arch, &layout, &err);
+    if (st != ST_OK)
+        return st_cli_fail(cmd, st, &err);
+    const char **names = malloc(((size_t)layout.n_views * ST_VIEW_GROUPS + 1) * sizeof *names);
+    int n = names ? st_params_groups(&layout, 0, names) : 0;
+    p->units = malloc(((size_t)n + 1) * sizeof *p->units);
+    for (int u = 0; p->units && u < n; u++)
+        p->units[u] = strdup(names[u]);
+    p->n_units = n;
+    free(names);
+    st_params_free(&layout);
+    for (int u = 0; p->units && u < n; u++)
+        if (!p->units[u])
+            return ST_EXIT_RUNTIME;
+    if (!p->units)
+        return ST_EXIT_RUNTIME;
+    if (n > 30) {
+        st_err_set(&err, ST_ERR_ARG, "%d layers; the re-drawn positions stop at 30", n);
+        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    }
+    return 0;
+}
+
+int st_positions_run(const char *cmd, const struct st_train_cfg *methods, int n_methods,
+                     int n_seeds, int jobs, struct st_positions *p, long *failed)
+{
+    memset(p, 0, sizeof *p);
+    *failed = 0;
+    int rc = units_of(cmd, &methods[0], p);
+    if (rc != 0)
+        return rc;
+    long n = (long)n_methods * p->n_units * n_seeds;
+    p->n_methods = n_methods;
+    p->n_seeds = n_seeds;
+    p->named = calloc((size_t)n + 1, sizeof *p->named);
+    p->truth = calloc((size_t)p->n_units + 1, sizeof *p->truth);
+    if (!p->named || !p->truth)
+        return ST_EXIT_RUNTIME;
+    struct pos_ctx ctx = { methods, p, methods[0].seed };
+    return st_pool_run_cmd(cmd, methods[0].out, n, jobs, methods[0].quiet, make_run, run_done,
+                           &ctx, failed);
+}
+
+/* The units of a pick as text. */
+static void pick_text(const struct st_positions *p, unsigned pick, char *buf, size_t size)
+{
+    if (pick == ST_POS_DIVERGED || pick == ST_POS_FAILED)
+        snprintf(buf, size, "%s", pick == ST_POS_FAILED ? "(failed)" : "(diverged)");
+    else if (st_select_join(p->units, p->n_units, pick, 1, buf, size, NULL) != ST_OK)
+        snprintf(buf, size, "(%d layers)", __builtin_popcount(pick));
+}
+
+void st_positions_print(const struct st_positions *p, const char *const *labels)
+{
+    int width = 0;
+    for (int m = 0; m < p->n_methods; m++)
+        width = (int)strlen(labels[m]) > width ? (int)strlen(labels[m]) : width;
+    for (int m = 0; m < p->n_methods; m++) {
+        int exact = 0;
+        printf("  %-*s ", width, labels[m]);
+        for (int u = 0; u < p->n_units; u++) {
+            const unsigned *named = &p->named[((size_t)m * p->n_units + u) * p->n_seeds];
+            unsigned common = named[0];
+            int best = 0;
+            for (int s = 0; s < p->n_seeds; s++) {
+                int count = 0;
+                for (int r = 0; r < p->n_seeds; r++)
+                    count += named[r] == named[s];
+                if (count > best) {
+                    best = count;
+                    common = named[s];
+                }
+                exact += named[s] == p->truth[u];
+            }
+            char t[128], a[128];
+            pick_text(p, p->truth[u] ? p->truth[u] : 1u << u, t, sizeof t);
+            pick_text(p, common, a, sizeof a);
+            printf("%s%s -> %s (%d/%d)", u ? "   " : "re-drawn ", t, a, best, p->n_seeds);
+        }
+        printf("   exactly the re-drawn: %d/%d\n", exact, p->n_units * p->n_seeds);
+    }
+}
+
+void st_positions_free(struct st_positions *p)
+{
+    if (!p)
+        return;
+    for (int u = 0; p->units && u < p->n_units; u++)
+        free((void *)p->units[u]);
+    free(p->units);
+    free(p->named);
+    free(p->truth);
+    memset(p, 0, sizeof *p);
+}
