@@ -116,5 +116,46 @@ PY
 check "nuclear figure: 4 panels, 2133x530" \
     python3 "$(dirname "$0")/../png_check.py" "$W/nucfig/figure.png" 2133 530
 
+# The new reductions and the layer penalty from the command line: prices in
+# summary.json as penalty.h defines them, and the layer penalty's exact zeros
+# by whole layers.
+train --steps 300 --penalty l1 --penalty-reduction sqrt --lambda 1e-4 --out "$W/sqrt"
+train --steps 300 --penalty layer --prox --penalty-reduction fisher --lambda 1e-3 --out "$W/fish"
+check "sqrt prices 1/sqrt(n); fisher prices one per layer, its mean F_all-weighted to 1;" \
+    python3 - "$W" <<'PY'
+import json, math, sys
+s = json.load(open(sys.argv[1] + "/sqrt/summary.json"))
+n = s["entries"]
+ok = all(abs(s["penalty_price"][t] - 1 / math.sqrt(n[t])) < 1e-12 for t in n)
+f = json.load(open(sys.argv[1] + "/fish/summary.json"))
+p = f["penalty_price"]
+ok &= f["penalty"] == "layer" and f["penalty_reduction"] == "fisher"
+ok &= all(p["w%d" % l] == p["b%d" % l] for l in (1, 2, 3))
+# rho_u = sqrt(F_u / F_all): the entry-weighted mean of rho_u^2 over the layers is 1
+tot = sum(n[t] for t in n)
+ok &= abs(sum(n[t] * p[t] ** 2 for t in n) / tot - 1) < 1e-9
+# whole layers: each layer's tensors are changed together or not at all
+ch = set(f["verdict"]["changed"])
+ok &= all(("w%d" % l in ch) == ("b%d" % l in ch) for l in (1, 2, 3))
+sys.exit(0 if ok else 1)
+PY
+
+# Data runs default to the layer penalty with --prox and the sum reduction;
+# any of the three given keeps its value, and teacher-student runs keep l1.
+"$BIN" train --steps 50 --save-data --quiet --no-plot --out "$W/dsrc" >/dev/null 2>&1
+data="--task data --x $W/dsrc/x.npy --y $W/dsrc/y.npy --steps 50 --lambda 1e-5 --quiet --no-plot"
+"$BIN" train $data --out "$W/d1" >/dev/null 2>&1
+"$BIN" train $data --penalty l1 --no-prox --out "$W/d2" >/dev/null 2>&1
+"$BIN" train --steps 50 --lambda 1e-5 --quiet --no-plot --out "$W/d3" >/dev/null 2>&1
+check "data runs: layer, sum, prox by default; given options win; teacher-student keeps l1 mean" \
+    python3 - "$W" <<'PY'
+import json, sys
+def cfg(d):
+    s = json.load(open(sys.argv[1] + "/" + d + "/summary.json"))
+    return s["penalty"], s["penalty_reduction"], s["prox"]
+sys.exit(0 if cfg("d1") == ("layer", "sum", True) and cfg("d2") == ("l1", "sum", False)
+         and cfg("d3") == ("l1", "mean", False) else 1)
+PY
+
 echo "penalties: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -73,30 +73,34 @@ cp "$T/xent/y.npy" "$OUT/xent.y.npy"
 
 # Data runs from files: a CSV with its target column and an evaluation set
 # (mse), and a classification data set standardized with held-out rows.
+# Data runs default to the layer penalty (cli.c data_defaults); these were
+# written with the seed's, which they name.
+seedpen="--penalty l1 --penalty-reduction mean --no-prox"
 awk 'BEGIN { print "a,b,c,target"; for (i = 0; i < 300; i++) {
         a = sin(i * 0.37); b = cos(i * 0.11) * 2; c = (i % 17) / 17;
         printf "%.6f,%.6f,%.6f,%.6f\n", a, b, c, a * b - c + 0.5 * a * a } }' >"$T/train.csv"
 "$BIN" train $q --task data --x "$T/train.csv" --y-col target --widths 3,16,16,1 \
-    --steps 1500 --log-every 5 --lambda 1e-4 --save-data --out "$T/csvfit" >/dev/null
+    --steps 1500 --log-every 5 --lambda 1e-4 $seedpen --save-data --out "$T/csvfit" >/dev/null
 awk 'BEGIN { for (i = 0; i < 80; i++) {
         a = sin(i * 0.91 + 1); b = cos(i * 0.23) * 2; c = (i % 13) / 13;
         printf "%.6f,%.6f,%.6f\n", a, b, c } }' >"$T/ex.csv"
 awk -F, '{ printf "%.6f\n", $1 * $2 - $3 + 0.5 * $1 * $1 }' "$T/ex.csv" >"$T/ey.csv"
 "$BIN" train $q --task data --x "$T/train.csv" --y-col target --widths 3,16,16,1 \
     --student-init "$T/csvfit/student.safetensors" --eval-x "$T/ex.csv" --eval-y "$T/ey.csv" \
-    --penalty l1 --prox --lambda 1e-3 --steps 1500 --log-every 5 --out "$T/csv" >/dev/null
+    --penalty l1 --prox --penalty-reduction mean --lambda 1e-3 --steps 1500 --log-every 5 \
+    --out "$T/csv" >/dev/null
 keep "$T/csvfit" csvfit
 keep "$T/csv" csv
 awk 'BEGIN { print "x1,x2,x3,x4,label"; for (i = 0; i < 400; i++) {
         a = sin(i * 0.53) * 3 + 10; b = cos(i * 0.29) * 0.1; c = (i % 7) - 3; d = i / 40;
         l = (a - 10 + 20 * b > 0 ? 1 : 0) + (c > 1 ? 1 : 0);
         printf "%.6f,%.6f,%.6f,%.6f,%d\n", a, b, c, d, l } }' >"$T/cls.csv"
-"$BIN" pretrain $q --x "$T/cls.csv" --y-col label --loss xent --widths 4,24,3 --standardize \
+"$BIN" pretrain $q $seedpen --x "$T/cls.csv" --y-col label --loss xent --widths 4,24,3 --standardize \
     --val-fraction 0.25 --batch 50 --steps 1500 --log-every 5 --out "$T/pre" >/dev/null
 keep "$T/pre" pretrain
 awk -F, 'NR > 1 { printf "%s,%s,%s,%s,%d\n", $2 * 10, $1 / 10, $4, $3, ($5 + 1) % 3 }' "$T/cls.csv" >"$T/clsB.csv"
 "$BIN" finetune $q --model "$T/pre/student.safetensors" --x "$T/clsB.csv" --y-col 4 \
-    --loss xent --eval-x "$T/cls.csv" --penalty l1 --prox --lambda 1e-3 --batch 40 \
+    --loss xent --eval-x "$T/cls.csv" --penalty l1 --prox --penalty-reduction mean --lambda 1e-3 --batch 40 \
     --steps 1500 --log-every 5 --out "$T/fine" >/dev/null
 keep "$T/fine" finetune
 "$BIN" eval --model "$T/fine/student.safetensors" --x "$T/cls.csv" --y-col label --loss xent \
@@ -115,7 +119,7 @@ keep_text() {
 keep_text "$T/wide" wide
 "$BIN" train $q --task data --x "$T/wide/x.npy" --y "$T/wide/y.npy" --widths 4,300,300,1 \
     --val-fraction 0.2 --eval-x "$T/wide/x.npy" --eval-y "$T/wide/y.npy" --batch 100 \
-    --steps 20 --log-every 5 --out "$T/widedata" >/dev/null
+    --steps 20 --log-every 5 $seedpen --out "$T/widedata" >/dev/null
 keep_text "$T/widedata" widedata
 "$BIN" eval --model "$T/wide/student.safetensors" --x "$T/wide/x.npy" --y "$T/wide/y.npy" \
     >"$OUT/wide_eval.stdout"
