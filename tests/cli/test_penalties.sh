@@ -140,6 +140,11 @@ ok &= all(("w%d" % l in ch) == ("b%d" % l in ch) for l in (1, 2, 3))
 sys.exit(0 if ok else 1)
 PY
 
+"$BIN" train --online --penalty-reduction fisher --lambda 1e-4 --steps 10 --quiet --no-plot \
+    --out "$W/never" >/dev/null 2>"$W/err"
+check "fisher with --online: a usage error that says why" \
+    sh -c "[ $? -eq 2 ] && grep -q 'online has none' '$W/err' && [ ! -e '$W/never' ]"
+
 # Data runs default to the layer penalty with --prox and the sum reduction;
 # any of the three given keeps its value, and teacher-student runs keep l1.
 "$BIN" train --steps 50 --save-data --quiet --no-plot --out "$W/dsrc" >/dev/null 2>&1
