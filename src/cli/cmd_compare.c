@@ -112,29 +112,19 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
 }
 
 /* Methods 2 and 3 again with each layer re-drawn in turn: a line each. */
-static int print_positions(const struct cmp_ctx *c, long seeds, int jobs)
+static int print_positions(const struct cmp_ctx *c, long seeds, long jobs)
 {
     struct st_train_cfg cfgs[N_METHODS - 1];
     const char *labels[N_METHODS - 1];
-    struct st_positions p;
-    long failed = 0;
     for (int m = 1; m < N_METHODS; m++) {
         method_cfg(c, m, &cfgs[m - 1]);
         labels[m - 1] = method_names[m];
     }
-    int rc = st_positions_run("compare", cfgs, N_METHODS - 1, (int)seeds, jobs, &p, &failed);
-    if (rc == 0) {
-        printf("\nMethods 2 and 3 with each layer re-drawn in turn (seeds %llu..%llu; the layers "
-               "each\nnames most often, in how many seeds):\n",
-               (unsigned long long)c->base->seed,
-               (unsigned long long)(c->base->seed + (uint64_t)seeds - 1));
-        st_positions_print(&p, labels);
-        printf("A method that names the same layer wherever the change was made does not read "
-               "the truth\n(README \"When the method names the wrong layer\"; `sparsetune "
-               "truth` scores every position).\n");
-    }
-    st_positions_free(&p);
-    return rc != 0 ? rc : failed ? ST_EXIT_RUNTIME : 0;
+    return st_positions_report("compare", cfgs, labels, N_METHODS - 1, seeds, jobs,
+                               "Methods 2 and 3 with each layer re-drawn in turn",
+                               "A method that names the same layer wherever the change was "
+                               "made does not read the truth\n(README \"When the method names "
+                               "the wrong layer\"; `sparsetune truth` scores every position).");
 }
 
 static void run_done(void *user, long i, enum st_status st, const struct st_train_result *res,
@@ -383,7 +373,7 @@ int cmd_compare(int argc, char **argv)
         if (rc == 0)
             rc = score(&ctx, n_seeds, n_masks, per_seed);
         if (rc == 0 && (positions < 0 ? seeds : positions) > 0)
-            rc = print_positions(&ctx, positions < 0 ? seeds : positions, (int)jobs);
+            rc = print_positions(&ctx, positions < 0 ? seeds : positions, jobs);
         if (rc == 0 && failed)
             rc = ST_EXIT_RUNTIME;
     }

@@ -152,27 +152,18 @@ static void print_table(const struct st_train_cfg *cfg, const struct st_train_re
 /* The lambda = 1e-3 method with each layer re-drawn in turn: one line. */
 static int print_positions(const struct st_train_cfg *base, long seeds, long jobs)
 {
-    struct st_positions p;
     struct st_train_cfg m = *base;
-    long failed = 0;
-    char label[128];
+    char label[128], heading[128];
     m.lambda = lambdas[1];
-    int rc = st_positions_run("reproduce", &m, 1, (int)seeds, (int)jobs, &p, &failed);
-    if (rc == 0) {
-        snprintf(label, sizeof label, "%s%s, %s, lambda %g", st_penalty_name(m.penalty),
-                 m.prox ? " prox" : "", st_reduction_name(m.reduction), m.lambda);
-        const char *labels[1] = { label };
-        printf("\nThe lambda = %g run with each layer re-drawn in turn (seeds %llu..%llu; the "
-               "layers it\nnames most often, in how many seeds):\n",
-               m.lambda, (unsigned long long)m.seed,
-               (unsigned long long)(m.seed + (uint64_t)seeds - 1));
-        st_positions_print(&p, labels);
-        printf("A penalty names the layers cheapest to change under its reduction, which need "
-               "not be\nthe re-drawn ones (README \"When the method names the wrong layer\"; "
-               "`sparsetune truth`).\n");
-    }
-    st_positions_free(&p);
-    return rc != 0 ? rc : failed ? ST_EXIT_RUNTIME : 0;
+    snprintf(label, sizeof label, "%s%s, %s, lambda %g", st_penalty_name(m.penalty),
+             m.prox ? " prox" : "", st_reduction_name(m.reduction), m.lambda);
+    snprintf(heading, sizeof heading, "The lambda = %g run with each layer re-drawn in turn",
+             m.lambda);
+    const char *labels[1] = { label };
+    return st_positions_report("reproduce", &m, labels, 1, seeds, jobs, heading,
+                               "A penalty names the layers cheapest to change under its "
+                               "reduction, which need not be\nthe re-drawn ones (README \"When "
+                               "the method names the wrong layer\"; `sparsetune truth`).");
 }
 
 int cmd_reproduce(int argc, char **argv)

@@ -148,3 +148,22 @@ void st_positions_free(struct st_positions *p)
     free(p->truth);
     memset(p, 0, sizeof *p);
 }
+
+int st_positions_report(const char *cmd, const struct st_train_cfg *methods,
+                        const char *const *labels, int n_methods, long seeds, long jobs,
+                        const char *heading, const char *note)
+{
+    struct st_positions p;
+    long failed = 0;
+    int rc = st_positions_run(cmd, methods, n_methods, (int)seeds, (int)jobs, &p, &failed);
+    if (rc == 0) {
+        printf("\n%s (seeds %llu..%llu; the layers %s\nnames most often, in how many seeds):\n",
+               heading, (unsigned long long)methods[0].seed,
+               (unsigned long long)(methods[0].seed + (uint64_t)seeds - 1),
+               n_methods > 1 ? "each" : "it");
+        st_positions_print(&p, labels);
+        printf("%s\n", note);
+    }
+    st_positions_free(&p);
+    return rc != 0 ? rc : failed ? ST_EXIT_RUNTIME : 0;
+}

@@ -37,4 +37,12 @@ void st_positions_print(const struct st_positions *p, const char *const *labels)
 
 void st_positions_free(struct st_positions *p);
 
+/* What reproduce and compare print: runs the methods (st_positions_run),
+ * then "HEADING (seeds A..B; the layers each names most often, in how many
+ * seeds):", a line per method and NOTE. Returns 0 or an exit status (1 when
+ * a run failed). */
+int st_positions_report(const char *cmd, const struct st_train_cfg *methods,
+                        const char *const *labels, int n_methods, long seeds, long jobs,
+                        const char *heading, const char *note);
+
 #endif
