@@ -136,15 +136,7 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
     t->st = st;
     t->loss = st == ST_OK ? res->data_loss_tail : (double)NAN;
     t->wall = res->wall_seconds;
-    t->picked = t->truth = 0;
-    for (int k = 0; k < res->n_tensors; k++)
-        for (int u = 0; u < c->n_units; u++)
-            if (!strcmp(res->t[k].unit, c->units[u])) {
-                if (res->t[k].verdict && st == ST_OK)
-                    t->picked |= 1u << u;
-                if (res->t[k].truth)
-                    t->truth |= 1u << u;
-            }
+    st_pool_result_units(st, res, c->units, c->n_units, &t->picked, &t->truth);
 }
 
 /* The units of mask, comma-separated ("none" for none). */

@@ -142,6 +142,18 @@ static void worker(int fd, int w, int jobs, long n, int keep_dirs, st_pool_make_
     }
 }
 
+void st_pool_result_units(enum st_status st, const struct st_train_result *res,
+                          const char *const *names, int n, unsigned *named, unsigned *truth)
+{
+    *named = *truth = 0;
+    for (int k = 0; k < res->n_tensors; k++)
+        for (int u = 0; u < n; u++)
+            if (!strcmp(res->t[k].unit, names[u])) {
+                *named |= res->t[k].verdict && st == ST_OK ? 1u << u : 0u;
+                *truth |= res->t[k].truth ? 1u << u : 0u;
+            }
+}
+
 /* st_pool_run_cmd's count of failed runs, around the command's callbacks. */
 struct cmd_runs {
     st_pool_make_fn make;

@@ -52,6 +52,12 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
 enum st_status st_pool_task_cfg(struct st_train_cfg *cfg, const char *out, long id,
                                 struct st_err *err);
 
+/* The units (names[0..n), bit u for names[u]) a finished run judged
+ * changed into *named (none unless it ended ST_OK) and those where its
+ * teacher differs into *truth: what compare, truth and the positions score. */
+void st_pool_result_units(enum st_status st, const struct st_train_result *res,
+                          const char *const *names, int n, unsigned *named, unsigned *truth);
+
 /* Runs task i in this process into rec (what a worker does for each task);
  * release rec with st_pool_record_free. */
 void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,

@@ -36,14 +36,9 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
 {
     const struct pos_ctx *c = user;
     struct st_positions *p = c->p;
-    unsigned named = 0, truth = 0;
+    unsigned named, truth;
     (void)error;
-    for (int k = 0; st == ST_OK && k < res->n_tensors; k++)
-        for (int u = 0; u < p->n_units; u++)
-            if (!strcmp(res->t[k].unit, p->units[u])) {
-                named |= res->t[k].verdict ? 1u << u : 0u;
-                truth |= res->t[k].truth ? 1u << u : 0u;
-            }
+    st_pool_result_units(st, res, p->units, p->n_units, &named, &truth);
     p->named[i] = st == ST_OK ? named : st == ST_ERR_NUMERIC ? ST_POS_DIVERGED : ST_POS_FAILED;
     p->truth[i % ((long)p->n_units * p->n_seeds) / p->n_seeds] |= truth;
 }
