@@ -252,6 +252,43 @@ static void test_prox_step(void)
     st_params_free(&h);
 }
 
+/* The layer penalty's subgradient on two layers 2 -> 2 -> 1 (two units, the
+ * second's term taken at a later view) against central differences. */
+static void check_grad_units(enum st_reduction r)
+{
+    struct st_params th, th0, g;
+    struct st_penalty p;
+    struct st_err err;
+    const int w[] = { 2, 2, 1 };
+    double lambda = 1e-2;
+    CHECK_OK(mlp_params(&th, w, 2, &err));
+    CHECK_OK(st_params_twin(&th0, &th, &err));
+    CHECK_OK(st_params_twin(&g, &th, &err));
+    for (size_t i = 0; i < th.n; i++) {
+        th0.mem[i] = 0.05f * (float)(i % 7) - 0.1f;
+        th.mem[i] = th0.mem[i] + 0.3f * sinf(1.7f * (float)i + 0.4f);
+    }
+    CHECK_OK(st_penalty_init(&p, ST_PEN_LAYER, r, lambda, NULL, NULL, 0, &th, &err));
+    st_penalty_set_fisher(&p, test_fisher);
+    memset(g.mem, 0, g.n * sizeof(float));
+    st_penalty_grad(&p, &g, &th, &th0);
+    for (int t = 0; t < th.n_views; t++)
+        for (size_t i = 0; i < st_view_size(&th.v[t]); i++) {
+            float *x = &th.v[t].data[i], v = *x, step = 1e-3f;
+            *x = v + step;
+            double rp = st_penalty_value(&p, &th, &th0);
+            *x = v - step;
+            double rm = st_penalty_value(&p, &th, &th0);
+            *x = v;
+            double fd = lambda * (rp - rm) / ((double)(v + step) - (double)(v - step));
+            CHECK_NEAR(g.v[t].data[i], fd, 1e-7, 2e-3);
+        }
+    st_penalty_free(&p);
+    st_params_free(&th);
+    st_params_free(&th0);
+    st_params_free(&g);
+}
+
 /* The proximal step of kind k under reduction r on two layers 2 -> 2 -> 1
  * (units {w1, b1} and {w2, b2}) with unequal per-coordinate steps h: the
  * result z must minimise F(z) = 1/2 sum (z - x)^2 / h + lambda R(z). F is
@@ -364,6 +401,7 @@ int main(void)
         check_grad(ST_PEN_L2, (enum st_reduction)r);
         check_grad(ST_PEN_GROUP, (enum st_reduction)r);
         check_grad(ST_PEN_LAYER, (enum st_reduction)r);
+        check_grad_units((enum st_reduction)r);
         check_grad(ST_PEN_NUCLEAR, (enum st_reduction)r);
         /* a lambda that zeroes some entries or units, and one that zeroes none */
         for (int big = 0; big < 2; big++) {

@@ -349,19 +349,21 @@ static int check_resume(const char *cmd, const char *resume, int out_given,
  * experiment found no penalty that reads it at every position; of those
  * measured, a group per layer with the proximal step and the sum reduction
  * named the re-drawn layers most often (README "When the method names the
- * wrong layer"). So data runs (finetune, pretrain, --task data) take it
- * unless --penalty, --penalty-reduction or --prox is given; teacher-student
- * runs keep the seed's l1 subgradient with the mean reduction. */
+ * wrong layer"). So data runs (finetune, pretrain, --task data) take it as a
+ * whole when none of --penalty, --penalty-reduction and --prox is given (a
+ * lambda chosen for one setting does not carry over to the other);
+ * teacher-student runs keep the seed's l1 subgradient with the mean
+ * reduction. */
 static void data_defaults(const char *cmd, struct st_train_cfg *cfg, const unsigned char *given)
 {
     if (!cfg->task_data && strcmp(cmd, "finetune") != 0 && strcmp(cmd, "pretrain") != 0)
         return;
-    if (!given[st_option_index("penalty")])
-        cfg->penalty = ST_PEN_LAYER;
-    if (!given[st_option_index("penalty-reduction")])
-        cfg->reduction = ST_RED_SUM;
-    if (!given[st_option_index("prox")])
-        cfg->prox = 1;
+    if (given[st_option_index("penalty")] || given[st_option_index("penalty-reduction")] ||
+        given[st_option_index("prox")])
+        return;
+    cfg->penalty = ST_PEN_LAYER;
+    cfg->reduction = ST_RED_SUM;
+    cfg->prox = 1;
 }
 
 int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,

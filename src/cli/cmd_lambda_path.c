@@ -246,7 +246,7 @@ static int check_base(const struct st_train_cfg *base, double lmin, double lmax,
                         lmax);
     else if (base->penalty == ST_PEN_NONE || base->penalty == ST_PEN_L2)
         st = st_err_set(&err, ST_ERR_ARG, "--penalty %s: lambda-path needs a penalty with exact "
-                        "zeros (l1, group or nuclear)", st_penalty_name(base->penalty));
+                        "zeros (l1, group, layer or nuclear)", st_penalty_name(base->penalty));
     probe.prox = 1;
     if (st == ST_OK)
         st = st_cli_probe(&probe, &err);

@@ -121,6 +121,11 @@ static enum st_status check_data(struct st_train_cfg *cfg, struct st_err *err)
     if (cfg->batch > INT_MAX)
         return st_err_set(err, ST_ERR_ARG, "--batch %ld: expected at most %d", cfg->batch,
                           INT_MAX);
+    if (cfg->online && cfg->reduction == ST_RED_FISHER && cfg->penalty != ST_PEN_NONE &&
+        cfg->lambda > 0.0)
+        return st_err_set(err, ST_ERR_ARG, "--penalty-reduction fisher measures the Fisher "
+                          "information on the training set; --online has none (use a fixed "
+                          "set)");
     if (cfg->save_data && cfg->online)
         return st_err_set(err, ST_ERR_ARG,
                           "--save-data: needs a fixed data set; it cannot be used with --online");

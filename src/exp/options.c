@@ -115,20 +115,22 @@ static const struct st_option table[] = {
     { "penalty", ST_OPT_T_ENUM, "NAME", "l1", NULL,
       "penalty on the update theta - theta0: l1, group (a group per tensor), layer (a group "
       "per layer: its weight and bias together), nuclear, l2 or none (data runs - finetune, "
-      "pretrain, --task data - default to layer with --prox and the sum reduction)", 1, 0, 0,
+      "pretrain, --task data - default to layer with --prox and the sum reduction when none "
+      "of --penalty, --penalty-reduction and --prox is given)", 1, 0, 0,
       AT(penalty), st_penalty_names },
     { "penalty-reduction", ST_OPT_T_ENUM, "NAME", "mean", NULL,
       "mean: each tensor's term divided by its size (the seed's; an entry of a small tensor "
       "costs more, so answers lean to large tensors); sum: every entry costs the same; sqrt: "
       "each term divided by the square root of its size; fisher: each tensor's entries priced "
       "by the square root of their mean Fisher information at the start, relative to all "
-      "entries (an entry that moves the outputs more costs more); data runs: sum", 1, 0, 0,
+      "entries (an entry that moves the outputs more costs more); data runs: see --penalty",
+      1, 0, 0,
       AT(reduction), st_reduction_names },
     { "lambda", ST_OPT_T_DOUBLE, "FLOAT", "0", NULL, "penalty strength", 1, 0, 0, AT(lambda),
       NULL },
     { "prox", ST_OPT_T_FLAG, NULL, "off", NULL,
       "proximal step in the optimizer's metric instead of the subgradient (exact zeros; "
-      "on by default in data runs, --no-prox: off)", 1, 0,
+      "data runs: see --penalty; --no-prox: off)", 1, 0,
       0, AT(prox), NULL },
     { "lambda-scale", ST_OPT_T_STR, "LIST", "none", NULL,
       "multipliers of lambda, NAME=FACTOR with NAME as in --freeze, e.g. w1=0,b1=0 or 3=0.5", 1,

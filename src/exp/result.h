@@ -21,7 +21,8 @@ struct st_tensor_result {
     double update_share;    /* sum_i |Delta_ti| / the sum over all tensors */
     double nuclear;         /* ||Delta_W||_* (matrices; NaN when not computed) */
     double price;           /* the penalty reduction's factor w_t / base_t (penalty.h); NaN
-                             * when the tensor has no penalty term */
+                             * when the tensor has no penalty term (frozen, multiplier 0,
+                             * lambda 0) */
     int rank;               /* numerical rank of Delta_W (-1 when not computed) */
     unsigned char verdict;  /* judged changed */
     unsigned char exact;    /* judged by exact zeros (proximal step) */

@@ -100,15 +100,16 @@ static enum st_status setup_eval(struct st_run *r, struct st_err *err)
 }
 
 /* The fisher reduction's prices: the Fisher diagonal at theta0 over the
- * training rows, in passes of the training buffers (fisher.h). */
+ * training rows, in passes of the training buffers (fisher.h). It runs once
+ * theta0 is final (a resumed run's comes from its checkpoint), and not at
+ * lambda = 0, where no price is used. */
 static enum st_status setup_fisher(struct st_run *r, struct st_err *err)
 {
     const struct st_train_cfg *c = &r->cfg;
-    if (c->reduction != ST_RED_FISHER || c->penalty == ST_PEN_NONE)
+    if (c->reduction != ST_RED_FISHER || c->penalty == ST_PEN_NONE || c->lambda == 0.0)
         return ST_OK;
-    if (!r->src.train.x)
-        return st_err_set(err, ST_ERR_ARG, "--penalty-reduction fisher measures the Fisher "
-                          "information on the training set; --online has none (use a fixed set)");
+    if (!r->src.train.x) /* st_train_cfg_resolve refuses it first */
+        return st_err_set(err, ST_ERR_ARG, "--penalty-reduction fisher: no training set");
     double *f = malloc(((size_t)r->theta.n_views + 1) * sizeof *f);
     if (!f)
         return st_err_set(err, ST_ERR_NOMEM, "out of memory");
@@ -162,7 +163,6 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
         (st = st_optim_init(&r->opt, &c->opt, &r->theta, err)) != ST_OK ||
         (c->prox && (st = st_params_twin(&r->steps, &r->theta, err)) != ST_OK) ||
         (st = st_work_init(&r->work, &r->model, B, err)) != ST_OK ||
-        (st = setup_fisher(r, err)) != ST_OK ||
         (st = setup_eval(r, err)) != ST_OK ||
         (st = st_observables_init(&r->obs, r->theta.n_views, err)) != ST_OK ||
         (st = setup_spectrum(r, err)) != ST_OK ||
@@ -434,7 +434,8 @@ static enum st_status collect(struct st_run *r, const struct loop_end *e,
         tr->zero = r->obs.zero[t];
         tr->update_share = shares[t];
         tr->nuclear = r->nuc[t];
-        tr->price = st_penalty_kind_of(&r->obj.pen, t) == ST_PEN_NONE || !r->trainable[t]
+        tr->price = st_penalty_kind_of(&r->obj.pen, t) == ST_PEN_NONE || !r->trainable[t] ||
+                            r->lambda_mult[t] == 0.0 || c->lambda == 0.0
                         ? (double)NAN
                         : st_penalty_price(&r->obj.pen, t);
         tr->rank = r->rank[t];
@@ -488,6 +489,8 @@ static enum st_status run_body(struct st_run *r, struct st_train_result *res, st
     memset(&e, 0, sizeof e);
     st = c->resume ? st_checkpoint_load(r, &k0, &csv_bytes, &elapsed, err)
                    : st_rundir_prepare(c, err);
+    if (st == ST_OK)
+        st = setup_fisher(r, err);
     if (st == ST_OK)
         st = write_start(r, err);
     if (st == ST_OK)

@@ -85,7 +85,8 @@ enum st_status st_figure_tradeoff(const char *path, enum st_fig_format fmt, cons
 
 /* What the truth experiment's figure shows (sparsetune truth): per net, the
  * share of seeds in which each method names exactly the re-drawn layers of
- * each truth, and the share in which it names a set of layers that suffices. */
+ * each truth, and the share in which it names a set of layers that suffices
+ * with the fewest layers that do. */
 struct st_fig_truth {
     const char *title;          /* UTF-8 */
     const char *subtitle;       /* a smaller second line under the title, or NULL */
@@ -100,7 +101,7 @@ struct st_fig_truth {
 
 /* Draws into path, atomically, one heatmap per net (rows methods, columns
  * truths, each cell's share written in it, colours 0..1) of the exact
- * shares, with the sufficient shares' heatmap beside it under the net's
+ * shares, with the fewest-sufficient shares' heatmap beside it under the net's
  * name; the nets one under the other, the page (ST_FIG_WIDTH wide, and
  * ST_FIG_HEIGHT high for one net) lengthened to fit them. Errors:
  * ST_ERR_ARG (no net, method or truth), ST_ERR_NOMEM, ST_ERR_IO. */

@@ -1,6 +1,7 @@
 /* figure_truth.c: the figure of `sparsetune truth`: per net, heatmaps of
  * methods (rows) against the re-drawn layers (columns), the share of seeds
- * naming exactly those layers and the share naming a set that suffices. The
+ * naming exactly those layers and the share naming a set that suffices with
+ * the fewest layers that do. The
  * nets are stacked, one band of the page each. */
 #include "draw.h"
 

@@ -145,20 +145,20 @@ PY
 check "fisher with --online: a usage error that says why" \
     sh -c "[ $? -eq 2 ] && grep -q 'online has none' '$W/err' && [ ! -e '$W/never' ]"
 
-# Data runs default to the layer penalty with --prox and the sum reduction;
-# any of the three given keeps its value, and teacher-student runs keep l1.
+# Data runs default to the layer penalty with --prox and the sum reduction
+# when none of the three is given; teacher-student runs keep l1 mean.
 "$BIN" train --steps 50 --save-data --quiet --no-plot --out "$W/dsrc" >/dev/null 2>&1
 data="--task data --x $W/dsrc/x.npy --y $W/dsrc/y.npy --steps 50 --lambda 1e-5 --quiet --no-plot"
 "$BIN" train $data --out "$W/d1" >/dev/null 2>&1
 "$BIN" train $data --penalty l1 --no-prox --out "$W/d2" >/dev/null 2>&1
 "$BIN" train --steps 50 --lambda 1e-5 --quiet --no-plot --out "$W/d3" >/dev/null 2>&1
-check "data runs: layer, sum, prox by default; given options win; teacher-student keeps l1 mean" \
+check "data runs: layer, sum, prox by default; one given turns it off; teacher-student: l1 mean" \
     python3 - "$W" <<'PY'
 import json, sys
 def cfg(d):
     s = json.load(open(sys.argv[1] + "/" + d + "/summary.json"))
     return s["penalty"], s["penalty_reduction"], s["prox"]
-sys.exit(0 if cfg("d1") == ("layer", "sum", True) and cfg("d2") == ("l1", "sum", False)
+sys.exit(0 if cfg("d1") == ("layer", "sum", True) and cfg("d2") == ("l1", "mean", False)
          and cfg("d3") == ("l1", "mean", False) else 1)
 PY
 
