@@ -118,6 +118,33 @@ static void test_values(void)
     st_params_free(&g);
 }
 
+/* lambda dR/dtheta (into g) against central differences of lambda R at every
+ * entry of th; an l1 entry at its start must get sign(0) = 0. */
+static void fd_check(struct st_penalty *p, enum st_penalty_kind k, double lambda,
+                     struct st_params *th, const struct st_params *th0, struct st_params *g)
+{
+    memset(g->mem, 0, g->n * sizeof(float));
+    st_penalty_grad(p, g, th, th0);
+    for (int t = 0; t < th->n_views; t++)
+        for (size_t i = 0; i < st_view_size(&th->v[t]); i++) {
+            float *x = &th->v[t].data[i];
+            if (k == ST_PEN_L1 && *x == th0->v[t].data[i]) {
+                CHECK(g->v[t].data[i] == 0.0f); /* sign(0) = 0 */
+                continue;
+            }
+            /* The nuclear norm comes from a float SVD (relative error ~1e-7 of
+             * R ~ 1): a wider step keeps that noise below the tolerance. */
+            float v = *x, step = k == ST_PEN_NUCLEAR ? 2e-2f : 1e-3f;
+            *x = v + step;
+            double rp = st_penalty_value(p, th, th0);
+            *x = v - step;
+            double rm = st_penalty_value(p, th, th0);
+            *x = v;
+            double fd = lambda * (rp - rm) / ((double)(v + step) - (double)(v - step));
+            CHECK_NEAR(g->v[t].data[i], fd, 1e-7, 2e-3);
+        }
+}
+
 /* Subgradients: lambda dR/dtheta against central differences of lambda R in
  * double, with h = 1e-3 (the l1 kinks are >= 0.125 away; group and nuclear
  * are smooth where Delta != 0 and the singular values are distinct). */
@@ -130,26 +157,7 @@ static void check_grad(enum st_penalty_kind k, enum st_reduction r)
     make(&th, &th0, &g);
     CHECK_OK(st_penalty_init(&p, k, r, lambda, NULL, NULL, 1, &th, &err));
     st_penalty_set_fisher(&p, test_fisher);
-    memset(g.mem, 0, g.n * sizeof(float));
-    st_penalty_grad(&p, &g, &th, &th0);
-    for (int t = 0; t < 2; t++)
-        for (size_t i = 0; i < st_view_size(&th.v[t]); i++) {
-            float *x = &th.v[t].data[i];
-            if (k == ST_PEN_L1 && *x == th0.v[t].data[i]) {
-                CHECK(g.v[t].data[i] == 0.0f); /* sign(0) = 0 */
-                continue;
-            }
-            /* The nuclear norm comes from a float SVD (relative error ~1e-7 of
-             * R ~ 1): a wider step keeps that noise below the tolerance. */
-            float v = *x, step = k == ST_PEN_NUCLEAR ? 2e-2f : 1e-3f;
-            *x = v + step;
-            double rp = st_penalty_value(&p, &th, &th0);
-            *x = v - step;
-            double rm = st_penalty_value(&p, &th, &th0);
-            *x = v;
-            double fd = lambda * (rp - rm) / ((double)(v + step) - (double)(v - step));
-            CHECK_NEAR(g.v[t].data[i], fd, 1e-7, 2e-3);
-        }
+    fd_check(&p, k, lambda, &th, &th0, &g);
     st_penalty_free(&p);
     st_params_free(&th);
     st_params_free(&th0);
@@ -270,19 +278,7 @@ static void check_grad_units(enum st_reduction r)
     }
     CHECK_OK(st_penalty_init(&p, ST_PEN_LAYER, r, lambda, NULL, NULL, 0, &th, &err));
     st_penalty_set_fisher(&p, test_fisher);
-    memset(g.mem, 0, g.n * sizeof(float));
-    st_penalty_grad(&p, &g, &th, &th0);
-    for (int t = 0; t < th.n_views; t++)
-        for (size_t i = 0; i < st_view_size(&th.v[t]); i++) {
-            float *x = &th.v[t].data[i], v = *x, step = 1e-3f;
-            *x = v + step;
-            double rp = st_penalty_value(&p, &th, &th0);
-            *x = v - step;
-            double rm = st_penalty_value(&p, &th, &th0);
-            *x = v;
-            double fd = lambda * (rp - rm) / ((double)(v + step) - (double)(v - step));
-            CHECK_NEAR(g.v[t].data[i], fd, 1e-7, 2e-3);
-        }
+    fd_check(&p, ST_PEN_LAYER, lambda, &th, &th0, &g);
     st_penalty_free(&p);
     st_params_free(&th);
     st_params_free(&th0);
