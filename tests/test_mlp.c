@@ -297,6 +297,21 @@ static void check_builds(void)
             float *db = calloc((size_t)out, sizeof *db), *dx = calloc((size_t)nx, sizeof *dx);
             k[q].forward(z, z, x, W, b, B, in, out, ld, ST_ACT_LINEAR);
             k[q].backward_w(dW, db, dz, x, B, in, out, ld);
+            /* dW and db accumulate (dense.h: +=, as BLAS with beta = 1): a
+             * second pass onto the first's result gives twice it. */
+            float *dW2 = malloc(sizeof(float) * (size_t)(in * out));
+            float *db2 = malloc(sizeof(float) * (size_t)out);
+            memcpy(dW2, dW, sizeof(float) * (size_t)(in * out));
+            memcpy(db2, db, sizeof(float) * (size_t)out);
+            k[q].backward_w(dW2, db2, dz, x, B, in, out, ld);
+            int twice = 0;
+            for (int i = 0; i < in * out; i++)
+                twice += !(fabsf(dW2[i] - 2.0f * dW[i]) <= 1e-5f * (1.0f + fabsf(dW[i])) * (float)B);
+            for (int j = 0; j < out; j++)
+                twice += !(fabsf(db2[j] - 2.0f * db[j]) <= 1e-5f * (1.0f + fabsf(db[j])) * (float)B);
+            CHECK(twice == 0);
+            free(dW2);
+            free(db2);
             k[q].backward_x(dx, dz, W, x, B, in, out, ld, ST_ACT_RELU); /* x as relu's h */
             res[q][0] = z;
             res[q][1] = dW;
