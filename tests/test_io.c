@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "io/ckpt.h"
 #include "io/config.h"
+#include "io/csv.h"
 #include "io/file.h"
 #include "io/fmt.h"
 #include "io/npy.h"
@@ -595,6 +596,46 @@ static void test_ckpt(void)
     remove(path);
 }
 
+/* ---- csv ---- */
+
+/* The CSV readers: a text table with quoting, rows of another width refused
+ * with their line (one field short or one too many), the numeric table with
+ * nan and inf, a cut last line dropped, a word refused. */
+static void test_csv(void)
+{
+    char path[256];
+    struct st_csv_text t;
+    struct st_csv n;
+    struct st_err err;
+    path_in(path, sizeof path, "t.csv");
+    spew(path, "a,b,label\n1,\"x, y\",0\n\n3,4,1\n");
+    CHECK_OK(st_csv_read_text(path, &t, &err));
+    CHECK(t.n_cols == 3 && t.n_rows == 2 && st_csv_text_col(&t, "label") == 2);
+    CHECK(t.n_rows == 2 && !strcmp(t.cells[1], "x, y") && !strcmp(t.cells[5], "1"));
+    st_csv_text_free(&t);
+    spew(path, "p0,p1,p2,p3,label\n1,2,3,4,0\n1,2,3,4,1,\n");
+    CHECK(st_csv_read_text(path, &t, &err) == ST_ERR_FORMAT);
+    CHECK(strstr(err.msg, "t.csv:3: expected 5 fields, got 6") != NULL);
+    spew(path, "p0,p1,p2,p3,label\n1,2,3,4,0\n1,2,3,1\n");
+    CHECK(st_csv_read_text(path, &t, &err) == ST_ERR_FORMAT);
+    CHECK(strstr(err.msg, "t.csv:3: expected 5 fields, got 4") != NULL);
+    spew(path, "");
+    CHECK(st_csv_read_text(path, &t, &err) == ST_ERR_FORMAT);
+
+    spew(path, "step,mse\n0,1.5\n1,nan\n2,inf\n3,0.2");
+    CHECK_OK(st_csv_read(path, &n, &err));
+    CHECK(n.n_cols == 2 && n.n_rows == 4 && st_csv_col(&n, "mse") == 1);
+    CHECK(st_csv_at(&n, 0, 1) == 1.5 && isnan(st_csv_at(&n, 1, 1)) &&
+          isinf(st_csv_at(&n, 2, 1)) && st_csv_at(&n, 3, 1) == 0.2 && !n.truncated);
+    st_csv_free(&n);
+    spew(path, "step,mse\n0,1.5\n1");
+    CHECK_OK(st_csv_read(path, &n, &err));
+    CHECK(n.n_rows == 1 && n.truncated);
+    st_csv_free(&n);
+    spew(path, "step,mse\n0,1.5\n1,two\n");
+    CHECK(st_csv_read(path, &n, &err) == ST_ERR_FORMAT && strstr(err.msg, ":3") != NULL);
+}
+
 int main(void)
 {
     strcpy(tmpdir, "/tmp/st_test_io.XXXXXX");
@@ -609,6 +650,7 @@ int main(void)
     test_ini();
     test_fmt();
     test_ckpt();
+    test_csv();
     remove_tree(tmpdir);
     CHECK(!exists(tmpdir));
     return check_report("test_io");

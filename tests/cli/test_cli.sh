@@ -513,6 +513,8 @@ with open(f"{w}/text.csv", "w") as f:
     f.write("p0,p1,p2,p3,label\n1,2,3,4,0\n1,2,three,4,1\n")
 with open(f"{w}/ragged.csv", "w") as f:
     f.write("p0,p1,p2,p3,label\n1,2,3,4,0\n1,2,3,1\n")
+with open(f"{w}/wide_row.csv", "w") as f:     # one field too many (a trailing comma)
+    f.write("p0,p1,p2,p3,label\n1,2,3,4,0\n1,2,3,4,1,\n")
 PYEOF
 run pretrain --x "$W/A.csv" --y-col label --widths 4,16,16,4 --loss xent --steps 300 --quiet \
     --no-plot --out "$W/csv1"
@@ -537,6 +539,11 @@ run pretrain --x "$W/ragged.csv" --y-col label --widths 4,8,4 --loss xent --step
     --out "$W/csve2"
 expect_rc 1
 check "a ragged CSV row: names the line" has "$W/err" "ragged.csv:3: expected 5 fields, got 4"
+run pretrain --x "$W/wide_row.csv" --y-col label --widths 4,8,4 --loss xent --steps 5 --quiet \
+    --out "$W/csve2b"
+expect_rc 1
+check "a CSV row with a field too many: names the line" has "$W/err" \
+    "wide_row.csv:3: expected 5 fields, got 6"
 run pretrain --x "$W/A.csv" --y-col lab --widths 4,8,4 --loss xent --steps 5 --quiet --out "$W/csve3"
 expect_rc 2
 check "--y-col naming no column: lists the range" has "$W/err" "has 5 columns; expected a column index from 0 to 4 or a name"
