@@ -16,7 +16,8 @@ static void usage(FILE *f)
           "\n"
           "options:\n"
           "  --format NAME              png, svg or pdf [png, or --out's extension]\n"
-          "  --out FILE                 where to write it [RUN_DIR/figure.FORMAT]\n"
+          "  --out FILE                 where to write it, a name ending in .png, .svg or\n"
+          "                             .pdf [RUN_DIR/figure.FORMAT]\n"
           "  -h, --help                 show this help\n"
           "\n"
           "example:\n"
@@ -67,17 +68,28 @@ int cmd_plot(int argc, char **argv)
         st_err_set(&err, ST_ERR_ARG, "expected a run directory");
         return st_cli_fail("plot", ST_ERR_ARG, &err);
     }
-    /* --out's extension names the format unless --format does; both must agree. */
-    const char *ext = out ? strrchr(out, '.') : NULL;
+    /* --out's extension names the format unless --format does; both must
+     * agree, and a name of another extension (or none) is refused rather than
+     * given a figure its name does not say. */
+    const char *base = out ? strrchr(out, '/') : NULL, *ext = NULL;
+    base = base ? base + 1 : out;
+    ext = base ? strrchr(base, '.') : NULL;
+    int by_ext = -1;
     for (int f = 0; ext && f < 3; f++)
-        if (!strcmp(ext + 1, st_fig_format_names[f])) {
-            if (fmt_given && f != fmt) {
-                st_err_set(&err, ST_ERR_ARG, "--out '%s' and --format %s disagree", out,
-                           st_fig_format_names[fmt]);
-                return st_cli_fail("plot", ST_ERR_ARG, &err);
-            }
-            fmt = f;
-        }
+        if (!strcmp(ext + 1, st_fig_format_names[f]))
+            by_ext = f;
+    if (out && by_ext < 0) {
+        st_err_set(&err, ST_ERR_ARG, "--out '%s': expected a file name ending in .png, .svg or "
+                   ".pdf (the figure's format)", out);
+        return st_cli_fail("plot", ST_ERR_ARG, &err);
+    }
+    if (out && fmt_given && by_ext != fmt) {
+        st_err_set(&err, ST_ERR_ARG, "--out '%s' and --format %s disagree", out,
+                   st_fig_format_names[fmt]);
+        return st_cli_fail("plot", ST_ERR_ARG, &err);
+    }
+    if (out)
+        fmt = by_ext;
     enum st_status st = st_cli_plot_run(dir, fmt, out, written, sizeof written, &err);
     if (st != ST_OK)
         return st_cli_fail("plot", st == ST_ERR_ARG ? ST_ERR_FORMAT : st, &err);

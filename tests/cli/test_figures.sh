@@ -80,6 +80,12 @@ head -c "$(($(wc -c <"$W/t2/metrics.csv") - 7))" "$W/t2/metrics.csv" >"$W/partia
 run plot "$W/partial"
 check "partial last line: exit 0 (got $rc)" [ "$rc" -eq 0 ]
 check "... with a warning" has "$W/err" "incomplete"
+for name in fig.bmp fig noext.d/fig; do
+    run plot "$W/t2" --out "$W/$name"
+    check "plot --out $name: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+    check "plot --out $name: refused, naming the extensions" \
+        sh -c "grep -q 'expected a file name ending in .png, .svg or .pdf' '$W/err' && [ ! -e '$W/$name' ]"
+done
 run plot "$W/t2" --out "$W/by-ext.pdf"
 check "--out's extension picks the format" [ "$(head -c 4 "$W/by-ext.pdf")" = "%PDF" ]
 run plot "$W/t2" --out "$W/x.png" --format svg
