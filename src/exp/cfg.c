@@ -166,8 +166,16 @@ static enum st_status check_model(struct st_train_cfg *cfg, struct st_err *err)
         st = st_err_set(err, ST_ERR_ARG,
                         "--loss xent: the output width is %ld; classes need at least 2 outputs "
                         "(one logit per class)", io.cols);
+    /* A data run's tensors are all the student's own: nothing is re-drawn
+     * against a teacher, and a --reinit other than the default is refused
+     * rather than dropped. */
+    if (st == ST_OK && cfg->task_data && strcmp(cfg->reinit, "middle") != 0 &&
+        strcmp(cfg->reinit, "none") != 0)
+        st = st_err_set(err, ST_ERR_ARG,
+                        "--reinit %s: a data run (finetune, pretrain, --task data) has no "
+                        "teacher and re-draws nothing; its start is the model file or a fresh "
+                        "draw", cfg->reinit);
     if (st == ST_OK && cfg->task_data)
-        /* Every tensor is the student's own: nothing is re-drawn against a teacher. */
         strcpy(cfg->reinit, "none");
     if (st == ST_OK && !strcmp(cfg->reinit, "middle"))
         st_model_middle(&m, cfg->reinit, sizeof cfg->reinit);

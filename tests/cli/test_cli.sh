@@ -479,6 +479,12 @@ run finetune --model "$SEQ" --x "$W/x3.npy" --y "$W/y3.npy" --steps 50 --quiet -
     --out "$W/fseq"
 expect_rc 0
 check "finetune an nn.Sequential file: widths 3,5,2" grep -qx 'widths = 3,5,2' "$W/fseq/config.ini"
+for r in 2 5; do
+    run finetune --model "$SEQ" --x "$W/x3.npy" --y "$W/y3.npy" --reinit $r --steps 5 --quiet \
+        --no-plot --out "$W/frei$r"
+    expect_rc 2
+    check "finetune --reinit $r: refused, not dropped" has "$W/err" "--reinit $r: a data run"
+done
 run finetune --x "$W/B_x.npy" --y "$W/A_y.npy" --quiet --out "$W/fe1"
 expect_rc 2
 check "finetune without --model: refused" has "$W/err" "--model: required"
