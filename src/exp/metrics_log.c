@@ -61,7 +61,15 @@ enum st_status st_metrics_log_open(struct st_metrics_log *m, const char *path,
     for (int t = 0; t < n; t++)
         q.matrix[t] = layout->v[t].ndim == 2;
     if (keep >= 0) {
-        if (stat(path, &sb) != 0 || sb.st_size < keep) {
+        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            st_metrics_log_close(&q);
+            return st_err_set(err, ST_ERR_FORMAT,
+                              "--resume: %s %s; the checkpoint needs its first %ld bytes, so the "
+                              "run cannot go on",
+                              path, stat(path, &sb) != 0 ? "is missing" : "is not a regular file",
+                              keep);
+        }
+        if (sb.st_size < keep) {
             st_metrics_log_close(&q);
             return st_err_set(err, ST_ERR_FORMAT,
                               "--resume: %s is shorter than at the checkpoint (%ld bytes); it lost "

@@ -163,6 +163,14 @@ PY
     head -c 100 "$W/r/metrics.csv" >"$W/short.csv" && cp "$W/short.csv" "$W/r/metrics.csv"
     "$BIN" train --resume "$W/r" >"$W/out" 2>"$W/err"
     check "metrics.csv shorter than at the checkpoint is refused" grep -q "shorter than at the checkpoint" "$W/err"
+    rm "$W/r/metrics.csv"
+    "$BIN" train --resume "$W/r" >"$W/out" 2>"$W/err"
+    check "a missing metrics.csv is refused as missing" grep -q "metrics.csv is missing" "$W/err"
+    mkdir "$W/r/metrics.csv"
+    "$BIN" train --resume "$W/r" >"$W/out" 2>"$W/err"
+    check "a metrics.csv that is a directory is refused as such" \
+        grep -q "metrics.csv is not a regular file" "$W/err"
+    rmdir "$W/r/metrics.csv"
     check "a checkpoint write cut short by a kill (its temporary file) is cleared on resume" [ ! -e "$W/r/checkpoint.bin.tmp.12345" ]
 else
     echo "note: the refusal run finished before SIGINT; refusals not tested"
