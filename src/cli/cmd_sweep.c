@@ -342,8 +342,20 @@ static int check_grid(const struct sweep_opts *so, const struct st_train_cfg *ba
 {
     struct st_err err = { "" };
     ss->n_runs = st_grid_size(&so->grid);
-    if (ss->n_runs < 1) {
-        st_err_set(&err, ST_ERR_ARG, "the grid has too many runs");
+    /* The size first: every run's configuration is checked below, one by one. */
+    if (ss->n_runs < 1 || ss->n_runs > ST_SWEEP_MAX_RUNS) {
+        char sizes[256] = "";
+        size_t used = 0;
+        for (int a = 0; a < so->grid.n_axes && used < sizeof sizes; a++)
+            used += (size_t)snprintf(sizes + used, sizeof sizes - used, "%s%s %d",
+                                     a ? " x " : "", so->grid.axes[a].key, so->grid.axes[a].n);
+        char count[32];
+        if (ss->n_runs < 1)
+            snprintf(count, sizeof count, "over 2^63");
+        else
+            snprintf(count, sizeof count, "%ld", ss->n_runs);
+        st_err_set(&err, ST_ERR_ARG, "the grid has %s runs (%s); at most %d in one sweep", count,
+                   sizes, ST_SWEEP_MAX_RUNS);
         return st_cli_fail("sweep", ST_ERR_ARG, &err);
     }
     enum st_status st = st_sweep_names(&so->grid, base, names, &err);

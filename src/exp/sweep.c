@@ -143,16 +143,23 @@ enum st_status st_grid_add(struct st_grid *g, const char *spec, struct st_err *e
             break;
         p = end + 1;
     }
-    /* Every value must be one the option accepts. */
+    /* Every value must be one the option accepts (each sets the same field
+     * of one scratch configuration). */
+    struct st_train_cfg *scratch = malloc(sizeof *scratch);
+    if (!scratch) {
+        st = st_err_set(err, ST_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    st_train_cfg_defaults(scratch);
     for (int i = 0; i < ax.n; i++) {
-        struct st_train_cfg scratch;
         struct st_err e2 = { "" };
-        st_train_cfg_defaults(&scratch);
-        if (st_option_set(&scratch, ax.key, ax.values[i], &e2) != ST_OK) {
+        if (st_option_set(scratch, ax.key, ax.values[i], &e2) != ST_OK) {
             st = st_err_set(err, ST_ERR_ARG, "--grid '%s': %s", spec, e2.msg);
+            free(scratch);
             goto fail;
         }
     }
+    free(scratch);
     g->axes[g->n_axes++] = ax;
     return ST_OK;
 fail:

@@ -34,6 +34,10 @@ enum st_status st_grid_add(struct st_grid *g, const char *spec, struct st_err *e
 /* Number of runs (1 for an empty grid); 0 if it would overflow a long. */
 long st_grid_size(const struct st_grid *g);
 
+/* The most runs one sweep takes: each run's configuration is checked before
+ * the first starts, and each gets a directory and a summary row. */
+#define ST_SWEEP_MAX_RUNS 1000000
+
 /* cfg = base with the axis values of run number run applied (not resolved).
  * Errors: ST_ERR_ARG (cannot happen for values st_grid_add accepted). */
 enum st_status st_grid_apply(const struct st_grid *g, long run, struct st_train_cfg *cfg,
