@@ -1,6 +1,7 @@
 /* modelfile.c: see modelfile.h. */
 #include "modelfile.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,18 @@ static enum st_status copy_values(const char *path, const struct st_safetensors_
         if (t->ndim != w->ndim || rows != w->rows || cols != w->cols)
             return st_err_set(err, ST_ERR_SHAPE, "%s: tensor '%s' does not have the shape of %s "
                               "([%d, %d])", path, t->name, w->name, w->rows, w->cols);
-        if (t->data)
-            memcpy(w->data, t->data, st_view_size(w) * sizeof(float));
+        if (!t->data)
+            continue;
+        memcpy(w->data, t->data, st_view_size(w) * sizeof(float));
+        /* A non-finite weight would train and report numbers (a ReLU can
+         * swallow a NaN) or end as a "diverged" run blamed on the lr. */
+        for (size_t i = 0; i < st_view_size(w); i++)
+            if (!isfinite(w->data[i]))
+                return st_err_set(err, ST_ERR_FORMAT,
+                                  "%s: tensor '%s' (%s): entry %zu ([%zu, %zu]) is %s; a model's "
+                                  "weights must be finite",
+                                  path, t->name, w->name, i, i / (size_t)w->cols,
+                                  i % (size_t)w->cols, isnan(w->data[i]) ? "nan" : "inf");
     }
     return ST_OK;
 }

@@ -413,6 +413,30 @@ run train --steps 5 --activation tanh --student-init "$W/xy0/student_init.safete
     --out "$W/tse2"
 expect_rc 1
 check "--student-init with another activation: refused" has "$W/err" "activation 'relu'"
+# A model file with a NaN (or an inf) among its weights is refused where it is
+# read, naming the tensor and the entry, by every command that reads one.
+python3 - "$W/xy0/teacher.safetensors" "$W" <<'PYEOF'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+for bad, name in ((float("nan"), "nan"), (float("inf"), "inf")):
+    d = bytearray(b)
+    struct.pack_into("<f", d, 8 + n + h["layers.1.weight"]["data_offsets"][0] + 4 * 27, bad)
+    open(f"{sys.argv[2]}/{name}.safetensors", "wb").write(bytes(d))
+PYEOF
+for bad in nan inf; do
+    run train --steps 5 --teacher "$W/$bad.safetensors" --quiet --no-plot --out "$W/tsn$bad"
+    expect_rc 1
+    check "a teacher with one $bad weight: refused, naming tensor and entry" has "$W/err" \
+        "tensor 'layers.1.weight' (w2): entry 27 ([1, 7]) is $bad"
+done
+run eval --model "$W/nan.safetensors" --x "$W/xy0/x.npy" --y "$W/xy0/y.npy"
+expect_rc 1
+run finetune --model "$W/nan.safetensors" --x "$W/xy0/x.npy" --y "$W/xy0/y.npy" --steps 5 --quiet \
+    --no-plot --out "$W/fnan"
+expect_rc 1
+check "finetune from a model with a nan weight: refused" has "$W/err" "is nan; a model's weights must be finite"
 # torch.nn.Sequential(Linear(3,5), ReLU(), Linear(5,2)) written by PyTorch's key names
 run train --steps 20 --widths 3,5,2 --teacher "$SEQ" --reinit none --quiet --no-plot --out "$W/ts3"
 expect_rc 0
