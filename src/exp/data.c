@@ -77,6 +77,11 @@ static enum st_status read_csv(const char *path, struct st_npy *a, struct st_csv
                 return st;
             }
             a->data[(size_t)r * t->n_cols + c] = (float)v;
+            if (isfinite(v) && (double)(float)v != v && !a->rounded) {
+                a->rounded = 1;
+                a->rounded_at = r * t->n_cols + c;
+                a->rounded_value = v;
+            }
         }
     return ST_OK;
 }
@@ -122,6 +127,11 @@ static enum st_status check_targets(const char *path, long n, int out, enum st_l
                         b->rows, b->cols, n, cols,
                         loss == ST_LOSS_XENT ? "one class index per row of the inputs"
                                              : "one row of targets per row of the inputs");
+    /* A label that float32 rounded to an integer (0.99999999 -> 1) is not one. */
+    if (st == ST_OK && loss == ST_LOSS_XENT && b->rounded)
+        st = st_err_set(err, ST_ERR_FORMAT,
+                        "%s: row %ld is %.15g; expected a class index, an integer from 0 to %d",
+                        path, b->rounded_at, b->rounded_value, out - 1);
     for (long i = 0; st == ST_OK && i < b->rows * b->cols; i++) {
         float v = b->data[i];
         if (!isfinite(v))
@@ -196,6 +206,18 @@ static enum st_status read_split(const char *opt, const char *path, const char *
     if ((st = read_csv(path, &all, &t, &header, err)) != ST_OK)
         return st;
     col = find_col(ycol, &t, header, all.cols);
+    /* The label column's first value float32 rounds, from the cells' text. */
+    long label_rounded = -1;
+    double label_value = 0.0;
+    for (long r = 0; col >= 0 && label_rounded < 0 && r < all.rows; r++) {
+        double v;
+        const char *s = header || r > 0 ? t.cells[(size_t)(r - !header) * t.n_cols + col]
+                                        : t.names[col];
+        if (cell_number(s, &v) && isfinite(v) && (double)(float)v != v) {
+            label_rounded = r;
+            label_value = v;
+        }
+    }
     st_csv_text_free(&t);
     if (col < 0) {
         long cols = all.cols;
@@ -234,6 +256,9 @@ static enum st_status read_split(const char *opt, const char *path, const char *
         }
     }
     st_npy_free(&all);
+    b->rounded = label_rounded >= 0;
+    b->rounded_at = label_rounded;
+    b->rounded_value = label_value;
     if ((st = check_inputs(opt, path, in, a, err)) != ST_OK) {
         st_npy_free(b);
         return st;

@@ -496,7 +496,7 @@ static const char *position(char *buf, size_t size, const struct npy_info *h, si
 
 /* One item of the file as a float; fails on values float32 cannot stand for. */
 static enum st_status convert(float *y, const unsigned char *b, const struct npy_info *h,
-                              size_t i, const char *path, struct st_err *err)
+                              size_t i, const char *path, double *rounded, struct st_err *err)
 {
     /* Halfway between FLT_MAX and 2^128: a double of this magnitude or more
      * rounds to inf, one below it to +-FLT_MAX. */
@@ -523,6 +523,8 @@ static enum st_status convert(float *y, const unsigned char *b, const struct npy
                               "%s: value %.9g at %s is beyond the float32 range (largest %.9g) "
                               "and would become inf", path, d, position(at, sizeof at, h, i),
                               (double)FLT_MAX);
+        if (isfinite(d) && (double)*y != d)
+            *rounded = d;
         return ST_OK;
     }
     case NPY_I4: {
@@ -547,7 +549,7 @@ static enum st_status convert(float *y, const unsigned char *b, const struct npy
 
 /* Reads and converts the n_items items into y[n_items], a chunk at a time. */
 static enum st_status read_data(FILE *f, const char *path, const struct npy_info *h, float *y,
-                                struct st_err *err)
+                                long *rounded_at, double *rounded_value, struct st_err *err)
 {
     unsigned char buf[1 << 14]; /* a multiple of every item size */
     const size_t per_chunk = sizeof buf / h->dt->size;
@@ -557,10 +559,16 @@ static enum st_status read_data(FILE *f, const char *path, const struct npy_info
         size_t k = h->n_items - done < per_chunk ? h->n_items - done : per_chunk;
         if ((st = read_exact(f, buf, k * h->dt->size, path, err)) != ST_OK)
             return st;
-        for (size_t j = 0; j < k; j++)
-            if ((st = convert(&y[done + j], buf + j * h->dt->size, h, done + j, path, err)) !=
-                ST_OK)
+        for (size_t j = 0; j < k; j++) {
+            double rounded = (double)NAN;
+            if ((st = convert(&y[done + j], buf + j * h->dt->size, h, done + j, path, &rounded,
+                              err)) != ST_OK)
                 return st;
+            if (!isnan(rounded) && *rounded_at < 0) {
+                *rounded_at = (long)(done + j);
+                *rounded_value = rounded;
+            }
+        }
         done += k;
     }
     if (fgetc(f) != EOF)
@@ -613,8 +621,13 @@ enum st_status st_npy_read(const char *path, struct st_npy *out, struct st_err *
         st = st_err_set(err, ST_ERR_NOMEM, "%s: no memory for shape %s", path, h.shape);
         goto out;
     }
-    if ((st = read_data(f, path, &h, data, err)) != ST_OK)
+    long rounded_at = -1;
+    double rounded_value = 0.0;
+    if ((st = read_data(f, path, &h, data, &rounded_at, &rounded_value, err)) != ST_OK)
         goto out;
+    out->rounded = rounded_at >= 0;
+    out->rounded_at = rounded_at;
+    out->rounded_value = rounded_value;
     out->rows = h.rows;
     out->cols = h.cols;
     out->ndim = h.ndim;

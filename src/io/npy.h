@@ -16,6 +16,11 @@ struct st_npy {
     char descr[8];  /* the file's dtype: "<f4", "<f8", "<i4" or "<i8" */
     float *data;    /* [rows, cols] row-major; malloc'd, non-NULL even when empty;
                        free with st_npy_free() */
+    int rounded;           /* 1 if some finite value of the file float32 cannot hold
+                              exactly (rounded on reading); then: */
+    long rounded_at;       /* the first such item, row-major */
+    double rounded_value;  /* and its value in the file: a class label of 0.99999999
+                              becomes 1.0f, and only this tells */
 };
 
 /* Writes x[rows, cols] as a 2-D float32 array, atomically. Errors: ST_ERR_IO. */

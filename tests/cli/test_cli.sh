@@ -574,6 +574,34 @@ run pretrain --x "$W/wide_row.csv" --y-col label --widths 4,8,4 --loss xent --st
 expect_rc 1
 check "a CSV row with a field too many: names the line" has "$W/err" \
     "wide_row.csv:3: expected 5 fields, got 6"
+# A class label that float32 rounds to an integer (0.99999999 -> 1) is not
+# one: refused in a float64 .npy, a CSV --y and a CSV --y-col column alike.
+python3 - "$W" <<'PYEOF'
+import struct, sys
+w = sys.argv[1]
+labels = [float(i % 4) for i in range(300)]
+labels[7] = 0.99999999
+h = "{'descr': '<f8', 'fortran_order': False, 'shape': (300,), }"
+h += " " * (118 - len(h)) + "\n"
+open(f"{w}/near.npy", "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
+                                  + struct.pack("<300d", *labels))
+open(f"{w}/near.csv", "w").write("".join(f"{v!r}\n" for v in labels))
+rows = open(f"{w}/A.csv").read().splitlines()
+rows[8] = rows[8].rsplit(",", 1)[0] + ",0.99999999"
+open(f"{w}/nearcol.csv", "w").write("\n".join(rows) + "\n")
+PYEOF
+for y in near.npy near.csv; do
+    run pretrain --x "$W/A_x.npy" --y "$W/$y" --widths 4,8,4 --loss xent --steps 5 --quiet \
+        --out "$W/near_$y"
+    expect_rc 1
+    check "xent label 0.99999999 in $y: refused, naming the row" has "$W/err" \
+        "row 7 is 0.99999999; expected a class index"
+done
+run pretrain --x "$W/nearcol.csv" --y-col label --widths 4,8,4 --loss xent --steps 5 --quiet \
+    --out "$W/near_col"
+expect_rc 1
+check "xent label 0.99999999 in a --y-col column: refused" has "$W/err" \
+    "row 7 is 0.99999999; expected a class index"
 run pretrain --x "$W/A.csv" --y-col lab --widths 4,8,4 --loss xent --steps 5 --quiet --out "$W/csve3"
 expect_rc 2
 check "--y-col naming no column: lists the range" has "$W/err" "has 5 columns; expected a column index from 0 to 4 or a name"
