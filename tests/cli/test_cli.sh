@@ -216,6 +216,16 @@ run train --config "$W/syntax.ini" --quiet --out "$W/never"
 check "config syntax error: non-zero exit (got $rc)" [ "$rc" -ne 0 ]
 check "config syntax error: names file:line" has "$W/err" "$W/syntax.ini:2"
 
+printf 'lr = 0.01\nsteps = 5\0999\n' >"$W/nul.ini"
+run train --config "$W/nul.ini" --quiet --out "$W/never"
+check "a NUL byte in a config line: refused (got $rc), naming file:line" \
+    sh -c "[ $rc -ne 0 ] && grep -qF '$W/nul.ini:2: a NUL byte' '$W/err' && [ ! -e '$W/never' ]"
+python3 -c "import sys; open(sys.argv[1], 'w').write('widths = ' + ','.join(['3'] * 40000) + '\n')" \
+    "$W/long.ini"
+run train --config "$W/long.ini" --quiet --out "$W/never"
+check "a config line over 64 KiB: refused, naming line 1 of the one-line file" \
+    sh -c "[ $rc -ne 0 ] && grep -qF '$W/long.ini:1: a line of 80008 bytes' '$W/err'"
+
 run train --config "$W/no-such.ini" --quiet --out "$W/never"
 expect_rc 1
 check "missing config file is named" has "$W/err" "no-such.ini"
