@@ -90,6 +90,16 @@ enum st_status st_teacher_setup(struct st_teacher *t, const struct st_train_cfg 
         st_model_draw(m, start, &rng, chosen);
     else if ((st = perturb(&q, cfg, chosen, &rng, err)) != ST_OK)
         goto fail;
+    /* A perturbation too large for float32 makes an infinite teacher, whose
+     * labels would be constant and the run's verdict meaningless. */
+    for (int v = 0; v < q.p.n_views; v++)
+        for (size_t i = 0; i < st_view_size(&q.p.v[v]); i++)
+            if (!isfinite(q.p.v[v].data[i])) {
+                st = st_err_set(err, ST_ERR_ARG, "--teacher-delta-scale %g: the teacher's %s is "
+                                "not finite (beyond float32); expected a smaller scale",
+                                cfg->teacher_delta_scale, q.p.v[v].name);
+                goto fail;
+            }
     free(chosen);
     *t = q;
     return ST_OK;
@@ -123,9 +133,23 @@ enum st_status st_teacher_label(struct st_teacher *t, const float *x, float *y, 
             continue;
         }
         memcpy(yb, o, (size_t)B * (size_t)out * sizeof *yb);
+        for (long i = 0; i < (long)B * out; i++)
+            if (!isfinite(yb[i])) {
+                st_work_free(&work);
+                return st_err_set(err, ST_ERR_ARG, "the teacher's output for input row %ld is "
+                                  "not finite: the inputs (--data-range, --x) or the teacher's "
+                                  "weights are too large for float32", r0 + i / out);
+            }
         if (noise && t->label_noise > 0.0)
-            for (long i = 0; i < (long)B * out; i++)
+            for (long i = 0; i < (long)B * out; i++) {
                 yb[i] += (float)(t->label_noise * st_rng_normal(&t->noise_rng));
+                if (!isfinite(yb[i])) {
+                    st_work_free(&work);
+                    return st_err_set(err, ST_ERR_ARG, "--label-noise %g: the label of row %ld "
+                                      "is not finite (beyond float32); expected a smaller noise",
+                                      t->label_noise, r0 + i / out);
+                }
+            }
     }
     st_work_free(&work);
     return ST_OK;

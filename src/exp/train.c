@@ -466,6 +466,12 @@ static enum st_status finish(struct st_run *r, const struct st_train_result *res
      * a second resume. */
     if (st_path_join(path, sizeof path, c->out, ST_CHECKPOINT_FILE, NULL) == ST_OK)
         remove(path);
+    if (res->diverged && res->steps_done == 0)
+        return st_err_set(err, ST_ERR_NUMERIC,
+                          "the loss at the start, before any step, is %s: the data (--x, --y, "
+                          "--data-range, --label-noise) or the model's outputs are too large for "
+                          "float32; metrics are in %s/metrics.csv",
+                          isnan(res->loss) ? "NaN" : "infinite", c->out);
     if (res->diverged)
         return st_err_set(err, ST_ERR_NUMERIC,
                           "step %ld: the loss is %s; the run diverged (try a smaller --lr, now "

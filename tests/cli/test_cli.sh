@@ -781,6 +781,24 @@ PY
     expect_rc 0
 fi
 
+# ---- values too large for float32 are named, not blamed on the lr ----
+run train --teacher-delta rank:1 --teacher-delta-scale 1e300 --steps 5 --quiet --no-plot \
+    --out "$W/big1"
+expect_rc 2
+check "--teacher-delta-scale 1e300: refused, naming the option" has "$W/err" \
+    "--teacher-delta-scale 1e+300: the teacher's w2 is not finite"
+run train --label-noise 1e300 --steps 5 --quiet --no-plot --out "$W/big2"
+expect_rc 2
+check "--label-noise 1e300: refused, naming the option" has "$W/err" "--label-noise 1e+300: the label"
+run train --data-range -1e300,1e300 --steps 5 --quiet --no-plot --out "$W/big3"
+expect_rc 2
+check "--data-range -1e300,1e300: the teacher's outputs named" has "$W/err" \
+    "the inputs (--data-range, --x) or the teacher's weights are too large for float32"
+run train --data-range -1e30,1e30 --steps 5 --quiet --no-plot --out "$W/big4"
+expect_rc 1
+check "an infinite loss before any step: the data named, not the lr" sh -c \
+    "grep -q 'the loss at the start, before any step, is infinite' '$W/err' && ! grep -q 'smaller --lr' '$W/err'"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
