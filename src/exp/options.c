@@ -167,7 +167,8 @@ static const struct st_option table[] = {
     { "format", ST_OPT_T_ENUM, "NAME", "png", NULL, "figure format: png, svg or pdf", 0, 0, 0,
       AT(fig_format), st_fig_format_names },
     { "force", ST_OPT_T_FLAG, NULL, "off", NULL,
-      "overwrite a run directory that already holds a run", 0, 0, 0, AT(force), NULL },
+      "overwrite a run directory that already holds a run, or write one into a directory "
+      "that holds other files", 0, 0, 0, AT(force), NULL },
     { "quiet", ST_OPT_T_FLAG, NULL, "off", NULL, "no progress bar", 0, 0, 0, AT(quiet), NULL },
 };
 

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "rundir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +23,39 @@ static const char *const run_files[] = {
 };
 #define N_RUN_FILES (sizeof run_files / sizeof run_files[0])
 
+/* Whether a directory entry is one a run writes (or its temporary file). */
+static int run_entry(const char *name)
+{
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        return 1;
+    for (size_t i = 0; i < N_RUN_FILES; i++) {
+        size_t n = strlen(run_files[i]);
+        if (!strncmp(name, run_files[i], n) && (!name[n] || !strncmp(name + n, ".tmp.", 5)))
+            return 1;
+    }
+    return 0;
+}
+
+/* The first entry of dir that no run writes, into name; 0 if there is none
+ * (or dir cannot be listed: creating the run's files will say why). */
+static int foreign_entry(const char *dir, char *name, size_t size)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && !found && (e = readdir(d)))
+        if (!run_entry(e->d_name)) {
+            snprintf(name, size, "%s", e->d_name);
+            found = 1;
+        }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 enum st_status st_rundir_prepare(const struct st_train_cfg *cfg, struct st_err *err)
 {
-    char path[4200];
+    char path[4200], other[256];
     struct stat sb;
     enum st_status st = st_mkdirs(cfg->out, err);
     if (st != ST_OK)
@@ -32,6 +63,14 @@ enum st_status st_rundir_prepare(const struct st_train_cfg *cfg, struct st_err *
     st = st_path_join(path, sizeof path, cfg->out, "metrics.csv", err);
     if (st != ST_OK)
         return st;
+    /* A directory that holds other things and no run (--out . or --out /) is
+     * not taken over silently. */
+    if (stat(path, &sb) != 0 && !cfg->force && foreign_entry(cfg->out, other, sizeof other))
+        return st_err_set(err, ST_ERR_ARG,
+                          "--out %s: the directory holds other files ('%s') and no run; choose a "
+                          "new or empty directory, or pass --force to write the run's files "
+                          "beside them",
+                          cfg->out, other);
     if (stat(path, &sb) != 0)
         return ST_OK;
     if (!cfg->force) {

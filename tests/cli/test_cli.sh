@@ -799,6 +799,17 @@ expect_rc 1
 check "an infinite loss before any step: the data named, not the lr" sh -c \
     "grep -q 'the loss at the start, before any step, is infinite' '$W/err' && ! grep -q 'smaller --lr' '$W/err'"
 
+# ---- a directory that holds other files and no run is not taken over ----
+mkdir -p "$W/foreign" && echo keep >"$W/foreign/notes.txt"
+run train --steps 5 --quiet --no-plot --out "$W/foreign"
+expect_rc 2
+check "--out a non-empty directory without a run: refused, naming a file in it" sh -c \
+    "grep -q \"holds other files ('notes.txt') and no run\" '$W/err' && [ ! -e '$W/foreign/metrics.csv' ]"
+run train --steps 5 --quiet --no-plot --force --out "$W/foreign"
+expect_rc 0
+check "... --force writes the run beside them, and keeps them" sh -c \
+    "[ -e '$W/foreign/metrics.csv' ] && grep -q keep '$W/foreign/notes.txt'"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
