@@ -488,7 +488,8 @@ static void test_resolve(void)
     /* Whole-config errors name the option. */
     expect_resolve_error(NULL, "save-data", "1", "online", "1", "--save-data");
     expect_resolve_error(NULL, "data-size", "10", "batch", "11", "--batch 11");
-    expect_resolve_error(NULL, "lr", "0", NULL, NULL, "--lr");
+    expect_bad("lr", "0", "--lr '0'", "expected a positive finite number");
+    expect_bad("lr", "-1", "--lr '-1'", "expected a positive finite number");
     expect_resolve_error(NULL, "beta1", "1", NULL, NULL, "--beta1");
     expect_resolve_error(NULL, "beta2", "1.5", NULL, NULL, "--beta2");
     expect_resolve_error(NULL, "changed-threshold", "1.5", NULL, NULL, "--changed-threshold");

@@ -135,7 +135,8 @@ static enum st_status check_data(struct st_train_cfg *cfg, struct st_err *err)
 static enum st_status check_optimizer(struct st_train_cfg *cfg, struct st_err *err)
 {
     if (!(cfg->opt.lr > 0.0))
-        return st_err_set(err, ST_ERR_ARG, "--lr %g: expected a positive number", cfg->opt.lr);
+        return st_err_set(err, ST_ERR_ARG, "--lr '%g': expected a positive finite number",
+                          cfg->opt.lr);
     if (!(cfg->opt.beta1 < 1.0) || !(cfg->opt.beta2 < 1.0))
         return st_err_set(err, ST_ERR_ARG, "--beta1 %g, --beta2 %g: expected numbers in [0, 1)",
                           cfg->opt.beta1, cfg->opt.beta2);

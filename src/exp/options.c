@@ -214,6 +214,11 @@ static enum st_status parse_double(const char *name, const char *s, double lo, d
     char *end;
     errno = 0;
     double v = strtod(s, &end);
+    /* The learning rate must be positive: one message for every value that is not. */
+    if (!strcmp(name, "lr") && errno != ERANGE &&
+        !(end != s && *end == '\0' && isfinite(v) && v > 0.0))
+        return st_err_set(err, ST_ERR_ARG, "--%s '%s': expected a positive finite number", name,
+                          s);
     if (end == s || *end != '\0' || !isfinite(v) || v < lo)
         return st_err_set(err, ST_ERR_ARG, "--%s '%s': expected a finite number >= %g", name, s,
                           lo);
@@ -303,8 +308,15 @@ static enum st_status parse_range(const char *name, const char *value, double *r
     }
     if (!ok)
         return st_err_set(err, ST_ERR_ARG,
-                          "--%s '%s': expected two finite numbers LO,HI with LO < HI", name,
-                          value);
+                          "--%s '%s': expected two finite numbers LO,HI with LO < HI (each a "
+                          "double that is not too small or too large to hold)", name, value);
+    /* The data are float32: bounds that float32 cannot tell apart (or
+     * cannot hold) draw one value, or inf. */
+    if (!((float)lo < (float)hi) || !isfinite((float)lo) || !isfinite((float)hi))
+        return st_err_set(err, ST_ERR_ARG,
+                          "--%s '%s': LO and HI are %g and %g in float32; expected bounds that "
+                          "float32 holds and tells apart", name, value, (double)(float)lo,
+                          (double)(float)hi);
     range[0] = lo;
     range[1] = hi;
     return ST_OK;

@@ -792,8 +792,29 @@ expect_rc 2
 check "--label-noise 1e300: refused, naming the option" has "$W/err" "--label-noise 1e+300: the label"
 run train --data-range -1e300,1e300 --steps 5 --quiet --no-plot --out "$W/big3"
 expect_rc 2
-check "--data-range -1e300,1e300: the teacher's outputs named" has "$W/err" \
-    "the inputs (--data-range, --x) or the teacher's weights are too large for float32"
+check "--data-range -1e300,1e300: refused, the bounds in float32 named" has "$W/err" \
+    "LO and HI are -inf and inf in float32"
+run train --data-range 1,1.00000001 --steps 5 --quiet --no-plot --out "$W/big3b"
+expect_rc 2
+check "--data-range bounds float32 cannot tell apart: refused" has "$W/err" \
+    "LO and HI are 1 and 1 in float32"
+for lr in -1 0 nan; do
+    run train --lr $lr --steps 5 --quiet --no-plot --out "$W/lr$lr"
+    expect_rc 2
+    check "--lr $lr: one message for every non-positive value" has "$W/err" \
+        "--lr '$lr': expected a positive finite number"
+done
+python3 - "$W/hugex.npy" <<'PYEOF'
+import struct, sys
+h = "{'descr': '<f4', 'fortran_order': False, 'shape': (50, 1), }"
+h += " " * (118 - len(h)) + "\n"
+open(sys.argv[1], "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
+                              + struct.pack("<50f", *[1e36] * 50))
+PYEOF
+run train --x "$W/hugex.npy" --steps 5 --quiet --no-plot --out "$W/big3c"
+expect_rc 1
+check "--x of 1e36: a loss infinite before any step names the data" has "$W/err" \
+    "the loss at the start, before any step, is infinite: the data (--x"
 run train --data-range -1e30,1e30 --steps 5 --quiet --no-plot --out "$W/big4"
 expect_rc 1
 check "an infinite loss before any step: the data named, not the lr" sh -c \
