@@ -35,10 +35,14 @@ static int int_option(const struct st_option *o)
 
 static enum st_status push(struct st_grid_axis *ax, const char *v, size_t len, struct st_err *err)
 {
-    char **nv = realloc(ax->values, (size_t)(ax->n + 1) * sizeof *nv);
-    if (!nv)
-        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
-    ax->values = nv;
+    if (ax->n == ax->cap) { /* doubling: a million values without a million copies */
+        int cap = ax->cap ? 2 * ax->cap : 16;
+        char **nv = realloc(ax->values, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+        ax->values = nv;
+        ax->cap = cap;
+    }
     ax->values[ax->n] = malloc(len + 1);
     if (!ax->values[ax->n])
         return st_err_set(err, ST_ERR_NOMEM, "out of memory");

@@ -15,6 +15,7 @@
 struct st_grid_axis {
     char key[64];
     int n;          /* number of values */
+    int cap;        /* room in values */
     char **values;  /* [n] value strings, as st_option_set takes them */
 };
 
