@@ -122,11 +122,18 @@ static enum st_status check_targets(const char *path, long n, int out, enum st_l
 {
     int cols = loss == ST_LOSS_XENT ? 1 : out;
     enum st_status st = ST_OK;
+    /* One column of whole numbers where mse wants several looks like labels. */
+    int labels = loss == ST_LOSS_MSE && b->cols == 1 && out > 1 && !b->rounded;
+    for (long i = 0; labels && i < b->rows; i++)
+        labels = b->data[i] >= 0.0f && b->data[i] == floorf(b->data[i]);
     if (b->rows != n || b->cols != cols)
-        st = st_err_set(err, ST_ERR_FORMAT, "%s: shape [%ld, %ld]; expected [%ld, %d] (%s)", path,
+        st = st_err_set(err, ST_ERR_FORMAT, "%s: shape [%ld, %ld]; expected [%ld, %d] (%s)%s", path,
                         b->rows, b->cols, n, cols,
                         loss == ST_LOSS_XENT ? "one class index per row of the inputs"
-                                             : "one row of targets per row of the inputs");
+                                             : "one row of targets per row of the inputs",
+                        labels ? "; its values are whole numbers, like class indices: for a "
+                                 "classifier add --loss xent"
+                               : "");
     /* A label that float32 rounded to an integer (0.99999999 -> 1) is not one. */
     if (st == ST_OK && loss == ST_LOSS_XENT && b->rounded)
         st = st_err_set(err, ST_ERR_FORMAT,

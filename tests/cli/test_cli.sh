@@ -831,6 +831,19 @@ expect_rc 0
 check "... --force writes the run beside them, and keeps them" sh -c \
     "[ -e '$W/foreign/metrics.csv' ] && grep -q keep '$W/foreign/notes.txt'"
 
+# ---- eval with whole-number 1-D targets under mse suggests --loss xent ----
+python3 - "$W/int_labels.npy" <<'PYEOF'
+import struct, sys
+h = "{'descr': '<i8', 'fortran_order': False, 'shape': (60,), }"
+h += " " * (118 - len(h)) + "\n"
+open(sys.argv[1], "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
+                              + struct.pack("<60q", *[i % 2 for i in range(60)]))
+PYEOF
+run eval --model "$SEQ" --x "$W/x3.npy" --y "$W/int_labels.npy"
+expect_rc 1
+check "eval: 1-D whole-number targets under mse suggest --loss xent" has "$W/err" \
+    "like class indices: for a classifier add --loss xent"
+
 # ---- done ----
 
 echo "cli: $pass passed, $fail failed"
