@@ -139,18 +139,6 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
     st_pool_result_units(st, res, c->units, c->n_units, &t->picked, &t->truth);
 }
 
-/* The units of mask, comma-separated ("none" for none). */
-static void units_text(char *out, size_t size, unsigned mask, const struct cmp_ctx *c)
-{
-    if (st_select_join(c->units, c->n_units, mask, 1, out, size, NULL) != ST_OK &&
-        size > 4)
-        memcpy(out + size - 4, "...", 4);
-}
-
-/* A pick that is no set of units: the run diverged, or failed (method 1: one
- * of its seed's runs failed, so that the ranking is not whole). */
-#define PICK_DIVERGED 0xffffffffu
-#define PICK_FAILED 0xfffffffeu
 
 /* Method 1's pick per seed (the smallest subset within 2x of the best loss),
  * and every method's pick, runs and wall time. */
@@ -178,16 +166,14 @@ static void picks_of(const struct task *tasks, int n_seeds, int n_masks, long pe
                 pick = ts[k].mask;
             }
         }
-        picks[M_MASKS][s] = failed ? PICK_FAILED : pick;
+        picks[M_MASKS][s] = failed ? ST_PICK_FAILED : pick;
         for (int k = 0; k < n_masks; k++) {
             runs[M_MASKS]++;
             wall[M_MASKS] += ts[k].wall;
         }
         for (int m = 1; m < N_METHODS; m++) {
             const struct task *t = &ts[n_masks + m - 1];
-            picks[m][s] = t->st == ST_OK            ? t->picked
-                          : t->st == ST_ERR_NUMERIC ? PICK_DIVERGED
-                                                    : PICK_FAILED;
+            picks[m][s] = t->picked;
             runs[m]++;
             wall[m] += t->wall;
         }
@@ -203,7 +189,7 @@ static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000], cons
     cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "methods");
     char tl[256], path[4300];
     int rc = 0;
-    units_text(tl, sizeof tl, truth, c);
+    st_pool_pick_text(c->units, c->n_units, truth, tl, sizeof tl);
     cJSON_AddStringToObject(root, "truth", tl);
     cJSON_AddNumberToObject(root, "seeds", n_seeds);
     cJSON_AddNumberToObject(root, "lambda", c->lambda);
@@ -213,23 +199,12 @@ static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000], cons
     printf("%-32s %-14s %-9s %6s %9s\n", "method", "picks", "correct", "runs", "wall s");
     for (int m = 0; m < N_METHODS; m++) {
         /* The most frequent pick, and how often the pick equals the truth. */
-        unsigned common = picks[m][0];
-        int best_count = 0, correct = 0;
-        for (int s = 0; s < n_seeds; s++) {
-            int count = 0;
-            for (int r = 0; r < n_seeds; r++)
-                count += picks[m][r] == picks[m][s];
-            if (count > best_count) {
-                best_count = count;
-                common = picks[m][s];
-            }
+        int count, correct = 0;
+        unsigned common = st_pool_most_frequent(picks[m], n_seeds, &count);
+        for (int s = 0; s < n_seeds; s++)
             correct += picks[m][s] == truth;
-        }
-        char pl[256], cor[16];
-        if (common == PICK_DIVERGED || common == PICK_FAILED)
-            snprintf(pl, sizeof pl, "(%s)", common == PICK_FAILED ? "failed" : "diverged");
-        else
-            units_text(pl, sizeof pl, common, c);
+        char pl[256], cor[16], one[256];
+        st_pool_pick_label(c->units, c->n_units, common, pl, sizeof pl);
         snprintf(cor, sizeof cor, "%d/%d", correct, n_seeds);
         printf("%-32s %-14s %-9s %6d %9.2f\n", method_names[m], pl, cor, runs[m], wall[m]);
         cJSON *o = cJSON_CreateObject();
@@ -240,15 +215,9 @@ static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000], cons
         cJSON_AddNumberToObject(o, "runs", runs[m]);
         cJSON_AddNumberToObject(o, "wall_seconds", wall[m]);
         cJSON *ps = cJSON_AddArrayToObject(o, "picks_per_seed");
-        for (int s = 0; s < n_seeds; s++) {
-            char one[256];
-            if (picks[m][s] == PICK_DIVERGED || picks[m][s] == PICK_FAILED)
-                snprintf(one, sizeof one, "%s",
-                         picks[m][s] == PICK_FAILED ? "failed" : "diverged");
-            else
-                units_text(one, sizeof one, picks[m][s], c);
-            cJSON_AddItemToArray(ps, cJSON_CreateString(one));
-        }
+        for (int s = 0; s < n_seeds; s++)
+            cJSON_AddItemToArray(ps, cJSON_CreateString(st_pool_pick_text(
+                                         c->units, c->n_units, picks[m][s], one, sizeof one)));
         cJSON_AddItemToArray(arr, o);
     }
     char *json = cJSON_Print(root);

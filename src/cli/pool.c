@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pool.h"
 
+#include "../core/select.h"
 #include "../exp/rundir.h"
 #include "../io/file.h"
 
@@ -149,9 +150,46 @@ void st_pool_result_units(enum st_status st, const struct st_train_result *res,
     for (int k = 0; k < res->n_tensors; k++)
         for (int u = 0; u < n; u++)
             if (!strcmp(res->t[k].unit, names[u])) {
-                *named |= res->t[k].verdict && st == ST_OK ? 1u << u : 0u;
+                *named |= res->t[k].verdict ? 1u << u : 0u;
                 *truth |= res->t[k].truth ? 1u << u : 0u;
             }
+    if (st != ST_OK)
+        *named = st == ST_ERR_NUMERIC ? ST_PICK_DIVERGED : ST_PICK_FAILED;
+}
+
+const char *st_pool_pick_text(const char *const *names, int n, unsigned pick, char *buf,
+                              size_t size)
+{
+    if (pick == ST_PICK_DIVERGED || pick == ST_PICK_FAILED)
+        return pick == ST_PICK_FAILED ? "failed" : "diverged";
+    if (st_select_join(names, n, pick, 1, buf, size, NULL) != ST_OK && size > 4)
+        memcpy(buf + size - 4, "...", 4);
+    return buf;
+}
+
+const char *st_pool_pick_label(const char *const *names, int n, unsigned pick, char *buf,
+                               size_t size)
+{
+    const char *text = st_pool_pick_text(names, n, pick, buf, size);
+    if (text != buf)
+        snprintf(buf, size, "(%s)", text);
+    return buf;
+}
+
+unsigned st_pool_most_frequent(const unsigned *picks, int n, int *count)
+{
+    unsigned common = picks[0];
+    *count = 0;
+    for (int s = 0; s < n; s++) {
+        int k = 0;
+        for (int r = 0; r < n; r++)
+            k += picks[r] == picks[s];
+        if (k > *count) {
+            *count = k;
+            common = picks[s];
+        }
+    }
+    return common;
 }
 
 /* st_pool_run_cmd's count of failed runs, around the command's callbacks. */

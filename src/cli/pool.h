@@ -52,11 +52,33 @@ long st_pool_run(long n, int jobs, int keep_dirs, st_pool_make_fn make, st_pool_
 enum st_status st_pool_task_cfg(struct st_train_cfg *cfg, const char *out, long id,
                                 struct st_err *err);
 
+/* What a run names that is no set of units: it diverged, or it failed (a
+ * freeze-mask pick: one of its seed's runs failed, so the ranking is not
+ * whole). */
+#define ST_PICK_DIVERGED 0xffffffffu
+#define ST_PICK_FAILED 0xfffffffeu
+
 /* The units (names[0..n), bit u for names[u]) a finished run judged
- * changed into *named (none unless it ended ST_OK) and those where its
- * teacher differs into *truth: what compare, truth and the positions score. */
+ * changed into *named (ST_PICK_DIVERGED or ST_PICK_FAILED unless it ended
+ * ST_OK) and those where its teacher differs into *truth: what compare,
+ * truth and the positions score. */
 void st_pool_result_units(enum st_status st, const struct st_train_result *res,
                           const char *const *names, int n, unsigned *named, unsigned *truth);
+
+/* A pick as text: the selector of its units ("1,3", "none"; cut to "..." when
+ * it does not fit size), or "failed" / "diverged". Returns buf, or the
+ * literal. */
+const char *st_pool_pick_text(const char *const *names, int n, unsigned pick, char *buf,
+                              size_t size);
+
+/* The same for tables: a run that diverged or failed in brackets,
+ * "(failed)"; returns buf. */
+const char *st_pool_pick_label(const char *const *names, int n, unsigned pick, char *buf,
+                               size_t size);
+
+/* The most frequent of picks[0..n) (the first of equal counts; n >= 1), and
+ * its count into *count. */
+unsigned st_pool_most_frequent(const unsigned *picks, int n, int *count);
 
 /* Runs task i in this process into rec (what a worker does for each task);
  * release rec with st_pool_record_free. */

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/select.h"
 #include "cli.h"
 #include "pool.h"
 
@@ -39,7 +38,7 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
     unsigned named, truth;
     (void)error;
     st_pool_result_units(st, res, p->units, p->n_units, &named, &truth);
-    p->named[i] = st == ST_OK ? named : st == ST_ERR_NUMERIC ? ST_POS_DIVERGED : ST_POS_FAILED;
+    p->named[i] = named;
     p->truth[i % ((long)p->n_units * p->n_seeds) / p->n_seeds] |= truth;
 }
 
@@ -92,15 +91,6 @@ int st_positions_run(const char *cmd, const struct st_train_cfg *methods, int n_
                            &ctx, failed);
 }
 
-/* The units of a pick as text. */
-static void pick_text(const struct st_positions *p, unsigned pick, char *buf, size_t size)
-{
-    if (pick == ST_POS_DIVERGED || pick == ST_POS_FAILED)
-        snprintf(buf, size, "%s", pick == ST_POS_FAILED ? "(failed)" : "(diverged)");
-    else if (st_select_join(p->units, p->n_units, pick, 1, buf, size, NULL) != ST_OK)
-        snprintf(buf, size, "(%d layers)", __builtin_popcount(pick));
-}
-
 void st_positions_print(const struct st_positions *p, const char *const *labels)
 {
     int width = 0;
@@ -111,21 +101,14 @@ void st_positions_print(const struct st_positions *p, const char *const *labels)
         printf("  %-*s ", width, labels[m]);
         for (int u = 0; u < p->n_units; u++) {
             const unsigned *named = &p->named[((size_t)m * p->n_units + u) * p->n_seeds];
-            unsigned common = named[0];
-            int best = 0;
-            for (int s = 0; s < p->n_seeds; s++) {
-                int count = 0;
-                for (int r = 0; r < p->n_seeds; r++)
-                    count += named[r] == named[s];
-                if (count > best) {
-                    best = count;
-                    common = named[s];
-                }
+            int best;
+            unsigned common = st_pool_most_frequent(named, p->n_seeds, &best);
+            for (int s = 0; s < p->n_seeds; s++)
                 exact += named[s] == p->truth[u];
-            }
             char t[128], a[128];
-            pick_text(p, p->truth[u] ? p->truth[u] : 1u << u, t, sizeof t);
-            pick_text(p, common, a, sizeof a);
+            st_pool_pick_label(p->units, p->n_units, p->truth[u] ? p->truth[u] : 1u << u, t,
+                               sizeof t);
+            st_pool_pick_label(p->units, p->n_units, common, a, sizeof a);
             printf("%s%s -> %s (%d/%d)", u ? "   " : "re-drawn ", t, a, best, p->n_seeds);
         }
         printf("   exactly the re-drawn: %d/%d\n", exact, p->n_units * p->n_seeds);

@@ -9,14 +9,11 @@
 
 #include "../exp/cfg.h"
 
-/* A pick that is no set of layers. */
-#define ST_POS_DIVERGED 0xffffffffu
-#define ST_POS_FAILED 0xfffffffeu
-
 struct st_positions {
     int n_methods, n_units, n_seeds;
     const char **units; /* [n_units] the base run's layers (groups[0] of its tensors); owned */
-    unsigned *named;    /* [method][unit][seed] the layers judged changed, as bits of units */
+    unsigned *named;    /* [method][unit][seed] the layers judged changed, as bits of units,
+                         * or ST_PICK_DIVERGED / ST_PICK_FAILED (pool.h) */
     unsigned *truth;    /* [unit] the layers the runs re-drew (their reported truth) */
 };
 

@@ -12,12 +12,6 @@
 #define MAX_METHODS 64
 #define MAX_UNITS 10 /* 2^units - 1 freeze masks per net, truth and seed */
 
-/* What a method names that is no set of units: its run diverged, or failed
- * (masks: one of the seed's mask runs failed, so that the ranking is not
- * whole). */
-#define PICK_DIVERGED 0xffffffffu
-#define PICK_FAILED 0xfffffffeu
-
 enum kind { K_MASKS, K_ADAM, K_SGD, K_PENALTY };
 
 struct method {
@@ -36,7 +30,8 @@ struct task {
                                   * bits; else the run of runs[slot - n_masks] */
     enum st_status st;
     double loss, wall;           /* loss: the tail loss, NaN unless the run ended ST_OK */
-    unsigned named, truth_units; /* units judged changed; units where the teacher differs */
+    unsigned named, truth_units; /* units judged changed (or ST_PICK_*); where the teacher
+                                  * differs */
 };
 
 struct truth_ctx {
@@ -54,7 +49,7 @@ struct truth_ctx {
 
 /* What one method names in one (net, truth, seed), and how that scores. */
 struct verdict {
-    unsigned named; /* units, PICK_DIVERGED or PICK_FAILED */
+    unsigned named; /* units, ST_PICK_DIVERGED or ST_PICK_FAILED (pool.h) */
     int correct, sufficient;
     int minimal;       /* sufficient, and no sufficient set has fewer units */
     double loss, wall; /* masks: the pick's tail loss, the wall time of every mask run */

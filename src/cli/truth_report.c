@@ -13,6 +13,7 @@
 #include "../io/file.h"
 #include "../plot/figure.h"
 #include "cli.h"
+#include "pool.h"
 
 static size_t v_at(const struct truth_ctx *c, int net, int truth, int m, int seed)
 {
@@ -50,7 +51,7 @@ static unsigned masks_pick(const struct truth_ctx *c, const struct task *ts, uns
             pick = (unsigned)k + 1;
         }
     }
-    return failed ? PICK_FAILED : pick;
+    return failed ? ST_PICK_FAILED : pick;
 }
 
 /* Every method's verdict in every (net, truth, seed) against the truth, which
@@ -97,13 +98,11 @@ static int score_runs(const struct truth_ctx *c, const struct st_params *layout,
                         *v = (struct verdict){ mpick, 0, 0, 0, mloss, mwall };
                     } else {
                         const struct task *x = &ts[c->n_masks + r++];
-                        v->named = x->st == ST_OK            ? x->named
-                                   : x->st == ST_ERR_NUMERIC ? PICK_DIVERGED
-                                                             : PICK_FAILED;
+                        v->named = x->named;
                         v->loss = x->loss;
                         v->wall = x->wall;
                     }
-                    int set = v->named != PICK_DIVERGED && v->named != PICK_FAILED;
+                    int set = v->named != ST_PICK_DIVERGED && v->named != ST_PICK_FAILED;
                     v->correct = set && v->named == *truth;
                     v->sufficient = set && suff[v->named];
                     v->minimal = v->sufficient && __builtin_popcount(v->named) == fewest;
@@ -117,11 +116,7 @@ static int score_runs(const struct truth_ctx *c, const struct st_params *layout,
 /* The units of set as text ("1,3", "none"), or what the run did instead. */
 static const char *set_text(const struct truth_ctx *c, unsigned set, char *buf, size_t size)
 {
-    if (set == PICK_DIVERGED || set == PICK_FAILED)
-        return set == PICK_FAILED ? "failed" : "diverged";
-    if (st_select_join(c->units, c->n_units, set, 1, buf, size, NULL) != ST_OK && size > 4)
-        memcpy(buf + size - 4, "...", 4);
-    return buf;
+    return st_pool_pick_text(c->units, c->n_units, set, buf, size);
 }
 
 /* s as a CSV field, quoted when it holds a comma or a quote, then sep. */
