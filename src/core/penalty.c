@@ -68,8 +68,10 @@ enum st_status st_penalty_init(struct st_penalty *p, enum st_penalty_kind kind,
     p->unit = malloc((size_t)(n ? n : 1) * sizeof *p->unit);
     p->size = malloc((size_t)(n ? n : 1) * sizeof *p->size);
     p->cw = malloc((size_t)(n ? n : 1) * sizeof *p->cw);
+    p->first = malloc((size_t)(n ? n : 1) * sizeof *p->first);
+    p->norm = malloc((size_t)(n ? n : 1) * sizeof *p->norm);
     if (!p->scale || !p->trainable || !p->matrix || !p->fisher || !p->unit || !p->size ||
-        !p->cw) {
+        !p->cw || !p->first || !p->norm) {
         st_penalty_free(p);
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the penalty's multipliers");
     }
@@ -127,6 +129,8 @@ void st_penalty_free(struct st_penalty *p)
     free(p->unit);
     free(p->size);
     free(p->cw);
+    free(p->first);
+    free(p->norm);
     free(p->scale);
     free(p->trainable);
     free(p->matrix);
@@ -215,13 +219,24 @@ double st_penalty_price(const struct st_penalty *p, int t)
 {
     size_t n;
     double f, c;
+    if (active_kind(p, t) == ST_PEN_NONE || p->lambda == 0.0)
+        return (double)NAN;
     members(p, t, &n, &f, &c);
     return n ? price(p, n, f) : (double)NAN;
 }
 
-/* cw[t] = c * w of view t's term (layer: of its unit's), once per setup. */
+/* cw[t] = c * w of view t's term (layer: of its unit's) and first[t], once
+ * per setup. */
 static void weigh(struct st_penalty *p)
 {
+    for (int t = 0; t < p->n; t++) {
+        p->first[t] = t;
+        for (int u = 0; u < t; u++)
+            if (p->unit[u] == p->unit[t] && active_kind(p, u) != ST_PEN_NONE) {
+                p->first[t] = u;
+                break;
+            }
+    }
     for (int t = 0; t < p->n; t++) {
         size_t n;
         double f, c;
@@ -268,20 +283,11 @@ static double raw_value(struct st_penalty *p, enum st_penalty_kind k, const stru
     return 0.0;
 }
 
-/* The first active view of t's unit. */
-static int first_unit_view(const struct st_penalty *p, int t)
-{
-    for (int u = 0; u < t; u++)
-        if (p->unit[u] == p->unit[t] && active_kind(p, u) != ST_PEN_NONE)
-            return u;
-    return t;
-}
-
 /* Whether view t is the first active view of its unit (layer penalty: where
  * the unit's term is taken). */
 static int first_of_unit(const struct st_penalty *p, int t)
 {
-    return first_unit_view(p, t) == t;
+    return p->first[t] == t;
 }
 
 /* ||Delta_u||^2 over the active views of t's unit. */
@@ -382,9 +388,12 @@ void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_
         }
         case ST_PEN_GROUP:
         case ST_PEN_LAYER: {
-            /* The norm of the group: the tensor, or its whole unit. */
+            /* The norm of the group: the tensor, or its whole unit (taken
+             * once, at the unit's first view, which comes first). */
+            if (k == ST_PEN_LAYER && first_of_unit(p, t))
+                p->norm[t] = sqrt(unit_sq(p, t, theta, theta0));
             double norm = k == ST_PEN_GROUP ? raw_value(p, ST_PEN_GROUP, a, b)
-                                            : sqrt(unit_sq(p, first_unit_view(p, t), theta, theta0));
+                                            : p->norm[p->first[t]];
             if (norm > 0.0) {
                 /* d||D||/dD = D / ||D|| */
                 struct pass q = { k, gt, a->data, b->data, NULL, (float)(c / norm) };

@@ -48,6 +48,8 @@ struct st_penalty {
     int *unit;                         /* [n] the unit of each view, 0..n_units-1 */
     size_t *size;                      /* [n] entries per view */
     double *cw;                        /* [n] c * w of the view's term (layer: its unit's) */
+    int *first;                        /* layer: [n] the first active view of each view's unit */
+    double *norm;                      /* layer: [n] ||Delta_u|| at its unit's first view, per step */
     int n_units;
     int svd_failed;                    /* set when LAPACK's SVD did not converge */
 };
@@ -74,7 +76,8 @@ void st_penalty_free(struct st_penalty *p);
 void st_penalty_set_fisher(struct st_penalty *p, const double *f);
 
 /* The price factor the reduction gives view t's term, w_t / base_t (for the
- * layer penalty: that of t's unit); reports print it. */
+ * layer penalty: that of t's unit); reports print it. NaN when t has no term:
+ * frozen, multiplier 0, no penalty for its kind, or lambda 0. */
 double st_penalty_price(const struct st_penalty *p, int t);
 
 /* The kind that applies to view t (nuclear on a vector: none or l1). */

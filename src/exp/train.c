@@ -434,10 +434,7 @@ static enum st_status collect(struct st_run *r, const struct loop_end *e,
         tr->zero = r->obs.zero[t];
         tr->update_share = shares[t];
         tr->nuclear = r->nuc[t];
-        tr->price = st_penalty_kind_of(&r->obj.pen, t) == ST_PEN_NONE || !r->trainable[t] ||
-                            r->lambda_mult[t] == 0.0 || c->lambda == 0.0
-                        ? (double)NAN
-                        : st_penalty_price(&r->obj.pen, t);
+        tr->price = st_penalty_price(&r->obj.pen, t);
         tr->rank = r->rank[t];
         tr->truth = r->src.truth ? r->src.truth[t] : 0;
     }
