@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../core/metrics.h"
+#include "../exp/model_opts.h"
 #include "../exp/options.h"
 #include "../exp/rundir.h"
 #include "../exp/source.h"
@@ -18,6 +19,7 @@
 #include "../io/config.h"
 #include "../io/csv.h"
 #include "../io/file.h"
+#include "../io/modelfile.h"
 #include "../plot/figure.h"
 
 volatile sig_atomic_t st_cli_stop = 0;
@@ -396,6 +398,49 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
     if (!resume)
         data_defaults(cmd, cfg, given);
     return resume ? check_resume(cmd, resume, out_given, &base, cfg) : 0;
+}
+
+int st_cli_use_model(const char *cmd, const char *model, struct st_train_cfg *cfg,
+                     unsigned char *given)
+{
+    struct st_err err = { "" };
+    struct st_modelfile mf;
+    enum st_status st;
+    if (given[st_option_index("student-init")]) {
+        st_err_set(&err, ST_ERR_ARG, "--model %s and --student-init %s: give one (--model is "
+                   "the model to start from)", model, cfg->init_path);
+        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    }
+    if (given[st_option_index("task")] && !cfg->task_data) {
+        st_err_set(&err, ST_ERR_ARG, "--model %s and --task teacher-student: --model fine-tunes "
+                   "the model on --x/--y (a data run); leave --task out", model);
+        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    }
+    if (!*model || strlen(model) >= sizeof cfg->init_path) {
+        st_err_set(&err, ST_ERR_ARG, "--model '%.40s': expected a model file path of 1 to %zu "
+                   "characters", model, sizeof cfg->init_path - 1);
+        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    }
+    if (cfg->resume) { /* the checkpoint's run: already the model's */
+        if (strcmp(cfg->init_path, model) != 0) {
+            st_err_set(&err, ST_ERR_ARG, "--model %s: the run in %s started from %s; leave "
+                       "--model out to go on with it", model, cfg->out, cfg->init_path);
+            return st_cli_fail(cmd, ST_ERR_ARG, &err);
+        }
+        return 0;
+    }
+    cfg->task_data = 1;
+    given[st_option_index("task")] = 1;
+    strcpy(cfg->init_path, model);
+    given[st_option_index("student-init")] = 1;
+    data_defaults(cmd, cfg, given);
+    /* The network's shape is the model's (read off the file's header); what
+     * the options give (command line or config file) must agree with it. */
+    if ((st = st_modelfile_read(model, 1, &mf, &err)) != ST_OK)
+        return st_cli_fail(cmd, st, &err);
+    st = st_cfg_from_model(cfg, given, &mf, "model", model, &err);
+    st_modelfile_free(&mf);
+    return st == ST_OK ? 0 : st_cli_fail(cmd, st, &err);
 }
 
 enum st_status st_cli_probe(struct st_train_cfg *cfg, struct st_err *err)

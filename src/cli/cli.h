@@ -47,6 +47,13 @@ int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err);
 int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,
                      struct st_train_cfg *cfg, unsigned char *given, int *help);
 
+/* --model FILE for cmd: a data run (--task data) that starts from the model
+ * in FILE, whose widths and activation come from the file unless given
+ * (given: as st_cli_parse_run filled it; updated); the data-run penalty
+ * defaults apply. Returns 0 or an exit status after printing the error. */
+int st_cli_use_model(const char *cmd, const char *model, struct st_train_cfg *cfg,
+                     unsigned char *given);
+
 /* A command of many runs checks its base configuration before it starts
  * them: resolves cfg and opens its data files (st_source_check). Errors:
  * those of both. */

@@ -52,6 +52,8 @@ static void usage(FILE *f)
           "baselines options:\n"
           "  --by NAME                  layer or tensor [layer]\n"
           "  --jobs N                   worker processes [the number of cores]\n"
+          "  --model FILE               fine-tune the model in FILE on --x/--y, as finetune\n"
+          "                             (widths and activation from the file)\n"
           "\n"
           "options of every run (as for train; --out is the directory [baselines]):\n",
           f);
@@ -260,18 +262,21 @@ int cmd_baselines(int argc, char **argv)
     int rest_argc = 0, help = 0, rc = 0, by_tensor = 0, n_units = 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN), jobs = cores > 0 ? cores : 1, failed = 0;
     const char *by = "layer";
+    const char *model = NULL;
+    unsigned char given[ST_OPTIONS_MAX];
     struct subset *sub = NULL;
     const char **units = NULL;
     long *params = NULL;
     const struct st_cli_opt opts[] = {
         { "--by", 's', 0, 0, &by },
         { "--jobs", 'i', 1, ST_POOL_MAX_JOBS, &jobs },
+        { "--model", 's', 0, 0, &model },
     };
 
     memset(&layout, 0, sizeof layout);
     if (!rest)
         return ST_EXIT_RUNTIME;
-    rc = st_cli_take_opts("baselines", argc, argv, opts, 2, rest, &rest_argc, &help);
+    rc = st_cli_take_opts("baselines", argc, argv, opts, 3, rest, &rest_argc, &help);
     if (rc == 0 && help)
         usage(stdout);
     if (rc == 0 && !help && strcmp(by, "layer") && strcmp(by, "tensor")) {
@@ -280,7 +285,9 @@ int cmd_baselines(int argc, char **argv)
     }
     by_tensor = !strcmp(by, "tensor");
     if (rc == 0 && !help)
-        rc = st_cli_parse_run("baselines", rest_argc, rest, "baselines", &base, NULL, &help);
+        rc = st_cli_parse_run("baselines", rest_argc, rest, "baselines", &base, given, &help);
+    if (rc == 0 && !help && model)
+        rc = st_cli_use_model("baselines", model, &base, given);
     if (rc == 0 && !help)
         rc = base_units(&base, by_tensor, &layout, &units, &params, &n_units);
     long n_sub = (1L << n_units) - 1;

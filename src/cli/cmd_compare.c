@@ -66,6 +66,8 @@ static void usage(FILE *f)
           "  --positions N              then methods 2 and 3 with each layer re-drawn in\n"
           "                             turn, seeds 0..N-1 (0: not) [--seeds]\n"
           "  --jobs N                   worker processes [the number of cores]\n"
+          "  --model FILE               fine-tune the model in FILE on --x/--y, as finetune\n"
+          "                             (widths and activation from the file)\n"
           "\n"
           "options of every run (as for train; --out is the directory [compare]):\n",
           f);
@@ -302,6 +304,8 @@ int cmd_compare(int argc, char **argv)
     long cores = sysconf(_SC_NPROCESSORS_ONLN), seeds = 5, jobs = cores > 0 ? cores : 1;
     long positions = -1; /* --seeds */
     long failed = 0;
+    const char *model = NULL;
+    unsigned char given[ST_OPTIONS_MAX];
     struct task *tasks = NULL;
     const char **units = NULL;
     const struct st_cli_opt opts[] = {
@@ -310,16 +314,19 @@ int cmd_compare(int argc, char **argv)
         { "--compare-lambda", 'd', 1e-300, 1e300, &lambda },
         { "--sgd-lr", 'd', 1e-300, 1e300, &sgd_lr },
         { "--positions", 'i', 0, 1000, &positions },
+        { "--model", 's', 0, 0, &model },
     };
 
     memset(&layout, 0, sizeof layout);
     if (!rest)
         return ST_EXIT_RUNTIME;
-    rc = st_cli_take_opts("compare", argc, argv, opts, 5, rest, &rest_argc, &help);
+    rc = st_cli_take_opts("compare", argc, argv, opts, 6, rest, &rest_argc, &help);
     if (rc == 0 && help)
         usage(stdout);
     if (rc == 0 && !help)
-        rc = st_cli_parse_run("compare", rest_argc, rest, "compare", &base, NULL, &help);
+        rc = st_cli_parse_run("compare", rest_argc, rest, "compare", &base, given, &help);
+    if (rc == 0 && !help && model)
+        rc = st_cli_use_model("compare", model, &base, given);
     if (rc == 0 && !help)
         rc = units_of(&base, &layout, &units, &n_units);
     if (rc == 0 && !help) {

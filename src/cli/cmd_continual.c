@@ -295,16 +295,21 @@ int cmd_continual(int argc, char **argv)
     struct row rows[1 + 3 * MAX_LAMBDAS];
     char dir[4200];
     int rest_argc = 0, help = 0, rc, n_lam = 0;
+    const char *model = NULL;
+    unsigned char given[ST_OPTIONS_MAX];
     const struct st_cli_opt opts[] = { { "--lambdas", 's', 0, 0, &lam_text },
-                                       { "--a-range", 's', 0, 0, &a_text } };
+                                       { "--a-range", 's', 0, 0, &a_text },
+                                       { "--model", 's', 0, 0, &model } };
 
     if (!rest)
         return ST_EXIT_RUNTIME;
-    rc = st_cli_take_opts("continual", argc, argv, opts, 2, rest, &rest_argc, &help);
+    rc = st_cli_take_opts("continual", argc, argv, opts, 3, rest, &rest_argc, &help);
     if (rc == 0 && help)
         usage(stdout);
     if (rc == 0 && !help)
-        rc = st_cli_parse_run("continual", rest_argc, rest, "continual", &base, NULL, &help);
+        rc = st_cli_parse_run("continual", rest_argc, rest, "continual", &base, given, &help);
+    if (rc == 0 && !help && model)
+        rc = st_cli_use_model("continual", model, &base, given);
     free(rest);
     if (rc != 0 || help)
         return rc;

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../exp/model_opts.h"
-#include "../io/modelfile.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -41,9 +39,7 @@ static void usage(FILE *f)
 int cmd_finetune(int argc, char **argv)
 {
     struct st_train_cfg cfg;
-    struct st_modelfile mf;
     struct st_err err = { "" };
-    enum st_status st;
     const char *model = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     unsigned char given[ST_OPTIONS_MAX];
@@ -62,24 +58,11 @@ int cmd_finetune(int argc, char **argv)
     free(rest);
     if (rc != 0 || help)
         return rc;
-    if (!model) {
+    if (!model && !cfg.resume) {
         st_err_set(&err, ST_ERR_ARG, "--model: required (the model file to fine-tune)");
         return st_cli_fail("finetune", ST_ERR_ARG, &err);
     }
-    if (strlen(model) >= sizeof cfg.init_path) {
-        st_err_set(&err, ST_ERR_ARG, "--model: a path longer than %zu characters",
-                   sizeof cfg.init_path - 1);
-        return st_cli_fail("finetune", ST_ERR_ARG, &err);
-    }
-    cfg.task_data = 1;
-    strcpy(cfg.init_path, model);
-    /* The network's shape is the model's (read off the file's header); what
-     * the options give (command line or config file) must agree with it. */
-    if ((st = st_modelfile_read(model, 1, &mf, &err)) != ST_OK)
-        return st_cli_fail("finetune", st, &err);
-    st = st_cfg_from_model(&cfg, given, &mf, "model", model, &err);
-    st_modelfile_free(&mf);
-    if (st != ST_OK)
-        return st_cli_fail("finetune", st, &err);
+    if (model && (rc = st_cli_use_model("finetune", model, &cfg, given)) != 0)
+        return rc;
     return st_cli_train_and_report("finetune", &cfg);
 }

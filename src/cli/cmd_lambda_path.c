@@ -58,6 +58,8 @@ static void usage(FILE *f)
           "  --points N                 values on the first grid [11]\n"
           "  --refine N                 bisection steps per tensor [3]\n"
           "  --jobs N                   worker processes [the number of cores]\n"
+          "  --model FILE               fine-tune the model in FILE on --x/--y, as finetune\n"
+          "                             (widths and activation from the file)\n"
           "\n"
           "options of every run (as for train; --out is the directory [lambda-path]):\n",
           f);
@@ -291,6 +293,8 @@ int cmd_lambda_path(int argc, char **argv)
     long points = 11, refine = 3, jobs, cores = sysconf(_SC_NPROCESSORS_ONLN);
     struct point *pts = calloc(MAX_POINTS, sizeof *pts);
     long n_pts = 0;
+    const char *model = NULL;
+    unsigned char given[ST_OPTIONS_MAX];
 
     jobs = cores > 0 ? cores : 1;
     const struct st_cli_opt opts[] = {
@@ -299,17 +303,20 @@ int cmd_lambda_path(int argc, char **argv)
         { "--points", 'i', 2, 100, &points },
         { "--refine", 'i', 0, 20, &refine },
         { "--jobs", 'i', 1, ST_POOL_MAX_JOBS, &jobs },
+        { "--model", 's', 0, 0, &model },
     };
     if (!rest || !pts) {
         free(rest);
         free(pts);
         return ST_EXIT_RUNTIME;
     }
-    rc = st_cli_take_opts("lambda-path", argc, argv, opts, 5, rest, &rest_argc, &help);
+    rc = st_cli_take_opts("lambda-path", argc, argv, opts, 6, rest, &rest_argc, &help);
     if (rc == 0 && help)
         usage(stdout);
     if (rc == 0 && !help)
-        rc = st_cli_parse_run("lambda-path", rest_argc, rest, "lambda-path", &base, NULL, &help);
+        rc = st_cli_parse_run("lambda-path", rest_argc, rest, "lambda-path", &base, given, &help);
+    if (rc == 0 && !help && model)
+        rc = st_cli_use_model("lambda-path", model, &base, given);
     if (rc == 0 && !help)
         rc = check_base(&base, lmin, lmax, &names);
     if (rc == 0 && !help) {

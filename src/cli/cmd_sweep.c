@@ -33,6 +33,7 @@ struct sweep_opts {
     int keep_runs;
     long shard_k, shard_n; /* run ids with id % n == k - 1 */
     char *spec_text;       /* the --grid specs, one "grid = ..." line each */
+    const char *model;     /* --model FILE, or NULL */
 };
 
 static void usage(FILE *f)
@@ -51,6 +52,8 @@ static void usage(FILE *f)
           "  --jobs N                   worker processes [the number of cores]\n"
           "  --shard K/N                run only the runs with id % N == K-1 (job arrays)\n"
           "  --keep-runs                keep each run's directory in OUT/runs/ID/\n"
+          "  --model FILE               fine-tune the model in FILE on --x/--y, as finetune\n"
+          "                             (widths and activation from the file)\n"
           "\n"
           "options of every run (as for train; --out is the sweep's directory [sweep]):\n",
           f);
@@ -85,12 +88,12 @@ static int parse_sweep_opts(int argc, char **argv, struct sweep_opts *so, int *r
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         int is_grid = !strcmp(a, "--grid"), is_jobs = !strcmp(a, "--jobs"),
-            is_shard = !strcmp(a, "--shard");
+            is_shard = !strcmp(a, "--shard"), is_model = !strcmp(a, "--model");
         if (!strcmp(a, "--keep-runs")) {
             so->keep_runs = 1;
             continue;
         }
-        if (!is_grid && !is_jobs && !is_shard) {
+        if (!is_grid && !is_jobs && !is_shard && !is_model) {
             rest[(*rest_argc)++] = argv[i];
             continue;
         }
@@ -99,7 +102,9 @@ static int parse_sweep_opts(int argc, char **argv, struct sweep_opts *so, int *r
             return st_cli_fail("sweep", ST_ERR_ARG, &err);
         }
         v = argv[++i];
-        if (is_grid) {
+        if (is_model) {
+            so->model = v;
+        } else if (is_grid) {
             enum st_status st = st_grid_add(&so->grid, v, &err);
             if (st != ST_OK)
                 return st_cli_fail("sweep", st, &err);
@@ -468,6 +473,7 @@ int cmd_sweep(int argc, char **argv)
     struct st_train_cfg base;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int rest_argc = 0, help = 0, rc, rank = 0, size = 1;
+    unsigned char given[ST_OPTIONS_MAX];
     struct st_names names = { 0, 0, NULL };
 
     memset(&so, 0, sizeof so);
@@ -486,7 +492,9 @@ int cmd_sweep(int argc, char **argv)
     }
     rc = parse_sweep_opts(argc, argv, &so, &rest_argc, rest);
     if (rc == 0)
-        rc = st_cli_parse_run("sweep", rest_argc, rest, "sweep", &base, NULL, &help);
+        rc = st_cli_parse_run("sweep", rest_argc, rest, "sweep", &base, given, &help);
+    if (rc == 0 && so.model)
+        rc = st_cli_use_model("sweep", so.model, &base, given);
     if (rc == 0)
         rc = check_grid(&so, &base, &names, &ss);
     /* Files are rank 0's; the others learn what to do from it. */
