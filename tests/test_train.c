@@ -864,8 +864,22 @@ static void test_metrics_row(void)
         CHECK_OK(st_params_add(&layout, name, "r", t % 2 ? 1 : 2, 3, t % 2 ? 1 : 3,
                                t % 2 ? ST_KIND_BIAS : ST_KIND_WEIGHT, g, 1, &err));
     }
+    /* xent with the most evaluation sets: --eval-x's and 7 named ones. */
+    struct st_train_cfg *c = malloc(sizeof *c);
+    CHECK(c != NULL);
+    st_train_cfg_defaults(c);
+    c->loss = ST_LOSS_XENT;
+    CHECK_OK(st_option_set(c, "widths", "1,20,20,3", &err));
+    strcpy(c->eval_x, "a.npy");
+    strcpy(c->evals, "s1=b.npy;s2=b.npy;s3=b.npy;s4=b.npy;s5=b.npy;s6=b.npy;"
+                     "a-much-longer-name-of-31-chars_=b.npy");
+    enum st_status rst = st_train_cfg_resolve(c, &err);
+    if (rst != ST_OK)
+        fprintf(stderr, "%s\n", err.msg);
+    CHECK(rst == ST_OK && st_eval_count(c) == ST_EVAL_MAX);
     file_in(path, sizeof path, tmpdir, "rowbound.csv");
-    CHECK_OK(st_metrics_log_open(&log, path, &layout, 1, 1, 1, 1, -1, &err));
+    CHECK_OK(st_metrics_log_open(&log, path, &layout, c, 1, 1, -1, &err));
+    free(c);
     CHECK_OK(st_observables_init(&obs, 600, &err));
     double *nuc = malloc(600 * sizeof *nuc);
     int *rank = malloc(600 * sizeof *rank);
@@ -877,10 +891,12 @@ static void test_metrics_row(void)
     }
     struct st_metrics_row row = { 9223372036854775807L, -1.23456789e-300, -1.23456789e-300,
                                   -1.23456789e-300, -1.23456789e-300,
-                                  { -1e-300, -1e-300, -1e-300, -1e-300 }, &obs, nuc, rank };
+                                  { 0 }, &obs, nuc, rank };
+    for (int i = 0; i < 2 + 2 * ST_EVAL_MAX; i++)
+        row.ev[i] = -1e-300;
     st_metrics_log_row(&log, &row);
     st_metrics_log_close(&log);
-    /* Header and row: step, 4 loss terms, 4 set terms, 4 per tensor, 2 per matrix. */
+    /* Header and row: step, 4 loss terms, 2 per set, 4 per tensor, 2 per matrix. */
     size_t len;
     unsigned char *text = slurp(path, &len);
     int lines = 0, commas[2] = { 0, 0 };
@@ -890,7 +906,10 @@ static void test_metrics_row(void)
         else if (text[i] == ',' && lines < 2)
             commas[lines]++;
     }
-    CHECK(lines == 2 && commas[0] == 9 + 4 * 600 + 2 * 300 - 1 && commas[1] == commas[0]);
+    CHECK(lines == 2 && commas[0] == 5 + 2 + 2 * ST_EVAL_MAX + 4 * 600 + 2 * 300 - 1 &&
+          commas[1] == commas[0]);
+    CHECK(text && strstr((const char *)text,
+                         ",eval_xent,eval_accuracy,eval_s1_xent,eval_s1_accuracy,") != NULL);
     CHECK(text && strstr((const char *)text, ",-1.23456789e-300,") != NULL);
     free(text);
     free(nuc);

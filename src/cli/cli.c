@@ -197,13 +197,29 @@ static int resume_conflicts(const char *dir, const struct st_train_cfg *base,
 struct ini_dest {
     struct st_train_cfg *cfg;
     unsigned char *given;
+    int evals; /* --eval sets this source (a file, the command line) gave so far */
 };
 
 static enum st_status ini_set_given(void *user, const char *key, const char *value,
                                     struct st_err *err)
 {
     struct ini_dest *d = user;
-    enum st_status st = ini_set(d->cfg, key, value, err);
+    enum st_status st;
+    /* --eval repeats: the sets of one source add up; a later source's
+     * replace an earlier one's, as every option's value does. */
+    if (!strcmp(key, "eval") && d->evals++ > 0 && st_cfg_given(d->cfg->evals) &&
+        strcmp(value, "none") != 0) {
+        size_t have = strlen(d->cfg->evals), add = strlen(value);
+        if (have + 1 + add >= sizeof d->cfg->evals)
+            return st_err_set(err, ST_ERR_ARG, "--eval %s: the sets' text is over %zu "
+                              "characters", value, sizeof d->cfg->evals - 1);
+        d->cfg->evals[have] = ';';
+        memcpy(d->cfg->evals + have + 1, value, add + 1);
+        if (d->given)
+            d->given[st_option_index(key)] = 1;
+        return ST_OK;
+    }
+    st = ini_set(d->cfg, key, value, err);
     if (st == ST_OK && d->given)
         d->given[st_option_index(key)] = 1;
     return st;
@@ -258,6 +274,7 @@ static int read_configs(const char *cmd, int argc, char **argv, struct ini_dest 
         } else if (!strncmp(a, "--config=", 9)) {
             file = a + 9;
         }
+        dest->evals = 0;
         if (file && (st = st_ini_read(file, ini_set_given, dest, &err)) != ST_OK)
             return st_cli_fail(cmd, st, &err);
     }
@@ -270,6 +287,7 @@ static int read_args(const char *cmd, int argc, char **argv, struct ini_dest *de
 {
     struct st_err err = { "" };
     enum st_status st;
+    dest->evals = 0;
     for (int i = 1; i < argc; i++) {
         char name[64];
         const char *a = argv[i], *value = NULL, *eq;
@@ -375,7 +393,7 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
     unsigned char own[ST_OPTIONS_MAX];
     if (!given)
         given = own;
-    struct ini_dest dest = { cfg, given };
+    struct ini_dest dest = { cfg, given, 0 };
     const char *resume = NULL;
     int out_given = 0, rc;
     enum st_status st;
@@ -785,12 +803,12 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
             printf("  accuracy %.4f", r->val_accuracy);
         printf("\n");
     }
-    if (r->has_eval) {
-        const char *k = cfg->loss == ST_LOSS_XENT ? "xent" : "mse";
-        printf("eval (%s): %s %.6g -> %.6g (forgetting %+.6g)", cfg->eval_x, k, r->eval_before,
-               r->eval_after, r->eval_after - r->eval_before);
+    for (int i = 0; i < r->n_eval; i++) {
+        const char *k = cfg->loss == ST_LOSS_XENT ? "xent" : "mse", *name = st_eval_name(cfg, i);
+        printf("eval %s(%s): %s %.6g -> %.6g (forgetting %+.6g)", name, st_eval_x(cfg, i), k,
+               r->eval[i].before, r->eval[i].after, r->eval[i].after - r->eval[i].before);
         if (cfg->loss == ST_LOSS_XENT)
-            printf("  accuracy %.4f -> %.4f", r->eval_acc_before, r->eval_acc_after);
+            printf("  accuracy %.4f -> %.4f", r->eval[i].acc_before, r->eval[i].acc_after);
         printf("\n");
     }
     if (cfg->task_data) {

@@ -221,7 +221,7 @@ static int run_method(const struct st_train_cfg *base, const char *dir, int m,
     }
     r->ok = st == ST_OK;
     r->loss_b = r->ok ? res.data_loss_tail : (double)NAN;
-    r->forget = r->ok ? res.eval_after : (double)NAN;
+    r->forget = r->ok ? res.eval[0].after : (double)NAN;
     size_t len = 0;
     for (int t = 0; r->ok && t < res.n_tensors; t++)
         if (res.t[t].verdict && len + 8 < sizeof r->changed)

@@ -156,8 +156,8 @@ static int write_path(const struct st_train_cfg *base, const struct point *pts, 
         n += (size_t)snprintf(spec + n, sizeof spec - n, "%s%.17g", i ? "," : "", pts[i].lambda);
     if (st_grid_add(&grid, spec, &err) != ST_OK)
         return st_cli_fail("lambda-path", ST_ERR_ARG, &err);
-    snprintf(path, sizeof path, "%s/lambda_path.csv", base->out);
-    if (st_atomic_open(&af, path, &err) != ST_OK) {
+    if (st_path_join(path, sizeof path, base->out, "lambda_path.csv", &err) != ST_OK ||
+        st_atomic_open(&af, path, &err) != ST_OK) {
         st_grid_free(&grid);
         return st_cli_fail("lambda-path", ST_ERR_IO, &err);
     }
@@ -202,8 +202,8 @@ static int write_switch_off(const struct st_train_cfg *base, const struct point 
             sw[b] = sw[b - 1];
             sw[b - 1] = tmp;
         }
-    snprintf(path, sizeof path, "%s/switch_off.csv", base->out);
-    if (st_atomic_open(&af, path, &err) != ST_OK) {
+    if (st_path_join(path, sizeof path, base->out, "switch_off.csv", &err) != ST_OK ||
+        st_atomic_open(&af, path, &err) != ST_OK) {
         free(sw);
         return st_cli_fail("lambda-path", ST_ERR_IO, &err);
     }
@@ -276,9 +276,10 @@ static int run_path(struct lp_ctx *ctx, long *n_pts, long points, long refine, i
         rc = write_switch_off(base, ctx->pts, *n_pts, lmin, lmax);
     if (rc == 0 && base->plot) {
         char csv[4300], fig[4300];
-        snprintf(csv, sizeof csv, "%s/lambda_path.csv", base->out);
-        snprintf(fig, sizeof fig, "%s/sweep.png", base->out);
-        st_cli_draw_sweep("lambda-path", csv, fig, ST_FIG_PNG, names);
+        struct st_err err = { "" };
+        if (st_path_join(csv, sizeof csv, base->out, "lambda_path.csv", &err) == ST_OK &&
+            st_path_join(fig, sizeof fig, base->out, "sweep.png", &err) == ST_OK)
+            st_cli_draw_sweep("lambda-path", csv, fig, ST_FIG_PNG, names);
     }
     return rc == 0 && ctx->failed ? ST_EXIT_RUNTIME : rc;
 }

@@ -62,6 +62,96 @@ static enum st_status parse_teacher_delta(struct st_train_cfg *cfg, struct st_er
                       "--teacher-delta '%s': expected full, rank:R or sparse:P", s);
 }
 
+int st_eval_count(const struct st_train_cfg *cfg)
+{
+    return st_cfg_given(cfg->eval_x) + cfg->n_named_evals;
+}
+
+const char *st_eval_name(const struct st_train_cfg *cfg, int i)
+{
+    int legacy = st_cfg_given(cfg->eval_x);
+    return i < legacy ? "" : cfg->eval_name[i - legacy];
+}
+
+const char *st_eval_x(const struct st_train_cfg *cfg, int i)
+{
+    int legacy = st_cfg_given(cfg->eval_x);
+    return i < legacy ? cfg->eval_x : cfg->eval_paths + cfg->eval_x_at[i - legacy];
+}
+
+const char *st_eval_y(const struct st_train_cfg *cfg, int i)
+{
+    int legacy = st_cfg_given(cfg->eval_x);
+    return i < legacy ? cfg->eval_y : cfg->eval_paths + cfg->eval_y_at[i - legacy];
+}
+
+void st_eval_prefix(const struct st_train_cfg *cfg, int i, char *out, size_t size)
+{
+    const char *name = st_eval_name(cfg, i);
+    snprintf(out, size, "eval_%s%s", name, *name ? "_" : "");
+}
+
+/* The named evaluation sets of --eval, "NAME=X[,Y]" separated by ';', into
+ * the resolved fields. */
+static enum st_status parse_evals(struct st_train_cfg *cfg, struct st_err *err)
+{
+    const char *p = cfg->evals;
+    size_t used = 0;
+    int legacy = st_cfg_given(cfg->eval_x);
+    cfg->n_named_evals = 0;
+    if (!st_cfg_given(cfg->evals))
+        return ST_OK;
+    while (*p) {
+        const char *end = strchr(p, ';');
+        char *eq;
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char item[ST_EVALS_TEXT];
+        memcpy(item, p, len);
+        item[len] = '\0';
+        p += len + (end ? 1 : 0);
+        eq = strchr(item, '=');
+        size_t nlen = eq ? (size_t)(eq - item) : 0;
+        int n = cfg->n_named_evals;
+        if (!eq || nlen == 0 || !eq[1] || eq[1] == ',')
+            return st_err_set(err, ST_ERR_ARG, "--eval '%s': expected NAME=X.npy,Y.npy (or "
+                              "NAME=X for a teacher's labels or a .csv X with --y-col)", item);
+        if (nlen >= ST_EVAL_NAME_MAX)
+            return st_err_set(err, ST_ERR_ARG, "--eval '%s': a name of at most %d characters",
+                              item, ST_EVAL_NAME_MAX - 1);
+        for (size_t k = 0; k < nlen; k++)
+            if (!isalnum((unsigned char)item[k]) && item[k] != '-' && item[k] != '_')
+                return st_err_set(err, ST_ERR_ARG, "--eval '%s': a name of letters, digits, "
+                                  "'-' and '_' (it names columns)", item);
+        if (legacy + n >= ST_EVAL_MAX)
+            return st_err_set(err, ST_ERR_ARG, "--eval '%s': at most %d evaluation sets (--eval-x "
+                              "counts as one)", item, ST_EVAL_MAX);
+        for (int k = 0; k < n; k++)
+            if (strlen(cfg->eval_name[k]) == nlen && !memcmp(cfg->eval_name[k], item, nlen))
+                return st_err_set(err, ST_ERR_ARG, "--eval '%s': a second set named %.*s",
+                                  item, (int)nlen, item);
+        char *x = eq + 1, *comma = strchr(x, ',');
+        const char *y = comma ? comma + 1 : "none";
+        if (comma)
+            *comma = '\0';
+        if (comma && (!*y || strchr(y, ',')))
+            return st_err_set(err, ST_ERR_ARG, "--eval '%.*s=%s,%s': expected NAME=X,Y (two "
+                              "files)", (int)nlen, item, x, y);
+        size_t xl = strlen(x), yl = strlen(y);
+        if (used + xl + yl + 2 > sizeof cfg->eval_paths)
+            return st_err_set(err, ST_ERR_ARG, "--eval: the paths are too long");
+        memcpy(cfg->eval_name[n], item, nlen);
+        cfg->eval_name[n][nlen] = '\0';
+        cfg->eval_x_at[n] = (int)used;
+        memcpy(cfg->eval_paths + used, x, xl + 1);
+        used += xl + 1;
+        cfg->eval_y_at[n] = (int)used;
+        memcpy(cfg->eval_paths + used, y, yl + 1);
+        used += yl + 1;
+        cfg->n_named_evals = n + 1;
+    }
+    return ST_OK;
+}
+
 /* Where the data come from: files, drawn inputs, a teacher. */
 static enum st_status check_data(struct st_train_cfg *cfg, struct st_err *err)
 {
@@ -81,6 +171,16 @@ static enum st_status check_data(struct st_train_cfg *cfg, struct st_err *err)
     }
     if (ey && !ex)
         return st_err_set(err, ST_ERR_ARG, "--eval-y %s: needs --eval-x", cfg->eval_y);
+    enum st_status st = parse_evals(cfg, err);
+    if (st != ST_OK)
+        return st;
+    for (int i = ex; i < st_eval_count(cfg); i++)
+        if (!st_cfg_given(st_eval_y(cfg, i)) && !(ycol && st_data_is_csv(st_eval_x(cfg, i))) &&
+            cfg->task_data)
+            return st_err_set(err, ST_ERR_ARG, "--eval %s=%s: needs its targets, %s=X,Y (or a "
+                              ".csv X with --y-col): a --task data run has no teacher to label "
+                              "it", st_eval_name(cfg, i), st_eval_x(cfg, i),
+                              st_eval_name(cfg, i));
     /* Without --eval-y the targets come from the teacher, or from --y-col's
      * column of a .csv --eval-x. */
     if (ex && !ey && !(ycol && st_data_is_csv(cfg->eval_x)) && cfg->task_data)

@@ -6,6 +6,7 @@
 #ifndef ST_CFG_H
 #define ST_CFG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../core/loss.h"
@@ -23,6 +24,9 @@ enum st_delta_kind { ST_DELTA_FULL, ST_DELTA_RANK, ST_DELTA_SPARSE };
 
 #define ST_LIST_MAX 256
 #define ST_PATH_MAX 4096
+#define ST_EVAL_MAX 8         /* evaluation sets of a run: --eval-x's and the --eval NAME=... */
+#define ST_EVAL_NAME_MAX 32   /* a set's name, its NUL included */
+#define ST_EVALS_TEXT 8192    /* the --eval list as text */
 
 /* The full configuration of a run. Fill it with st_train_cfg_defaults() and
  * st_option_set() (both options.h), then st_train_cfg_resolve(). */
@@ -47,6 +51,7 @@ struct st_train_cfg {
     int standardize;                /* inputs to mean 0, std 1 (training rows' statistics) */
     char eval_x[ST_PATH_MAX];       /* "none", or an evaluation set (forgetting) */
     char eval_y[ST_PATH_MAX];
+    char evals[ST_EVALS_TEXT];      /* "none", or named sets "NAME=X[,Y];NAME=X[,Y]" (--eval) */
     struct st_optim_cfg opt;        /* weight_decay NaN = the optimizer's default */
     long steps;
     uint64_t seed;
@@ -75,6 +80,12 @@ struct st_train_cfg {
     enum st_delta_kind delta_kind;
     int delta_rank;                 /* rank:R */
     double delta_frac;              /* sparse:P */
+
+    /* Filled by st_train_cfg_resolve() from evals (read them with st_eval_*): */
+    int n_named_evals;
+    char eval_name[ST_EVAL_MAX][ST_EVAL_NAME_MAX];
+    int eval_x_at[ST_EVAL_MAX], eval_y_at[ST_EVAL_MAX]; /* offsets into eval_paths */
+    char eval_paths[ST_EVALS_TEXT];                     /* the sets' paths, each ended by NUL */
 };
 
 /* Checks the configuration as a whole and fills the derived fields; writes
@@ -86,5 +97,18 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
 
 /* Whether a path option is set (not "none"). */
 int st_cfg_given(const char *path);
+
+/* The evaluation sets of a resolved cfg, in order: --eval-x's (unnamed: its
+ * name is "") first when given, then each --eval NAME=X[,Y]. A set's y is
+ * "none" where the teacher or --y-col's column of a .csv x gives the
+ * targets. */
+int st_eval_count(const struct st_train_cfg *cfg);
+const char *st_eval_name(const struct st_train_cfg *cfg, int i);
+const char *st_eval_x(const struct st_train_cfg *cfg, int i);
+const char *st_eval_y(const struct st_train_cfg *cfg, int i);
+
+/* The prefix of set i's columns and keys: "eval_" for the unnamed set,
+ * "eval_NAME_" for a named one (room: ST_EVAL_NAME_MAX + 8). */
+void st_eval_prefix(const struct st_train_cfg *cfg, int i, char *out, size_t size);
 
 #endif

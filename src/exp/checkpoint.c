@@ -73,11 +73,14 @@ static void manifest(FILE *f, const void *ctx)
 static uint64_t data_hash(struct st_run *r)
 {
     const struct st_source *s = &r->src;
-    const struct st_dataset *sets[3] = { &s->train, &s->val, &s->eval };
+    const struct st_dataset *sets[2 + ST_EVAL_MAX] = { &s->train, &s->val };
+    int n_sets = 2 + s->n_eval;
+    for (int i = 0; i < s->n_eval; i++)
+        sets[2 + i] = &s->eval[i];
     if (r->data_hashed)
         return r->data_hash;
     uint64_t h = ST_CKPT_HASH_START;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < n_sets; i++) {
         if (sets[i]->x)
             h = st_ckpt_hash(h, sets[i]->x, (size_t)sets[i]->n * (size_t)s->in * sizeof(float));
         if (sets[i]->y)
@@ -124,10 +127,20 @@ enum st_status st_checkpoint_save(struct st_run *r, long k, double elapsed, stru
     iv[CK_DATA_HASH] = (int64_t)data_hash(r);
     dv[CK_LOSS_TAIL] = t->loss_tail;
     dv[CK_VAL_BEST] = t->val_best;
-    dv[CK_EVAL0] = t->eval0[0];
-    dv[CK_EVAL0_ACC] = t->eval0[1];
-    dv[CK_EVAL_LAST] = t->eval_last[0];
-    dv[CK_EVAL_LAST_ACC] = t->eval_last[1];
+    /* The first evaluation set's numbers sit among the reals, the others'
+     * in their own section ("evals", four per set). */
+    dv[CK_EVAL0] = t->eval0[0][0];
+    dv[CK_EVAL0_ACC] = t->eval0[0][1];
+    dv[CK_EVAL_LAST] = t->eval_last[0][0];
+    dv[CK_EVAL_LAST_ACC] = t->eval_last[0][1];
+    double ev[4 * ST_EVAL_MAX];
+    int n_more = r->src.n_eval > 1 ? r->src.n_eval - 1 : 0;
+    for (int i = 0; i < n_more; i++) {
+        ev[4 * i] = t->eval0[i + 1][0];
+        ev[4 * i + 1] = t->eval0[i + 1][1];
+        ev[4 * i + 2] = t->eval_last[i + 1][0];
+        ev[4 * i + 3] = t->eval_last[i + 1][1];
+    }
     dv[CK_VAL_LAST] = t->val_last[0];
     dv[CK_VAL_LAST_ACC] = t->val_last[1];
     dv[CK_ELAPSED] = elapsed;
@@ -139,6 +152,8 @@ enum st_status st_checkpoint_save(struct st_run *r, long k, double elapsed, stru
     st_ckpt_put(&w, "manifest", man, man_len);
     st_ckpt_put(&w, "ints", iv, sizeof iv);
     st_ckpt_put(&w, "reals", dv, sizeof dv);
+    if (n_more)
+        st_ckpt_put(&w, "evals", ev, (size_t)n_more * 4 * sizeof *ev);
     st_ckpt_put(&w, "student", r->theta.mem, bytes_of(&r->theta));
     st_ckpt_put(&w, "init", r->src.start.mem, bytes_of(&r->src.start));
     st_ckpt_put(&w, "teacher", r->src.teacher.p.mem, bytes_of(&r->src.teacher.p));
@@ -265,8 +280,12 @@ enum st_status st_checkpoint_load(struct st_run *r, long *k0, long *csv_bytes, d
     if (st == ST_OK && !(iv[CK_STEP] >= 0 && iv[CK_STEP] <= c->steps && iv[CK_CSV_BYTES] >= 0 &&
                          iv[CK_POS] >= 0 && iv[CK_POS] <= r->batches.n && iv[CK_OPT_T] >= 0))
         st = st_err_set(err, ST_ERR_FORMAT, "%s: step, position or length out of range", path);
+    double ev[4 * ST_EVAL_MAX];
+    int n_more = r->src.n_eval > 1 ? r->src.n_eval - 1 : 0;
     if (st == ST_OK)
         st = take(&ck, "reals", dv, sizeof dv, err);
+    if (st == ST_OK && n_more)
+        st = take(&ck, "evals", ev, (size_t)n_more * 4 * sizeof *ev, err);
     if (st == ST_OK)
         st = take_state(r, &ck, path, err);
     st_ckpt_free(&ck);
@@ -278,10 +297,16 @@ enum st_status st_checkpoint_load(struct st_run *r, long *k0, long *csv_bytes, d
     r->batches.pos = (long)iv[CK_POS];
     r->tally.loss_tail = dv[CK_LOSS_TAIL];
     r->tally.val_best = dv[CK_VAL_BEST];
-    r->tally.eval0[0] = dv[CK_EVAL0];
-    r->tally.eval0[1] = dv[CK_EVAL0_ACC];
-    r->tally.eval_last[0] = dv[CK_EVAL_LAST];
-    r->tally.eval_last[1] = dv[CK_EVAL_LAST_ACC];
+    r->tally.eval0[0][0] = dv[CK_EVAL0];
+    r->tally.eval0[0][1] = dv[CK_EVAL0_ACC];
+    r->tally.eval_last[0][0] = dv[CK_EVAL_LAST];
+    r->tally.eval_last[0][1] = dv[CK_EVAL_LAST_ACC];
+    for (int i = 0; i < n_more; i++) {
+        r->tally.eval0[i + 1][0] = ev[4 * i];
+        r->tally.eval0[i + 1][1] = ev[4 * i + 1];
+        r->tally.eval_last[i + 1][0] = ev[4 * i + 2];
+        r->tally.eval_last[i + 1][1] = ev[4 * i + 3];
+    }
     r->tally.val_last[0] = dv[CK_VAL_LAST];
     r->tally.val_last[1] = dv[CK_VAL_LAST_ACC];
     *elapsed = dv[CK_ELAPSED];

@@ -21,8 +21,12 @@ static void write_header(struct st_metrics_log *m, const struct st_params *p)
     fputs(m->xent ? "step,xent,accuracy,penalty,loss" : "step,mse,penalty,loss", f);
     if (m->val)
         fputs(m->xent ? ",val_xent,val_accuracy" : ",val_mse", f);
-    if (m->eval)
-        fputs(m->xent ? ",eval_xent,eval_accuracy" : ",eval_mse", f);
+    for (int i = 0; i < m->n_eval; i++) {
+        if (m->xent)
+            fprintf(f, ",%sxent,%saccuracy", m->eval_prefix[i], m->eval_prefix[i]);
+        else
+            fprintf(f, ",%smse", m->eval_prefix[i]);
+    }
     for (int g = 0; g < 4; g++)
         for (int t = 0; t < p->n_views && (g != 1 || m->teacher); t++)
             fprintf(f, ",%s_%s", groups[g], p->v[t].name);
@@ -36,20 +40,22 @@ static void write_header(struct st_metrics_log *m, const struct st_params *p)
 }
 
 enum st_status st_metrics_log_open(struct st_metrics_log *m, const char *path,
-                                   const struct st_params *layout, int xent, int val, int eval,
-                                   int teacher, long keep, struct st_err *err)
+                                   const struct st_params *layout, const struct st_train_cfg *cfg,
+                                   int val, int teacher, long keep, struct st_err *err)
 {
     struct st_metrics_log q;
     struct stat sb;
     int n = layout->n_views;
     memset(&q, 0, sizeof q);
-    q.xent = xent;
+    q.xent = cfg->loss == ST_LOSS_XENT;
     q.val = val;
-    q.eval = eval;
+    q.n_eval = st_eval_count(cfg);
+    for (int i = 0; i < q.n_eval; i++)
+        st_eval_prefix(cfg, i, q.eval_prefix[i], sizeof q.eval_prefix[i]);
     q.teacher = teacher;
     q.n_tensors = n;
-    /* step, 4 loss terms, 4 set terms, 4 per tensor, 2 per matrix */
-    size_t fields = 9 + 6 * (size_t)n;
+    /* step, 4 loss terms, 2 per set, 4 per tensor, 2 per matrix */
+    size_t fields = 5 + 2 * (1 + ST_EVAL_MAX) + 6 * (size_t)n;
     q.line_cap = fields * (ST_FMT_G9_MAX + 1) + 2;
     q.line = malloc(q.line_cap);
     q.matrix = malloc((size_t)n + 1);
@@ -114,7 +120,11 @@ static char *put_nan(char *p)
 void st_metrics_log_row(struct st_metrics_log *m, const struct st_metrics_row *r)
 {
     const struct st_observables *o = r->obs;
-    const int ev_on[4] = { m->val, m->val && m->xent, m->eval, m->eval && m->xent };
+    int ev_on[2 + 2 * ST_EVAL_MAX] = { m->val, m->val && m->xent };
+    for (int i = 0; i < m->n_eval; i++) {
+        ev_on[2 + 2 * i] = 1;
+        ev_on[3 + 2 * i] = m->xent;
+    }
     char *p = m->line;
     int n = m->n_tensors;
 
@@ -125,7 +135,7 @@ void st_metrics_log_row(struct st_metrics_log *m, const struct st_metrics_row *r
     p = put_g9(p, r->penalty);
     p = put_g9(p, r->loss);
     /* A set's NaN (a diverged run) keeps its column. */
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 2 + 2 * m->n_eval; i++)
         if (ev_on[i])
             p = put_g9(p, r->ev[i]);
     for (int t = 0; t < n; t++)

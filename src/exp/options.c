@@ -84,6 +84,11 @@ static const struct st_option table[] = {
     { "eval-y", ST_OPT_T_STR, "FILE", "none", NULL,
       "the evaluation set's targets (without it the teacher labels --eval-x, or --y-col's "
       "column of a .csv --eval-x holds them)", 1, 0, 0, AT(eval_y), NULL },
+    { "eval", ST_OPT_T_STR, "NAME=X,Y", "none", NULL,
+      "a named evaluation set (repeatable, up to 8 with --eval-x): inputs X and targets Y "
+      "(NAME=X alone: the teacher's labels, or --y-col's column of a .csv X); its loss (and "
+      "accuracy) at every logged step in metrics.csv as eval_NAME_*, its forgetting in "
+      "summary.json and the figure", 1, 0, 0, AT(evals), NULL },
     { "online", ST_OPT_T_FLAG, NULL, "off", NULL,
       "draw fresh inputs every step instead of a fixed set", 1, 0, 0, AT(online), NULL },
     { "label-noise", ST_OPT_T_DOUBLE, "SIGMA", "0", NULL,

@@ -10,6 +10,7 @@
 
 #include "../core/params.h"
 #include "../core/status.h"
+#include "cfg.h"
 
 struct st_tensor_result {
     char name[ST_NAME_MAX];
@@ -35,11 +36,13 @@ struct st_train_result {
     double data_loss;       /* the data loss (mse, or the cross-entropy with --loss xent) */
     double penalty, loss;
     double accuracy;        /* xent: share of the last pass's samples classified right; NaN */
-    int has_eval;           /* an evaluation set was given */
+    int n_eval;             /* evaluation sets (the cfg's st_eval_count) */
     long val_rows;          /* held-out rows (--val-fraction), 0 for none */
     double val_loss, val_accuracy, val_best; /* at the end; the lowest loss over logged rows */
-    double eval_before, eval_after;         /* its data loss at the start and at the end */
-    double eval_acc_before, eval_acc_after; /* xent: its accuracy; NaN otherwise */
+    struct {
+        double before, after;         /* its data loss at the start and at the end */
+        double acc_before, acc_after; /* xent: its accuracy; NaN otherwise */
+    } eval[ST_EVAL_MAX];
     double data_loss_tail;  /* lowest data loss over the last 10% of the steps: spikes aside */
     double wall_seconds, steps_per_second;
     int correct;            /* changed units == units where the teacher differs */

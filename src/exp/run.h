@@ -31,8 +31,8 @@ struct st_objective {
 struct st_run_tally {
     double loss_tail;    /* lowest data loss over the last 10% of the steps: spikes aside */
     double val_best;     /* lowest validation loss over the logged rows */
-    double eval0[2];     /* the evaluation set's loss, accuracy at step 0 */
-    double eval_last[2]; /* and at the last logged row */
+    double eval0[ST_EVAL_MAX][2];     /* each evaluation set's loss, accuracy at step 0 */
+    double eval_last[ST_EVAL_MAX][2]; /* and at the last logged row */
     double val_last[2];  /* the validation rows' */
 };
 

@@ -204,21 +204,23 @@ static enum st_status complete(struct st_source *s, struct st_train_cfg *cfg, st
     return ST_OK;
 }
 
-/* The evaluation set: its targets from --eval-y, --y-col's column of a .csv
- * --eval-x, or the teacher's labels without noise (after the training data,
- * so it leaves the training run as it is). */
-static enum st_status load_eval(struct st_source *s, const struct st_train_cfg *cfg,
+/* Evaluation set i: its targets from its y file, --y-col's column of a .csv
+ * x, or the teacher's labels without noise (after the training data, so it
+ * leaves the training run as it is). */
+static enum st_status load_eval(struct st_source *s, const struct st_train_cfg *cfg, int i,
                                 struct st_err *err)
 {
-    struct st_dataset *d = &s->eval;
+    struct st_dataset *d = &s->eval[i];
     struct st_model_io io = st_model_io(s->m);
     struct st_npy a, b;
     enum st_status st;
+    const char *x = st_eval_x(cfg, i), *y = st_eval_y(cfg, i);
+    const char *opt = *st_eval_name(cfg, i) ? "eval" : "eval-x";
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    if (!st_cfg_given(cfg->eval_y) && st_cfg_given(cfg->y_col) && st_data_is_csv(cfg->eval_x)) {
-        st = st_data_read_split("eval-x", cfg->eval_x, cfg->y_col, (int)s->in, (int)io.cols,
-                                cfg->loss, &a, &b, err);
+    if (!st_cfg_given(y) && st_cfg_given(cfg->y_col) && st_data_is_csv(x)) {
+        st = st_data_read_split(opt, x, cfg->y_col, (int)s->in, (int)io.cols, cfg->loss, &a, &b,
+                                err);
         if (st != ST_OK)
             return st;
         d->x = a.data;
@@ -226,13 +228,13 @@ static enum st_status load_eval(struct st_source *s, const struct st_train_cfg *
         d->n = a.rows;
         return ST_OK;
     }
-    if ((st = st_data_read_inputs("eval-x", cfg->eval_x, (int)s->in, &a, err)) != ST_OK)
+    if ((st = st_data_read_inputs(opt, x, (int)s->in, &a, err)) != ST_OK)
         return st;
     d->x = a.data;
     d->n = a.rows;
-    if (!st_cfg_given(cfg->eval_y))
+    if (!st_cfg_given(y))
         return label_set(s, d, 0, err);
-    st = st_data_read_targets(cfg->eval_y, a.rows, (int)io.cols, cfg->loss, &b, err);
+    st = st_data_read_targets(y, a.rows, (int)io.cols, cfg->loss, &b, err);
     d->y = b.data;
     return st;
 }
@@ -259,12 +261,14 @@ enum st_status st_source_open(struct st_source *s, struct st_train_cfg *cfg,
     if (cfg->standardize && q.stand.n == 0 &&
         (st = st_stand_fit(&q.stand, q.train.x, q.train.n, (int)q.in, err)) != ST_OK)
         goto fail;
-    if (st_cfg_given(cfg->eval_x) && (st = load_eval(&q, cfg, err)) != ST_OK)
-        goto fail;
+    for (q.n_eval = 0; q.n_eval < st_eval_count(cfg); q.n_eval++)
+        if ((st = load_eval(&q, cfg, q.n_eval, err)) != ST_OK)
+            goto fail;
     if (q.stand.n > 0) {
         st_stand_apply(&q.stand, q.train.x, q.train.n);
         st_stand_apply(&q.stand, q.val.x, q.val.n);
-        st_stand_apply(&q.stand, q.eval.x, q.eval.n);
+        for (int i = 0; i < q.n_eval; i++)
+            st_stand_apply(&q.stand, q.eval[i].x, q.eval[i].n);
     }
     *s = q;
     return ST_OK;
@@ -292,7 +296,8 @@ void st_source_free(struct st_source *s)
         return;
     dataset_free(&s->train);
     dataset_free(&s->val);
-    dataset_free(&s->eval);
+    for (int i = 0; i < ST_EVAL_MAX; i++)
+        dataset_free(&s->eval[i]);
     st_params_free(&s->start);
     st_teacher_free(&s->teacher);
     free(s->truth);
@@ -304,7 +309,7 @@ enum st_status st_source_check(const struct st_train_cfg *cfg, struct st_err *er
 {
     if (!st_cfg_given(cfg->x_path) && !st_cfg_given(cfg->y_path) &&
         !st_cfg_given(cfg->teacher_path) && !st_cfg_given(cfg->init_path) &&
-        !st_cfg_given(cfg->eval_x))
+        st_eval_count(cfg) == 0)
         return ST_OK;
     struct st_train_cfg c = *cfg;
     struct st_model m;

@@ -3,7 +3,7 @@
  * the teacher labels them unless --y gives targets; a data run (--task data)
  * reads --x and --y (or a .csv --x and its --y-col). Either way the run may
  * hold out validation rows of --x (--val-fraction), standardize its inputs,
- * and carry an evaluation set (--eval-x). The student's start theta0 is the
+ * and carry evaluation sets (--eval-x, --eval). The student's start theta0 is the
  * teacher's copy (teacher-student), drawn (data), or --student-init's. Every
  * file is read once. */
 #ifndef ST_SOURCE_H
@@ -26,7 +26,8 @@ struct st_source {
     long in, ycols;           /* one row's input and target floats */
     struct st_dataset train;  /* x NULL with --online */
     struct st_dataset val;    /* held-out rows of --x (n 0: none) */
-    struct st_dataset eval;   /* the evaluation set (n 0: none) */
+    struct st_dataset eval[ST_EVAL_MAX]; /* the evaluation sets (st_eval_count of the cfg) */
+    int n_eval;
     struct st_params start;   /* the student's start theta0 */
     int has_teacher;
     struct st_teacher teacher;

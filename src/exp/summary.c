@@ -131,23 +131,30 @@ static void add_sets(cJSON *root, const struct st_train_cfg *cfg,
             add_exact(v, "accuracy", res->val_accuracy);
         add_exact(v, xent ? "xent_best" : "mse_best", res->val_best);
     }
-    if (!res->has_eval || !(v = cJSON_AddObjectToObject(root, "eval")))
-        return;
-    cJSON *b = cJSON_AddObjectToObject(v, "before"), *a = cJSON_AddObjectToObject(v, "after");
-    cJSON_AddStringToObject(v, "x", cfg->eval_x);
-    cJSON_AddStringToObject(v, "y", cfg->eval_y);
-    if (b && a) {
-        add_exact(b, key, res->eval_before);
-        add_exact(a, key, res->eval_after);
-        if (xent) {
-            add_exact(b, "accuracy", res->eval_acc_before);
-            add_exact(a, "accuracy", res->eval_acc_after);
+    /* --eval-x's set is "eval", the named ones sit in "evals" by name. */
+    cJSON *named = NULL;
+    for (int i = 0; i < res->n_eval; i++) {
+        const char *name = st_eval_name(cfg, i);
+        if (*name && !named && !(named = cJSON_AddObjectToObject(root, "evals")))
+            return;
+        if (!(v = cJSON_AddObjectToObject(*name ? named : root, *name ? name : "eval")))
+            return;
+        cJSON *b = cJSON_AddObjectToObject(v, "before"), *a = cJSON_AddObjectToObject(v, "after");
+        cJSON_AddStringToObject(v, "x", st_eval_x(cfg, i));
+        cJSON_AddStringToObject(v, "y", st_eval_y(cfg, i));
+        if (b && a) {
+            add_exact(b, key, res->eval[i].before);
+            add_exact(a, key, res->eval[i].after);
+            if (xent) {
+                add_exact(b, "accuracy", res->eval[i].acc_before);
+                add_exact(a, "accuracy", res->eval[i].acc_after);
+            }
         }
+        /* Forgetting: how much worse the model got on the set. */
+        add_exact(v, "forgetting", res->eval[i].after - res->eval[i].before);
+        if (xent)
+            add_exact(v, "accuracy_drop", res->eval[i].acc_before - res->eval[i].acc_after);
     }
-    /* Forgetting: how much worse the model got on the evaluation set. */
-    add_exact(v, "forgetting", res->eval_after - res->eval_before);
-    if (xent)
-        add_exact(v, "accuracy_drop", res->eval_acc_before - res->eval_acc_after);
 }
 
 /* Per tensor: entries, and per matrix the update's nuclear norm and rank. */

@@ -93,7 +93,9 @@ static enum st_status setup_objective(struct st_run *r, struct st_err *err)
  * larger set, or pieces of it (st_model_pass_rows). */
 static enum st_status setup_eval(struct st_run *r, struct st_err *err)
 {
-    long n = r->src.val.n > r->src.eval.n ? r->src.val.n : r->src.eval.n;
+    long n = r->src.val.n;
+    for (int i = 0; i < r->src.n_eval; i++)
+        n = r->src.eval[i].n > n ? r->src.eval[i].n : n;
     if (n == 0)
         return ST_OK;
     return st_work_init(&r->ework, &r->model, (int)st_model_pass_rows(&r->model, n), err);
@@ -253,14 +255,17 @@ static double log_row(struct st_run *r, long k, double data_loss, double acc, do
     struct st_metrics_row row = { .step = k, .loss_data = data_loss, .accuracy = acc,
                                   .obs = &r->obs };
     evaluate(r, &r->src.val, row.ev);
-    evaluate(r, &r->src.eval, row.ev + 2);
-    if (k == 0) {
-        t->eval0[0] = row.ev[2];
-        t->eval0[1] = row.ev[3];
-        t->val_best = (double)INFINITY;
+    for (int i = 0; i < r->src.n_eval; i++) {
+        evaluate(r, &r->src.eval[i], row.ev + 2 + 2 * i);
+        if (k == 0) {
+            t->eval0[i][0] = row.ev[2 + 2 * i];
+            t->eval0[i][1] = row.ev[3 + 2 * i];
+        }
+        t->eval_last[i][0] = row.ev[2 + 2 * i];
+        t->eval_last[i][1] = row.ev[3 + 2 * i];
     }
-    t->eval_last[0] = row.ev[2];
-    t->eval_last[1] = row.ev[3];
+    if (k == 0)
+        t->val_best = (double)INFINITY;
     t->val_last[0] = row.ev[0];
     t->val_last[1] = row.ev[1];
     if (row.ev[0] < t->val_best)
@@ -403,11 +408,13 @@ static enum st_status collect(struct st_run *r, const struct loop_end *e,
     res->penalty = e->penalty;
     res->loss = e->loss;
     res->data_loss_tail = r->tally.loss_tail;
-    res->has_eval = r->src.eval.n > 0;
-    res->eval_before = r->tally.eval0[0];
-    res->eval_acc_before = r->tally.eval0[1];
-    res->eval_after = r->tally.eval_last[0];
-    res->eval_acc_after = r->tally.eval_last[1];
+    res->n_eval = r->src.n_eval;
+    for (int i = 0; i < r->src.n_eval; i++) {
+        res->eval[i].before = r->tally.eval0[i][0];
+        res->eval[i].acc_before = r->tally.eval0[i][1];
+        res->eval[i].after = r->tally.eval_last[i][0];
+        res->eval[i].acc_after = r->tally.eval_last[i][1];
+    }
     res->val_rows = r->src.val.n;
     res->val_loss = r->tally.val_last[0];
     res->val_accuracy = r->tally.val_last[1];
@@ -499,9 +506,8 @@ static enum st_status run_body(struct st_run *r, struct st_train_result *res, st
     if (st == ST_OK)
         st = st_path_join(path, sizeof path, c->out, "metrics.csv", err);
     if (st == ST_OK)
-        st = st_metrics_log_open(&r->log, path, &r->theta, c->loss == ST_LOSS_XENT,
-                                 r->src.val.n > 0, r->src.eval.n > 0, r->src.has_teacher,
-                                 c->resume ? csv_bytes : -1, err);
+        st = st_metrics_log_open(&r->log, path, &r->theta, c, r->src.val.n > 0,
+                                 r->src.has_teacher, c->resume ? csv_bytes : -1, err);
     if (st == ST_OK)
         st = train_loop(r, k0, elapsed, &e, err);
     if (st == ST_ERR_INTERRUPTED)

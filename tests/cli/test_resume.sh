@@ -17,12 +17,16 @@ calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
 
 # Three configurations, each touching a different part of the saved state:
 # minibatches (the order generator), online data (the data generator) with
-# label noise, and the proximal step with a frozen tensor under the layer
+# label noise and named evaluation sets, and the proximal step with a frozen tensor under the layer
 # penalty and the fisher reduction (its prices measured again on resume, from
 # the checkpoint's theta0). test_golden.sh resumes an l1 --prox run.
+# the configuration 1 also carries three evaluation sets (the unnamed one and
+# two named: the checkpoint keeps the named ones' start values apart).
+"$BIN" train --steps 0 --data-size 50 --save-data --quiet --no-plot --out "$W/evaldata" >/dev/null
+EV="--eval-x $W/evaldata/x.npy --eval near=$W/evaldata/x.npy --eval far=$W/evaldata/x.npy"
 CONFIGS=(
     "--lambda 1e-3 --batch 100 --steps 30000"
-    "--lambda 1e-3 --online --data-size 200 --label-noise 0.01 --steps 20000"
+    "--lambda 1e-3 --online --data-size 200 --label-noise 0.01 --steps 20000 $EV"
     "--penalty layer --penalty-reduction fisher --lambda 1e-4 --prox --freeze b3 --log-every 7 --steps 30000"
 )
 
