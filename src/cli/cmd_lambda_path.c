@@ -254,6 +254,11 @@ static int check_base(const struct st_train_cfg *base, double lmin, double lmax,
         st = st_cli_probe(&probe, &err);
     if (st == ST_OK)
         st = st_names_add(names, &probe, &err);
+    if (st == ST_OK) {
+        struct st_grid none;
+        memset(&none, 0, sizeof none);
+        st_sweep_columns(names, &none, base);
+    }
     return st == ST_OK ? 0 : st_cli_fail("lambda-path", st, &err);
 }
 
@@ -287,7 +292,8 @@ static int run_path(struct lp_ctx *ctx, long *n_pts, long points, long refine, i
 int cmd_lambda_path(int argc, char **argv)
 {
     struct st_train_cfg base;
-    struct st_names names = { 0, 0, NULL };
+    struct st_names names;
+    memset(&names, 0, sizeof names);
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int rest_argc = 0, help = 0, rc = 0;
     double lmin = 1e-6, lmax = 0.1;

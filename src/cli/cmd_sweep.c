@@ -474,7 +474,8 @@ int cmd_sweep(int argc, char **argv)
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int rest_argc = 0, help = 0, rc, rank = 0, size = 1;
     unsigned char given[ST_OPTIONS_MAX];
-    struct st_names names = { 0, 0, NULL };
+    struct st_names names;
+    memset(&names, 0, sizeof names);
 
     memset(&so, 0, sizeof so);
     memset(&ss, 0, sizeof ss);

@@ -285,6 +285,7 @@ enum st_status st_sweep_names(const struct st_grid *g, const struct st_train_cfg
     memset(names, 0, sizeof *names);
     if (!cfg)
         return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    st_sweep_columns(names, g, base);
     for (long r = 0; r < n && st == ST_OK; r++) {
         *cfg = *base;
         st = st_grid_apply(g, r, cfg, err);
@@ -326,6 +327,47 @@ enum st_status st_sweep_ini_parse(const char *text, struct st_grid *g, FILE *gri
     return st_ini_parse(text, "sweep.ini", ini_line, &r, err);
 }
 
+void st_sweep_columns(struct st_names *names, const struct st_grid *g,
+                      const struct st_train_cfg *base)
+{
+    struct st_train_cfg *cfg = malloc(sizeof *cfg);
+    int loss_axis = -1;
+    for (int a = 0; a < g->n_axes; a++)
+        if (!strcmp(g->axes[a].key, "loss"))
+            loss_axis = a;
+    names->truth = !base->task_data;
+    names->xent = names->any_xent = base->loss == ST_LOSS_XENT;
+    for (int v = 0; loss_axis >= 0 && v < g->axes[loss_axis].n; v++)
+        names->any_xent |= !strcmp(g->axes[loss_axis].values[v], "xent");
+    snprintf(names->loss_col, sizeof names->loss_col, "%s",
+             loss_axis >= 0 ? "data_loss" : names->xent ? "xent" : "mse");
+    names->val = base->val_fraction > 0.0;
+    names->n_eval = 0;
+    /* The named sets are known once the options resolve (check_grid has
+     * resolved every run before). */
+    if (cfg) {
+        struct st_err ignored;
+        *cfg = *base;
+        if (st_train_cfg_resolve(cfg, &ignored) == ST_OK || st_eval_count(cfg) > 0) {
+            names->n_eval = st_eval_count(cfg);
+            for (int i = 0; i < names->n_eval; i++)
+                st_eval_prefix(cfg, i, names->eval_prefix[i], sizeof names->eval_prefix[i]);
+        }
+        free(cfg);
+    }
+}
+
+/* The loss columns of a held-out set with column prefix p. */
+static void put_set_header(FILE *f, const struct st_names *names, const char *p, int forgetting)
+{
+    const char *loss = names->loss_col[0] == 'd' ? "loss" : names->loss_col;
+    fprintf(f, ",%s%s", p, loss);
+    if (names->any_xent)
+        fprintf(f, ",%saccuracy", p);
+    if (forgetting)
+        fprintf(f, ",%sforgetting", p);
+}
+
 void st_sweep_write_header(FILE *f, const struct st_grid *g, const struct st_names *names)
 {
     fputs("run", f);
@@ -333,10 +375,24 @@ void st_sweep_write_header(FILE *f, const struct st_grid *g, const struct st_nam
         fputc(',', f);
         put_field(f, g->axes[a].key);
     }
-    fputs(",status,steps_done,mse,penalty,loss", f);
+    /* A grid over --loss has a column "loss" already: the total is
+     * total_loss there. */
+    fprintf(f, ",status,steps_done,%s%s,penalty,%s", names->loss_col,
+            names->any_xent ? ",accuracy" : "",
+            names->loss_col[0] == 'd' ? "total_loss" : "loss");
+    if (names->val)
+        put_set_header(f, names, "val_", 0);
+    for (int i = 0; i < names->n_eval; i++)
+        put_set_header(f, names, names->eval_prefix[i], 1);
     for (int i = 0; i < names->n; i++)
         fprintf(f, ",d_init_%s", names->t[i].name);
-    fputs(",changed,truth,correct,wall_seconds,error\n", f);
+    fputs(",changed", f);
+    if (names->truth)
+        fputs(",truth,correct", f);
+    else
+        for (int i = 0; i < names->n; i++)
+            fprintf(f, ",share_%s", names->t[i].name);
+    fputs(",wall_seconds,error\n", f);
 }
 
 void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, const struct st_names *names,
@@ -350,11 +406,26 @@ void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, const struct
     }
     int ran = st == ST_OK || st == ST_ERR_NUMERIC;
     fprintf(f, ",%s", st == ST_OK ? "ok" : st == ST_ERR_NUMERIC ? "diverged" : "failed");
-    if (ran)
-        /* %.17g: the numbers read back as the exact doubles of summary.json. */
-        fprintf(f, ",%ld,%.17g,%.17g,%.17g", res->steps_done, res->data_loss, res->penalty, res->loss);
-    else
-        fputs(",0,nan,nan,nan", f);
+    /* %.17g: the numbers read back as the exact doubles of summary.json;
+     * accuracy is nan under mse. */
+    double nan = (double)NAN;
+    fprintf(f, ",%ld,%.17g", ran ? res->steps_done : 0, ran ? res->data_loss : nan);
+    if (names->any_xent)
+        fprintf(f, ",%.17g", ran ? res->accuracy : nan);
+    fprintf(f, ",%.17g,%.17g", ran ? res->penalty : nan, ran ? res->loss : nan);
+    if (names->val) {
+        int has = ran && res->val_rows > 0;
+        fprintf(f, ",%.17g", has ? res->val_loss : nan);
+        if (names->any_xent)
+            fprintf(f, ",%.17g", has ? res->val_accuracy : nan);
+    }
+    for (int i = 0; i < names->n_eval; i++) {
+        int has = ran && i < res->n_eval;
+        fprintf(f, ",%.17g", has ? res->eval[i].after : nan);
+        if (names->any_xent)
+            fprintf(f, ",%.17g", has ? res->eval[i].acc_after : nan);
+        fprintf(f, ",%.17g", has ? res->eval[i].after - res->eval[i].before : nan);
+    }
     for (int i = 0; i < names->n; i++) {
         const struct st_tensor_result *t = ran ? st_result_find(res, names->t[i].name) : NULL;
         if (t)
@@ -370,8 +441,15 @@ void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, const struct
                 n += (size_t)snprintf(list[k] + n, sizeof list[k] - n, "%s%s", n ? " " : "",
                                       res->t[t].name);
     }
-    fprintf(f, ",%s,%s,%s,%.6g,", list[0], list[1],
-            st != ST_OK ? "" : res->correct ? "1" : "0", ran ? res->wall_seconds : 0.0);
+    fprintf(f, ",%s", list[0]);
+    if (names->truth)
+        fprintf(f, ",%s,%s", list[1], st != ST_OK ? "" : res->correct ? "1" : "0");
+    else
+        for (int i = 0; i < names->n; i++) {
+            const struct st_tensor_result *t = ran ? st_result_find(res, names->t[i].name) : NULL;
+            fprintf(f, ",%.17g", t && st == ST_OK ? t->update_share : nan);
+        }
+    fprintf(f, ",%.6g,", ran ? res->wall_seconds : 0.0);
     put_field(f, error ? error : "");
     fputc('\n', f);
 }

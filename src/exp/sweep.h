@@ -53,6 +53,14 @@ void st_grid_free(struct st_grid *g);
  * grid over widths: the deepest run's), each as its first run has it. */
 struct st_names {
     int n, cap;
+    /* summary.csv's other columns, from the base run and the grid
+     * (st_sweep_columns): */
+    int truth;          /* teacher-student: truth and correct; else each tensor's share */
+    int xent, any_xent; /* the base run's loss is xent; some run's is (accuracy column) */
+    char loss_col[16];  /* "mse", "xent", or "data_loss" when the grid varies the loss */
+    int val;            /* val_ columns (--val-fraction) */
+    int n_eval;         /* the base run's evaluation sets */
+    char eval_prefix[ST_EVAL_MAX][ST_EVAL_NAME_MAX + 8];
     struct st_sweep_tensor {
         char name[ST_NAME_MAX], unit[ST_NAME_MAX], role[ST_NAME_MAX];
         int matrix;
@@ -72,6 +80,11 @@ void st_names_free(struct st_names *names);
 enum st_status st_sweep_names(const struct st_grid *g, const struct st_train_cfg *base,
                               struct st_names *names, struct st_err *err);
 
+/* The columns of summary.csv besides the tensors' for the runs of grid g
+ * over base (unresolved), into names. */
+void st_sweep_columns(struct st_names *names, const struct st_grid *g,
+                      const struct st_train_cfg *base);
+
 /* A sweep.ini's text read back: its grid axes into g (empty at first), its
  * options over base's values into base, and, when grid_lines is not NULL,
  * each "grid = ..." line written to it as it stands. Free g with
@@ -80,9 +93,15 @@ enum st_status st_sweep_names(const struct st_grid *g, const struct st_train_cfg
 enum st_status st_sweep_ini_parse(const char *text, struct st_grid *g, FILE *grid_lines,
                                   struct st_train_cfg *base, struct st_err *err);
 
-/* summary.csv: the header, and one row per run from its result. The tensor
- * columns are d_init_<name> for each of names (nan where a run has no such
- * tensor). error is NULL for a run that finished. */
+/* summary.csv: the header, and one row per run from its result: run, the
+ * grid values, status, steps_done, the data loss named by its loss (mse,
+ * xent, or data_loss when the grid varies it), accuracy (when a run uses
+ * xent), penalty, loss, the validation and evaluation sets' loss, accuracy
+ * and forgetting (val_*, eval_*, eval_NAME_*), d_init_<name> for each of
+ * names (nan where a run has no such tensor), changed, then truth and
+ * correct for teacher-student runs or share_<name> (the update's share) for
+ * data runs, wall_seconds and error. error is NULL for a run that
+ * finished. */
 void st_sweep_write_header(FILE *f, const struct st_grid *g, const struct st_names *names);
 void st_sweep_write_row(FILE *f, const struct st_grid *g, long run, const struct st_names *names,
                         const struct st_train_result *res, enum st_status st, const char *error);
