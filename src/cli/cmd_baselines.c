@@ -1,7 +1,8 @@
 /* cmd_baselines.c: `sparsetune baselines`, method 1: train every non-empty
  * subset of the layers (or of the tensors, --by tensor) with everything else
- * frozen and no penalty, rank the subsets by final loss, and mark the
- * smallest ones that come within 2x of the best loss. */
+ * frozen and no penalty, rank the subsets by final loss (or, --select
+ * accuracy, by classification error), and mark the smallest ones that come
+ * within 2x of the best. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -27,9 +28,13 @@ struct subset {
     long params;        /* entries that train */
     enum st_status st;
     double loss; /* the lowest data loss of the last 10% of the steps */
+    double acc;  /* xent: the accuracy on the training rows at the end; NaN otherwise */
     double wall;
     char error[200];
 };
+
+/* What ranks the subsets: the loss, or (xent) the classification error. */
+enum select_by { BY_LOSS, BY_ACCURACY };
 
 struct bl_ctx {
     const struct st_train_cfg *base;
@@ -44,13 +49,17 @@ static void usage(FILE *f)
           "\n"
           "Method 1: trains every non-empty subset of the layers (--by tensor: of the\n"
           "tensors) with the rest frozen and lambda = 0, on the teacher-student problem\n"
-          "the options describe, and prints the subsets sorted by their loss (the lowest\n"
-          "mse of the last 10%% of the steps, so that a loss spike at the end does not\n"
-          "decide); '*' marks the smallest subsets within 2x of the best. Writes\n"
-          "OUT/baselines.csv and OUT/baselines.png.\n"
+          "the options describe (or, with --model, on your data), and prints the subsets\n"
+          "sorted by their loss (the lowest data loss of the last 10% of the steps, so\n"
+          "that a loss spike at the end does not decide); '*' marks the smallest subsets\n"
+          "within 2x of the best. With --loss xent, --select accuracy ranks and marks by\n"
+          "the classification error (1 - accuracy on the training rows at the end)\n"
+          "instead. Writes OUT/baselines.csv and OUT/baselines.png.\n"
           "\n"
           "baselines options:\n"
           "  --by NAME                  layer or tensor [layer]\n"
+          "  --select NAME              what 'within 2x of the best' compares: loss, or\n"
+          "                             accuracy (xent: the error 1 - accuracy) [loss]\n"
           "  --jobs N                   worker processes [the number of cores]\n"
           "  --model FILE               fine-tune the model in FILE on --x/--y, as finetune\n"
           "                             (widths and activation from the file)\n"
@@ -87,18 +96,43 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
     struct subset *s = &c->sub[i];
     s->st = st;
     s->loss = st == ST_OK ? res->data_loss_tail : (double)NAN;
+    s->acc = st == ST_OK ? res->accuracy : (double)NAN;
     s->wall = res->wall_seconds;
     snprintf(s->error, sizeof s->error, "%s", error ? error : "");
+}
+
+/* The number --select compares (lower is better): the loss, or the
+ * classification error; infinite for a run that did not finish. */
+static double score(const struct subset *s, enum select_by by)
+{
+    double v = by == BY_ACCURACY ? 1.0 - s->acc : s->loss;
+    return isfinite(v) ? v : (double)INFINITY;
 }
 
 static int cmp_loss(const void *a, const void *b)
 {
     const struct subset *x = a, *y = b;
-    double u = isfinite(x->loss) ? x->loss : (double)INFINITY;
-    double v = isfinite(y->loss) ? y->loss : (double)INFINITY;
+    double u = score(x, BY_LOSS), v = score(y, BY_LOSS);
     if (u != v)
         return u < v ? -1 : 1;
     return x->units - y->units;
+}
+
+/* By error, ties by loss. */
+static int cmp_error(const void *a, const void *b)
+{
+    const struct subset *x = a, *y = b;
+    double u = score(x, BY_ACCURACY), v = score(y, BY_ACCURACY);
+    if (u != v)
+        return u < v ? -1 : 1;
+    return cmp_loss(a, b);
+}
+
+/* Within 2x of the best score (a best error of 0 takes exactly 0). */
+static int within(const struct subset *s, enum select_by by, double best)
+{
+    double v = score(s, by);
+    return isfinite(v) && v <= 2.0 * best;
 }
 
 /* The units a subset is made of: the model's units (layers) or its tensors,
@@ -148,20 +182,21 @@ static struct subset *subsets(int n_units, const char **units, const long *param
 
 /* baselines.csv, sorted by loss. Returns 0 or an exit status. */
 static int write_table(const char *path, const struct subset *sub, long n_sub, double best,
-                       int min_units)
+                       int min_units, enum select_by by, int xent)
 {
     struct st_err err = { "" };
     struct st_atomic_file af;
     if (st_atomic_open(&af, path, &err) != ST_OK)
         return st_cli_fail("baselines", ST_ERR_IO, &err);
-    fputs("rank,trained,units,params,mse_tail_min,within_2x_best,smallest_within_2x,status,"
-          "wall_seconds\n",
-          af.f);
+    fprintf(af.f, "rank,trained,units,params,%s_tail_min%s,within_2x_best,smallest_within_2x,"
+            "status,wall_seconds\n", xent ? "xent" : "mse", xent ? ",accuracy" : "");
     for (long i = 0; i < n_sub; i++) {
         const struct subset *s = &sub[i];
-        int within = isfinite(s->loss) && s->loss <= 2.0 * best;
-        fprintf(af.f, "%ld,\"%s\",%d,%ld,%.17g,%d,%d,%s,%.6g\n", i + 1, s->name, s->units,
-                s->params, s->loss, within, within && s->units == min_units,
+        int in = within(s, by, best);
+        fprintf(af.f, "%ld,\"%s\",%d,%ld,%.17g", i + 1, s->name, s->units, s->params, s->loss);
+        if (xent)
+            fprintf(af.f, ",%.17g", s->acc);
+        fprintf(af.f, ",%d,%d,%s,%.6g\n", in, in && s->units == min_units,
                 s->st == ST_OK ? "ok" : s->st == ST_ERR_NUMERIC ? "diverged" : "failed", s->wall);
     }
     if (st_atomic_commit(&af, &err) != ST_OK)
@@ -171,7 +206,7 @@ static int write_table(const char *path, const struct subset *sub, long n_sub, d
 
 /* The bar chart of the sorted subsets. */
 static void draw(const char *out, const struct subset *sub, long n_sub, double best,
-                 int min_units, int by_tensor)
+                 int min_units, int by_tensor, enum select_by by, int xent)
 {
     struct st_err err = { "" };
     char fig[4300];
@@ -182,17 +217,16 @@ static void draw(const char *out, const struct subset *sub, long n_sub, double b
     for (long i = 0; names && loss && marks && i < n_sub; i++) {
         names[i] = sub[i].name;
         loss[i] = sub[i].loss;
-        marks[i] = isfinite(sub[i].loss) && sub[i].loss <= 2.0 * best &&
-                   sub[i].units == min_units;
+        marks[i] = within(&sub[i], by, best) && sub[i].units == min_units;
     }
+    char title[200];
+    snprintf(title, sizeof title, "loss of each trained subset of %s (lowest of the last 10%% "
+             "of steps)%s", by_tensor ? "tensors" : "layers",
+             by == BY_ACCURACY ? "; marked by accuracy" : "");
     if (!names || !loss || !marks)
         fprintf(stderr, "sparsetune baselines: out of memory for the figure\n");
-    else if (st_figure_bars(fig, ST_FIG_PNG, names, loss, marks, (int)n_sub,
-                            by_tensor ? "loss of each trained subset of tensors (lowest of the "
-                                        "last 10% of steps)"
-                                      : "loss of each trained subset of layers (lowest of the "
-                                        "last 10% of steps)",
-                            "loss (mse)", &err) == ST_OK)
+    else if (st_figure_bars(fig, ST_FIG_PNG, names, loss, marks, (int)n_sub, title,
+                            xent ? "loss (cross-entropy)" : "loss (mse)", &err) == ST_OK)
         printf("figure: %s\n", fig);
     else
         fprintf(stderr, "sparsetune baselines: %s\n", err.msg);
@@ -225,31 +259,37 @@ static int base_units(const struct st_train_cfg *base, int by_tensor, struct st_
 /* The subsets ranked by loss: baselines.csv, the table and the figure.
  * Returns 0 or an exit status. */
 static int rank_subsets(const struct st_train_cfg *base, struct subset *sub, long n_sub,
-                        int n_units, int by_tensor)
+                        int n_units, int by_tensor, enum select_by by)
 {
-    qsort(sub, (size_t)n_sub, sizeof *sub, cmp_loss);
-    double best = sub[0].loss;
+    int xent = base->loss == ST_LOSS_XENT;
+    qsort(sub, (size_t)n_sub, sizeof *sub, by == BY_ACCURACY ? cmp_error : cmp_loss);
+    double best = score(&sub[0], by);
     int min_units = n_units + 1, rc;
     for (long i = 0; i < n_sub; i++)
-        if (isfinite(sub[i].loss) && sub[i].loss <= 2.0 * best && sub[i].units < min_units)
+        if (within(&sub[i], by, best) && sub[i].units < min_units)
             min_units = sub[i].units;
     char path[4300];
     snprintf(path, sizeof path, "%s/baselines.csv", base->out);
-    if ((rc = write_table(path, sub, n_sub, best, min_units)) != 0)
+    if ((rc = write_table(path, sub, n_sub, best, min_units, by, xent)) != 0)
         return rc;
     printf("method 1: %ld subsets of the %s trained with the rest frozen (lambda = 0); "
-           "'*' = smallest within 2x of the best loss\n\n",
-           n_sub, by_tensor ? "tensors" : "layers");
-    printf("%4s  %-24s %7s %12s\n", "rank", "trained", "params", "mse (tail)");
+           "'*' = smallest within 2x of the best %s\n\n",
+           n_sub, by_tensor ? "tensors" : "layers",
+           by == BY_ACCURACY ? "error (1 - accuracy)" : "loss");
+    printf("%4s  %-24s %7s %12s%s\n", "rank", "trained", "params",
+           xent ? "xent (tail)" : "mse (tail)", xent ? "   accuracy" : "");
     for (long i = 0; i < n_sub; i++) {
         const struct subset *s = &sub[i];
-        int mark = isfinite(s->loss) && s->loss <= 2.0 * best && s->units == min_units;
-        printf("%4ld  %-24s %7ld %12.4e %s\n", i + 1, s->name, s->params, s->loss,
+        int mark = within(s, by, best) && s->units == min_units;
+        printf("%4ld  %-24s %7ld %12.4e", i + 1, s->name, s->params, s->loss);
+        if (xent)
+            printf(" %10.4f", s->acc);
+        printf(" %s\n",
                mark ? "*" : s->st == ST_OK ? "" : s->st == ST_ERR_NUMERIC ? "diverged" : "failed");
     }
     printf("\ntable: %s\n", path);
     if (base->plot)
-        draw(base->out, sub, n_sub, best, min_units, by_tensor);
+        draw(base->out, sub, n_sub, best, min_units, by_tensor, by, xent);
     return 0;
 }
 
@@ -261,7 +301,7 @@ int cmd_baselines(int argc, char **argv)
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int rest_argc = 0, help = 0, rc = 0, by_tensor = 0, n_units = 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN), jobs = cores > 0 ? cores : 1, failed = 0;
-    const char *by = "layer";
+    const char *by = "layer", *select = "loss";
     const char *model = NULL;
     unsigned char given[ST_OPTIONS_MAX];
     struct subset *sub = NULL;
@@ -269,6 +309,7 @@ int cmd_baselines(int argc, char **argv)
     long *params = NULL;
     const struct st_cli_opt opts[] = {
         { "--by", 's', 0, 0, &by },
+        { "--select", 's', 0, 0, &select },
         { "--jobs", 'i', 1, ST_POOL_MAX_JOBS, &jobs },
         { "--model", 's', 0, 0, &model },
     };
@@ -276,18 +317,28 @@ int cmd_baselines(int argc, char **argv)
     memset(&layout, 0, sizeof layout);
     if (!rest)
         return ST_EXIT_RUNTIME;
-    rc = st_cli_take_opts("baselines", argc, argv, opts, 3, rest, &rest_argc, &help);
+    rc = st_cli_take_opts("baselines", argc, argv, opts, 4, rest, &rest_argc, &help);
     if (rc == 0 && help)
         usage(stdout);
     if (rc == 0 && !help && strcmp(by, "layer") && strcmp(by, "tensor")) {
         st_err_set(&err, ST_ERR_ARG, "--by '%s': expected layer or tensor", by);
         rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
     }
+    if (rc == 0 && !help && strcmp(select, "loss") && strcmp(select, "accuracy")) {
+        st_err_set(&err, ST_ERR_ARG, "--select '%s': expected loss or accuracy", select);
+        rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
+    }
     by_tensor = !strcmp(by, "tensor");
+    enum select_by sel = !strcmp(select, "accuracy") ? BY_ACCURACY : BY_LOSS;
     if (rc == 0 && !help)
         rc = st_cli_parse_run("baselines", rest_argc, rest, "baselines", &base, given, &help);
     if (rc == 0 && !help && model)
         rc = st_cli_use_model("baselines", model, &base, given);
+    if (rc == 0 && !help && sel == BY_ACCURACY && base.loss != ST_LOSS_XENT) {
+        st_err_set(&err, ST_ERR_ARG, "--select accuracy: needs --loss xent (an mse run has no "
+                   "accuracy)");
+        rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
+    }
     if (rc == 0 && !help)
         rc = base_units(&base, by_tensor, &layout, &units, &params, &n_units);
     long n_sub = (1L << n_units) - 1;
@@ -299,7 +350,7 @@ int cmd_baselines(int argc, char **argv)
                              run_done, &ctx, &failed);
     }
     if (rc == 0 && !help)
-        rc = rank_subsets(&base, sub, n_sub, n_units, by_tensor);
+        rc = rank_subsets(&base, sub, n_sub, n_units, by_tensor, sel);
     if (rc == 0 && failed)
         rc = ST_EXIT_RUNTIME;
     free(sub);
