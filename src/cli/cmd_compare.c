@@ -5,7 +5,10 @@
  *   2 plain training (Adam, SGD), changed layers by the threshold rule;
  *   3 sparse updates: l1 subgradient, l1 prox and group prox at lambda 1e-3.
  * One table: each method's most frequent pick, in how many seeds it equals the
- * truth, its number of runs and their summed wall time; compare.json twins it. */
+ * truth, its number of runs and their summed wall time; compare.json twins it.
+ * A data run (--model, --task data) has no truth: the table gives instead in
+ * how many seeds a method agrees with its most frequent pick, and the median
+ * loss (and accuracy) it reached. */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -34,7 +37,7 @@ struct task {
     uint64_t seed;
     unsigned mask; /* method 1: the layers that train */
     enum st_status st;
-    double loss, wall;
+    double loss, acc, wall; /* acc: xent's accuracy at the end, NaN otherwise */
     unsigned picked;  /* layers judged changed (methods 2, 3) */
     unsigned truth;   /* layers where the teacher differs */
 };
@@ -57,10 +60,13 @@ static void usage(FILE *f)
           "time. Methods: 1 freeze masks (every subset of layers, lambda 0; the pick is the\n"
           "smallest subset within 2x of the best loss), 2 plain training with Adam and with\n"
           "SGD (changed layers by --changed-threshold), 3 l1 subgradient, l1 prox and group\n"
-          "prox at --compare-lambda. Writes OUT/compare.json.\n"
+          "prox at --compare-lambda. Writes OUT/compare.json. With --model (a data run:\n"
+          "your model and data, no truth) the table gives in how many seeds each method\n"
+          "agrees with its most frequent pick and the median loss (and accuracy) it\n"
+          "reached; --seeds defaults to 1 there and --positions does not apply.\n"
           "\n"
           "compare options:\n"
-          "  --seeds N                  seeds 0..N-1 [5]\n"
+          "  --seeds N                  seeds 0..N-1 [5; a data run: 1]\n"
           "  --compare-lambda FLOAT     lambda of the method-3 runs [0.001]\n"
           "  --sgd-lr FLOAT             learning rate of the plain SGD runs [0.1]\n"
           "  --positions N              then methods 2 and 3 with each layer re-drawn in\n"
@@ -137,6 +143,7 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
     (void)error;
     t->st = st;
     t->loss = st == ST_OK ? res->data_loss_tail : (double)NAN;
+    t->acc = st == ST_OK ? res->accuracy : (double)NAN;
     t->wall = res->wall_seconds;
     st_pool_result_units(st, res, c->units, c->n_units, &t->picked, &t->truth);
 }
@@ -145,11 +152,12 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
 /* Method 1's pick per seed (the smallest subset within 2x of the best loss),
  * and every method's pick, runs and wall time. */
 static void picks_of(const struct task *tasks, int n_seeds, int n_masks, long per_seed,
-                     unsigned picks[N_METHODS][1000], int *runs, double *wall)
+                     unsigned picks[N_METHODS][1000], double loss[N_METHODS][1000],
+                     double acc[N_METHODS][1000], int *runs, double *wall)
 {
     for (int s = 0; s < n_seeds; s++) {
         const struct task *ts = &tasks[s * per_seed];
-        double best = INFINITY, best_loss = INFINITY;
+        double best = INFINITY, best_loss = INFINITY, best_acc = (double)NAN;
         int best_units = 99;
         unsigned pick = 0;
         int failed = 0;
@@ -165,10 +173,13 @@ static void picks_of(const struct task *tasks, int n_seeds, int n_masks, long pe
             if (units < best_units || (units == best_units && ts[k].loss < best_loss)) {
                 best_units = units;
                 best_loss = ts[k].loss;
+                best_acc = ts[k].acc;
                 pick = ts[k].mask;
             }
         }
         picks[M_MASKS][s] = failed ? ST_PICK_FAILED : pick;
+        loss[M_MASKS][s] = failed ? (double)NAN : best_loss;
+        acc[M_MASKS][s] = failed ? (double)NAN : best_acc;
         for (int k = 0; k < n_masks; k++) {
             runs[M_MASKS]++;
             wall[M_MASKS] += ts[k].wall;
@@ -176,6 +187,8 @@ static void picks_of(const struct task *tasks, int n_seeds, int n_masks, long pe
         for (int m = 1; m < N_METHODS; m++) {
             const struct task *t = &ts[n_masks + m - 1];
             picks[m][s] = t->picked;
+            loss[m][s] = t->loss;
+            acc[m][s] = t->acc;
             runs[m]++;
             wall[m] += t->wall;
         }
@@ -184,13 +197,87 @@ static void picks_of(const struct task *tasks, int n_seeds, int n_masks, long pe
 
 /* The table on stdout and its JSON twin in out/compare.json. Returns 0 or
  * an exit status. */
-static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000], const int *runs,
+/* The median of the finite values of v[n] (NaN when none). */
+static double median_of(const double *v, int n)
+{
+    double *w = malloc(((size_t)n + 1) * sizeof *w);
+    int k = 0;
+    for (int i = 0; w && i < n; i++)
+        if (isfinite(v[i])) {
+            int j = k++;
+            for (; j > 0 && w[j - 1] > v[i]; j--)
+                w[j] = w[j - 1];
+            w[j] = v[i];
+        }
+    double m = !w || k == 0 ? (double)NAN : k % 2 ? w[k / 2] : 0.5 * (w[k / 2 - 1] + w[k / 2]);
+    free(w);
+    return m;
+}
+
+/* A data run's table: no truth, so each method's agreement with its own most
+ * frequent pick and the median loss (and accuracy) it reached. */
+static void report_data(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000],
+                        double loss[N_METHODS][1000], double acc[N_METHODS][1000],
+                        const int *runs, const double *wall, int n_seeds, long n_tasks,
+                        cJSON *root, cJSON *arr)
+{
+    int xent = c->base->loss == ST_LOSS_XENT;
+    const char *lname = xent ? "xent" : "mse";
+    char one[256];
+    cJSON_AddNullToObject(root, "truth");
+    cJSON_AddNumberToObject(root, "seeds", n_seeds);
+    cJSON_AddNumberToObject(root, "lambda", c->lambda);
+    printf("which layers need to change? a data run: no known truth (seeds %llu..%llu, %ld "
+           "runs)\n\n", (unsigned long long)c->base->seed,
+           (unsigned long long)c->base->seed + (unsigned)n_seeds - 1, n_tasks);
+    printf("%-32s %-14s %-7s %12s%s %6s %9s\n", "method", "picks", "agree", lname,
+           xent ? "   accuracy" : "", "runs", "wall s");
+    for (int m = 0; m < N_METHODS; m++) {
+        int count;
+        unsigned common = st_pool_most_frequent(picks[m], n_seeds, &count);
+        double ml = median_of(loss[m], n_seeds), ma = median_of(acc[m], n_seeds);
+        char pl[256], agree[16];
+        st_pool_pick_label(c->units, c->n_units, common, pl, sizeof pl);
+        snprintf(agree, sizeof agree, "%d/%d", count, n_seeds);
+        printf("%-32s %-14s %-7s %12.4e", method_names[m], pl, agree, ml);
+        if (xent)
+            printf(" %10.4f", ma);
+        printf(" %6d %9.2f\n", runs[m], wall[m]);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "method", method_names[m] + 3);
+        cJSON_AddNumberToObject(o, "number", m == 0 ? 1 : m <= 2 ? 2 : 3);
+        cJSON_AddStringToObject(o, "most_frequent_pick", pl);
+        cJSON_AddNumberToObject(o, "agreeing_seeds", count);
+        if (isfinite(ml))
+            cJSON_AddNumberToObject(o, xent ? "median_xent" : "median_mse", ml);
+        else
+            cJSON_AddNullToObject(o, xent ? "median_xent" : "median_mse");
+        if (xent && isfinite(ma))
+            cJSON_AddNumberToObject(o, "median_accuracy", ma);
+        else if (xent)
+            cJSON_AddNullToObject(o, "median_accuracy");
+        cJSON_AddNumberToObject(o, "runs", runs[m]);
+        cJSON_AddNumberToObject(o, "wall_seconds", wall[m]);
+        cJSON *ps = cJSON_AddArrayToObject(o, "picks_per_seed");
+        for (int s = 0; s < n_seeds; s++)
+            cJSON_AddItemToArray(ps, cJSON_CreateString(st_pool_pick_text(
+                                         c->units, c->n_units, picks[m][s], one, sizeof one)));
+        cJSON_AddItemToArray(arr, o);
+    }
+}
+
+static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000],
+                  double loss[N_METHODS][1000], double acc[N_METHODS][1000], const int *runs,
                   const double *wall, int n_seeds, long n_tasks, unsigned truth)
 {
     struct st_err err = { "" };
     cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "methods");
     char tl[256], path[4300];
     int rc = 0;
+    if (c->base->task_data) {
+        report_data(c, picks, loss, acc, runs, wall, n_seeds, n_tasks, root, arr);
+        goto write;
+    }
     st_pool_pick_text(c->units, c->n_units, truth, tl, sizeof tl);
     cJSON_AddStringToObject(root, "truth", tl);
     cJSON_AddNumberToObject(root, "seeds", n_seeds);
@@ -222,6 +309,7 @@ static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000], cons
                                          c->units, c->n_units, picks[m][s], one, sizeof one)));
         cJSON_AddItemToArray(arr, o);
     }
+write:;
     char *json = cJSON_Print(root);
     cJSON_Delete(root);
     snprintf(path, sizeof path, "%s/compare.json", c->base->out);
@@ -243,11 +331,6 @@ static int units_of(const struct st_train_cfg *base, struct st_params *layout,
 {
     struct st_err err = { "" };
     struct st_train_cfg probe = *base;
-    if (base->task_data) {
-        st_err_set(&err, ST_ERR_ARG, "--task data: compare scores methods against a teacher's "
-                   "truth, which a data run does not have");
-        return st_cli_fail("compare", ST_ERR_ARG, &err);
-    }
     enum st_status st = st_cli_probe(&probe, &err);
     if (st == ST_OK)
         st = st_arch_layout(&probe.arch, layout, &err);
@@ -284,14 +367,15 @@ static struct task *tasks_of(uint64_t seed0, int n_seeds, int n_masks, long per_
 static int score(const struct cmp_ctx *c, int n_seeds, int n_masks, long per_seed)
 {
     unsigned picks[N_METHODS][1000];
+    double loss[N_METHODS][1000], acc[N_METHODS][1000];
     unsigned truth = 0;
     int runs[N_METHODS] = { 0 };
     double wall[N_METHODS] = { 0 };
     long n_tasks = per_seed * n_seeds;
-    picks_of(c->tasks, n_seeds, n_masks, per_seed, picks, runs, wall);
+    picks_of(c->tasks, n_seeds, n_masks, per_seed, picks, loss, acc, runs, wall);
     for (long i = 0; i < n_tasks; i++)
         truth |= c->tasks[i].truth; /* the same in every run that got as far as its teacher */
-    return report(c, picks, runs, wall, n_seeds, n_tasks, truth);
+    return report(c, picks, loss, acc, runs, wall, n_seeds, n_tasks, truth);
 }
 
 int cmd_compare(int argc, char **argv)
@@ -301,7 +385,7 @@ int cmd_compare(int argc, char **argv)
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int rest_argc = 0, help = 0, rc = 0, n_units = 0;
     double lambda = 1e-3, sgd_lr = 0.1;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN), seeds = 5, jobs = cores > 0 ? cores : 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN), seeds = -1, jobs = cores > 0 ? cores : 1;
     long positions = -1; /* --seeds */
     long failed = 0;
     const char *model = NULL;
@@ -327,6 +411,16 @@ int cmd_compare(int argc, char **argv)
         rc = st_cli_parse_run("compare", rest_argc, rest, "compare", &base, given, &help);
     if (rc == 0 && !help && model)
         rc = st_cli_use_model("compare", model, &base, given);
+    if (rc == 0 && !help && base.task_data && positions > 0) {
+        struct st_err err = { "" };
+        st_err_set(&err, ST_ERR_ARG, "--positions %ld: a data run has no teacher whose layers "
+                   "could be re-drawn", positions);
+        rc = st_cli_fail("compare", ST_ERR_ARG, &err);
+    }
+    if (seeds < 0) /* a data run's full batch from one model: the seeds would agree */
+        seeds = base.task_data ? 1 : 5;
+    if (base.task_data)
+        positions = 0;
     if (rc == 0 && !help)
         rc = units_of(&base, &layout, &units, &n_units);
     if (rc == 0 && !help) {
