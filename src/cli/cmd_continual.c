@@ -38,6 +38,11 @@ static void usage(FILE *f)
           "on A at the end, the tensors that changed), OUT/continual.png (forgetting against\n"
           "the loss on B, one point per lambda) and every run's directory under OUT/runs/.\n"
           "\n"
+          "On your own data: --model A.safetensors (the model of task A) with B's data in\n"
+          "--x/--y and A's in --eval-x/--eval-y (or the first --eval NAME=X,Y); --loss xent\n"
+          "for classes. The table then has the loss on A at the end, its forgetting (the\n"
+          "rise over A's loss at the start) and, under xent, the accuracy on B and on A.\n"
+          "\n"
           "options:\n"
           "  --lambdas LIST             comma-separated penalty strengths [1e-5,1e-4,1e-3,1e-2]\n"
           "  --a-range LO,HI            inputs task A is judged on [the mirror of --data-range]\n",
@@ -46,6 +51,8 @@ static void usage(FILE *f)
     fputs("\n"
           "example:\n"
           "  sparsetune continual --lambdas 1e-4,1e-3,1e-2 --out cont\n"
+          "  sparsetune continual --model A/student.safetensors --x B_x.npy --y B_y.npy \\\n"
+          "      --eval-x A_x.npy --eval-y A_y.npy --loss xent --out cont\n"
           "\n"
           "exit status: 0 success, 1 runtime failure, 2 usage error\n",
           f);
@@ -53,7 +60,9 @@ static void usage(FILE *f)
 
 struct row {
     char method[16];
-    double lambda, loss_b, forget;
+    double lambda, loss_b, forget; /* forget: the loss on A at the end */
+    double a_before;               /* a data run: the loss on A at the start */
+    double acc_b, acc_a;           /* xent: the accuracy on B and on A at the end */
     char changed[128];
     int ok;
 };
@@ -142,6 +151,16 @@ static int check_opts(const struct st_train_cfg *base, const char *lam_text, con
     struct st_err err = { "" };
     if ((*n_lam = parse_lambdas(lam_text, lams, MAX_LAMBDAS, &err)) < 0)
         return st_cli_fail("continual", ST_ERR_ARG, &err);
+    if (base->task_data) {
+        /* Your own tasks: A's data is the first evaluation set. */
+        if (a_text)
+            st_err_set(&err, ST_ERR_ARG, "--a-range %s: a data run judges A on its own data "
+                       "(--eval-x/--eval-y)", a_text);
+        else if (!st_cfg_given(base->eval_x) && !st_cfg_given(base->evals))
+            st_err_set(&err, ST_ERR_ARG, "a data run needs task A's data to measure forgetting: "
+                       "--eval-x A_x.npy --eval-y A_y.npy (or --eval A=A_x.npy,A_y.npy)");
+        return err.msg[0] ? st_cli_fail("continual", ST_ERR_ARG, &err) : 0;
+    }
     *a_lo = -base->data_range[1];
     *a_hi = 0.0 - base->data_range[0]; /* 0 - 0 is +0 */
     if (a_text && parse_range(a_text, a_lo, a_hi) != 0)
@@ -149,9 +168,12 @@ static int check_opts(const struct st_train_cfg *base, const char *lam_text, con
     else if (!a_text && !(*a_lo < *a_hi))
         st_err_set(&err, ST_ERR_ARG, "--data-range %g,%g: its mirror is empty; give --a-range",
                    base->data_range[0], base->data_range[1]);
-    else if (base->task_data || base->loss != ST_LOSS_MSE || base->online)
-        st_err_set(&err, ST_ERR_ARG, "continual runs the teacher-student problem with mse on a "
-                   "fixed data set (no --task data, --loss xent or --online)");
+    else if (base->task_data)
+        return 0;
+    else if (base->loss != ST_LOSS_MSE || base->online)
+        st_err_set(&err, ST_ERR_ARG, "continual's teacher-student problem is mse on a fixed data "
+                   "set (no --loss xent or --online); for classes, give your own tasks: --model "
+                   "A.safetensors with B's --x/--y and A's --eval-x/--eval-y");
     return err.msg[0] ? st_cli_fail("continual", ST_ERR_ARG, &err) : 0;
 }
 
@@ -199,10 +221,13 @@ static int run_method(const struct st_train_cfg *base, const char *dir, int m,
     cfg.prox = kind == 1;
     cfg.quiet = 1;
     cfg.plot = 0;
-    int n1 = snprintf(path, sizeof path, "%s/xA.npy", dir);
-    memcpy(cfg.eval_x, path, (size_t)n1 + 1 <= sizeof cfg.eval_x ? (size_t)n1 + 1 : 1);
-    int n2 = snprintf(path, sizeof path, "%s/yA.npy", dir);
-    memcpy(cfg.eval_y, path, (size_t)n2 + 1 <= sizeof cfg.eval_y ? (size_t)n2 + 1 : 1);
+    int n1 = 0, n2 = 0;
+    if (!base->task_data) { /* A's evaluation set: make_tasks wrote it */
+        n1 = snprintf(path, sizeof path, "%s/xA.npy", dir);
+        memcpy(cfg.eval_x, path, (size_t)n1 + 1 <= sizeof cfg.eval_x ? (size_t)n1 + 1 : 1);
+        n2 = snprintf(path, sizeof path, "%s/yA.npy", dir);
+        memcpy(cfg.eval_y, path, (size_t)n2 + 1 <= sizeof cfg.eval_y ? (size_t)n2 + 1 : 1);
+    }
     int n3 = snprintf(path, sizeof path, "%s/runs/%s-%g", base->out, r->method, lam);
     memcpy(cfg.out, path, (size_t)n3 + 1 <= sizeof cfg.out ? (size_t)n3 + 1 : 1);
     if ((size_t)n1 >= sizeof cfg.eval_x || (size_t)n2 >= sizeof cfg.eval_y ||
@@ -222,6 +247,9 @@ static int run_method(const struct st_train_cfg *base, const char *dir, int m,
     r->ok = st == ST_OK;
     r->loss_b = r->ok ? res.data_loss_tail : (double)NAN;
     r->forget = r->ok ? res.eval[0].after : (double)NAN;
+    r->a_before = r->ok ? res.eval[0].before : (double)NAN;
+    r->acc_b = r->ok ? res.accuracy : (double)NAN;
+    r->acc_a = r->ok ? res.eval[0].acc_after : (double)NAN;
     size_t len = 0;
     for (int t = 0; r->ok && t < res.n_tensors; t++)
         if (res.t[t].verdict && len + 8 < sizeof r->changed)
@@ -238,22 +266,47 @@ static int write_table(const struct st_train_cfg *base, const struct row *rows, 
     struct st_atomic_file af;
     struct st_err err = { "" };
     char path[4300];
+    int data = base->task_data, xent = base->loss == ST_LOSS_XENT;
+    const char *k = xent ? "xent" : "mse";
     snprintf(path, sizeof path, "%s/continual.csv", base->out);
     enum st_status st = st_atomic_open(&af, path, &err);
     if (st != ST_OK)
         return st_cli_fail("continual", st, &err);
-    fputs("method,lambda,loss_b,forgetting_a,changed,status\n", af.f);
-    printf("continual: A = the student's start, judged on U(%g,%g); B = the teacher (layers %s "
-           "re-drawn), trained on the run's data\n\n", a_lo, a_hi, base->reinit);
-    printf("%-9s %10s %14s %16s  %s\n", "method", "lambda", "loss on B", "forgetting of A",
-           "changed");
+    if (data) {
+        fprintf(af.f, "method,lambda,loss_b,loss_a,forgetting_a%s,changed,status\n",
+                xent ? ",accuracy_b,accuracy_a" : "");
+        printf("continual: A = the model %s, judged on %s; B = --x %s\n\n", base->init_path,
+               st_eval_x(base, 0), base->x_path);
+        printf("%-9s %10s %12s %12s %13s%s  %s\n", "method", "lambda", "loss on B", "loss on A",
+               "forgetting A", xent ? "  accuracy B  accuracy A" : "", "changed");
+    } else {
+        fputs("method,lambda,loss_b,forgetting_a,changed,status\n", af.f);
+        printf("continual: A = the student's start, judged on U(%g,%g); B = the teacher (layers "
+               "%s re-drawn), trained on the run's data\n\n", a_lo, a_hi, base->reinit);
+        printf("%-9s %10s %14s %16s  %s\n", "method", "lambda", "loss on B", "forgetting of A",
+               "changed");
+    }
     for (int i = 0; i < n_rows; i++) {
         const struct row *r = &rows[i];
-        fprintf(af.f, "%s,%.17g,%.17g,%.17g,\"%s\",%s\n", r->method, r->lambda, r->loss_b,
-                r->forget, r->changed, r->ok ? "ok" : "diverged");
-        printf("%-9s %10g %14.4e %16.4e  %s\n", r->method, r->lambda, r->loss_b, r->forget,
-               r->ok ? r->changed : "(diverged)");
+        const char *changed = r->ok ? r->changed : "(diverged)";
+        fprintf(af.f, "%s,%.17g,%.17g,%.17g", r->method, r->lambda, r->loss_b, r->forget);
+        if (data) {
+            fprintf(af.f, ",%.17g", r->forget - r->a_before);
+            if (xent)
+                fprintf(af.f, ",%.17g,%.17g", r->acc_b, r->acc_a);
+            printf("%-9s %10g %12.4e %12.4e %+13.4e", r->method, r->lambda, r->loss_b, r->forget,
+                   r->forget - r->a_before);
+            if (xent)
+                printf("  %10.4f  %10.4f", r->acc_b, r->acc_a);
+            printf("  %s\n", changed);
+        } else {
+            printf("%-9s %10g %14.4e %16.4e  %s\n", r->method, r->lambda, r->loss_b, r->forget,
+                   changed);
+        }
+        fprintf(af.f, ",\"%s\",%s\n", r->changed, r->ok ? "ok" : "diverged");
     }
+    if (data)
+        printf("\nloss: %s; forgetting: the loss on A at the end less at the start\n", k);
     st = st_atomic_commit(&af, &err);
     return st == ST_OK ? 0 : st_cli_fail("continual", st, &err);
 }
@@ -275,10 +328,14 @@ static int draw(const struct st_train_cfg *base, const struct row *rows, int n_r
     }
     snprintf(path, sizeof path, "%s/continual.%s", base->out,
              st_fig_format_name((enum st_fig_format)base->fig_format));
+    int xent = base->loss == ST_LOSS_XENT;
     enum st_status st = st_figure_tradeoff(
         path, (enum st_fig_format)base->fig_format,
         "forgetting A against learning B (one point per \u03bb)", 4, series, xp, yp, counts,
-        "loss on B (mse, lowest of the last 10%)", "forgetting: mse on A at the end", &err);
+        xent ? "loss on B (cross-entropy, lowest of the last 10%)"
+             : "loss on B (mse, lowest of the last 10%)",
+        xent ? "forgetting: cross-entropy on A at the end" : "forgetting: mse on A at the end",
+        &err);
     if (st != ST_OK)
         return st_cli_fail("continual", st, &err);
     printf("\nfigure: %s\n", path);
@@ -314,7 +371,7 @@ int cmd_continual(int argc, char **argv)
     if (rc != 0 || help)
         return rc;
     if ((rc = check_opts(&base, lam_text, a_text, lams, &n_lam, &a_lo, &a_hi)) != 0 ||
-        (rc = make_tasks(&base, dir, sizeof dir, a_lo, a_hi)) != 0)
+        (!base.task_data && (rc = make_tasks(&base, dir, sizeof dir, a_lo, a_hi)) != 0))
         return rc;
     int n_rows = 1 + 3 * n_lam;
     for (int m = 0; m < n_rows; m++)

@@ -711,9 +711,6 @@ printf '1,2,,4,0\n1,2,3,4,1\n' > "$W/blank1.csv"
 run pretrain --x "$W/blank1.csv" --y-col 4 --loss xent --widths 4,8,4 --steps 5 --quiet --out "$W/blank"
 expect_rc 1
 check "a headerless CSV with an empty cell in line 1: an error, not a header" has "$W/err" "line 1, column 3"
-run compare --task data --quiet --out "$W/cmpdata"
-expect_rc 2
-check "compare --task data: refused" has "$W/err" "truth"
 
 # ---- continual: forgetting A while learning B ----
 
