@@ -329,6 +329,32 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
 }
 
 
+/* A data run's penalty defaults come as a whole (layer, sum, prox) only when
+ * none of --penalty, --penalty-reduction and --prox is given; an axis of the
+ * grid gives one too, and then the others keep their plain defaults. */
+static void grid_gives_penalty(const struct st_grid *g, struct st_train_cfg *base,
+                               const unsigned char *given)
+{
+    static const char *const keys[] = { "penalty", "penalty-reduction", "prox" };
+    int axis = 0;
+    for (int a = 0; a < g->n_axes; a++)
+        for (int k = 0; k < 3; k++)
+            axis |= !strcmp(g->axes[a].key, keys[k]);
+    for (int k = 0; k < 3; k++)
+        if (given[st_option_index(keys[k])])
+            return;
+    if (!axis || !base->task_data)
+        return;
+    struct st_train_cfg *plain = malloc(sizeof *plain);
+    if (!plain)
+        return;
+    st_train_cfg_defaults(plain);
+    base->penalty = plain->penalty;
+    base->reduction = plain->reduction;
+    base->prox = plain->prox;
+    free(plain);
+}
+
 /* Where a sweep stands: its runs, those to do here, its summary.csv. */
 struct sweep_state {
     long n_runs;
@@ -496,6 +522,8 @@ int cmd_sweep(int argc, char **argv)
         rc = st_cli_parse_run("sweep", rest_argc, rest, "sweep", &base, given, &help);
     if (rc == 0 && so.model)
         rc = st_cli_use_model("sweep", so.model, &base, given);
+    if (rc == 0)
+        grid_gives_penalty(&so.grid, &base, given);
     if (rc == 0)
         rc = check_grid(&so, &base, &names, &ss);
     /* Files are rank 0's; the others learn what to do from it. */

@@ -119,6 +119,13 @@ checks "a teacher-student sweep keeps mse, truth and correct" \
 checks "a grid over --loss: data_loss and total_loss, one column called loss" \
     'col "$W/swloss/summary.csv" data_loss && col "$W/swloss/summary.csv" total_loss && [ "$(head -n 1 "$W/swloss/summary.csv" | tr "," "\n" | grep -cx loss)" = 1 ]'
 
+"$BIN" sweep --model "$M" $B --grid penalty=l1,group --steps 5 --quiet --no-plot --out "$W/swpen" >/dev/null 2>&1
+checks "a grid over --penalty on a data run: the other two keep their plain defaults" \
+    'grep -qx "penalty-reduction = mean" "$W/swpen/sweep.ini" && grep -qx "prox = 0" "$W/swpen/sweep.ini"'
+"$BIN" sweep --model "$M" $B --grid lambda=0,1e-3 --steps 5 --quiet --no-plot --out "$W/swdef" >/dev/null 2>&1
+checks "without such an axis a data sweep takes layer, sum and prox" \
+    'grep -qx "penalty = layer" "$W/swdef/sweep.ini" && grep -qx "penalty-reduction = sum" "$W/swdef/sweep.ini" && grep -qx "prox = 1" "$W/swdef/sweep.ini"'
+
 # ---- lambda-path --model ----
 "$BIN" lambda-path --model "$M" $B --points 3 --refine 0 --steps 100 --jobs 2 --quiet \
     --out "$W/lp" >"$W/out" 2>"$W/err"
