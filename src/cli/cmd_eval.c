@@ -83,6 +83,7 @@ int cmd_eval(int argc, char **argv)
             return st_cli_fail("eval", st, &err);
         given[st_option_index(set[i][0])] = 1;
     }
+    snprintf(cfg.init_opt, sizeof cfg.init_opt, "model");
     enum st_status st = st_eval_model(&cfg, given, &r, &err);
     if (st != ST_OK)
         return st_cli_fail("eval", st, &err);

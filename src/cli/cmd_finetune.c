@@ -73,11 +73,12 @@ int cmd_finetune(int argc, char **argv)
     }
     cfg.task_data = 1;
     strcpy(cfg.init_path, model);
+    snprintf(cfg.init_opt, sizeof cfg.init_opt, "model");
     /* The network's shape is the model's (read off the file's header); what
      * the options give (command line or config file) must agree with it. */
     if ((st = st_modelfile_read(model, 1, &mf, &err)) != ST_OK)
         return st_cli_fail("finetune", st, &err);
-    st = st_cfg_from_model(&cfg, given, &mf, "model", model, &err);
+    st = st_cfg_from_model(&cfg, given, &mf, cfg.init_opt, model, &err);
     st_modelfile_free(&mf);
     if (st != ST_OK)
         return st_cli_fail("finetune", st, &err);

@@ -42,6 +42,9 @@ struct st_train_cfg {
     char y_col[256];                /* "none", or the target column of CSV --x/--eval-x files */
     char teacher_path[ST_PATH_MAX]; /* "none" (drawn), or the teacher from a .safetensors file */
     char init_path[ST_PATH_MAX];    /* "none" (drawn), or the student's start from a file */
+    char init_opt[16];              /* the option that gave init_path, as messages name it:
+                                     * "student-init" (the default), or "model" where a command
+                                     * took it as --model; not an option, not saved */
     int task_data;                  /* 1: train on --x/--y alone, no teacher (pretrain, finetune) */
     double val_fraction;            /* share of the --x rows held out for validation */
     int standardize;                /* inputs to mean 0, std 1 (training rows' statistics) */

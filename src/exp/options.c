@@ -344,6 +344,7 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     for (int i = 0; i < n; i++)
         if (st_option_set(cfg, opts[i].name, opts[i].def, &err) != ST_OK)
             abort(); /* a default the table itself refuses: a bug no input can cause */
+    snprintf(cfg->init_opt, sizeof cfg->init_opt, "student-init");
 }
 
 enum st_status st_option_set(struct st_train_cfg *cfg, const char *name, const char *value,

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,8 @@ static enum st_status read_model(const char *opt, const char *path, const struct
 }
 
 /* theta0, the teacher and the truth; the input statistics --student-init
- * carries. */
+ * carries. Messages about that file name the option that gave it
+ * (cfg->init_opt). */
 static enum st_status build_start(struct st_source *s, const struct st_train_cfg *cfg,
                                   struct st_err *err)
 {
@@ -42,7 +44,7 @@ static enum st_status build_start(struct st_source *s, const struct st_train_cfg
     memset(&init, 0, sizeof init);
     if ((st = st_model_params(s->m, &s->start, err)) != ST_OK)
         return st;
-    if (has_init && (st = read_model("student-init", cfg->init_path, s->m, &init, err)) != ST_OK)
+    if (has_init && (st = read_model(cfg->init_opt, cfg->init_path, s->m, &init, err)) != ST_OK)
         return st;
     if (s->has_teacher) {
         int file = st_cfg_given(cfg->teacher_path);
@@ -60,14 +62,15 @@ static enum st_status build_start(struct st_source *s, const struct st_train_cfg
     if (has_init) {
         st_params_copy(&s->start, &init.p);
         /* Statistics the start model carries come first; --standardize fits new ones. */
-        if ((st = st_stand_from_meta(&s->stand, &init.meta, cfg->init_path, (int)s->in, err)) !=
-            ST_OK)
+        char label[ST_PATH_MAX + 32];
+        snprintf(label, sizeof label, "--%s %s", cfg->init_opt, cfg->init_path);
+        if ((st = st_stand_from_meta(&s->stand, &init.meta, label, (int)s->in, err)) != ST_OK)
             goto out;
         if (s->stand.n > 0 && s->has_teacher) {
             /* A teacher labels raw inputs; standardized ones would not match. */
-            st = st_err_set(err, ST_ERR_ARG, "--student-init %s: carries input statistics "
-                            "(input_mean, input_std) from a standardized data set; use it with "
-                            "finetune (--task data)", cfg->init_path);
+            st = st_err_set(err, ST_ERR_ARG, "%s: carries input statistics (input_mean, "
+                            "input_std) from a standardized data set; use it with finetune "
+                            "(--task data)", label);
             goto out;
         }
     }
