@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../core/metrics.h"
+#include "../exp/model_opts.h"
 #include "../exp/options.h"
 #include "../exp/rundir.h"
 #include "../exp/source.h"
@@ -73,6 +74,23 @@ int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err)
         return ST_EXIT_USAGE;
     }
     return ST_EXIT_RUNTIME;
+}
+
+void st_cli_warn_unnamed(const char *cmd, const char *opt, const char *path, const char *name)
+{
+    const struct st_option *o = name ? st_option_find(name) : NULL;
+    char how[300];
+    size_t n = 0;
+    if (!o)
+        return;
+    n = (size_t)snprintf(how, sizeof how, "--%s %s", name, o->arg ? o->arg : "");
+    for (int i = 0; o->choices && o->choices[i] && n < sizeof how; i++)
+        n += (size_t)snprintf(how + n, sizeof how - n, "%s%s", i ? ", " : " (", o->choices[i]);
+    if (o->choices && n < sizeof how)
+        snprintf(how + n, sizeof how - n, ")");
+    fprintf(stderr, "sparsetune %s: warning: --%s %s names no %s (PyTorch's state_dict files "
+                    "carry none): running it as %s; give %s to choose\n",
+            cmd, opt, path, name, o->def, how);
 }
 
 static enum st_status ini_set(void *user, const char *key, const char *value, struct st_err *err)
@@ -774,12 +792,32 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
                r->correct ? "correct" : "wrong", r->correct ? "are" : "are not");
 }
 
+/* The model files a run reads (--teacher, --student-init) that do not say
+ * an option the run then takes by default: a warning each (read errors are
+ * the run's to report). */
+static void warn_model_files(const char *cmd, const struct st_train_cfg *cfg,
+                             const unsigned char *given)
+{
+    const char *opts[2] = { "teacher", cfg->init_opt };
+    const char *paths[2] = { cfg->teacher_path, cfg->init_path };
+    for (int i = 0; i < 2; i++) {
+        struct st_modelfile mf;
+        struct st_err err;
+        if (!st_cfg_given(paths[i]) || (i == 0 && cfg->task_data) ||
+            st_modelfile_read(paths[i], 1, &mf, &err) != ST_OK)
+            continue;
+        st_cli_warn_unnamed(cmd, opts[i], paths[i], st_cfg_model_unnamed(&mf, given));
+        st_modelfile_free(&mf);
+    }
+}
+
 int st_cli_train_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
                          int task_data)
 {
     struct st_train_cfg cfg;
+    unsigned char given[ST_OPTIONS_MAX];
     int help = 0;
-    int rc = st_cli_parse_run(cmd, argc, argv, "run", &cfg, NULL, &help);
+    int rc = st_cli_parse_run(cmd, argc, argv, "run", &cfg, given, &help);
 
     if (rc != 0)
         return rc;
@@ -789,6 +827,8 @@ int st_cli_train_command(const char *cmd, int argc, char **argv, void (*usage)(F
     }
     if (task_data)
         cfg.task_data = 1;
+    if (!cfg.resume)
+        warn_model_files(cmd, &cfg, given);
     return st_cli_train_and_report(cmd, &cfg);
 }
 

@@ -39,6 +39,11 @@ int st_cli_interrupted(const char *cmd, const struct st_train_cfg *cfg,
  * returns the exit status that goes with st (2 for ST_ERR_ARG, else 1). */
 int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err);
 
+/* Warns on stderr that the model file path, given as --opt, does not name
+ * option name (st_cfg_model_unnamed) and runs with its default, and how to
+ * choose. Nothing when name is NULL. */
+void st_cli_warn_unnamed(const char *cmd, const char *opt, const char *path, const char *name);
+
 /* Fills cfg from defaults (with default_out as the output directory), --config
  * files and argv[1..argc-1]. Sets *help when --help/-h was given, and
  * given[i] (may be NULL; room for ST_OPTIONS_MAX) for every option a config

@@ -79,6 +79,8 @@ int cmd_finetune(int argc, char **argv)
     if ((st = st_modelfile_read(model, 1, &mf, &err)) != ST_OK)
         return st_cli_fail("finetune", st, &err);
     st = st_cfg_from_model(&cfg, given, &mf, cfg.init_opt, model, &err);
+    if (st == ST_OK && !cfg.resume)
+        st_cli_warn_unnamed("finetune", cfg.init_opt, model, st_cfg_model_unnamed(&mf, given));
     st_modelfile_free(&mf);
     if (st != ST_OK)
         return st_cli_fail("finetune", st, &err);

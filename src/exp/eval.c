@@ -94,6 +94,7 @@ enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *give
     memset(&y, 0, sizeof y);
     if ((st = load(cfg, given, &l, err)) != ST_OK)
         return st;
+    r->unnamed = st_cfg_model_unnamed(&l.mf, given);
     struct st_model_io io = st_model_io(&l.m);
     int in = (int)io.in, out = (int)io.cols;
     if (cfg->loss == ST_LOSS_XENT && out < 2)

@@ -12,6 +12,8 @@ struct st_eval_result {
     long n;          /* samples */
     double loss;     /* mse or xent */
     double accuracy; /* xent: share of the samples whose largest output is the label; NaN */
+    const char *unnamed; /* an option the file does not name and that was not given, taken
+                          * at its default (st_cfg_model_unnamed); NULL: none */
 };
 
 /* Loads the model file cfg->init_path (named --<cfg->init_opt> in messages;

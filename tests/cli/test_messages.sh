@@ -62,5 +62,38 @@ run eval --model "$W/badmeta.safetensors" --x "$W/x.npy" --y "$W/y.npy"
 checks "eval --model with bad metadata: named as --model (rc $rc)" \
     '[ $rc = 1 ] && has "$W/err" "--model $W/badmeta.safetensors: metadata input_mean/input_std"'
 
+# ---- a model file that names no activation ----
+
+# torch.nn.Sequential(Linear(3,5), ReLU(), Linear(5,2)) as PyTorch saves it: no metadata.
+SEQ=$(dirname "$0")/../data/safetensors/sequential.safetensors
+warned() { has "$W/err" "names no activation (PyTorch's state_dict files carry none): running it as relu; give --activation NAME (relu, tanh, silu, gelu, linear) to choose"; }
+python3 - "$W" <<'PY'
+import struct, sys
+w = sys.argv[1]
+h = "{'descr': '<f4', 'fortran_order': False, 'shape': (10, 3), }"
+h += " " * (118 - len(h)) + "\n"
+open(f"{w}/x3.npy", "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
+                                + struct.pack("<30f", *[i / 30 for i in range(30)]))
+h = h.replace("(10, 3)", "(10, 2)")
+open(f"{w}/y3.npy", "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
+                                + struct.pack("<20f", *[i / 20 for i in range(20)]))
+PY
+run eval --model "$SEQ" --x "$W/x3.npy" --y "$W/y3.npy"
+checks "eval of a file without an activation: runs, and warns on stderr (rc $rc)" \
+    '[ $rc = 0 ] && warned && has "$W/out" "mse" && ! grep -q warning "$W/out"'
+run eval --model "$SEQ" --x "$W/x3.npy" --y "$W/y3.npy" --activation relu
+checks "... with --activation given: no warning" '[ $rc = 0 ] && [ ! -s "$W/err" ]'
+run finetune --model "$SEQ" --x "$W/x3.npy" --y "$W/y3.npy" --steps 5 $q --out "$W/fseq"
+checks "finetune from it warns" '[ $rc = 0 ] && warned'
+run finetune --model "$SEQ" --x "$W/x3.npy" --y "$W/y3.npy" --activation tanh --steps 5 $q \
+    --out "$W/fseq2"
+checks "... not with --activation tanh, which it runs" \
+    '[ $rc = 0 ] && [ ! -s "$W/err" ] && grep -qx "activation = tanh" "$W/fseq2/config.ini"'
+run train --teacher "$SEQ" --widths 3,5,2 --steps 5 $q --out "$W/tseq"
+checks "train --teacher from it warns, naming --teacher" \
+    '[ $rc = 0 ] && warned && has "$W/err" "--teacher $SEQ"'
+run eval --model "$M" --x "$W/x.npy" --y "$W/y.npy"
+checks "a model sparsetune wrote names its activation: no warning" '[ $rc = 0 ] && [ ! -s "$W/err" ]'
+
 echo "messages: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
