@@ -42,7 +42,7 @@ static void usage(FILE *f)
           "  --lambdas LIST             comma-separated penalty strengths [1e-5,1e-4,1e-3,1e-2]\n"
           "  --a-range LO,HI            inputs task A is judged on [the mirror of --data-range]\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "continual");
     fputs("\n"
           "example:\n"
           "  sparsetune continual --lambdas 1e-4,1e-3,1e-2 --out cont\n"

@@ -54,7 +54,7 @@ static void usage(FILE *f)
           "\n"
           "options of every run (as for train; --out is the sweep's directory [sweep]):\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "sweep");
     fputs("\n"
           "example:\n"
           "  sparsetune sweep --grid lambda=0,1e-5,1e-4,1e-3,1e-2 --grid seed=0:16 --jobs 2 "

@@ -11,6 +11,7 @@
 
 #include "../io/modelfile.h"
 #include "../io/npy.h"
+#include "options.h"
 
 static void draw_inputs(struct st_source *s, float *x, long n)
 {
@@ -180,6 +181,34 @@ static enum st_status split_val(struct st_source *s, long nv, struct st_err *err
     return ST_OK;
 }
 
+/* The options of drawn inputs and of a teacher, which a data run leaves
+ * unused, at other values than their defaults (config.ini writes those, and
+ * the rows of --x, all or those kept for training, as the data size):
+ * refused rather than dropped. */
+static enum st_status check_unused(const struct st_train_cfg *cfg, long rows, long kept,
+                                   struct st_err *err)
+{
+    static const char *const unused[] = { "data-dist", "data-range", "teacher-delta",
+                                          "teacher-delta-scale" };
+    char value[4200];
+    if (!cfg->task_data)
+        return ST_OK;
+    if (cfg->data_size != rows && cfg->data_size != kept &&
+        !st_option_is_default(cfg, "data-size"))
+        return st_err_set(err, ST_ERR_ARG, "--data-size %ld: a data run trains on the rows of "
+                          "--x %s (%ld, %ld kept for training); leave --data-size out",
+                          cfg->data_size, cfg->x_path, rows, kept);
+    for (size_t i = 0; i < sizeof unused / sizeof unused[0]; i++) {
+        if (st_option_is_default(cfg, unused[i]))
+            continue;
+        st_option_format(cfg, st_option_find(unused[i]), value, sizeof value);
+        return st_err_set(err, ST_ERR_ARG, "--%s %s: a data run (pretrain, finetune, --task "
+                          "data) has no teacher and draws no inputs (they come from --x %s)",
+                          unused[i], value, cfg->x_path);
+    }
+    return ST_OK;
+}
+
 /* What the rows of --x say about the options: the held-out rows, the data
  * size, a full batch. */
 static enum st_status complete(struct st_source *s, struct st_train_cfg *cfg, struct st_err *err)
@@ -195,6 +224,8 @@ static enum st_status complete(struct st_source *s, struct st_train_cfg *cfg, st
             return st_err_set(err, ST_ERR_ARG, "--x %s: %ld rows; at most %d", cfg->x_path,
                               rows - nv, INT_MAX);
         if (nv > 0 && (st = split_val(s, nv, err)) != ST_OK)
+            return st;
+        if ((st = check_unused(cfg, rows, s->train.n, err)) != ST_OK)
             return st;
         cfg->data_size = s->train.n;
         if (cfg->batch == 0)

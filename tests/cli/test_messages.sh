@@ -36,6 +36,111 @@ run pretrain --x "$W/x.npy" --y "$W/y.npy" --widths 3,6,2 --steps 20 $q --out "$
 check "pretrain of the test model (got $rc)" [ $rc = 0 ]
 M="$W/pre/student.safetensors"
 
+# ---- --help: the options that apply ----
+
+# help CMD: the run options CMD's --help lists, one per line.
+help() { "$BIN" "$1" --help | sed -n 's/^  \(--[a-z0-9-]*\).*/\1/p' >"$W/help_$1"; }
+lists() { grep -qx -- "$2" "$W/help_$1"; }
+lacks() { ! lists "$@"; }
+for c in train pretrain finetune sweep lambda-path baselines compare continual reproduce truth; do
+    help $c
+done
+for o in --reinit --data-dist --data-range --data-size --task --teacher --online --label-noise \
+    --teacher-delta --teacher-delta-scale --student-init; do
+    check "finetune --help leaves out $o" lacks finetune $o
+done
+for o in --reinit --data-dist --task --teacher --teacher-delta; do
+    check "pretrain --help leaves out $o" lacks pretrain $o
+done
+check "pretrain --help keeps --student-init (a start from a file)" lists pretrain --student-init
+"$BIN" finetune --help >"$W/fh"
+checks "finetune --help: --seed says what it seeds in a data run" \
+    '! has "$W/fh" "(teacher, student, data)" && grep -q "^  --seed N .*the batch order (--batch), the rows --val-fraction holds out" "$W/fh"'
+checks "finetune --help: a data run's penalty defaults" \
+    'grep -q "^  --penalty NAME .*\[layer\]$" "$W/fh" && grep -q "^  --penalty-reduction NAME .*\[sum\]$" "$W/fh" && grep -q "^  --prox .*\[on\]$" "$W/fh"'
+checks "finetune --help: the widths come from --model" 'grep -q "^  --widths LIST .*\[--model.s\]$" "$W/fh"'
+check "finetune --help: --resume" lists finetune --resume
+for o in --reinit --data-dist --task --teacher --teacher-delta --student-init --standardize \
+    --threads --force --resume --seed; do
+    check "train --help lists $o" lists train $o
+done
+for c in sweep lambda-path baselines compare truth; do
+    check "$c --help leaves out --threads (single-threaded runs)" lacks $c --threads
+    check "$c --help leaves out --resume" lacks $c --resume
+done
+check "sweep --help: --out's default is the sweep's" grep -q '^  --out DIR .*\[sweep\]$' <("$BIN" sweep --help)
+for o in --lambda --freeze --penalty --prox --format; do
+    check "baselines --help leaves out $o" lacks baselines $o
+done
+for o in --lambda --penalty --prox --task --plot --standardize; do
+    check "compare --help leaves out $o" lacks compare $o
+done
+check "compare --help keeps --penalty-reduction (method 3 uses it)" lists compare --penalty-reduction
+for o in --lambda --prox --format; do
+    check "lambda-path --help leaves out $o" lacks lambda-path $o
+done
+check "lambda-path --help keeps --penalty" lists lambda-path --penalty
+for o in --lambda --penalty --prox --eval-x --eval-y --loss --online; do
+    check "continual --help leaves out $o" lacks continual $o
+done
+check "reproduce --help leaves out --lambda" lacks reproduce --lambda
+for o in --reinit --lambda --penalty --penalty-reduction --prox; do
+    check "truth --help leaves out $o" lacks truth $o
+done
+
+# ---- an option a command sets itself: refused on its command line ----
+
+# refused CMD OPTION ARGS...: exit 2, the message names the option and the command.
+refused() {
+    local c=$1 o=$2
+    shift 2
+    run "$c" "$@" --out "$W/never"
+    checks "$c $*: refused (rc $rc), naming $o" \
+        '[ $rc = 2 ] && has "$W/err" "sparsetune $c: $o: $c does not take it ("'
+}
+refused baselines --lambda --lambda 1e-3
+refused baselines --freeze --freeze w1
+refused baselines --penalty --penalty group
+refused compare --lambda --lambda 1e-3
+refused compare --format --format svg
+refused lambda-path --prox --no-prox
+refused lambda-path --lambda --lambda 1e-3
+refused sweep --threads --grid seed=0:2 --threads 4
+refused sweep --force --grid seed=0:2 --force
+refused truth --reinit --reinit 1
+refused continual --eval-x --eval-x "$W/x.npy"
+refused pretrain --task --task teacher-student --x "$W/x.npy" --y "$W/y.npy"
+refused finetune --student-init --model "$M" --student-init "$M" --x "$W/x.npy" --y "$W/y.npy"
+check "no refused command left a directory" [ ! -e "$W/never" ]
+# The value the command keeps, or the option in a config file (shared between
+# commands): accepted.
+run lambda-path --prox --points 2 --refine 0 --steps 5 $q --out "$W/lp"
+check "lambda-path --prox (what it does anyway): runs (rc $rc)" [ $rc = 0 ]
+run pretrain --task data --x "$W/x.npy" --y "$W/y.npy" --widths 3,6,2 --steps 5 $q --out "$W/pt"
+check "pretrain --task data: runs (rc $rc)" [ $rc = 0 ]
+printf 'lambda = 1e-3\nfreeze = w1\n' >"$W/own.ini"
+run baselines --config "$W/own.ini" --steps 5 $q --out "$W/bl"
+check "baselines --config with lambda and freeze: runs (rc $rc)" [ $rc = 0 ]
+
+# ---- a data run refuses the options of drawn data and of a teacher ----
+
+for spec in "--data-dist normal" "--data-range 0,1" "--data-size 20" "--teacher-delta rank:1" \
+    "--teacher-delta-scale 0.5"; do
+    run finetune --model "$M" --x "$W/x.npy" --y "$W/y.npy" $spec --steps 5 $q --out "$W/never"
+    checks "finetune $spec: refused (rc $rc), naming it" '[ $rc = 2 ] && has "$W/err" "${spec% *} "'
+done
+run train --task data --x "$W/x.npy" --y "$W/y.npy" --widths 3,6,2 --data-dist normal --steps 5 \
+    $q --out "$W/never"
+checks "train --task data --data-dist normal: refused too (rc $rc)" \
+    '[ $rc = 2 ] && has "$W/err" "--data-dist normal: a data run"'
+run pretrain --x "$W/x.npy" --y "$W/y.npy" --widths 3,6,2 --data-size 40 --val-fraction 0.25 \
+    --steps 5 $q --out "$W/ds"
+check "pretrain --data-size equal to --x's rows: runs (rc $rc)" [ $rc = 0 ]
+run train --config "$W/ds/config.ini" --out "$W/ds2"
+checks "a data run's config.ini runs again (rc $rc), bit for bit" \
+    '[ $rc = 0 ] && cmp -s "$W/ds/metrics.csv" "$W/ds2/metrics.csv"'
+check "no refused data run left a directory" [ ! -e "$W/never" ]
+
 # ---- the model file's option is named as given ----
 
 # The model with malformed input statistics in its metadata.
