@@ -200,5 +200,51 @@ checks "train --teacher from it warns, naming --teacher" \
 run eval --model "$M" --x "$W/x.npy" --y "$W/y.npy"
 checks "a model sparsetune wrote names its activation: no warning" '[ $rc = 0 ] && [ ! -s "$W/err" ]'
 
+# ---- sweep rows in grid order ----
+
+# ids FILE: the run ids of a summary.csv (or pending.csv) in file order.
+ids() { grep -o '^[0-9]*,' "$1" | tr -d ',' | tr '\n' ' '; }
+# Run 0 is slow; worker 1 (runs 1 and 3) finishes long before worker 0
+# (runs 0 and 2).
+GRID="--grid steps=20000,10,10,10 --log-every 10000 --jobs 2 --quiet --no-plot"
+run sweep $GRID --out "$W/order"
+checks "a sweep's rows come in grid order, not in completion order (rc $rc; got $(ids "$W/order/summary.csv"))" \
+    '[ $rc = 0 ] && [ "$(ids "$W/order/summary.csv")" = "0 1 2 3 " ] && [ ! -e "$W/order/pending.csv" ]'
+
+# Killed (SIGKILL, the whole process group) while run 0 goes on: the rows of
+# runs 1 and 3 wait in pending.csv, summary.csv has neither; the next sweep
+# runs 0 and 2 alone and writes all four in order.
+GRID="--grid steps=100000,10,10,10 --log-every 50000 --jobs 2 --quiet --no-plot"
+setsid "$BIN" sweep $GRID --out "$W/kill" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1000); do
+    [ "$(ids "$W/kill/pending.csv" 2>/dev/null)" = "1 3 " ] && break
+    sleep 0.005
+done
+{ kill -KILL -- -$pid; wait $pid; } 2>/dev/null
+if [ "$(ids "$W/kill/pending.csv" 2>/dev/null)" = "1 3 " ]; then
+    checks "killed: summary.csv holds the header alone, the finished rows wait in pending.csv" \
+        '[ "$(wc -l <"$W/kill/summary.csv")" = 1 ]'
+    cp "$W/kill/pending.csv" "$W/waited.csv"
+    run sweep $GRID --out "$W/kill"
+    checks "the next sweep runs runs 0 and 2 alone (rc $rc)" \
+        '[ $rc = 0 ] && has "$W/out" "2 run now, 2 already"'
+    checks "... and writes the four rows in grid order, pending.csv removed (got $(ids "$W/kill/summary.csv"))" \
+        '[ "$(ids "$W/kill/summary.csv")" = "0 1 2 3 " ] && [ ! -e "$W/kill/pending.csv" ]'
+    checks "... rows 1 and 3 as they waited" \
+        '[ "$(grep "^[13]," "$W/kill/summary.csv")" = "$(cat "$W/waited.csv")" ]'
+else
+    echo "note: the sweep ended before it could be killed with rows waiting"
+fi
+
+# A failed run done again comes back in its place: the rows after it wait.
+mkdir -p "$W/f/runs" && : >"$W/f/runs/1"
+run sweep --grid lambda=0,1e-3,1e-2 --steps 20 --jobs 1 --quiet --no-plot --out "$W/f"
+checks "a failed run's row (rc $rc)" '[ $rc = 1 ] && [ "$(ids "$W/f/summary.csv")" = "0 1 2 " ] && grep -q "^1,.*,failed," "$W/f/summary.csv"'
+rm -f "$W/f/runs/1"
+run sweep --grid lambda=0,1e-3,1e-2 --steps 20 --jobs 1 --quiet --no-plot --out "$W/f"
+checks "re-run: the failed run done again, its row in grid order (rc $rc; got $(ids "$W/f/summary.csv"))" \
+    '[ $rc = 0 ] && [ "$(ids "$W/f/summary.csv")" = "0 1 2 " ] && ! grep -q ",failed," "$W/f/summary.csv" && [ ! -e "$W/f/pending.csv" ]'
+
 echo "messages: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
