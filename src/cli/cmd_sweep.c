@@ -317,6 +317,30 @@ static int check_grid(const struct sweep_opts *so, const struct st_train_cfg *ba
     return 0;
 }
 
+/* A note on stderr when the grid varies the seed over runs that use it for
+ * nothing (st_cfg_seed_used): each seed repeats the same runs. */
+static void note_seed(const struct sweep_opts *so, const struct st_train_cfg *base)
+{
+    const struct st_grid_axis *seed = NULL;
+    struct st_train_cfg *cfg = malloc(sizeof *cfg);
+    struct st_err err;
+    long n = st_grid_size(&so->grid), r = 0;
+    for (int a = 0; a < so->grid.n_axes; a++)
+        if (!strcmp(so->grid.axes[a].key, "seed") && so->grid.axes[a].n > 1)
+            seed = &so->grid.axes[a];
+    for (; cfg && seed && r < n; r++) {
+        *cfg = *base;
+        if (st_grid_apply(&so->grid, r, cfg, &err) != ST_OK || st_cfg_seed_used(cfg))
+            break;
+    }
+    if (cfg && seed && r == n)
+        fprintf(stderr, "sparsetune sweep: note: --grid seed: its %d values change nothing in "
+                        "these data runs (a model file to start from, full batch, no "
+                        "--val-fraction, no fisher reduction): every seed repeats the same "
+                        "runs\n", seed->n);
+    free(cfg);
+}
+
 /* Rank 0's part: the directory, the identity check, what is done already,
  * summary.csv open for its rows. Returns 0 or an exit status. */
 static int open_dir(const struct sweep_opts *so, const struct st_train_cfg *base,
@@ -434,6 +458,8 @@ int cmd_sweep(int argc, char **argv)
         rc = st_cli_parse_run("sweep", rest_argc, rest, "sweep", &base, NULL, &help);
     if (rc == 0)
         rc = check_grid(&so, &base, &names, &ss);
+    if (rc == 0 && rank == 0)
+        note_seed(&so, &base);
     /* Files are rank 0's; the others learn what to do from it. */
     if (rc == 0 && rank == 0)
         rc = open_dir(&so, &base, &names, &ss);

@@ -90,4 +90,10 @@ enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err
 /* Whether a path option is set (not "none"). */
 int st_cfg_given(const char *path);
 
+/* 0 when the seed changes nothing in the run cfg describes (resolved or
+ * not): a data run (no teacher, no drawn inputs) that starts from a model
+ * file, takes the whole training set in every step (--batch 0), holds out no
+ * --val-fraction rows and draws no fisher probes; else 1. */
+int st_cfg_seed_used(const struct st_train_cfg *cfg);
+
 #endif

@@ -200,6 +200,25 @@ checks "train --teacher from it warns, naming --teacher" \
 run eval --model "$M" --x "$W/x.npy" --y "$W/y.npy"
 checks "a model sparsetune wrote names its activation: no warning" '[ $rc = 0 ] && [ ! -s "$W/err" ]'
 
+# ---- a seed axis over data runs that use the seed for nothing ----
+
+NOTE="--grid seed: its 3 values change nothing in these data runs"
+DATA="--task data --student-init $M --x $W/x.npy --y $W/y.npy --widths 3,6,2 --steps 20 $q"
+run sweep $DATA --grid seed=0:3 --out "$W/sd"
+checks "sweep --grid seed over full-batch data runs from a model: a note (rc $rc)" \
+    '[ $rc = 0 ] && has "$W/err" "$NOTE" && ! has "$W/out" "$NOTE"'
+checks "... and indeed the three rows are the same (wall time aside)" \
+    '[ "$(cut -d, -f3-12 "$W/sd/summary.csv" | tail -n 3 | sort -u | wc -l)" = 1 ]'
+for extra in "--batch 10" "--val-fraction 0.25" "--grid batch=0,10"; do
+    run sweep $DATA --grid seed=0:3 $extra --out "$W/sd$(echo "$extra" | tr -dc a-z0-9)"
+    checks "... not with $extra, where the seed matters (rc $rc)" '[ $rc = 0 ] && ! has "$W/err" "--grid seed"'
+done
+run sweep --task data --x "$W/x.npy" --y "$W/y.npy" --widths 3,6,2 --steps 20 $q --grid seed=0:3 \
+    --out "$W/sdraw"
+checks "... nor when the start is drawn (rc $rc)" '[ $rc = 0 ] && ! has "$W/err" "--grid seed"'
+run sweep --grid seed=0:3 --steps 20 $q --out "$W/sdts"
+checks "... nor in teacher-student runs (rc $rc)" '[ $rc = 0 ] && ! has "$W/err" "--grid seed"'
+
 # ---- sweep rows in grid order ----
 
 # ids FILE: the run ids of a summary.csv (or pending.csv) in file order.
