@@ -200,6 +200,21 @@ checks "train --teacher from it warns, naming --teacher" \
 run eval --model "$M" --x "$W/x.npy" --y "$W/y.npy"
 checks "a model sparsetune wrote names its activation: no warning" '[ $rc = 0 ] && [ ! -s "$W/err" ]'
 
+# ---- whole-number targets under mse: the hint to --loss xent ----
+
+python3 - "$W/labels.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("a,b,c,y\n")
+    for i in range(30):
+        f.write(f"{i / 30:.4f},{(i * 7 % 30) / 30:.4f},{(i * 11 % 30) / 30:.4f},{i % 2}\n")
+PY
+run eval --model "$M" --x "$W/labels.csv" --y-col y
+checks "eval on a .csv's class column without --loss xent: suggests it (rc $rc)" \
+    '[ $rc = 1 ] && has "$W/err" "like class indices: for a classifier add --loss xent"'
+run eval --model "$M" --x "$W/labels.csv" --y-col y --loss xent
+check "... and with --loss xent it runs (rc $rc)" [ $rc = 0 ]
+
 # ---- a seed axis over data runs that use the seed for nothing ----
 
 NOTE="--grid seed: its 3 values change nothing in these data runs"
