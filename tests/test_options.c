@@ -149,6 +149,7 @@ static const struct {
     { "teacher-delta", "rank:2", "rank:2" },
     { "teacher-delta-scale", "0.25", "0.25" },
     { "format", "pdf", "pdf" },
+    { "eval", "a=x.npy,y.npy;b-2=z.npy", "a=x.npy,y.npy;b-2=z.npy" },
 };
 #define N_SAMPLES ((int)(sizeof samples / sizeof samples[0]))
 
@@ -682,6 +683,68 @@ static void test_names(void)
     CHECK(names.n == 0 && names.t == NULL);
 }
 
+/* ---- the kinds of command, data-run help, defaults, the seed's use ---- */
+
+static void test_kinds(void)
+{
+    struct st_err err = { "" };
+    int n;
+    const struct st_option *opts = st_options(&n);
+    const char *shown;
+
+    /* Every option applies to some kind of command, and to the commands of
+     * either kind (train shows them all). */
+    for (int i = 0; i < n; i++) {
+        CHECK(opts[i].cmds != 0);
+        CHECK(opts[i].cmds & ST_CMD_ANY);
+    }
+    CHECK(!(st_option_find("reinit")->cmds & ST_CMD_DATA));
+    CHECK(!(st_option_find("standardize")->cmds & ST_CMD_TS));
+    CHECK(st_option_find("task")->cmds == ST_CMD_ANY);
+
+    /* A data run's help: the seed's other uses, the penalty's defaults. */
+    const struct st_option *seed = st_option_find("seed"), *pen = st_option_find("penalty");
+    CHECK(st_option_help(seed, 0, &shown) == seed->help && !strcmp(shown, "0"));
+    CHECK(strstr(st_option_help(seed, 1, &shown), "batch order") != NULL);
+    CHECK(strstr(st_option_help(seed, 1, &shown), "teacher") == NULL);
+    st_option_help(pen, 0, &shown);
+    CHECK(!strcmp(shown, "l1"));
+    st_option_help(pen, 1, &shown);
+    CHECK(!strcmp(shown, "layer"));
+
+    /* st_option_is_default: by value, whatever set it. */
+    struct st_train_cfg c;
+    st_train_cfg_defaults(&c);
+    for (int i = 0; i < n; i++)
+        CHECK(st_option_is_default(&c, opts[i].name));
+    CHECK(st_option_set(&c, "data-range", "0,1", &err) == ST_OK);
+    CHECK(!st_option_is_default(&c, "data-range"));
+    CHECK(st_option_set(&c, "data-range", "0.0,2.0", &err) == ST_OK);
+    CHECK(st_option_is_default(&c, "data-range"));
+    CHECK(!st_option_is_default(&c, "no-such-option"));
+    CHECK(!strcmp(c.init_opt, "student-init"));
+
+    /* The seed is used unless a data run from a model file takes the full
+     * batch, holds out nothing and draws no fisher probes. */
+    st_train_cfg_defaults(&c);
+    CHECK(st_cfg_seed_used(&c));
+    c.task_data = 1;
+    CHECK(st_cfg_seed_used(&c)); /* a drawn start */
+    strcpy(c.init_path, "m.safetensors");
+    CHECK(!st_cfg_seed_used(&c));
+    c.batch = 10;
+    CHECK(st_cfg_seed_used(&c));
+    c.batch = 0;
+    c.val_fraction = 0.1;
+    CHECK(st_cfg_seed_used(&c));
+    c.val_fraction = 0.0;
+    c.reduction = ST_RED_FISHER;
+    c.lambda = 1e-3;
+    CHECK(st_cfg_seed_used(&c));
+    c.lambda = 0.0;
+    CHECK(!st_cfg_seed_used(&c));
+}
+
 int main(void)
 {
     strcpy(tmpdir, "/tmp/st_test_options.XXXXXX");
@@ -695,6 +758,7 @@ int main(void)
     test_resolve();
     test_ini();
     test_names();
+    test_kinds();
     CHECK(rmdir(tmpdir) == 0);
     return check_report("test_options");
 }

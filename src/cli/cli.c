@@ -77,6 +77,23 @@ int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err)
     return ST_EXIT_RUNTIME;
 }
 
+void st_cli_warn_unnamed(const char *cmd, const char *opt, const char *path, const char *name)
+{
+    const struct st_option *o = name ? st_option_find(name) : NULL;
+    char how[300];
+    size_t n = 0;
+    if (!o)
+        return;
+    n = (size_t)snprintf(how, sizeof how, "--%s %s", name, o->arg ? o->arg : "");
+    for (int i = 0; o->choices && o->choices[i] && n < sizeof how; i++)
+        n += (size_t)snprintf(how + n, sizeof how - n, "%s%s", i ? ", " : " (", o->choices[i]);
+    if (o->choices && n < sizeof how)
+        snprintf(how + n, sizeof how - n, ")");
+    fprintf(stderr, "sparsetune %s: warning: --%s %s names no %s (PyTorch's state_dict files "
+                    "carry none): running it as %s; give %s to choose\n",
+            cmd, opt, path, name, o->def, how);
+}
+
 static enum st_status ini_set(void *user, const char *key, const char *value, struct st_err *err)
 {
     if (!strcmp(key, "config"))
@@ -193,11 +210,13 @@ static int resume_conflicts(const char *dir, const struct st_train_cfg *base,
     return bad;
 }
 
-/* An INI file's options into a config, noting which were given. */
+/* An INI file's options into a config, noting which were given (and in
+ * line, when not NULL, those of the command line). */
 struct ini_dest {
     struct st_train_cfg *cfg;
     unsigned char *given;
     int evals; /* --eval sets this source (a file, the command line) gave so far */
+    unsigned char *line;
 };
 
 static enum st_status ini_set_given(void *user, const char *key, const char *value,
@@ -222,8 +241,13 @@ static enum st_status ini_set_given(void *user, const char *key, const char *val
     st = ini_set(d->cfg, key, value, err);
     if (st == ST_OK && d->given)
         d->given[st_option_index(key)] = 1;
+    if (st == ST_OK && d->line)
+        d->line[st_option_index(key)] = 1;
     return st;
 }
+
+static int refuse_own(const char *cmd, const struct st_train_cfg *cfg,
+                      const unsigned char *line);
 
 /* --help, --resume DIR and whether --out is given, before anything is
  * parsed. Returns 0, or an exit status after printing the error. */
@@ -393,7 +417,8 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
     unsigned char own[ST_OPTIONS_MAX];
     if (!given)
         given = own;
-    struct ini_dest dest = { cfg, given, 0 };
+    unsigned char line[ST_OPTIONS_MAX] = { 0 };
+    struct ini_dest dest = { cfg, given, 0, NULL };
     const char *resume = NULL;
     int out_given = 0, rc;
     enum st_status st;
@@ -410,8 +435,10 @@ int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default
         return st_cli_fail(cmd, st, &err);
     struct st_train_cfg base = *cfg;
     /* Config files first, in order, so that every command-line option wins. */
-    if ((rc = read_configs(cmd, argc, argv, &dest)) != 0 ||
-        (rc = read_args(cmd, argc, argv, &dest)) != 0)
+    if ((rc = read_configs(cmd, argc, argv, &dest)) != 0)
+        return rc;
+    dest.line = line;
+    if ((rc = read_args(cmd, argc, argv, &dest)) != 0 || (rc = refuse_own(cmd, cfg, line)) != 0)
         return rc;
     if (!resume)
         data_defaults(cmd, cfg, given);
@@ -440,6 +467,7 @@ int st_cli_use_model(const char *cmd, const char *model, struct st_train_cfg *cf
         return st_cli_fail(cmd, ST_ERR_ARG, &err);
     }
     if (cfg->resume) { /* the checkpoint's run: already the model's */
+        snprintf(cfg->init_opt, sizeof cfg->init_opt, "model");
         if (strcmp(cfg->init_path, model) != 0) {
             st_err_set(&err, ST_ERR_ARG, "--model %s: the run in %s started from %s; leave "
                        "--model out to go on with it", model, cfg->out, cfg->init_path);
@@ -450,13 +478,16 @@ int st_cli_use_model(const char *cmd, const char *model, struct st_train_cfg *cf
     cfg->task_data = 1;
     given[st_option_index("task")] = 1;
     strcpy(cfg->init_path, model);
+    snprintf(cfg->init_opt, sizeof cfg->init_opt, "model");
     given[st_option_index("student-init")] = 1;
     data_defaults(cmd, cfg, given);
     /* The network's shape is the model's (read off the file's header); what
      * the options give (command line or config file) must agree with it. */
     if ((st = st_modelfile_read(model, 1, &mf, &err)) != ST_OK)
         return st_cli_fail(cmd, st, &err);
-    st = st_cfg_from_model(cfg, given, &mf, "model", model, &err);
+    st = st_cfg_from_model(cfg, given, &mf, cfg->init_opt, model, &err);
+    if (st == ST_OK)
+        st_cli_warn_unnamed(cmd, cfg->init_opt, model, st_cfg_model_unnamed(&mf, given));
     st_modelfile_free(&mf);
     return st == ST_OK ? 0 : st_cli_fail(cmd, st, &err);
 }
@@ -678,21 +709,149 @@ int st_cli_take_opts(const char *cmd, int argc, char **argv, const struct st_cli
     return 0;
 }
 
-void st_cli_print_run_options(FILE *f)
+/* The commands that take run options: the kind of run they make (options.h),
+ * --out's default, and the model file they start from, if any. */
+static const struct run_cmd {
+    const char *name;
+    unsigned kind;
+    const char *out;
+    const char *model; /* the option of the file that fixes the architecture, or NULL */
+} run_cmds[] = {
+    { "train", ST_CMD_ANY, "run", NULL },          { "pretrain", ST_CMD_DATA, "run", NULL },
+    { "finetune", ST_CMD_DATA, "run", "model" },    { "sweep", ST_CMD_ANY, "sweep", NULL },
+    { "lambda-path", ST_CMD_ANY, "lambda-path", NULL },
+    { "baselines", ST_CMD_ANY, "baselines", NULL }, { "compare", ST_CMD_TS, "compare", NULL },
+    { "continual", ST_CMD_TS, "continual", NULL },  { "reproduce", ST_CMD_TS, "out", NULL },
+    { "truth", ST_CMD_TS, "truth", NULL },
+};
+
+/* The commands that run many trainings on the worker pool (pool.h). */
+#define POOL_CMDS "sweep,lambda-path,baselines,compare,truth"
+
+/* Run options a command sets itself: left out of its --help. Given on its
+ * command line, one is refused (a config file, which commands share, may hold
+ * it) unless it has the value the command keeps (NULL: none); where why is
+ * NULL the command checks the value itself. */
+static const struct own_opt {
+    const char *cmds, *opts, *keeps, *why;
+} own_opts[] = {
+    { "pretrain,finetune", "task", "data", "it trains on --x and --y alone" },
+    { "finetune", "student-init", NULL, "it starts from --model" },
+    { POOL_CMDS, "threads", "1", "its runs are single-threaded; --jobs runs several at once" },
+    { POOL_CMDS, "force", "0", "it keeps or starts over its runs' directories itself" },
+    { "lambda-path,baselines,compare,truth", "save-data", "0",
+      "its runs' directories are removed" },
+    { "lambda-path,baselines", "format", "png", "its figure is a PNG" },
+    { "compare", "plot", "0", "it draws no figure" },
+    { "compare", "format", "png", "it draws no figure" },
+    { "lambda-path", "lambda", NULL, "it runs the lambdas from --lambda-min to --lambda-max" },
+    { "lambda-path", "prox", "1", "every run takes the proximal step" },
+    { "baselines", "lambda", "0", "every freeze mask trains at lambda 0" },
+    { "baselines", "penalty,penalty-reduction,prox,lambda-scale,nuclear-bias", NULL,
+      "every freeze mask trains at lambda 0, without a penalty" },
+    { "baselines", "freeze", NULL, "it freezes every subset of the layers in turn (--by)" },
+    { "compare", "lambda,penalty,prox,nuclear-bias", NULL,
+      "it sets each method's penalty (--compare-lambda)" },
+    { "continual", "lambda,penalty,prox,nuclear-bias", NULL,
+      "it sets each method's penalty (--lambdas)" },
+    { "continual", "eval-x,eval-y", NULL, NULL },
+    { "continual", "loss,online", NULL, NULL },
+    { "reproduce", "lambda", NULL, "it runs lambda = 0 and lambda = 1e-3" },
+    { "truth", "lambda,penalty,penalty-reduction,prox,nuclear-bias", NULL,
+      "it sets each method's penalty and lambda (--methods)" },
+    { "truth", "reinit", NULL, "the re-drawn layers are --truths" },
+};
+
+/* 1 if word is one of the comma-separated items of list. */
+static int in_list(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; p;) {
+        if (!strncmp(p, word, n) && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+        p = strchr(p, ',');
+        p = p ? p + 1 : NULL;
+    }
+    return 0;
+}
+
+static const struct run_cmd *run_cmd_find(const char *cmd)
+{
+    for (size_t i = 0; i < sizeof run_cmds / sizeof run_cmds[0]; i++)
+        if (!strcmp(run_cmds[i].name, cmd))
+            return &run_cmds[i];
+    return NULL;
+}
+
+/* What command cmd does with option o itself, or NULL. */
+static const struct own_opt *own_opt_find(const char *cmd, const char *o)
+{
+    for (size_t i = 0; i < sizeof own_opts / sizeof own_opts[0]; i++)
+        if (in_list(own_opts[i].cmds, cmd) && in_list(own_opts[i].opts, o))
+            return &own_opts[i];
+    return NULL;
+}
+
+/* Whether option o is in cmd's --help: it applies to the command's kind of
+ * run, and the command leaves it to the user. */
+static int applies(const struct run_cmd *c, const struct st_option *o)
+{
+    return !c || ((o->cmds & c->kind) && !own_opt_find(c->name, o->name));
+}
+
+/* The options of line[] (given on the command line) that cmd sets itself
+ * and that ask for another value than it keeps: refused, naming the option.
+ * Returns 0 or an exit status. */
+static int refuse_own(const char *cmd, const struct st_train_cfg *cfg,
+                      const unsigned char *line)
 {
     int n;
     const struct st_option *opts = st_options(&n);
     for (int i = 0; i < n; i++) {
-        char left[64];
+        const struct own_opt *w = line[i] ? own_opt_find(cmd, opts[i].name) : NULL;
+        char value[4200];
+        if (!w || !w->why)
+            continue;
+        st_option_format(cfg, &opts[i], value, sizeof value);
+        if (w->keeps && !strcmp(value, w->keeps))
+            continue;
+        struct st_err err;
+        st_err_set(&err, ST_ERR_ARG, "--%s: %s does not take it (%s)", opts[i].name, cmd, w->why);
+        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    }
+    return 0;
+}
+
+void st_cli_print_run_options(FILE *f, const char *cmd)
+{
+    int n;
+    const struct st_option *opts = st_options(&n);
+    const struct run_cmd *c = run_cmd_find(cmd);
+    int data = c && c->kind == ST_CMD_DATA;
+    for (int i = 0; i < n; i++) {
+        const char *shown, *help = st_option_help(&opts[i], data, &shown);
+        char left[64], model[64];
+        if (!applies(c, &opts[i]))
+            continue;
+        if (!strcmp(opts[i].name, "out") && c)
+            shown = c->out;
+        if (c && c->model && (!strcmp(opts[i].name, "arch") || !strcmp(opts[i].name, "widths"))) {
+            snprintf(model, sizeof model, "--%s's", c->model);
+            shown = model;
+        } else if (c && c->model && !strcmp(opts[i].name, "activation")) {
+            snprintf(model, sizeof model, "--%s's, else %s", c->model, shown);
+            shown = model;
+        }
         snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
                  opts[i].arg ? opts[i].arg : "");
-        fprintf(f, "  %-26s %s [%s]\n", left, opts[i].help, opts[i].shown ? opts[i].shown : opts[i].def);
+        fprintf(f, "  %-26s %s [%s]\n", left, help, shown);
     }
     fprintf(f, "  %-26s %s\n", "--config FILE",
             "read options from an INI file (keys = option names); the command line wins");
-    fprintf(f, "  %-26s %s\n", "--resume DIR",
-            "go on with the interrupted run in DIR from its checkpoint (its options; any "
-            "option given must match)");
+    if (!strcmp(cmd, "train") || !strcmp(cmd, "pretrain") || !strcmp(cmd, "finetune"))
+        fprintf(f, "  %-26s %s\n", "--resume DIR",
+                "go on with the interrupted run in DIR from its checkpoint (its options; any "
+                "option given must match)");
     fprintf(f, "  %-26s %s\n", "-h, --help", "show this help");
 }
 
@@ -837,12 +996,32 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
                r->correct ? "correct" : "wrong", r->correct ? "are" : "are not");
 }
 
+/* The model files a run reads (--teacher, --student-init) that do not say
+ * an option the run then takes by default: a warning each (read errors are
+ * the run's to report). */
+static void warn_model_files(const char *cmd, const struct st_train_cfg *cfg,
+                             const unsigned char *given)
+{
+    const char *opts[2] = { "teacher", cfg->init_opt };
+    const char *paths[2] = { cfg->teacher_path, cfg->init_path };
+    for (int i = 0; i < 2; i++) {
+        struct st_modelfile mf;
+        struct st_err err;
+        if (!st_cfg_given(paths[i]) || (i == 0 && cfg->task_data) ||
+            st_modelfile_read(paths[i], 1, &mf, &err) != ST_OK)
+            continue;
+        st_cli_warn_unnamed(cmd, opts[i], paths[i], st_cfg_model_unnamed(&mf, given));
+        st_modelfile_free(&mf);
+    }
+}
+
 int st_cli_train_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
                          int task_data)
 {
     struct st_train_cfg cfg;
+    unsigned char given[ST_OPTIONS_MAX];
     int help = 0;
-    int rc = st_cli_parse_run(cmd, argc, argv, "run", &cfg, NULL, &help);
+    int rc = st_cli_parse_run(cmd, argc, argv, "run", &cfg, given, &help);
 
     if (rc != 0)
         return rc;
@@ -852,6 +1031,8 @@ int st_cli_train_command(const char *cmd, int argc, char **argv, void (*usage)(F
     }
     if (task_data)
         cfg.task_data = 1;
+    if (!cfg.resume)
+        warn_model_files(cmd, &cfg, given);
     return st_cli_train_and_report(cmd, &cfg);
 }
 

@@ -39,11 +39,18 @@ int st_cli_interrupted(const char *cmd, const struct st_train_cfg *cfg,
  * returns the exit status that goes with st (2 for ST_ERR_ARG, else 1). */
 int st_cli_fail(const char *cmd, enum st_status st, const struct st_err *err);
 
+/* Warns on stderr that the model file path, given as --opt, does not name
+ * option name (st_cfg_model_unnamed) and runs with its default, and how to
+ * choose. Nothing when name is NULL. */
+void st_cli_warn_unnamed(const char *cmd, const char *opt, const char *path, const char *name);
+
 /* Fills cfg from defaults (with default_out as the output directory), --config
  * files and argv[1..argc-1]. Sets *help when --help/-h was given, and
  * given[i] (may be NULL; room for ST_OPTIONS_MAX) for every option a config
- * file or the command line set. Returns 0 or an exit status after printing
- * the error. */
+ * file or the command line set. An option the command sets itself, given on
+ * the command line with another value than the command keeps, is a usage
+ * error naming it (see st_cli_print_run_options). Returns 0 or an exit
+ * status after printing the error. */
 int st_cli_parse_run(const char *cmd, int argc, char **argv, const char *default_out,
                      struct st_train_cfg *cfg, unsigned char *given, int *help);
 
@@ -112,8 +119,12 @@ struct st_cli_opt {
 int st_cli_take_opts(const char *cmd, int argc, char **argv, const struct st_cli_opt *opts,
                      int n_opts, char **rest, int *rest_argc, int *help);
 
-/* Prints the run options with their defaults. */
-void st_cli_print_run_options(FILE *f);
+/* Prints the run options of command cmd with their defaults: those that
+ * apply to its kind of run (options.h's ST_CMD_*; a data run's own help text
+ * where it differs), less those it sets itself (which st_cli_parse_run
+ * refuses on its command line), then --config, --resume (train, pretrain,
+ * finetune) and --help. */
+void st_cli_print_run_options(FILE *f, const char *cmd);
 
 /* Progress bar on stderr (only when stderr is a terminal and not quiet). */
 struct st_progress {

@@ -66,7 +66,7 @@ static void usage(FILE *f)
           "\n"
           "options of every run (as for train; --out is the directory [baselines]):\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "baselines");
     fputs("\n"
           "example:\n"
           "  sparsetune baselines --by tensor --steps 5000 --out bl\n"

@@ -77,7 +77,7 @@ static void usage(FILE *f)
           "\n"
           "options of every run (as for train; --out is the directory [compare]):\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "compare");
     fputs("\nexample:\n  sparsetune compare --seeds 5 --out cmp\n\n"
           "exit status: 0 success (diverged runs included), 1 a run failed or a runtime\n"
           "failure (the tables keep what the other runs gave), 2 usage error\n",

@@ -47,7 +47,7 @@ static void usage(FILE *f)
           "  --lambdas LIST             comma-separated penalty strengths [1e-5,1e-4,1e-3,1e-2]\n"
           "  --a-range LO,HI            inputs task A is judged on [the mirror of --data-range]\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "continual");
     fputs("\n"
           "example:\n"
           "  sparsetune continual --lambdas 1e-4,1e-3,1e-2 --out cont\n"
@@ -170,6 +170,10 @@ static int check_opts(const struct st_train_cfg *base, const char *lam_text, con
                    base->data_range[0], base->data_range[1]);
     else if (base->task_data)
         return 0;
+    else if (st_cfg_given(base->eval_x) || st_cfg_given(base->eval_y))
+        st_err_set(&err, ST_ERR_ARG, "--eval-x/--eval-y: continual's teacher-student task A is "
+                   "judged on --a-range; on your own tasks give --model A.safetensors with A's data "
+                   "as --eval-x/--eval-y");
     else if (base->loss != ST_LOSS_MSE || base->online)
         st_err_set(&err, ST_ERR_ARG, "continual's teacher-student problem is mse on a fixed data "
                    "set (no --loss xent or --online); for classes, give your own tasks: --model "

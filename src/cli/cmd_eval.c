@@ -83,9 +83,11 @@ int cmd_eval(int argc, char **argv)
             return st_cli_fail("eval", st, &err);
         given[st_option_index(set[i][0])] = 1;
     }
+    snprintf(cfg.init_opt, sizeof cfg.init_opt, "model");
     enum st_status st = st_eval_model(&cfg, given, &r, &err);
     if (st != ST_OK)
         return st_cli_fail("eval", st, &err);
+    st_cli_warn_unnamed("eval", cfg.init_opt, model, r.unnamed);
     printf("model %s  samples %ld  %s %.9g", model, r.n, loss, r.loss);
     if (cfg.loss == ST_LOSS_XENT)
         printf("  accuracy %.6f", r.accuracy);

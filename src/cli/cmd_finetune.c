@@ -24,7 +24,7 @@ static void usage(FILE *f)
           "options:\n"
           "  --model FILE               the model to start from (required)\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "finetune");
     fputs("\n"
           "example:\n"
           "  sparsetune finetune --model a/student.safetensors --x B_x.npy --y B_y.npy \\\n"

@@ -12,12 +12,12 @@ static void usage(FILE *f)
           "set of your own, without a teacher, and writes a run directory: config.ini,\n"
           "metrics.csv, summary.json, student_init.safetensors, student.safetensors (the\n"
           "pretrained model, for `sparsetune finetune --model`), figure.png. It is `train\n"
-          "--task data`; every option of train applies (a penalty too, though pretraining\n"
-          "usually runs without one).\n"
+          "--task data`: train's options for a run without a teacher apply (a penalty too,\n"
+          "though pretraining usually runs without one).\n"
           "\n"
           "options:\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "pretrain");
     fputs("\n"
           "example:\n"
           "  sparsetune pretrain --x A_x.npy --y A_y.npy --widths 64,128,128,10 --loss xent \\\n"

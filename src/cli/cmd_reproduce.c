@@ -35,7 +35,7 @@ static void usage(FILE *f)
           "\n"
           "options of both runs:\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "reproduce");
     fputs("\n"
           "examples:\n"
           "  sparsetune reproduce --out out\n"

@@ -1,10 +1,10 @@
 /* cmd_sweep.c: `sparsetune sweep`, a grid of runs on several processes.
  * Every run is single-threaded and independent, so its numbers equal those of
  * `train` with the same options, whatever --jobs or --shard. Workers are
- * forked processes (pool.h); the parent appends and flushes each run's
- * summary.csv row as its result arrives, so a killed sweep loses only the
- * runs in flight, and a re-run with the same --out skips the runs
- * summary.csv already holds. */
+ * forked processes (pool.h); the parent writes each run's summary.csv row in
+ * grid order as soon as the earlier ones are there (sweep_rows.h), so a
+ * killed sweep loses only the runs in flight, and a re-run with the same
+ * --out skips the runs already finished. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "mpi.h"
 #include "pool.h"
+#include "sweep_rows.h"
 
 #define MAX_JOBS ST_POOL_MAX_JOBS
 
@@ -57,7 +58,7 @@ static void usage(FILE *f)
           "\n"
           "options of every run (as for train; --out is the sweep's directory [sweep]):\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "sweep");
     fputs("\n"
           "example:\n"
           "  sparsetune sweep --grid lambda=0,1e-5,1e-4,1e-3,1e-2 --grid seed=0:16 --jobs 2 "
@@ -237,74 +238,13 @@ static int check_identity(const char *out, const struct sweep_opts *so,
     return rc;
 }
 
-/* Run ids already finished in summary.csv (ok or diverged rows). A last row
- * cut by a kill (no newline) and the rows of failed runs are removed from the
- * file, so those runs are done again and no run gets two rows. */
-static unsigned char *finished_runs(const char *path, long n_runs, int *exists)
-{
-    unsigned char *done = calloc((size_t)n_runs, 1);
-    FILE *f = fopen(path, "r");
-    char *line = NULL, *kept = NULL;
-    size_t cap = 0, kept_len = 0;
-    ssize_t n;
-    int first = 1, dropped = 0;
-    FILE *out = NULL;
-    *exists = f != NULL;
-    if (!f || !done) {
-        if (f)
-            fclose(f);
-        return done;
-    }
-    out = open_memstream(&kept, &kept_len);
-    while (out && (n = getline(&line, &cap, f)) > 0) {
-        if (line[n - 1] != '\n') {
-            dropped = 1;
-            break;
-        }
-        if (first) {
-            first = 0;
-            fputs(line, out);
-            continue;
-        }
-        char *end;
-        long id = strtol(line, &end, 10);
-        if (end != line && *end == ',' && id >= 0 && id < n_runs && !strstr(line, ",failed,")) {
-            done[id] = 1;
-            fputs(line, out);
-        } else {
-            dropped = 1;
-        }
-    }
-    free(line);
-    fclose(f);
-    if (!out) {
-        free(done);
-        return NULL;
-    }
-    fclose(out);
-    if (dropped) {
-        struct st_atomic_file af;
-        struct st_err err;
-        if (st_atomic_open(&af, path, &err) != ST_OK ||
-            (fwrite(kept, 1, kept_len, af.f), st_atomic_commit(&af, &err)) != ST_OK) {
-            free(kept);
-            free(done);
-            return NULL;
-        }
-    }
-    if (kept_len == 0)
-        *exists = 0; /* not even a header: start afresh */
-    free(kept);
-    return done;
-}
-
 /* What the pool's callbacks need. */
 struct sweep_ctx {
     const struct sweep_opts *so;
     const struct st_train_cfg *base;
     const long *ids;
     const struct st_names *names;
-    FILE *summary;
+    struct st_sweep_rows *rows; /* rank 0 */
     int failed;
 };
 
@@ -318,13 +258,22 @@ static enum st_status make_run(void *user, long i, struct st_train_cfg *cfg, str
     return st_pool_task_cfg(cfg, c->base->out, c->ids[i], err);
 }
 
-/* Appends the run's row and flushes it: a kill loses only runs in flight. */
+/* The run's row into summary.csv in grid order (sweep_rows.h): a kill loses
+ * only the runs that had not finished. */
 static void run_done(void *user, long i, enum st_status st, const struct st_train_result *res,
                      const char *error)
 {
     struct sweep_ctx *c = user;
-    st_sweep_write_row(c->summary, &c->so->grid, c->ids[i], c->names, res, st, error);
-    fflush(c->summary);
+    char *row = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&row, &len);
+    if (m) {
+        st_sweep_write_row(m, &c->so->grid, c->ids[i], c->names, res, st, error);
+        fclose(m);
+    }
+    if (row)
+        st_sweep_rows_put(c->rows, c->ids[i], row);
+    free(row);
     c->failed += st != ST_OK && st != ST_ERR_NUMERIC;
 }
 
@@ -360,7 +309,7 @@ struct sweep_state {
     long n_runs;
     unsigned char *done; /* [n_runs] finished before this command (rank 0) */
     long *ids, n_todo;   /* the runs this command does */
-    FILE *summary;       /* rank 0 */
+    struct st_sweep_rows rows; /* rank 0: summary.csv */
     long got, stopped;   /* runs that reported back; checkpointed at a stop */
     double t0;
 };
@@ -399,32 +348,47 @@ static int check_grid(const struct sweep_opts *so, const struct st_train_cfg *ba
     return 0;
 }
 
+/* A note on stderr when the grid varies the seed over runs that use it for
+ * nothing (st_cfg_seed_used): each seed repeats the same runs. */
+static void note_seed(const struct sweep_opts *so, const struct st_train_cfg *base)
+{
+    const struct st_grid_axis *seed = NULL;
+    struct st_train_cfg *cfg = malloc(sizeof *cfg);
+    struct st_err err;
+    long n = st_grid_size(&so->grid), r = 0;
+    for (int a = 0; a < so->grid.n_axes; a++)
+        if (!strcmp(so->grid.axes[a].key, "seed") && so->grid.axes[a].n > 1)
+            seed = &so->grid.axes[a];
+    for (; cfg && seed && r < n; r++) {
+        *cfg = *base;
+        if (st_grid_apply(&so->grid, r, cfg, &err) != ST_OK || st_cfg_seed_used(cfg))
+            break;
+    }
+    if (cfg && seed && r == n)
+        fprintf(stderr, "sparsetune sweep: note: --grid seed: its %d values change nothing in "
+                        "these data runs (a model file to start from, full batch, no "
+                        "--val-fraction, no fisher reduction): every seed repeats the same "
+                        "runs\n", seed->n);
+    free(cfg);
+}
+
 /* Rank 0's part: the directory, the identity check, what is done already,
- * summary.csv open for appending. Returns 0 or an exit status. */
+ * summary.csv open for its rows. Returns 0 or an exit status. */
 static int open_dir(const struct sweep_opts *so, const struct st_train_cfg *base,
                     const struct st_names *names, struct sweep_state *ss)
 {
     struct st_err err = { "" };
-    char path[4200];
-    int exists = 0, rc;
+    enum st_status st;
+    int rc;
     if (st_mkdirs(base->out, &err) != ST_OK)
         return st_cli_fail("sweep", ST_ERR_IO, &err);
     if ((rc = check_identity(base->out, so, base)) != 0)
         return rc;
-    snprintf(path, sizeof path, "%s/summary.csv", base->out);
-    if (!(ss->done = finished_runs(path, ss->n_runs, &exists)))
+    if (!(ss->done = malloc((size_t)ss->n_runs)))
         return ST_EXIT_RUNTIME;
-    for (long r = 0; r < ss->n_runs; r++)
-        if (!ss->done[r] && (so->shard_n == 0 || r % so->shard_n == so->shard_k - 1))
-            ss->ids[ss->n_todo++] = r;
-    if (!(ss->summary = fopen(path, "a"))) {
-        st_err_set(&err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-        return st_cli_fail("sweep", ST_ERR_IO, &err);
-    }
-    if (!exists) {
-        st_sweep_write_header(ss->summary, &so->grid, names);
-        fflush(ss->summary);
-    }
+    if ((st = st_sweep_rows_open(&ss->rows, base->out, ss->n_runs, so->shard_k, so->shard_n,
+                                 &so->grid, names, ss->done, ss->ids, &ss->n_todo, &err)) != ST_OK)
+        return st_cli_fail("sweep", st, &err);
     return 0;
 }
 
@@ -452,12 +416,17 @@ static int report(const struct sweep_ctx *ctx, const struct sweep_state *ss, int
 {
     const struct st_train_cfg *base = ctx->base;
     char path[4200];
-    fflush(ss->summary);
     if (st_cli_stop && ss->got < ss->n_todo) {
+        long waiting = st_sweep_rows_waiting(&ss->rows);
+        char wait[128] = "";
+        if (waiting > 0)
+            snprintf(wait, sizeof wait, " (%ld of their rows wait in pending.csv for earlier "
+                     "runs)", waiting);
         fprintf(stderr,
-                "sparsetune sweep: stopped by %s: %ld runs finished now, %ld checkpointed in "
+                "sparsetune sweep: stopped by %s: %ld runs finished now%s, %ld checkpointed in "
                 "flight, %ld not started; run the same command again to resume\n",
-                st_cli_stop_name(), ss->got, ss->stopped, ss->n_todo - ss->got - ss->stopped);
+                st_cli_stop_name(), ss->got, wait, ss->stopped,
+                ss->n_todo - ss->got - ss->stopped);
         return 128 + st_cli_stop_signal();
     }
     if (!ctx->so->keep_runs) {
@@ -526,6 +495,8 @@ int cmd_sweep(int argc, char **argv)
         grid_gives_penalty(&so.grid, &base, given);
     if (rc == 0)
         rc = check_grid(&so, &base, &names, &ss);
+    if (rc == 0 && rank == 0)
+        note_seed(&so, &base);
     /* Files are rank 0's; the others learn what to do from it. */
     if (rc == 0 && rank == 0)
         rc = open_dir(&so, &base, &names, &ss);
@@ -536,14 +507,13 @@ int cmd_sweep(int argc, char **argv)
         ss.n_todo = shared[1];
     }
     if (rc == 0) {
-        struct sweep_ctx ctx = { &so, &base, ss.ids, &names, ss.summary, 0 };
+        struct sweep_ctx ctx = { &so, &base, ss.ids, &names, &ss.rows, 0 };
         st_mpi_share(ss.ids, ss.n_todo);
         run_all(&ctx, &ss, rank, size);
         if (rank == 0)
             rc = report(&ctx, &ss, size);
     }
-    if (ss.summary)
-        fclose(ss.summary);
+    st_sweep_rows_close(&ss.rows);
     free(ss.done);
     free(ss.ids);
     free(rest);

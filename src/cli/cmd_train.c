@@ -17,7 +17,7 @@ static void usage(FILE *f)
           "\n"
           "options:\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "train");
     fputs("\n"
           "example:\n"
           "  sparsetune train --lambda 1e-3 --steps 10000 --out runs/a\n"

@@ -93,7 +93,7 @@ static void usage(FILE *f)
           "\n"
           "options of every run (as for train; --out is the directory [truth]):\n",
           f);
-    st_cli_print_run_options(f);
+    st_cli_print_run_options(f, "truth");
     fputs("\nexample:\n  sparsetune truth --nets 1,20,20,1/8,32,32,8 --seeds 10 --out tr\n\n"
           "exit status: 0 success (diverged runs included), 1 a run failed or a runtime\n"
           "failure (the tables keep what the other runs gave), 2 usage error\n",

@@ -18,6 +18,14 @@ int st_cfg_given(const char *path)
     return strcmp(path, "none") != 0;
 }
 
+int st_cfg_seed_used(const struct st_train_cfg *cfg)
+{
+    int fisher = cfg->reduction == ST_RED_FISHER && cfg->penalty != ST_PEN_NONE &&
+                 cfg->lambda != 0.0;
+    return !cfg->task_data || cfg->online || !st_cfg_given(cfg->init_path) || cfg->batch != 0 ||
+           cfg->val_fraction > 0.0 || fisher;
+}
+
 /* 1 if s starts like a plain decimal number (a digit or a '.'): no blank,
  * sign or hex prefix slips through strtod/strtol. */
 static int plain_number(const char *s)

@@ -46,6 +46,9 @@ struct st_train_cfg {
     char y_col[256];                /* "none", or the target column of CSV --x/--eval-x files */
     char teacher_path[ST_PATH_MAX]; /* "none" (drawn), or the teacher from a .safetensors file */
     char init_path[ST_PATH_MAX];    /* "none" (drawn), or the student's start from a file */
+    char init_opt[16];              /* the option that gave init_path, as messages name it:
+                                     * "student-init" (the default), or "model" where a command
+                                     * took it as --model; not an option, not saved */
     int task_data;                  /* 1: train on --x/--y alone, no teacher (pretrain, finetune) */
     double val_fraction;            /* share of the --x rows held out for validation */
     int standardize;                /* inputs to mean 0, std 1 (training rows' statistics) */
@@ -110,5 +113,11 @@ const char *st_eval_y(const struct st_train_cfg *cfg, int i);
 /* The prefix of set i's columns and keys: "eval_" for the unnamed set,
  * "eval_NAME_" for a named one (room: ST_EVAL_NAME_MAX + 8). */
 void st_eval_prefix(const struct st_train_cfg *cfg, int i, char *out, size_t size);
+
+/* 0 when the seed changes nothing in the run cfg describes (resolved or
+ * not): a data run (no teacher, no drawn inputs) that starts from a model
+ * file, takes the whole training set in every step (--batch 0), holds out no
+ * --val-fraction rows and draws no fisher probes; else 1. */
+int st_cfg_seed_used(const struct st_train_cfg *cfg);
 
 #endif

@@ -35,12 +35,14 @@ static enum st_status load(struct st_train_cfg *cfg, const unsigned char *given,
     memset(l, 0, sizeof *l);
     if ((st = st_modelfile_read(cfg->init_path, 0, &l->mf, err)) != ST_OK)
         return st;
-    st = st_cfg_from_model(cfg, given, &l->mf, "model", cfg->init_path, err);
+    st = st_cfg_from_model(cfg, given, &l->mf, cfg->init_opt, cfg->init_path, err);
     if (st == ST_OK)
         st = st_model_init(&l->m, &cfg->arch, err);
-    if (st == ST_OK)
-        st = st_stand_from_meta(&l->stand, &l->mf.meta, cfg->init_path,
-                                (int)st_model_io(&l->m).in, err);
+    if (st == ST_OK) {
+        char label[ST_PATH_MAX + 32];
+        snprintf(label, sizeof label, "--%s %s", cfg->init_opt, cfg->init_path);
+        st = st_stand_from_meta(&l->stand, &l->mf.meta, label, (int)st_model_io(&l->m).in, err);
+    }
     if (st != ST_OK)
         loaded_free(l);
     return st;
@@ -92,6 +94,7 @@ enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *give
     memset(&y, 0, sizeof y);
     if ((st = load(cfg, given, &l, err)) != ST_OK)
         return st;
+    r->unnamed = st_cfg_model_unnamed(&l.mf, given);
     struct st_model_io io = st_model_io(&l.m);
     int in = (int)io.in, out = (int)io.cols;
     if (cfg->loss == ST_LOSS_XENT && out < 2)
@@ -141,6 +144,7 @@ enum st_status st_model_predict(const char *model, const float *x, long n, int i
         return st_err_set(err, ST_ERR_NOMEM, "out of memory");
     st_train_cfg_defaults(cfg);
     snprintf(cfg->init_path, sizeof cfg->init_path, "%s", model);
+    snprintf(cfg->init_opt, sizeof cfg->init_opt, "model");
     if ((st = load(cfg, given, &l, err)) != ST_OK) {
         free(cfg);
         return st;

@@ -12,13 +12,16 @@ struct st_eval_result {
     long n;          /* samples */
     double loss;     /* mse or xent */
     double accuracy; /* xent: share of the samples whose largest output is the label; NaN */
+    const char *unnamed; /* an option the file does not name and that was not given, taken
+                          * at its default (st_cfg_model_unnamed); NULL: none */
 };
 
-/* Loads the model file cfg->init_path (its architecture options: those of the
- * file, or those given (given[option index], options.h), which must agree),
- * reads cfg->x_path and cfg->y_path (or, with y_col, both from the .csv x;
- * see data.h), and runs it over the set under cfg->loss. Errors: those of
- * loading and reading; ST_ERR_ARG for --loss xent on a model of one output. */
+/* Loads the model file cfg->init_path (named --<cfg->init_opt> in messages;
+ * its architecture options: those of the file, or those given (given[option
+ * index], options.h), which must agree), reads cfg->x_path and cfg->y_path
+ * (or, with y_col, both from the .csv x; see data.h), and runs it over the
+ * set under cfg->loss. Errors: those of loading and reading; ST_ERR_ARG for
+ * --loss xent on a model of one output. */
 enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *given,
                              struct st_eval_result *r, struct st_err *err);
 

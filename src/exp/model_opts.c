@@ -38,3 +38,12 @@ enum st_status st_cfg_from_model(struct st_train_cfg *cfg, const unsigned char *
     /* Options that disagree with the file are a usage error. */
     return st == ST_ERR_SHAPE || st == ST_ERR_FORMAT ? ST_ERR_ARG : st;
 }
+
+const char *st_cfg_model_unnamed(const struct st_modelfile *mf, const unsigned char *given)
+{
+    const char *const *opts = mf->model.f->options;
+    for (int i = 0; opts[i]; i++)
+        if (!(mf->named >> i & 1u) && !given[st_option_index(opts[i])])
+            return opts[i];
+    return NULL;
+}

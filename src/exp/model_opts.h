@@ -19,4 +19,10 @@ enum st_status st_cfg_from_model(struct st_train_cfg *cfg, const unsigned char *
                                  const struct st_modelfile *mf, const char *opt,
                                  const char *path, struct st_err *err);
 
+/* The first of its family's options that the file in mf does not determine
+ * (an nn.Sequential state_dict names no activation) and that given[option
+ * index] does not set, or NULL: a run from the file takes that option's
+ * default without a word from either, which the CLI says. */
+const char *st_cfg_model_unnamed(const struct st_modelfile *mf, const unsigned char *given);
+
 #endif

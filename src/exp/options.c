@@ -26,103 +26,112 @@ _Static_assert(sizeof(enum st_reduction) == sizeof(int), "enum st_reduction is i
 /* Where an option's value lives, and its room (strings). */
 #define AT(field) offsetof(struct st_train_cfg, field), sizeof(((struct st_train_cfg *)0)->field)
 
+/* The kinds of command an option applies to (options.h). */
+#define ALL (ST_CMD_TS | ST_CMD_DATA | ST_CMD_ANY)
+#define TS (ST_CMD_TS | ST_CMD_ANY)
+#define DATA (ST_CMD_DATA | ST_CMD_ANY)
+
 /* Order = order in --help and config.ini. */
 static const struct st_option table[] = {
     { "arch", ST_OPT_T_ARCH, "NAME", "mlp", NULL, "model family: mlp", 1, 0, 0, AT(arch.family),
-      NULL },
+      NULL, ALL },
     { "widths", ST_OPT_T_WIDTHS, "LIST", "1,20,20,1", NULL,
-      "mlp: layer widths: input, hidden..., output", 1, 0, 0, AT(arch), NULL },
+      "mlp: layer widths: input, hidden..., output", 1, 0, 0, AT(arch), NULL, ALL },
     { "activation", ST_OPT_T_ENUM, "NAME", "relu", NULL,
       "mlp: hidden activation: relu, tanh, silu, gelu, linear", 1, 0, 0, AT(arch.act),
-      st_act_names },
+      st_act_names, ALL },
     { "reinit", ST_OPT_T_STR, "LIST", "middle", NULL,
       "what the student re-draws: tensor or group names or globs (e.g. 2, 1,3, w2, 'b*'); "
-      "middle; none", 1, 0, 0, AT(reinit), NULL },
+      "middle; none", 1, 0, 0, AT(reinit), NULL, TS },
     { "freeze", ST_OPT_T_STR, "LIST", "none", NULL,
       "tensors kept fixed: tensor or group names or globs (e.g. w1,b3, 1,3, 'b*'); none", 1, 0,
-      0, AT(freeze), NULL },
+      0, AT(freeze), NULL, ALL },
     { "data-dist", ST_OPT_T_ENUM, "NAME", "uniform", NULL,
       "inputs from uniform U(LO,HI) (see --data-range) or normal N(0,1)", 1, 0, 0,
-      AT(data_dist), dist_names },
+      AT(data_dist), dist_names, TS },
     { "data-range", ST_OPT_T_RANGE, "LO,HI", "0,2", NULL, "bounds of uniform inputs", 1, 0, 0,
-      AT(data_range), NULL },
+      AT(data_range), NULL, TS },
     { "data-size", ST_OPT_T_LONG, "N", "1000", NULL, "number of fixed samples", 1, 1, INT_MAX,
-      AT(data_size), NULL },
+      AT(data_size), NULL, TS },
     { "batch", ST_OPT_T_LONG, "B", "0", NULL, "minibatch size; 0 = full batch (all samples)", 1,
-      0, INT_MAX, AT(batch), NULL },
+      0, INT_MAX, AT(batch), NULL, ALL },
     { "task", ST_OPT_T_ENUM, "NAME", "teacher-student", NULL,
       "teacher-student (a teacher labels the data, the truth is known) or data (train on --x "
-      "and --y alone: pretrain and finetune)", 1, 0, 0, AT(task_data), task_names },
+      "and --y alone: pretrain and finetune)", 1, 0, 0, AT(task_data), task_names, ST_CMD_ANY },
     { "teacher", ST_OPT_T_STR, "FILE", "none", NULL,
       "the teacher's weights from a .safetensors file (sparsetune's layers.{i}.* or "
       "nn.Sequential's {k}.* names; widths must match --widths) instead of drawn ones; the "
       "student starts as a copy of it with the --reinit layers re-drawn", 1, 0, 0,
-      AT(teacher_path), NULL },
+      AT(teacher_path), NULL, TS },
     { "student-init", ST_OPT_T_STR, "FILE", "none", NULL,
       "the student's start theta0 from a .safetensors file instead of the teacher's copy", 1, 0,
-      0, AT(init_path), NULL },
+      0, AT(init_path), NULL, ALL },
     { "x", ST_OPT_T_STR, "FILE", "none", NULL,
       "inputs [N, in] from a .npy or .csv file instead of drawn ones (N replaces --data-size; the "
-      "teacher labels them unless --y is given)", 1, 0, 0, AT(x_path), NULL },
+      "teacher labels them unless --y is given)", 1, 0, 0, AT(x_path), NULL, ALL },
     { "y", ST_OPT_T_STR, "FILE", "none", NULL,
       "targets from a .npy or .csv file, one row per row of --x: [N, out] for mse, class indices "
-      "[N] or [N, 1] for xent", 1, 0, 0, AT(y_path), NULL },
+      "[N] or [N, 1] for xent", 1, 0, 0, AT(y_path), NULL, ALL },
     { "val-fraction", ST_OPT_T_DOUBLE, "FRAC", "0", NULL,
       "hold out this share of the --x rows (drawn with the seed) as a validation set: its loss "
       "at every logged row (val_mse or val_xent, val_accuracy) and in summary.json", 1, 0, 0,
-      AT(val_fraction), NULL },
+      AT(val_fraction), NULL, ALL },
     { "standardize", ST_OPT_T_FLAG, NULL, "off", NULL,
       "scale each input column to mean 0, std 1 with the training rows' statistics, kept in "
       "the model files' metadata (a --student-init or --model file that holds statistics "
-      "applies its own instead)", 1, 0, 0, AT(standardize), NULL },
+      "applies its own instead)", 1, 0, 0, AT(standardize), NULL, DATA },
     { "y-col", ST_OPT_T_STR, "COL", "none", NULL,
       "with a .csv --x (and --eval-x): the column holding the targets, a 0-based index or a "
-      "header name; the other columns are the inputs", 1, 0, 0, AT(y_col), NULL },
+      "header name; the other columns are the inputs", 1, 0, 0, AT(y_col), NULL, ALL },
     { "eval-x", ST_OPT_T_STR, "FILE", "none", NULL,
       "an evaluation set's inputs (.npy or .csv), e.g. the first task's: its loss at every "
-      "logged step is the forgetting curve", 1, 0, 0, AT(eval_x), NULL },
+      "logged step is the forgetting curve", 1, 0, 0, AT(eval_x), NULL, ALL },
     { "eval-y", ST_OPT_T_STR, "FILE", "none", NULL,
       "the evaluation set's targets (without it the teacher labels --eval-x, or --y-col's "
-      "column of a .csv --eval-x holds them)", 1, 0, 0, AT(eval_y), NULL },
+      "column of a .csv --eval-x holds them)", 1, 0, 0, AT(eval_y), NULL, ALL },
     { "eval", ST_OPT_T_STR, "NAME=X,Y", "none", NULL,
       "a named evaluation set (repeatable, up to 8 with --eval-x): inputs X and targets Y "
       "(NAME=X alone: the teacher's labels, or --y-col's column of a .csv X); its loss (and "
       "accuracy) at every logged step in metrics.csv as eval_NAME_*, its forgetting in "
-      "summary.json and the figure", 1, 0, 0, AT(evals), NULL },
+      "summary.json and the figure", 1, 0, 0, AT(evals), NULL, ALL },
     { "online", ST_OPT_T_FLAG, NULL, "off", NULL,
-      "draw fresh inputs every step instead of a fixed set", 1, 0, 0, AT(online), NULL },
+      "draw fresh inputs every step instead of a fixed set", 1, 0, 0, AT(online), NULL, TS },
     { "label-noise", ST_OPT_T_DOUBLE, "SIGMA", "0", NULL,
-      "std of Gaussian noise added to the targets", 1, 0, 0, AT(label_noise), NULL },
+      "std of Gaussian noise added to the targets", 1, 0, 0, AT(label_noise), NULL, TS },
     { "loss", ST_OPT_T_ENUM, "NAME", "mse", NULL,
       "data loss: mse, or xent (softmax cross-entropy against class indices; a teacher-student "
       "run labels each input with the teacher's largest output)", 1, 0, 0, AT(loss),
-      st_loss_names },
+      st_loss_names, ALL },
     { "optimizer", ST_OPT_T_ENUM, "NAME", "adam", NULL,
-      "adam, adamw or sgd (PyTorch's formulas)", 1, 0, 0, AT(opt.kind), st_optim_names },
-    { "lr", ST_OPT_T_DOUBLE, "FLOAT", "0.01", NULL, "learning rate", 1, 0, 0, AT(opt.lr), NULL },
+      "adam, adamw or sgd (PyTorch's formulas)", 1, 0, 0, AT(opt.kind), st_optim_names, ALL },
+    { "lr", ST_OPT_T_DOUBLE, "FLOAT", "0.01", NULL, "learning rate", 1, 0, 0, AT(opt.lr), NULL,
+      ALL },
     { "beta1", ST_OPT_T_DOUBLE, "FLOAT", "0.9", NULL, "Adam/AdamW first-moment decay", 1, 0, 0,
-      AT(opt.beta1), NULL },
+      AT(opt.beta1), NULL, ALL },
     { "beta2", ST_OPT_T_DOUBLE, "FLOAT", "0.999", NULL, "Adam/AdamW second-moment decay", 1, 0,
-      0, AT(opt.beta2), NULL },
+      0, AT(opt.beta2), NULL, ALL },
     { "eps", ST_OPT_T_DOUBLE, "FLOAT", "1e-08", NULL, "Adam/AdamW epsilon", 1, 0, 0,
-      AT(opt.eps), NULL },
+      AT(opt.eps), NULL, ALL },
     { "weight-decay", ST_OPT_T_AUTO, "FLOAT", "auto", "auto: 0; 0.01 for adamw",
       "weight decay (AdamW: decoupled; Adam, SGD: L2 in the gradient)", 1, 0, 0,
-      AT(opt.weight_decay), NULL },
+      AT(opt.weight_decay), NULL, ALL },
     { "momentum", ST_OPT_T_DOUBLE, "FLOAT", "0", NULL, "SGD momentum", 1, 0, 0, AT(opt.momentum),
-      NULL },
+      NULL, ALL },
     { "nesterov", ST_OPT_T_FLAG, NULL, "off", NULL, "SGD Nesterov momentum", 1, 0, 0,
-      AT(opt.nesterov), NULL },
+      AT(opt.nesterov), NULL, ALL },
     { "steps", ST_OPT_T_LONG, "N", "10000", NULL, "optimizer steps", 1, 0, LONG_MAX - 1,
-      AT(steps), NULL },
-    { "seed", ST_OPT_T_U64, "N", "0", NULL, "random seed (teacher, student, data)", 1, 0, 0,
-      AT(seed), NULL },
+      AT(steps), NULL, ALL },
+    { "seed", ST_OPT_T_U64, "N", "0", NULL,
+      "random seed, each use its own stream of it: a teacher-student run draws the teacher, the "
+      "re-drawn layers, the inputs, label noise and the batch order; a data run the batch "
+      "order, the --val-fraction rows, a start without a model file and the fisher probes", 1,
+      0, 0, AT(seed), NULL, ALL },
     { "penalty", ST_OPT_T_ENUM, "NAME", "l1", NULL,
       "penalty on the update theta - theta0: l1, group (a group per tensor), layer (a group "
       "per layer: its weight and bias together), nuclear, l2 or none (data runs - finetune, "
       "pretrain, --task data - default to layer with --prox and the sum reduction when none "
       "of --penalty, --penalty-reduction and --prox is given)", 1, 0, 0,
-      AT(penalty), st_penalty_names },
+      AT(penalty), st_penalty_names, ALL },
     { "penalty-reduction", ST_OPT_T_ENUM, "NAME", "mean", NULL,
       "mean: each tensor's term divided by its size (the seed's; an entry of a small tensor "
       "costs more, so answers lean to large tensors); sum: every entry costs the same; sqrt: "
@@ -130,51 +139,84 @@ static const struct st_option table[] = {
       "by the square root of their mean Fisher information at the start, relative to all "
       "entries (an entry that moves the outputs more costs more); data runs: see --penalty",
       1, 0, 0,
-      AT(reduction), st_reduction_names },
+      AT(reduction), st_reduction_names, ALL },
     { "lambda", ST_OPT_T_DOUBLE, "FLOAT", "0", NULL, "penalty strength", 1, 0, 0, AT(lambda),
-      NULL },
+      NULL, ALL },
     { "prox", ST_OPT_T_FLAG, NULL, "off", NULL,
       "proximal step in the optimizer's metric instead of the subgradient (exact zeros; "
       "data runs: see --penalty; --no-prox: off)", 1, 0,
-      0, AT(prox), NULL },
+      0, AT(prox), NULL, ALL },
     { "lambda-scale", ST_OPT_T_STR, "LIST", "none", NULL,
       "multipliers of lambda, NAME=FACTOR with NAME as in --freeze, e.g. w1=0,b1=0 or 3=0.5", 1,
-      0, 0, AT(lambda_scale), NULL },
+      0, 0, AT(lambda_scale), NULL, ALL },
     { "nuclear-bias", ST_OPT_T_ENUM, "NAME", "none", NULL,
       "nuclear: biases get none or an l1 term", 1, 0, 0, AT(nuclear_bias_l1),
-      nuclear_bias_names },
+      nuclear_bias_names, ALL },
     { "spectrum-every", ST_OPT_T_LONG, "N", "100", NULL,
       "log nuclear norm and rank of each update matrix every N steps (and the last); 0: never "
       "(an SVD per weight matrix is costly on wide layers)", 1, 0, LONG_MAX, AT(spectrum_every),
-      NULL },
+      NULL, ALL },
     { "teacher-delta", ST_OPT_T_STR, "KIND", "full", NULL,
       "how the teacher differs in the --reinit tensors: full (re-drawn), rank:R (student + "
       "a rank-R matrix; R is capped at min(out, in)), sparse:P (a fraction P of entries "
-      "perturbed)", 1, 0, 0, AT(teacher_delta), NULL },
+      "perturbed)", 1, 0, 0, AT(teacher_delta), NULL, TS },
     { "teacher-delta-scale", ST_OPT_T_DOUBLE, "FLOAT", "0.1", NULL,
       "std of the entries of a rank:R or sparse:P teacher delta (unused with full)", 1, 0, 0,
-      AT(teacher_delta_scale), NULL },
+      AT(teacher_delta_scale), NULL, TS },
     { "log-every", ST_OPT_T_LONG, "N", "1", NULL, "log a metrics row every N steps (and the last)",
-      1, 1, LONG_MAX, AT(log_every), NULL },
+      1, 1, LONG_MAX, AT(log_every), NULL, ALL },
     { "changed-threshold", ST_OPT_T_DOUBLE, "FRAC", "0.1", NULL,
       "verdict: a tensor changed if its d_init >= FRAC * the largest", 1, 0, 0,
-      AT(changed_threshold), NULL },
+      AT(changed_threshold), NULL, ALL },
     { "save-data", ST_OPT_T_FLAG, NULL, "off", NULL, "also write the data set as x.npy and y.npy",
-      1, 0, 0, AT(save_data), NULL },
+      1, 0, 0, AT(save_data), NULL, ALL },
     { "threads", ST_OPT_T_INT, "N", "1", NULL, "threads (wide layers, parameter passes)", 1, 1,
-      1024, AT(threads), NULL },
+      1024, AT(threads), NULL, ALL },
     { "checkpoint-every", ST_OPT_T_LONG, "N", "0", NULL,
       "write OUT/checkpoint.bin every N steps (0: only when stopped by SIGINT or SIGTERM); "
-      "--resume OUT goes on from it", 0, 0, LONG_MAX, AT(checkpoint_every), NULL },
-    { "out", ST_OPT_T_STR, "DIR", "run", NULL, "run directory to write", 0, 0, 0, AT(out), NULL },
+      "--resume OUT goes on from it", 0, 0, LONG_MAX, AT(checkpoint_every), NULL, ALL },
+    { "out", ST_OPT_T_STR, "DIR", "run", NULL, "run directory to write", 0, 0, 0, AT(out), NULL,
+      ALL },
     { "plot", ST_OPT_T_FLAG, NULL, "on", NULL, "draw the run's figure at the end (--no-plot: skip)",
-      0, 0, 0, AT(plot), NULL },
+      0, 0, 0, AT(plot), NULL, ALL },
     { "format", ST_OPT_T_ENUM, "NAME", "png", NULL, "figure format: png, svg or pdf", 0, 0, 0,
-      AT(fig_format), st_fig_format_names },
+      AT(fig_format), st_fig_format_names, ALL },
     { "force", ST_OPT_T_FLAG, NULL, "off", NULL,
       "overwrite a run directory that already holds a run, or write one into a directory "
-      "that holds other files", 0, 0, 0, AT(force), NULL },
-    { "quiet", ST_OPT_T_FLAG, NULL, "off", NULL, "no progress bar", 0, 0, 0, AT(quiet), NULL },
+      "that holds other files", 0, 0, 0, AT(force), NULL, ALL },
+    { "quiet", ST_OPT_T_FLAG, NULL, "off", NULL, "no progress bar", 0, 0, 0, AT(quiet), NULL, ALL },
+};
+
+/* What an option says in the help of pretrain and finetune, where a data run
+ * makes it mean something else (or default otherwise: cli.c's data
+ * defaults) than the general text, which covers both kinds of run. */
+static const struct {
+    const char *name, *help, *shown;
+} data_text[] = {
+    { "student-init", "the start theta0 from a .safetensors file instead of a fresh draw",
+      NULL },
+    { "x", "the training inputs [N, in] from a .npy or .csv file (required)", NULL },
+    { "y", "targets from a .npy or .csv file, one row per row of --x: [N, out] for mse, class "
+           "indices [N] or [N, 1] for xent (required, or --y-col)", NULL },
+    { "eval-y", "the evaluation set's targets (required, or --y-col's column of a .csv "
+                "--eval-x)", NULL },
+    { "loss", "data loss: mse, or xent (softmax cross-entropy against class indices)", NULL },
+    { "seed", "random seed: the batch order (--batch), the rows --val-fraction holds out, a "
+              "start drawn without a model file and the fisher reduction's probes (with a full "
+              "batch, no --val-fraction, a model file and no fisher it changes nothing)",
+      NULL },
+    { "penalty", "penalty on the update theta - theta0: l1, group (a group per tensor), layer "
+                 "(a group per layer: its weight and bias together), nuclear, l2 or none; "
+                 "when none of --penalty, --penalty-reduction and --prox is given: layer with "
+                 "--prox and the sum reduction", "layer" },
+    { "penalty-reduction", "mean: each tensor's term divided by its size (an entry of a small "
+                           "tensor costs more, so answers lean to large tensors); sum: every "
+                           "entry costs the same; sqrt: each term divided by the square root "
+                           "of its size; fisher: each tensor's entries priced by the square "
+                           "root of their mean Fisher information at the start, relative to "
+                           "all entries; see --penalty", "sum" },
+    { "prox", "proximal step in the optimizer's metric instead of the subgradient (exact zeros; "
+              "see --penalty; --no-prox: off)", "on" },
 };
 
 #define N_OPTIONS ((int)(sizeof table / sizeof table[0]))
@@ -198,6 +240,38 @@ const struct st_option *st_option_find(const char *name)
 {
     int i = st_option_index(name);
     return i >= 0 ? &table[i] : NULL;
+}
+
+const char *st_option_help(const struct st_option *o, int data, const char **shown)
+{
+    const char *help = o->help;
+    *shown = o->shown ? o->shown : o->def;
+    for (size_t i = 0; data && i < sizeof data_text / sizeof data_text[0]; i++)
+        if (!strcmp(data_text[i].name, o->name)) {
+            help = data_text[i].help;
+            if (data_text[i].shown)
+                *shown = data_text[i].shown;
+        }
+    return help;
+}
+
+int st_option_is_default(const struct st_train_cfg *cfg, const char *name)
+{
+    const struct st_option *o = st_option_find(name);
+    struct st_train_cfg *d = o ? malloc(sizeof *d) : NULL;
+    char a[4200], b[4200];
+    struct st_err err;
+    int same = 0;
+    if (d) {
+        *d = *cfg;
+        if (st_option_set(d, name, o->def, &err) == ST_OK) {
+            st_option_format(cfg, o, a, sizeof a);
+            st_option_format(d, o, b, sizeof b);
+            same = !strcmp(a, b);
+        }
+    }
+    free(d);
+    return same;
 }
 
 static enum st_status parse_long(const char *name, const char *s, long lo, long hi, long *out,
@@ -349,6 +423,7 @@ void st_train_cfg_defaults(struct st_train_cfg *cfg)
     for (int i = 0; i < n; i++)
         if (st_option_set(cfg, opts[i].name, opts[i].def, &err) != ST_OK)
             abort(); /* a default the table itself refuses: a bug no input can cause */
+    snprintf(cfg->init_opt, sizeof cfg->init_opt, "student-init");
 }
 
 enum st_status st_option_set(struct st_train_cfg *cfg, const char *name, const char *value,

@@ -26,6 +26,14 @@ enum st_opt_type {
     ST_OPT_T_RANGE   /* double[2], LO,HI with LO < HI */
 };
 
+/* The kinds of command an option applies to (st_option.cmds): those that
+ * make teacher-student runs only (compare, continual, reproduce, truth), data
+ * runs only (pretrain, finetune: no teacher, the data from --x and --y), or
+ * either (train, sweep, lambda-path, baselines: --task). An option outside a
+ * command's kind is left out of its --help; where it would change the run,
+ * its value is refused there. */
+enum { ST_CMD_TS = 1, ST_CMD_DATA = 2, ST_CMD_ANY = 4 };
+
 struct st_option {
     const char *name;  /* "lr" */
     enum st_opt_type type;
@@ -38,6 +46,7 @@ struct st_option {
     size_t offset;     /* of the value in struct st_train_cfg */
     size_t size;       /* of a string's room */
     const char *const *choices; /* enum options: the names, NULL-terminated */
+    unsigned cmds;     /* the kinds of command it applies to: ST_CMD_* bits */
 };
 
 /* Options there can be at most (the size of a given-mask). */
@@ -57,6 +66,16 @@ const struct st_option *st_options(int *n);
 /* The option called name, or NULL; its index in the table, or -1. */
 const struct st_option *st_option_find(const char *name);
 int st_option_index(const char *name);
+
+/* Option o's help text and shown default (*shown: never NULL) in the help of
+ * a data-run command (data: 1; pretrain, finetune), where they differ from
+ * its general ones (data: 0; the seed seeds other things there, the penalty
+ * has other defaults). */
+const char *st_option_help(const struct st_option *o, int data, const char **shown);
+
+/* 1 when option name holds its default value in cfg (as st_option_format
+ * writes both), 0 when not or when there is no such option. */
+int st_option_is_default(const struct st_train_cfg *cfg, const char *name);
 
 /* Parses value for option name into cfg. Errors: ST_ERR_ARG naming the option,
  * the value and what was expected (unknown option included). */

@@ -5,11 +5,13 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../io/modelfile.h"
 #include "../io/npy.h"
+#include "options.h"
 
 static void draw_inputs(struct st_source *s, float *x, long n)
 {
@@ -30,7 +32,8 @@ static enum st_status read_model(const char *opt, const char *path, const struct
 }
 
 /* theta0, the teacher and the truth; the input statistics --student-init
- * carries. */
+ * carries. Messages about that file name the option that gave it
+ * (cfg->init_opt). */
 static enum st_status build_start(struct st_source *s, const struct st_train_cfg *cfg,
                                   struct st_err *err)
 {
@@ -42,7 +45,7 @@ static enum st_status build_start(struct st_source *s, const struct st_train_cfg
     memset(&init, 0, sizeof init);
     if ((st = st_model_params(s->m, &s->start, err)) != ST_OK)
         return st;
-    if (has_init && (st = read_model("student-init", cfg->init_path, s->m, &init, err)) != ST_OK)
+    if (has_init && (st = read_model(cfg->init_opt, cfg->init_path, s->m, &init, err)) != ST_OK)
         return st;
     if (s->has_teacher) {
         int file = st_cfg_given(cfg->teacher_path);
@@ -60,14 +63,15 @@ static enum st_status build_start(struct st_source *s, const struct st_train_cfg
     if (has_init) {
         st_params_copy(&s->start, &init.p);
         /* Statistics the start model carries come first; --standardize fits new ones. */
-        if ((st = st_stand_from_meta(&s->stand, &init.meta, cfg->init_path, (int)s->in, err)) !=
-            ST_OK)
+        char label[ST_PATH_MAX + 32];
+        snprintf(label, sizeof label, "--%s %s", cfg->init_opt, cfg->init_path);
+        if ((st = st_stand_from_meta(&s->stand, &init.meta, label, (int)s->in, err)) != ST_OK)
             goto out;
         if (s->stand.n > 0 && s->has_teacher) {
             /* A teacher labels raw inputs; standardized ones would not match. */
-            st = st_err_set(err, ST_ERR_ARG, "--student-init %s: carries input statistics "
-                            "(input_mean, input_std) from a standardized data set; use it with "
-                            "finetune (--task data)", cfg->init_path);
+            st = st_err_set(err, ST_ERR_ARG, "%s: carries input statistics (input_mean, "
+                            "input_std) from a standardized data set; use it with finetune "
+                            "(--task data)", label);
             goto out;
         }
     }
@@ -177,6 +181,34 @@ static enum st_status split_val(struct st_source *s, long nv, struct st_err *err
     return ST_OK;
 }
 
+/* The options of drawn inputs and of a teacher, which a data run leaves
+ * unused, at other values than their defaults (config.ini writes those, and
+ * the rows of --x, all or those kept for training, as the data size):
+ * refused rather than dropped. */
+static enum st_status check_unused(const struct st_train_cfg *cfg, long rows, long kept,
+                                   struct st_err *err)
+{
+    static const char *const unused[] = { "data-dist", "data-range", "teacher-delta",
+                                          "teacher-delta-scale" };
+    char value[4200];
+    if (!cfg->task_data)
+        return ST_OK;
+    if (cfg->data_size != rows && cfg->data_size != kept &&
+        !st_option_is_default(cfg, "data-size"))
+        return st_err_set(err, ST_ERR_ARG, "--data-size %ld: a data run trains on the rows of "
+                          "--x %s (%ld, %ld kept for training); leave --data-size out",
+                          cfg->data_size, cfg->x_path, rows, kept);
+    for (size_t i = 0; i < sizeof unused / sizeof unused[0]; i++) {
+        if (st_option_is_default(cfg, unused[i]))
+            continue;
+        st_option_format(cfg, st_option_find(unused[i]), value, sizeof value);
+        return st_err_set(err, ST_ERR_ARG, "--%s %s: a data run (pretrain, finetune, --task "
+                          "data) has no teacher and draws no inputs (they come from --x %s)",
+                          unused[i], value, cfg->x_path);
+    }
+    return ST_OK;
+}
+
 /* What the rows of --x say about the options: the held-out rows, the data
  * size, a full batch. */
 static enum st_status complete(struct st_source *s, struct st_train_cfg *cfg, struct st_err *err)
@@ -192,6 +224,8 @@ static enum st_status complete(struct st_source *s, struct st_train_cfg *cfg, st
             return st_err_set(err, ST_ERR_ARG, "--x %s: %ld rows; at most %d", cfg->x_path,
                               rows - nv, INT_MAX);
         if (nv > 0 && (st = split_val(s, nv, err)) != ST_OK)
+            return st;
+        if ((st = check_unused(cfg, rows, s->train.n, err)) != ST_OK)
             return st;
         cfg->data_size = s->train.n;
         if (cfg->batch == 0)

@@ -92,7 +92,7 @@ check "an interrupted finetune leaves a checkpoint" [ -e "$W/ftr/checkpoint.bin"
 check "finetune --resume without --model exits 0" [ $? = 0 ]
 check "the resumed run keeps both named sets" \
     "$PY" -c 'import json, sys; assert set(json.load(open(sys.argv[1]))["evals"]) == {"A_test", "B_test"}' "$W/ftr/summary.json"
-"$BIN" finetune --model "$M" --student-init "$M" $B --steps 5 --quiet --out "$W/both" >/dev/null 2>"$W/err"
+"$BIN" sweep --model "$M" --student-init "$M" $B --grid lambda=0 --steps 5 --quiet --out "$W/both" >/dev/null 2>"$W/err"
 check "--model with --student-init: refused" has "$W/err" "give one"
 
 # ---- sweep --model: columns by the loss, no truth, the shares ----
