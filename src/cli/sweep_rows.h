@@ -14,12 +14,12 @@
 #include "../exp/sweep.h"
 
 struct st_sweep_rows {
-    FILE *summary;     /* OUT/summary.csv, appending */
-    FILE *pending;     /* OUT/pending.csv, opened when a row first waits */
+    FILE *summary; /* OUT/summary.csv, appending */
+    FILE *pending; /* OUT/pending.csv, opened when a row first waits */
     char pending_path[4200];
-    long *order, n;    /* the ids whose rows this sweep writes, ascending */
-    char **row;        /* [n]: order[k]'s row while it waits, else NULL */
-    long next;         /* order[next]'s row is the next one to write */
+    long *order, n; /* the ids whose rows this sweep writes, ascending */
+    char **row;     /* [n]: order[k]'s row while it waits, else NULL */
+    long next;      /* order[next]'s row is the next one to write */
 };
 
 /* Opens out/summary.csv for a sweep of n_runs runs (header from grid and
