@@ -61,9 +61,10 @@ const char *st_cli_stop_name(void)
 int st_cli_interrupted(const char *cmd, const struct st_train_cfg *cfg,
                        const struct st_train_result *res)
 {
+    /* train, pretrain and finetune each resume their own runs. */
     fprintf(stderr, "sparsetune %s: stopped by %s at step %ld of %ld; resume with: sparsetune "
-                    "train --resume %s\n",
-            cmd, st_cli_stop_name(), res->steps_done, cfg->steps, cfg->out);
+                    "%s --resume %s\n",
+            cmd, st_cli_stop_name(), res->steps_done, cfg->steps, cmd, cfg->out);
     return 128 + st_cli_stop_signal();
 }
 

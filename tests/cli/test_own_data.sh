@@ -82,12 +82,13 @@ bad_eval "nine --eval sets" "at most 8 evaluation sets" "${nine[@]}"
 
 # ---- resume: the checkpoint knows the model ----
 "$BIN" finetune --model "$M" $B $A_te $B_te --steps 20000 --checkpoint-every 500 --quiet --no-plot \
-    --out "$W/ftr" >/dev/null 2>&1 &
+    --out "$W/ftr" >/dev/null 2>"$W/ftr.err" &
 pid=$!
 sleep 0.3
 kill -INT $pid 2>/dev/null
 wait $pid
 check "an interrupted finetune leaves a checkpoint" [ -e "$W/ftr/checkpoint.bin" ]
+check "and says to resume it with finetune" grep -q "resume with: sparsetune finetune --resume $W/ftr" "$W/ftr.err"
 "$BIN" finetune --resume "$W/ftr" --quiet --no-plot >"$W/out" 2>"$W/err"
 check "finetune --resume without --model exits 0" [ $? = 0 ]
 check "the resumed run keeps both named sets" \
