@@ -38,16 +38,22 @@ struct st_fig_run {
     const struct st_fig_tensor *tensors; /* [n_tensors], the run's tensors in layout order */
     int n_tensors;
     const double *shares;                /* [n_tensors] each one's share of the final update, or NULL */
+    const char *eval_name;               /* the name of the set in eval_mse / eval_xent (its
+                                          * file's), or NULL: "eval" */
 };
 
 /* Draws the figure of a run into path, atomically: the loss (log scale),
- * d_init, and d_teacher (a run with a teacher) or the evaluation set's loss
- * (eval_mse or eval_xent, a data run), one line per tensor while they fit a
- * legend (ST_FIG_LEGEND_MAX), else one per unit (its mean |Delta|); then, for
- * a data run with few tensors, a bar chart of each tensor's share of the
- * final update, and for many tensors a heatmap of the shares (units x roles);
- * with rank_panel (and few tensors), the rank of each weight update on the
- * rows where it was computed. A fourth panel widens the page. Errors:
+ * d_init, d_teacher (a run with a teacher), one line per tensor while they
+ * fit a legend (ST_FIG_LEGEND_MAX), else one per unit (its mean |Delta|);
+ * the loss of every held-out set metrics.csv has, each in a colour no tensor
+ * has and named in the legend: the validation set (val_mse, val_xent), the
+ * evaluation set (eval_mse, eval_xent: eval_name) and each named one
+ * (eval_<NAME>_mse, eval_<NAME>_xent), with their accuracy (*_accuracy, an
+ * xent run) in a panel under it; then, for a data run with few tensors, a bar
+ * chart of each tensor's share of the final update, and for many tensors a
+ * heatmap of the shares (units x roles); with rank_panel (and few tensors),
+ * the rank of each weight update on the rows where it was computed. Panels
+ * beyond three widen the page by a third of ST_FIG_WIDTH each. Errors:
  * ST_ERR_FORMAT (missing columns, no rows), ST_ERR_IO (cannot write). */
 enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_fig_run *r,
                              struct st_err *err);
