@@ -183,14 +183,19 @@ static void draw(const char *out, const struct subset *sub, long n_sub, double b
         marks[i] = isfinite(sub[i].loss) && sub[i].loss <= 2.0 * best &&
                    sub[i].units == min_units;
     }
+    struct st_fig_bars bars = {
+        by_tensor ? "loss of each trained subset of tensors (lowest of the last 10% of steps)"
+                  : "loss of each trained subset of layers (lowest of the last 10% of steps)",
+        "loss (mse)",
+        by_tensor ? "trained tensors" : "trained layers",
+        (int)n_sub, names, loss, marks,
+        by_tensor ? "the fewest tensors within 2\u00d7 the best loss (the pick)"
+                  : "the fewest layers within 2\u00d7 the best loss (the pick)",
+        "the other subsets", 2.0 * best, "2\u00d7 the best loss"
+    };
     if (!names || !loss || !marks)
         fprintf(stderr, "sparsetune baselines: out of memory for the figure\n");
-    else if (st_figure_bars(fig, ST_FIG_PNG, names, loss, marks, (int)n_sub,
-                            by_tensor ? "loss of each trained subset of tensors (lowest of the "
-                                        "last 10% of steps)"
-                                      : "loss of each trained subset of layers (lowest of the "
-                                        "last 10% of steps)",
-                            "loss (mse)", &err) == ST_OK)
+    else if (st_figure_bars(fig, ST_FIG_PNG, &bars, &err) == ST_OK)
         printf("figure: %s\n", fig);
     else
         fprintf(stderr, "sparsetune baselines: %s\n", err.msg);

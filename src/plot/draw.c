@@ -314,6 +314,11 @@ void st_draw_heatmap_cells(const double *v, int rows, int cols, const char *cons
 
 /* ---- pages ---- */
 
+void st_draw_page_title(const char *title)
+{
+    snprintf(page.title, sizeof page.title, "%s", title);
+}
+
 double st_draw_page_w(void)
 {
     return page.w;

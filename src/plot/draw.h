@@ -119,8 +119,9 @@ double st_axis_margin(const struct st_ticks *t, int has_label);
 
 /* ---- lines and their legend ---- */
 
-/* An entry of a legend: a line (style 0: none) and/or a marker (PLplot's
- * plpoin code; 0: none) in a colour, and its name. */
+/* An entry of a legend: a line (PLplot's style; 0: none; -1: a filled patch,
+ * for bars) and/or a marker (PLplot's plpoin code; 0: none) in a colour, and
+ * its name. */
 struct st_legend_entry {
     const char *name;
     int color, style, marker;
@@ -134,6 +135,11 @@ struct st_legend_box {
     int ncol, rows;
     double colw[ST_FIG_LEGEND_MAX + 1]; /* page units */
 };
+
+/* The size of a legend of n entries in ncol columns (box->title set), page
+ * units; fills box's columns. */
+void st_legend_measure(const struct st_legend_entry *e, int n, int ncol,
+                       struct st_legend_box *box, double *w, double *h);
 
 /* Chooses where a legend of n entries goes in the viewport (vx0..vx1,
  * vy0..vy1), whose window is x0..x1 by *ylo..*yhi: the first place, in
@@ -217,6 +223,9 @@ enum st_status st_draw_page_begin(const char *path, enum st_fig_format fmt, int 
 enum st_status st_draw_page_begin_tall(const char *path, enum st_fig_format fmt, int width,
                                        int height, const char *title, char *tmp, size_t size,
                                        struct st_err *err);
+
+/* The title an SVG's <title> carries, for a page that draws its own. */
+void st_draw_page_title(const char *title);
 
 /* The page's size in page units. */
 double st_draw_page_w(void);

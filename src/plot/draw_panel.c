@@ -16,15 +16,15 @@
  * row, a line sample and the gap after it, the gap between columns, and the
  * distance from the axes. */
 #define PAD 0.45
-#define ROW 1.45
+#define ROW 1.5
 #define SAMPLE 2.0
 #define SAMPLE_GAP 0.6
 #define COL_GAP 1.2
 #define INSET 0.5
 
 /* The box of n entries in ncol columns (row-major), page units. */
-static void measure(const struct st_legend_entry *e, int n, int ncol, struct st_legend_box *b,
-                    double *w, double *h)
+void st_legend_measure(const struct st_legend_entry *e, int n, int ncol, struct st_legend_box *b,
+                       double *w, double *h)
 {
     double ch = st_draw_ch(FONT_LEGEND);
     b->ncol = ncol;
@@ -114,7 +114,7 @@ void st_legend_place(const struct st_legend_entry *e, int n, int n_lines, const 
     for (int l = 0; l < n_layouts; l++) {
         struct st_legend_box b = { .title = title };
         double bw, bh;
-        measure(e, n, layouts[l], &b, &bw, &bh);
+        st_legend_measure(e, n, layouts[l], &b, &bw, &bh);
         if (bw + 2.0 * inset > vw || bh + 2.0 * inset > vh)
             continue;
         b.fw = bw / vw;
@@ -140,7 +140,7 @@ void st_legend_place(const struct st_legend_entry *e, int n, int n_lines, const 
     if (!isfinite(compact)) {
         /* Larger than the axes: the one column at the top right, as best it can. */
         double bw, bh;
-        measure(e, n, 1, box, &bw, &bh);
+        st_legend_measure(e, n, 1, box, &bw, &bh);
         box->fw = bw / vw;
         box->fh = bh / vh;
         corner(TR, bw, bh, vw, vh, inset, &box->fx0, &box->fy0);
@@ -200,7 +200,11 @@ void st_legend_draw(const struct st_legend_entry *e, int n, const struct st_lege
             x += (box->colw[k] + COL_GAP * ch) * ux;
         double sample = (e[i].style ? SAMPLE : 1.0) * ch * ux;
         plcol0(e[i].color);
-        if (e[i].style) {
+        if (e[i].style < 0) {
+            double h = 0.35 * ch * uy;
+            plfill(4, (const PLFLT[]){ x, x + sample, x + sample, x },
+                   (const PLFLT[]){ y - h, y - h, y + h, y + h });
+        } else if (e[i].style) {
             pllsty(e[i].style);
             plwidth(1.6);
             plline(2, (const PLFLT[]){ x, x + sample }, (const PLFLT[]){ y, y });

@@ -71,12 +71,26 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
                                const struct st_csv_text *s, const struct st_fig_tensor *tensors,
                                int n, struct st_err *err);
 
-/* A bar chart of values (log scale) in the given order, one bar per name;
- * bars with marks[i] drawn in the second colour; ylabel names the values.
- * Errors: ST_ERR_FORMAT (no finite value), ST_ERR_IO. */
-enum st_status st_figure_bars(const char *path, enum st_fig_format fmt, const char *const *names,
-                              const double *values, const int *marks, int n, const char *title,
-                              const char *ylabel, struct st_err *err);
+/* What a bar chart shows: values (log scale) in the given order, one bar
+ * per name, the marked ones in the second colour. */
+struct st_fig_bars {
+    const char *title;           /* UTF-8 */
+    const char *ylabel, *xlabel; /* what the values and the names are (xlabel NULL: none) */
+    int n;
+    const char *const *names;    /* [n] written under the bars */
+    const double *values;        /* [n] */
+    const int *marks;            /* [n] */
+    const char *mark_label;      /* what marks a bar, in the legend (NULL: no entry) */
+    const char *rest_label;      /* what the other bars are (NULL: no entry) */
+    double line;                 /* a dashed level across the bars (<= 0: none) */
+    const char *line_label;      /* its legend entry */
+};
+
+/* Draws b into path, atomically: the bars, the level, a legend where it
+ * hides no bar, the names under the bars with the room they need. Errors:
+ * ST_ERR_FORMAT (no finite positive value), ST_ERR_IO. */
+enum st_status st_figure_bars(const char *path, enum st_fig_format fmt,
+                              const struct st_fig_bars *b, struct st_err *err);
 
 /* One point per run, log-log: x[s][i] against y[s][i] for each series s
  * (joined by a line in run order, named in the legend on the right);

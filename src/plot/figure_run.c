@@ -7,8 +7,8 @@
  * ..., b1, ...); with more, each unit (an MLP's layer) has one: its mean
  * |Delta|. Each panel gets the left margin its tick labels need. */
 #include "draw.h"
+#include "held_out.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,90 +189,6 @@ static const char *unit_kind(const struct st_fig_run *r)
     return "layer";
 }
 
-/* ---- held-out sets ---- */
-
-#define MAX_SETS 32
-
-/* A held-out set of metrics.csv: its name and its loss and accuracy columns
- * (-1: none). */
-struct held_out {
-    char name[48];
-    int c_loss, c_acc;
-};
-
-/* The set called name in sets[*n], added when new (NULL when there is no
- * room). */
-static struct held_out *set_named(struct held_out *sets, int *n, const char *name, size_t len)
-{
-    char buf[48];
-    snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), name);
-    if (len >= sizeof buf)
-        memcpy(buf + sizeof buf - 4, "...", 4);
-    for (int i = 0; i < *n; i++)
-        if (!strcmp(sets[i].name, buf))
-            return &sets[i];
-    if (*n == MAX_SETS)
-        return NULL;
-    struct held_out *s = &sets[(*n)++];
-    snprintf(s->name, sizeof s->name, "%s", buf);
-    s->c_loss = s->c_acc = -1;
-    return s;
-}
-
-/* Whether column name ends in "_<suffix>" after a set's name (letters,
- * digits, '-', '_') that starts at name; *len gets the name's length. */
-static int named_column(const char *name, const char *suffix, size_t *len)
-{
-    size_t n = strlen(name), k = strlen(suffix);
-    if (n < k + 2 || name[n - k - 1] != '_' || strcmp(name + n - k, suffix))
-        return 0;
-    *len = n - k - 1;
-    for (size_t i = 0; i < *len; i++)
-        if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_')
-            return 0;
-    return 1;
-}
-
-/* The held-out sets of metrics m whose loss is the run's (loss: "mse" or
- * "xent"): the validation set (val_<loss>, val_accuracy), the evaluation set
- * (eval_<loss>, eval_accuracy) called eval_name, then each named set
- * (eval_<NAME>_<loss>, eval_<NAME>_accuracy) in the order of its columns.
- * Sets without a loss column are left out. Returns their count. */
-static int held_out_sets(const struct st_csv *m, const char *loss, const char *eval_name,
-                         struct held_out *sets)
-{
-    int n = 0;
-    for (int c = 0; c < m->n_cols; c++) {
-        const char *col = m->names[c];
-        struct held_out *s = NULL;
-        int is_acc = 0;
-        size_t len;
-        if (!strncmp(col, "val_", 4) && (!strcmp(col + 4, loss) || !strcmp(col + 4, "accuracy"))) {
-            s = set_named(sets, &n, "validation", 10);
-            is_acc = !strcmp(col + 4, "accuracy");
-        } else if (!strncmp(col, "eval_", 5) &&
-                   (!strcmp(col + 5, loss) || !strcmp(col + 5, "accuracy"))) {
-            const char *name = eval_name && eval_name[0] ? eval_name : "eval";
-            s = set_named(sets, &n, name, strlen(name));
-            is_acc = !strcmp(col + 5, "accuracy");
-        } else if (!strncmp(col, "eval_", 5) && named_column(col + 5, loss, &len)) {
-            s = set_named(sets, &n, col + 5, len);
-        } else if (!strncmp(col, "eval_", 5) && named_column(col + 5, "accuracy", &len)) {
-            s = set_named(sets, &n, col + 5, len);
-            is_acc = 1;
-        }
-        if (s && is_acc)
-            s->c_acc = c;
-        else if (s)
-            s->c_loss = c;
-    }
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (sets[i].c_loss >= 0)
-            sets[k++] = sets[i];
-    return k;
-}
-
 /* ---- the last panel ---- */
 
 /* The rank panel: rank_<w> on the rows where it was computed (others are
@@ -420,7 +336,7 @@ struct page {
     int loss_color;
     double *x;            /* [2][n] steps, log10 of the loss */
     const double *ly;
-    struct held_out sets[MAX_SETS];
+    struct st_held_out sets[ST_MAX_HELD_OUT];
     int n_sets, has_acc;
     double *emem;         /* [2 * n_sets][n] each set's log10 loss, then its accuracy */
     const double **ey, **ay;
@@ -454,7 +370,7 @@ static enum st_status page_held_out(const struct st_fig_run *r, int xent, struct
 {
     const struct st_csv *m = r->m;
     long n = m->n_rows;
-    int k = pg->n_sets = held_out_sets(m, xent ? "xent" : "mse", r->eval_name, pg->sets);
+    int k = pg->n_sets = st_held_out_sets(m, xent ? "xent" : "mse", r->eval_name, pg->sets);
     if (k == 0)
         return ST_OK;
     pg->emem = malloc((size_t)k * 2 * (size_t)n * sizeof *pg->emem);

@@ -57,6 +57,7 @@ enum st_status st_figure_truth(const char *path, enum st_fig_format fmt,
     plgchr(&def, &ht);
     plschr(def * (ST_FIG_WIDTH + ST_FIG_HEIGHT) / (width + height), FONT_TITLE);
     plmtex("t", -1.5, 0.5, 0.5, f->title);
+    st_draw_page_title(f->title);
     if (f->subtitle) {
         plschr(0.0, FONT_PANEL_TITLE);
         plmtex("t", -4.0, 0.5, 0.5, f->subtitle);
