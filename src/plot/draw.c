@@ -37,6 +37,7 @@ static const unsigned char viridis[N_STOPS][3] = {
 static struct {
     enum st_fig_format fmt;
     double w, h;
+    double title_scale; /* the panel titles' size */
     char title[256];
     char *desc;
     size_t len, cap;
@@ -126,7 +127,7 @@ void st_draw_title(const char *title)
 {
     PLFLT vx0, vx1, vy0, vy1;
     plgvpd(&vx0, &vx1, &vy0, &vy1);
-    double room = (vx1 - vx0) * page.w, scale = FONT_PANEL_TITLE;
+    double room = (vx1 - vx0) * page.w, scale = page.title_scale;
     double w = st_draw_text_w(title, scale);
     if (w > room)
         scale = fmax(0.5, scale * room / w);
@@ -134,6 +135,13 @@ void st_draw_title(const char *title)
     plschr(0.0, scale);
     plmtex("t", 1.0 * FONT_PANEL_TITLE / scale, 0.5, 0.5, title);
     st_draw_describe("panel", title);
+}
+
+void st_draw_title_fit(const char *title, double width)
+{
+    double w = st_draw_text_w(title, page.title_scale);
+    if (w > width)
+        page.title_scale = fmax(0.5, page.title_scale * width / w);
 }
 
 void st_draw_describe(const char *kind, const char *text)
@@ -350,6 +358,7 @@ enum st_status st_draw_page_begin_tall(const char *path, enum st_fig_format fmt,
     page.fmt = fmt;
     page.w = width;
     page.h = height;
+    page.title_scale = FONT_PANEL_TITLE;
     snprintf(page.title, sizeof page.title, "%s", title);
     plsdev(fmt_devices[fmt]);
     plsfnam(tmp);

@@ -54,10 +54,14 @@ double st_draw_ch(double scale);
  * #(nnn) (a symbol) are honoured. */
 double st_draw_text_w(const char *text, double scale);
 
-/* Draws a panel's title above the current viewport, at FONT_PANEL_TITLE or,
- * where it would run past the viewport's width, as much smaller as it needs
- * (down to 0.5). */
+/* Draws a panel's title above the current viewport, at FONT_PANEL_TITLE (or
+ * the size st_draw_title_fit set for the page) or, where it would run past
+ * the viewport's width, as much smaller as it needs (down to 0.5). */
 void st_draw_title(const char *title);
+
+/* Lowers the page's size of panel titles until title fits width page units,
+ * so that the panels of a row get titles of one size. */
+void st_draw_title_fit(const char *title, double width);
 
 /* Records a text of the figure (a panel's title, an axis label, a legend
  * entry) for the SVG's description: an SVG's text is drawn as glyph
@@ -113,6 +117,13 @@ void st_draw_ylabel(const char *label, double reach);
 
 /* The x axis's label, set under the labels of ticks xt. */
 void st_draw_xlabel(const char *label, const struct st_ticks *xt);
+
+/* Where a row of panels may start and end on the page (fractions of its
+ * height): under the page's title and a panel title (at most 0.80), and over
+ * x tick labels and an x axis label (at least 0.14). PLplot sizes text by the
+ * page, so a wider page has larger text and needs more room. */
+double st_draw_panels_top(void);
+double st_draw_panels_bottom(void);
 
 /* The left margin a y axis with ticks t and a label needs, page units. */
 double st_axis_margin(const struct st_ticks *t, int has_label);

@@ -264,3 +264,18 @@ void st_draw_ylabel(const char *label, double reach)
     plmtex("l", reach / ch + 0.25 + 0.72, 0.5, 0.5, label);
     st_draw_describe("y axis", label);
 }
+
+double st_draw_panels_top(void)
+{
+    /* The page title's middle is 1.5 of its characters under the top; a
+     * panel title's 1.0 of its own over the axes. */
+    double room = 2.3 * st_draw_ch(FONT_TITLE) + 1.65 * st_draw_ch(FONT_PANEL_TITLE);
+    return fmin(0.80, 1.0 - room / st_draw_page_h());
+}
+
+double st_draw_panels_bottom(void)
+{
+    double room = tick_len() + label_gap() + 1.35 * st_draw_ch(FONT_TICKS) +
+                  1.6 * st_draw_ch(FONT_LABEL) + 6.0;
+    return fmax(0.14, room / st_draw_page_h());
+}

@@ -442,18 +442,18 @@ static enum st_status page_panels(const struct st_fig_run *r, struct page *pg,
     pg->loss = (struct st_panel){ .ylabel = xent ? "loss (cross-entropy)" : "loss (mse)",
                                   .log_y = 1, .n_lines = 1, .y = &pg->ly,
                                   .colors = &pg->loss_color };
-    /* The seed's titles where there is a student and a teacher; a model
-     * fine-tuned on data moves from its start. */
-    pg->init = (struct st_panel){ .title = l->has_teacher
-                                               ? "distance(trained student, initial student)"
-                                               : "distance to the start",
+    /* The seed's "distance(trained student, initial student)" and
+     * "distance(trained student, teacher)" do not fit the axes: their words. A
+     * model fine-tuned on data moves from its start. */
+    pg->init = (struct st_panel){ .title = l->has_teacher ? "distance to the initial student"
+                                                          : "distance to the start",
                                   .ylabel = "L1 distance", .n_lines = l->n,
                                   .y = (const double **)l->init, .names = l->names,
                                   .colors = l->colors, .legend_max = ST_FIG_LEGEND_MAX };
     if (pg->many)
         pg->init.legend_title = unit_kind(r);
     pg->teach = pg->init;
-    pg->teach.title = "distance(trained student, teacher)";
+    pg->teach.title = "distance to the teacher";
     pg->teach.y = (const double **)l->teacher;
     if ((st = page_held_out(r, xent, pg, err)) != ST_OK)
         return st;
@@ -466,11 +466,8 @@ static enum st_status page_panels(const struct st_fig_run *r, struct page *pg,
     return ST_OK;
 }
 
-/* Rows of the page: the panels' bottom and top, and the gap between the
- * held-out loss and the accuracy under it. */
-#define VY0 0.14
-#define VY1 0.80
-#define SPLIT 0.47
+/* The gap between the held-out loss and the accuracy under it, in
+ * fractions of the page's height. */
 #define SPLIT_GAP 0.035
 
 enum { P_LOSS, P_INIT, P_TEACH, P_EVAL, P_LAST, N_PANELS };
@@ -480,7 +477,7 @@ static int page_layout(const struct st_fig_run *r, const struct page *pg, int *k
                        double *margin)
 {
     long n = r->m->n_rows;
-    double H = (VY1 - VY0) * st_draw_page_h();
+    double H = (st_draw_panels_top() - st_draw_panels_bottom()) * st_draw_page_h();
     int k = 0;
     kind[k] = P_LOSS;
     margin[k++] = st_panel_margin(&pg->loss, pg->x, n, H);
@@ -534,40 +531,42 @@ static enum st_status page_draw(const char *path, enum st_fig_format fmt,
     for (int i = 0; i < panels; i++)
         used += margin[i] + right;
     double aw = (W - used) / panels, at = left;
-    /* The seed's titles where they fit the axes; shorter ones where not, so
-     * that every title has the same size. */
-    if (pg->l.has_teacher && st_draw_text_w(pg->init.title, FONT_PANEL_TITLE) > aw) {
-        pg->init.title = "distance to the initial student";
-        pg->teach.title = "distance to the teacher";
-    }
+    double vy0 = st_draw_panels_bottom(), vy1 = st_draw_panels_top();
+    double split = 0.5 * (vy0 + vy1 - SPLIT_GAP);
+    const char *titles[] = { pg->init.title, pg->l.has_teacher ? pg->teach.title : NULL,
+                             pg->n_sets ? pg->eval.title : NULL, pg->nr ? pg->rank.title : NULL,
+                             pg->map || pg->bars ? "share of the update, \u03a3|\u0394|" : NULL };
+    for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
+        if (titles[i])
+            st_draw_title_fit(titles[i], pg->map && i == 4 ? 0.86 * aw : aw);
     for (int i = 0; i < panels; i++) {
         double vx0 = (at + margin[i]) / W, vx1 = (at + margin[i] + aw) / W;
         at += margin[i] + aw + right;
         switch (kind[i]) {
         case P_LOSS:
-            st_draw_panel(&pg->loss, pg->x, n, vx0, vx1, VY0, VY1, 0);
+            st_draw_panel(&pg->loss, pg->x, n, vx0, vx1, vy0, vy1, 0);
             break;
         case P_INIT:
-            st_draw_panel(&pg->init, pg->x, n, vx0, vx1, VY0, VY1, 1);
+            st_draw_panel(&pg->init, pg->x, n, vx0, vx1, vy0, vy1, 1);
             break;
         case P_TEACH:
-            st_draw_panel(&pg->teach, pg->x, n, vx0, vx1, VY0, VY1, 1);
+            st_draw_panel(&pg->teach, pg->x, n, vx0, vx1, vy0, vy1, 1);
             break;
         case P_EVAL:
             if (pg->has_acc) {
-                st_draw_panel(&pg->eval, pg->x, n, vx0, vx1, SPLIT + SPLIT_GAP, VY1, 1);
-                st_draw_panel(&pg->acc, pg->x, n, vx0, vx1, VY0, SPLIT, 0);
+                st_draw_panel(&pg->eval, pg->x, n, vx0, vx1, split + SPLIT_GAP, vy1, 1);
+                st_draw_panel(&pg->acc, pg->x, n, vx0, vx1, vy0, split, 0);
             } else {
-                st_draw_panel(&pg->eval, pg->x, n, vx0, vx1, VY0, VY1, 1);
+                st_draw_panel(&pg->eval, pg->x, n, vx0, vx1, vy0, vy1, 1);
             }
             break;
         default:
             if (pg->map)
-                draw_share_map(r, vx0, vx1, VY0, VY1);
+                draw_share_map(r, vx0, vx1, vy0, vy1);
             else if (pg->bars)
-                draw_shares(&pg->l, pg->shares, vx0, vx1, VY0, VY1);
+                draw_shares(&pg->l, pg->shares, vx0, vx1, vy0, vy1);
             else
-                st_draw_panel(&pg->rank, pg->rmem, pg->nr, vx0, vx1, VY0, VY1, 1);
+                st_draw_panel(&pg->rank, pg->rmem, pg->nr, vx0, vx1, vy0, vy1, 1);
         }
     }
     return st_draw_page_end(tmp, path, err);
