@@ -221,9 +221,10 @@ void st_draw_series(const double *x, const double *y, long n)
         long start = i;
         while (i < n && isfinite(y[i]))
             i++;
-        if (i - start == 1)
-            plline(2, (const PLFLT[]){ x[start], x[start] }, (const PLFLT[]){ y[start], y[start] });
-        else if (i > start)
+        if (i - start == 1) { /* a point alone (a run that diverged next): a dot to see */
+            plssym(0.0, 0.5);
+            plpoin(1, &x[start], &y[start], 17);
+        } else if (i > start)
             plline((PLINT)(i - start), x + start, y + start);
     }
 }

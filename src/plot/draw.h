@@ -194,7 +194,8 @@ double st_panel_margin(const struct st_panel *p, const double *x, long n, double
 void st_draw_panel(const struct st_panel *p, const double *x, long n, double vx0, double vx1,
                    double vy0, double vy1, int legend);
 
-/* plline over each run of finite points, so NaN/Inf leave a gap. */
+/* plline over each run of finite points, so NaN/Inf leave a gap (a point
+ * alone is a dot). */
 void st_draw_series(const double *x, const double *y, long n);
 
 /* Keeps, of every run of about n/buckets consecutive points, the first and

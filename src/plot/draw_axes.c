@@ -207,6 +207,30 @@ static double raised(const struct st_ticks *t)
     return 0.0;
 }
 
+/* The labels of t as plain text ("10#u-4#d" as "10^-4"), comma-separated,
+ * for the figure's description. */
+static void describe_ticks(const char *kind, const struct st_ticks *t)
+{
+    char text[ST_MAX_TICKS * 34] = "";
+    size_t len = 0;
+    for (int i = 0; i < t->n && len + 40 < sizeof text; i++) {
+        if (!t->lab[i][0])
+            continue;
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s", len ? ", " : "");
+        for (const char *c = t->lab[i]; *c; c++) {
+            if (c[0] == '#' && (c[1] == 'u' || c[1] == 'd')) {
+                if (c[1] == 'u')
+                    text[len++] = '^';
+                c++;
+                continue;
+            }
+            text[len++] = *c;
+        }
+        text[len] = '\0';
+    }
+    st_draw_describe(kind, text);
+}
+
 void st_draw_axes(const struct st_ticks *xt, int x_labels, const struct st_ticks *yt)
 {
     PLFLT vx0, vx1, vy0, vy1, x0, x1, y0, y1;
@@ -229,6 +253,10 @@ void st_draw_axes(const struct st_ticks *xt, int x_labels, const struct st_ticks
     if (xt && xt->minor)
         minor_ticks(x0, x1, 0, y0, 0.5 * ly);
     restore();
+    if (yt)
+        describe_ticks("y ticks", yt);
+    if (xt && x_labels)
+        describe_ticks("x ticks", xt);
     for (int i = 0; yt && i < yt->n; i++)
         if (yt->lab[i][0])
             plmtex("lv", (tl + label_gap()) / ch, (yt->v[i] - y0) / (y1 - y0), 1.0, yt->lab[i]);

@@ -350,6 +350,13 @@ void st_draw_panel(const struct st_panel *p, const double *x, long n, double vx0
     if (p->title)
         st_draw_title(p->title);
     st_ticks_linear(&xt, x0, x1, st_ticks_want((vx1 - vx0) * st_draw_page_w()));
+    if (x1 - x0 < 4.0) { /* a run of a step or two: the steps are whole */
+        xt.n = 0;
+        for (double k = ceil(x0); k <= x1 && xt.n < ST_MAX_TICKS; k++) {
+            xt.v[xt.n] = k;
+            snprintf(xt.lab[xt.n++], sizeof xt.lab[0], "%.0f", k + 0.0 == 0.0 ? 0.0 : k);
+        }
+    }
     st_ticks_thin(&xt, x0, x1, (vx1 - vx0) * st_draw_page_w(), 0);
     y_ticks(p, ylo, yhi, (vy1 - vy0) * st_draw_page_h(), &yt);
     st_draw_axes(&xt, !p->hide_x, &yt);

@@ -368,8 +368,9 @@ static void draw_lines(const struct series *ser, const struct stats *st)
     plwidth(1.0);
 }
 
-/* The legend of the lines, in a column of its own right of the panel
- * (vx0: its left edge), at most a column's worth evenly spread. */
+/* The legend of the lines (a column's worth at most, evenly spread) into e,
+ * *n and box's size; returns its width, page units. It stands in a column
+ * of its own right of the panel. */
 static double legend_width(const struct series *ser, struct st_legend_entry *e, int *n,
                            struct st_legend_box *box)
 {
@@ -379,7 +380,11 @@ static double legend_width(const struct series *ser, struct st_legend_entry *e, 
         int t = *n < ser->n ? (int)((long)k * (ser->n - 1) / (*n - 1)) : k;
         e[k] = (struct st_legend_entry){ ser->names[t], ser->colors[t], 1, 3 };
     }
-    box->title = NULL;
+    /* Units named by their numbers are an MLP's layers. */
+    box->title = "layer";
+    for (int k = 0; k < ser->n; k++)
+        if (!ser->names[k][0] || strspn(ser->names[k], "0123456789") != strlen(ser->names[k]))
+            box->title = NULL;
     st_legend_measure(e, *n, 1, box, &w, &h);
     box->fw = w;
     box->fh = h;
