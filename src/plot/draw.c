@@ -315,10 +315,8 @@ void st_draw_heatmap_cells(const double *v, int rows, int cols, const char *cons
     struct st_ticks t;
     st_ticks_linear(&t, 0.0, hi, 5);
     plbox("bc", 0.0, 0, "bc", 0.0, 0);
-    for (int i = 0; i < t.n; i++) {
-        plline(2, (const PLFLT[]){ 1.0, 1.4 }, (const PLFLT[]){ t.v[i], t.v[i] });
-        plmtex("rv", 0.9, t.v[i] / hi, 0.0, t.lab[i]);
-    }
+    for (int i = 0; i < t.n; i++)
+        plmtex("rv", 0.6, t.v[i] / hi, 0.0, t.lab[i]);
 }
 
 /* ---- pages ---- */
