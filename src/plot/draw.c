@@ -389,6 +389,14 @@ enum st_status st_draw_page_begin_tall(const char *path, enum st_fig_format fmt,
     plscmap1l(1, N_STOPS, pos, r, g, b, NULL);
     plsetopt("quiet", "");
     plinit();
+    /* PLplot's default text height grows with the page's width plus height:
+     * a page narrower than ST_FIG_WIDTH (a single plot) gets the text size
+     * of the full-width pages beside it. */
+    if (width < ST_FIG_WIDTH) {
+        PLFLT def, ht;
+        plgchr(&def, &ht);
+        plschr(def * (ST_FIG_WIDTH + height) / (width + height), 1.0);
+    }
     pladv(0);
     plvpor(0.0, 1.0, 0.0, 1.0);
     plwind(0.0, 1.0, 0.0, 1.0);

@@ -94,9 +94,9 @@ int st_ticks_want(double len);
 void st_ticks_log(struct st_ticks *t, double lo, double hi, int max);
 
 /* Keeps, of the ticks of an axis of length len page units over lo..hi, labels
- * that do not overlap: the widest label plus a gap must fit between two
- * ticks, else every second label (then every third...) is blanked. For
- * the x axis; y labels stand one above the other and rarely collide. */
+ * that do not overlap: the widest label (vertical: a label's height) plus a
+ * gap must fit between two ticks, else every second label (then every
+ * third...) is blanked; the ticks stay. */
 void st_ticks_thin(struct st_ticks *t, double lo, double hi, double len, int vertical);
 
 /* The widest label of t at FONT_TICKS, page units. */
@@ -185,9 +185,9 @@ struct st_panel {
 int st_panel_alloc(struct st_panel *p, int n);
 void st_panel_free(struct st_panel *p);
 
-/* The left margin panel p over x[n] needs for a y axis len page units
- * long, page units. */
-double st_panel_margin(const struct st_panel *p, const double *x, long n, double len);
+/* The left margin panel p (its lines n points long) needs for a y axis len
+ * page units long, page units. */
+double st_panel_margin(const struct st_panel *p, long n, double len);
 
 /* Draws panel p over x[n] in the viewport (vx0, vx1) x (vy0, vy1), with a
  * legend that hides no line when legend is set. */

@@ -260,11 +260,10 @@ static void y_ticks(const struct st_panel *p, double lo, double hi, double len, 
     st_ticks_thin(t, lo, hi, len, 1);
 }
 
-double st_panel_margin(const struct st_panel *p, const double *x, long n, double len)
+double st_panel_margin(const struct st_panel *p, long n, double len)
 {
     struct st_ticks t;
     double lo, hi;
-    (void)x;
     range(p, n, &lo, &hi);
     y_ticks(p, lo, hi, len, &t);
     return st_axis_margin(&t, p->ylabel != NULL);

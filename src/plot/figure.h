@@ -61,9 +61,10 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
 /* Draws a sweep's summary (summary.csv read as text) when it has a lambda
  * axis: final d_init per tensor against lambda (log scales; the median over
  * the runs that share a lambda, with a band from min to max; lambda = 0 sits
- * one decade left of the smallest positive value; per unit when the tensors
- * do not fit a legend) and, beside it, the fraction of those runs whose
- * verdict was correct. tensors[n] as in st_figure_run (NULL: every d_init_
+ * one decade left of the smallest positive value, exact zeros on a dashed
+ * level labelled 0; per unit when the tensors do not fit a legend; the
+ * legend in a column beside it) and the fraction of those runs whose verdict
+ * was correct. tensors[n] as in st_figure_run (NULL: every d_init_
  * column, in order). Errors: ST_ERR_ARG (no lambda column), ST_ERR_FORMAT
  * (no finished runs), ST_ERR_IO. */
 struct st_csv_text;
@@ -93,8 +94,8 @@ enum st_status st_figure_bars(const char *path, enum st_fig_format fmt,
                               const struct st_fig_bars *b, struct st_err *err);
 
 /* One point per run, log-log: x[s][i] against y[s][i] for each series s
- * (joined by a line in run order, named in the legend on the right);
- * non-positive values sit on the axes' floor. For continual learning: the
+ * (joined by a line in run order, a marker of its own, named in a legend
+ * that hides no point); non-positive values sit on a floor labelled 0. For continual learning: the
  * loss on the new task against the forgetting of the old one. Errors:
  * ST_ERR_FORMAT (nothing positive to draw), ST_ERR_IO. */
 enum st_status st_figure_tradeoff(const char *path, enum st_fig_format fmt, const char *title,

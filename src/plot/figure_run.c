@@ -480,18 +480,18 @@ static int page_layout(const struct st_fig_run *r, const struct page *pg, int *k
     double H = (st_draw_panels_top() - st_draw_panels_bottom()) * st_draw_page_h();
     int k = 0;
     kind[k] = P_LOSS;
-    margin[k++] = st_panel_margin(&pg->loss, pg->x, n, H);
+    margin[k++] = st_panel_margin(&pg->loss, n, H);
     kind[k] = P_INIT;
-    margin[k++] = st_panel_margin(&pg->init, pg->x, n, H);
+    margin[k++] = st_panel_margin(&pg->init, n, H);
     if (pg->l.has_teacher) {
         kind[k] = P_TEACH;
-        margin[k++] = st_panel_margin(&pg->teach, pg->x, n, H);
+        margin[k++] = st_panel_margin(&pg->teach, n, H);
     }
     if (pg->n_sets > 0) {
         kind[k] = P_EVAL;
-        margin[k] = st_panel_margin(&pg->eval, pg->x, n, pg->has_acc ? H / 2 : H);
+        margin[k] = st_panel_margin(&pg->eval, n, pg->has_acc ? H / 2 : H);
         if (pg->has_acc)
-            margin[k] = fmax(margin[k], st_panel_margin(&pg->acc, pg->x, n, H / 2));
+            margin[k] = fmax(margin[k], st_panel_margin(&pg->acc, n, H / 2));
         k++;
     }
     if (pg->map || pg->bars || pg->nr > 0) {
@@ -503,7 +503,7 @@ static int page_layout(const struct st_fig_run *r, const struct page *pg, int *k
             st_ticks_linear(&t, 0.0, shares_top(pg->shares, pg->l.n), 5);
             margin[k] = st_axis_margin(&t, 0);
         } else {
-            margin[k] = st_panel_margin(&pg->rank, pg->rmem, pg->nr, H);
+            margin[k] = st_panel_margin(&pg->rank, pg->nr, H);
         }
         k++;
     }
