@@ -519,7 +519,8 @@ static void run_title(const struct st_train_cfg *cfg, char *title, size_t size)
 {
     if (cfg->penalty == ST_PEN_NONE)
         snprintf(title, size, "no penalty");
-    else if (cfg->penalty == ST_PEN_L1 && cfg->reduction == ST_RED_MEAN && !cfg->prox)
+    else if ((cfg->penalty == ST_PEN_L1 && cfg->reduction == ST_RED_MEAN && !cfg->prox) ||
+             cfg->lambda == 0.0) /* at lambda 0 the penalty's kind does nothing */
         snprintf(title, size, "\u03bb = %g", cfg->lambda);
     else
         snprintf(title, size, "\u03bb = %g  (%s%s, %s)", cfg->lambda,
@@ -592,8 +593,11 @@ enum st_status st_cli_plot_run(const char *dir, int fmt, const char *out, char *
     }
     tensors = fig_tensors(&layout);
     shares = final_shares(&m, &layout);
+    /* The evaluation set is named by its file. */
+    const char *eval_name = strrchr(cfg.eval_x, '/') ? strrchr(cfg.eval_x, '/') + 1 : cfg.eval_x;
     struct st_fig_run fr = { &m, title, cfg.penalty == ST_PEN_NUCLEAR, tensors,
-                             tensors ? layout.n_views : 0, shares };
+                             tensors ? layout.n_views : 0, shares,
+                             st_cfg_given(cfg.eval_x) ? eval_name : NULL };
     st = st_figure_run(path, (enum st_fig_format)fmt, &fr, err);
     if (st != ST_OK && st != ST_ERR_IO) {
         /* Name the file whose content was wrong. */

@@ -219,14 +219,24 @@ static void draw(const char *out, const struct subset *sub, long n_sub, double b
         loss[i] = sub[i].loss;
         marks[i] = within(&sub[i], by, best) && sub[i].units == min_units;
     }
-    char title[200];
+    char title[200], mark[120];
+    const char *unit = by_tensor ? "tensors" : "layers";
     snprintf(title, sizeof title, "loss of each trained subset of %s (lowest of the last 10%% "
-             "of steps)%s", by_tensor ? "tensors" : "layers",
-             by == BY_ACCURACY ? "; marked by accuracy" : "");
+             "of steps)", unit);
+    snprintf(mark, sizeof mark, "the fewest %s within 2\u00d7 the best %s (the pick)", unit,
+             by == BY_ACCURACY ? "error (1 - accuracy)" : "loss");
+    /* Under --select accuracy the pick is by error, not by the loss drawn:
+     * no 2x level on the loss axis then. */
+    struct st_fig_bars bars = {
+        title,
+        xent ? "loss (cross-entropy)" : "loss (mse)",
+        by_tensor ? "trained tensors" : "trained layers",
+        (int)n_sub, names, loss, marks, mark,
+        "the other subsets", by == BY_ACCURACY ? 0.0 : 2.0 * best, "2\u00d7 the best loss"
+    };
     if (!names || !loss || !marks)
         fprintf(stderr, "sparsetune baselines: out of memory for the figure\n");
-    else if (st_figure_bars(fig, ST_FIG_PNG, names, loss, marks, (int)n_sub, title,
-                            xent ? "loss (cross-entropy)" : "loss (mse)", &err) == ST_OK)
+    else if (st_figure_bars(fig, ST_FIG_PNG, &bars, &err) == ST_OK)
         printf("figure: %s\n", fig);
     else
         fprintf(stderr, "sparsetune baselines: %s\n", err.msg);

@@ -1,7 +1,7 @@
-/* draw.c: see draw.h. Colours follow matplotlib's default cycle, so the
- * figures read like the seed's. PLplot exits the process on fatal errors, so
- * everything that can fail (the output file, the data) is checked before
- * plinit(). */
+/* draw.c: see draw.h. Pages, colours, text widths, lines and heatmaps.
+ * Colours follow matplotlib's default cycle, so the figures read like the
+ * seed's. PLplot exits the process on fatal errors, so everything that can
+ * fail (the output file, the data) is checked before plinit(). */
 #define _POSIX_C_SOURCE 200809L
 #include "draw.h"
 
@@ -20,12 +20,28 @@ static const unsigned char tab10[10][3] = {
     { 31, 119, 180 }, { 255, 127, 14 }, { 44, 160, 44 },  { 214, 39, 40 },  { 148, 103, 189 },
     { 140, 86, 75 },  { 227, 119, 194 }, { 127, 127, 127 }, { 188, 189, 34 }, { 23, 190, 207 },
 };
+/* The evaluation sets': black, magenta, navy, teal, gold, maroon; each
+ * darker or more saturated than the tab10 colour nearest to it. */
+static const unsigned char evals[N_EVAL][3] = {
+    { 0, 0, 0 }, { 204, 0, 204 }, { 0, 0, 140 }, { 0, 128, 128 }, { 230, 171, 2 }, { 128, 0, 0 },
+};
 /* The viridis ramp at nine stops (matplotlib's sequential default). */
 #define N_STOPS 9
 static const unsigned char viridis[N_STOPS][3] = {
     { 68, 1, 84 },   { 71, 44, 122 },  { 59, 81, 139 },  { 44, 113, 142 }, { 33, 144, 141 },
     { 39, 173, 129 }, { 92, 200, 99 }, { 170, 220, 50 }, { 253, 231, 37 },
 };
+
+/* The page being drawn: its format and size, and its texts for an SVG's
+ * description. PLplot itself keeps one current page per process. */
+static struct {
+    enum st_fig_format fmt;
+    double w, h;
+    double title_scale; /* the panel titles' size */
+    char title[256];
+    char *desc;
+    size_t len, cap;
+} page;
 
 /* The ramp's colour at t in [0, 1], interpolated between the stops. */
 static void ramp(double t, unsigned char c[3])
@@ -43,6 +59,108 @@ int st_draw_color(int i, int n)
         return COLOR_FIRST_LINE + i % 10;
     return COLOR_RAMP + (n > 1 ? (int)((long)i * (N_RAMP - 1) / (n - 1)) : 0);
 }
+
+int st_draw_eval_color(int i, int *style)
+{
+    *style = 1 + (i / N_EVAL) % 8; /* PLplot's styles 2..8 are dashes */
+    return COLOR_EVAL + i % N_EVAL;
+}
+
+/* ---- text ---- */
+
+/* DejaVu Sans's advance widths of ' '..'~' in 1/2048 em. */
+static const short advance[95] = {
+    651,  821,  942,  1716, 1303, 1946, 1597, 563,  799,  799,  1024, 1716, 651,  739,  651,  690,
+    1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 690,  690,  1716, 1716, 1716, 1087,
+    2048, 1401, 1405, 1430, 1577, 1294, 1178, 1587, 1540, 604,  604,  1343, 1141, 1767, 1532, 1612,
+    1235, 1612, 1423, 1300, 1251, 1499, 1401, 2025, 1403, 1251, 1403, 799,  690,  799,  1716, 1024,
+    1024, 1255, 1300, 1126, 1300, 1260, 721,  1300, 1298, 569,  569,  1186, 569,  1995, 1298, 1253,
+    1300, 1300, 842,  1067, 803,  1298, 1212, 1675, 1212, 1212, 1075, 1303, 690,  1303, 1716,
+};
+/* The cairo driver's em is this many character heights (measured: a digit
+ * advances 0.845 of PLplot's character height); a super- or subscript is
+ * drawn at 0.78 of its line's size. */
+#define EM_PER_CH 1.328
+#define SCRIPT 0.78
+
+double st_draw_ch(double scale)
+{
+    PLFLT def, ht, x0, x1, y0, y1;
+    plgchr(&def, &ht);
+    plgspa(&x0, &x1, &y0, &y1);
+    double per_mm = x1 > x0 ? page.w / (x1 - x0) : 72.0 / 25.4;
+    return def * scale * per_mm;
+}
+
+double st_draw_text_w(const char *text, double scale)
+{
+    double em = 0.0, size = 1.0;
+    for (const unsigned char *s = (const unsigned char *)text; *s;) {
+        if (*s == '#' && (s[1] == 'u' || s[1] == 'd')) {
+            size = s[1] == 'u' ? size * SCRIPT : size / SCRIPT;
+            s += 2;
+            continue;
+        }
+        if (*s == '#' && s[1] == '(') {
+            const unsigned char *e = (const unsigned char *)strchr((const char *)s, ')');
+            em += size * 0.75;
+            s = e ? e + 1 : s + 2;
+            continue;
+        }
+        if (*s == '#' && s[1] == '#')
+            s++;
+        if (*s >= 32 && *s < 127) {
+            em += size * advance[*s - 32] / 2048.0;
+            s++;
+        } else {
+            /* A UTF-8 sequence: one character of a typical width. */
+            em += size * 1300.0 / 2048.0;
+            s++;
+            while ((*s & 0xC0) == 0x80)
+                s++;
+        }
+    }
+    return em * EM_PER_CH * st_draw_ch(scale);
+}
+
+void st_draw_title(const char *title)
+{
+    PLFLT vx0, vx1, vy0, vy1;
+    plgvpd(&vx0, &vx1, &vy0, &vy1);
+    double room = (vx1 - vx0) * page.w, scale = page.title_scale;
+    double w = st_draw_text_w(title, scale);
+    if (w > room)
+        scale = fmax(0.5, scale * room / w);
+    plcol0(COLOR_AXES);
+    plschr(0.0, scale);
+    plmtex("t", 1.0 * FONT_PANEL_TITLE / scale, 0.5, 0.5, title);
+    st_draw_describe("panel", title);
+}
+
+void st_draw_title_fit(const char *title, double width)
+{
+    double w = st_draw_text_w(title, page.title_scale);
+    if (w > width)
+        page.title_scale = fmax(0.5, page.title_scale * width / w);
+}
+
+void st_draw_describe(const char *kind, const char *text)
+{
+    size_t need = strlen(kind) + strlen(text) + 4;
+    if (page.len + need + 1 > page.cap) {
+        size_t cap = page.cap ? page.cap : 1024;
+        while (cap < page.len + need + 1)
+            cap *= 2;
+        char *d = realloc(page.desc, cap);
+        if (!d)
+            return; /* the description is a courtesy: a figure without it is whole */
+        page.desc = d;
+        page.cap = cap;
+    }
+    page.len += (size_t)sprintf(page.desc + page.len, "%s: %s\n", kind, text);
+}
+
+/* ---- lines ---- */
 
 int st_panel_alloc(struct st_panel *p, int n)
 {
@@ -67,103 +185,8 @@ void st_panel_free(struct st_panel *p)
     p->colors = NULL;
 }
 
-/* Axis labels: "%g" reads like matplotlib's (0.02, 0.125, 4000). */
-void st_draw_label_linear(PLINT axis, PLFLT value, char *label, PLINT length, PLPointer data)
-{
-    (void)axis;
-    (void)data;
-    if (fabs(value) < 1e-12)
-        value = 0.0;
-    snprintf(label, (size_t)length, "%g", value);
-}
-
-/* The y ticks of a log axis (window ylo..yhi in log10) spanning less than a
- * decade: 3 to 6 round values (1, 2 or 5 times a power of 10) apart,
- * labelled on the left. */
-static void short_log_ticks(double x0, double x1, double ylo, double yhi)
-{
-    double a = pow(10.0, ylo), b = pow(10.0, yhi), raw = (b - a) / 4.0;
-    double mag = pow(10.0, floor(log10(raw))), f = raw / mag;
-    double step = mag * (f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : 5.0);
-    plschr(0.0, FONT_TICKS);
-    for (double v = ceil(a / step) * step; v <= b; v += step) {
-        char lab[32];
-        double y = log10(v);
-        plline(2, (const PLFLT[]){ x0, x0 + 0.015 * (x1 - x0) }, (const PLFLT[]){ y, y });
-        snprintf(lab, sizeof lab, "%g", v);
-        plmtex("lv", 0.5, (y - ylo) / (yhi - ylo), 1.0, lab);
-    }
-}
-
-static void range(const struct st_panel *p, long n, double *lo, double *hi)
-{
-    *lo = INFINITY;
-    *hi = -INFINITY;
-    for (int s = 0; s < p->n_lines; s++)
-        for (long i = 0; i < n; i++) {
-            double v = p->y[s][i];
-            if (!isfinite(v))
-                continue;
-            *lo = v < *lo ? v : *lo;
-            *hi = v > *hi ? v : *hi;
-        }
-    if (!isfinite(*lo)) {
-        *lo = 0.0;
-        *hi = 1.0;
-    }
-    if (*hi - *lo < 1e-12 * (fabs(*hi) + 1e-30)) {
-        double pad = *hi != 0.0 ? 0.05 * fabs(*hi) : 1.0;
-        *lo -= pad;
-        *hi += pad;
-    }
-    double m = 0.05 * (*hi - *lo); /* matplotlib's default margins */
-    *lo -= m;
-    *hi += m;
-}
-
-/* Where the legend goes: of the candidate corners and sides (matplotlib's
- * "best" order), the one whose box covers the fewest data points. The box
- * size is estimated from the number of entries. */
-static PLINT legend_position(const struct st_panel *p, const double *x, long n, double x0,
-                             double x1, double ylo, double yhi)
-{
-    static const PLINT cand[] = {
-        PL_POSITION_TOP | PL_POSITION_RIGHT,    PL_POSITION_TOP | PL_POSITION_LEFT,
-        PL_POSITION_BOTTOM | PL_POSITION_LEFT,  PL_POSITION_BOTTOM | PL_POSITION_RIGHT,
-        PL_POSITION_RIGHT,                      PL_POSITION_LEFT,
-    };
-    int shown = p->legend_max > 0 && p->legend_max < p->n_lines ? p->legend_max : p->n_lines;
-    double bw = 0.2 * (x1 - x0), bh = (0.075 * shown + 0.04) * (yhi - ylo);
-    long best_count = -1;
-    PLINT best = cand[0];
-    long stride = n > 2000 ? n / 2000 : 1;
-    for (size_t c = 0; c < sizeof cand / sizeof cand[0]; c++) {
-        PLINT pos = cand[c];
-        double bx0 = pos & PL_POSITION_LEFT ? x0 : x1 - bw;
-        double by0 = pos & PL_POSITION_TOP      ? yhi - bh
-                     : pos & PL_POSITION_BOTTOM ? ylo
-                                                : 0.5 * (ylo + yhi) - 0.5 * bh;
-        long count = 0;
-        for (int s = 0; s < p->n_lines; s++)
-            for (long i = 0; i < n; i += stride) {
-                double v = p->y[s][i];
-                count += x[i] >= bx0 && x[i] <= bx0 + bw && v >= by0 && v <= by0 + bh;
-            }
-        if (best_count < 0 || count < best_count) {
-            best_count = count;
-            best = pos;
-        }
-    }
-    return best;
-}
-
-/* Keeps, of every run of about n/buckets consecutive points, the first and
- * the extremes in their order: a line through 10,000 steps looks the same at
- * the figure's resolution with a fraction of the points (an SVG or PDF stays
- * small). NaN points are kept, so gaps stay where they were. Returns the count
- * written to xo, yo (room for 4 * buckets + 4 points). */
-static long decimate(const double *x, const double *y, long n, long buckets, double *xo,
-                     double *yo)
+long st_draw_decimate(const double *x, const double *y, long n, long buckets, double *xo,
+                      double *yo)
 {
     long m = 0, per = (n + buckets - 1) / buckets;
     for (long s = 0; s < n; s += per) {
@@ -198,101 +221,22 @@ void st_draw_series(const double *x, const double *y, long n)
         long start = i;
         while (i < n && isfinite(y[i]))
             i++;
-        if (i - start == 1)
-            plline(2, (const PLFLT[]){ x[start], x[start] }, (const PLFLT[]){ y[start], y[start] });
-        else if (i > start)
+        if (i - start == 1) { /* a point alone (a run that diverged next): a dot to see */
+            plssym(0.0, 0.5);
+            plpoin(1, &x[start], &y[start], 17);
+        } else if (i > start)
             plline((PLINT)(i - start), x + start, y + start);
     }
 }
 
-/* The legend of a panel: every line, or with legend_max the first lines,
- * "...", and the last, evenly spread (a ramp of many lines). */
-static void draw_legend(const struct st_panel *p, const double *x, long n, double x0, double x1,
-                        double ylo, double yhi)
-{
-    int shown = p->legend_max > 0 && p->legend_max < p->n_lines ? p->legend_max : p->n_lines;
-    PLINT *opt = malloc((size_t)shown * 4 * sizeof *opt), *lcol = opt + shown;
-    PLINT *lsty = lcol + shown, *tcol = lsty + shown;
-    PLFLT *lw = malloc((size_t)shown * sizeof *lw), w, h;
-    const char **names = malloc((size_t)shown * sizeof *names);
-    if (opt && lw && names) {
-        for (int s = 0; s < shown; s++) {
-            /* line k of the shown ones: evenly spread from the first to the last */
-            int k = shown < p->n_lines ? (int)((long)s * (p->n_lines - 1) / (shown - 1)) : s;
-            opt[s] = PL_LEGEND_LINE;
-            lcol[s] = p->colors[k];
-            lsty[s] = 1;
-            lw[s] = 1.6;
-            tcol[s] = COLOR_AXES;
-            names[s] = p->names[k];
-        }
-        PLINT pos = legend_position(p, x, n, x0, x1, ylo, yhi);
-        plschr(0.0, FONT_LEGEND);
-        pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_INSIDE | pos,
-                 0.015, 0.02, 0.06, 0, COLOR_FRAME, 1, 0, 0, shown, opt, 0.6, FONT_LEGEND, 1.6,
-                 0.0, tcol, names, NULL, NULL, NULL, NULL, lcol, lsty, lw, NULL, NULL, NULL,
-                 NULL);
-    }
-    free(opt);
-    free(lw);
-    free(names);
-}
-
-void st_draw_panel(const struct st_panel *p, const double *x, long n, double vx0, double vx1,
-                       double vy0, double vy1, int legend)
-{
-    double x0 = x[0], x1 = x[n - 1], ylo, yhi;
-    double dx = x1 > x0 ? 0.05 * (x1 - x0) : 1.0;
-    x0 -= dx;
-    x1 += dx;
-    range(p, n, &ylo, &yhi);
-
-    plvpor(vx0, vx1, vy0, vy1);
-    plwind(x0, x1, ylo, yhi);
-    plcol0(COLOR_AXES);
-    plwidth(1.0);
-    /* Outward ticks without minor ones on linear axes, as matplotlib draws them. */
-    plschr(0.0, FONT_TICKS);
-    /* A log axis over less than a decade would show no label at all: it gets
-     * ticks at round values of its own. */
-    int short_log = p->log_y && yhi - ylo < 1.0;
-    plslabelfunc(st_draw_label_linear, NULL);
-    plbox("bc", 0.0, 0, "bc", 0.0, 0); /* the frame */
-    plbox("bntio", 0.0, 0, !p->log_y ? "bntivo" : short_log ? "" : "bnstilv", 0.0, 0);
-    plslabelfunc(NULL, NULL);
-    if (short_log)
-        short_log_ticks(x0, x1, ylo, yhi);
-    plschr(0.0, FONT_LABEL);
-    plmtex("b", 2.7, 0.5, 0.5, "training steps");
-    plmtex("l", p->log_y && !short_log ? 3.6 : 4.4, 0.5, 0.5, p->ylabel);
-    if (p->title) {
-        plschr(0.0, FONT_PANEL_TITLE);
-        plmtex("t", 0.7, 0.5, 0.5, p->title);
-    }
-    plwidth(1.6);
-    {
-        enum { BUCKETS = 800 }; /* about two per pixel column of a panel */
-        static double xd[4 * BUCKETS + 4], yd[4 * BUCKETS + 4];
-        for (int s = 0; s < p->n_lines; s++) {
-            plcol0(p->colors[s]);
-            if (n > 4 * BUCKETS) {
-                long m = decimate(x, p->y[s], n, BUCKETS, xd, yd);
-                st_draw_series(xd, yd, m);
-            } else {
-                st_draw_series(x, p->y[s], n);
-            }
-        }
-    }
-    if (legend && p->n_lines > 0)
-        draw_legend(p, x, n, x0, x1, ylo, yhi);
-}
+/* ---- heatmaps ---- */
 
 void st_draw_heatmap(const double *v, int rows, int cols, const char *const *row_names,
-                     const char *const *col_names, const char *title, double vx0, double vx1,
-                     double vy0, double vy1)
+                     const char *const *col_names, const char *row_label, const char *title,
+                     double vx0, double vx1, double vy0, double vy1)
 {
-    st_draw_heatmap_cells(v, rows, cols, row_names, col_names, title, 0.0, -1, vx0, vx1, vy0,
-                          vy1);
+    st_draw_heatmap_cells(v, rows, cols, row_names, col_names, row_label, title, 0.0, -1, vx0,
+                          vx1, vy0, vy1);
 }
 
 /* Each cell's value in it, in black on the light end of the ramp and in white
@@ -314,8 +258,9 @@ static void cell_values(const double *v, int rows, int cols, double hi, int digi
 }
 
 void st_draw_heatmap_cells(const double *v, int rows, int cols, const char *const *row_names,
-                           const char *const *col_names, const char *title, double top,
-                           int cell_digits, double vx0, double vx1, double vy0, double vy1)
+                           const char *const *col_names, const char *row_label,
+                           const char *title, double top, int cell_digits, double vx0,
+                           double vx1, double vy0, double vy1)
 {
     double hi = top;
     for (int i = 0; top <= 0.0 && i < rows * cols; i++)
@@ -344,14 +289,18 @@ void st_draw_heatmap_cells(const double *v, int rows, int cols, const char *cons
     plbox("bc", 0.0, 0, "bc", 0.0, 0);
     double rs = rows > 40 ? 0.38 : rows > 20 ? 0.48 : FONT_TICKS;
     plschr(0.0, rs);
-    for (int r = 0; r < rows; r++)
+    double names_w = 0.0;
+    for (int r = 0; r < rows; r++) {
         plmtex("lv", 0.5, 1.0 - (r + 0.5) / rows, 1.0, row_names[r]);
+        names_w = fmax(names_w, st_draw_text_w(row_names[r], rs));
+    }
+    if (row_label)
+        st_draw_ylabel(row_label, names_w + 0.5 * st_draw_ch(rs));
     plschr(0.0, cols > 8 ? 0.5 : FONT_TICKS);
     for (int c = 0; c < cols; c++)
         plmtex(cols > 4 ? "bv" : "b", cols > 4 ? 0.5 : 1.2, (c + 0.5) / cols, cols > 4 ? 1.0 : 0.5,
                col_names[c]);
-    plschr(0.0, FONT_PANEL_TITLE);
-    plmtex("t", 0.7, 0.5, 0.5, title);
+    st_draw_title(title);
     /* The colour bar: 0 at the bottom, the largest value at the top. */
     plvpor(vx1 - 2.4 * bar, vx1 - 1.6 * bar, vy0, vy1);
     plwind(0.0, 1.0, 0.0, hi);
@@ -363,9 +312,28 @@ void st_draw_heatmap_cells(const double *v, int rows, int cols, const char *cons
     }
     plcol0(COLOR_AXES);
     plschr(0.0, FONT_TICKS * 0.85);
-    plslabelfunc(st_draw_label_linear, NULL);
-    plbox("bc", 0.0, 0, "bcmstv", 0.0, 0);
-    plslabelfunc(NULL, NULL);
+    struct st_ticks t;
+    st_ticks_linear(&t, 0.0, hi, 5);
+    plbox("bc", 0.0, 0, "bc", 0.0, 0);
+    for (int i = 0; i < t.n; i++)
+        plmtex("rv", 0.6, t.v[i] / hi, 0.0, t.lab[i]);
+}
+
+/* ---- pages ---- */
+
+void st_draw_page_title(const char *title)
+{
+    snprintf(page.title, sizeof page.title, "%s", title);
+}
+
+double st_draw_page_w(void)
+{
+    return page.w;
+}
+
+double st_draw_page_h(void)
+{
+    return page.h;
 }
 
 enum st_status st_draw_page_begin(const char *path, enum st_fig_format fmt, int width,
@@ -384,6 +352,13 @@ enum st_status st_draw_page_begin_tall(const char *path, enum st_fig_format fmt,
     if (!probe)
         return st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     fclose(probe);
+    free(page.desc);
+    memset(&page, 0, sizeof page);
+    page.fmt = fmt;
+    page.w = width;
+    page.h = height;
+    page.title_scale = FONT_PANEL_TITLE;
+    snprintf(page.title, sizeof page.title, "%s", title);
     plsdev(fmt_devices[fmt]);
     plsfnam(tmp);
     plspage(0.0, 0.0, width, height, 0, 0);
@@ -395,6 +370,9 @@ enum st_status st_draw_page_begin_tall(const char *path, enum st_fig_format fmt,
         plscol0a(COLOR_BAND + i, tab10[i][0], tab10[i][1], tab10[i][2], 0.18);
     }
     plscol0(COLOR_FRAME, 204, 204, 204);
+    for (int i = 0; i < N_EVAL; i++)
+        plscol0(COLOR_EVAL + i, evals[i][0], evals[i][1], evals[i][2]);
+    plscol0(COLOR_GUIDE, 160, 160, 160);
     for (int i = 0; i < N_RAMP; i++) {
         unsigned char c[3];
         ramp((double)i / (N_RAMP - 1), c);
@@ -411,6 +389,14 @@ enum st_status st_draw_page_begin_tall(const char *path, enum st_fig_format fmt,
     plscmap1l(1, N_STOPS, pos, r, g, b, NULL);
     plsetopt("quiet", "");
     plinit();
+    /* PLplot's default text height grows with the page's width plus height:
+     * a page narrower than ST_FIG_WIDTH (a single plot) gets the text size
+     * of the full-width pages beside it. */
+    if (width < ST_FIG_WIDTH) {
+        PLFLT def, ht;
+        plgchr(&def, &ht);
+        plschr(def * (ST_FIG_WIDTH + height) / (width + height), 1.0);
+    }
     pladv(0);
     plvpor(0.0, 1.0, 0.0, 1.0);
     plwind(0.0, 1.0, 0.0, 1.0);
@@ -420,15 +406,72 @@ enum st_status st_draw_page_begin_tall(const char *path, enum st_fig_format fmt,
     return ST_OK;
 }
 
-enum st_status st_draw_page_end(const char *tmp, const char *path, struct st_err *err)
+/* Writes s into f with XML's special characters escaped. */
+static void xml_text(FILE *f, const char *s, size_t n)
 {
-    plend();
-    if (rename(tmp, path) != 0) {
-        enum st_status st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path,
-                                       strerror(errno));
-        remove(tmp);
-        return st;
+    for (size_t i = 0; i < n && s[i]; i++) {
+        const char *e = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;" : NULL;
+        if (e)
+            fputs(e, f);
+        else
+            fputc(s[i], f);
     }
-    return ST_OK;
 }
 
+/* The SVG at tmp with a <title> (the page's) and a <desc> (its texts) as the
+ * first children of <svg>, so that what a figure says can be read (by a
+ * screen reader, a test) and searched. Errors: ST_ERR_IO. */
+static enum st_status svg_describe(const char *tmp, struct st_err *err)
+{
+    enum st_status st = ST_OK;
+    char *buf = NULL, out[4400];
+    FILE *f = fopen(tmp, "rb"), *g = NULL;
+    long size;
+    if (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        !(buf = malloc((size_t)size + 1)) || fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        st = st_err_set(err, ST_ERR_IO, "cannot read back %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    buf[size] = '\0';
+    char *svg = strstr(buf, "<svg"), *end = svg ? strchr(svg, '>') : NULL;
+    if (!end)
+        goto out; /* not the cairo SVG we know: left as it is */
+    snprintf(out, sizeof out, "%s.desc", tmp);
+    if (!(g = fopen(out, "wb"))) {
+        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", out, strerror(errno));
+        goto out;
+    }
+    fwrite(buf, 1, (size_t)(end + 1 - buf), g);
+    fputs("\n<title>", g);
+    xml_text(g, page.title, sizeof page.title);
+    fputs("</title>\n<desc>", g);
+    if (page.desc)
+        xml_text(g, page.desc, page.len);
+    fputs("</desc>", g);
+    fwrite(end + 1, 1, (size_t)(buf + size - end - 1), g);
+    if (fclose(g) != 0 || rename(out, tmp) != 0) {
+        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", out, strerror(errno));
+        remove(out);
+    }
+out:
+    free(buf);
+    if (f)
+        fclose(f);
+    return st;
+}
+
+enum st_status st_draw_page_end(const char *tmp, const char *path, struct st_err *err)
+{
+    enum st_status st = ST_OK;
+    plend();
+    if (page.fmt == ST_FIG_SVG)
+        st = svg_describe(tmp, err);
+    free(page.desc);
+    page.desc = NULL;
+    page.len = page.cap = 0;
+    if (st == ST_OK && rename(tmp, path) != 0)
+        st = st_err_set(err, ST_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    if (st != ST_OK)
+        remove(tmp);
+    return st;
+}

@@ -38,16 +38,22 @@ struct st_fig_run {
     const struct st_fig_tensor *tensors; /* [n_tensors], the run's tensors in layout order */
     int n_tensors;
     const double *shares;                /* [n_tensors] each one's share of the final update, or NULL */
+    const char *eval_name;               /* the name of the set in eval_mse / eval_xent (its
+                                          * file's), or NULL: "eval" */
 };
 
 /* Draws the figure of a run into path, atomically: the loss (log scale),
- * d_init, and d_teacher (a run with a teacher) or the evaluation set's loss
- * (eval_mse or eval_xent, a data run), one line per tensor while they fit a
- * legend (ST_FIG_LEGEND_MAX), else one per unit (its mean |Delta|); then, for
- * a data run with few tensors, a bar chart of each tensor's share of the
- * final update, and for many tensors a heatmap of the shares (units x roles);
- * with rank_panel (and few tensors), the rank of each weight update on the
- * rows where it was computed. A fourth panel widens the page. Errors:
+ * d_init, d_teacher (a run with a teacher), one line per tensor while they
+ * fit a legend (ST_FIG_LEGEND_MAX), else one per unit (its mean |Delta|);
+ * the loss of every held-out set metrics.csv has, each in a colour no tensor
+ * has and named in the legend: the validation set (val_mse, val_xent), the
+ * evaluation set (eval_mse, eval_xent: eval_name) and each named one
+ * (eval_<NAME>_mse, eval_<NAME>_xent), with their accuracy (*_accuracy, an
+ * xent run) in a panel under it; then, for a data run with few tensors, a bar
+ * chart of each tensor's share of the final update, and for many tensors a
+ * heatmap of the shares (units x roles); with rank_panel (and few tensors),
+ * the rank of each weight update on the rows where it was computed. Panels
+ * beyond three widen the page by a third of ST_FIG_WIDTH each. Errors:
  * ST_ERR_FORMAT (missing columns, no rows), ST_ERR_IO (cannot write). */
 enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const struct st_fig_run *r,
                              struct st_err *err);
@@ -55,9 +61,10 @@ enum st_status st_figure_run(const char *path, enum st_fig_format fmt, const str
 /* Draws a sweep's summary (summary.csv read as text) when it has a lambda
  * axis: final d_init per tensor against lambda (log scales; the median over
  * the runs that share a lambda, with a band from min to max; lambda = 0 sits
- * one decade left of the smallest positive value; per unit when the tensors
- * do not fit a legend) and, beside it, the fraction of those runs whose
- * verdict was correct. tensors[n] as in st_figure_run (NULL: every d_init_
+ * one decade left of the smallest positive value, exact zeros on a dashed
+ * level labelled 0; per unit when the tensors do not fit a legend; the
+ * legend in a column beside it) and the fraction of those runs whose verdict
+ * was correct. tensors[n] as in st_figure_run (NULL: every d_init_
  * column, in order). Errors: ST_ERR_ARG (no lambda column), ST_ERR_FORMAT
  * (no finished runs), ST_ERR_IO. */
 struct st_csv_text;
@@ -65,16 +72,30 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
                                const struct st_csv_text *s, const struct st_fig_tensor *tensors,
                                int n, struct st_err *err);
 
-/* A bar chart of values (log scale) in the given order, one bar per name;
- * bars with marks[i] drawn in the second colour; ylabel names the values.
- * Errors: ST_ERR_FORMAT (no finite value), ST_ERR_IO. */
-enum st_status st_figure_bars(const char *path, enum st_fig_format fmt, const char *const *names,
-                              const double *values, const int *marks, int n, const char *title,
-                              const char *ylabel, struct st_err *err);
+/* What a bar chart shows: values (log scale) in the given order, one bar
+ * per name, the marked ones in the second colour. */
+struct st_fig_bars {
+    const char *title;           /* UTF-8 */
+    const char *ylabel, *xlabel; /* what the values and the names are (xlabel NULL: none) */
+    int n;
+    const char *const *names;    /* [n] written under the bars */
+    const double *values;        /* [n] */
+    const int *marks;            /* [n] */
+    const char *mark_label;      /* what marks a bar, in the legend (NULL: no entry) */
+    const char *rest_label;      /* what the other bars are (NULL: no entry) */
+    double line;                 /* a dashed level across the bars (<= 0: none) */
+    const char *line_label;      /* its legend entry */
+};
+
+/* Draws b into path, atomically: the bars, the level, a legend where it
+ * hides no bar, the names under the bars with the room they need. Errors:
+ * ST_ERR_FORMAT (no finite positive value), ST_ERR_IO. */
+enum st_status st_figure_bars(const char *path, enum st_fig_format fmt,
+                              const struct st_fig_bars *b, struct st_err *err);
 
 /* One point per run, log-log: x[s][i] against y[s][i] for each series s
- * (joined by a line in run order, named in the legend on the right);
- * non-positive values sit on the axes' floor. For continual learning: the
+ * (joined by a line in run order, a marker of its own, named in a legend
+ * that hides no point); non-positive values sit on a floor labelled 0. For continual learning: the
  * loss on the new task against the forgetting of the old one. Errors:
  * ST_ERR_FORMAT (nothing positive to draw), ST_ERR_IO. */
 enum st_status st_figure_tradeoff(const char *path, enum st_fig_format fmt, const char *title,

@@ -1,11 +1,13 @@
 /* figure_run.c: a run's figure. Panels side by side: the loss (log scale),
- * d_init, then d_teacher (a teacher-student run) or the evaluation set's loss
- * (a data run), and a fourth where there is one: the rank of each weight
- * update (nuclear runs), the update's shares (a data run's bars, or for many
- * tensors a heatmap of units x roles). While the tensors fit a legend each
- * has its line, weights first as in the seed's legend (w1, w2, ..., b1,
- * ...); with more, each unit (an MLP's layer) has one: its mean |Delta|. */
+ * d_init, d_teacher (a teacher-student run), the held-out sets' loss (and
+ * accuracy under it), and one more where there is one: the rank of each
+ * weight update (nuclear runs), the update's shares (a data run's bars, or
+ * for many tensors a heatmap of units x roles). While the tensors fit a
+ * legend each has its line, weights first as in the seed's legend (w1, w2,
+ * ..., b1, ...); with more, each unit (an MLP's layer) has one: its mean
+ * |Delta|. Each panel gets the left margin its tick labels need. */
 #include "draw.h"
+#include "held_out.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -175,6 +177,20 @@ static void log_column(const struct st_csv *m, int c, double *out)
     }
 }
 
+/* What the units are called in a legend or heatmap: an MLP's are its layers,
+ * named by their numbers; NULL for names of their own (a GPT's "h0"). */
+static const char *unit_kind(const struct st_fig_run *r)
+{
+    for (int t = 0; t < r->n_tensors; t++) {
+        const char *u = r->tensors[t].unit;
+        if (!u[0] || strspn(u, "0123456789") != strlen(u))
+            return NULL;
+    }
+    return "layer";
+}
+
+/* ---- the last panel ---- */
+
 /* The rank panel: rank_<w> on the rows where it was computed (others are
  * nan). rx gets those rows' steps, ry[w] the ranks; returns their count. */
 static long rank_rows(const struct st_csv *m, int c_step, struct st_panel *p, double **mem)
@@ -205,19 +221,31 @@ static long rank_rows(const struct st_csv *m, int c_step, struct st_panel *p, do
         p->colors[w] = COLOR_FIRST_LINE + w % 10; /* the weights' colours, as above */
     }
     p->n_lines = n_w;
+    p->title = "rank of each weight update";
+    p->ylabel = "numerical rank";
+    p->legend_max = ST_FIG_LEGEND_MAX;
     free(rc);
     return nr;
 }
 
-/* Bars of each tensor's share of the update, names under them. */
-static void draw_shares(const char *const *names, const double *shares, int n, double vx0,
-                        double vx1, double vy0, double vy1)
+/* The bars' axis: 0 to a little over the largest share. */
+static double shares_top(const double *shares, int n)
 {
     double hi = 0.0;
     for (int i = 0; i < n; i++)
         if (isfinite(shares[i]) && shares[i] > hi)
             hi = shares[i];
-    hi = hi > 0.0 ? 1.1 * hi : 1.0;
+    return hi > 0.0 ? 1.1 * hi : 1.0;
+}
+
+/* Bars of each tensor's share of the update in its line's colour, names
+ * under them. */
+static void draw_shares(const struct lines *l, const double *shares, double vx0, double vx1,
+                        double vy0, double vy1)
+{
+    int n = l->n;
+    double hi = shares_top(shares, n);
+    struct st_ticks yt;
     plvpor(vx0, vx1, vy0, vy1);
     plwind(0.0, (double)n, 0.0, hi);
     for (int i = 0; i < n; i++) {
@@ -225,21 +253,17 @@ static void draw_shares(const char *const *names, const double *shares, int n, d
             continue;
         PLFLT bx[4] = { i + 0.15, i + 0.85, i + 0.85, i + 0.15 };
         PLFLT by[4] = { 0.0, 0.0, shares[i], shares[i] };
-        plcol0(COLOR_FIRST_LINE + i % 10);
+        plcol0(l->colors[i]);
         plfill(4, bx, by);
     }
-    plcol0(COLOR_AXES);
-    plwidth(1.0);
+    st_ticks_linear(&yt, 0.0, hi, 5);
+    st_draw_axes(NULL, 0, &yt);
     plschr(0.0, FONT_TICKS);
-    plslabelfunc(st_draw_label_linear, NULL);
-    plbox("bc", 0.0, 0, "bc", 0.0, 0);
-    plbox("", 0.0, 0, "bntivo", 0.0, 0);
-    plslabelfunc(NULL, NULL);
     for (int i = 0; i < n; i++)
-        plmtex("b", 1.4, (i + 0.5) / n, 0.5, names[i]);
+        plmtex("b", 1.2, (i + 0.5) / n, 0.5, l->names[i]);
     plschr(0.0, FONT_LABEL);
-    plmtex("t", 0.6, 0.5, 0.5, "share of the update, \u03a3|\u0394|");
-    plmtex("b", 2.7, 0.5, 0.5, "tensor");
+    plmtex("b", 2.6, 0.5, 0.5, "tensor");
+    st_draw_title("share of the update, \u03a3|\u0394|");
 }
 
 /* The shares of the tensors in the order of the legend (lines l). */
@@ -286,29 +310,42 @@ static void draw_share_map(const struct st_fig_run *r, double vx0, double vx1, d
             c++;
         v[(size_t)u * (size_t)n_roles + (size_t)c] = r->shares[t];
     }
-    st_draw_heatmap(v, n_units, n_roles, units, roles, "share of the update, \u03a3|\u0394|", vx0,
-                    vx1, vy0, vy1);
+    st_draw_heatmap(v, n_units, n_roles, units, roles, unit_kind(r),
+                    "share of the update, \u03a3|\u0394|", vx0, vx1, vy0, vy1);
     free(units);
     free(roles);
     free(v);
 }
 
-/* Viewports of three or four panels side by side (the seed's margins). */
-static const double three[3][2] = { { 0.055, 0.315 }, { 0.395, 0.655 }, { 0.735, 0.985 } };
-static const double four[4][2] = { { 0.05, 0.235 }, { 0.30, 0.485 }, { 0.55, 0.735 },
-                                   { 0.795, 0.98 } };
+/* The left margin of the heatmap of shares: its row names (units) and
+ * their label. */
+static double share_map_margin(const struct st_fig_run *r)
+{
+    double w = 0.0;
+    for (int t = 0; t < r->n_tensors; t++)
+        w = fmax(w, st_draw_text_w(r->tensors[t].unit, FONT_TICKS));
+    return w + 1.2 * st_draw_ch(FONT_TICKS) + (unit_kind(r) ? 1.6 * st_draw_ch(FONT_LABEL) : 0.0);
+}
+
+/* ---- the page ---- */
 
 /* A run's page: its panels over the steps and what they point into. */
 struct page {
     struct lines l;
-    struct st_panel loss, init, teach, eval, rank;
-    int loss_color, eval_color;
-    double *x;            /* [3][n] steps, log10 of the loss and of the evaluation loss */
-    const double *ly, *ey;
+    struct st_panel loss, init, teach, eval, acc, rank;
+    int loss_color;
+    double *x;            /* [2][n] steps, log10 of the loss */
+    const double *ly;
+    struct st_held_out sets[ST_MAX_HELD_OUT];
+    int n_sets, has_acc;
+    double *emem;         /* [2 * n_sets][n] each set's log10 loss, then its accuracy */
+    const double **ey, **ay;
+    int *ecolors, *estyles;
+    const char **enames;
     double *rmem;         /* the rank panel's rows */
     long nr;              /* its rows (0: no rank panel) */
     double *shares;       /* [l.n] the bars' shares */
-    int many, map, bars;  /* lines per unit; the heatmap, or the bars, as the fourth panel */
+    int many, map, bars;  /* lines per unit; the heatmap, or the bars, as the last panel */
 };
 
 static void page_free(struct page *pg)
@@ -316,33 +353,72 @@ static void page_free(struct page *pg)
     st_panel_free(&pg->rank);
     lines_free(&pg->l);
     free(pg->x);
+    free(pg->emem);
+    free(pg->ey);
+    free(pg->ay);
+    free(pg->ecolors);
+    free(pg->estyles);
+    free(pg->enames);
     free(pg->rmem);
     free(pg->shares);
 }
 
-/* The panels of pg from metrics m: loss, d_init, then d_teacher or the
- * evaluation loss (a run without a teacher shows the forgetting curve), then
- * the shares or the ranks. Errors: ST_ERR_FORMAT (columns), ST_ERR_NOMEM. */
+/* The held-out panels of pg: each set's log10 loss and, where the run has
+ * them, accuracies. Errors: ST_ERR_NOMEM. */
+static enum st_status page_held_out(const struct st_fig_run *r, int xent, struct page *pg,
+                                    struct st_err *err)
+{
+    const struct st_csv *m = r->m;
+    long n = m->n_rows;
+    int k = pg->n_sets = st_held_out_sets(m, xent ? "xent" : "mse", r->eval_name, pg->sets);
+    if (k == 0)
+        return ST_OK;
+    pg->emem = malloc((size_t)k * 2 * (size_t)n * sizeof *pg->emem);
+    pg->ey = calloc((size_t)k, sizeof *pg->ey);
+    pg->ay = calloc((size_t)k, sizeof *pg->ay);
+    pg->ecolors = calloc((size_t)k, sizeof *pg->ecolors);
+    pg->estyles = calloc((size_t)k, sizeof *pg->estyles);
+    pg->enames = calloc((size_t)k, sizeof *pg->enames);
+    if (!pg->emem || !pg->ey || !pg->ay || !pg->ecolors || !pg->estyles || !pg->enames)
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the figure's data");
+    for (int i = 0; i < k; i++) {
+        double *ly = pg->emem + (size_t)i * 2 * (size_t)n, *acc = ly + n;
+        log_column(m, pg->sets[i].c_loss, ly);
+        column(m, pg->sets[i].c_acc, acc);
+        pg->has_acc |= pg->sets[i].c_acc >= 0;
+        pg->ey[i] = ly;
+        pg->ay[i] = acc;
+        pg->ecolors[i] = st_draw_eval_color(i, &pg->estyles[i]);
+        pg->enames[i] = pg->sets[i].name;
+    }
+    pg->eval = (struct st_panel){ .title = "loss on held-out data",
+                                  .ylabel = xent ? "cross-entropy" : "mse",
+                                  .log_y = 1,
+                                  .n_lines = k,
+                                  .y = pg->ey,
+                                  .names = pg->enames,
+                                  .colors = pg->ecolors,
+                                  .styles = pg->estyles,
+                                  .hide_x = pg->has_acc };
+    pg->acc = (struct st_panel){ .ylabel = "accuracy", .n_lines = k, .y = pg->ay,
+                                 .names = pg->enames, .colors = pg->ecolors,
+                                 .styles = pg->estyles };
+    return ST_OK;
+}
+
+/* The panels of pg from metrics m: loss, d_init, d_teacher, the held-out
+ * sets, then the shares or the ranks. Errors: ST_ERR_FORMAT (columns),
+ * ST_ERR_NOMEM. */
 static enum st_status page_panels(const struct st_fig_run *r, struct page *pg,
                                   struct st_err *err)
 {
     const struct st_csv *m = r->m;
     int c_step = st_csv_col(m, "step"), c_loss = st_csv_col(m, "mse");
     int xent = c_loss < 0 && st_csv_col(m, "xent") >= 0; /* a --loss xent run */
-    int c_eval = st_csv_col(m, xent ? "eval_xent" : "eval_mse");
     long n = m->n_rows;
     struct lines *l = &pg->l;
+    enum st_status st;
 
-    pg->loss = (struct st_panel){ NULL, xent ? "loss (cross-entropy)" : "loss (mse)", 1, 0, NULL,
-                                  NULL, NULL, 0 };
-    pg->init = (struct st_panel){ "distance(trained student, initial student)", "L1 distance", 0,
-                                  0, NULL, NULL, NULL, ST_FIG_LEGEND_MAX };
-    pg->teach = (struct st_panel){ "distance(trained student, teacher)", "L1 distance", 0, 0,
-                                   NULL, NULL, NULL, ST_FIG_LEGEND_MAX };
-    pg->eval = (struct st_panel){ "loss on the evaluation set", xent ? "cross-entropy" : "mse", 1,
-                                  0, NULL, NULL, NULL, 0 };
-    pg->rank = (struct st_panel){ "rank of each weight update", "numerical rank", 0, 0, NULL,
-                                  NULL, NULL, 0 };
     if (xent)
         c_loss = st_csv_col(m, "xent");
     if (c_step < 0 || c_loss < 0)
@@ -355,7 +431,7 @@ static enum st_status page_panels(const struct st_fig_run *r, struct page *pg,
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the figure's data");
     if (l->n == 0)
         return st_err_set(err, ST_ERR_FORMAT, "metrics: no d_init_<tensor> columns");
-    pg->x = malloc((size_t)n * 3 * sizeof *pg->x);
+    pg->x = malloc((size_t)n * 2 * sizeof *pg->x);
     pg->shares = malloc(((size_t)l->n + 1) * sizeof *pg->shares);
     if (!pg->x || !pg->shares)
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the figure's data");
@@ -363,22 +439,24 @@ static enum st_status page_panels(const struct st_fig_run *r, struct page *pg,
     log_column(m, c_loss, pg->x + n);
     pg->ly = pg->x + n;
     pg->loss_color = COLOR_FIRST_LINE;
-    pg->loss.y = &pg->ly;
-    pg->loss.colors = &pg->loss_color;
-    pg->loss.n_lines = 1;
-    pg->init.y = (const double **)l->init;
+    pg->loss = (struct st_panel){ .ylabel = xent ? "loss (cross-entropy)" : "loss (mse)",
+                                  .log_y = 1, .n_lines = 1, .y = &pg->ly,
+                                  .colors = &pg->loss_color };
+    /* The seed's "distance(trained student, initial student)" and
+     * "distance(trained student, teacher)" do not fit the axes: their words. A
+     * model fine-tuned on data moves from its start. */
+    pg->init = (struct st_panel){ .title = l->has_teacher ? "distance to the initial student"
+                                                          : "distance to the start",
+                                  .ylabel = "L1 distance", .n_lines = l->n,
+                                  .y = (const double **)l->init, .names = l->names,
+                                  .colors = l->colors, .legend_max = ST_FIG_LEGEND_MAX };
+    if (pg->many)
+        pg->init.legend_title = unit_kind(r);
+    pg->teach = pg->init;
+    pg->teach.title = "distance to the teacher";
     pg->teach.y = (const double **)l->teacher;
-    pg->init.names = pg->teach.names = l->names;
-    pg->init.colors = pg->teach.colors = l->colors;
-    pg->init.n_lines = pg->teach.n_lines = l->n;
-    if (!l->has_teacher && c_eval >= 0) {
-        log_column(m, c_eval, pg->x + 2 * n);
-        pg->ey = pg->x + 2 * n;
-        pg->eval_color = COLOR_FIRST_LINE + 1;
-        pg->eval.y = &pg->ey;
-        pg->eval.colors = &pg->eval_color;
-        pg->eval.n_lines = 1;
-    }
+    if ((st = page_held_out(r, xent, pg, err)) != ST_OK)
+        return st;
     if (r->rank_panel && !pg->many && (pg->nr = rank_rows(m, c_step, &pg->rank, &pg->rmem)) == 0)
         st_panel_free(&pg->rank);
     pg->map = pg->many && r->shares;
@@ -388,34 +466,109 @@ static enum st_status page_panels(const struct st_fig_run *r, struct page *pg,
     return ST_OK;
 }
 
-/* Draws pg's three or four panels side by side on one page. */
+/* The gap between the held-out loss and the accuracy under it, in
+ * fractions of the page's height. */
+#define SPLIT_GAP 0.035
+
+enum { P_LOSS, P_INIT, P_TEACH, P_EVAL, P_LAST, N_PANELS };
+
+/* The page's panels in order, and the left margin each needs (page units). */
+static int page_layout(const struct st_fig_run *r, const struct page *pg, int *kind,
+                       double *margin)
+{
+    long n = r->m->n_rows;
+    double H = (st_draw_panels_top() - st_draw_panels_bottom()) * st_draw_page_h();
+    int k = 0;
+    kind[k] = P_LOSS;
+    margin[k++] = st_panel_margin(&pg->loss, n, H);
+    kind[k] = P_INIT;
+    margin[k++] = st_panel_margin(&pg->init, n, H);
+    if (pg->l.has_teacher) {
+        kind[k] = P_TEACH;
+        margin[k++] = st_panel_margin(&pg->teach, n, H);
+    }
+    if (pg->n_sets > 0) {
+        kind[k] = P_EVAL;
+        margin[k] = st_panel_margin(&pg->eval, n, pg->has_acc ? H / 2 : H);
+        if (pg->has_acc)
+            margin[k] = fmax(margin[k], st_panel_margin(&pg->acc, n, H / 2));
+        k++;
+    }
+    if (pg->map || pg->bars || pg->nr > 0) {
+        kind[k] = P_LAST;
+        if (pg->map) {
+            margin[k] = share_map_margin(r);
+        } else if (pg->bars) {
+            struct st_ticks t;
+            st_ticks_linear(&t, 0.0, shares_top(pg->shares, pg->l.n), 5);
+            margin[k] = st_axis_margin(&t, 0);
+        } else {
+            margin[k] = st_panel_margin(&pg->rank, pg->nr, H);
+        }
+        k++;
+    }
+    return k;
+}
+
+/* Draws pg's panels side by side on one page, each axis as wide as the
+ * others after each panel's margin. */
 static enum st_status page_draw(const char *path, enum st_fig_format fmt,
                                 const struct st_fig_run *r, struct page *pg, struct st_err *err)
 {
     long n = r->m->n_rows;
     char tmp[4200];
-    int third = pg->l.has_teacher || pg->eval.n_lines;
-    int fourth = pg->map || pg->bars || pg->nr > 0;
-    int panels = 2 + third + fourth;
-    enum st_status st = st_draw_page_begin(path, fmt,
-                                           panels == 4 ? ST_FIG_WIDTH * 4 / 3 : ST_FIG_WIDTH,
-                                           r->title, tmp, sizeof tmp, err);
+    int kind[N_PANELS];
+    double margin[N_PANELS];
+    /* The page's width is known before the text can be measured: three
+     * panels take ST_FIG_WIDTH, each more a third of it. */
+    int guess = 2 + pg->l.has_teacher + (pg->n_sets > 0) + (pg->map || pg->bars || pg->nr > 0);
+    int width = guess > 3 ? ST_FIG_WIDTH * guess / 3 : ST_FIG_WIDTH;
+    enum st_status st = st_draw_page_begin(path, fmt, width, r->title, tmp, sizeof tmp, err);
     if (st != ST_OK)
         return st;
-    const double(*vp)[2] = panels == 4 ? four : three;
-    st_draw_panel(&pg->loss, pg->x, n, vp[0][0], vp[0][1], 0.14, 0.80, 0);
-    st_draw_panel(&pg->init, pg->x, n, vp[1][0], vp[1][1], 0.14, 0.80, 1);
-    if (pg->l.has_teacher)
-        st_draw_panel(&pg->teach, pg->x, n, vp[2][0], vp[2][1], 0.14, 0.80, 1);
-    else if (pg->eval.n_lines)
-        st_draw_panel(&pg->eval, pg->x, n, vp[2][0], vp[2][1], 0.14, 0.80, 0);
-    int last = 1 + third + 1;
-    if (pg->map)
-        draw_share_map(r, vp[last][0] + 0.02, vp[last][1], 0.14, 0.80);
-    else if (pg->bars)
-        draw_shares(pg->l.names, pg->shares, pg->l.n, vp[last][0], vp[last][1], 0.14, 0.80);
-    else if (pg->nr > 0)
-        st_draw_panel(&pg->rank, pg->rmem, pg->nr, vp[last][0], vp[last][1], 0.14, 0.80, 1);
+    int panels = page_layout(r, pg, kind, margin);
+    double W = st_draw_page_w(), left = 0.006 * W, right = 0.022 * ST_FIG_WIDTH, used = left;
+    for (int i = 0; i < panels; i++)
+        used += margin[i] + right;
+    double aw = (W - used) / panels, at = left;
+    double vy0 = st_draw_panels_bottom(), vy1 = st_draw_panels_top();
+    double split = 0.5 * (vy0 + vy1 - SPLIT_GAP);
+    const char *titles[] = { pg->init.title, pg->l.has_teacher ? pg->teach.title : NULL,
+                             pg->n_sets ? pg->eval.title : NULL, pg->nr ? pg->rank.title : NULL,
+                             pg->map || pg->bars ? "share of the update, \u03a3|\u0394|" : NULL };
+    for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
+        if (titles[i])
+            st_draw_title_fit(titles[i], pg->map && i == 4 ? 0.86 * aw : aw);
+    for (int i = 0; i < panels; i++) {
+        double vx0 = (at + margin[i]) / W, vx1 = (at + margin[i] + aw) / W;
+        at += margin[i] + aw + right;
+        switch (kind[i]) {
+        case P_LOSS:
+            st_draw_panel(&pg->loss, pg->x, n, vx0, vx1, vy0, vy1, 0);
+            break;
+        case P_INIT:
+            st_draw_panel(&pg->init, pg->x, n, vx0, vx1, vy0, vy1, 1);
+            break;
+        case P_TEACH:
+            st_draw_panel(&pg->teach, pg->x, n, vx0, vx1, vy0, vy1, 1);
+            break;
+        case P_EVAL:
+            if (pg->has_acc) {
+                st_draw_panel(&pg->eval, pg->x, n, vx0, vx1, split + SPLIT_GAP, vy1, 1);
+                st_draw_panel(&pg->acc, pg->x, n, vx0, vx1, vy0, split, 0);
+            } else {
+                st_draw_panel(&pg->eval, pg->x, n, vx0, vx1, vy0, vy1, 1);
+            }
+            break;
+        default:
+            if (pg->map)
+                draw_share_map(r, vx0, vx1, vy0, vy1);
+            else if (pg->bars)
+                draw_shares(&pg->l, pg->shares, vx0, vx1, vy0, vy1);
+            else
+                st_draw_panel(&pg->rank, pg->rmem, pg->nr, vx0, vx1, vy0, vy1, 1);
+        }
+    }
     return st_draw_page_end(tmp, path, err);
 }
 

@@ -1,5 +1,7 @@
-/* figure_sweep.c: the figures of many runs: a sweep's final update sizes
- * against lambda, a bar chart (baselines) and a trade-off plot (continual). */
+/* figure_sweep.c: a sweep's figure: the final update sizes against lambda
+ * (median and band over the runs sharing a lambda) and the share of runs
+ * judged correct. Lambda = 0 sits one decade left of the smallest positive
+ * lambda, exact zeros on a floor labelled "0". */
 #include "draw.h"
 
 #include <math.h>
@@ -228,42 +230,112 @@ static int stats_of(const struct st_csv_text *s, const struct series *ser, int c
     return 0;
 }
 
-/* The axes of a panel over the lambdas: each lambda labelled when there are
- * few, else the decades; "0" for lambda = 0 (left of the log axis). */
-static void lambda_axes(const struct stats *st, double x0, double x1, double ylo, double yhi,
-                        int log_y)
+/* lambda as its tick's label, short and in one style: "0", "3e-4",
+ * "3.16e-3" below 0.01, else "%g" ("0.01", "0.5", "2"). */
+static void lambda_label(double v, char *out, size_t size)
 {
-    plcol0(COLOR_AXES);
-    plwidth(1.0);
-    plschr(0.0, FONT_TICKS);
-    plbox("bc", 0.0, 0, "bc", 0.0, 0);
-    plbox("", 0.0, 0, log_y ? "bnstilv" : "bntiv", 0.0, 0);
-    for (int i = 0; i < st->n_lam; i++) {
-        char lab[32];
-        if (st->n_lam <= 8 || st->lams[i] == 0.0) {
-            snprintf(lab, sizeof lab, "%g", st->lams[i]);
-            plmtex("b", 1.4, (st->xs[i] - x0) / (x1 - x0), 0.5, lab);
-        }
-        plline(2, (const PLFLT[]){ st->xs[i], st->xs[i] },
-               (const PLFLT[]){ ylo, ylo + 0.015 * (yhi - ylo) });
+    if (v == 0.0 || fabs(v) >= 0.01) {
+        snprintf(out, size, "%.3g", v);
+        return;
     }
-    if (st->n_lam > 8)
-        for (int d = (int)ceil(st->first_pos > 0.0 ? log10(st->first_pos) : x0);
-             d <= (int)floor(x1); d++) {
-            char lab[32];
-            snprintf(lab, sizeof lab, "1e%d", d);
-            plmtex("b", 1.4, ((double)d - x0) / (x1 - x0), 0.5, lab);
-            plline(2, (const PLFLT[]){ (double)d, (double)d },
-                   (const PLFLT[]){ ylo, ylo + 0.04 * (yhi - ylo) });
-        }
+    int d = (int)floor(log10(fabs(v)) + 1e-9);
+    double mant = v / pow(10.0, d);
+    if (fabs(mant) >= 9.995) { /* rounds up to the next decade */
+        mant /= 10.0;
+        d++;
+    }
+    snprintf(out, size, "%.3ge%d", mant, d);
 }
 
-/* Each line's median with its band from min to max, and the legend. */
+/* The x ticks of a sweep panel: every lambda (and with many, the decades)
+ * ticked; labelled, in order of importance (0, the ends, the decades, the
+ * rest), those that keep clear of the labels already placed on an axis len
+ * page units long over x0..x1. */
+static void lambda_ticks(const struct stats *st, double x0, double x1, double len,
+                         struct st_ticks *t)
+{
+    double at[ST_MAX_TICKS], lam[ST_MAX_TICKS];
+    int n = 0;
+    memset(t, 0, sizeof *t);
+    for (int i = 0; i < st->n_lam && n < ST_MAX_TICKS; i++) {
+        at[n] = st->xs[i];
+        lam[n++] = st->lams[i];
+    }
+    for (int d = (int)ceil(x0); st->n_lam > 8 && d <= (int)floor(x1) && n < ST_MAX_TICKS; d++) {
+        int seen = 0;
+        for (int i = 0; i < n; i++)
+            seen |= fabs(at[i] - d) < 1e-9 && lam[i] > 0.0;
+        if (!seen && (st->first_pos <= 0.0 || d >= log10(st->first_pos) - 1e-9)) {
+            at[n] = d;
+            lam[n++] = pow(10.0, d);
+        }
+    }
+    /* Sorted by position; each label's extent once placed. */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && at[j] < at[j - 1]; j--) {
+            double ta = at[j], tl = lam[j];
+            at[j] = at[j - 1];
+            lam[j] = lam[j - 1];
+            at[j - 1] = ta;
+            lam[j - 1] = tl;
+        }
+    double lo[ST_MAX_TICKS], hi[ST_MAX_TICKS], gap = 0.8 * st_draw_ch(FONT_TICKS);
+    int placed[ST_MAX_TICKS] = { 0 };
+    t->n = n;
+    for (int pass = 0; pass < 4; pass++)
+        for (int i = 0; i < n; i++) {
+            int decade = lam[i] > 0.0 && fabs(log10(lam[i]) - round(log10(lam[i]))) < 1e-9;
+            int rank = lam[i] == 0.0 ? 0 : (i == 0 || i == n - 1) ? 1 : decade ? 2 : 3;
+            if (rank != pass)
+                continue;
+            char lab[32];
+            lambda_label(lam[i], lab, sizeof lab);
+            double c = (at[i] - x0) / (x1 - x0) * len, w = st_draw_text_w(lab, FONT_TICKS);
+            int clear = 1;
+            for (int j = 0; j < n; j++)
+                clear &= !placed[j] || c + 0.5 * w + gap <= lo[j] || c - 0.5 * w - gap >= hi[j];
+            if (!clear)
+                continue;
+            placed[i] = 1;
+            lo[i] = c - 0.5 * w;
+            hi[i] = c + 0.5 * w;
+            snprintf(t->lab[i], sizeof t->lab[i], "%s", lab);
+        }
+    for (int i = 0; i < n; i++)
+        t->v[i] = at[i];
+}
+
+/* The y ticks of the update-size panel (log10 window ylo..yhi): the
+ * decades, and with exact zeros "0" at the floor they are drawn at, no
+ * other label near it. */
+static void size_ticks(const struct stats *st, double ylo, double yhi, double len,
+                       struct st_ticks *t)
+{
+    struct st_ticks dec;
+    st_ticks_log(&dec, ylo, yhi, 8);
+    st_ticks_thin(&dec, ylo, yhi, len, 1);
+    *t = dec;
+    if (!st->has_zero)
+        return;
+    double clear = 1.6 * st_draw_ch(FONT_TICKS) / len * (yhi - ylo);
+    t->n = 0;
+    t->v[t->n] = st->floor_log;
+    snprintf(t->lab[t->n++], sizeof t->lab[0], "0");
+    for (int i = 0; i < dec.n && t->n < ST_MAX_TICKS; i++) {
+        if (dec.v[i] <= st->floor_log)
+            continue;
+        t->v[t->n] = dec.v[i];
+        snprintf(t->lab[t->n++], sizeof t->lab[0], "%s",
+                 dec.v[i] - st->floor_log < clear ? "" : dec.lab[i]);
+    }
+    t->minor = 0;
+}
+
+/* Each line's median with its band from min to max. */
 static void draw_lines(const struct series *ser, const struct stats *st)
 {
     int n_lam = st->n_lam;
     for (int t = 0; t < ser->n; t++) {
-        const double *m = st->med + (size_t)t * (size_t)n_lam;
         const double *l = st->lo + (size_t)t * (size_t)n_lam;
         const double *h = st->hi + (size_t)t * (size_t)n_lam;
         double px[2 * SWEEP_MAX_LAMBDAS], py[2 * SWEEP_MAX_LAMBDAS];
@@ -282,20 +354,49 @@ static void draw_lines(const struct series *ser, const struct stats *st)
             plcol0(COLOR_BAND + t % 10);
             plfill(np, px, py);
         }
+    }
+    plwidth(1.6);
+    for (int t = 0; t < ser->n; t++) {
+        const double *m = st->med + (size_t)t * (size_t)n_lam;
         plcol0(ser->colors[t]);
         st_draw_series(st->xs, m, n_lam);
-        plstring(n_lam, st->xs, m, "#(728)");
+        plssym(0.0, 0.9);
+        for (int i = 0; i < n_lam; i++)
+            if (isfinite(m[i]))
+                plpoin(1, &st->xs[i], &m[i], 3);
     }
-    /* Legend: the names in their colours, top right (at most a column's worth,
-     * evenly spread over the lines). */
-    int shown = ser->n < 13 ? ser->n : 13;
-    plschr(0.0, FONT_LEGEND);
-    for (int k = 0; k < shown; k++) {
-        int t = shown < ser->n ? (int)((long)k * (ser->n - 1) / (shown - 1)) : k;
-        plcol0(ser->colors[t]);
-        plmtex("rv", 0.8, 0.95 - 0.07 * k, 0.0, ser->names[t]);
-    }
+    plwidth(1.0);
 }
+
+/* The legend of the lines (a column's worth at most, evenly spread) into e,
+ * *n and box's size; returns its width, page units. It stands in a column
+ * of its own right of the panel. */
+static double legend_width(const struct series *ser, struct st_legend_entry *e, int *n,
+                           struct st_legend_box *box)
+{
+    double w, h;
+    *n = ser->n < ST_FIG_LEGEND_MAX ? ser->n : ST_FIG_LEGEND_MAX;
+    for (int k = 0; k < *n; k++) {
+        int t = *n < ser->n ? (int)((long)k * (ser->n - 1) / (*n - 1)) : k;
+        e[k] = (struct st_legend_entry){ ser->names[t], ser->colors[t], 1, 3 };
+    }
+    /* Units named by their numbers are an MLP's layers. */
+    box->title = "layer";
+    for (int k = 0; k < ser->n; k++)
+        if (!ser->names[k][0] || strspn(ser->names[k], "0123456789") != strlen(ser->names[k]))
+            box->title = NULL;
+    st_legend_measure(e, *n, 1, box, &w, &h);
+    box->fw = w;
+    box->fh = h;
+    return w;
+}
+
+/* Sweep page layout: the left margin of each panel, the legend's column, and
+ * the share of the axes' width the first panel gets. */
+#define SWEEP_VY0 0.16
+#define SWEEP_VY1 0.80
+#define SWEEP_PAD 12.0
+#define SWEEP_FIRST 0.58
 
 enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
                                const struct st_csv_text *s, const struct st_fig_tensor *tensors,
@@ -326,133 +427,60 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
                             tmp, sizeof tmp, err);
     if (rc != ST_OK)
         goto out;
+    double W = st_draw_page_w(), H = (SWEEP_VY1 - SWEEP_VY0) * st_draw_page_h();
     double x0 = st.xs[0] - 0.3, x1 = st.xs[st.n_lam - 1] + 0.3;
+    double ylo[2] = { st.floor_log - 0.2, -0.05 }, yhi[2] = { st.ymax + 0.3, 1.05 };
+    struct st_ticks yt[2], xt;
+    struct st_legend_entry e[ST_FIG_LEGEND_MAX];
+    struct st_legend_box box;
+    int n_e;
+    size_ticks(&st, ylo[0], yhi[0], H, &yt[0]);
+    st_ticks_linear(&yt[1], ylo[1], yhi[1], st_ticks_want(H));
+    double lw = legend_width(&ser, e, &n_e, &box) + SWEEP_PAD;
+    double m0 = st_axis_margin(&yt[0], 1), m1 = st_axis_margin(&yt[1], 1);
+    double aw = W - SWEEP_PAD - m0 - lw - m1 - 2.0 * SWEEP_PAD;
+    double ax0[2] = { SWEEP_PAD + m0, 0.0 }, ax1[2] = { SWEEP_PAD + m0 + SWEEP_FIRST * aw, 0.0 };
+    ax0[1] = ax1[0] + SWEEP_PAD + lw + m1;
+    ax1[1] = W - 2.0 * SWEEP_PAD;
     for (int panel = 0; panel < 2; panel++) {
-        double vx0 = panel ? 0.62 : 0.07, vx1 = panel ? 0.97 : 0.52;
-        double ylo = panel ? -0.05 : st.floor_log - 0.2, yhi = panel ? 1.05 : st.ymax + 0.3;
-        plvpor(vx0, vx1, 0.16, 0.80);
-        plwind(x0, x1, ylo, yhi);
-        lambda_axes(&st, x0, x1, ylo, yhi, !panel);
-        if (!panel && st.has_zero) {
-            plschr(0.0, FONT_LEGEND);
-            plmtex("t", -1.3, 0.02, 0.0, "exact zeros drawn at the bottom");
-        }
-        plschr(0.0, FONT_LABEL);
-        plmtex("b", 3.0, 0.5, 0.5, "\u03bb");
-        plmtex("l", panel ? 3.6 : 3.8, 0.5, 0.5,
-               panel ? "fraction of runs judged correct" : "final d_init (median, min-max)");
-        plwidth(1.6);
+        double vx0 = ax0[panel] / W, vx1 = ax1[panel] / W;
+        plvpor(vx0, vx1, SWEEP_VY0, SWEEP_VY1);
+        plwind(x0, x1, ylo[panel], yhi[panel]);
+        lambda_ticks(&st, x0, x1, ax1[panel] - ax0[panel], &xt);
+        st_draw_axes(&xt, 1, &yt[panel]);
+        st_draw_xlabel("\u03bb", &xt);
+        st_draw_ylabel(panel ? "fraction of runs judged correct" : "final d_init (median, min-max)",
+                       st_axis_reach(&yt[panel]));
         if (panel) {
+            plwidth(1.6);
             plcol0(COLOR_FIRST_LINE);
             st_draw_series(st.xs, st.frac, st.n_lam);
-            plstring(st.n_lam, st.xs, st.frac, "#(728)");
-        } else {
-            draw_lines(&ser, &st);
+            plssym(0.0, 0.9);
+            for (int i = 0; i < st.n_lam; i++)
+                if (isfinite(st.frac[i]))
+                    plpoin(1, &st.xs[i], &st.frac[i], 3);
+            plwidth(1.0);
+            continue;
         }
+        if (st.has_zero) {
+            /* The level exact zeros are drawn at, labelled "0" on the axis. */
+            plcol0(COLOR_GUIDE);
+            pllsty(2);
+            plline(2, (const PLFLT[]){ x0, x1 }, (const PLFLT[]){ st.floor_log, st.floor_log });
+            pllsty(1);
+        }
+        draw_lines(&ser, &st);
+        /* The legend in its column right of the panel, level with its top. */
+        double lx0 = (ax1[0] + SWEEP_PAD) / W;
+        plvpor(lx0, lx0 + box.fw / W, SWEEP_VY1 - box.fh / st_draw_page_h(), SWEEP_VY1);
+        plwind(0.0, 1.0, 0.0, 1.0);
+        box.fx0 = box.fy0 = 0.0;
+        box.fw = box.fh = 1.0;
+        st_legend_draw(e, n_e, &box);
     }
     rc = st_draw_page_end(tmp, path, err);
 out:
     free(st.med);
     series_free(&ser);
     return rc;
-}
-
-enum st_status st_figure_bars(const char *path, enum st_fig_format fmt, const char *const *names,
-                              const double *values, const int *marks, int n, const char *title,
-                              const char *ylabel, struct st_err *err)
-{
-    double lo = INFINITY, hi = -INFINITY;
-    char tmp[4300];
-    for (int i = 0; i < n; i++)
-        if (values[i] > 0.0 && isfinite(values[i])) {
-            double v = log10(values[i]);
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-        }
-    if (!isfinite(lo))
-        return st_err_set(err, ST_ERR_FORMAT, "no finite positive value to draw");
-    lo = floor(lo - 0.3);
-    hi = ceil(hi + 0.3);
-    enum st_status st = st_draw_page_begin(path, fmt, ST_FIG_WIDTH, title, tmp, sizeof tmp, err);
-    if (st != ST_OK)
-        return st;
-    /* Room below the bars for their names, written vertically. */
-    plvpor(0.07, 0.98, 0.30, 0.86);
-    plwind(0.0, (double)n, lo, hi);
-    for (int i = 0; i < n; i++) {
-        if (!(values[i] > 0.0) || !isfinite(values[i]))
-            continue;
-        double v = log10(values[i]);
-        PLFLT bx[4] = { i + 0.15, i + 0.85, i + 0.85, i + 0.15 };
-        PLFLT by[4] = { lo, lo, v, v };
-        plcol0(marks[i] ? COLOR_FIRST_LINE + 1 : COLOR_FIRST_LINE);
-        plfill(4, bx, by);
-    }
-    plcol0(COLOR_AXES);
-    plwidth(1.0);
-    plschr(0.0, FONT_TICKS);
-    plbox("bc", 0.0, 0, "bcnstilv", 0.0, 0);
-    double cs = n > 40 ? 0.45 : n > 20 ? 0.55 : FONT_TICKS;
-    plschr(0.0, cs);
-    for (int i = 0; i < n; i++)
-        /* vertical text, right-justified just under the axis */
-        plmtex("bv", 0.6, (i + 0.5) / n, 1.0, names[i]);
-    plschr(0.0, FONT_LABEL);
-    plmtex("l", 3.6, 0.5, 0.5, ylabel);
-    return st_draw_page_end(tmp, path, err);
-}
-
-enum st_status st_figure_tradeoff(const char *path, enum st_fig_format fmt, const char *title,
-                                  int n_series, const char *const *names,
-                                  const double *const *x, const double *const *y,
-                                  const int *counts, const char *xlabel, const char *ylabel,
-                                  struct st_err *err)
-{
-    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
-    char tmp[4300];
-    for (int s = 0; s < n_series; s++)
-        for (int i = 0; i < counts[s]; i++) {
-            if (x[s][i] > 0.0 && isfinite(x[s][i])) {
-                xlo = fmin(xlo, log10(x[s][i]));
-                xhi = fmax(xhi, log10(x[s][i]));
-            }
-            if (y[s][i] > 0.0 && isfinite(y[s][i])) {
-                ylo = fmin(ylo, log10(y[s][i]));
-                yhi = fmax(yhi, log10(y[s][i]));
-            }
-        }
-    if (!isfinite(xlo) || !isfinite(ylo))
-        return st_err_set(err, ST_ERR_FORMAT, "no finite positive point to draw");
-    /* Non-positive values sit on the floor, half a decade below the rest. */
-    double xf = floor(xlo - 0.5), yf = floor(ylo - 0.5);
-    enum st_status st = st_draw_page_begin(path, fmt, ST_FIG_WIDTH * 2 / 3, title, tmp,
-                                           sizeof tmp, err);
-    if (st != ST_OK)
-        return st;
-    plvpor(0.13, 0.70, 0.16, 0.80);
-    plwind(xf, ceil(xhi + 0.3), yf, ceil(yhi + 0.3));
-    plcol0(COLOR_AXES);
-    plwidth(1.0);
-    plschr(0.0, FONT_TICKS);
-    plbox("bc", 0.0, 0, "bc", 0.0, 0);
-    plbox("bnstil", 0.0, 0, "bnstilv", 0.0, 0);
-    plschr(0.0, FONT_LABEL);
-    plmtex("b", 3.0, 0.5, 0.5, xlabel);
-    plmtex("l", 3.8, 0.5, 0.5, ylabel);
-    for (int s = 0; s < n_series; s++) {
-        double px[256], py[256];
-        int n = counts[s] < 256 ? counts[s] : 256;
-        for (int i = 0; i < n; i++) {
-            px[i] = x[s][i] > 0.0 && isfinite(x[s][i]) ? log10(x[s][i]) : xf;
-            py[i] = y[s][i] > 0.0 && isfinite(y[s][i]) ? log10(y[s][i]) : yf;
-        }
-        plcol0(COLOR_FIRST_LINE + s % 10);
-        plwidth(1.6);
-        if (n > 1)
-            plline(n, px, py);
-        plstring(n, px, py, "#(728)");
-        plschr(0.0, FONT_LEGEND);
-        plmtex("rv", 1.0, 0.95 - 0.08 * s, 0.0, names[s]);
-    }
-    return st_draw_page_end(tmp, path, err);
 }

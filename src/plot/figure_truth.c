@@ -57,6 +57,7 @@ enum st_status st_figure_truth(const char *path, enum st_fig_format fmt,
     plgchr(&def, &ht);
     plschr(def * (ST_FIG_WIDTH + ST_FIG_HEIGHT) / (width + height), FONT_TITLE);
     plmtex("t", -1.5, 0.5, 0.5, f->title);
+    st_draw_page_title(f->title);
     if (f->subtitle) {
         plschr(0.0, FONT_PANEL_TITLE);
         plmtex("t", -4.0, 0.5, 0.5, f->subtitle);
@@ -78,7 +79,7 @@ enum st_status st_figure_truth(const char *path, enum st_fig_format fmt,
             const double *v = (p == 0 ? f->exact : f->sufficient) + (size_t)n * cells;
             double x0 = names_w + p * (panel_w + GAP);
             st_draw_heatmap_cells(v, f->n_methods, f->n_truths, p == 0 ? f->methods : blank,
-                                  f->truths + (size_t)n * (size_t)f->n_truths,
+                                  f->truths + (size_t)n * (size_t)f->n_truths, NULL,
                                   p == 0 ? "named = re-drawn" : "named: fewest layers that suffice", 1.0, 2,
                                   x0 / width, (x0 + panel_w) / width, vy0, vy1);
         }
