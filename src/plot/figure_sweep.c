@@ -199,7 +199,7 @@ static int stats_of(const struct st_csv_text *s, const struct series *ser, int c
             const char *const *row = (const char *const *)s->cells + r * s->n_cols;
             if (!strcmp(row[c_status], "ok") && strtod(row[c_lam], NULL) == st->lams[i]) {
                 n_ok++;
-                n_correct += !strcmp(row[c_ok], "1");
+                n_correct += c_ok >= 0 && !strcmp(row[c_ok], "1");
             }
         }
         for (int t = 0; t < ser->n; t++) {
@@ -224,7 +224,7 @@ static int stats_of(const struct st_csv_text *s, const struct series *ser, int c
             st->hi[k] = vals[n - 1];
             st->ymax = st->hi[k] > st->ymax ? st->hi[k] : st->ymax;
         }
-        st->frac[i] = n_ok ? (double)n_correct / n_ok : (double)NAN;
+        st->frac[i] = n_ok && c_ok >= 0 ? (double)n_correct / n_ok : (double)NAN;
     }
     free(vals);
     return 0;
@@ -391,6 +391,128 @@ static double legend_width(const struct series *ser, struct st_legend_entry *e, 
     return w;
 }
 
+/* A data sweep (no truth, no correct column) shows instead of the verdict
+ * what its runs reached: each held-out set's and the training set's final
+ * loss (log) and, under xent, accuracy, medians over the runs at each
+ * lambda. */
+#define HELD_MAX 12
+struct held {
+    int n;
+    char names[HELD_MAX][48];
+    int cols[HELD_MAX];
+    double med[HELD_MAX][SWEEP_MAX_LAMBDAS];
+    double lo, hi; /* over the finite medians */
+};
+
+/* Whether name ends in suffix. */
+static int ends_with(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix);
+    return n >= k && !strcmp(name + n - k, suffix);
+}
+
+/* The lines of a data sweep's loss (acc 0) or accuracy (acc 1) panel: the
+ * training set's column, then val_*, eval_* (named "eval") and eval_NAME_*
+ * (named NAME); medians per lambda of the finished runs; log10 for the
+ * loss. */
+static void held_of(const struct st_csv_text *s, int c_lam, int c_status, const struct stats *st,
+                    int acc, struct held *h)
+{
+    static const char *const losses[] = { "xent", "mse", "data_loss", "loss", NULL };
+    double *vals = malloc(((size_t)s->n_rows + 1) * sizeof *vals);
+    h->n = 0;
+    h->lo = INFINITY;
+    h->hi = -INFINITY;
+    for (int c = 0; vals && c < s->n_cols && h->n < HELD_MAX; c++) {
+        const char *name = s->names[c], *label = NULL;
+        char buf[48];
+        if (acc ? !strcmp(name, "accuracy") : (!strcmp(name, "xent") || !strcmp(name, "mse") ||
+                                                !strcmp(name, "data_loss")))
+            label = "training";
+        for (int k = 0; !label && losses[k]; k++) {
+            char suffix[16];
+            snprintf(suffix, sizeof suffix, "_%s", acc ? "accuracy" : losses[k]);
+            if (!ends_with(name, suffix))
+                continue;
+            size_t stem = strlen(name) - strlen(suffix);
+            if (!strncmp(name, "val_", 4) && stem == 3)
+                label = "validation";
+            else if (!strncmp(name, "eval_", 5) && stem == 4)
+                label = "eval";
+            else if (!strncmp(name, "eval_", 5) && stem > 5) {
+                snprintf(buf, sizeof buf, "%.*s", (int)(stem - 5), name + 5);
+                label = buf;
+            }
+        }
+        if (!label)
+            continue;
+        int any = 0;
+        for (int i = 0; i < st->n_lam; i++) {
+            int n = 0;
+            for (long r = 0; r < s->n_rows; r++) {
+                const char *const *row = (const char *const *)s->cells + r * s->n_cols;
+                if (strcmp(row[c_status], "ok") || strtod(row[c_lam], NULL) != st->lams[i])
+                    continue;
+                double v = strtod(row[c], NULL);
+                if (isfinite(v) && (acc || v > 0.0))
+                    vals[n++] = acc ? v : log10(v);
+            }
+            double m = n ? median(vals, n) : (double)NAN;
+            h->med[h->n][i] = m;
+            if (isfinite(m)) {
+                any = 1;
+                h->lo = m < h->lo ? m : h->lo;
+                h->hi = m > h->hi ? m : h->hi;
+            }
+        }
+        if (!any)
+            continue;
+        snprintf(h->names[h->n], sizeof h->names[0], "%s", label);
+        h->cols[h->n++] = c;
+    }
+    free(vals);
+}
+
+/* The legend of a panel of held lines (viewport vx0..vx1 by vy0..vy1, window
+ * x0..x1 by *ylo..*yhi): placed where it hides no line, *yhi raised where no
+ * place is free. */
+static void place_held(const struct held *h, const struct stats *st, double x0, double x1,
+                       double *ylo, double *yhi, double vx0, double vx1, double vy0, double vy1,
+                       struct st_legend_entry *e, struct st_legend_box *box)
+{
+    const double *xs[HELD_MAX], *ys[HELD_MAX];
+    long m[HELD_MAX];
+    memset(box, 0, sizeof *box);
+    for (int k = 0; k < h->n; k++) {
+        /* Colours no tensor of the first panel has: the held-out sets'. */
+        int style = 1, color = st_draw_eval_color(k, &style);
+        e[k] = (struct st_legend_entry){ h->names[k], color, style, 3 };
+        xs[k] = st->xs;
+        ys[k] = h->med[k];
+        m[k] = st->n_lam;
+    }
+    st_legend_place(e, h->n, h->n, xs, ys, m, x0, x1, ylo, yhi, vx0, vx1, vy0, vy1, box);
+}
+
+/* The lines and their legend (the viewport and window set). */
+static void draw_held(const struct held *h, const struct stats *st,
+                      const struct st_legend_entry *e, const struct st_legend_box *box)
+{
+    plwidth(1.6);
+    for (int k = 0; k < h->n; k++) {
+        plcol0(e[k].color);
+        pllsty(e[k].style);
+        st_draw_series(st->xs, h->med[k], st->n_lam);
+        pllsty(1);
+        plssym(0.0, 0.9);
+        for (int i = 0; i < st->n_lam; i++)
+            if (isfinite(h->med[k][i]))
+                plpoin(1, &st->xs[i], &h->med[k][i], 3);
+    }
+    plwidth(1.0);
+    st_legend_draw(e, h->n, box);
+}
+
 /* Sweep page layout: the left margin of each panel, the legend's column, and
  * the share of the axes' width the first panel gets. */
 #define SWEEP_VY0 0.16
@@ -406,10 +528,11 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
     int c_ok = st_csv_text_col(s, "correct");
     struct series ser;
     struct stats st;
+    struct held *held = NULL; /* [2] a data sweep's losses and accuracies */
     enum st_status rc = ST_OK;
     char tmp[4300];
 
-    if (c_lam < 0 || c_status < 0 || c_ok < 0)
+    if (c_lam < 0 || c_status < 0)
         return st_err_set(err, ST_ERR_ARG, "no lambda axis in the sweep: no sweep figure");
     memset(&st, 0, sizeof st);
     lambdas_of(s, c_lam, c_status, &st);
@@ -419,38 +542,90 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
         series_free(&ser);
         return st_err_set(err, ST_ERR_FORMAT, "no finished runs to plot");
     }
-    if (stats_of(s, &ser, c_lam, c_status, c_ok, &st) != 0) {
+    if (stats_of(s, &ser, c_lam, c_status, c_ok, &st) != 0 ||
+        (c_ok < 0 && !(held = calloc(2, sizeof *held)))) {
+        free(st.med);
         series_free(&ser);
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the sweep figure's data");
     }
-    rc = st_draw_page_begin(path, fmt, ST_FIG_WIDTH, "final update size and verdict against \u03bb",
-                            tmp, sizeof tmp, err);
+    /* The panels right of the update sizes: the fraction judged correct
+     * (teacher-student), or the losses and, under xent, the accuracies. */
+    int n_right = 1;
+    if (held) {
+        held_of(s, c_lam, c_status, &st, 0, &held[0]);
+        held_of(s, c_lam, c_status, &st, 1, &held[1]);
+        n_right = held[1].n > 0 ? 2 : 1;
+    }
+    const char *title = !held ? "final update size and verdict against \u03bb"
+                        : n_right == 2 ? "final update size, loss and accuracy against \u03bb"
+                                       : "final update size and loss against \u03bb";
+    rc = st_draw_page_begin(path, fmt, ST_FIG_WIDTH, title, tmp, sizeof tmp, err);
     if (rc != ST_OK)
         goto out;
     double W = st_draw_page_w(), H = (SWEEP_VY1 - SWEEP_VY0) * st_draw_page_h();
     double x0 = st.xs[0] - 0.3, x1 = st.xs[st.n_lam - 1] + 0.3;
-    double ylo[2] = { st.floor_log - 0.2, -0.05 }, yhi[2] = { st.ymax + 0.3, 1.05 };
-    struct st_ticks yt[2], xt;
-    struct st_legend_entry e[ST_FIG_LEGEND_MAX];
-    struct st_legend_box box;
+    double ylo[3] = { st.floor_log - 0.2, -0.05, -0.05 }, yhi[3] = { st.ymax + 0.3, 1.05, 1.05 };
+    const char *ylab[3] = { "final d_init (median, min-max)", "fraction of runs judged correct",
+                            "final accuracy (median)" };
+    if (held && held[0].n > 0) {
+        double pad = 0.1 * (held[0].hi - held[0].lo) + 0.1;
+        ylo[1] = held[0].lo - pad;
+        yhi[1] = held[0].hi + pad;
+        ylab[1] = "final loss (median)";
+    }
+    struct st_ticks yt[3], xt;
+    struct st_legend_entry e[ST_FIG_LEGEND_MAX], he[2][HELD_MAX];
+    struct st_legend_box box, hbox[2];
     int n_e;
-    size_ticks(&st, ylo[0], yhi[0], H, &yt[0]);
-    st_ticks_linear(&yt[1], ylo[1], yhi[1], st_ticks_want(H));
     double lw = legend_width(&ser, e, &n_e, &box) + SWEEP_PAD;
-    double m0 = st_axis_margin(&yt[0], 1), m1 = st_axis_margin(&yt[1], 1);
-    double aw = W - SWEEP_PAD - m0 - lw - m1 - 2.0 * SWEEP_PAD;
-    double ax0[2] = { SWEEP_PAD + m0, 0.0 }, ax1[2] = { SWEEP_PAD + m0 + SWEEP_FIRST * aw, 0.0 };
-    ax0[1] = ax1[0] + SWEEP_PAD + lw + m1;
-    ax1[1] = W - 2.0 * SWEEP_PAD;
-    for (int panel = 0; panel < 2; panel++) {
+    /* The panels' sizes (with the margins of their first ticks), then the
+     * held lines' legends, which may raise a panel's top, then the ticks
+     * again. */
+    double ax0[3], ax1[3], m[3];
+    for (int pass = 0; pass < 2; pass++) {
+        size_ticks(&st, ylo[0], yhi[0], H, &yt[0]);
+        for (int p = 1; p <= n_right; p++) {
+            if (held && p == 1 && held[0].n > 0) {
+                st_ticks_log(&yt[p], ylo[p], yhi[p], 8);
+                st_ticks_thin(&yt[p], ylo[p], yhi[p], H, 1);
+            } else {
+                st_ticks_linear(&yt[p], ylo[p], yhi[p], st_ticks_want(H));
+            }
+        }
+        double aw = W - SWEEP_PAD - lw - (double)n_right * SWEEP_PAD - SWEEP_PAD;
+        for (int p = 0; p <= n_right; p++) {
+            m[p] = st_axis_margin(&yt[p], 1);
+            aw -= m[p];
+        }
+        double first = n_right == 1 ? SWEEP_FIRST : 0.42;
+        ax0[0] = SWEEP_PAD + m[0];
+        ax1[0] = ax0[0] + first * aw;
+        double at = ax1[0] + SWEEP_PAD + lw;
+        for (int p = 1; p <= n_right; p++) {
+            ax0[p] = at + m[p];
+            ax1[p] = ax0[p] + (1.0 - first) * aw / n_right;
+            at = ax1[p] + SWEEP_PAD;
+        }
+        if (pass || !held)
+            break;
+        for (int p = 1; p <= n_right; p++)
+            if (held[p - 1].n > 0)
+                place_held(&held[p - 1], &st, x0, x1, &ylo[p], &yhi[p], ax0[p] / W, ax1[p] / W,
+                           SWEEP_VY0, SWEEP_VY1, he[p - 1], &hbox[p - 1]);
+    }
+    for (int panel = 0; panel <= n_right; panel++) {
         double vx0 = ax0[panel] / W, vx1 = ax1[panel] / W;
         plvpor(vx0, vx1, SWEEP_VY0, SWEEP_VY1);
         plwind(x0, x1, ylo[panel], yhi[panel]);
         lambda_ticks(&st, x0, x1, ax1[panel] - ax0[panel], &xt);
         st_draw_axes(&xt, 1, &yt[panel]);
         st_draw_xlabel("\u03bb", &xt);
-        st_draw_ylabel(panel ? "fraction of runs judged correct" : "final d_init (median, min-max)",
-                       st_axis_reach(&yt[panel]));
+        st_draw_ylabel(ylab[panel], st_axis_reach(&yt[panel]));
+        if (panel && held) {
+            if (held[panel - 1].n > 0)
+                draw_held(&held[panel - 1], &st, he[panel - 1], &hbox[panel - 1]);
+            continue;
+        }
         if (panel) {
             plwidth(1.6);
             plcol0(COLOR_FIRST_LINE);
@@ -481,6 +656,7 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
     rc = st_draw_page_end(tmp, path, err);
 out:
     free(st.med);
+    free(held);
     series_free(&ser);
     return rc;
 }

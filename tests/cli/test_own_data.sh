@@ -112,6 +112,11 @@ check "sweep: each run's shares add up to 1" \
 for r in csv.DictReader(open(sys.argv[1])):
     s = sum(float(v) for k, v in r.items() if k.startswith("share_"))
     assert abs(s - 1) < 1e-9, s' "$S"
+# The figure of a data sweep: losses and accuracies where the verdict was.
+"$BIN" sweep --model "$M" $B $A_te --grid lambda=0,1e-2 --steps 50 --format svg --quiet \
+    --out "$W/swfig" >/dev/null 2>&1
+checks "a data sweep's figure: the loss and accuracy panels with the named set, no verdict" \
+    'grep -q "y axis: final loss (median)" "$W/swfig/sweep.svg" && grep -q "y axis: final accuracy (median)" "$W/swfig/sweep.svg" && grep -q "legend: A_test" "$W/swfig/sweep.svg" && grep -q "legend: training" "$W/swfig/sweep.svg" && ! grep -q "judged correct" "$W/swfig/sweep.svg"'
 "$BIN" sweep --grid lambda=0,1e-3 --steps 20 --quiet --no-plot --out "$W/swts" >/dev/null 2>&1
 checks "a teacher-student sweep keeps mse, truth and correct" \
     'col "$W/swts/summary.csv" mse && col "$W/swts/summary.csv" truth && col "$W/swts/summary.csv" correct && ! col "$W/swts/summary.csv" accuracy'
