@@ -21,9 +21,9 @@ PY=/usr/bin/python3
 D="$OUT/data"
 
 "$PY" "$HERE/make_tasks.py" "$D"
-common=(--loss xent --lr 1e-3 --steps 2000 --quiet --force)
+common=(--loss xent --lr 1e-3 --steps 2000 --quiet)
 "$BIN" pretrain --x "$D/A_train_x.npy" --y "$D/A_train_y.npy" --widths 13,32,32,3 \
-    "${common[@]}" --eval A_test="$D/A_test_x.npy,$D/A_test_y.npy" --out "$OUT/A" >/dev/null
+    "${common[@]}" --force --eval A_test="$D/A_test_x.npy,$D/A_test_y.npy" --out "$OUT/A" >/dev/null
 M="$OUT/A/student.safetensors"
 for task in perm swap; do
     data=(--model "$M" --x "$D/${task}_train_x.npy" --y "$D/${task}_train_y.npy"

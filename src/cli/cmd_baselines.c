@@ -224,7 +224,7 @@ static void draw(const char *out, const struct subset *sub, long n_sub, double b
     snprintf(title, sizeof title, "loss of each trained subset of %s (lowest of the last 10%% "
              "of steps)", unit);
     snprintf(mark, sizeof mark, "the fewest %s within 2\u00d7 the best %s (the pick)", unit,
-             by == BY_ACCURACY ? "error (1 - accuracy)" : "loss");
+             by == BY_ACCURACY ? "error, 1 \u2212 accuracy," : "loss");
     /* Under --select accuracy the pick is by error, not by the loss drawn:
      * no 2x level on the loss axis then. */
     struct st_fig_bars bars = {
