@@ -144,7 +144,8 @@ enum st_status st_sweep_rows_open(struct st_sweep_rows *r, const char *out, long
     /* summary.csv keeps the rows before the first run to do; the later ones
      * wait for it, in pending.csv first, so that no row is lost in between. */
     long first = *n_todo ? ids[0] : n_runs, n_early = 0;
-    qsort(l.v, (size_t)l.n, sizeof *l.v, by_id);
+    if (l.n > 0) /* l.v is NULL for none */
+        qsort(l.v, (size_t)l.n, sizeof *l.v, by_id);
     while (n_early < l.n && l.v[n_early].id < first)
         n_early++;
     long n_late = l.n - n_early;
