@@ -167,7 +167,7 @@ static int resume_conflicts(const char *dir, const struct st_train_cfg *base,
 {
     int n, bad = 0;
     const struct st_option *opts = st_options(&n);
-    char list[400] = "", a[4200], b[4200];
+    char list[400] = "", a[ST_OPTION_TEXT_MAX], b[ST_OPTION_TEXT_MAX];
     size_t used = 0;
     /* Compared as the run sees them: `--reinit middle` is the checkpoint's
      * `2`, `--batch 0` its full batch. A configuration that does not resolve
@@ -814,7 +814,7 @@ static int refuse_own(const char *cmd, const struct st_train_cfg *cfg,
     const struct st_option *opts = st_options(&n);
     for (int i = 0; i < n; i++) {
         const struct own_opt *w = line[i] ? own_opt_find(cmd, opts[i].name) : NULL;
-        char value[4200];
+        char value[ST_OPTION_TEXT_MAX];
         if (!w || !w->why)
             continue;
         st_option_format(cfg, &opts[i], value, sizeof value);

@@ -349,6 +349,14 @@ int cmd_baselines(int argc, char **argv)
                    "accuracy)");
         rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
     }
+    /* A run's accuracy is its last step's: the whole training set only
+     * under a full batch. */
+    if (rc == 0 && !help && sel == BY_ACCURACY && (base.batch > 0 || base.online)) {
+        st_err_set(&err, ST_ERR_ARG, "--select accuracy with %s: a run's accuracy is that of "
+                   "its last step's batch, not of the training set; use the full batch "
+                   "(--batch 0)", base.online ? "--online" : "--batch");
+        rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
+    }
     if (rc == 0 && !help)
         rc = base_units(&base, by_tensor, &layout, &units, &params, &n_units);
     long n_sub = (1L << n_units) - 1;

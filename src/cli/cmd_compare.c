@@ -419,6 +419,11 @@ int cmd_compare(int argc, char **argv)
     }
     if (seeds < 0) /* a data run's full batch from one model: the seeds would agree */
         seeds = base.task_data ? 1 : 5;
+    else if (rc == 0 && !help && seeds > 1 && !st_cfg_seed_used(&base))
+        fprintf(stderr, "sparsetune compare: note: --seeds %ld: these runs use the seed for "
+                        "nothing (a model file, the full batch, no --val-fraction), so every "
+                        "seed repeats the same runs and the methods agree with themselves "
+                        "trivially\n", seeds);
     if (base.task_data)
         positions = 0;
     if (rc == 0 && !help)

@@ -279,8 +279,15 @@ static int write_table(const struct st_train_cfg *base, const struct row *rows, 
     if (data) {
         fprintf(af.f, "method,lambda,loss_b,loss_a,forgetting_a%s,changed,status\n",
                 xent ? ",accuracy_b,accuracy_a" : "");
+        /* The sets are known once the options resolve (every run did). */
+        struct st_train_cfg *rc = malloc(sizeof *rc);
+        struct st_err ignored;
+        if (rc)
+            *rc = *base;
         printf("continual: A = the model %s, judged on %s; B = --x %s\n\n", base->init_path,
-               st_eval_x(base, 0), base->x_path);
+               rc && st_train_cfg_resolve(rc, &ignored) == ST_OK ? st_eval_x(rc, 0) : "?",
+               base->x_path);
+        free(rc);
         printf("%-9s %10s %12s %12s %13s%s  %s\n", "method", "lambda", "loss on B", "loss on A",
                "forgetting A", xent ? "  accuracy B  accuracy A" : "", "changed");
     } else {

@@ -117,6 +117,8 @@ static enum st_status parse_evals(struct st_train_cfg *cfg, struct st_err *err)
         memcpy(item, p, len);
         item[len] = '\0';
         p += len + (end ? 1 : 0);
+        if (len == 0) /* ";;" or a ';' at the end: no set */
+            continue;
         eq = strchr(item, '=');
         size_t nlen = eq ? (size_t)(eq - item) : 0;
         int n = cfg->n_named_evals;

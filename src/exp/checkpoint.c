@@ -49,7 +49,7 @@ static void options_pairs(FILE *f, const void *ctx)
 {
     int n;
     const struct st_option *opts = st_options(&n);
-    char value[4200];
+    char value[ST_OPTION_TEXT_MAX];
     for (int i = 0; i < n; i++) {
         if (!opts[i].saved && strcmp(opts[i].name, "checkpoint-every") != 0)
             continue;

@@ -259,7 +259,7 @@ int st_option_is_default(const struct st_train_cfg *cfg, const char *name)
 {
     const struct st_option *o = st_option_find(name);
     struct st_train_cfg *d = o ? malloc(sizeof *d) : NULL;
-    char a[4200], b[4200];
+    char a[ST_OPTION_TEXT_MAX], b[ST_OPTION_TEXT_MAX];
     struct st_err err;
     int same = 0;
     if (d) {
@@ -543,7 +543,7 @@ void st_option_format(const struct st_train_cfg *cfg, const struct st_option *o,
 
 void st_options_write_ini(FILE *f, const struct st_train_cfg *cfg)
 {
-    char buf[4200];
+    char buf[ST_OPTION_TEXT_MAX];
     for (int i = 0; i < N_OPTIONS; i++) {
         if (!table[i].saved)
             continue;

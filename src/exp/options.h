@@ -51,6 +51,8 @@ struct st_option {
 
 /* Options there can be at most (the size of a given-mask). */
 #define ST_OPTIONS_MAX 128
+/* Room for any option's value as text (the longest: --eval's list). */
+#define ST_OPTION_TEXT_MAX (ST_EVALS_TEXT + 64)
 
 /* Figure formats by index (the order of enum st_fig_format in plot/figure.h). */
 extern const char *const st_fig_format_names[4];

@@ -238,18 +238,16 @@ static enum st_status complete(struct st_source *s, struct st_train_cfg *cfg, st
     return ST_OK;
 }
 
-/* Evaluation set i: its targets from its y file, --y-col's column of a .csv
- * x, or the teacher's labels without noise (after the training data, so it
- * leaves the training run as it is). */
-static enum st_status load_eval(struct st_source *s, const struct st_train_cfg *cfg, int i,
-                                struct st_err *err)
+/* Evaluation set i's files into d: its targets from its y file, --y-col's
+ * column of a .csv x, or the teacher's labels without noise (after the
+ * training data, so it leaves the training run as it is). */
+static enum st_status load_eval_files(struct st_source *s, const struct st_train_cfg *cfg,
+                                      struct st_dataset *d, const char *x, const char *y,
+                                      const char *opt, struct st_err *err)
 {
-    struct st_dataset *d = &s->eval[i];
     struct st_model_io io = st_model_io(s->m);
     struct st_npy a, b;
     enum st_status st;
-    const char *x = st_eval_x(cfg, i), *y = st_eval_y(cfg, i);
-    const char *opt = *st_eval_name(cfg, i) ? "eval" : "eval-x";
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
     if (!st_cfg_given(y) && st_cfg_given(cfg->y_col) && st_data_is_csv(x)) {
@@ -270,6 +268,21 @@ static enum st_status load_eval(struct st_source *s, const struct st_train_cfg *
         return label_set(s, d, 0, err);
     st = st_data_read_targets(y, a.rows, (int)io.cols, cfg->loss, &b, err);
     d->y = b.data;
+    return st;
+}
+
+/* Evaluation set i; a named set's errors say which set. */
+static enum st_status load_eval(struct st_source *s, const struct st_train_cfg *cfg, int i,
+                                struct st_err *err)
+{
+    const char *name = st_eval_name(cfg, i);
+    enum st_status st = load_eval_files(s, cfg, &s->eval[i], st_eval_x(cfg, i),
+                                        st_eval_y(cfg, i), *name ? "eval" : "eval-x", err);
+    if (st != ST_OK && *name && err) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        st_err_set(err, st, "--eval %s: %s", name, why);
+    }
     return st;
 }
 

@@ -120,6 +120,12 @@ enum st_status st_grid_add(struct st_grid *g, const char *spec, struct st_err *e
     if (runner_option(ax.key))
         return st_err_set(err, ST_ERR_ARG, "--grid '%s': '%s' says how to run, not what; it "
                           "cannot be an axis", spec, ax.key);
+    /* Each evaluation set is a group of summary.csv's columns, the same for
+     * every run. */
+    if (!strcmp(ax.key, "eval") || !strcmp(ax.key, "eval-x") || !strcmp(ax.key, "eval-y"))
+        return st_err_set(err, ST_ERR_ARG, "--grid '%s': the evaluation sets name summary.csv's "
+                          "columns, the same for every run; give --%s outside the grid (--eval "
+                          "repeats for several sets)", spec, ax.key);
     for (int a = 0; a < g->n_axes; a++)
         if (!strcmp(g->axes[a].key, ax.key))
             return st_err_set(err, ST_ERR_ARG, "--grid '%s': '%s' is already an axis", spec,
@@ -331,17 +337,21 @@ void st_sweep_columns(struct st_names *names, const struct st_grid *g,
                       const struct st_train_cfg *base)
 {
     struct st_train_cfg *cfg = malloc(sizeof *cfg);
-    int loss_axis = -1;
-    for (int a = 0; a < g->n_axes; a++)
+    int loss_axis = -1, val_axis = 0;
+    names->penalty_axis = 0;
+    for (int a = 0; a < g->n_axes; a++) {
         if (!strcmp(g->axes[a].key, "loss"))
             loss_axis = a;
+        val_axis |= !strcmp(g->axes[a].key, "val-fraction");
+        names->penalty_axis |= !strcmp(g->axes[a].key, "penalty");
+    }
     names->truth = !base->task_data;
     names->xent = names->any_xent = base->loss == ST_LOSS_XENT;
     for (int v = 0; loss_axis >= 0 && v < g->axes[loss_axis].n; v++)
         names->any_xent |= !strcmp(g->axes[loss_axis].values[v], "xent");
     snprintf(names->loss_col, sizeof names->loss_col, "%s",
              loss_axis >= 0 ? "data_loss" : names->xent ? "xent" : "mse");
-    names->val = base->val_fraction > 0.0;
+    names->val = base->val_fraction > 0.0 || val_axis; /* nan where a run holds out none */
     names->n_eval = 0;
     /* The named sets are known once the options resolve (check_grid has
      * resolved every run before). */
@@ -376,9 +386,11 @@ void st_sweep_write_header(FILE *f, const struct st_grid *g, const struct st_nam
         put_field(f, g->axes[a].key);
     }
     /* A grid over --loss has a column "loss" already: the total is
-     * total_loss there. */
-    fprintf(f, ",status,steps_done,%s%s,penalty,%s", names->loss_col,
+     * total_loss there; over --penalty, the penalty's value is
+     * penalty_value. */
+    fprintf(f, ",status,steps_done,%s%s,%s,%s", names->loss_col,
             names->any_xent ? ",accuracy" : "",
+            names->penalty_axis ? "penalty_value" : "penalty",
             names->loss_col[0] == 'd' ? "total_loss" : "loss");
     if (names->val)
         put_set_header(f, names, "val_", 0);

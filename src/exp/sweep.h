@@ -58,7 +58,8 @@ struct st_names {
     int truth;          /* teacher-student: truth and correct; else each tensor's share */
     int xent, any_xent; /* the base run's loss is xent; some run's is (accuracy column) */
     char loss_col[16];  /* "mse", "xent", or "data_loss" when the grid varies the loss */
-    int val;            /* val_ columns (--val-fraction) */
+    int val;            /* val_ columns (--val-fraction, in the base run or the grid) */
+    int penalty_axis;   /* the grid varies --penalty: its value's column is penalty_value */
     int n_eval;         /* the base run's evaluation sets */
     char eval_prefix[ST_EVAL_MAX][ST_EVAL_NAME_MAX + 8];
     struct st_sweep_tensor {

@@ -423,6 +423,11 @@ static void held_of(const struct st_csv_text *s, int c_lam, int c_status, const 
     h->n = 0;
     h->lo = INFINITY;
     h->hi = -INFINITY;
+    /* A grid over --loss mixes mse and xent in one column: no loss panel. */
+    if (!acc && st_csv_text_col(s, "data_loss") >= 0) {
+        free(vals);
+        return;
+    }
     for (int c = 0; vals && c < s->n_cols && h->n < HELD_MAX; c++) {
         const char *name = s->names[c], *label = NULL;
         char buf[48];
@@ -467,7 +472,11 @@ static void held_of(const struct st_csv_text *s, int c_lam, int c_status, const 
         }
         if (!any)
             continue;
-        snprintf(h->names[h->n], sizeof h->names[0], "%s", label);
+        /* A long name is cut for the legend, which shares the panel. */
+        if (strlen(label) > 16)
+            snprintf(h->names[h->n], sizeof h->names[0], "%.13s...", label);
+        else
+            snprintf(h->names[h->n], sizeof h->names[0], "%s", label);
         h->cols[h->n++] = c;
     }
     free(vals);
@@ -578,11 +587,11 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
     struct st_legend_box box, hbox[2];
     int n_e;
     double lw = legend_width(&ser, e, &n_e, &box) + SWEEP_PAD;
-    /* The panels' sizes (with the margins of their first ticks), then the
-     * held lines' legends, which may raise a panel's top, then the ticks
-     * again. */
+    /* The panels' sizes (with the margins of their ticks), then the held
+     * lines' legends, which may raise a panel's top, then the ticks and sizes
+     * again, twice: the legends' places are fractions of their panels. */
     double ax0[3], ax1[3], m[3];
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 3; pass++) {
         size_ticks(&st, ylo[0], yhi[0], H, &yt[0]);
         for (int p = 1; p <= n_right; p++) {
             if (held && p == 1 && held[0].n > 0) {
@@ -606,7 +615,7 @@ enum st_status st_figure_sweep(const char *path, enum st_fig_format fmt,
             ax1[p] = ax0[p] + (1.0 - first) * aw / n_right;
             at = ax1[p] + SWEEP_PAD;
         }
-        if (pass || !held)
+        if (pass == 2 || !held)
             break;
         for (int p = 1; p <= n_right; p++)
             if (held[p - 1].n > 0)

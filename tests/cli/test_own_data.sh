@@ -80,6 +80,25 @@ nine=()
 for i in 1 2 3 4 5 6 7 8 9; do nine+=(--eval "s$i=$W/A_test_x.npy,$W/A_test_y.npy"); done
 bad_eval "nine --eval sets" "at most 8 evaluation sets" "${nine[@]}"
 
+# Long paths: seven sets of ~300-character paths (over 4 KiB of text) go
+# through config.ini whole.
+seg=$(printf 'd%.0s' $(seq 1 95))
+L="$W/$seg/$seg/$seg"
+mkdir -p "$L"
+cp "$W/A_test_x.npy" "$W/A_test_y.npy" "$L/"
+long=()
+for i in 1 2 3 4 5 6 7; do long+=(--eval "s$i=$L/A_test_x.npy,$L/A_test_y.npy"); done
+"$BIN" finetune --model "$M" $B "${long[@]}" --steps 5 --quiet --no-plot --out "$W/long" >/dev/null 2>"$W/err"
+check "seven long --eval sets: the run exits 0" [ -s "$W/long/summary.json" ]
+"$BIN" train --config "$W/long/config.ini" --steps 5 --quiet --no-plot --out "$W/long2" >/dev/null 2>"$W/err"
+check "... and its config.ini, over 4 KiB of sets, runs again with all seven" \
+    "$PY" -c 'import json, sys; assert len(json.load(open(sys.argv[1]))["evals"]) == 7' "$W/long2/summary.json"
+"$BIN" finetune --model "$M" $B --eval "a=$W/A_test_x.npy,$W/A_test_y.npy;" $B_te --steps 5 --quiet --no-plot --out "$W/semi" >/dev/null 2>"$W/err"
+check "a ';' at the end of one --eval before another: both sets" \
+    "$PY" -c 'import json, sys; assert set(json.load(open(sys.argv[1]))["evals"]) == {"a", "B_test"}' "$W/semi/summary.json"
+"$BIN" finetune --model "$M" $B --eval "bad=$W/nope.npy,$W/A_test_y.npy" --steps 5 --quiet --no-plot --out "$W/nofile" >/dev/null 2>"$W/err"
+check "a named set's missing file: the message names the set" has "$W/err" "--eval bad: "
+
 # ---- resume: the checkpoint knows the model ----
 "$BIN" finetune --model "$M" $B $A_te $B_te --steps 20000 --checkpoint-every 500 --quiet --no-plot \
     --out "$W/ftr" >/dev/null 2>"$W/ftr.err" &
@@ -132,6 +151,12 @@ checks "a grid over --penalty on a data run: the other two keep their plain defa
 checks "without such an axis a data sweep takes layer, sum and prox" \
     'grep -qx "penalty = layer" "$W/swdef/sweep.ini" && grep -qx "penalty-reduction = sum" "$W/swdef/sweep.ini" && grep -qx "prox = 1" "$W/swdef/sweep.ini"'
 
+"$BIN" sweep --model "$M" $B --grid val-fraction=0,0.2 --grid penalty=l1,group --steps 5 --quiet --no-plot --out "$W/swval" >/dev/null 2>&1
+checks "a grid over --val-fraction: val columns (nan where none is held out); over --penalty: penalty_value" \
+    'col "$W/swval/summary.csv" val_xent && col "$W/swval/summary.csv" penalty_value && [ "$(head -n 1 "$W/swval/summary.csv" | tr "," "\n" | grep -cx penalty)" = 1 ]'
+"$BIN" sweep --model "$M" $B --grid eval-x=$W/A_test_x.npy --steps 5 --quiet --no-plot --out "$W/sweval" >/dev/null 2>"$W/err"
+check "a grid over an evaluation set: refused" has "$W/err" "give --eval-x outside the grid"
+
 # ---- lambda-path --model ----
 "$BIN" lambda-path --model "$M" $B --points 3 --refine 0 --steps 100 --jobs 2 --quiet \
     --out "$W/lp" >"$W/out" 2>"$W/err"
@@ -158,6 +183,8 @@ for r in marked:
     assert 1 - float(r["accuracy"]) <= 2 * best and int(r["units"]) == units, r' "$W/bl/baselines.csv"
 "$BIN" baselines --select accuracy --steps 5 --quiet --no-plot --out "$W/bl2" >/dev/null 2>"$W/err"
 check "baselines --select accuracy under mse: refused" has "$W/err" "needs --loss xent"
+"$BIN" baselines --model "$M" $B --select accuracy --batch 8 --steps 5 --quiet --no-plot --out "$W/bl4" >/dev/null 2>"$W/err"
+check "baselines --select accuracy with minibatches: refused" has "$W/err" "use the full batch"
 "$BIN" baselines --select best --steps 5 --quiet --no-plot --out "$W/bl3" >/dev/null 2>"$W/err"
 check "baselines --select best: refused" has "$W/err" "--select 'best': expected loss or accuracy"
 
@@ -179,6 +206,7 @@ check "compare --positions on a data run: refused" has "$W/err" "--positions 2"
 "$BIN" continual --model "$M" $B --eval-x "$W/A_test_x.npy" --eval-y "$W/A_test_y.npy" \
     --lambdas 1e-2 --steps 150 --no-plot --out "$W/cont" >"$W/out" 2>"$W/err"
 check "continual --model with xent exits 0" [ $? = 0 ]
+check "continual names task A's data" has "$W/out" "judged on $W/A_test_x.npy"
 check "continual.csv on own data: loss on A, forgetting, accuracies" \
     "$PY" -c 'import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
