@@ -150,6 +150,11 @@ static const struct {
     { "teacher-delta-scale", "0.25", "0.25" },
     { "format", "pdf", "pdf" },
     { "eval", "a=x.npy,y.npy;b-2=z.npy", "a=x.npy,y.npy;b-2=z.npy" },
+    { "n-layer", "6", "6" },
+    { "n-head", "3", "3" },
+    { "d-model", "96", "96" },
+    { "vocab", "257", "257" },
+    { "context", "128", "128" },
 };
 #define N_SAMPLES ((int)(sizeof samples / sizeof samples[0]))
 
@@ -622,8 +627,13 @@ static void test_ini(void)
         char line[1024];
         int n_lines = 0, n_saved = 0, n;
         const struct st_option *opts = st_options(&n);
+        /* Saved, and of the run's family: an MLP's config.ini has no GPT
+         * sizes, a GPT's no widths. */
         for (int i = 0; i < n; i++)
-            n_saved += opts[i].saved != 0;
+            n_saved += opts[i].saved != 0 && st_option_for_family(&opts[i], a.arch.family);
+        CHECK(!st_option_for_family(st_option_find("n-layer"), st_family_find("mlp")));
+        CHECK(!st_option_for_family(st_option_find("widths"), st_family_find("gpt")));
+        CHECK(st_option_for_family(st_option_find("lr"), st_family_find("gpt")));
         st_options_write_ini(f, &a);
         rewind(f);
         while (fgets(line, sizeof line, f)) {

@@ -8,7 +8,7 @@
  * default and the one a model file without an "arch" entry holds. Family
  * NAME is defined in its own files as st_NAME_family: adding one is adding
  * its name here. */
-#define FAMILIES(X) X(mlp)
+#define FAMILIES(X) X(mlp) X(gpt)
 
 #define DECLARE(name) extern const struct st_family st_##name##_family;
 FAMILIES(DECLARE)
@@ -121,6 +121,20 @@ void st_model_draw(const struct st_model *m, struct st_params *p, struct st_rng 
                    const unsigned char *mask)
 {
     m->f->draw(m, p, rng, mask);
+}
+
+int st_model_draw_inputs(const struct st_model *m, struct st_rng *rng, float *x, long n)
+{
+    if (!m->f->draw_inputs)
+        return 0;
+    m->f->draw_inputs(m, rng, x, n);
+    return 1;
+}
+
+enum st_status st_model_check_inputs(const struct st_model *m, const float *x, long n,
+                                     const char *opt, const char *path, struct st_err *err)
+{
+    return m->f->check_inputs ? m->f->check_inputs(m, x, n, opt, path, err) : ST_OK;
 }
 
 struct st_model_io st_model_io(const struct st_model *m)

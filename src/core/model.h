@@ -35,6 +35,8 @@ struct st_arch {
     int n_layers;                      /* L >= 1 */
     int widths[ST_MLP_MAX_LAYERS + 1]; /* input, hidden..., output */
     enum st_act act;                   /* hidden activation */
+    /* gpt: --n-layer, --n-head, --d-model, --vocab, --context */
+    int gpt_layers, n_head, d_model, vocab, context;
 };
 
 struct st_family;
@@ -96,6 +98,15 @@ struct st_family {
     void (*draw)(const struct st_model *m, struct st_params *p, struct st_rng *rng,
                  const unsigned char *mask);
     struct st_model_io (*io)(const struct st_model *m);
+    /* Draws the inputs of n floats (whole samples) for a teacher to label,
+     * where the family has its own kind of input (a language model's token
+     * ids); NULL: real-valued inputs drawn by --data-dist. */
+    void (*draw_inputs)(const struct st_model *m, struct st_rng *rng, float *x, long n);
+    /* Checks inputs read from a file (x[n] floats, opt and path naming them):
+     * a language model's token ids must be whole numbers in its vocabulary.
+     * NULL: any finite input. Errors: ST_ERR_FORMAT naming the entry. */
+    enum st_status (*check_inputs)(const struct st_model *m, const float *x, long n,
+                                   const char *opt, const char *path, struct st_err *err);
     /* Bytes of the work buffers for a batch. */
     double (*work_bytes)(const struct st_model *m, long batch);
     enum st_status (*work_init)(const struct st_model *m, struct st_work *w, int max_batch,
@@ -164,6 +175,15 @@ void st_model_draw(const struct st_model *m, struct st_params *p, struct st_rng 
                    const unsigned char *mask);
 
 struct st_model_io st_model_io(const struct st_model *m);
+
+/* Draws n floats of inputs by the family's own rule (st_family.draw_inputs);
+ * 0 when the family has none (the caller draws by --data-dist), else 1. */
+int st_model_draw_inputs(const struct st_model *m, struct st_rng *rng, float *x, long n);
+
+/* The family's check of inputs read from a file (st_family.check_inputs);
+ * ST_OK for a family without one. */
+enum st_status st_model_check_inputs(const struct st_model *m, const float *x, long n,
+                                     const char *opt, const char *path, struct st_err *err);
 
 /* The memory a run of this model needs besides its data: the parameters and
  * n_copies more of their size (gradients, optimizer state, saved copies),

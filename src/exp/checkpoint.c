@@ -53,6 +53,8 @@ static void options_pairs(FILE *f, const void *ctx)
     for (int i = 0; i < n; i++) {
         if (!opts[i].saved && strcmp(opts[i].name, "checkpoint-every") != 0)
             continue;
+        if (!st_option_for_family(&opts[i], ((const struct st_train_cfg *)ctx)->arch.family))
+            continue;
         st_option_format(ctx, &opts[i], value, sizeof value);
         fwrite(opts[i].name, 1, strlen(opts[i].name) + 1, f);
         fwrite(value, 1, strlen(value) + 1, f);

@@ -33,13 +33,24 @@ _Static_assert(sizeof(enum st_reduction) == sizeof(int), "enum st_reduction is i
 
 /* Order = order in --help and config.ini. */
 static const struct st_option table[] = {
-    { "arch", ST_OPT_T_ARCH, "NAME", "mlp", NULL, "model family: mlp", 1, 0, 0, AT(arch.family),
+    { "arch", ST_OPT_T_ARCH, "NAME", "mlp", NULL, "model family: mlp or gpt", 1, 0, 0, AT(arch.family),
       NULL, ALL },
     { "widths", ST_OPT_T_WIDTHS, "LIST", "1,20,20,1", NULL,
       "mlp: layer widths: input, hidden..., output", 1, 0, 0, AT(arch), NULL, ALL },
     { "activation", ST_OPT_T_ENUM, "NAME", "relu", NULL,
       "mlp: hidden activation: relu, tanh, silu, gelu, linear", 1, 0, 0, AT(arch.act),
       st_act_names, ALL },
+    { "n-layer", ST_OPT_T_INT, "L", "4", NULL, "gpt: transformer blocks", 1, 1, 256,
+      AT(arch.gpt_layers), NULL, ALL },
+    { "n-head", ST_OPT_T_INT, "H", "4", NULL, "gpt: attention heads (--d-model a multiple of it)",
+      1, 1, 1024, AT(arch.n_head), NULL, ALL },
+    { "d-model", ST_OPT_T_INT, "C", "64", NULL, "gpt: the width of the residual stream", 1, 1,
+      65536, AT(arch.d_model), NULL, ALL },
+    { "vocab", ST_OPT_T_INT, "V", "64", NULL, "gpt: vocabulary size (token ids 0..V-1)", 1, 2,
+      1 << 22, AT(arch.vocab), NULL, ALL },
+    { "context", ST_OPT_T_INT, "T", "32", NULL,
+      "gpt: tokens per sequence (the position table's length)", 1, 1, 1 << 20,
+      AT(arch.context), NULL, ALL },
     { "reinit", ST_OPT_T_STR, "LIST", "middle", NULL,
       "what the student re-draws: tensor or group names or globs (e.g. 2, 1,3, w2, 'b*'); "
       "middle; none", 1, 0, 0, AT(reinit), NULL, TS },
@@ -541,11 +552,26 @@ void st_option_format(const struct st_train_cfg *cfg, const struct st_option *o,
     }
 }
 
+int st_option_for_family(const struct st_option *o, int family)
+{
+    int claimed = 0;
+    for (int f = 0; f < st_family_count(); f++) {
+        const struct st_family *fam = st_family_at(f);
+        for (int i = 0; fam->options[i]; i++)
+            if (!strcmp(fam->options[i], o->name)) {
+                if (f == family)
+                    return 1;
+                claimed = 1;
+            }
+    }
+    return !claimed;
+}
+
 void st_options_write_ini(FILE *f, const struct st_train_cfg *cfg)
 {
     char buf[ST_OPTION_TEXT_MAX];
     for (int i = 0; i < N_OPTIONS; i++) {
-        if (!table[i].saved)
+        if (!table[i].saved || !st_option_for_family(&table[i], cfg->arch.family))
             continue;
         st_option_format(cfg, &table[i], buf, sizeof buf);
         fprintf(f, "%s = %s\n", table[i].name, buf);

@@ -92,4 +92,9 @@ void st_option_format(const struct st_train_cfg *cfg, const struct st_option *o,
 /* Writes every saved option as `key = value` lines. */
 void st_options_write_ini(FILE *f, const struct st_train_cfg *cfg);
 
+/* 0 when o describes the architecture of another model family than family
+ * (an MLP's --widths on a GPT run): config.ini and checkpoints leave it out,
+ * so that a run's files name only its own family's options. */
+int st_option_for_family(const struct st_option *o, int family);
+
 #endif

@@ -15,6 +15,8 @@
 
 static void draw_inputs(struct st_source *s, float *x, long n)
 {
+    if (st_model_draw_inputs(s->m, &s->data_rng, x, n))
+        return;
     if (s->dist == ST_DATA_UNIFORM)
         st_rng_fill_uniform(&s->data_rng, x, n, s->lo, s->hi);
     else
@@ -132,11 +134,11 @@ static enum st_status load_train(struct st_source *s, const struct st_train_cfg 
         return st;
     d->x = a.data;
     d->n = a.rows;
-    if (y || ycol) {
+    if (y || ycol)
         d->y = b.data;
-        return ST_OK;
-    }
-    return label_set(s, d, 1, err);
+    if ((st = st_model_check_inputs(s->m, d->x, d->n * s->in, "x", cfg->x_path, err)) != ST_OK)
+        return st;
+    return y || ycol ? ST_OK : label_set(s, d, 1, err);
 }
 
 /* Moves val_rows rows, drawn with the data stream, out of the training set
@@ -278,6 +280,9 @@ static enum st_status load_eval(struct st_source *s, const struct st_train_cfg *
     const char *name = st_eval_name(cfg, i);
     enum st_status st = load_eval_files(s, cfg, &s->eval[i], st_eval_x(cfg, i),
                                         st_eval_y(cfg, i), *name ? "eval" : "eval-x", err);
+    if (st == ST_OK)
+        st = st_model_check_inputs(s->m, s->eval[i].x, s->eval[i].n * s->in,
+                                   *name ? "eval" : "eval-x", st_eval_x(cfg, i), err);
     if (st != ST_OK && *name && err) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);

@@ -1,0 +1,45 @@
+/* gpt.h: the GPT family (DESIGN.md "Transformers"): GPT-2's architecture,
+ * token and position embeddings, L pre-LayerNorm blocks of causal
+ * multi-head attention and a tanh-GELU MLP, a final LayerNorm and the head
+ * tied to the token embedding. A sample is T token ids (as floats); its
+ * outputs are T rows of V logits.
+ *
+ * Layout, in view order: wte [V, C], wpe [T, C]; per block i: h{i}.ln1.w,
+ * h{i}.ln1.b [C], h{i}.attn.qkv.w [3C, C], h{i}.attn.qkv.b [3C],
+ * h{i}.attn.proj.w [C, C], h{i}.attn.proj.b [C], h{i}.ln2.w, h{i}.ln2.b [C],
+ * h{i}.mlp.fc.w [4C, C], h{i}.mlp.fc.b [4C], h{i}.mlp.proj.w [C, 4C],
+ * h{i}.mlp.proj.b [C]; then lnf.w, lnf.b [C]. Units: emb (wte, wpe), h{i},
+ * lnf; further groups h{i}.attn (ln1 and attn.*) and h{i}.mlp (ln2 and
+ * mlp.*). */
+#ifndef ST_GPT_H
+#define ST_GPT_H
+
+#include "model.h"
+
+/* Views per block, and the index of block i's first view. */
+#define ST_GPT_BLOCK_VIEWS 12
+#define ST_GPT_VIEW_WTE 0
+#define ST_GPT_VIEW_WPE 1
+#define ST_GPT_BLOCK0 2
+
+/* A GPT's sizes. */
+struct st_gpt {
+    int L, H, C, V, T; /* blocks, heads, width, vocabulary, context */
+};
+
+extern const struct st_family st_gpt_family;
+
+/* The sizes of a GPT model (NULL for another family). */
+const struct st_gpt *st_gpt_of(const struct st_model *m);
+
+/* gpt_file.c: model files. */
+void st_gpt_meta(const struct st_model *m, struct st_meta_out *out);
+void st_gpt_file_name(const struct st_model *m, const struct st_params *p, int t, char *buf,
+                      size_t size);
+enum st_status st_gpt_from_file(const struct st_file_tensor *t, int n, const struct st_meta *meta,
+                                const char *path, struct st_arch *arch, unsigned *named, int *map,
+                                struct st_err *err);
+enum st_status st_gpt_same(const struct st_arch *run, const struct st_arch *file, unsigned named,
+                           const char *opt, const char *what, struct st_err *err);
+
+#endif

@@ -1,0 +1,202 @@
+/* gpt_file.c: a GPT's model files: its metadata, its tensors' names (those
+ * of its layout, gpt.h) and the model recognized in a file's tensors. */
+#include "gpt.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The roles of a block's views, in layout order (gpt.c lays them out so). */
+static const char *const block_roles[ST_GPT_BLOCK_VIEWS] = {
+    "ln1.w",     "ln1.b",      "attn.qkv.w", "attn.qkv.b", "attn.proj.w", "attn.proj.b",
+    "ln2.w",     "ln2.b",      "mlp.fc.w",   "mlp.fc.b",   "mlp.proj.w",  "mlp.proj.b",
+};
+
+/* Bits of *named, in the order of the family's options. */
+enum { NAMED_LAYERS = 1u, NAMED_HEADS = 2u, NAMED_WIDTH = 4u, NAMED_VOCAB = 8u, NAMED_CONTEXT = 16u };
+
+void st_gpt_meta(const struct st_model *m, struct st_meta_out *out)
+{
+    const struct st_gpt *g = st_gpt_of(m);
+    static const char *const keys[] = { "arch", "n_layer", "n_head", "d_model", "vocab",
+                                        "context" };
+    const int vals[] = { 0, g->L, g->H, g->C, g->V, g->T };
+    out->n = 6;
+    for (int i = 0; i < 6; i++) {
+        out->keys[i] = keys[i];
+        if (i == 0)
+            snprintf(out->vals[i], sizeof out->vals[i], "gpt");
+        else
+            snprintf(out->vals[i], sizeof out->vals[i], "%d", vals[i]);
+    }
+}
+
+/* Files name the tensors as the layout does. */
+void st_gpt_file_name(const struct st_model *m, const struct st_params *p, int t, char *buf,
+                      size_t size)
+{
+    (void)m;
+    snprintf(buf, size, "%s", p->v[t].name);
+}
+
+static const char *meta_get(const struct st_meta *meta, const char *key)
+{
+    for (int i = 0; i < meta->n; i++)
+        if (!strcmp(meta->keys[i], key))
+            return meta->vals[i];
+    return NULL;
+}
+
+/* The view a file tensor's name stands for with L blocks: 0 wte, 1 wpe,
+ * block views, then lnf.w, lnf.b as -2, -3 (their index depends on L); its
+ * block in *block (-1 outside blocks); -1 for another name. */
+static int view_of(const char *name, int *block, int *role)
+{
+    *block = -1;
+    *role = -1;
+    if (!strcmp(name, "wte"))
+        return 0;
+    if (!strcmp(name, "wpe"))
+        return 1;
+    if (!strcmp(name, "lnf.w"))
+        return -2;
+    if (!strcmp(name, "lnf.b"))
+        return -3;
+    if (name[0] != 'h' || name[1] < '0' || name[1] > '9' || (name[1] == '0' && name[2] != '.'))
+        return -1;
+    char *end;
+    long i = strtol(name + 1, &end, 10);
+    if (*end != '.' || i > 255)
+        return -1;
+    for (int r = 0; r < ST_GPT_BLOCK_VIEWS; r++)
+        if (!strcmp(end + 1, block_roles[r])) {
+            *block = (int)i;
+            *role = r;
+            return ST_GPT_BLOCK0 + (int)i * ST_GPT_BLOCK_VIEWS + r;
+        }
+    return -1;
+}
+
+/* The shape block view role r must have at width C: rows, cols (0: a
+ * vector). */
+static void block_shape(int r, int C, int64_t *rows, int64_t *cols)
+{
+    static const int mult[ST_GPT_BLOCK_VIEWS][2] = { { 1, 0 }, { 1, 0 }, { 3, 1 }, { 3, 0 },
+                                                     { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 },
+                                                     { 4, 1 }, { 4, 0 }, { 1, 4 }, { 1, 0 } };
+    *rows = (int64_t)mult[r][0] * C;
+    *cols = (int64_t)mult[r][1] * C;
+}
+
+static int shape_is(const struct st_file_tensor *t, int64_t rows, int64_t cols)
+{
+    return cols ? t->ndim == 2 && t->shape[0] == rows && t->shape[1] == cols
+                : t->ndim == 1 && t->shape[0] == rows;
+}
+
+static void shape_text(char *buf, size_t size, const struct st_file_tensor *t)
+{
+    if (t->ndim == 2)
+        snprintf(buf, size, "[%" PRId64 ", %" PRId64 "]", t->shape[0], t->shape[1]);
+    else if (t->ndim == 1)
+        snprintf(buf, size, "[%" PRId64 "]", t->shape[0]);
+    else
+        snprintf(buf, size, "of %d dimensions", t->ndim);
+}
+
+enum st_status st_gpt_from_file(const struct st_file_tensor *t, int n, const struct st_meta *meta,
+                                const char *path, struct st_arch *arch, unsigned *named, int *map,
+                                struct st_err *err)
+{
+    int wte = -1, wpe = -1, L = 0;
+    char s1[64];
+    /* The embeddings give C, V and T; the highest block index gives L. */
+    for (int i = 0; i < n; i++) {
+        int block, role, v = view_of(t[i].name, &block, &role);
+        if (v == -1)
+            return st_err_set(err, ST_ERR_FORMAT, "%s: unexpected tensor '%s' in a GPT file "
+                              "(expected wte, wpe, h{i}.ln1.w ... h{i}.mlp.proj.b, lnf.w, lnf.b)",
+                              path, t[i].name);
+        if (v == 0)
+            wte = i;
+        if (v == 1)
+            wpe = i;
+        if (block + 1 > L)
+            L = block + 1;
+    }
+    if (wte < 0 || wpe < 0)
+        return st_err_set(err, ST_ERR_FORMAT, "%s: a GPT file without %s", path,
+                          wte < 0 ? "wte" : "wpe");
+    const struct st_file_tensor *te = &t[wte], *tp = &t[wpe];
+    if (te->ndim != 2 || te->shape[0] < 2 || te->shape[0] > INT_MAX || te->shape[1] < 1 ||
+        te->shape[1] > INT_MAX) {
+        shape_text(s1, sizeof s1, te);
+        return st_err_set(err, ST_ERR_SHAPE, "%s: wte has shape %s, expected [vocab, d_model]",
+                          path, s1);
+    }
+    int V = (int)te->shape[0], C = (int)te->shape[1];
+    if (tp->ndim != 2 || tp->shape[1] != C || tp->shape[0] < 1 || tp->shape[0] > INT_MAX) {
+        shape_text(s1, sizeof s1, tp);
+        return st_err_set(err, ST_ERR_SHAPE, "%s: wpe has shape %s, expected [context, %d]",
+                          path, s1, C);
+    }
+    int T = (int)tp->shape[0], n_views = ST_GPT_BLOCK0 + ST_GPT_BLOCK_VIEWS * L + 2;
+    if (L < 1)
+        return st_err_set(err, ST_ERR_FORMAT, "%s: a GPT file without blocks (h0.*)", path);
+    if (n != n_views)
+        return st_err_set(err, ST_ERR_FORMAT, "%s: %d tensors; a GPT of %d blocks has %d", path, n,
+                          L, n_views);
+    for (int v = 0; v < n_views; v++)
+        map[v] = -1;
+    for (int i = 0; i < n; i++) {
+        int block, role, v = view_of(t[i].name, &block, &role);
+        int64_t rows = C, cols = 0;
+        if (v == -2 || v == -3)
+            v = ST_GPT_BLOCK0 + ST_GPT_BLOCK_VIEWS * L + (v == -2 ? 0 : 1);
+        else if (role >= 0)
+            block_shape(role, C, &rows, &cols);
+        if (map[v] >= 0)
+            return st_err_set(err, ST_ERR_FORMAT, "%s: tensor '%s' twice", path, t[i].name);
+        map[v] = i;
+        if (v > 1 && !shape_is(&t[i], rows, cols)) {
+            char want[64];
+            struct st_file_tensor w = { t[i].name, cols ? 2 : 1, { rows, cols } };
+            shape_text(s1, sizeof s1, &t[i]);
+            shape_text(want, sizeof want, &w);
+            return st_err_set(err, ST_ERR_SHAPE, "%s: %s has shape %s, expected %s (d_model %d)",
+                              path, t[i].name, s1, want, C);
+        }
+    }
+    arch->gpt_layers = L;
+    arch->d_model = C;
+    arch->vocab = V;
+    arch->context = T;
+    *named = NAMED_LAYERS | NAMED_WIDTH | NAMED_VOCAB | NAMED_CONTEXT;
+    const char *h = meta_get(meta, "n_head");
+    if (h) {
+        char *end;
+        long H = strtol(h, &end, 10);
+        if (end == h || *end || H < 1 || H > C || C % H)
+            return st_err_set(err, ST_ERR_FORMAT, "%s: metadata n_head '%.32s', expected a "
+                              "divisor of d_model %d", path, h, C);
+        arch->n_head = (int)H;
+        *named |= NAMED_HEADS;
+    }
+    return ST_OK;
+}
+
+enum st_status st_gpt_same(const struct st_arch *run, const struct st_arch *file, unsigned named,
+                           const char *opt, const char *what, struct st_err *err)
+{
+    static const char *const names[] = { "n-layer", "n-head", "d-model", "vocab", "context" };
+    const int have[] = { file->gpt_layers, file->n_head, file->d_model, file->vocab,
+                         file->context };
+    const int want[] = { run->gpt_layers, run->n_head, run->d_model, run->vocab, run->context };
+    for (int i = 0; i < 5; i++)
+        if ((named >> i & 1u) && have[i] != want[i])
+            return st_err_set(err, ST_ERR_SHAPE, "--%s %s: a GPT of --%s %d; the run's is %d", opt,
+                              what, names[i], have[i], want[i]);
+    return ST_OK;
+}

@@ -1,0 +1,258 @@
+/* test_gpt.c: the GPT family through the model interface: its checks, layout
+ * (names, shapes, kinds, groups), GPT-2's initialisation, model files (names,
+ * metadata, the model recognized and checked against a run's), and the whole
+ * model's backward pass against central differences of its forward pass. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "core/gpt.h"
+#include "core/model.h"
+#include "core/rng.h"
+#include "io/modelfile.h"
+#include "io/safetensors.h"
+
+static char tmpdir[64];
+
+static struct st_arch gpt_arch(int L, int H, int C, int V, int T)
+{
+    struct st_arch a;
+    memset(&a, 0, sizeof a);
+    a.family = st_family_find("gpt");
+    a.gpt_layers = L;
+    a.n_head = H;
+    a.d_model = C;
+    a.vocab = V;
+    a.context = T;
+    return a;
+}
+
+static void test_checks(void)
+{
+    struct st_model m;
+    struct st_err err;
+    struct st_arch a = gpt_arch(2, 3, 8, 11, 5);
+    CHECK(st_family_find("gpt") == 1 && strstr(st_family_choices(), "gpt"));
+    CHECK(st_model_init(&m, &a, &err) == ST_ERR_ARG && strstr(err.msg, "--d-model 8") &&
+          strstr(err.msg, "--n-head 3"));
+    a = gpt_arch(0, 2, 8, 11, 5);
+    CHECK(st_model_init(&m, &a, &err) == ST_ERR_ARG && strstr(err.msg, "--n-layer 0"));
+    a = gpt_arch(1, 2, 8, 1, 5);
+    CHECK(st_model_init(&m, &a, &err) == ST_ERR_ARG && strstr(err.msg, "--vocab 1"));
+}
+
+static void test_layout(void)
+{
+    struct st_model m;
+    struct st_params p;
+    struct st_err err;
+    char buf[64];
+    struct st_arch a = gpt_arch(3, 2, 8, 11, 5);
+    CHECK_OK(st_model_init(&m, &a, &err));
+    struct st_model_io io = st_model_io(&m);
+    CHECK(io.in == 5 && io.rows == 5 && io.cols == 11);
+    st_model_middle(&m, buf, sizeof buf);
+    CHECK(!strcmp(buf, "h1"));
+    st_model_describe(&m, buf, sizeof buf);
+    CHECK(!strcmp(buf, "gpt L3 H2 C8 V11 T5"));
+    CHECK_OK(st_model_params(&m, &p, &err));
+    CHECK(p.n_views == 2 + 12 * 3 + 2);
+    CHECK(!strcmp(p.v[0].name, "wte") && p.v[0].rows == 11 && p.v[0].cols == 8 &&
+          p.v[0].kind == ST_KIND_EMBEDDING && !strcmp(p.v[0].groups[0], "emb"));
+    CHECK(!strcmp(p.v[1].name, "wpe") && p.v[1].rows == 5 && p.v[1].cols == 8);
+    /* Block 1's views, with their units and halves. */
+    const struct st_view *q = &p.v[2 + 12 + 2];
+    CHECK(!strcmp(q->name, "h1.attn.qkv.w") && q->rows == 24 && q->cols == 8 &&
+          !strcmp(q->groups[0], "h1") && !strcmp(q->groups[1], "h1.attn") &&
+          !strcmp(q->role, "attn.qkv.w"));
+    q = &p.v[2 + 12 + 10];
+    CHECK(!strcmp(q->name, "h1.mlp.proj.w") && q->rows == 8 && q->cols == 32 &&
+          !strcmp(q->groups[1], "h1.mlp"));
+    q = &p.v[2 + 12 + 6];
+    CHECK(!strcmp(q->name, "h1.ln2.w") && q->ndim == 1 && q->kind == ST_KIND_NORM &&
+          !strcmp(q->groups[1], "h1.mlp"));
+    CHECK(!strcmp(p.v[p.n_views - 1].name, "lnf.b") && !strcmp(p.v[p.n_views - 1].groups[0], "lnf"));
+    /* Parameters: 2 embeddings + 3 * (12C^2 + 13C) + 2C. */
+    size_t n = 0;
+    for (int t = 0; t < p.n_views; t++)
+        n += st_view_size(&p.v[t]);
+    CHECK(n == 11 * 8 + 5 * 8 + 3 * (12 * 64 + 13 * 8) + 2 * 8);
+
+    /* GPT-2's initialisation: N(0, 0.02^2) weights, N(0, (0.02 / sqrt(2L))^2)
+     * residual projections, zero biases, unit LayerNorm gains. */
+    struct st_rng rng;
+    st_rng_seed(&rng, 1, 0);
+    st_model_draw(&m, &p, &rng, NULL);
+    double s2 = 0.0;
+    for (int t = 0; t < p.n_views; t++) {
+        const struct st_view *v = &p.v[t];
+        if (!strcmp(v->role, "ln1.w") || !strcmp(v->role, "lnf.w"))
+            CHECK(v->data[0] == 1.0f && v->data[v->rows - 1] == 1.0f);
+        if (v->kind == ST_KIND_BIAS || !strcmp(v->role, "ln2.b"))
+            CHECK(v->data[0] == 0.0f);
+        if (!strcmp(v->role, "mlp.proj.w"))
+            for (size_t i = 0; i < st_view_size(v); i++)
+                s2 += (double)v->data[i] * (double)v->data[i];
+    }
+    double sd = sqrt(s2 / (3.0 * 8 * 32)), want = 0.02 / sqrt(6.0);
+    /* 768 draws: the sample std is within 10% of the true one (5 sigma). */
+    CHECK(fabs(sd - want) < 0.1 * want);
+
+    /* Files: names and metadata, read back as the same model. */
+    char path[128];
+    snprintf(path, sizeof path, "%s/g.safetensors", tmpdir);
+    CHECK_OK(st_modelfile_write(path, &m, &p, "student", NULL, NULL, 0, &err));
+    struct st_safetensors_file f;
+    CHECK_OK(st_safetensors_read(path, &f, &err));
+    CHECK(st_safetensors_find(&f, "h2.mlp.fc.b") && st_safetensors_find(&f, "wpe"));
+    int has_arch = 0;
+    for (int i = 0; i < f.n_meta; i++)
+        has_arch |= !strcmp(f.meta_keys[i], "arch") && !strcmp(f.meta_vals[i], "gpt");
+    CHECK(has_arch);
+    st_safetensors_file_free(&f);
+    struct st_modelfile mf;
+    CHECK_OK(st_modelfile_read(path, 0, &mf, &err));
+    CHECK(mf.model.f == &st_gpt_family && mf.named == 31u);
+    CHECK(mf.model.arch.gpt_layers == 3 && mf.model.arch.n_head == 2 &&
+          mf.model.arch.d_model == 8 && mf.model.arch.vocab == 11 && mf.model.arch.context == 5);
+    for (int t = 0; t < p.n_views; t++)
+        CHECK(!memcmp(mf.p.v[t].data, p.v[t].data, st_view_size(&p.v[t]) * sizeof(float)));
+    CHECK_OK(st_modelfile_check(&mf, &m, "model", path, &err));
+    struct st_model other;
+    struct st_arch b = gpt_arch(3, 2, 8, 11, 6);
+    CHECK_OK(st_model_init(&other, &b, &err));
+    CHECK(st_modelfile_check(&mf, &other, "teacher", path, &err) == ST_ERR_SHAPE &&
+          strstr(err.msg, "--teacher") && strstr(err.msg, "--context 5; the run's is 6"));
+    st_model_free(&other);
+    st_modelfile_free(&mf);
+    remove(path);
+    st_params_free(&p);
+    st_model_free(&m);
+}
+
+/* Sum of r * logits for the model's forward pass on tokens x (B sequences). */
+static double objective(const struct st_model *m, const struct st_params *p, struct st_work *w,
+                        const float *x, int B, const float *r, long n_out)
+{
+    const float *y = st_model_forward(m, p, w, x, B);
+    double s = 0.0;
+    for (long i = 0; i < n_out; i++)
+        s += (double)r[i] * (double)y[i];
+    return s;
+}
+
+/* The whole model's gradient of sum(r * logits) against central differences
+ * of its float forward pass, along random directions (and a few
+ * coordinates of each tensor kind). The forward pass runs in float, so a
+ * difference with step h carries rounding of about 1e-7 * |objective| / h;
+ * with h = 1e-2 along a unit direction and |objective| ~ 1 that is 1e-5,
+ * while the second-order term is h^2 * curvature, ~1e-4 here: a 2% relative
+ * tolerance passes the right gradient and fails one off by a factor, a
+ * missing term or a wrong tensor. */
+static void test_gradient(void)
+{
+    struct st_model m;
+    struct st_params p, g;
+    struct st_work w;
+    struct st_err err;
+    struct st_rng rng;
+    struct st_arch a = gpt_arch(2, 2, 8, 7, 4);
+    const int B = 2;
+    CHECK_OK(st_model_init(&m, &a, &err));
+    CHECK_OK(st_model_params(&m, &p, &err));
+    CHECK_OK(st_model_params(&m, &g, &err));
+    CHECK_OK(st_work_init(&w, &m, B, &err));
+    st_rng_seed(&rng, 3, 0);
+    st_model_draw(&m, &p, &rng, NULL);
+    /* Larger values than GPT-2's start, so every path carries signal. */
+    for (size_t i = 0; i < p.n; i++)
+        p.mem[i] += (float)(0.3 * st_rng_normal(&rng));
+    float x[8];
+    for (int i = 0; i < 8; i++)
+        x[i] = (float)st_rng_below(&rng, 7);
+    long n_out = (long)B * 4 * 7;
+    float *r = malloc((size_t)n_out * sizeof *r);
+    for (long i = 0; i < n_out; i++)
+        r[i] = (float)st_rng_normal(&rng);
+    st_model_forward(&m, &p, &w, x, B);
+    memset(g.mem, 0, g.n * sizeof(float));
+    st_model_backward(&m, &p, &w, &g, r, B, NULL);
+
+    double *dir = malloc(p.n * sizeof *dir);
+    float *save = malloc(p.n * sizeof *save);
+    memcpy(save, p.mem, p.n * sizeof *save);
+    for (int trial = 0; trial < 6; trial++) {
+        double norm = 0.0, dot = 0.0, h = 1e-2;
+        for (size_t i = 0; i < p.n; i++) {
+            dir[i] = st_rng_normal(&rng);
+            norm += dir[i] * dir[i];
+        }
+        norm = sqrt(norm);
+        for (size_t i = 0; i < p.n; i++) {
+            dir[i] /= norm;
+            dot += dir[i] * (double)g.mem[i];
+        }
+        for (size_t i = 0; i < p.n; i++)
+            p.mem[i] = (float)((double)save[i] + h * dir[i]);
+        double up = objective(&m, &p, &w, x, B, r, n_out);
+        for (size_t i = 0; i < p.n; i++)
+            p.mem[i] = (float)((double)save[i] - h * dir[i]);
+        double down = objective(&m, &p, &w, x, B, r, n_out);
+        double fd = (up - down) / (2.0 * h);
+        CHECK_NEAR(dot, fd, 1e-3, 2e-2);
+    }
+    /* One coordinate of each view. */
+    for (int t = 0; t < p.n_views; t++) {
+        size_t i = p.v[t].offset + st_view_size(&p.v[t]) / 2;
+        double h = 1e-2;
+        memcpy(p.mem, save, p.n * sizeof *save);
+        p.mem[i] = (float)((double)save[i] + h);
+        double up = objective(&m, &p, &w, x, B, r, n_out);
+        p.mem[i] = (float)((double)save[i] - h);
+        double down = objective(&m, &p, &w, x, B, r, n_out);
+        CHECK_NEAR(g.mem[i], (up - down) / (2.0 * h), 2e-3, 2e-2);
+    }
+    memcpy(p.mem, save, p.n * sizeof *save);
+    /* A frozen tensor gets no gradient; the others stay as they were. */
+    unsigned char *tr = malloc((size_t)p.n_views);
+    memset(tr, 1, (size_t)p.n_views);
+    tr[ST_GPT_VIEW_WTE] = 0;
+    struct st_params g2;
+    CHECK_OK(st_model_params(&m, &g2, &err));
+    st_model_forward(&m, &p, &w, x, B);
+    st_model_backward(&m, &p, &w, &g2, r, B, tr);
+    for (int t = 0; t < p.n_views; t++) {
+        const float *a1 = g.v[t].data, *a2 = g2.v[t].data;
+        size_t n = st_view_size(&p.v[t]);
+        int same = 1, zero = 1;
+        for (size_t i = 0; i < n; i++) {
+            same &= a1[i] == a2[i];
+            zero &= a2[i] == 0.0f;
+        }
+        CHECK(t == ST_GPT_VIEW_WTE ? zero : same);
+    }
+    free(tr);
+    free(dir);
+    free(save);
+    free(r);
+    st_params_free(&g2);
+    st_work_free(&w);
+    st_params_free(&g);
+    st_params_free(&p);
+    st_model_free(&m);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_gpt.XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return 1;
+    test_checks();
+    test_layout();
+    test_gradient();
+    rmdir(tmpdir);
+    return check_report("test_gpt");
+}
