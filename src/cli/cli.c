@@ -975,22 +975,26 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
             printf("  accuracy %.4f -> %.4f", r->eval[i].acc_before, r->eval[i].acc_after);
         printf("\n");
     }
+    /* The name column as wide as the longest name (8 at least). */
+    int w = 8;
+    for (int i = 0; i < r->n_tensors; i++)
+        w = (int)strlen(r->t[i].name) > w ? (int)strlen(r->t[i].name) : w;
     if (cfg->task_data) {
         /* No teacher: the fingerprint of the update instead of a verdict. */
-        printf("%-8s %12s %9s %9s %8s\n", "tensor", "d_init", "changed", "share", "verdict");
+        printf("%-*s %12s %9s %9s %8s\n", w, "tensor", "d_init", "changed", "share", "verdict");
         for (int i = 0; i < r->n_tensors; i++) {
             const struct st_tensor_result *t = &r->t[i];
-            printf("%-8s %12.4e %9.4f %9.4f %8s\n", t->name, t->d_init, t->changed,
+            printf("%-*s %12.4e %9.4f %9.4f %8s\n", w, t->name, t->d_init, t->changed,
                    t->update_share, r->diverged ? "?" : t->verdict ? "changed" : "-");
         }
         print_layer_shares(cfg, r);
         return;
     }
-    printf("%-8s %12s %12s %9s %8s %6s\n", "tensor", "d_init", "d_teacher", "changed", "verdict",
-           "truth");
+    printf("%-*s %12s %12s %9s %8s %6s\n", w, "tensor", "d_init", "d_teacher", "changed",
+           "verdict", "truth");
     for (int i = 0; i < r->n_tensors; i++) {
         const struct st_tensor_result *t = &r->t[i];
-        printf("%-8s %12.4e %12.4e %9.4f %8s %6s\n", t->name, t->d_init, t->d_teacher,
+        printf("%-*s %12.4e %12.4e %9.4f %8s %6s\n", w, t->name, t->d_init, t->d_teacher,
                t->changed, r->diverged ? "?" : t->verdict ? "changed" : "-",
                t->truth ? "differs" : "-");
     }
