@@ -67,7 +67,7 @@ static void test_layout(void)
     const struct st_view *q = &p.v[2 + 12 + 2];
     CHECK(!strcmp(q->name, "h1.attn.qkv.w") && q->rows == 24 && q->cols == 8 &&
           !strcmp(q->groups[0], "h1") && !strcmp(q->groups[1], "h1.attn") &&
-          !strcmp(q->role, "attn.qkv.w"));
+          !strcmp(q->role, "qkv.w"));
     q = &p.v[2 + 12 + 10];
     CHECK(!strcmp(q->name, "h1.mlp.proj.w") && q->rows == 8 && q->cols == 32 &&
           !strcmp(q->groups[1], "h1.mlp"));
@@ -93,7 +93,7 @@ static void test_layout(void)
             CHECK(v->data[0] == 1.0f && v->data[v->rows - 1] == 1.0f);
         if (v->kind == ST_KIND_BIAS || !strcmp(v->role, "ln2.b"))
             CHECK(v->data[0] == 0.0f);
-        if (!strcmp(v->role, "mlp.proj.w"))
+        if (!strcmp(v->role, "mproj.w"))
             for (size_t i = 0; i < st_view_size(v); i++)
                 s2 += (double)v->data[i] * (double)v->data[i];
     }

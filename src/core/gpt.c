@@ -65,20 +65,27 @@ static enum st_status gpt_layout(const struct st_model *m, struct st_params *p,
     if ((st = add(p, "wte", "wte", g->V, C, ST_KIND_EMBEDDING, "emb", NULL, err)) != ST_OK ||
         (st = add(p, "wpe", "wpe", g->T, C, ST_KIND_EMBEDDING, "emb", NULL, err)) != ST_OK)
         return st;
-    /* The block's views: role, rows and columns in units of C (0: a
-     * vector), kind, and its half (attn or mlp). */
+    /* The block's views: name within the block, role (the short kind the
+     * heatmap's columns show), rows and columns in units of C (0: a vector),
+     * kind, and its half (attn or mlp). */
     static const struct {
-        const char *role;
+        const char *name, *role;
         int rows, cols;
         enum st_kind kind;
         int mlp;
     } v[ST_GPT_BLOCK_VIEWS] = {
-        { "ln1.w", 1, 0, ST_KIND_NORM, 0 },        { "ln1.b", 1, 0, ST_KIND_NORM, 0 },
-        { "attn.qkv.w", 3, 1, ST_KIND_WEIGHT, 0 }, { "attn.qkv.b", 3, 0, ST_KIND_BIAS, 0 },
-        { "attn.proj.w", 1, 1, ST_KIND_WEIGHT, 0 }, { "attn.proj.b", 1, 0, ST_KIND_BIAS, 0 },
-        { "ln2.w", 1, 0, ST_KIND_NORM, 1 },        { "ln2.b", 1, 0, ST_KIND_NORM, 1 },
-        { "mlp.fc.w", 4, 1, ST_KIND_WEIGHT, 1 },   { "mlp.fc.b", 4, 0, ST_KIND_BIAS, 1 },
-        { "mlp.proj.w", 1, 4, ST_KIND_WEIGHT, 1 }, { "mlp.proj.b", 1, 0, ST_KIND_BIAS, 1 },
+        { "ln1.w", "ln1.w", 1, 0, ST_KIND_NORM, 0 },
+        { "ln1.b", "ln1.b", 1, 0, ST_KIND_NORM, 0 },
+        { "attn.qkv.w", "qkv.w", 3, 1, ST_KIND_WEIGHT, 0 },
+        { "attn.qkv.b", "qkv.b", 3, 0, ST_KIND_BIAS, 0 },
+        { "attn.proj.w", "aproj.w", 1, 1, ST_KIND_WEIGHT, 0 },
+        { "attn.proj.b", "aproj.b", 1, 0, ST_KIND_BIAS, 0 },
+        { "ln2.w", "ln2.w", 1, 0, ST_KIND_NORM, 1 },
+        { "ln2.b", "ln2.b", 1, 0, ST_KIND_NORM, 1 },
+        { "mlp.fc.w", "fc.w", 4, 1, ST_KIND_WEIGHT, 1 },
+        { "mlp.fc.b", "fc.b", 4, 0, ST_KIND_BIAS, 1 },
+        { "mlp.proj.w", "mproj.w", 1, 4, ST_KIND_WEIGHT, 1 },
+        { "mlp.proj.b", "mproj.b", 1, 0, ST_KIND_BIAS, 1 },
     };
     for (int i = 0; i < g->L; i++) {
         char unit[16], half[2][24];
@@ -87,7 +94,7 @@ static enum st_status gpt_layout(const struct st_model *m, struct st_params *p,
         snprintf(half[1], sizeof half[1], "h%d.mlp", i);
         for (int k = 0; k < ST_GPT_BLOCK_VIEWS; k++) {
             char name[ST_NAME_MAX];
-            snprintf(name, sizeof name, "h%d.%s", i, v[k].role);
+            snprintf(name, sizeof name, "h%d.%s", i, v[k].name);
             if ((st = add(p, name, v[k].role, v[k].rows * C, v[k].cols * C, v[k].kind, unit,
                           half[v[k].mlp], err)) != ST_OK)
                 return st;
@@ -113,7 +120,7 @@ static void gpt_draw(const struct st_model *m, struct st_params *p, struct st_rn
         if (mask && !mask[t])
             continue;
         if (v->kind == ST_KIND_WEIGHT || v->kind == ST_KIND_EMBEDDING) {
-            int residual = !strcmp(v->role, "attn.proj.w") || !strcmp(v->role, "mlp.proj.w");
+            int residual = !strcmp(v->role, "aproj.w") || !strcmp(v->role, "mproj.w");
             st_rng_fill_normal(rng, v->data, n, 0.0, residual ? proj : 0.02);
         } else {
             float fill = v->kind == ST_KIND_NORM && v->role[strlen(v->role) - 1] == 'w' ? 1.0f
