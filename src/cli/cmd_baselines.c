@@ -57,7 +57,8 @@ static void usage(FILE *f)
           "instead. Writes OUT/baselines.csv and OUT/baselines.png.\n"
           "\n"
           "baselines options:\n"
-          "  --by NAME                  layer or tensor [layer]\n"
+          "  --by NAME                  layer (a GPT: block), tensor, or attn-mlp (a GPT\n"
+          "                             block's attention and MLP halves apart) [layer]\n"
           "  --select NAME              what 'within 2x of the best' compares: loss, or\n"
           "                             accuracy (xent: the error 1 - accuracy) [loss]\n"
           "  --jobs N                   worker processes [the number of cores]\n"
@@ -135,27 +136,50 @@ static int within(const struct subset *s, enum select_by by, double best)
     return isfinite(v) && v <= 2.0 * best;
 }
 
-/* The units a subset is made of: the model's units (layers) or its tensors,
- * with their entry counts (units point into layout). Returns how many, or -1
- * after printing an error. */
-static int units_of(const struct st_params *layout, int by_tensor, const char **units,
-                    long *params)
+/* What a subset is made of (--by): the model's units (an MLP's layers, a
+ * GPT's blocks), its tensors, or a GPT block's halves (attention, MLP). */
+enum { BY_LAYER, BY_TENSOR, BY_HALF };
+
+static const char *unit_word(int by)
+{
+    return by == BY_TENSOR ? "tensors" : by == BY_HALF ? "halves" : "layers";
+}
+
+/* View t's unit under by: its unit, itself, or its half (its second group
+ * where it has one: h{i}.attn, h{i}.mlp; else its unit). */
+static const char *unit_of(const struct st_view *v, int by)
+{
+    return by == BY_TENSOR ? v->name : by == BY_HALF && v->n_groups > 1 ? v->groups[1]
+                                                                           : v->groups[0];
+}
+
+/* The units a subset is made of, in layout order, with their entry counts
+ * (units point into layout). Returns how many, or -1 after printing an
+ * error. */
+static int units_of(const struct st_params *layout, int by, const char **units, long *params)
 {
     struct st_err err = { "" };
-    int n = by_tensor ? layout->n_views : st_params_groups(layout, 0, units);
+    int n = 0;
+    for (int t = 0; t < layout->n_views; t++) {
+        const char *u = unit_of(&layout->v[t], by);
+        int k = 0;
+        while (k < n && strcmp(units[k], u))
+            k++;
+        if (k == n) {
+            if (n == MAX_UNITS) {
+                n++;
+                break;
+            }
+            units[n] = u;
+            params[n++] = 0;
+        }
+        params[k] += (long)st_view_size(&layout->v[t]);
+    }
     if (n > MAX_UNITS) {
-        st_err_set(&err, ST_ERR_ARG, "%d %s give %.0f subsets; at most %d units (%d subsets)", n,
-                   by_tensor ? "tensors" : "layers", pow(2.0, n) - 1, MAX_UNITS, MAX_SUBSETS);
+        st_err_set(&err, ST_ERR_ARG, "over %d %s: at most %d units (%d subsets)", MAX_UNITS,
+                   unit_word(by), MAX_UNITS, MAX_SUBSETS);
         st_cli_fail("baselines", ST_ERR_ARG, &err);
         return -1;
-    }
-    for (int u = 0; u < n; u++) {
-        params[u] = 0;
-        if (by_tensor)
-            units[u] = layout->v[u].name;
-        for (int t = 0; t < layout->n_views; t++)
-            if (by_tensor ? t == u : !strcmp(layout->v[t].groups[0], units[u]))
-                params[u] += (long)st_view_size(&layout->v[t]);
     }
     return n;
 }
@@ -220,7 +244,7 @@ static void draw(const char *out, const struct subset *sub, long n_sub, double b
         marks[i] = within(&sub[i], by, best) && sub[i].units == min_units;
     }
     char title[200], mark[120];
-    const char *unit = by_tensor ? "tensors" : "layers";
+    const char *unit = unit_word(by_tensor);
     snprintf(title, sizeof title, "loss of each trained subset of %s (lowest of the last 10%% "
              "of steps)", unit);
     snprintf(mark, sizeof mark, "the fewest %s within 2\u00d7 the best %s (the pick)", unit,
@@ -230,7 +254,9 @@ static void draw(const char *out, const struct subset *sub, long n_sub, double b
     struct st_fig_bars bars = {
         title,
         xent ? "loss (cross-entropy)" : "loss (mse)",
-        by_tensor ? "trained tensors" : "trained layers",
+        by_tensor == BY_TENSOR ? "trained tensors"
+        : by_tensor == BY_HALF ? "trained halves"
+                               : "trained layers",
         (int)n_sub, names, loss, marks, mark,
         "the other subsets", by == BY_ACCURACY ? 0.0 : 2.0 * best, "2\u00d7 the best loss"
     };
@@ -284,7 +310,7 @@ static int rank_subsets(const struct st_train_cfg *base, struct subset *sub, lon
         return rc;
     printf("method 1: %ld subsets of the %s trained with the rest frozen (lambda = 0); "
            "'*' = smallest within 2x of the best %s\n\n",
-           n_sub, by_tensor ? "tensors" : "layers",
+           n_sub, unit_word(by_tensor),
            by == BY_ACCURACY ? "error (1 - accuracy)" : "loss");
     printf("%4s  %-24s %7s %12s%s\n", "rank", "trained", "params",
            xent ? "xent (tail)" : "mse (tail)", xent ? "   accuracy" : "");
@@ -330,15 +356,16 @@ int cmd_baselines(int argc, char **argv)
     rc = st_cli_take_opts("baselines", argc, argv, opts, 4, rest, &rest_argc, &help);
     if (rc == 0 && help)
         usage(stdout);
-    if (rc == 0 && !help && strcmp(by, "layer") && strcmp(by, "tensor")) {
-        st_err_set(&err, ST_ERR_ARG, "--by '%s': expected layer or tensor", by);
+    if (rc == 0 && !help && strcmp(by, "layer") && strcmp(by, "tensor") &&
+        strcmp(by, "attn-mlp")) {
+        st_err_set(&err, ST_ERR_ARG, "--by '%s': expected layer, tensor or attn-mlp", by);
         rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
     }
     if (rc == 0 && !help && strcmp(select, "loss") && strcmp(select, "accuracy")) {
         st_err_set(&err, ST_ERR_ARG, "--select '%s': expected loss or accuracy", select);
         rc = st_cli_fail("baselines", ST_ERR_ARG, &err);
     }
-    by_tensor = !strcmp(by, "tensor");
+    by_tensor = !strcmp(by, "tensor") ? BY_TENSOR : !strcmp(by, "attn-mlp") ? BY_HALF : BY_LAYER;
     enum select_by sel = !strcmp(select, "accuracy") ? BY_ACCURACY : BY_LOSS;
     if (rc == 0 && !help)
         rc = st_cli_parse_run("baselines", rest_argc, rest, "baselines", &base, given, &help);

@@ -54,5 +54,18 @@ check "a token id past the vocabulary: named" grep -q "row 3, position 5: 16 is 
 "$BIN" train $G --x "$W/tok_frac.npy" --steps 5 --quiet --no-plot --out "$W/tx3" >/dev/null 2>"$W/err"
 check "a fractional token id: named" grep -q "row 2, position 1: 2.5 is not a token id" "$W/err"
 
+# Selectors name blocks and halves: --reinit h1.attn re-draws the attention's
+# matrices only; baselines --by attn-mlp trains every subset of the halves.
+"$BIN" train $G --reinit h1.attn --steps 5 --quiet --no-plot --out "$W/ra" >/dev/null 2>&1
+check "--reinit h1.attn: the truth is the attention's two matrices" \
+    "$PY" -c 'import json, sys; t = json.load(open(sys.argv[1]))["verdict"]["truth"]; assert sorted(t) == ["h1.attn.proj.w", "h1.attn.qkv.w"], t' "$W/ra/summary.json"
+"$BIN" baselines $G --by attn-mlp --steps 20 --jobs 2 --no-plot --out "$W/bl" >"$W/out" 2>"$W/err"
+check "baselines --by attn-mlp exits 0" [ $? = 0 ]
+check "baselines --by attn-mlp: 63 subsets of emb, h0.attn, h0.mlp, h1.attn, h1.mlp, lnf" \
+    "$PY" -c 'import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+units = {u for r in rows for u in r["trained"].split(",")}
+assert len(rows) == 63 and units == {"emb", "h0.attn", "h0.mlp", "h1.attn", "h1.mlp", "lnf"}, units' "$W/bl/baselines.csv"
+
 echo "gpt_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
