@@ -90,6 +90,61 @@ static void test_xent(void)
         CHECK(isfinite(dz[i]));
 }
 
+/* KL(softmax(y) || softmax(z)) averaged over the rows, in double. */
+static double kl_ref(const double *z, const double *y, int B, int C)
+{
+    double s = 0.0;
+    for (int b = 0; b < B; b++) {
+        double ez = 0.0, ey = 0.0;
+        for (int j = 0; j < C; j++) {
+            ez += exp(z[b * C + j]);
+            ey += exp(y[b * C + j]);
+        }
+        for (int j = 0; j < C; j++) {
+            double p = exp(y[b * C + j]) / ey, q = exp(z[b * C + j]) / ez;
+            s += p * log(p / q);
+        }
+    }
+    return s / B;
+}
+
+/* kl against the reference and its gradient against central differences;
+ * 0 for equal logits (also shifted by a constant); a set in pieces equals one
+ * call. */
+static void test_kl(void)
+{
+    enum { B = 4, C = 5 };
+    float z[B * C], y[B * C], dz[B * C];
+    double zd[B * C], yd[B * C];
+    for (int i = 0; i < B * C; i++) {
+        zd[i] = z[i] = (float)sin(i * 0.7) * 2.0f;
+        yd[i] = y[i] = (float)cos(i * 1.3);
+    }
+    CHECK_NEAR(st_kl_forward(z, y, B, C), kl_ref(zd, yd, B, C), 1e-7, 1e-6);
+    CHECK_NEAR(st_loss_forward(ST_LOSS_KL, z, y, B, C, NULL), kl_ref(zd, yd, B, C), 1e-7, 1e-6);
+    st_kl_backward(dz, z, y, B, C);
+    for (int i = 0; i < B * C; i++) {
+        double h = 1e-5, keep = zd[i];
+        zd[i] = keep + h;
+        double lp = kl_ref(zd, yd, B, C);
+        zd[i] = keep - h;
+        double lm = kl_ref(zd, yd, B, C);
+        zd[i] = keep;
+        CHECK_NEAR(dz[i], (lp - lm) / (2 * h), 1e-7, 1e-5);
+    }
+    float shifted[B * C];
+    for (int i = 0; i < B * C; i++)
+        shifted[i] = y[i] + 3.0f;
+    CHECK_NEAR(st_kl_forward(shifted, y, B, C), 0.0, 1e-7, 0);
+    struct st_loss_sum a;
+    st_loss_sum_init(&a, ST_LOSS_KL);
+    st_loss_sum_add(&a, z, y, 1, C);
+    st_loss_sum_add(&a, z + C, y + C, B - 1, C);
+    CHECK(st_loss_sum_value(&a) == (double)st_kl_forward(z, y, B, C));
+    CHECK(isnan(st_loss_sum_accuracy(&a)));
+    CHECK(!strcmp(st_loss_name(ST_LOSS_KL), "kl") && st_loss_target_cols(ST_LOSS_KL, 5) == 5);
+}
+
 /* A set seen in pieces (an evaluation set, chunk by chunk) gives exactly the
  * value of one call over the whole: for mse across the 65,536-entry blocks of
  * the blocked sum, for xent by rows; pieces of every size, in order. */
@@ -145,6 +200,7 @@ int main(void)
 {
     test_sums();
     test_xent();
+    test_kl();
     test_pieces();
     float yhat[4] = { 1.0f, -2.0f, 0.5f, 3.0f }, y[4] = { 0.0f, -1.0f, 0.5f, 1.0f };
     float dy[4];

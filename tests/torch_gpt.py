@@ -14,7 +14,8 @@ logits) and checks:
 2. the gradient at the start, every entry of every tensor: a run of one SGD
    step at lr 1 moves theta by exactly -g (up to float32 rounding of theta -
    g), compared with autograd's gradient of the same mse;
-3. 200 Adam steps with lambda = 0 and with the l1 penalty, every row of
+3. 200 Adam steps with lambda = 0, with the l1 penalty, and with the l1
+   penalty under --loss kl (distillation), every row of
    metrics.csv (mse, penalty, loss, each tensor's d_init and d_teacher)
    against the reference's, with torch_crosscheck.compare (step by step, then
    windowed once exact zeros make the paths part; its notes give the
@@ -108,6 +109,7 @@ def load(run_dir):
     lam = float(cfg["lambda"])
     spec = types.SimpleNamespace(names=names, frozen=set(), reduction=cfg["penalty-reduction"],
                                  lam=lam, penalized=lam > 0.0, penalty=cfg["penalty"],
+                                 loss=cfg["loss"],
                                  steps=int(cfg["steps"]),
                                  log_every=int(cfg["log-every"]), lr=float(cfg["lr"]),
                                  betas=(float(cfg["beta1"]), float(cfg["beta2"])),
@@ -117,9 +119,15 @@ def load(run_dir):
 
 
 def mse_of(P, run, variant):
+    """The run's data loss: the mse on the logits, or (--loss kl) the mean
+    over positions of KL(softmax(teacher) || softmax(student))."""
     s = run["spec"]
     logits = gpt_forward(P, torch.from_numpy(run["tok"]), s.L, s.H, variant)
-    return ((logits - torch.from_numpy(run["y"])) ** 2).mean()
+    y = torch.from_numpy(run["y"])
+    if s.loss == "kl":
+        p = torch.log_softmax(y, -1)
+        return (p.exp() * (p - torch.log_softmax(logits, -1))).sum(-1).mean()
+    return ((logits - y) ** 2).mean()
 
 
 def train(run, variant=None):
@@ -255,7 +263,8 @@ def main():
     # formula is the same on both sides, so the comparison still holds Adam's
     # every term to PyTorch's.
     for name, extra in [("adam_lam0", ["--lambda", "0"]),
-                        ("adam_l1", ["--lambda", "1e-3", "--penalty", "l1"])]:
+                        ("adam_l1", ["--lambda", "1e-3", "--penalty", "l1"]),
+                        ("adam_l1_kl", ["--lambda", "1e-3", "--penalty", "l1", "--loss", "kl"])]:
         d = run_sparsetune(a.bin, os.path.join(a.work, name),
                            ["--steps", str(STEPS), "--lr", "1e-3", "--eps", "1e-4"] + extra)
         if d is None:
@@ -263,6 +272,8 @@ def main():
             continue
         run = load(d)
         cols_a, rows_a = torch_ref.read_metrics_csv(os.path.join(d, "metrics.csv"))
+        # compare() calls the data loss mse; under --loss kl it is the kl column.
+        cols_a = ["mse" if c == "kl" else c for c in cols_a]
         for variant in VARIANTS:
             cols_b, rows_b = train(run, variant)
             res = torch_crosscheck.compare(cols_a, rows_a, cols_b, rows_b, run)

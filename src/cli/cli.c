@@ -956,19 +956,19 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
     if (cfg->loss == ST_LOSS_XENT)
         printf("final: xent %.6g  accuracy %.4f  ", r->data_loss, r->accuracy);
     else
-        printf("final: mse %.6g  ", r->data_loss);
+        printf("final: %s %.6g  ", st_loss_name(cfg->loss), r->data_loss);
     printf("penalty %.6g  loss %.6g  (penalty %s, reduction %s, lambda %g)\n", r->penalty,
            r->loss, st_penalty_name(cfg->penalty), st_reduction_name(cfg->reduction),
            cfg->lambda);
     if (r->val_rows > 0) {
         printf("validation (%ld rows held out): %s %.6g (best %.6g)", r->val_rows,
-               cfg->loss == ST_LOSS_XENT ? "xent" : "mse", r->val_loss, r->val_best);
+               st_loss_name(cfg->loss), r->val_loss, r->val_best);
         if (cfg->loss == ST_LOSS_XENT)
             printf("  accuracy %.4f", r->val_accuracy);
         printf("\n");
     }
     for (int i = 0; i < r->n_eval; i++) {
-        const char *k = cfg->loss == ST_LOSS_XENT ? "xent" : "mse", *name = st_eval_name(cfg, i);
+        const char *k = st_loss_name(cfg->loss), *name = st_eval_name(cfg, i);
         printf("eval %s(%s): %s %.6g -> %.6g (forgetting %+.6g)", name, st_eval_x(cfg, i), k,
                r->eval[i].before, r->eval[i].after, r->eval[i].after - r->eval[i].before);
         if (cfg->loss == ST_LOSS_XENT)

@@ -206,14 +206,16 @@ static struct subset *subsets(int n_units, const char **units, const long *param
 
 /* baselines.csv, sorted by loss. Returns 0 or an exit status. */
 static int write_table(const char *path, const struct subset *sub, long n_sub, double best,
-                       int min_units, enum select_by by, int xent)
+                       int min_units, enum select_by by, enum st_loss_kind lk)
 {
+    int xent = lk == ST_LOSS_XENT;
+    const char *loss = st_loss_name(lk);
     struct st_err err = { "" };
     struct st_atomic_file af;
     if (st_atomic_open(&af, path, &err) != ST_OK)
         return st_cli_fail("baselines", ST_ERR_IO, &err);
     fprintf(af.f, "rank,trained,units,params,%s_tail_min%s,within_2x_best,smallest_within_2x,"
-            "status,wall_seconds\n", xent ? "xent" : "mse", xent ? ",accuracy" : "");
+            "status,wall_seconds\n", loss, xent ? ",accuracy" : "");
     for (long i = 0; i < n_sub; i++) {
         const struct subset *s = &sub[i];
         int in = within(s, by, best);
@@ -230,10 +232,11 @@ static int write_table(const char *path, const struct subset *sub, long n_sub, d
 
 /* The bar chart of the sorted subsets. */
 static void draw(const char *out, const struct subset *sub, long n_sub, double best,
-                 int min_units, int by_tensor, enum select_by by, int xent)
+                 int min_units, int by_tensor, enum select_by by, enum st_loss_kind lk)
 {
     struct st_err err = { "" };
-    char fig[4300];
+    char fig[4300], ylabel[64];
+    snprintf(ylabel, sizeof ylabel, "loss (%s)", st_loss_title(lk));
     const char **names = malloc((size_t)n_sub * sizeof *names);
     double *loss = malloc((size_t)n_sub * sizeof *loss);
     int *marks = malloc((size_t)n_sub * sizeof *marks);
@@ -253,7 +256,7 @@ static void draw(const char *out, const struct subset *sub, long n_sub, double b
      * no 2x level on the loss axis then. */
     struct st_fig_bars bars = {
         title,
-        xent ? "loss (cross-entropy)" : "loss (mse)",
+        ylabel,
         by_tensor == BY_TENSOR ? "trained tensors"
         : by_tensor == BY_HALF ? "trained halves"
                                : "trained layers",
@@ -298,6 +301,8 @@ static int rank_subsets(const struct st_train_cfg *base, struct subset *sub, lon
                         int n_units, int by_tensor, enum select_by by)
 {
     int xent = base->loss == ST_LOSS_XENT;
+    char tail[32];
+    snprintf(tail, sizeof tail, "%s (tail)", st_loss_name(base->loss));
     qsort(sub, (size_t)n_sub, sizeof *sub, by == BY_ACCURACY ? cmp_error : cmp_loss);
     double best = score(&sub[0], by);
     int min_units = n_units + 1, rc;
@@ -306,14 +311,14 @@ static int rank_subsets(const struct st_train_cfg *base, struct subset *sub, lon
             min_units = sub[i].units;
     char path[4300];
     snprintf(path, sizeof path, "%s/baselines.csv", base->out);
-    if ((rc = write_table(path, sub, n_sub, best, min_units, by, xent)) != 0)
+    if ((rc = write_table(path, sub, n_sub, best, min_units, by, base->loss)) != 0)
         return rc;
     printf("method 1: %ld subsets of the %s trained with the rest frozen (lambda = 0); "
            "'*' = smallest within 2x of the best %s\n\n",
            n_sub, unit_word(by_tensor),
            by == BY_ACCURACY ? "error (1 - accuracy)" : "loss");
     printf("%4s  %-24s %7s %12s%s\n", "rank", "trained", "params",
-           xent ? "xent (tail)" : "mse (tail)", xent ? "   accuracy" : "");
+           tail, xent ? "   accuracy" : "");
     for (long i = 0; i < n_sub; i++) {
         const struct subset *s = &sub[i];
         int mark = within(s, by, best) && s->units == min_units;
@@ -325,7 +330,7 @@ static int rank_subsets(const struct st_train_cfg *base, struct subset *sub, lon
     }
     printf("\ntable: %s\n", path);
     if (base->plot)
-        draw(base->out, sub, n_sub, best, min_units, by_tensor, by, xent);
+        draw(base->out, sub, n_sub, best, min_units, by_tensor, by, base->loss);
     return 0;
 }
 

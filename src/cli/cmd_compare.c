@@ -222,7 +222,9 @@ static void report_data(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000]
                         cJSON *root, cJSON *arr)
 {
     int xent = c->base->loss == ST_LOSS_XENT;
-    const char *lname = xent ? "xent" : "mse";
+    const char *lname = st_loss_name(c->base->loss);
+    char median[32];
+    snprintf(median, sizeof median, "median_%s", lname);
     char one[256];
     cJSON_AddNullToObject(root, "truth");
     cJSON_AddNumberToObject(root, "seeds", n_seeds);
@@ -249,9 +251,9 @@ static void report_data(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000]
         cJSON_AddStringToObject(o, "most_frequent_pick", pl);
         cJSON_AddNumberToObject(o, "agreeing_seeds", count);
         if (isfinite(ml))
-            cJSON_AddNumberToObject(o, xent ? "median_xent" : "median_mse", ml);
+            cJSON_AddNumberToObject(o, median, ml);
         else
-            cJSON_AddNullToObject(o, xent ? "median_xent" : "median_mse");
+            cJSON_AddNullToObject(o, median);
         if (xent && isfinite(ma))
             cJSON_AddNumberToObject(o, "median_accuracy", ma);
         else if (xent)

@@ -271,7 +271,7 @@ static int write_table(const struct st_train_cfg *base, const struct row *rows, 
     struct st_err err = { "" };
     char path[4300];
     int data = base->task_data, xent = base->loss == ST_LOSS_XENT;
-    const char *k = xent ? "xent" : "mse";
+    const char *k = st_loss_name(base->loss);
     snprintf(path, sizeof path, "%s/continual.csv", base->out);
     enum st_status st = st_atomic_open(&af, path, &err);
     if (st != ST_OK)
@@ -339,14 +339,13 @@ static int draw(const struct st_train_cfg *base, const struct row *rows, int n_r
     }
     snprintf(path, sizeof path, "%s/continual.%s", base->out,
              st_fig_format_name((enum st_fig_format)base->fig_format));
-    int xent = base->loss == ST_LOSS_XENT;
+    char xl[96], yl[96];
+    snprintf(xl, sizeof xl, "loss on B (%s, lowest of the last 10%%)", st_loss_title(base->loss));
+    snprintf(yl, sizeof yl, "forgetting: %s on A at the end", st_loss_title(base->loss));
     enum st_status st = st_figure_tradeoff(
         path, (enum st_fig_format)base->fig_format,
-        "forgetting A against learning B (one point per \u03bb)", 4, series, xp, yp, counts,
-        xent ? "loss on B (cross-entropy, lowest of the last 10%)"
-             : "loss on B (mse, lowest of the last 10%)",
-        xent ? "forgetting: cross-entropy on A at the end" : "forgetting: mse on A at the end",
-        &err);
+        "forgetting A against learning B (one point per \u03bb)", 4, series, xp, yp, counts, xl,
+        yl, &err);
     if (st != ST_OK)
         return st_cli_fail("continual", st, &err);
     printf("\nfigure: %s\n", path);

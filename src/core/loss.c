@@ -5,11 +5,16 @@
 #include <math.h>
 #include <string.h>
 
-const char *const st_loss_names[] = { "mse", "xent", NULL };
+const char *const st_loss_names[] = { "mse", "xent", "kl", NULL };
 
 const char *st_loss_name(enum st_loss_kind k)
 {
     return (unsigned)k < ST_LOSS_COUNT ? st_loss_names[k] : NULL;
+}
+
+const char *st_loss_title(enum st_loss_kind k)
+{
+    return k == ST_LOSS_XENT ? "cross-entropy" : k == ST_LOSS_KL ? "KL divergence" : "mse";
 }
 
 int st_loss_target_cols(enum st_loss_kind k, int cols)
@@ -22,6 +27,8 @@ float st_loss_forward(enum st_loss_kind k, const float *yhat, const float *y, lo
 {
     if (k == ST_LOSS_XENT)
         return st_xent_forward(yhat, y, rows, cols, correct);
+    if (k == ST_LOSS_KL)
+        return st_kl_forward(yhat, y, rows, cols);
     return st_mse_forward(yhat, y, rows * cols);
 }
 
@@ -30,6 +37,8 @@ void st_loss_backward(enum st_loss_kind k, float *dy, const float *yhat, const f
 {
     if (k == ST_LOSS_XENT)
         st_xent_backward(dy, yhat, y, rows, cols);
+    else if (k == ST_LOSS_KL)
+        st_kl_backward(dy, yhat, y, rows, cols);
     else
         st_mse_backward(dy, yhat, y, rows * cols);
 }
@@ -46,6 +55,30 @@ static double xent_row(const float *zb, float y, int C, int *hit)
         e += exp((double)zb[j] - m);
     *hit = arg == label;
     return m + log(e) - (double)zb[label];
+}
+
+/* A row's log-sum-exp around its maximum, and that maximum. */
+static double log_sum_exp(const float *z, int C, double *max)
+{
+    double m = (double)z[0], e = 0.0;
+    for (int j = 1; j < C; j++)
+        if ((double)z[j] > m)
+            m = (double)z[j];
+    for (int j = 0; j < C; j++)
+        e += exp((double)z[j] - m);
+    *max = m;
+    return m + log(e);
+}
+
+/* One row's KL(softmax(y) || softmax(z)) = sum_j p_j (log p_j - log q_j). */
+static double kl_row(const float *z, const float *y, int C)
+{
+    double mz, my, lz = log_sum_exp(z, C, &mz), ly = log_sum_exp(y, C, &my), s = 0.0;
+    for (int j = 0; j < C; j++) {
+        double lp = (double)y[j] - ly;
+        s += exp(lp) * (lp - ((double)z[j] - lz));
+    }
+    return s;
 }
 
 void st_loss_sum_init(struct st_loss_sum *a, enum st_loss_kind k)
@@ -66,6 +99,10 @@ void st_loss_sum_add(struct st_loss_sum *a, const float *yhat, const float *y, l
     }
     for (long b = 0; b < rows; b++) {
         int hit;
+        if (a->kind == ST_LOSS_KL) {
+            a->s += kl_row(yhat + b * cols, y + b * cols, cols);
+            continue;
+        }
         a->s += xent_row(yhat + b * cols, y[b], cols, &hit);
         a->correct += hit;
     }
@@ -123,5 +160,24 @@ void st_xent_backward(float *dz, const float *z, const float *y, long B, int C)
             e += exp((double)zb[j] - m);
         for (int j = 0; j < C; j++)
             db[j] = (float)((exp((double)zb[j] - m) / e - (j == label)) / (double)B);
+    }
+}
+
+float st_kl_forward(const float *z, const float *y, long B, int C)
+{
+    double s = 0.0;
+    for (long b = 0; b < B; b++)
+        s += kl_row(z + b * C, y + b * C, C);
+    return (float)(s / (double)B);
+}
+
+void st_kl_backward(float *dz, const float *z, const float *y, long B, int C)
+{
+    for (long b = 0; b < B; b++) {
+        const float *zb = z + b * C, *yb = y + b * C;
+        double mz, my, lz = log_sum_exp(zb, C, &mz), ly = log_sum_exp(yb, C, &my);
+        for (int j = 0; j < C; j++)
+            dz[b * C + j] = (float)((exp((double)zb[j] - lz) - exp((double)yb[j] - ly)) /
+                                    (double)B);
     }
 }

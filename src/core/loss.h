@@ -3,6 +3,8 @@
  * xent = mean over the rows of -log softmax(z_r)[y_r], softmax cross-entropy
  *        of logits z[R, C] against class indices y[R] (PyTorch's
  *        nn.CrossEntropyLoss with its default mean reduction).
+ * kl   = mean over the rows of KL(softmax(y_r) || softmax(z_r)), the student's
+ *        logits z against a teacher's logits y (distillation).
  * A model's outputs come as [rows, cols] (model.h); targets are [rows, cols]
  * for mse and [rows] for xent. */
 #ifndef ST_LOSS_H
@@ -10,15 +12,18 @@
 
 #include "sums.h"
 
-enum st_loss_kind { ST_LOSS_MSE, ST_LOSS_XENT };
+enum st_loss_kind { ST_LOSS_MSE, ST_LOSS_XENT, ST_LOSS_KL };
 
 /* "mse" or "xent"; NULL for an unknown value. */
 const char *st_loss_name(enum st_loss_kind k);
 /* The names in enum order, NULL-terminated, and their count. */
 extern const char *const st_loss_names[];
-#define ST_LOSS_COUNT 2
+#define ST_LOSS_COUNT 3
 
-/* Target columns per output row: cols for mse, 1 (the class) for xent. */
+/* What a figure calls the loss: "mse", "cross-entropy", "KL divergence". */
+const char *st_loss_title(enum st_loss_kind k);
+
+/* Target columns per output row: cols for mse and kl, 1 (the class) for xent. */
 int st_loss_target_cols(enum st_loss_kind k, int cols);
 
 /* The loss of outputs yhat[rows, cols] against targets y; *correct (may be
@@ -35,7 +40,7 @@ void st_loss_backward(enum st_loss_kind k, float *dy, const float *yhat, const f
 struct st_loss_sum {
     enum st_loss_kind kind;
     struct st_sum_stream sq; /* mse: the squares, in st_sum_sq_diff's order */
-    double s;                /* xent: the row terms in row order */
+    double s;                /* xent, kl: the row terms in row order */
     long rows, entries, correct;
 };
 void st_loss_sum_init(struct st_loss_sum *a, enum st_loss_kind k);
@@ -60,5 +65,13 @@ float st_xent_forward(const float *z, const float *y, long B, int C, long *corre
 
 /* dz[B, C] = d xent / d z = (softmax(z_b) - onehot(y_b)) / B. Sets dz. */
 void st_xent_backward(float *dz, const float *z, const float *y, long B, int C);
+
+/* KL(softmax(y_b) || softmax(z_b)) averaged over the rows of logits z[B, C]
+ * and target logits y[B, C]; each softmax around its row's maximum, sums in
+ * double. */
+float st_kl_forward(const float *z, const float *y, long B, int C);
+
+/* dz[B, C] = d kl / d z = (softmax(z_b) - softmax(y_b)) / B. Sets dz. */
+void st_kl_backward(float *dz, const float *z, const float *y, long B, int C);
 
 #endif

@@ -277,6 +277,10 @@ static enum st_status check_model(struct st_train_cfg *cfg, struct st_err *err)
         st = st_err_set(err, ST_ERR_ARG,
                         "--loss xent: the output width is %ld; classes need at least 2 outputs "
                         "(one logit per class)", io.cols);
+    if (st == ST_OK && cfg->loss == ST_LOSS_KL && io.cols < 2)
+        st = st_err_set(err, ST_ERR_ARG,
+                        "--loss kl: the output width is %ld; a distribution needs at least 2 "
+                        "outputs (one logit each)", io.cols);
     /* A data run's tensors are all the student's own: nothing is re-drawn
      * against a teacher, and a --reinit other than the default is refused
      * rather than dropped. */

@@ -18,14 +18,13 @@ static void write_header(struct st_metrics_log *m, const struct st_params *p)
 {
     static const char *const groups[] = { "d_init", "d_teacher", "changed", "zero" };
     FILE *f = m->f;
-    fputs(m->xent ? "step,xent,accuracy,penalty,loss" : "step,mse,penalty,loss", f);
+    fprintf(f, "step,%s%s,penalty,loss", m->loss, m->xent ? ",accuracy" : "");
     if (m->val)
-        fputs(m->xent ? ",val_xent,val_accuracy" : ",val_mse", f);
+        fprintf(f, ",val_%s%s", m->loss, m->xent ? ",val_accuracy" : "");
     for (int i = 0; i < m->n_eval; i++) {
+        fprintf(f, ",%s%s", m->eval_prefix[i], m->loss);
         if (m->xent)
-            fprintf(f, ",%sxent,%saccuracy", m->eval_prefix[i], m->eval_prefix[i]);
-        else
-            fprintf(f, ",%smse", m->eval_prefix[i]);
+            fprintf(f, ",%saccuracy", m->eval_prefix[i]);
     }
     for (int g = 0; g < 4; g++)
         for (int t = 0; t < p->n_views && (g != 1 || m->teacher); t++)
@@ -48,6 +47,7 @@ enum st_status st_metrics_log_open(struct st_metrics_log *m, const char *path,
     int n = layout->n_views;
     memset(&q, 0, sizeof q);
     q.xent = cfg->loss == ST_LOSS_XENT;
+    q.loss = st_loss_name(cfg->loss);
     q.val = val;
     q.n_eval = st_eval_count(cfg);
     for (int i = 0; i < q.n_eval; i++)

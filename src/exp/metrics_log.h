@@ -23,6 +23,7 @@ struct st_metrics_log {
     char *line;           /* one row, formatted before it is written */
     size_t line_cap;      /* bytes line holds: every field at its longest */
     int xent, val, n_eval, teacher;
+    const char *loss;     /* the data loss's name: its columns' */
     char eval_prefix[ST_EVAL_MAX][ST_EVAL_NAME_MAX + 8]; /* st_eval_prefix */
     int n_tensors;
     unsigned char *matrix; /* [n_tensors] the views with spectrum columns */

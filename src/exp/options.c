@@ -110,8 +110,9 @@ static const struct st_option table[] = {
     { "label-noise", ST_OPT_T_DOUBLE, "SIGMA", "0", NULL,
       "std of Gaussian noise added to the targets", 1, 0, 0, AT(label_noise), NULL, TS },
     { "loss", ST_OPT_T_ENUM, "NAME", "mse", NULL,
-      "data loss: mse, or xent (softmax cross-entropy against class indices; a teacher-student "
-      "run labels each input with the teacher's largest output)", 1, 0, 0, AT(loss),
+      "data loss: mse, xent (softmax cross-entropy against class indices; a teacher-student "
+      "run labels each input with the teacher's largest output), or kl (KL divergence of the "
+      "student's softmax from the target logits' softmax: distillation)", 1, 0, 0, AT(loss),
       st_loss_names, ALL },
     { "optimizer", ST_OPT_T_ENUM, "NAME", "adam", NULL,
       "adam, adamw or sgd (PyTorch's formulas)", 1, 0, 0, AT(opt.kind), st_optim_names, ALL },
@@ -211,7 +212,8 @@ static const struct {
            "indices [N] or [N, 1] for xent (required, or --y-col)", NULL },
     { "eval-y", "the evaluation set's targets (required, or --y-col's column of a .csv "
                 "--eval-x)", NULL },
-    { "loss", "data loss: mse, or xent (softmax cross-entropy against class indices)", NULL },
+    { "loss", "data loss: mse, xent (softmax cross-entropy against class indices) or kl (KL "
+             "divergence from target logits)", NULL },
     { "seed", "random seed: the batch order (--batch), the rows --val-fraction holds out, a "
               "start drawn without a model file and the fisher reduction's probes (with a full "
               "batch, no --val-fraction, a model file and no fisher it changes nothing)",

@@ -108,12 +108,14 @@ static void add_run(cJSON *root, const struct st_train_cfg *cfg, const struct st
     cJSON *v = cJSON_AddObjectToObject(root, "final");
     if (v) {
         int xent = cfg->loss == ST_LOSS_XENT;
-        add_exact(v, xent ? "xent" : "mse", res->data_loss);
+        char tail[32];
+        snprintf(tail, sizeof tail, "%s_tail_min", st_loss_name(cfg->loss));
+        add_exact(v, st_loss_name(cfg->loss), res->data_loss);
         if (xent)
             add_exact(v, "accuracy", res->accuracy);
         add_exact(v, "penalty", res->penalty);
         add_exact(v, "loss", res->loss);
-        add_exact(v, xent ? "xent_tail_min" : "mse_tail_min", res->data_loss_tail);
+        add_exact(v, tail, res->data_loss_tail);
     }
 }
 
@@ -122,14 +124,16 @@ static void add_sets(cJSON *root, const struct st_train_cfg *cfg,
                      const struct st_train_result *res)
 {
     int xent = cfg->loss == ST_LOSS_XENT;
-    const char *key = xent ? "xent" : "mse";
+    const char *key = st_loss_name(cfg->loss);
     cJSON *v;
     if (res->val_rows > 0 && (v = cJSON_AddObjectToObject(root, "validation"))) {
         add_exact(v, "rows", (double)res->val_rows);
         add_exact(v, key, res->val_loss);
         if (xent)
             add_exact(v, "accuracy", res->val_accuracy);
-        add_exact(v, xent ? "xent_best" : "mse_best", res->val_best);
+        char best[32];
+        snprintf(best, sizeof best, "%s_best", key);
+        add_exact(v, best, res->val_best);
     }
     /* --eval-x's set is "eval", the named ones sit in "evals" by name. */
     cJSON *named = NULL;

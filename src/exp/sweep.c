@@ -350,7 +350,7 @@ void st_sweep_columns(struct st_names *names, const struct st_grid *g,
     for (int v = 0; loss_axis >= 0 && v < g->axes[loss_axis].n; v++)
         names->any_xent |= !strcmp(g->axes[loss_axis].values[v], "xent");
     snprintf(names->loss_col, sizeof names->loss_col, "%s",
-             loss_axis >= 0 ? "data_loss" : names->xent ? "xent" : "mse");
+             loss_axis >= 0 ? "data_loss" : st_loss_name(base->loss));
     names->val = base->val_fraction > 0.0 || val_axis; /* nan where a run holds out none */
     names->n_eval = 0;
     /* The named sets are known once the options resolve (check_grid has

@@ -8,6 +8,7 @@
  * |Delta|. Each panel gets the left margin its tick labels need. */
 #include "draw.h"
 #include "held_out.h"
+#include "../core/loss.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -365,12 +366,12 @@ static void page_free(struct page *pg)
 
 /* The held-out panels of pg: each set's log10 loss and, where the run has
  * them, accuracies. Errors: ST_ERR_NOMEM. */
-static enum st_status page_held_out(const struct st_fig_run *r, int xent, struct page *pg,
+static enum st_status page_held_out(const struct st_fig_run *r, int lk, struct page *pg,
                                     struct st_err *err)
 {
     const struct st_csv *m = r->m;
     long n = m->n_rows;
-    int k = pg->n_sets = st_held_out_sets(m, xent ? "xent" : "mse", r->eval_name, pg->sets);
+    int k = pg->n_sets = st_held_out_sets(m, st_loss_names[lk], r->eval_name, pg->sets);
     if (k == 0)
         return ST_OK;
     pg->emem = malloc((size_t)k * 2 * (size_t)n * sizeof *pg->emem);
@@ -392,7 +393,7 @@ static enum st_status page_held_out(const struct st_fig_run *r, int xent, struct
         pg->enames[i] = pg->sets[i].name;
     }
     pg->eval = (struct st_panel){ .title = "loss on held-out data",
-                                  .ylabel = xent ? "cross-entropy" : "mse",
+                                  .ylabel = st_loss_title((enum st_loss_kind)lk),
                                   .log_y = 1,
                                   .n_lines = k,
                                   .y = pg->ey,
@@ -413,17 +414,18 @@ static enum st_status page_panels(const struct st_fig_run *r, struct page *pg,
                                   struct st_err *err)
 {
     const struct st_csv *m = r->m;
-    int c_step = st_csv_col(m, "step"), c_loss = st_csv_col(m, "mse");
-    int xent = c_loss < 0 && st_csv_col(m, "xent") >= 0; /* a --loss xent run */
+    int c_step = st_csv_col(m, "step"), c_loss = -1, lk = 0;
     long n = m->n_rows;
     struct lines *l = &pg->l;
     enum st_status st;
 
-    if (xent)
-        c_loss = st_csv_col(m, "xent");
+    /* The data loss's column names the run's loss (mse, xent or kl). */
+    for (int k = 0; k < ST_LOSS_COUNT && c_loss < 0; k++)
+        if ((c_loss = st_csv_col(m, st_loss_names[k])) >= 0)
+            lk = k;
     if (c_step < 0 || c_loss < 0)
-        return st_err_set(err, ST_ERR_FORMAT, "metrics: no 'step' column, or neither 'mse' nor "
-                          "'xent'");
+        return st_err_set(err, ST_ERR_FORMAT, "metrics: no 'step' column, or none of 'mse', "
+                          "'xent' and 'kl'");
     if (n < 1)
         return st_err_set(err, ST_ERR_FORMAT, "metrics: no rows to plot");
     pg->many = r->tensors && r->n_tensors > ST_FIG_LEGEND_MAX;
@@ -439,7 +441,9 @@ static enum st_status page_panels(const struct st_fig_run *r, struct page *pg,
     log_column(m, c_loss, pg->x + n);
     pg->ly = pg->x + n;
     pg->loss_color = COLOR_FIRST_LINE;
-    pg->loss = (struct st_panel){ .ylabel = xent ? "loss (cross-entropy)" : "loss (mse)",
+    static const char *const loss_label[ST_LOSS_COUNT] = { "loss (mse)", "loss (cross-entropy)",
+                                                          "loss (KL divergence)" };
+    pg->loss = (struct st_panel){ .ylabel = loss_label[lk],
                                   .log_y = 1, .n_lines = 1, .y = &pg->ly,
                                   .colors = &pg->loss_color };
     /* The seed's "distance(trained student, initial student)" and
@@ -455,7 +459,7 @@ static enum st_status page_panels(const struct st_fig_run *r, struct page *pg,
     pg->teach = pg->init;
     pg->teach.title = "distance to the teacher";
     pg->teach.y = (const double **)l->teacher;
-    if ((st = page_held_out(r, xent, pg, err)) != ST_OK)
+    if ((st = page_held_out(r, lk, pg, err)) != ST_OK)
         return st;
     if (r->rank_panel && !pg->many && (pg->nr = rank_rows(m, c_step, &pg->rank, &pg->rmem)) == 0)
         st_panel_free(&pg->rank);

@@ -67,5 +67,12 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 units = {u for r in rows for u in r["trained"].split(",")}
 assert len(rows) == 63 and units == {"emb", "h0.attn", "h0.mlp", "h1.attn", "h1.mlp", "lnf"}, units' "$W/bl/baselines.csv"
 
+# Distillation: --loss kl names its column and summary key.
+"$BIN" train $G --loss kl --lambda 1e-3 --steps 20 --quiet --no-plot --out "$W/kl" >/dev/null 2>&1
+checks "--loss kl: a kl column and final.kl, no accuracy" \
+    'head -n 1 "$W/kl/metrics.csv" | grep -q "^step,kl,penalty,loss," && grep -q "\"kl\":" "$W/kl/summary.json" && ! grep -q accuracy "$W/kl/metrics.csv"'
+"$BIN" train --loss kl --steps 5 --quiet --no-plot --out "$W/kl1" >/dev/null 2>"$W/err"
+check "--loss kl on one output: refused" grep -q "a distribution needs at least 2" "$W/err"
+
 echo "gpt_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
