@@ -177,7 +177,6 @@ struct gpt_work {
     float *logits;            /* [N, V] */
     float *d_res, *d_x, *d_qkv;       /* [N, C], [N, C], [N, 3C] backward scratch */
     float *d_h, *d_h2;                /* [N, 4C] each */
-    float *d_att;                     /* [B, H, T, T] */
     float *mem;
 };
 
@@ -215,7 +214,6 @@ static size_t work_floats(const struct st_gpt *g, long B, struct gpt_work *w, fl
     TAKE(d_qkv, N * 3 * C);
     TAKE(d_h, N * 4 * C);
     TAKE(d_h2, N * 4 * C);
-    TAKE(d_att, att);
 #undef TAKE
     return at;
 }
@@ -304,7 +302,7 @@ static const float *gpt_forward(const struct st_model *m, const struct st_params
         float t = x[i];
         a->tok[i] = t >= 0.0f && t < (float)g->V ? (int)t : 0;
     }
-    st_gpt_embedding_forward(a->res, a->tok, p->v[ST_GPT_VIEW_WTE].data,
+    st_gpt_embed_forward(a->res, a->tok, p->v[ST_GPT_VIEW_WTE].data,
                              p->v[ST_GPT_VIEW_WPE].data, B, g->T, C);
     for (int i = 0; i < g->L; i++) {
         float *in = a->res + i * NC, *out = a->res + (i + 1) * NC;
@@ -373,16 +371,15 @@ static void gpt_backward(const struct st_model *m, const struct st_params *p, st
         st_gpt_linear_backward(a->d_x, bg(gr, tr, i, APW), bg(gr, tr, i, APB), a->d_res, atty,
                                bv(p, i, APW), (int)N, C, C);
         memset(a->d_qkv, 0, 3 * NC * sizeof(float));
-        st_gpt_attention_backward(a->d_qkv, a->d_att, a->d_x, qkv, a->att + i * NH, B, g->T, C,
-                                  g->H);
+        st_gpt_attention_backward(a->d_qkv, a->d_x, qkv, a->att + i * NH, atty, B, g->T, C, g->H);
         memset(a->d_x, 0, NC * sizeof(float));
         st_gpt_linear_backward(a->d_x, bg(gr, tr, i, QKVW), bg(gr, tr, i, QKVB), a->d_qkv, ln1,
                                bv(p, i, QKVW), (int)N, C, 3 * C);
         st_gpt_layernorm_backward(a->d_res, bg(gr, tr, i, LN1W), bg(gr, tr, i, LN1B), a->d_x, in,
                                   bv(p, i, LN1W), a->m1 + i * N, a->r1 + i * N, (int)N, C);
     }
-    st_gpt_embedding_backward(GRAD(ST_GPT_VIEW_WTE), GRAD(ST_GPT_VIEW_WPE), a->d_res, a->tok, B,
-                              g->T, C);
+    st_gpt_embed_backward(GRAD(ST_GPT_VIEW_WTE), GRAD(ST_GPT_VIEW_WPE), a->d_res, a->tok, B, g->T,
+                          C);
 #undef GRAD
 }
 
