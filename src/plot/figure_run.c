@@ -371,7 +371,8 @@ static enum st_status page_held_out(const struct st_fig_run *r, int lk, struct p
 {
     const struct st_csv *m = r->m;
     long n = m->n_rows;
-    int k = pg->n_sets = st_held_out_sets(m, st_loss_names[lk], r->eval_name, pg->sets);
+    int k = pg->n_sets = st_held_out_sets(m->names, m->n_cols, st_loss_names[lk], r->eval_name,
+                                          pg->sets);
     if (k == 0)
         return ST_OK;
     pg->emem = malloc((size_t)k * 2 * (size_t)n * sizeof *pg->emem);

@@ -1,8 +1,11 @@
 /* figure_sweep.c: a sweep's figure: the final update sizes against lambda
  * (median and band over the runs sharing a lambda) and the share of runs
- * judged correct. Lambda = 0 sits one decade left of the smallest positive
+ * judged correct, or for a data sweep the final losses and accuracies of the
+ * training and held-out sets. Lambda = 0 sits one decade left of the smallest positive
  * lambda, exact zeros on a floor labelled "0". */
 #include "draw.h"
+#include "held_out.h"
+#include "../core/loss.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -404,52 +407,36 @@ struct held {
     double lo, hi; /* over the finite medians */
 };
 
-/* Whether name ends in suffix. */
-static int ends_with(const char *name, const char *suffix)
-{
-    size_t n = strlen(name), k = strlen(suffix);
-    return n >= k && !strcmp(name + n - k, suffix);
-}
-
 /* The lines of a data sweep's loss (acc 0) or accuracy (acc 1) panel: the
- * training set's column, then val_*, eval_* (named "eval") and eval_NAME_*
- * (named NAME); medians per lambda of the finished runs; log10 for the
+ * training set's column, then each held-out set's (held_out.h: validation,
+ * eval, each NAME); medians per lambda of the finished runs; log10 for the
  * loss. */
 static void held_of(const struct st_csv_text *s, int c_lam, int c_status, const struct stats *st,
                     int acc, struct held *h)
 {
-    static const char *const losses[] = { "xent", "mse", "data_loss", "loss", NULL };
-    double *vals = malloc(((size_t)s->n_rows + 1) * sizeof *vals);
+    struct st_held_out sets[ST_MAX_HELD_OUT];
+    const char *loss = NULL;
+    int c_train = -1;
     h->n = 0;
     h->lo = INFINITY;
     h->hi = -INFINITY;
-    /* A grid over --loss mixes mse and xent in one column: no loss panel. */
-    if (!acc && st_csv_text_col(s, "data_loss") >= 0) {
-        free(vals);
+    /* The training column names the sweep's loss (mse, xent, kl); a grid
+     * over --loss has data_loss, and its sets' columns end in _loss. */
+    for (int k = 0; k < ST_LOSS_COUNT && c_train < 0; k++)
+        if ((c_train = st_csv_text_col(s, st_loss_names[k])) >= 0)
+            loss = st_loss_names[k];
+    if (c_train < 0 && (c_train = st_csv_text_col(s, "data_loss")) >= 0)
+        loss = "loss";
+    /* That column mixes mse and xent: no loss panel then. */
+    if (!loss || (!acc && !strcmp(loss, "loss")))
         return;
-    }
-    for (int c = 0; vals && c < s->n_cols && h->n < HELD_MAX; c++) {
-        const char *name = s->names[c], *label = NULL;
-        char buf[48];
-        if (acc ? !strcmp(name, "accuracy") : (!strcmp(name, "xent") || !strcmp(name, "mse") ||
-                                                !strcmp(name, "data_loss")))
-            label = "training";
-        for (int k = 0; !label && losses[k]; k++) {
-            char suffix[16];
-            snprintf(suffix, sizeof suffix, "_%s", acc ? "accuracy" : losses[k]);
-            if (!ends_with(name, suffix))
-                continue;
-            size_t stem = strlen(name) - strlen(suffix);
-            if (!strncmp(name, "val_", 4) && stem == 3)
-                label = "validation";
-            else if (!strncmp(name, "eval_", 5) && stem == 4)
-                label = "eval";
-            else if (!strncmp(name, "eval_", 5) && stem > 5) {
-                snprintf(buf, sizeof buf, "%.*s", (int)(stem - 5), name + 5);
-                label = buf;
-            }
-        }
-        if (!label)
+    int n_sets = st_held_out_sets(s->names, s->n_cols, loss, NULL, sets);
+    double *vals = malloc(((size_t)s->n_rows + 1) * sizeof *vals);
+    for (int k = -1; vals && k < n_sets && h->n < HELD_MAX; k++) {
+        const char *label = k < 0 ? "training" : sets[k].name;
+        int c = k < 0 ? (acc ? st_csv_text_col(s, "accuracy") : c_train)
+                      : (acc ? sets[k].c_acc : sets[k].c_loss);
+        if (c < 0)
             continue;
         int any = 0;
         for (int i = 0; i < st->n_lam; i++) {

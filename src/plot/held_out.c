@@ -41,12 +41,12 @@ static int named_column(const char *name, const char *suffix, size_t *len)
     return 1;
 }
 
-int st_held_out_sets(const struct st_csv *m, const char *loss, const char *eval_name,
+int st_held_out_sets(char *const *names, int n_cols, const char *loss, const char *eval_name,
                      struct st_held_out *sets)
 {
     int n = 0;
-    for (int c = 0; c < m->n_cols; c++) {
-        const char *col = m->names[c];
+    for (int c = 0; c < n_cols; c++) {
+        const char *col = names[c];
         struct st_held_out *s = NULL;
         int is_acc = 0;
         size_t len;

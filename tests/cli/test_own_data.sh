@@ -136,6 +136,12 @@ for r in csv.DictReader(open(sys.argv[1])):
     --out "$W/swfig" >/dev/null 2>&1
 checks "a data sweep's figure: the loss and accuracy panels with the named set, no verdict" \
     'grep -q "y axis: final loss (median)" "$W/swfig/sweep.svg" && grep -q "y axis: final accuracy (median)" "$W/swfig/sweep.svg" && grep -q "legend: A_test" "$W/swfig/sweep.svg" && grep -q "legend: training" "$W/swfig/sweep.svg" && ! grep -q "judged correct" "$W/swfig/sweep.svg"'
+"$BIN" train --widths 1,8,3 --save-data --steps 0 --quiet --no-plot --out "$W/kld" >/dev/null 2>&1
+"$BIN" sweep --task data --widths 1,8,3 --x "$W/kld/x.npy" --y "$W/kld/y.npy" --loss kl \
+    --eval tr="$W/kld/x.npy,$W/kld/y.npy" --grid lambda=0,1e-3 --steps 20 --format svg --quiet \
+    --out "$W/swkl" >/dev/null 2>&1
+checks "a --loss kl data sweep's figure has its loss panel with the named set" \
+    'grep -q "y axis: final loss (median)" "$W/swkl/sweep.svg" && grep -q "legend: tr" "$W/swkl/sweep.svg"'
 "$BIN" sweep --grid lambda=0,1e-3 --steps 20 --quiet --no-plot --out "$W/swts" >/dev/null 2>&1
 checks "a teacher-student sweep keeps mse, truth and correct" \
     'col "$W/swts/summary.csv" mse && col "$W/swts/summary.csv" truth && col "$W/swts/summary.csv" correct && ! col "$W/swts/summary.csv" accuracy'
