@@ -214,6 +214,30 @@ static double median_of(const double *v, int n)
     return m;
 }
 
+/* Method m's entry of compare.json, its start: name, number and pick. */
+static cJSON *method_json(int m, const char *pick)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "method", method_names[m] + 3);
+    cJSON_AddNumberToObject(o, "number", m == 0 ? 1 : m <= 2 ? 2 : 3);
+    cJSON_AddStringToObject(o, "most_frequent_pick", pick);
+    return o;
+}
+
+/* Its end: runs, wall time and every seed's pick; then it joins arr. */
+static void method_json_end(const struct cmp_ctx *c, cJSON *o, cJSON *arr, const unsigned *picks,
+                            int runs, double wall, int n_seeds)
+{
+    char one[256];
+    cJSON_AddNumberToObject(o, "runs", runs);
+    cJSON_AddNumberToObject(o, "wall_seconds", wall);
+    cJSON *ps = cJSON_AddArrayToObject(o, "picks_per_seed");
+    for (int s = 0; s < n_seeds; s++)
+        cJSON_AddItemToArray(ps, cJSON_CreateString(st_pool_pick_text(c->units, c->n_units,
+                                                                      picks[s], one, sizeof one)));
+    cJSON_AddItemToArray(arr, o);
+}
+
 /* A data run's table: no truth, so each method's agreement with its own most
  * frequent pick and the median loss (and accuracy) it reached. */
 static void report_data(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000],
@@ -225,7 +249,6 @@ static void report_data(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000]
     const char *lname = st_loss_name(c->base->loss);
     char median[32];
     snprintf(median, sizeof median, "median_%s", lname);
-    char one[256];
     cJSON_AddNullToObject(root, "truth");
     cJSON_AddNumberToObject(root, "seeds", n_seeds);
     cJSON_AddNumberToObject(root, "lambda", c->lambda);
@@ -245,10 +268,7 @@ static void report_data(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000]
         if (xent)
             printf(" %10.4f", ma);
         printf(" %6d %9.2f\n", runs[m], wall[m]);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "method", method_names[m] + 3);
-        cJSON_AddNumberToObject(o, "number", m == 0 ? 1 : m <= 2 ? 2 : 3);
-        cJSON_AddStringToObject(o, "most_frequent_pick", pl);
+        cJSON *o = method_json(m, pl);
         cJSON_AddNumberToObject(o, "agreeing_seeds", count);
         if (isfinite(ml))
             cJSON_AddNumberToObject(o, median, ml);
@@ -258,13 +278,7 @@ static void report_data(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000]
             cJSON_AddNumberToObject(o, "median_accuracy", ma);
         else if (xent)
             cJSON_AddNullToObject(o, "median_accuracy");
-        cJSON_AddNumberToObject(o, "runs", runs[m]);
-        cJSON_AddNumberToObject(o, "wall_seconds", wall[m]);
-        cJSON *ps = cJSON_AddArrayToObject(o, "picks_per_seed");
-        for (int s = 0; s < n_seeds; s++)
-            cJSON_AddItemToArray(ps, cJSON_CreateString(st_pool_pick_text(
-                                         c->units, c->n_units, picks[m][s], one, sizeof one)));
-        cJSON_AddItemToArray(arr, o);
+        method_json_end(c, o, arr, picks[m], runs[m], wall[m], n_seeds);
     }
 }
 
@@ -294,22 +308,13 @@ static int report(const struct cmp_ctx *c, unsigned picks[N_METHODS][1000],
         unsigned common = st_pool_most_frequent(picks[m], n_seeds, &count);
         for (int s = 0; s < n_seeds; s++)
             correct += picks[m][s] == truth;
-        char pl[256], cor[16], one[256];
+        char pl[256], cor[16];
         st_pool_pick_label(c->units, c->n_units, common, pl, sizeof pl);
         snprintf(cor, sizeof cor, "%d/%d", correct, n_seeds);
         printf("%-32s %-14s %-9s %6d %9.2f\n", method_names[m], pl, cor, runs[m], wall[m]);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "method", method_names[m] + 3);
-        cJSON_AddNumberToObject(o, "number", m == 0 ? 1 : m <= 2 ? 2 : 3);
-        cJSON_AddStringToObject(o, "most_frequent_pick", pl);
+        cJSON *o = method_json(m, pl);
         cJSON_AddNumberToObject(o, "correct_seeds", correct);
-        cJSON_AddNumberToObject(o, "runs", runs[m]);
-        cJSON_AddNumberToObject(o, "wall_seconds", wall[m]);
-        cJSON *ps = cJSON_AddArrayToObject(o, "picks_per_seed");
-        for (int s = 0; s < n_seeds; s++)
-            cJSON_AddItemToArray(ps, cJSON_CreateString(st_pool_pick_text(
-                                         c->units, c->n_units, picks[m][s], one, sizeof one)));
-        cJSON_AddItemToArray(arr, o);
+        method_json_end(c, o, arr, picks[m], runs[m], wall[m], n_seeds);
     }
 write:;
     char *json = cJSON_Print(root);
