@@ -279,10 +279,16 @@ static const float *bv(const struct st_params *p, int i, int k)
     return p->v[ST_GPT_BLOCK0 + i * ST_GPT_BLOCK_VIEWS + k].data;
 }
 
+/* View t's gradient, or NULL for a frozen tensor (its backward skips it). */
+static float *grad(struct st_params *g, const unsigned char *trainable, int t)
+{
+    return trainable && !trainable[t] ? NULL : g->v[t].data;
+}
+
+/* Block i's view k's gradient. */
 static float *bg(struct st_params *g, const unsigned char *trainable, int i, int k)
 {
-    int t = ST_GPT_BLOCK0 + i * ST_GPT_BLOCK_VIEWS + k;
-    return trainable && !trainable[t] ? NULL : g->v[t].data;
+    return grad(g, trainable, ST_GPT_BLOCK0 + i * ST_GPT_BLOCK_VIEWS + k);
 }
 
 enum { LN1W, LN1B, QKVW, QKVB, APW, APB, LN2W, LN2B, FCW, FCB, MPW, MPB };
@@ -343,14 +349,13 @@ static void gpt_backward(const struct st_model *m, const struct st_params *p, st
     size_t NC = (size_t)N * (size_t)g->C, NH = (size_t)B * (size_t)g->H * g->T * g->T;
     int C = g->C, lnf = ST_GPT_BLOCK0 + ST_GPT_BLOCK_VIEWS * g->L;
     const unsigned char *tr = trainable;
-#define GRAD(t) (tr && !tr[t] ? NULL : gr->v[t].data)
     /* The head: dlnf = dy * wte, dwte += dy^T * lnf. */
     memset(a->d_x, 0, NC * sizeof(float));
-    st_gpt_head_backward(a->d_x, GRAD(ST_GPT_VIEW_WTE), dy, a->lnf, p->v[ST_GPT_VIEW_WTE].data,
-                         (int)N, C, g->V);
+    st_gpt_head_backward(a->d_x, grad(gr, tr, ST_GPT_VIEW_WTE), dy, a->lnf,
+                         p->v[ST_GPT_VIEW_WTE].data, (int)N, C, g->V);
     memset(a->d_res, 0, NC * sizeof(float));
-    st_gpt_layernorm_backward(a->d_res, GRAD(lnf), GRAD(lnf + 1), a->d_x, a->res + g->L * NC,
-                              p->v[lnf].data, a->mf, a->rf, (int)N, C);
+    st_gpt_layernorm_backward(a->d_res, grad(gr, tr, lnf), grad(gr, tr, lnf + 1), a->d_x,
+                              a->res + g->L * NC, p->v[lnf].data, a->mf, a->rf, (int)N, C);
     for (int i = g->L - 1; i >= 0; i--) {
         const float *in = a->res + i * NC, *ln1 = a->ln1 + i * NC, *qkv = a->qkv + i * 3 * NC;
         const float *atty = a->atty + i * NC, *mid = a->mid + i * NC, *ln2 = a->ln2 + i * NC;
@@ -378,9 +383,8 @@ static void gpt_backward(const struct st_model *m, const struct st_params *p, st
         st_gpt_layernorm_backward(a->d_res, bg(gr, tr, i, LN1W), bg(gr, tr, i, LN1B), a->d_x, in,
                                   bv(p, i, LN1W), a->m1 + i * N, a->r1 + i * N, (int)N, C);
     }
-    st_gpt_embed_backward(GRAD(ST_GPT_VIEW_WTE), GRAD(ST_GPT_VIEW_WPE), a->d_res, a->tok, B, g->T,
-                          C);
-#undef GRAD
+    st_gpt_embed_backward(grad(gr, tr, ST_GPT_VIEW_WTE), grad(gr, tr, ST_GPT_VIEW_WPE), a->d_res,
+                          a->tok, B, g->T, C);
 }
 
 const struct st_family st_gpt_family = {
