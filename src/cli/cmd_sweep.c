@@ -294,14 +294,10 @@ static void grid_gives_penalty(const struct st_grid *g, struct st_train_cfg *bas
             return;
     if (!axis || !base->task_data)
         return;
-    struct st_train_cfg *plain = malloc(sizeof *plain);
-    if (!plain)
-        return;
-    st_train_cfg_defaults(plain);
-    base->penalty = plain->penalty;
-    base->reduction = plain->reduction;
-    base->prox = plain->prox;
-    free(plain);
+    for (int k = 0; k < 3; k++) { /* each option's default, as the table gives it */
+        struct st_err ignored;
+        st_option_set(base, keys[k], st_option_find(keys[k])->def, &ignored);
+    }
 }
 
 /* Where a sweep stands: its runs, those to do here, its summary.csv. */
