@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/gpt_isa.h"
 #include "core/gpt_ops.h"
 #include "core/rng.h"
 
@@ -244,10 +245,12 @@ static void ln_ref(double *out, const double *th, const struct sizes *z)
     }
 }
 
-static void test_layernorm(int N, int C, uint64_t seed)
+static void test_layernorm(const struct st_gpt_kernels *k, int N, int C, uint64_t seed)
 {
     struct st_rng rng;
-    struct op o = { .name = "layernorm", .ref = ln_ref };
+    char name[32];
+    snprintf(name, sizeof name, "layernorm[%s]", k->isa);
+    struct op o = { .name = name, .ref = ln_ref };
     o.z = (struct sizes){ .N = N, .C = C };
     long xo = add_part(&o, "x", (long)N * C), wo = add_part(&o, "w", C), bo = add_part(&o, "b", C);
     o.n_out = (long)N * C;
@@ -267,7 +270,7 @@ static void test_layernorm(int N, int C, uint64_t seed)
     fill(&rng, dy, o.n_out, 0, 1);
     th = to_double(x, o.n_th);
 
-    st_gpt_layernorm_forward(y, mean, rstd, x + xo, x + wo, x + bo, N, C);
+    k->layernorm_forward(y, mean, rstd, x + xo, x + wo, x + bo, N, C);
     o.ref(ref, th, &o.z);
     for (int n = 0; n < N; n++)
         ln_stats(th + xo + (long)n * C, C, &rm[n], &rs[n]);
@@ -278,20 +281,20 @@ static void test_layernorm(int N, int C, uint64_t seed)
     check_close(o.name, "mean", mean, rm, N, 2e-6, 2e-6);
     check_close(o.name, "rstd", rstd, rs, N, 2e-6, 2e-6);
     memcpy(y2, x + xo, sizeof(float) * (size_t)o.n_out);
-    st_gpt_layernorm_forward(y2, mean, rstd, y2, x + wo, x + bo, N, C);
+    k->layernorm_forward(y2, mean, rstd, y2, x + wo, x + bo, N, C);
     check_same(o.name, "in-place outputs", y, y2, o.n_out);
 
-    st_gpt_layernorm_backward(g + xo, g + wo, g + bo, dy, x + xo, x + wo, mean, rstd, N, C);
+    k->layernorm_backward(g + xo, g + wo, g + bo, dy, x + xo, x + wo, mean, rstd, N, C);
     /* dx sums C terms per row, dw and db N terms per channel, of order 1
      * (rstd times that on the narrow row, where dx is of order 20): float
      * rounding of a few ulps of those sizes (observed below 7% of the bound). */
     check_grad(&o, x, dy, g, 4e-6, 4e-6);
     memcpy(g1, g, sizeof(float) * (size_t)o.n_th);
-    st_gpt_layernorm_backward(g + xo, g + wo, g + bo, dy, x + xo, x + wo, mean, rstd, N, C);
+    k->layernorm_backward(g + xo, g + wo, g + bo, dy, x + xo, x + wo, mean, rstd, N, C);
     check_twice(&o, g1, g);
-    st_gpt_layernorm_backward(g2 + xo, NULL, NULL, dy, x + xo, x + wo, mean, rstd, N, C);
-    st_gpt_layernorm_backward(NULL, g2 + wo, NULL, dy, x + xo, x + wo, mean, rstd, N, C);
-    st_gpt_layernorm_backward(NULL, NULL, g2 + bo, dy, x + xo, x + wo, mean, rstd, N, C);
+    k->layernorm_backward(g2 + xo, NULL, NULL, dy, x + xo, x + wo, mean, rstd, N, C);
+    k->layernorm_backward(NULL, g2 + wo, NULL, dy, x + xo, x + wo, mean, rstd, N, C);
+    k->layernorm_backward(NULL, NULL, g2 + bo, dy, x + xo, x + wo, mean, rstd, N, C);
     check_same(o.name, "gradients taken one at a time", g1, g2, o.n_th);
 
     free(x);
@@ -354,6 +357,22 @@ static void test_linear(int N, int in, int out, int bias, uint64_t seed)
     /* Dot products of in = 8..32 terms of order 1: float rounding of a few
      * ulps of their magnitude (observed below 1e-6). */
     check_close(o.name, "out", y, ref, o.n_out, 4e-6, 4e-6);
+    if (bias) {
+        /* The residual form: res + x W^T + b, to the same bound, and in place
+         * (y = res) to the same bits. */
+        float *y3 = fvec(o.n_out), *y4 = fvec(o.n_out);
+        double *rr = dvec(o.n_out);
+        for (long i = 0; i < o.n_out; i++)
+            rr[i] = ref[i] + (double)dy[i];
+        st_gpt_linear_residual_forward(y3, dy, x + xo, x + wo, b, N, in, out);
+        check_close(o.name, "out + residual", y3, rr, o.n_out, 4e-6, 4e-6);
+        memcpy(y4, dy, sizeof(float) * (size_t)o.n_out);
+        st_gpt_linear_residual_forward(y4, y4, x + xo, x + wo, b, N, in, out);
+        check_same(o.name, "residual in place", y3, y4, o.n_out);
+        free(y3);
+        free(y4);
+        free(rr);
+    }
 
     if (bias)
         st_gpt_linear_backward(g + xo, g + wo, gb, dy, x + xo, x + wo, N, in, out);
@@ -428,12 +447,13 @@ static void attn_ref(double *out, const double *th, const struct sizes *z)
     attn_ref_full(out, NULL, th, z);
 }
 
-static void test_attention(int B, int T, int C, int H, uint64_t seed)
+static void test_attention(const struct st_gpt_kernels *k, int B, int T, int C, int H,
+                           uint64_t seed)
 {
     struct st_rng rng;
     struct op o = { .name = "attention", .ref = attn_ref };
     char name[64];
-    snprintf(name, sizeof name, "attention B%d T%d C%d H%d", B, T, C, H);
+    snprintf(name, sizeof name, "attention[%s] B%d T%d C%d H%d", k->isa, B, T, C, H);
     o.name = name;
     o.z = (struct sizes){ .B = B, .T = T, .C = C, .H = H };
     add_part(&o, "qkv", (long)B * T * 3 * C);
@@ -442,6 +462,7 @@ static void test_attention(int B, int T, int C, int H, uint64_t seed)
     float *x = fvec(o.n_th), *y = fvec(o.n_out), *dy = fvec(o.n_out), *att = fvec(n_att);
     float *x2 = fvec(o.n_th), *y2 = fvec(o.n_out), *att2 = fvec(n_att);
     float *g = fvec(o.n_th), *g1 = fvec(o.n_th);
+    float *scratch = fvec((long)st_gpt_attention_scratch(B, T, C, H));
     double *th, *ref = dvec(o.n_out), *ratt = dvec(n_att);
     st_rng_seed(&rng, seed, 4);
     /* Scores q.k/sqrt(hs) of standard deviation 1.5: softmax rows between
@@ -450,7 +471,7 @@ static void test_attention(int B, int T, int C, int H, uint64_t seed)
     fill(&rng, dy, o.n_out, 0, 1);
     th = to_double(x, o.n_th);
 
-    st_gpt_attention_forward(y, att, x, B, T, C, H);
+    k->attention_forward(y, att, scratch, x, B, T, C, H);
     attn_ref_full(ref, ratt, th, &o.z);
     /* Dot products over hs channels, exp and a normalisation in float, then
      * a weighted sum of T values: several ulps of order-1 values (observed
@@ -466,13 +487,13 @@ static void test_attention(int B, int T, int C, int H, uint64_t seed)
     CHECK(masked_bad == 0);
     check_close(o.name, "att", att, ratt, n_att, 2e-7, 4e-6);
 
-    st_gpt_attention_backward(g, dy, x, att, y, B, T, C, H);
+    k->attention_backward(g, scratch, dy, x, att, y, B, T, C, H);
     /* Products of the float probabilities with float dot products, summed
      * over <= T positions: a few ulps of order-1 terms (observed below
      * 1e-6). */
     check_grad(&o, x, dy, g, 4e-6, 4e-6);
     memcpy(g1, g, sizeof(float) * (size_t)o.n_th);
-    st_gpt_attention_backward(g, dy, x, att, y, B, T, C, H);
+    k->attention_backward(g, scratch, dy, x, att, y, B, T, C, H);
     check_twice(&o, g1, g);
 
     /* The causal mask, exactly: changing q, k and v at position t0 changes
@@ -484,7 +505,7 @@ static void test_attention(int B, int T, int C, int H, uint64_t seed)
         for (int b = 0; b < B; b++)
             for (int c = 0; c < 3 * C; c++)
                 x2[((long)b * T + t0) * 3 * C + c] += 0.5f + 0.1f * (float)(c % 7);
-        st_gpt_attention_forward(y2, att2, x2, B, T, C, H);
+        k->attention_forward(y2, att2, scratch, x2, B, T, C, H);
         for (int b = 0; b < B; b++)
             for (int t = 0; t <= t0; t++) {
                 const float *a = y + ((long)b * T + t) * C, *a2 = y2 + ((long)b * T + t) * C;
@@ -514,6 +535,7 @@ static void test_attention(int B, int T, int C, int H, uint64_t seed)
     free(att2);
     free(g);
     free(g1);
+    free(scratch);
     free(th);
     free(ref);
     free(ratt);
@@ -530,10 +552,12 @@ static void gelu_ref(double *out, const double *th, const struct sizes *z)
     }
 }
 
-static void test_gelu(long n, uint64_t seed)
+static void test_gelu(const struct st_gpt_kernels *k, long n, uint64_t seed)
 {
     struct st_rng rng;
-    struct op o = { .name = "gelu", .ref = gelu_ref };
+    char name[32];
+    snprintf(name, sizeof name, "gelu[%s]", k->isa);
+    struct op o = { .name = name, .ref = gelu_ref };
     o.z = (struct sizes){ .n = n };
     add_part(&o, "x", n);
     o.n_out = n;
@@ -549,19 +573,20 @@ static void test_gelu(long n, uint64_t seed)
     fill(&rng, dy, n, 0, 1);
     th = to_double(x, n);
 
-    st_gpt_gelu_forward(y, x, n);
+    k->gelu_forward(y, x, n);
     o.ref(ref, th, &o.z);
-    /* A few float operations and tanhf (within an ulp or two): a few ulps of
-     * the larger of x and 1 (observed below 1e-6 absolute). */
+    /* A few float operations and a tanh within 2e-7 (absolute) of the true
+     * one: a few ulps of the larger of x and 1 (observed below 1e-6
+     * absolute). */
     check_close(o.name, "out", y, ref, n, 2e-6, 2e-6);
     memcpy(y2, x, sizeof(float) * (size_t)n);
-    st_gpt_gelu_forward(y2, y2, n);
+    k->gelu_forward(y2, y2, n);
     check_same(o.name, "in-place outputs", y, y2, n);
 
-    st_gpt_gelu_backward(g, dy, x, n);
+    k->gelu_backward(g, dy, x, n);
     check_grad(&o, x, dy, g, 2e-6, 2e-6);
     memcpy(g1, g, sizeof(float) * (size_t)n);
-    st_gpt_gelu_backward(g, dy, x, n);
+    k->gelu_backward(g, dy, x, n);
     check_twice(&o, g1, g);
 
     free(x);
@@ -631,18 +656,30 @@ int main(void)
      * product's tail) and larger than 8, a longer context, wpe longer than T. */
     test_embed(2, 3, 8, 11, 3, 1);
     test_embed(3, 4, 5, 7, 6, 2);
-    test_layernorm(6, 8, 3);
-    test_layernorm(5, 64, 4);
     test_linear(6, 8, 24, 1, 5); /* qkv: [3C, C] */
     test_linear(6, 32, 8, 1, 6); /* mlp.proj: [C, 4C] */
     test_linear(6, 8, 5, 1, 7);
     test_linear(6, 8, 11, 0, 8); /* the tied head: V = 11 */
-    test_attention(2, 3, 8, 2, 9);
-    test_attention(2, 5, 12, 3, 10);
-    test_attention(1, 4, 20, 2, 11);
-    test_attention(1, 6, 16, 1, 12);
-    test_attention(2, 7, 36, 2, 13);
-    test_gelu(2 * 3 * 32, 14);
+    /* Attention and GELU in every build the CPU runs; attention also on
+     * sizes that fill the backward pass's blocks of four queries and the
+     * four-channel and four-row passes, with their tails (T = 13, hs = 20;
+     * hs = 18, one head). */
+    int n_builds;
+    const struct st_gpt_kernels *builds = st_gpt_builds(&n_builds);
+    for (int i = 0; i < n_builds; i++) {
+        const struct st_gpt_kernels *k = &builds[i];
+        test_attention(k, 2, 3, 8, 2, 9);
+        test_attention(k, 2, 5, 12, 3, 10);
+        test_attention(k, 1, 4, 20, 2, 11);
+        test_attention(k, 1, 6, 16, 1, 12);
+        test_attention(k, 2, 7, 36, 2, 13);
+        test_attention(k, 1, 13, 40, 2, 16);
+        test_attention(k, 2, 9, 18, 1, 17);
+        test_gelu(k, 2 * 3 * 32, 14);
+        test_layernorm(k, 6, 8, 3);
+        test_layernorm(k, 5, 64, 4);
+        test_layernorm(k, 70, 13, 18); /* two tasks of rows; C not a multiple of 8 */
+    }
     test_residual(2 * 3 * 8, 15);
     return check_report("test_gpt_ops");
 }

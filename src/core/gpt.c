@@ -177,6 +177,7 @@ struct gpt_work {
     float *logits;            /* [N, V] */
     float *d_res, *d_x, *d_qkv;       /* [N, C], [N, C], [N, 3C] backward scratch */
     float *d_h, *d_h2;                /* [N, 4C] each */
+    float *scratch;                   /* the attention passes' */
     float *mem;
 };
 
@@ -214,6 +215,7 @@ static size_t work_floats(const struct st_gpt *g, long B, struct gpt_work *w, fl
     TAKE(d_qkv, N * 3 * C);
     TAKE(d_h, N * 4 * C);
     TAKE(d_h2, N * 4 * C);
+    TAKE(scratch, st_gpt_attention_scratch((int)B, g->T, g->C, g->H));
 #undef TAKE
     return at;
 }
@@ -318,19 +320,17 @@ static const float *gpt_forward(const struct st_model *m, const struct st_params
         st_gpt_layernorm_forward(ln1, a->m1 + i * N, a->r1 + i * N, in, bv(p, i, LN1W),
                                  bv(p, i, LN1B), (int)N, C);
         st_gpt_linear_forward(qkv, ln1, bv(p, i, QKVW), bv(p, i, QKVB), (int)N, C, 3 * C);
-        st_gpt_attention_forward(atty, a->att + i * NH, qkv, B, g->T, C, g->H);
+        st_gpt_attention_forward(atty, a->att + i * NH, a->scratch, qkv, B, g->T, C, g->H);
         /* mid = in + atty * Wproj^T + bproj */
-        st_gpt_linear_forward(mid, atty, bv(p, i, APW), bv(p, i, APB), (int)N, C, C);
-        for (size_t k = 0; k < NC; k++)
-            mid[k] += in[k];
+        st_gpt_linear_residual_forward(mid, in, atty, bv(p, i, APW), bv(p, i, APB), (int)N, C,
+                                       C);
         st_gpt_layernorm_forward(ln2, a->m2 + i * N, a->r2 + i * N, mid, bv(p, i, LN2W),
                                  bv(p, i, LN2B), (int)N, C);
         st_gpt_linear_forward(fc, ln2, bv(p, i, FCW), bv(p, i, FCB), (int)N, C, 4 * C);
         st_gpt_gelu_forward(gelu, fc, 4 * (long)NC);
         /* out = mid + gelu * Wproj^T + bproj */
-        st_gpt_linear_forward(out, gelu, bv(p, i, MPW), bv(p, i, MPB), (int)N, 4 * C, C);
-        for (size_t k = 0; k < NC; k++)
-            out[k] += mid[k];
+        st_gpt_linear_residual_forward(out, mid, gelu, bv(p, i, MPW), bv(p, i, MPB), (int)N,
+                                       4 * C, C);
     }
     int lnf = ST_GPT_BLOCK0 + ST_GPT_BLOCK_VIEWS * g->L;
     st_gpt_layernorm_forward(a->lnf, a->mf, a->rf, a->res + g->L * NC, p->v[lnf].data,
@@ -376,7 +376,8 @@ static void gpt_backward(const struct st_model *m, const struct st_params *p, st
         st_gpt_linear_backward(a->d_x, bg(gr, tr, i, APW), bg(gr, tr, i, APB), a->d_res, atty,
                                bv(p, i, APW), (int)N, C, C);
         memset(a->d_qkv, 0, 3 * NC * sizeof(float));
-        st_gpt_attention_backward(a->d_qkv, a->d_x, qkv, a->att + i * NH, atty, B, g->T, C, g->H);
+        st_gpt_attention_backward(a->d_qkv, a->scratch, a->d_x, qkv, a->att + i * NH, atty, B,
+                                  g->T, C, g->H);
         memset(a->d_x, 0, NC * sizeof(float));
         st_gpt_linear_backward(a->d_x, bg(gr, tr, i, QKVW), bg(gr, tr, i, QKVB), a->d_qkv, ln1,
                                bv(p, i, QKVW), (int)N, C, 3 * C);

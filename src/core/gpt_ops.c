@@ -1,12 +1,43 @@
-/* gpt_ops.c: the GPT-2 operations of gpt_ops.h except attention (gpt_attn.c):
- * embedding, LayerNorm, the linear layers through cblas_sgemm, GELU_tanh, the
- * residual add and the tied head. Activations are token-major [rows, C];
+/* gpt_ops.c: the GPT-2 operations of gpt_ops.h: embedding, LayerNorm, the
+ * linear layers through cblas_sgemm, the residual add and the tied head here;
+ * attention and GELU_tanh in the best build of gpt_kern.c the CPU runs. Activations are token-major [rows, C];
  * backward passes add into their gradients. */
 #include "gpt_ops.h"
+#include "gpt_isa.h"
+
+#include "dense_isa.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <stddef.h>
+
+/* The builds of gpt_kern.c, in st_dense_builds' order. */
+#define KERNELS(isa)                                                                        \
+    {                                                                                       \
+        #isa, st_gpt_attention_forward_##isa, st_gpt_attention_backward_##isa,             \
+            st_gpt_gelu_forward_##isa, st_gpt_gelu_backward_##isa,                          \
+            st_gpt_layernorm_forward_##isa, st_gpt_layernorm_backward_##isa                 \
+    }
+
+static const struct st_gpt_kernels all[] = {
+#if defined(__x86_64__)
+    KERNELS(v4),
+    KERNELS(v3),
+#endif
+    KERNELS(base),
+};
+
+const struct st_gpt_kernels *st_gpt_builds(int *n)
+{
+    st_dense_builds(n);
+    return all + (int)(sizeof all / sizeof all[0]) - *n;
+}
+
+static const struct st_gpt_kernels *best(void)
+{
+    int n;
+    return st_gpt_builds(&n);
+}
 
 void st_gpt_embed_forward(float *out, const int *tok, const float *wte, const float *wpe, int B,
                           int T, int C)
@@ -40,76 +71,45 @@ void st_gpt_embed_backward(float *dwte, float *dwpe, const float *dout, const in
         }
 }
 
-/* The variance is the mean of squared deviations from the mean (two passes:
- * no cancellation as in E[x^2] - E[x]^2), divided by C as PyTorch's
- * LayerNorm does, not C - 1. */
 void st_gpt_layernorm_forward(float *out, float *mean, float *rstd, const float *x, const float *w,
                               const float *b, int N, int C)
 {
-    for (int n = 0; n < N; n++) {
-        const float *xr = x + (size_t)n * C; /* [C] */
-        float *o = out + (size_t)n * C;      /* [C] */
-        float m = 0.0f, v = 0.0f;
-        for (int c = 0; c < C; c++)
-            m += xr[c];
-        m /= (float)C;
-        for (int c = 0; c < C; c++) {
-            float d = xr[c] - m;
-            v += d * d;
-        }
-        v /= (float)C;
-        float s = 1.0f / sqrtf(v + 1e-5f);
-        for (int c = 0; c < C; c++)
-            o[c] = (xr[c] - m) * s * w[c] + b[c];
-        mean[n] = m;
-        rstd[n] = s;
-    }
+    best()->layernorm_forward(out, mean, rstd, x, w, b, N, C);
 }
 
-/* With xhat = (x - mean) * rstd and g = dout * w, the row's input gradient is
- *   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),
- * the two means over the C channels coming from the dependence of mean and
- * rstd on every x of the row. */
 void st_gpt_layernorm_backward(float *dx, float *dw, float *db, const float *dout, const float *x,
                                const float *w, const float *mean, const float *rstd, int N, int C)
 {
-    for (int n = 0; n < N; n++) {
-        const float *xr = x + (size_t)n * C;   /* [C] */
-        const float *d = dout + (size_t)n * C; /* [C] */
-        float m = mean[n], s = rstd[n];
-        if (dw || db)
-            for (int c = 0; c < C; c++) {
-                if (dw)
-                    dw[c] += d[c] * ((xr[c] - m) * s);
-                if (db)
-                    db[c] += d[c];
-            }
-        if (!dx)
-            continue;
-        float g_mean = 0.0f, gx_mean = 0.0f;
-        for (int c = 0; c < C; c++) {
-            float g = d[c] * w[c];
-            g_mean += g;
-            gx_mean += g * ((xr[c] - m) * s);
+    best()->layernorm_backward(dx, dw, db, dout, x, w, mean, rstd, N, C);
+}
+
+void st_gpt_linear_residual_forward(float *y, const float *res, const float *x, const float *W,
+                                    const float *b, int N, int in, int out)
+{
+    /* y = res + b (one pass), then y += x * W^T */
+    if (res || b)
+        for (int n = 0; n < N; n++) {
+            float *yr = y + (size_t)n * out;
+            const float *rr = res ? res + (size_t)n * out : NULL;
+            if (rr && b)
+                for (int j = 0; j < out; j++)
+                    yr[j] = rr[j] + b[j];
+            else if (rr)
+                for (int j = 0; j < out; j++)
+                    yr[j] = rr[j];
+            else
+                for (int j = 0; j < out; j++)
+                    yr[j] = b[j];
         }
-        g_mean /= (float)C;
-        gx_mean /= (float)C;
-        float *dxr = dx + (size_t)n * C; /* [C] */
-        for (int c = 0; c < C; c++)
-            dxr[c] += s * (d[c] * w[c] - g_mean - (xr[c] - m) * s * gx_mean);
-    }
+    /* y[N,out] = x[N,in] * W^T[in,out] + (y, or nothing) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, W, in,
+                res || b ? 1.0f : 0.0f, y, out);
 }
 
 void st_gpt_linear_forward(float *y, const float *x, const float *W, const float *b, int N, int in,
                            int out)
 {
-    if (b)
-        for (int n = 0; n < N; n++)
-            for (int j = 0; j < out; j++)
-                y[(size_t)n * out + j] = b[j];
-    /* y[N,out] = x[N,in] * W^T[in,out] + (b in every row, or nothing) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, W, in,
-                b ? 1.0f : 0.0f, y, out);
+    st_gpt_linear_residual_forward(y, NULL, x, W, b, N, in, out);
 }
 
 void st_gpt_linear_backward(float *dx, float *dW, float *db, const float *dy, const float *x,
@@ -129,29 +129,31 @@ void st_gpt_linear_backward(float *dx, float *dW, float *db, const float *dy, co
                 db[j] += dy[(size_t)n * out + j];
 }
 
-/* sqrt(2/pi) and the cubic's coefficient of GPT-2's GELU. */
-#define GELU_K 0.7978845608028654f
-#define GELU_A 0.044715f
+size_t st_gpt_attention_scratch(int B, int T, int C, int H)
+{
+    return (size_t)B * (size_t)H * ST_GPT_ATTN_SCRATCH(T, C / H);
+}
+
+void st_gpt_attention_forward(float *out, float *att, float *scratch, const float *qkv, int B,
+                              int T, int C, int H)
+{
+    best()->attention_forward(out, att, scratch, qkv, B, T, C, H);
+}
+
+void st_gpt_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
+                               const float *att, const float *out, int B, int T, int C, int H)
+{
+    best()->attention_backward(dqkv, scratch, dout, qkv, att, out, B, T, C, H);
+}
 
 void st_gpt_gelu_forward(float *out, const float *x, long n)
 {
-    for (long i = 0; i < n; i++) {
-        float z = x[i];
-        out[i] = 0.5f * z * (1.0f + tanhf(GELU_K * (z + GELU_A * z * z * z)));
-    }
+    best()->gelu_forward(out, x, n);
 }
 
-/* d/dz [z/2 (1 + tanh u)] with u = K (z + A z^3):
- *   (1 + tanh u) / 2 + z/2 (1 - tanh^2 u) K (1 + 3 A z^2). */
 void st_gpt_gelu_backward(float *dx, const float *dout, const float *x, long n)
 {
-    for (long i = 0; i < n; i++) {
-        float z = x[i];
-        float th = tanhf(GELU_K * (z + GELU_A * z * z * z));
-        float g = 0.5f * (1.0f + th) +
-                  0.5f * z * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * GELU_A * z * z);
-        dx[i] += dout[i] * g;
-    }
+    best()->gelu_backward(dx, dout, x, n);
 }
 
 void st_gpt_residual_forward(float *out, const float *a, const float *b, long n)

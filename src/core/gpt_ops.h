@@ -12,6 +12,8 @@
 #ifndef ST_GPT_OPS_H
 #define ST_GPT_OPS_H
 
+#include <stddef.h>
+
 /* out[B*T, C] = wte[tok[b*T + t], :] + wpe[t, :], with tok[B*T] token ids in
  * [0, V) (the caller checks the range), wte[V, C], wpe[>= T, C]. */
 void st_gpt_embed_forward(float *out, const int *tok, const float *wte, const float *wpe, int B,
@@ -42,6 +44,12 @@ void st_gpt_layernorm_backward(float *dx, float *dw, float *db, const float *dou
 void st_gpt_linear_forward(float *y, const float *x, const float *W, const float *b, int N, int in,
                            int out);
 
+/* y[N, out] = res[N, out] + x[N, in] * W[out, in]^T + b[out]: a linear layer
+ * whose output joins the residual stream in the same pass; res or b may be
+ * NULL, and res may equal y (the stream updated in place). */
+void st_gpt_linear_residual_forward(float *y, const float *res, const float *x, const float *W,
+                                    const float *b, int N, int in, int out);
+
 /* dx[N, in] += dy[N, out] * W[out, in], dW[out, in] += dy^T * x[N, in],
  * db[out] += sum over rows of dy; any of dx, dW, db may be NULL. */
 void st_gpt_linear_backward(float *dx, float *dW, float *db, const float *dy, const float *x,
@@ -54,18 +62,26 @@ void st_gpt_linear_backward(float *dx, float *dW, float *db, const float *dy, co
  *   att[b, h, t, s] = softmax over s <= t of q_t . k_s / sqrt(hs)
  *   out[b*T + t, h*hs .. h*hs + hs - 1] = sum over s <= t of att[b, h, t, s] v_s
  * att[B, H, T, T] keeps the probabilities for the backward pass; entries
- * with s > t (the masked future) are set to 0. */
-void st_gpt_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int H);
+ * with s > t (the masked future) are set to 0. scratch holds
+ * st_gpt_attention_scratch(B, T, C, H) floats of the caller's (contents
+ * overwritten). One task per sequence and head (par.h). */
+void st_gpt_attention_forward(float *out, float *att, float *scratch, const float *qkv, int B,
+                              int T, int C, int H);
+
+/* Floats of scratch the attention passes need for B sequences. */
+size_t st_gpt_attention_scratch(int B, int T, int C, int H);
 
 /* dqkv[B*T, 3C] += the gradient of sum(dout * out) with respect to qkv, given
- * dout[B*T, C] and the forward pass's qkv, att and out (out enters only
- * through the softmax's backward: sum over s of att * datt equals
- * dout_t . out_t per head). dqkv must not alias any input. */
-void st_gpt_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att,
-                               const float *out, int B, int T, int C, int H);
+ * dout[B*T, C] and the forward pass's qkv, att (its masked entries 0) and
+ * out (out enters only through the softmax's backward: sum over s of att *
+ * datt equals dout_t . out_t per head); scratch as for the forward pass.
+ * dqkv must not alias any input. */
+void st_gpt_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
+                               const float *att, const float *out, int B, int T, int C, int H);
 
 /* out[n] = GELU_tanh(x[n]) = x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))),
- * GPT-2's approximation (not act.h's erf form). out may equal x. */
+ * GPT-2's approximation (not act.h's erf form), tanh within about 2e-7 of
+ * the true value. out may equal x. */
 void st_gpt_gelu_forward(float *out, const float *x, long n);
 
 /* dx[n] += dout[n] * GELU_tanh'(x[n]), x the forward pass's input; dx must not
