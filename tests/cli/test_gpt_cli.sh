@@ -2,7 +2,8 @@
 # test_gpt_cli.sh BIN WORKDIR: the GPT family from the command line: a
 # teacher-student run (its columns, summary and figure), token files checked,
 # the size checks, config.ini re-running a run bit for bit, and an MLP run's
-# files naming no GPT option.
+# files naming no GPT option; every penalty, the commands of many runs,
+# --threads and --resume on GPT runs.
 set -u
 BIN=$1
 W=$2
@@ -73,6 +74,51 @@ checks "--loss kl: a kl column and final.kl, no accuracy" \
     'head -n 1 "$W/kl/metrics.csv" | grep -q "^step,kl,penalty,loss," && grep -q "\"kl\":" "$W/kl/summary.json" && ! grep -q accuracy "$W/kl/metrics.csv"'
 "$BIN" train --loss kl --steps 5 --quiet --no-plot --out "$W/kl1" >/dev/null 2>"$W/err"
 check "--loss kl on one output: refused" grep -q "a distribution needs at least 2" "$W/err"
+
+# Every penalty on a GPT: the proximal group step leaves whole tensors
+# exactly at their start; the nuclear penalty's spectrum covers the 2-D
+# tensors only; l2 and layer run.
+"$BIN" train $G --penalty group --prox --penalty-reduction sum --lambda 1e-4 --steps 100 --quiet --no-plot --out "$W/gp" >/dev/null 2>&1
+check "group --prox: some tensors exactly unchanged, some changed" \
+    "$PY" -c 'import json, sys; d = json.load(open(sys.argv[1]))["d_init"]; z = [t for t, v in d.items() if v == 0]; assert 0 < len(z) < len(d), z' "$W/gp/summary.json"
+"$BIN" train $G --penalty nuclear --lambda 1e-2 --steps 10 --spectrum-every 5 --quiet --no-plot --out "$W/nu" >/dev/null 2>&1
+checks "nuclear: nuc_ columns for wte and the block matrices, none for LayerNorms or biases" \
+    'h=$(head -n 1 "$W/nu/metrics.csv"); echo "$h" | grep -q "nuc_wte," && echo "$h" | grep -q "nuc_h1.mlp.proj.w," && ! echo "$h" | grep -qE "nuc_(h[0-9]\.ln|lnf|[^,]*\.b,)"'
+for pen in l2 layer; do
+    "$BIN" train $G --penalty $pen --lambda 1e-2 --steps 10 --quiet --no-plot --out "$W/p_$pen" >/dev/null 2>&1
+    check "--penalty $pen on a GPT exits 0" [ -s "$W/p_$pen/summary.json" ]
+done
+
+# Threads: attention, GELU, LayerNorm and the parameter passes cut their work
+# the same way on any number of threads.
+"$BIN" train $G --lambda 1e-3 --steps 30 --quiet --no-plot --threads 1 --out "$W/t1" >/dev/null 2>&1
+"$BIN" train $G --lambda 1e-3 --steps 30 --quiet --no-plot --threads 2 --out "$W/t2" >/dev/null 2>&1
+check "--threads 2 gives the bits of --threads 1" cmp "$W/t1/metrics.csv" "$W/t2/metrics.csv"
+
+# The commands of many runs on GPT runs.
+"$BIN" sweep $G --grid lambda=0,1e-3 --steps 20 --jobs 2 --no-plot --out "$W/sw" >/dev/null 2>&1
+check "sweep over lambda: two rows" [ "$(wc -l < "$W/sw/summary.csv")" = 3 ]
+"$BIN" lambda-path $G --steps 20 --no-plot --out "$W/lp" >/dev/null 2>&1
+check "lambda-path writes its tables" [ -s "$W/lp/lambda_path.csv" ]
+"$BIN" compare $G --steps 20 --seeds 1 --positions 0 --no-plot --out "$W/cp" >/dev/null 2>&1
+check "compare writes compare.json" [ -s "$W/cp/compare.json" ]
+
+# --resume: a run stopped by SIGINT and resumed ends with the bits of one
+# that ran straight through.
+"$BIN" train $G --lambda 1e-3 --steps 3000 --log-every 100 --quiet --no-plot --out "$W/rs" >/dev/null 2>&1
+"$BIN" train $G --lambda 1e-3 --steps 3000 --log-every 100 --quiet --no-plot --checkpoint-every 200 --out "$W/ri" >/dev/null 2>&1 &
+pid=$!
+sleep 0.3
+kill -INT $pid
+wait $pid
+code=$?
+"$BIN" train --resume "$W/ri" --quiet --no-plot >/dev/null 2>&1
+check "a GPT run stopped by SIGINT (exit 130) and resumed matches one run straight" \
+    bash -c "[ $code = 130 ] && cmp '$W/rs/metrics.csv' '$W/ri/metrics.csv'"
+
+# Memory: a size that cannot fit is refused before allocating, with its numbers.
+"$BIN" train --arch gpt --n-layer 96 --n-head 64 --d-model 12288 --vocab 50257 --context 2048 --data-size 8 --steps 1 --quiet --no-plot --out "$W/big" >/dev/null 2>"$W/err"
+check "a GPT too large for memory: refused, naming bytes" grep -qiE "memory|bytes" "$W/err"
 
 echo "gpt_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
