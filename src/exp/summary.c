@@ -184,6 +184,59 @@ static void add_sizes(cJSON *root, const struct st_train_result *res)
     }
 }
 
+/* Whether tensor t is in group g: its unit, or its half. */
+static int in_group(const struct st_tensor_result *t, const char *g)
+{
+    return !strcmp(t->unit, g) || (t->half[0] && !strcmp(t->half, g));
+}
+
+/* Per group, for models whose tensors form groups beyond their units (a
+ * GPT's blocks and their attention and MLP halves): its entries, the mean
+ * |update| over them (d_init, and d_teacher), its share of the update, and
+ * whether it changed (any tensor of it judged changed) and differs from the
+ * teacher (any tensor of it). Groups in the order of their first tensor. */
+static void add_groups(cJSON *root, const struct st_train_cfg *cfg,
+                       const struct st_train_result *res)
+{
+    int any = 0;
+    for (int t = 0; t < res->n_tensors; t++)
+        any |= res->t[t].half[0] != 0;
+    if (!any)
+        return;
+    cJSON *groups = cJSON_AddObjectToObject(root, "groups");
+    for (int t = 0; groups && t < res->n_tensors; t++)
+        for (int k = 0; k < 2; k++) {
+            const char *g = k ? res->t[t].half : res->t[t].unit;
+            if (!g[0] || cJSON_GetObjectItemCaseSensitive(groups, g))
+                continue;
+            double n = 0.0, d0 = 0.0, dt = 0.0, share = 0.0;
+            int changed = 0, truth = 0;
+            for (int u = 0; u < res->n_tensors; u++) {
+                const struct st_tensor_result *r = &res->t[u];
+                if (!in_group(r, g))
+                    continue;
+                n += (double)r->size;
+                d0 += r->d_init * (double)r->size;
+                dt += r->d_teacher * (double)r->size;
+                share += r->update_share;
+                changed |= r->verdict;
+                truth |= r->truth;
+            }
+            cJSON *o = cJSON_AddObjectToObject(groups, g);
+            add_exact(o, "entries", n);
+            add_exact(o, "d_init", d0 / n);
+            if (!cfg->task_data)
+                add_exact(o, "d_teacher", dt / n);
+            add_exact(o, "update_share", share);
+            if (res->diverged)
+                cJSON_AddNullToObject(o, "changed");
+            else
+                cJSON_AddBoolToObject(o, "changed", changed);
+            if (!cfg->task_data)
+                cJSON_AddBoolToObject(o, "truth", truth);
+        }
+}
+
 /* The verdict: the rule it used, what changed, against the truth. */
 static void add_verdict(cJSON *root, const struct st_train_cfg *cfg,
                         const struct st_train_result *res)
@@ -242,6 +295,7 @@ enum st_status st_summary_write(const struct st_train_cfg *cfg, const struct st_
     cJSON_AddItemToObject(root, "changed_fraction", tensor_object(res, AT(changed)));
     cJSON_AddItemToObject(root, "zero_entries", tensor_object(res, AT(zero)));
     add_sizes(root, res);
+    add_groups(root, cfg, res);
     add_verdict(root, cfg, res);
     text = cJSON_Print(root);
     cJSON_Delete(root);

@@ -433,6 +433,7 @@ static enum st_status collect(struct st_run *r, const struct loop_end *e,
         struct st_tensor_result *tr = &res->t[t];
         snprintf(tr->name, sizeof tr->name, "%s", v->name);
         snprintf(tr->unit, sizeof tr->unit, "%s", v->groups[0]);
+        snprintf(tr->half, sizeof tr->half, "%s", v->n_groups > 1 ? v->groups[1] : "");
         tr->matrix = v->ndim == 2;
         tr->size = (long)st_view_size(v);
         tr->d_init = r->obs.d_init[t];

@@ -75,6 +75,15 @@ checks "--loss kl: a kl column and final.kl, no accuracy" \
 "$BIN" train --loss kl --steps 5 --quiet --no-plot --out "$W/kl1" >/dev/null 2>"$W/err"
 check "--loss kl on one output: refused" grep -q "a distribution needs at least 2" "$W/err"
 
+# The verdict per group: blocks and their halves, their entries adding up.
+check "summary.json groups: emb, h0, h0.attn, h0.mlp, h1, ..., lnf; h1 differs, h0 does not" \
+    "$PY" -c 'import json, sys
+s = json.load(open(sys.argv[1])); g = s["groups"]
+assert list(g) == ["emb", "h0", "h0.attn", "h0.mlp", "h1", "h1.attn", "h1.mlp", "lnf"], list(g)
+assert g["h1"]["truth"] and not g["h0"]["truth"] and g["h1.attn"]["truth"]
+assert g["h0"]["entries"] == g["h0.attn"]["entries"] + g["h0.mlp"]["entries"]
+assert abs(sum(g[u]["update_share"] for u in ("emb", "h0", "h1", "lnf")) - 1) < 1e-12' "$W/g/summary.json"
+
 # Every penalty on a GPT: the proximal group step leaves whole tensors
 # exactly at their start; the nuclear penalty's spectrum covers the 2-D
 # tensors only; l2 and layer run.
