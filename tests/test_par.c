@@ -92,6 +92,13 @@ static void test_blocked_sums(void)
             CHECK(st_sum_abs_diff_count(a, b, n, 0.25, &up, &eq) == ref_abs);
             CHECK(up == ref_above);
             CHECK(eq == ref_equal);
+            /* Both sums of the one-pass form: the bits of the separate ones
+             * (b's distance to itself is 0 and counts every entry as equal). */
+            double to_b = -1.0;
+            CHECK(st_sum_abs_diff_count2(a, b, b, n, 0.25, &up, &eq, &to_b) == ref_abs);
+            CHECK(to_b == ref_abs && up == ref_above && eq == ref_equal);
+            CHECK(st_sum_abs_diff_count2(a, b, a, n, 0.25, &up, &eq, &to_b) == ref_abs);
+            CHECK(to_b == 0.0);
         }
         CHECK(ref_equal >= n / 3);
     }

@@ -5,9 +5,10 @@
 #define ST_GPT_ISA_H
 
 /* Floats of attention scratch per sequence and head: a head's keys (or
- * values) transposed, [hs, T], and the backward pass's rows of score
- * gradients and probabilities, [4, T] each. */
-#define ST_GPT_ATTN_SCRATCH(T, hs) (((size_t)(hs) + 8) * (size_t)(T))
+ * values) transposed, [hs, T], its values (or keys) and the backward pass's
+ * key and value gradients as contiguous rows, [T, hs] each, and the backward
+ * pass's rows of score gradients and probabilities, [4, T] each. */
+#define ST_GPT_ATTN_SCRATCH(T, hs) ((4 * (size_t)(hs) + 8) * (size_t)(T))
 
 #define ST_GPT_DECLARE(isa)                                                                  \
     void st_gpt_attention_forward_##isa(float *out, float *att, float *scratch,              \

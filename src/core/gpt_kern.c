@@ -150,8 +150,24 @@ static void row_times_t(float *restrict a, const float *restrict q, const float 
 {
     int s = 0;
     for (; s < n && s + 32 <= T; s += 32) {
+        /* Even and odd channels in their own sums: eight independent chains
+         * of multiply-adds keep the FMA units busy. */
         v8 c0 = { 0 }, c1 = { 0 }, c2 = { 0 }, c3 = { 0 };
-        for (int i = 0; i < hs; i++) {
+        v8 d0 = { 0 }, d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
+        int i = 0;
+        for (; i + 2 <= hs; i += 2) {
+            const float *m = mT + (size_t)i * T + s, *m1 = m + T;
+            v8 qi = (v8){ 0 } + q[i], qj = (v8){ 0 } + q[i + 1];
+            c0 += qi * load8(m);
+            c1 += qi * load8(m + 8);
+            c2 += qi * load8(m + 16);
+            c3 += qi * load8(m + 24);
+            d0 += qj * load8(m1);
+            d1 += qj * load8(m1 + 8);
+            d2 += qj * load8(m1 + 16);
+            d3 += qj * load8(m1 + 24);
+        }
+        if (i < hs) {
             const float *m = mT + (size_t)i * T + s;
             v8 qi = (v8){ 0 } + q[i];
             c0 += qi * load8(m);
@@ -159,10 +175,10 @@ static void row_times_t(float *restrict a, const float *restrict q, const float 
             c2 += qi * load8(m + 16);
             c3 += qi * load8(m + 24);
         }
-        store8(a + s, c0);
-        store8(a + s + 8, c1);
-        store8(a + s + 16, c2);
-        store8(a + s + 24, c3);
+        store8(a + s, c0 + d0);
+        store8(a + s + 8, c1 + d1);
+        store8(a + s + 16, c2 + d2);
+        store8(a + s + 24, c3 + d3);
     }
     for (; s < n && s + 8 <= T; s += 8) {
         v8 c0 = { 0 }, c1 = { 0 };
@@ -231,9 +247,23 @@ static void add_rows(float *restrict o, const float *restrict w, const float *re
 {
     int i = 0;
     for (; i + 32 <= hs; i += 32) {
-        v8 c0 = load8(o + i), c1 = load8(o + i + 8), c2 = load8(o + i + 16);
-        v8 c3 = load8(o + i + 24);
-        for (int s = 0; s < n; s++) {
+        /* Even and odd rows in their own sums, as in row_times_t. */
+        v8 c0 = { 0 }, c1 = { 0 }, c2 = { 0 }, c3 = { 0 };
+        v8 d0 = { 0 }, d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
+        int s = 0;
+        for (; s + 2 <= n; s += 2) {
+            const float *r = rows + (size_t)s * ld + i, *r1 = r + ld;
+            v8 ws = (v8){ 0 } + w[s], wt = (v8){ 0 } + w[s + 1];
+            c0 += ws * load8(r);
+            c1 += ws * load8(r + 8);
+            c2 += ws * load8(r + 16);
+            c3 += ws * load8(r + 24);
+            d0 += wt * load8(r1);
+            d1 += wt * load8(r1 + 8);
+            d2 += wt * load8(r1 + 16);
+            d3 += wt * load8(r1 + 24);
+        }
+        if (s < n) {
             const float *r = rows + (size_t)s * ld + i;
             v8 ws = (v8){ 0 } + w[s];
             c0 += ws * load8(r);
@@ -241,10 +271,10 @@ static void add_rows(float *restrict o, const float *restrict w, const float *re
             c2 += ws * load8(r + 16);
             c3 += ws * load8(r + 24);
         }
-        store8(o + i, c0);
-        store8(o + i + 8, c1);
-        store8(o + i + 16, c2);
-        store8(o + i + 24, c3);
+        store8(o + i, load8(o + i) + (c0 + d0));
+        store8(o + i + 8, load8(o + i + 8) + (c1 + d1));
+        store8(o + i + 16, load8(o + i + 16) + (c2 + d2));
+        store8(o + i + 24, load8(o + i + 24) + (c3 + d3));
     }
     for (; i + 8 <= hs; i += 8) {
         v8 c0 = load8(o + i);
@@ -260,12 +290,21 @@ static void add_rows(float *restrict o, const float *restrict w, const float *re
     }
 }
 
-/* mT[i*T + s] = rows[s*ld + i] for s < T, i < hs. */
-static void transpose(float *restrict mT, const float *restrict rows, size_t ld, int hs, int T)
+/* mT[i*T + s] = rows[s*ld + i] (where mT is not NULL) and m[s*hs + i] = the
+ * same (where m is not NULL), for s < T, i < hs: a head's rows out of qkv
+ * (3C floats apart, which maps many of them onto the same cache sets) into
+ * scratch, transposed or as they are. */
+static void gather(float *restrict mT, float *restrict m, const float *restrict rows, size_t ld,
+                   int hs, int T)
 {
-    for (int s = 0; s < T; s++)
-        for (int i = 0; i < hs; i++)
-            mT[(size_t)i * T + s] = rows[(size_t)s * ld + i];
+    for (int s = 0; s < T; s++) {
+        const float *r = rows + (size_t)s * ld;
+        if (mT)
+            for (int i = 0; i < hs; i++)
+                mT[(size_t)i * T + s] = r[i];
+        if (m)
+            memcpy(m + (size_t)s * hs, r, sizeof(float) * (size_t)hs);
+    }
 }
 
 struct attn {
@@ -283,8 +322,10 @@ static void attn_fwd_task(void *ctx, long bh)
     size_t C3 = 3 * (size_t)C;
     const float *q0 = a->qkv + (size_t)b * T * C3 + (size_t)h * hs; /* q of position 0 */
     float *kT = a->scratch + (size_t)bh * ST_GPT_ATTN_SCRATCH(T, hs);
+    float *vc = kT + (size_t)hs * T; /* [T, hs] */
     float scale = 1.0f / sqrtf((float)hs);
-    transpose(kT, q0 + C, C3, hs, T);
+    gather(kT, NULL, q0 + C, C3, hs, T);
+    gather(NULL, vc, q0 + 2 * (size_t)C, C3, hs, T);
     for (int t = 0; t < T; t++) {
         float *p = a->att + ((size_t)bh * T + t) * T; /* [T] */
         float *o = a->out + ((size_t)b * T + t) * C + (size_t)h * hs;
@@ -303,7 +344,7 @@ static void attn_fwd_task(void *ctx, long bh)
         /* o = sum over s <= t of p[s] v_s */
         for (int i = 0; i < hs; i++)
             o[i] = 0.0f;
-        add_rows(o, p, q0 + 2 * (size_t)C, C3, hs, n);
+        add_rows(o, p, vc, (size_t)hs, hs, n);
     }
 }
 
@@ -337,9 +378,12 @@ static void attn_bwd_task(void *ctx, long bh)
     const float *q0 = a->qkv + q_at, *k0 = q0 + C, *v0 = k0 + C;
     float *dq0 = a->dqkv + q_at, *dk0 = dq0 + C, *dv0 = dk0 + C;
     float *vT = a->scratch + (size_t)bh * ST_GPT_ATTN_SCRATCH(T, hs);
-    float *ds = vT + (size_t)hs * T, *pr = ds + QB * (size_t)T; /* [QB, T] each */
+    float *kc = vT + (size_t)hs * T, *dk = kc + (size_t)hs * T, *dv = dk + (size_t)hs * T;
+    float *ds = dv + (size_t)hs * T, *pr = ds + QB * (size_t)T; /* [QB, T] each */
     float scale = 1.0f / sqrtf((float)hs);
-    transpose(vT, v0, C3, hs, T);
+    gather(vT, NULL, v0, C3, hs, T);
+    gather(NULL, kc, k0, C3, hs, T);
+    memset(dk, 0, 2 * sizeof(float) * (size_t)hs * T); /* dk and dv */
     for (int t0 = 0; t0 < T; t0 += QB) {
         int nq = T - t0 < QB ? T - t0 : QB, n = t0 + nq; /* keys s < n */
         const float *q[QB], *g[QB];
@@ -362,12 +406,20 @@ static void attn_bwd_task(void *ctx, long bh)
             }
             for (int s = t + 1; s < n; s++)
                 dsj[s] = pj[s] = 0.0f;
-            add_rows(dq0 + (size_t)t * C3, dsj, k0, C3, hs, t + 1);
+            add_rows(dq0 + (size_t)t * C3, dsj, kc, (size_t)hs, hs, t + 1);
         }
         for (int s = 0; s < n; s++) {
-            float *dk = dk0 + (size_t)s * C3, *dv = dv0 + (size_t)s * C3;
-            add4(dk, ds[s], q[0], ds[T + s], q[1], ds[2 * T + s], q[2], ds[3 * T + s], q[3], hs);
-            add4(dv, pr[s], g[0], pr[T + s], g[1], pr[2 * T + s], g[2], pr[3 * T + s], g[3], hs);
+            float *dks = dk + (size_t)s * hs, *dvs = dv + (size_t)s * hs;
+            add4(dks, ds[s], q[0], ds[T + s], q[1], ds[2 * T + s], q[2], ds[3 * T + s], q[3], hs);
+            add4(dvs, pr[s], g[0], pr[T + s], g[1], pr[2 * T + s], g[2], pr[3 * T + s], g[3], hs);
+        }
+    }
+    /* The keys' and values' gradients into dqkv's rows. */
+    for (int s = 0; s < T; s++) {
+        float *dks = dk0 + (size_t)s * C3, *dvs = dv0 + (size_t)s * C3;
+        for (int i = 0; i < hs; i++) {
+            dks[i] += dk[(size_t)s * hs + i];
+            dvs[i] += dv[(size_t)s * hs + i];
         }
     }
 }

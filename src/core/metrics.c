@@ -41,11 +41,13 @@ void st_observe(struct st_observables *o, const struct st_params *theta,
         const float *a = theta->v[t].data, *b = theta0->v[t].data;
         size_t n = st_view_size(&theta->v[t]);
         size_t moved, zero;
-        double s = st_sum_abs_diff_count(a, b, n, (double)eps, &moved, &zero);
+        double to_teacher = 0.0;
+        double s = st_sum_abs_diff_count2(a, b, teacher ? teacher->v[t].data : NULL, n,
+                                          (double)eps, &moved, &zero, &to_teacher);
         o->zero[t] = (double)zero;
-        o->d_init[t] = s / (double)n;
-        o->changed[t] = (double)moved / (double)n;
-        o->d_teacher[t] = teacher ? st_dist_l1(a, teacher->v[t].data, n) : 0.0;
+        o->d_init[t] = n ? s / (double)n : 0.0;
+        o->changed[t] = n ? (double)moved / (double)n : 0.0;
+        o->d_teacher[t] = n ? to_teacher / (double)n : 0.0;
     }
 }
 

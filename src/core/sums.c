@@ -25,24 +25,39 @@ static double block_abs(const float *a, const float *b, size_t n)
     return combine(s);
 }
 
-static double block_abs_count(const float *a, const float *b, size_t n, double eps,
-                              size_t *above, size_t *equal)
+/* block_abs(a, b) with the counts of st_sum_abs_diff_count and, where c is
+ * not NULL, block_abs(a, c) in *sum_ac: one pass over a for both sums, each
+ * in its own lanes, so their bits are those of the separate sums. */
+static double block_abs_count(const float *a, const float *b, const float *c, size_t n,
+                              double eps, size_t *above, size_t *equal, double *sum_ac)
 {
-    double s[LANES] = { 0 };
+    double s[LANES] = { 0 }, t[LANES] = { 0 };
     long up[LANES] = { 0 }, eq[LANES] = { 0 };
     size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            double d = fabs((double)a[i + j] - (double)b[i + j]);
-            s[j] += d;
-            up[j] += d > eps;
-            eq[j] += a[i + j] - b[i + j] == 0.0f;
-        }
+    if (c)
+        for (; i + LANES <= n; i += LANES)
+            for (int j = 0; j < LANES; j++) {
+                double d = fabs((double)a[i + j] - (double)b[i + j]);
+                s[j] += d;
+                up[j] += d > eps;
+                eq[j] += a[i + j] - b[i + j] == 0.0f;
+                t[j] += fabs((double)a[i + j] - (double)c[i + j]);
+            }
+    else
+        for (; i + LANES <= n; i += LANES)
+            for (int j = 0; j < LANES; j++) {
+                double d = fabs((double)a[i + j] - (double)b[i + j]);
+                s[j] += d;
+                up[j] += d > eps;
+                eq[j] += a[i + j] - b[i + j] == 0.0f;
+            }
     for (int j = 0; i < n; i++, j++) {
         double d = fabs((double)a[i] - (double)b[i]);
         s[j] += d;
         up[j] += d > eps;
         eq[j] += a[i] - b[i] == 0.0f;
+        if (c)
+            t[j] += fabs((double)a[i] - (double)c[i]);
     }
     *above = 0;
     *equal = 0;
@@ -50,6 +65,8 @@ static double block_abs_count(const float *a, const float *b, size_t n, double e
         *above += (size_t)up[j];
         *equal += (size_t)eq[j];
     }
+    if (c)
+        *sum_ac = combine(t);
     return combine(s);
 }
 
@@ -78,10 +95,10 @@ enum kind { ABS, ABS_COUNT, SQ };
 
 struct job {
     enum kind kind;
-    const float *a, *b;
+    const float *a, *b, *c;
     size_t n;
     double eps;
-    double s[BATCH];
+    double s[BATCH], s_ac[BATCH];
     size_t above[BATCH], equal[BATCH];
 };
 
@@ -93,14 +110,15 @@ static void block(void *ctx, long i)
     switch (j->kind) {
     case ABS: j->s[i] = block_abs(j->a + lo, j->b + lo, len); break;
     case ABS_COUNT:
-        j->s[i] = block_abs_count(j->a + lo, j->b + lo, len, j->eps, &j->above[i], &j->equal[i]);
+        j->s[i] = block_abs_count(j->a + lo, j->b + lo, j->c ? j->c + lo : NULL, len, j->eps,
+                                  &j->above[i], &j->equal[i], &j->s_ac[i]);
         break;
     case SQ: j->s[i] = block_sq(j->a + lo, j->b + lo, len); break;
     }
 }
 
-static double blocked(enum kind kind, const float *a, const float *b, size_t n, double eps,
-                      size_t *above, size_t *equal)
+static double blocked(enum kind kind, const float *a, const float *b, const float *c, size_t n,
+                      double eps, size_t *above, size_t *equal, double *sum_ac)
 {
     struct job j = { .kind = kind, .eps = eps };
     double s = 0.0;
@@ -110,9 +128,12 @@ static double blocked(enum kind kind, const float *a, const float *b, size_t n, 
         *above = 0;
         *equal = 0;
     }
+    if (c)
+        *sum_ac = 0.0;
     for (size_t lo = 0; lo < n; lo += step) {
         j.a = a + lo;
         j.b = b + lo;
+        j.c = c ? c + lo : NULL;
         j.n = n - lo < step ? n - lo : step;
         long nb = (long)((j.n + (size_t)ST_PAR_BLOCK - 1) / (size_t)ST_PAR_BLOCK);
         st_par_for(nb, block, &j);
@@ -122,6 +143,8 @@ static double blocked(enum kind kind, const float *a, const float *b, size_t n, 
                 *above += j.above[i];
                 *equal += j.equal[i];
             }
+            if (c)
+                *sum_ac += j.s_ac[i];
         }
     }
     return s;
@@ -129,20 +152,28 @@ static double blocked(enum kind kind, const float *a, const float *b, size_t n, 
 
 double st_sum_abs_diff(const float *a, const float *b, size_t n)
 {
-    return n <= (size_t)ST_PAR_BLOCK ? block_abs(a, b, n) : blocked(ABS, a, b, n, 0.0, NULL, NULL);
+    return n <= (size_t)ST_PAR_BLOCK ? block_abs(a, b, n)
+                                     : blocked(ABS, a, b, NULL, n, 0.0, NULL, NULL, NULL);
 }
 
 double st_sum_abs_diff_count(const float *a, const float *b, size_t n, double eps,
                              size_t *above, size_t *equal)
 {
+    return st_sum_abs_diff_count2(a, b, NULL, n, eps, above, equal, NULL);
+}
+
+double st_sum_abs_diff_count2(const float *a, const float *b, const float *c, size_t n,
+                              double eps, size_t *above, size_t *equal, double *sum_ac)
+{
     if (n <= (size_t)ST_PAR_BLOCK)
-        return block_abs_count(a, b, n, eps, above, equal);
-    return blocked(ABS_COUNT, a, b, n, eps, above, equal);
+        return block_abs_count(a, b, c, n, eps, above, equal, sum_ac);
+    return blocked(ABS_COUNT, a, b, c, n, eps, above, equal, sum_ac);
 }
 
 double st_sum_sq_diff(const float *a, const float *b, size_t n)
 {
-    return n <= (size_t)ST_PAR_BLOCK ? block_sq(a, b, n) : blocked(SQ, a, b, n, 0.0, NULL, NULL);
+    return n <= (size_t)ST_PAR_BLOCK ? block_sq(a, b, n)
+                                     : blocked(SQ, a, b, NULL, n, 0.0, NULL, NULL, NULL);
 }
 
 void st_sum_stream_init(struct st_sum_stream *s)

@@ -18,6 +18,11 @@ double st_sum_abs_diff(const float *a, const float *b, size_t n);
 double st_sum_abs_diff_count(const float *a, const float *b, size_t n, double eps,
                              size_t *above, size_t *equal);
 
+/* st_sum_abs_diff_count of a and b and, when c is not NULL, in the same
+ * pass over a, *sum_ac = st_sum_abs_diff(a, c, n), to the same bits. */
+double st_sum_abs_diff_count2(const float *a, const float *b, const float *c, size_t n,
+                              double eps, size_t *above, size_t *equal, double *sum_ac);
+
 /* sum_i (a_i - b_i)^2 */
 double st_sum_sq_diff(const float *a, const float *b, size_t n);
 
