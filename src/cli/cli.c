@@ -951,8 +951,11 @@ static void print_layer_shares(const struct st_train_cfg *cfg, const struct st_t
 
 void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_result *r)
 {
-    printf("run: %s  (%ld steps, %.2f s, %.0f steps/s)\n", cfg->out, r->steps_done,
-           r->wall_seconds, r->steps_per_second);
+    /* Three significant digits for slow runs (a GPT-2-sized step takes
+     * seconds), whole steps for the others. */
+    printf("run: %s  (%ld steps, %.2f s, %.*f steps/s)\n", cfg->out, r->steps_done,
+           r->wall_seconds, r->steps_per_second >= 100.0 ? 0 : r->steps_per_second >= 10.0 ? 1 : 2,
+           r->steps_per_second);
     if (cfg->loss == ST_LOSS_XENT)
         printf("final: xent %.6g  accuracy %.4f  ", r->data_loss, r->accuracy);
     else

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,38 +118,55 @@ static enum st_status check_inputs(const char *opt, const char *path, int in, st
     return st;
 }
 
-static enum st_status check_targets(const char *path, long n, int out, enum st_loss_kind loss,
-                                    struct st_npy *b, struct st_err *err)
+static enum st_status check_targets(const char *path, long n, long per, int out,
+                                    enum st_loss_kind loss, struct st_npy *b, struct st_err *err)
 {
-    int cols = loss == ST_LOSS_XENT ? 1 : out;
+    long cols = per * (loss == ST_LOSS_XENT ? 1 : out);
     enum st_status st = ST_OK;
     /* One column of whole numbers where mse wants several looks like labels. */
     int labels = loss == ST_LOSS_MSE && b->cols == 1 && out > 1 && !b->rounded;
     for (long i = 0; labels && i < b->rows; i++)
         labels = b->data[i] >= 0.0f && b->data[i] == floorf(b->data[i]);
-    if (b->rows != n || b->cols != cols)
-        st = st_err_set(err, ST_ERR_FORMAT, "%s: shape [%ld, %ld]; expected [%ld, %d] (%s)%s", path,
-                        b->rows, b->cols, n, cols,
-                        loss == ST_LOSS_XENT ? "one class index per row of the inputs"
-                                             : "one row of targets per row of the inputs",
+    if (b->rows != n || b->cols != cols) {
+        char what[160];
+        if (per > 1 && loss == ST_LOSS_XENT)
+            snprintf(what, sizeof what, "a class index, the target token, for each of the %ld "
+                     "positions of an input row", per);
+        else if (per > 1)
+            snprintf(what, sizeof what, "each input row's %ld positions x %d outputs, row-major",
+                     per, out);
+        else
+            snprintf(what, sizeof what, "%s", loss == ST_LOSS_XENT
+                                                  ? "one class index per row of the inputs"
+                                                  : "one row of targets per row of the inputs");
+        st = st_err_set(err, ST_ERR_FORMAT, "%s: shape [%ld, %ld]; expected [%ld, %ld] (%s)%s",
+                        path, b->rows, b->cols, n, cols, what,
                         labels ? "; its values are whole numbers, like class indices: for a "
                                  "classifier add --loss xent"
                                : "");
+    }
     /* A label that float32 rounded to an integer (0.99999999 -> 1) is not one. */
+    /* Where entry i is: its row, and its column when a row has several. */
+    char at[64];
+#define AT(i)                                                                                      \
+    (b->cols > 1 ? snprintf(at, sizeof at, "row %ld, column %ld", (i) / b->cols, (i) % b->cols)    \
+                 : snprintf(at, sizeof at, "row %ld", (i)),                                        \
+     at)
     if (st == ST_OK && loss == ST_LOSS_XENT && b->rounded)
         st = st_err_set(err, ST_ERR_FORMAT,
-                        "%s: row %ld is %.15g; expected a class index, an integer from 0 to %d",
-                        path, b->rounded_at, b->rounded_value, out - 1);
+                        "%s: %s is %.15g; expected a class index, an integer from 0 to %d", path,
+                        AT(b->rounded_at), b->rounded_value, out - 1);
     for (long i = 0; st == ST_OK && i < b->rows * b->cols; i++) {
         float v = b->data[i];
         if (!isfinite(v))
-            st = st_err_set(err, ST_ERR_FORMAT, "%s: row %ld is %g; targets must be finite", path,
-                            i / b->cols, (double)v);
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: %s is %g; targets must be finite", path, AT(i),
+                            (double)v);
         else if (loss == ST_LOSS_XENT && (v != floorf(v) || v < 0.0f || v >= (float)out))
             st = st_err_set(err, ST_ERR_FORMAT,
-                            "%s: row %ld is %g; expected a class index, an integer from 0 to %d",
-                            path, i, (double)v, out - 1);
+                            "%s: %s is %g; expected a class index, an integer from 0 to %d", path,
+                            AT(i), (double)v, out - 1);
     }
+#undef AT
     if (st != ST_OK)
         st_npy_free(b);
     return st;
@@ -161,11 +179,11 @@ enum st_status st_data_read_inputs(const char *opt, const char *path, int in, st
     return st != ST_OK ? st : check_inputs(opt, path, in, a, err);
 }
 
-enum st_status st_data_read_targets(const char *path, long n, int out, enum st_loss_kind loss,
-                                    struct st_npy *b, struct st_err *err)
+enum st_status st_data_read_targets(const char *path, long n, long per, int out,
+                                    enum st_loss_kind loss, struct st_npy *b, struct st_err *err)
 {
     enum st_status st = st_data_read_table(path, b, err);
-    return st != ST_OK ? st : check_targets(path, n, out, loss, b, err);
+    return st != ST_OK ? st : check_targets(path, n, per, out, loss, b, err);
 }
 
 /* The columns of a table (and, with a header, their names) and the column
@@ -270,7 +288,7 @@ static enum st_status read_split(const char *opt, const char *path, const char *
         st_npy_free(b);
         return st;
     }
-    if ((st = check_targets(path, a->rows, out, loss, b, err)) != ST_OK) {
+    if ((st = check_targets(path, a->rows, 1, out, loss, b, err)) != ST_OK) {
         st_npy_free(a);
         return st;
     }
@@ -285,10 +303,14 @@ enum st_status st_data_read_split(const char *opt, const char *path, const char 
 }
 
 enum st_status st_data_read_train(const char *xpath, const char *ypath, const char *ycol, int in,
-                                  int out, enum st_loss_kind loss, struct st_npy *a,
+                                  long per, int out, enum st_loss_kind loss, struct st_npy *a,
                                   struct st_npy *b, struct st_err *err)
 {
     enum st_status st;
+    if (ycol && per > 1)
+        return st_err_set(err, ST_ERR_ARG, "--y-col %s: this model has %ld target positions per "
+                          "input row, more than one column holds; give the targets as --y",
+                          ycol, per);
     if (ycol && !ypath)
         return read_split("x", xpath, ycol, in, out, loss, 1, a, b, err);
     if ((st = st_data_read_table(xpath, a, err)) != ST_OK)
@@ -298,7 +320,7 @@ enum st_status st_data_read_train(const char *xpath, const char *ypath, const ch
         st_npy_free(a);
         return st;
     }
-    if (ypath && (st = st_data_read_targets(ypath, a->rows, out, loss, b, err)) != ST_OK)
+    if (ypath && (st = st_data_read_targets(ypath, a->rows, per, out, loss, b, err)) != ST_OK)
         st_npy_free(a);
     return st;
 }

@@ -19,11 +19,13 @@
 enum st_status st_data_read_inputs(const char *opt, const char *path, int in, struct st_npy *a,
                                    struct st_err *err);
 
-/* Reads n rows of targets for a network with out outputs under loss.
- * Errors: those of st_npy_read; ST_ERR_FORMAT for another shape, a non-finite
- * target, or a class that is not an integer in [0, out). */
-enum st_status st_data_read_targets(const char *path, long n, int out, enum st_loss_kind loss,
-                                    struct st_npy *b, struct st_err *err);
+/* Reads n rows of targets for a network with out outputs at per positions
+ * per input row (1 for an MLP, the context for a GPT) under loss: rows of
+ * per * out values, or of per class indices under xent. Errors: those of
+ * st_npy_read; ST_ERR_FORMAT for another shape, a non-finite target, or a
+ * class that is not an integer in [0, out). */
+enum st_status st_data_read_targets(const char *path, long n, long per, int out,
+                                    enum st_loss_kind loss, struct st_npy *b, struct st_err *err);
 
 /* A run's training set, each file read once: inputs from xpath and targets
  * from ypath, or (ypath NULL, ycol set) both from the .csv xpath, whose
@@ -31,7 +33,7 @@ enum st_status st_data_read_targets(const char *path, long n, int out, enum st_l
  * Inputs that do not fit the model (another column count than in, no rows)
  * are a usage error, ST_ERR_ARG naming --x; the rest as above. */
 enum st_status st_data_read_train(const char *xpath, const char *ypath, const char *ycol, int in,
-                                  int out, enum st_loss_kind loss, struct st_npy *a,
+                                  long per, int out, enum st_loss_kind loss, struct st_npy *a,
                                   struct st_npy *b, struct st_err *err);
 
 /* Input standardization: x[:, j] = (x[:, j] - mean[j]) / std[j]. */

@@ -100,10 +100,14 @@ enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *give
     if (cfg->loss == ST_LOSS_XENT && out < 2)
         st = st_err_set(err, ST_ERR_ARG, "--loss xent: %s has %d output; classes need at least 2",
                         cfg->init_path, out);
+    else if (st_cfg_given(cfg->y_col) && io.rows > 1)
+        st = st_err_set(err, ST_ERR_ARG, "--y-col %s: this model has %ld target positions per "
+                        "input row, more than one column holds; give the targets as --y",
+                        cfg->y_col, io.rows);
     else if (st_cfg_given(cfg->y_col))
         st = st_data_read_split("x", cfg->x_path, cfg->y_col, in, out, cfg->loss, &x, &y, err);
     else if ((st = st_data_read_inputs("x", cfg->x_path, in, &x, err)) == ST_OK)
-        st = st_data_read_targets(cfg->y_path, x.rows, out, cfg->loss, &y, err);
+        st = st_data_read_targets(cfg->y_path, x.rows, io.rows, out, cfg->loss, &y, err);
     if (st == ST_OK && (st = passes(&l, x.rows, err)) == ST_OK) {
         struct eval_ctx e = { .y = y.data, .ycols = io.rows * st_loss_target_cols(cfg->loss, out),
                               .rows = io.rows, .cols = io.cols };

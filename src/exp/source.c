@@ -129,7 +129,7 @@ static enum st_status load_train(struct st_source *s, const struct st_train_cfg 
     memset(&b, 0, sizeof b);
     enum st_status st = st_data_read_train(cfg->x_path, y ? cfg->y_path : NULL,
                                            ycol && !y ? cfg->y_col : NULL, (int)s->in,
-                                           (int)io.cols, cfg->loss, &a, &b, err);
+                                           io.rows, (int)io.cols, cfg->loss, &a, &b, err);
     if (st != ST_OK)
         return st;
     d->x = a.data;
@@ -252,6 +252,10 @@ static enum st_status load_eval_files(struct st_source *s, const struct st_train
     enum st_status st;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
+    if (!st_cfg_given(y) && st_cfg_given(cfg->y_col) && st_data_is_csv(x) && io.rows > 1)
+        return st_err_set(err, ST_ERR_ARG, "--y-col %s: this model has %ld target positions per "
+                          "input row, more than one column holds; give %s's targets as a file",
+                          cfg->y_col, io.rows, opt);
     if (!st_cfg_given(y) && st_cfg_given(cfg->y_col) && st_data_is_csv(x)) {
         st = st_data_read_split(opt, x, cfg->y_col, (int)s->in, (int)io.cols, cfg->loss, &a, &b,
                                 err);
@@ -268,7 +272,7 @@ static enum st_status load_eval_files(struct st_source *s, const struct st_train
     d->n = a.rows;
     if (!st_cfg_given(y))
         return label_set(s, d, 0, err);
-    st = st_data_read_targets(y, a.rows, (int)io.cols, cfg->loss, &b, err);
+    st = st_data_read_targets(y, a.rows, io.rows, (int)io.cols, cfg->loss, &b, err);
     d->y = b.data;
     return st;
 }

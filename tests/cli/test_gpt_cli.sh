@@ -84,6 +84,22 @@ assert g["h1"]["truth"] and not g["h0"]["truth"] and g["h1.attn"]["truth"]
 assert g["h0"]["entries"] == g["h0.attn"]["entries"] + g["h0.mlp"]["entries"]
 assert abs(sum(g[u]["update_share"] for u in ("emb", "h0", "h1", "lnf")) - 1) < 1e-12' "$W/g/summary.json"
 
+# Data runs on a GPT: targets are each row's T positions (x V logits under
+# mse, one token id each under xent).
+"$BIN" train $G --steps 1 --save-data --quiet --no-plot --out "$W/sd" >/dev/null 2>&1
+"$PY" -c 'import numpy as np, sys
+np.save(sys.argv[1], (np.arange(32 * 8) % 16).reshape(32, 8).astype(np.int64))
+np.save(sys.argv[2], np.full((32, 8), 16, dtype=np.int64))' "$W/cls.npy" "$W/cls_bad.npy"
+"$BIN" train $G --task data --x "$W/sd/x.npy" --y "$W/sd/y.npy" --steps 5 --quiet --no-plot --out "$W/dm" >/dev/null 2>"$W/err"
+check "a GPT data run on [N, T*V] logit targets (mse)" [ -s "$W/dm/summary.json" ]
+"$BIN" train $G --task data --loss xent --x "$W/sd/x.npy" --y "$W/cls.npy" --steps 5 --quiet --no-plot --out "$W/dx" >/dev/null 2>"$W/err"
+check "a GPT data run on [N, T] token targets (xent)" [ -s "$W/dx/summary.json" ]
+"$BIN" train $G --task data --x "$W/sd/x.npy" --y "$W/cls.npy" --steps 5 --quiet --no-plot --out "$W/dw" >/dev/null 2>"$W/err"
+check "mse targets of the wrong shape: the expected one, by positions and outputs" \
+    grep -q "expected \[32, 128\] (each input row's 8 positions x 16 outputs" "$W/err"
+"$BIN" train $G --task data --loss xent --x "$W/sd/x.npy" --y "$W/cls_bad.npy" --steps 5 --quiet --no-plot --out "$W/db" >/dev/null 2>"$W/err"
+check "a token target past the vocabulary: its row and column" grep -q "row 0, column 0 is 16; expected a class index" "$W/err"
+
 # Every penalty on a GPT: the proximal group step leaves whole tensors
 # exactly at their start; the nuclear penalty's spectrum covers the 2-D
 # tensors only; l2 and layer run.
