@@ -1,7 +1,8 @@
 /* test_gpt.c: the GPT family through the model interface: its checks, layout
  * (names, shapes, kinds, groups), GPT-2's initialisation, model files (names,
  * metadata, the model recognized and checked against a run's), and the whole
- * model's backward pass against central differences of its forward pass. */
+ * model's backward pass against central differences of its forward pass,
+ * and against a double-precision reference of the whole model. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
@@ -245,6 +246,204 @@ static void test_gradient(void)
     st_model_free(&m);
 }
 
+
+/* ---- the whole model in double precision ---- */
+
+/* The GPT of DESIGN.md "Transformers" in double, written plainly from the
+ * formulas (no code shared with gpt.c): th holds every parameter in the
+ * layout of p's views; logits[B*T, V] for token ids x. */
+static void ref_layernorm(double *out, const double *x, const double *w, const double *b, int N,
+                          int C)
+{
+    for (int n = 0; n < N; n++) {
+        const double *r = x + (long)n * C;
+        double m = 0.0, v = 0.0;
+        for (int c = 0; c < C; c++)
+            m += r[c] / C;
+        for (int c = 0; c < C; c++)
+            v += (r[c] - m) * (r[c] - m) / C;
+        for (int c = 0; c < C; c++)
+            out[(long)n * C + c] = (r[c] - m) / sqrt(v + 1e-5) * w[c] + b[c];
+    }
+}
+
+/* out[N, o] (= or +=) x[N, i] W[o, i]^T + b[o] */
+static void ref_linear(double *out, int add, const double *x, const double *W, const double *b,
+                       int N, int in, int o)
+{
+    for (int n = 0; n < N; n++)
+        for (int j = 0; j < o; j++) {
+            double s = b ? b[j] : 0.0;
+            for (int i = 0; i < in; i++)
+                s += x[(long)n * in + i] * W[(long)j * in + i];
+            out[(long)n * o + j] = (add ? out[(long)n * o + j] : 0.0) + s;
+        }
+}
+
+static void ref_gpt(const struct st_params *p, const double *th, int L, int H, int C, int V, int T,
+                    const float *x, int B, double *logits)
+{
+    int N = B * T, hs = C / H;
+    double *h = calloc((size_t)N * C, sizeof *h), *ln = calloc((size_t)N * C, sizeof *ln);
+    double *qkv = calloc((size_t)N * 3 * C, sizeof *qkv), *a = calloc((size_t)N * C, sizeof *a);
+    double *f = calloc((size_t)N * 4 * C, sizeof *f), *pr = calloc((size_t)T, sizeof *pr);
+#define PV(t) (th + p->v[t].offset)
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            h[(long)n * C + c] = PV(0)[(long)x[n] * C + c] + PV(1)[(long)(n % T) * C + c];
+    for (int l = 0; l < L; l++) {
+        int k = 2 + 12 * l;
+        ref_layernorm(ln, h, PV(k), PV(k + 1), N, C);
+        ref_linear(qkv, 0, ln, PV(k + 2), PV(k + 3), N, C, 3 * C);
+        for (int b = 0; b < B; b++)
+            for (int hd = 0; hd < H; hd++)
+                for (int t = 0; t < T; t++) {
+                    const double *q = qkv + ((long)b * T + t) * 3 * C + hd * hs;
+                    double mx = -INFINITY, sum = 0.0;
+                    for (int u = 0; u <= t; u++) {
+                        const double *kk = qkv + ((long)b * T + u) * 3 * C + C + hd * hs;
+                        pr[u] = 0.0;
+                        for (int i = 0; i < hs; i++)
+                            pr[u] += q[i] * kk[i] / sqrt((double)hs);
+                        mx = fmax(mx, pr[u]);
+                    }
+                    for (int u = 0; u <= t; u++)
+                        sum += pr[u] = exp(pr[u] - mx);
+                    for (int i = 0; i < hs; i++) {
+                        double o = 0.0;
+                        for (int u = 0; u <= t; u++)
+                            o += pr[u] / sum * qkv[((long)b * T + u) * 3 * C + 2 * C + hd * hs + i];
+                        a[((long)b * T + t) * C + hd * hs + i] = o;
+                    }
+                }
+        ref_linear(h, 1, a, PV(k + 4), PV(k + 5), N, C, C);
+        ref_layernorm(ln, h, PV(k + 6), PV(k + 7), N, C);
+        ref_linear(f, 0, ln, PV(k + 8), PV(k + 9), N, C, 4 * C);
+        for (long i = 0; i < (long)N * 4 * C; i++) {
+            double z = f[i];
+            f[i] = 0.5 * z * (1.0 + tanh(sqrt(2.0 / acos(-1.0)) * (z + 0.044715 * z * z * z)));
+        }
+        ref_linear(h, 1, f, PV(k + 10), PV(k + 11), N, 4 * C, C);
+    }
+    ref_layernorm(ln, h, PV(2 + 12 * L), PV(3 + 12 * L), N, C);
+    ref_linear(logits, 0, ln, PV(0), NULL, N, C, V);
+#undef PV
+    free(h);
+    free(ln);
+    free(qkv);
+    free(a);
+    free(f);
+    free(pr);
+}
+
+static double ref_objective(const struct st_params *p, const double *th, const struct st_arch *a,
+                            const float *x, int B, const float *r, double *logits)
+{
+    ref_gpt(p, th, a->gpt_layers, a->n_head, a->d_model, a->vocab, a->context, x, B, logits);
+    double s = 0.0;
+    for (long i = 0; i < (long)B * a->context * a->vocab; i++)
+        s += (double)r[i] * logits[i];
+    return s;
+}
+
+/* The float model against the double reference: its logits, and its
+ * backward pass against central differences of the reference (step 1e-4,
+ * truncation ~1e-8 of the curvature, rounding ~1e-12): at every coordinate
+ * of a tiny GPT (all = 1), or along 8 random directions of a larger one.
+ * The float backward's own rounding is a few ulps of the sums it adds, so
+ * the bound is 1e-4 of the gradient's largest entry (or of the directional
+ * derivative's scale); a missing term, a wrong tensor or a factor is off by
+ * orders more. */
+static void test_gradient_double(struct st_arch a, int B, int all, uint64_t seed)
+{
+    struct st_model m;
+    struct st_params p, g;
+    struct st_work w;
+    struct st_err err;
+    struct st_rng rng;
+    int T = a.context, V = a.vocab;
+    long n_out = (long)B * T * V;
+    CHECK_OK(st_model_init(&m, &a, &err));
+    CHECK_OK(st_model_params(&m, &p, &err));
+    CHECK_OK(st_model_params(&m, &g, &err));
+    CHECK_OK(st_work_init(&w, &m, B, &err));
+    st_rng_seed(&rng, seed, 0);
+    st_model_draw(&m, &p, &rng, NULL);
+    for (size_t i = 0; i < p.n; i++) /* every path carries signal */
+        p.mem[i] += (float)(0.3 * st_rng_normal(&rng));
+    float *x = malloc((size_t)B * T * sizeof *x), *r = malloc((size_t)n_out * sizeof *r);
+    for (int i = 0; i < B * T; i++)
+        x[i] = (float)st_rng_below(&rng, (uint64_t)V);
+    for (long i = 0; i < n_out; i++)
+        r[i] = (float)st_rng_normal(&rng);
+    const float *y = st_model_forward(&m, &p, &w, x, B);
+    memset(g.mem, 0, g.n * sizeof(float));
+    st_model_backward(&m, &p, &w, &g, r, B, NULL);
+
+    double *th = malloc(p.n * sizeof *th), *logits = malloc((size_t)n_out * sizeof *logits);
+    for (size_t i = 0; i < p.n; i++)
+        th[i] = (double)p.mem[i];
+    ref_objective(&p, th, &a, x, B, r, logits);
+    double worst = 0.0, scale = 0.0;
+    for (long i = 0; i < n_out; i++) {
+        worst = fmax(worst, fabs((double)y[i] - logits[i]));
+        scale = fmax(scale, fabs(logits[i]));
+    }
+    /* Sums of C to 4C float terms through the blocks: a few ulps of the logits. */
+    CHECK(worst <= 1e-5 * fmax(scale, 1.0));
+
+    double gmax = 0.0, h = 1e-4, bad = 0.0;
+    for (size_t i = 0; i < p.n; i++)
+        gmax = fmax(gmax, fabs((double)g.mem[i]));
+    if (all) {
+        for (size_t i = 0; i < p.n; i++) {
+            double t0 = th[i];
+            th[i] = t0 + h;
+            double up = ref_objective(&p, th, &a, x, B, r, logits);
+            th[i] = t0 - h;
+            double down = ref_objective(&p, th, &a, x, B, r, logits);
+            th[i] = t0;
+            bad = fmax(bad, fabs((double)g.mem[i] - (up - down) / (2 * h)) / (1e-4 * gmax));
+        }
+    } else {
+        double *dir = malloc(p.n * sizeof *dir), *t0 = malloc(p.n * sizeof *t0);
+        memcpy(t0, th, p.n * sizeof *th);
+        for (int trial = 0; trial < 8; trial++) {
+            double dot = 0.0, norm = 0.0;
+            for (size_t i = 0; i < p.n; i++) {
+                dir[i] = st_rng_normal(&rng);
+                norm += dir[i] * dir[i];
+            }
+            norm = sqrt(norm);
+            for (size_t i = 0; i < p.n; i++) {
+                dir[i] /= norm;
+                dot += dir[i] * (double)g.mem[i];
+                th[i] = t0[i] + h * dir[i];
+            }
+            double up = ref_objective(&p, th, &a, x, B, r, logits);
+            for (size_t i = 0; i < p.n; i++)
+                th[i] = t0[i] - h * dir[i];
+            double down = ref_objective(&p, th, &a, x, B, r, logits);
+            bad = fmax(bad, fabs(dot - (up - down) / (2 * h)) / (1e-4 * gmax));
+        }
+        free(dir);
+        free(t0);
+    }
+    if (bad > 1.0 || getenv("ST_TEST_VERBOSE"))
+        fprintf(stderr, "  whole GPT L%d C%d V%d T%d, %s: worst error %.3g of the bound\n",
+                a.gpt_layers, a.d_model, a.vocab, a.context, all ? "every coordinate" :
+                "random directions", bad);
+    CHECK(bad <= 1.0);
+    free(th);
+    free(logits);
+    free(x);
+    free(r);
+    st_work_free(&w);
+    st_params_free(&g);
+    st_params_free(&p);
+    st_model_free(&m);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_gpt.XXXXXX");
@@ -253,6 +452,12 @@ int main(void)
     test_checks();
     test_layout();
     test_gradient();
+    /* Every coordinate of a tiny GPT (1 block, 1 head, width 4, vocabulary
+     * 5, context 3: 337 parameters); random directions of one with 2
+     * blocks of 4 heads, width 16, vocabulary 11, context 6. */
+    test_gradient_double(gpt_arch(1, 1, 4, 5, 3), 2, 1, 11);
+    test_gradient_double(gpt_arch(2, 2, 8, 7, 4), 2, 1, 12);
+    test_gradient_double(gpt_arch(2, 4, 16, 11, 6), 3, 0, 13);
     rmdir(tmpdir);
     return check_report("test_gpt");
 }
