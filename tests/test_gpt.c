@@ -145,6 +145,22 @@ static double objective(const struct st_model *m, const struct st_params *p, str
     return s;
 }
 
+/* dir[n] = a random unit vector; returns dir . g. */
+static double random_direction(struct st_rng *rng, double *dir, const float *g, size_t n)
+{
+    double norm = 0.0, dot = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        dir[i] = st_rng_normal(rng);
+        norm += dir[i] * dir[i];
+    }
+    norm = sqrt(norm);
+    for (size_t i = 0; i < n; i++) {
+        dir[i] /= norm;
+        dot += dir[i] * (double)g[i];
+    }
+    return dot;
+}
+
 /* The whole model's gradient of sum(r * logits) against central differences
  * of its float forward pass, along random directions (and a few
  * coordinates of each tensor kind). The forward pass runs in float, so a
@@ -186,16 +202,7 @@ static void test_gradient(void)
     float *save = malloc(p.n * sizeof *save);
     memcpy(save, p.mem, p.n * sizeof *save);
     for (int trial = 0; trial < 6; trial++) {
-        double norm = 0.0, dot = 0.0, h = 1e-2;
-        for (size_t i = 0; i < p.n; i++) {
-            dir[i] = st_rng_normal(&rng);
-            norm += dir[i] * dir[i];
-        }
-        norm = sqrt(norm);
-        for (size_t i = 0; i < p.n; i++) {
-            dir[i] /= norm;
-            dot += dir[i] * (double)g.mem[i];
-        }
+        double h = 1e-2, dot = random_direction(&rng, dir, g.mem, p.n);
         for (size_t i = 0; i < p.n; i++)
             p.mem[i] = (float)((double)save[i] + h * dir[i]);
         double up = objective(&m, &p, &w, x, B, r, n_out);
@@ -409,17 +416,9 @@ static void test_gradient_double(struct st_arch a, int B, int all, uint64_t seed
         double *dir = malloc(p.n * sizeof *dir), *t0 = malloc(p.n * sizeof *t0);
         memcpy(t0, th, p.n * sizeof *th);
         for (int trial = 0; trial < 8; trial++) {
-            double dot = 0.0, norm = 0.0;
-            for (size_t i = 0; i < p.n; i++) {
-                dir[i] = st_rng_normal(&rng);
-                norm += dir[i] * dir[i];
-            }
-            norm = sqrt(norm);
-            for (size_t i = 0; i < p.n; i++) {
-                dir[i] /= norm;
-                dot += dir[i] * (double)g.mem[i];
+            double dot = random_direction(&rng, dir, g.mem, p.n);
+            for (size_t i = 0; i < p.n; i++)
                 th[i] = t0[i] + h * dir[i];
-            }
             double up = ref_objective(&p, th, &a, x, B, r, logits);
             for (size_t i = 0; i < p.n; i++)
                 th[i] = t0[i] - h * dir[i];

@@ -18,6 +18,8 @@
 #define NAME(f) CAT(f, CAT(_, ST_GPT_ISA))
 
 #define INLINE static inline __attribute__((always_inline))
+/* Loops over a fixed few vectors: unrolled, so their sums live in registers. */
+#define UNROLL _Pragma("GCC unroll 4")
 
 /* The sum of 8 partial sums, added pairwise in a fixed order. */
 INLINE float lanes(const float acc[8])
@@ -139,64 +141,79 @@ INLINE void store8(float *d, v8 v)
     memcpy(d, &v, sizeof v);
 }
 
+/* c[0..3] (32 floats) = sum over k < K of w[k] * m[k*ld .. k*ld + 31]: even
+ * and odd k in their own sums, eight independent chains of multiply-adds
+ * that keep the FMA units busy. */
+INLINE void wsum32(v8 c[4], const float *w, const float *m, size_t ld, int K)
+{
+    v8 d[4] = { { 0 } };
+    UNROLL
+    for (int j = 0; j < 4; j++)
+        c[j] = (v8){ 0 };
+    int k = 0;
+    for (; k + 2 <= K; k += 2) {
+        const float *r = m + (size_t)k * ld, *r1 = r + ld;
+        v8 wk = (v8){ 0 } + w[k], wl = (v8){ 0 } + w[k + 1];
+        UNROLL
+        for (int j = 0; j < 4; j++) {
+            c[j] += wk * load8(r + 8 * j);
+            d[j] += wl * load8(r1 + 8 * j);
+        }
+    }
+    if (k < K) {
+        UNROLL
+        for (int j = 0; j < 4; j++)
+            c[j] += ((v8){ 0 } + w[k]) * load8(m + (size_t)k * ld + 8 * j);
+    }
+    UNROLL
+    for (int j = 0; j < 4; j++)
+        c[j] += d[j];
+}
+
+/* The same for 8 floats. */
+INLINE v8 wsum8(const float *w, const float *m, size_t ld, int K)
+{
+    v8 c = { 0 }, d = { 0 };
+    int k = 0;
+    for (; k + 2 <= K; k += 2) {
+        c += ((v8){ 0 } + w[k]) * load8(m + (size_t)k * ld);
+        d += ((v8){ 0 } + w[k + 1]) * load8(m + (size_t)(k + 1) * ld);
+    }
+    if (k < K)
+        c += ((v8){ 0 } + w[k]) * load8(m + (size_t)k * ld);
+    return c + d;
+}
+
+/* And for one. */
+INLINE float wsum1(const float *w, const float *m, size_t ld, int K)
+{
+    float c = 0.0f;
+    for (int k = 0; k < K; k++)
+        c += w[k] * m[(size_t)k * ld];
+    return c;
+}
+
 /* a[s] = sum over i < hs of q[i] * mT[i*T + s], for s < n, and perhaps
  * for some s from n up to T (a has T entries; the callers overwrite those):
  * the products of one row q with the rows of a head's keys (or values) held
- * transposed, mT[hs, T], so the loops run along s. 32 positions at a time
- * sum over every channel in registers, then 8 (the last block of 8 or 32
- * reaching past n where T allows: cheaper than the scalar tail), then one. */
+ * transposed, mT[hs, T], so the loops run along s. 32 positions at a time,
+ * then 8 (the last block of 32 or 8 reaching past n where T allows: cheaper
+ * than the scalar tail), then one. */
 static void row_times_t(float *restrict a, const float *restrict q, const float *restrict mT,
                         int hs, int T, int n)
 {
     int s = 0;
     for (; s < n && s + 32 <= T; s += 32) {
-        /* Even and odd channels in their own sums: eight independent chains
-         * of multiply-adds keep the FMA units busy. */
-        v8 c0 = { 0 }, c1 = { 0 }, c2 = { 0 }, c3 = { 0 };
-        v8 d0 = { 0 }, d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
-        int i = 0;
-        for (; i + 2 <= hs; i += 2) {
-            const float *m = mT + (size_t)i * T + s, *m1 = m + T;
-            v8 qi = (v8){ 0 } + q[i], qj = (v8){ 0 } + q[i + 1];
-            c0 += qi * load8(m);
-            c1 += qi * load8(m + 8);
-            c2 += qi * load8(m + 16);
-            c3 += qi * load8(m + 24);
-            d0 += qj * load8(m1);
-            d1 += qj * load8(m1 + 8);
-            d2 += qj * load8(m1 + 16);
-            d3 += qj * load8(m1 + 24);
-        }
-        if (i < hs) {
-            const float *m = mT + (size_t)i * T + s;
-            v8 qi = (v8){ 0 } + q[i];
-            c0 += qi * load8(m);
-            c1 += qi * load8(m + 8);
-            c2 += qi * load8(m + 16);
-            c3 += qi * load8(m + 24);
-        }
-        store8(a + s, c0 + d0);
-        store8(a + s + 8, c1 + d1);
-        store8(a + s + 16, c2 + d2);
-        store8(a + s + 24, c3 + d3);
+        v8 c[4];
+        wsum32(c, q, mT + s, (size_t)T, hs);
+        UNROLL
+        for (int j = 0; j < 4; j++)
+            store8(a + s + 8 * j, c[j]);
     }
-    for (; s < n && s + 8 <= T; s += 8) {
-        v8 c0 = { 0 }, c1 = { 0 };
-        int i = 0;
-        for (; i + 2 <= hs; i += 2) {
-            c0 += ((v8){ 0 } + q[i]) * load8(mT + (size_t)i * T + s);
-            c1 += ((v8){ 0 } + q[i + 1]) * load8(mT + (size_t)(i + 1) * T + s);
-        }
-        if (i < hs)
-            c0 += ((v8){ 0 } + q[i]) * load8(mT + (size_t)i * T + s);
-        store8(a + s, c0 + c1);
-    }
-    for (; s < n; s++) {
-        float c = 0.0f;
-        for (int i = 0; i < hs; i++)
-            c += q[i] * mT[(size_t)i * T + s];
-        a[s] = c;
-    }
+    for (; s < n && s + 8 <= T; s += 8)
+        store8(a + s, wsum8(q, mT + s, (size_t)T, hs));
+    for (; s < n; s++)
+        a[s] = wsum1(q, mT + s, (size_t)T, hs);
 }
 
 /* The largest of p[0..n-1] (n >= 1), in 8 lanes then across them. */
@@ -241,53 +258,22 @@ INLINE void add4(float *restrict o, float w0, const float *restrict r0, float w1
 
 /* o[hs] += sum over s < n of w[s] * rows[s*ld .. s*ld + hs - 1]: a weighted
  * sum of rows (values or keys) that sit ld floats apart. 32 channels at a
- * time sum over every row in registers, then 8, then one. */
+ * time, then 8, then one. */
 static void add_rows(float *restrict o, const float *restrict w, const float *restrict rows,
                      size_t ld, int hs, int n)
 {
     int i = 0;
     for (; i + 32 <= hs; i += 32) {
-        /* Even and odd rows in their own sums, as in row_times_t. */
-        v8 c0 = { 0 }, c1 = { 0 }, c2 = { 0 }, c3 = { 0 };
-        v8 d0 = { 0 }, d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
-        int s = 0;
-        for (; s + 2 <= n; s += 2) {
-            const float *r = rows + (size_t)s * ld + i, *r1 = r + ld;
-            v8 ws = (v8){ 0 } + w[s], wt = (v8){ 0 } + w[s + 1];
-            c0 += ws * load8(r);
-            c1 += ws * load8(r + 8);
-            c2 += ws * load8(r + 16);
-            c3 += ws * load8(r + 24);
-            d0 += wt * load8(r1);
-            d1 += wt * load8(r1 + 8);
-            d2 += wt * load8(r1 + 16);
-            d3 += wt * load8(r1 + 24);
-        }
-        if (s < n) {
-            const float *r = rows + (size_t)s * ld + i;
-            v8 ws = (v8){ 0 } + w[s];
-            c0 += ws * load8(r);
-            c1 += ws * load8(r + 8);
-            c2 += ws * load8(r + 16);
-            c3 += ws * load8(r + 24);
-        }
-        store8(o + i, load8(o + i) + (c0 + d0));
-        store8(o + i + 8, load8(o + i + 8) + (c1 + d1));
-        store8(o + i + 16, load8(o + i + 16) + (c2 + d2));
-        store8(o + i + 24, load8(o + i + 24) + (c3 + d3));
+        v8 c[4];
+        wsum32(c, w, rows + i, ld, n);
+        UNROLL
+        for (int j = 0; j < 4; j++)
+            store8(o + i + 8 * j, load8(o + i + 8 * j) + c[j]);
     }
-    for (; i + 8 <= hs; i += 8) {
-        v8 c0 = load8(o + i);
-        for (int s = 0; s < n; s++)
-            c0 += ((v8){ 0 } + w[s]) * load8(rows + (size_t)s * ld + i);
-        store8(o + i, c0);
-    }
-    for (; i < hs; i++) {
-        float c = o[i];
-        for (int s = 0; s < n; s++)
-            c += w[s] * rows[(size_t)s * ld + i];
-        o[i] = c;
-    }
+    for (; i + 8 <= hs; i += 8)
+        store8(o + i, load8(o + i) + wsum8(w, rows + i, ld, n));
+    for (; i < hs; i++)
+        o[i] += wsum1(w, rows + i, ld, n);
 }
 
 /* mT[i*T + s] = rows[s*ld + i] (where mT is not NULL) and m[s*hs + i] = the

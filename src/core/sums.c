@@ -27,30 +27,24 @@ static double block_abs(const float *a, const float *b, size_t n)
 
 /* block_abs(a, b) with the counts of st_sum_abs_diff_count and, where c is
  * not NULL, block_abs(a, c) in *sum_ac: one pass over a for both sums, each
- * in its own lanes, so their bits are those of the separate sums. */
-static double block_abs_count(const float *a, const float *b, const float *c, size_t n,
-                              double eps, size_t *above, size_t *equal, double *sum_ac)
+ * in its own lanes, so their bits are those of the separate sums. Inlined
+ * twice, with and without c, so neither loop tests it. */
+static inline __attribute__((always_inline)) double
+abs_count(const float *a, const float *b, const float *c, size_t n, double eps, size_t *above,
+          size_t *equal, double *sum_ac)
 {
     double s[LANES] = { 0 }, t[LANES] = { 0 };
     long up[LANES] = { 0 }, eq[LANES] = { 0 };
     size_t i = 0;
-    if (c)
-        for (; i + LANES <= n; i += LANES)
-            for (int j = 0; j < LANES; j++) {
-                double d = fabs((double)a[i + j] - (double)b[i + j]);
-                s[j] += d;
-                up[j] += d > eps;
-                eq[j] += a[i + j] - b[i + j] == 0.0f;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            double d = fabs((double)a[i + j] - (double)b[i + j]);
+            s[j] += d;
+            up[j] += d > eps;
+            eq[j] += a[i + j] - b[i + j] == 0.0f;
+            if (c)
                 t[j] += fabs((double)a[i + j] - (double)c[i + j]);
-            }
-    else
-        for (; i + LANES <= n; i += LANES)
-            for (int j = 0; j < LANES; j++) {
-                double d = fabs((double)a[i + j] - (double)b[i + j]);
-                s[j] += d;
-                up[j] += d > eps;
-                eq[j] += a[i + j] - b[i + j] == 0.0f;
-            }
+        }
     for (int j = 0; i < n; i++, j++) {
         double d = fabs((double)a[i] - (double)b[i]);
         s[j] += d;
@@ -68,6 +62,13 @@ static double block_abs_count(const float *a, const float *b, const float *c, si
     if (c)
         *sum_ac = combine(t);
     return combine(s);
+}
+
+static double block_abs_count(const float *a, const float *b, const float *c, size_t n,
+                              double eps, size_t *above, size_t *equal, double *sum_ac)
+{
+    return c ? abs_count(a, b, c, n, eps, above, equal, sum_ac)
+             : abs_count(a, b, NULL, n, eps, above, equal, sum_ac);
 }
 
 static double block_sq(const float *a, const float *b, size_t n)
