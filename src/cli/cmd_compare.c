@@ -128,7 +128,7 @@ static int print_positions(const struct cmp_ctx *c, long seeds, long jobs)
         method_cfg(c, m, &cfgs[m - 1]);
         labels[m - 1] = method_names[m];
     }
-    return st_positions_report("compare", cfgs, labels, N_METHODS - 1, seeds, jobs,
+    return st_positions_report("compare", cfgs, labels, N_METHODS - 1, seeds, jobs, 0,
                                "Methods 2 and 3 with each layer re-drawn in turn",
                                "A method that names the same layer wherever the change was "
                                "made does not read the truth\n(README \"When the method names "

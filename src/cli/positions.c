@@ -42,8 +42,17 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
     p->truth[i % ((long)p->n_units * p->n_seeds) / p->n_seeds] |= truth;
 }
 
-/* The layers of the first method's model. Returns 0 or an exit status. */
-static int units_of(const char *cmd, const struct st_train_cfg *base, struct st_positions *p)
+/* Whether unit name is a GPT block: h and a number. */
+static int is_block(const char *name)
+{
+    return name[0] == 'h' && name[1] >= '0' && name[1] <= '9' &&
+           strspn(name + 1, "0123456789") == strlen(name + 1);
+}
+
+/* The layers of the first method's model (blocks_only: its blocks). Returns
+ * 0 or an exit status. */
+static int units_of(const char *cmd, const struct st_train_cfg *base, int blocks_only,
+                    struct st_positions *p)
 {
     struct st_err err = { "" };
     struct st_params layout;
@@ -54,8 +63,11 @@ static int units_of(const char *cmd, const struct st_train_cfg *base, struct st_
     const char **names = malloc(((size_t)layout.n_views * ST_VIEW_GROUPS + 1) * sizeof *names);
     int n = names ? st_params_groups(&layout, 0, names) : 0;
     p->units = malloc(((size_t)n + 1) * sizeof *p->units);
+    int kept = 0;
     for (int u = 0; p->units && u < n; u++)
-        p->units[u] = strdup(names[u]);
+        if (!blocks_only || is_block(names[u]))
+            p->units[kept++] = strdup(names[u]);
+    n = kept;
     p->n_units = n;
     free(names);
     st_params_free(&layout);
@@ -72,11 +84,11 @@ static int units_of(const char *cmd, const struct st_train_cfg *base, struct st_
 }
 
 int st_positions_run(const char *cmd, const struct st_train_cfg *methods, int n_methods,
-                     int n_seeds, int jobs, struct st_positions *p, long *failed)
+                     int n_seeds, int jobs, int blocks_only, struct st_positions *p, long *failed)
 {
     memset(p, 0, sizeof *p);
     *failed = 0;
-    int rc = units_of(cmd, &methods[0], p);
+    int rc = units_of(cmd, &methods[0], blocks_only, p);
     if (rc != 0)
         return rc;
     long n = (long)n_methods * p->n_units * n_seeds;
@@ -129,11 +141,12 @@ void st_positions_free(struct st_positions *p)
 
 int st_positions_report(const char *cmd, const struct st_train_cfg *methods,
                         const char *const *labels, int n_methods, long seeds, long jobs,
-                        const char *heading, const char *note)
+                        int blocks_only, const char *heading, const char *note)
 {
     struct st_positions p;
     long failed = 0;
-    int rc = st_positions_run(cmd, methods, n_methods, (int)seeds, (int)jobs, &p, &failed);
+    int rc = st_positions_run(cmd, methods, n_methods, (int)seeds, (int)jobs, blocks_only, &p,
+                              &failed);
     if (rc == 0) {
         printf("\n%s (seeds %llu..%llu; the layers %s\nnames most often, in how many seeds):\n",
                heading, (unsigned long long)methods[0].seed,

@@ -18,13 +18,14 @@ struct st_positions {
 };
 
 /* Runs each methods[m] (complete run configurations; their reinit and seed
- * are replaced) with each layer of the base model re-drawn in turn, seeds
+ * are replaced) with each layer of the base model re-drawn in turn (with
+ * blocks_only, each of a GPT's blocks h0, h1, ... and not its emb or lnf), seeds
  * seed0 .. seed0 + n_seeds - 1, on the worker pool under out/runs (removed
  * afterwards). Returns 0 or an exit status (message printed); *failed gets
  * the runs that failed other than by diverging. Free p with
  * st_positions_free. */
 int st_positions_run(const char *cmd, const struct st_train_cfg *methods, int n_methods,
-                     int n_seeds, int jobs, struct st_positions *p, long *failed);
+                     int n_seeds, int jobs, int blocks_only, struct st_positions *p, long *failed);
 
 /* One line per method: "LABEL re-drawn 1 -> 2 (5/5)   2 -> 2 (5/5) ...
  * exactly the re-drawn: 5/15", each position's most frequent named set and
@@ -34,12 +35,13 @@ void st_positions_print(const struct st_positions *p, const char *const *labels)
 
 void st_positions_free(struct st_positions *p);
 
-/* What reproduce and compare print: runs the methods (st_positions_run),
+/* What reproduce and compare print: runs the methods (st_positions_run,
+ * blocks_only as there),
  * then "HEADING (seeds A..B; the layers each names most often, in how many
  * seeds):", a line per method and NOTE. Returns 0 or an exit status (1 when
  * a run failed). */
 int st_positions_report(const char *cmd, const struct st_train_cfg *methods,
                         const char *const *labels, int n_methods, long seeds, long jobs,
-                        const char *heading, const char *note);
+                        int blocks_only, const char *heading, const char *note);
 
 #endif
