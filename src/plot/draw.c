@@ -268,9 +268,17 @@ void st_draw_heatmap_cells(const double *v, int rows, int cols, const char *cons
             hi = v[i];
     if (!(hi > 0.0))
         hi = 1.0;
-    /* The cells, row 0 at the top; a colour bar on the right. */
-    double bar = 0.04 * (vx1 - vx0);
-    plvpor(vx0, vx1 - 3.4 * bar, vy0, vy1);
+    /* The cells, row 0 at the top; a colour bar on the right, its labels
+     * inside the panel's right edge (measured: "0.075" needs more room than
+     * "0.4"). */
+    double bar = 0.04 * (vx1 - vx0), label_size = FONT_TICKS * 0.85, label_w = 0.0;
+    struct st_ticks t;
+    st_ticks_linear(&t, 0.0, hi, 5);
+    for (int i = 0; i < t.n; i++)
+        label_w = fmax(label_w, st_draw_text_w(t.lab[i], label_size) / page.w);
+    double bar_x1 = vx1 - label_w - 0.8 * st_draw_ch(label_size) / page.w;
+    bar_x1 = fmin(bar_x1, vx1 - 1.6 * bar);
+    plvpor(vx0, bar_x1 - 1.8 * bar, vy0, vy1);
     plwind(0.0, (double)cols, (double)rows, 0.0);
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++) {
@@ -302,7 +310,7 @@ void st_draw_heatmap_cells(const double *v, int rows, int cols, const char *cons
                col_names[c]);
     st_draw_title(title);
     /* The colour bar: 0 at the bottom, the largest value at the top. */
-    plvpor(vx1 - 2.4 * bar, vx1 - 1.6 * bar, vy0, vy1);
+    plvpor(bar_x1 - 0.8 * bar, bar_x1, vy0, vy1);
     plwind(0.0, 1.0, 0.0, hi);
     for (int i = 0; i < 64; i++) {
         PLFLT bx[4] = { 0.0, 1.0, 1.0, 0.0 };
@@ -311,9 +319,7 @@ void st_draw_heatmap_cells(const double *v, int rows, int cols, const char *cons
         plfill(4, bx, by);
     }
     plcol0(COLOR_AXES);
-    plschr(0.0, FONT_TICKS * 0.85);
-    struct st_ticks t;
-    st_ticks_linear(&t, 0.0, hi, 5);
+    plschr(0.0, label_size);
     plbox("bc", 0.0, 0, "bc", 0.0, 0);
     for (int i = 0; i < t.n; i++)
         plmtex("rv", 0.6, t.v[i] / hi, 0.0, t.lab[i]);
