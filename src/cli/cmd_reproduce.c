@@ -186,13 +186,6 @@ static void print_table(const struct st_train_cfg *cfg, const struct st_train_re
     }
 }
 
-/* Whether unit u is a GPT block (h0, h1, ...), not emb or lnf. */
-static int is_block(const char *u)
-{
-    return u[0] == 'h' && u[1] >= '0' && u[1] <= '9' &&
-           strspn(u + 1, "0123456789") == strlen(u + 1);
-}
-
 /* A GPT result's units (emb, h0.., lnf) in layout order, at most max. */
 static int units_of_result(const struct st_train_result *r, const char **units, int max)
 {
@@ -239,7 +232,7 @@ static const char *largest_block(const struct st_train_result *r, const char *co
     double top = 0.0;
     for (int u = 0; u < n; u++) {
         double mean, share;
-        if (!is_block(units[u]))
+        if (!st_positions_is_block(units[u]))
             continue;
         unit_update(r, units[u], &mean, &share);
         if (mean > top) {
@@ -322,7 +315,7 @@ static void print_gpt_table(const struct st_train_cfg *cfg, const struct st_trai
             truth = units[u];
             n_truth++;
         }
-    if (!ok[0] || !ok[1] || n_truth != 1 || !is_block(truth))
+    if (!ok[0] || !ok[1] || n_truth != 1 || !st_positions_is_block(truth))
         return;
     const char *b = largest_block(&res[0], units, n);
     char f0[64], f1[64];

@@ -42,8 +42,7 @@ static void run_done(void *user, long i, enum st_status st, const struct st_trai
     p->truth[i % ((long)p->n_units * p->n_seeds) / p->n_seeds] |= truth;
 }
 
-/* Whether unit name is a GPT block: h and a number. */
-static int is_block(const char *name)
+int st_positions_is_block(const char *name)
 {
     return name[0] == 'h' && name[1] >= '0' && name[1] <= '9' &&
            strspn(name + 1, "0123456789") == strlen(name + 1);
@@ -65,7 +64,7 @@ static int units_of(const char *cmd, const struct st_train_cfg *base, int blocks
     p->units = malloc(((size_t)n + 1) * sizeof *p->units);
     int kept = 0;
     for (int u = 0; p->units && u < n; u++)
-        if (!blocks_only || is_block(names[u]))
+        if (!blocks_only || st_positions_is_block(names[u]))
             p->units[kept++] = strdup(names[u]);
     n = kept;
     p->n_units = n;

@@ -35,6 +35,10 @@ void st_positions_print(const struct st_positions *p, const char *const *labels)
 
 void st_positions_free(struct st_positions *p);
 
+/* Whether a unit's name is a GPT block's: h and a number (h0, h12), not emb
+ * or lnf. */
+int st_positions_is_block(const char *name);
+
 /* What reproduce and compare print: runs the methods (st_positions_run,
  * blocks_only as there),
  * then "HEADING (seeds A..B; the layers each names most often, in how many
