@@ -57,7 +57,7 @@ enum st_status st_npy_write_f32(const char *path, const float *x, long rows, lon
 #define NPY_MAX_DIMS 64           /* NumPy's limit (numpy 2; 32 before) */
 #define NPY_MAX_INT 16777216      /* 2^24: larger integers are not all floats */
 
-enum npy_kind { NPY_F4, NPY_F8, NPY_I4, NPY_I8 };
+enum npy_kind { NPY_F4, NPY_F8, NPY_I4, NPY_I8, NPY_I2, NPY_U1, NPY_U2, NPY_U4 };
 
 static const struct npy_dtype {
     const char *descr;
@@ -69,8 +69,12 @@ static const struct npy_dtype {
     { "<f8", NPY_F8, 8, 0 },
     { "<i4", NPY_I4, 4, 1 },
     { "<i8", NPY_I8, 8, 1 },
+    { "<i2", NPY_I2, 2, 1 },
+    { "|u1", NPY_U1, 1, 1 },
+    { "<u2", NPY_U2, 2, 1 },
+    { "<u4", NPY_U4, 4, 1 },
 };
-#define NPY_SUPPORTED "'<f4', '<f8', '<i4' or '<i8'"
+#define NPY_SUPPORTED "'<f4', '<f8', '<i2', '<i4', '<i8', '|u1', '<u2' or '<u4'"
 
 /* What the header says, and what follows from it. */
 struct npy_info {
@@ -536,6 +540,18 @@ static enum st_status convert(float *y, const unsigned char *b, const struct npy
     }
     case NPY_I8:
         memcpy(&v, &u, sizeof v);
+        break;
+    case NPY_I2: {
+        int16_t v16;
+        uint16_t u16 = (uint16_t)u;
+        memcpy(&v16, &u16, sizeof v16);
+        v = v16;
+        break;
+    }
+    case NPY_U1:
+    case NPY_U2:
+    case NPY_U4:
+        v = (int64_t)u; /* le_u64 read just the item's bytes */
         break;
     }
     if (v > NPY_MAX_INT || v < -NPY_MAX_INT)

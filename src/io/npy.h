@@ -1,7 +1,8 @@
 /* npy.h: NumPy .npy files. The writer produces format version 1.0, float32,
  * C order; the reader takes versions 1.0, 2.0 and 3.0 holding a 1-D or 2-D
- * little-endian float32/float64/int32/int64 array in C order, and converts it
- * to float32 (exactly, or with an error naming the element it cannot convert). */
+ * little-endian float32/float64 or (signed or unsigned) integer array in C
+ * order, and converts it to float32 (exactly, or with an error naming the
+ * element it cannot convert). */
 #ifndef ST_NPY_H
 #define ST_NPY_H
 
@@ -12,8 +13,9 @@
 struct st_npy {
     long rows, cols;
     int ndim;       /* 1 or 2: the file's own shape, to tell (n,) from (n, 1) */
-    int is_int;     /* 1 if the file holds integers ('<i4', '<i8'), e.g. labels */
-    char descr[8];  /* the file's dtype: "<f4", "<f8", "<i4" or "<i8" */
+    int is_int;     /* 1 if the file holds integers, e.g. labels or token ids */
+    char descr[8];  /* the file's dtype: "<f4", "<f8", "<i2", "<i4", "<i8", "|u1", "<u2"
+                       or "<u4" */
     float *data;    /* [rows, cols] row-major; malloc'd, non-NULL even when empty;
                        free with st_npy_free() */
     int rounded;           /* 1 if some finite value of the file float32 cannot hold
@@ -30,7 +32,7 @@ enum st_status st_npy_write_f32(const char *path, const float *x, long rows, lon
 /* Reads the .npy file at path into *out (which is written only on success).
  * Conversions to float32: '<f4' is copied bit for bit; '<f8' is rounded to
  * the nearest float, and a finite value beyond the float range is an error
- * (it would become inf); '<i4'/'<i8' values must be at most 2^24 in
+ * (it would become inf); integer values must be at most 2^24 in
  * magnitude, so that each converts exactly. NaN and inf in the file are
  * passed through: validating them is the caller's job. Only regular files
  * are read (the file size is checked against the header before reading).
