@@ -10,20 +10,23 @@ enum st_status st_batches_init(struct st_batches *b, const struct st_source *s, 
     memset(b, 0, sizeof *b);
     b->B = B;
     b->online = online;
-    b->n = s->train.n;
-    b->full = !online && B == s->train.n;
+    b->stream = s->stream.tok != NULL;
+    b->n = b->stream ? s->stream.n : s->train.n;
+    b->full = !online && !b->stream && B == s->train.n;
     if (b->full)
         return ST_OK;
+    if (b->stream)
+        st_rng_seed(&b->rng, seed, ST_STREAM_ORDER);
     b->x = malloc(((size_t)B * (size_t)s->in + 1) * sizeof *b->x);
     b->y = malloc(((size_t)B * (size_t)s->ycols + 1) * sizeof *b->y);
-    if (!online) {
+    if (!online && !b->stream) {
         b->order = malloc((size_t)b->n * sizeof *b->order);
         for (long i = 0; b->order && i < b->n; i++)
             b->order[i] = i;
         st_rng_seed(&b->rng, seed, ST_STREAM_ORDER);
         b->pos = b->n; /* shuffle before the first batch */
     }
-    if (!b->x || !b->y || (!online && !b->order)) {
+    if (!b->x || !b->y || (!online && !b->stream && !b->order)) {
         st_batches_free(b);
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate batch buffers");
     }
@@ -53,6 +56,18 @@ enum st_status st_batches_next(struct st_batches *b, struct st_source *s, const 
     *y = b->y;
     if (b->online)
         return st_source_draw(s, b->x, b->y, b->B, err);
+    if (b->stream) {
+        /* B windows of in + 1 tokens at uniformly random offsets: inputs the
+         * first in, targets (the next token at each position) the last in. */
+        for (int i = 0; i < b->B; i++) {
+            long at = (long)st_rng_below(&b->rng, (uint64_t)(b->n - in));
+            for (long t = 0; t < in; t++) {
+                b->x[(size_t)i * in + t] = (float)s->stream.tok[at + t];
+                b->y[(size_t)i * in + t] = (float)s->stream.tok[at + t + 1];
+            }
+        }
+        return ST_OK;
+    }
     if (b->pos + b->B > b->n) {
         shuffle(&b->rng, b->order, b->n);
         b->pos = 0;

@@ -11,8 +11,9 @@
 struct st_batches {
     int B;              /* rows per batch */
     int online, full;   /* fresh draws; the whole set */
+    int stream;         /* windows at random offsets of the source's token stream */
     long *order;        /* minibatch: permutation of the training rows */
-    long n;             /* rows in the set */
+    long n;             /* rows in the set (a stream: its tokens) */
     long pos;           /* next index into order */
     struct st_rng rng;  /* the order's stream */
     float *x, *y;       /* the batch, for minibatches and draws */

@@ -12,6 +12,7 @@
 
 #include "../core/select.h"
 #include "data.h"
+#include "options.h"
 
 int st_cfg_given(const char *path)
 {
@@ -70,27 +71,52 @@ static enum st_status parse_teacher_delta(struct st_train_cfg *cfg, struct st_er
                       "--teacher-delta '%s': expected full, rank:R or sparse:P", s);
 }
 
+/* The unnamed set: --eval-x, --eval-text or --eval-tokens (one at most). */
+static const char *unnamed_eval(const struct st_train_cfg *cfg)
+{
+    return st_cfg_given(cfg->eval_x)      ? cfg->eval_x
+           : st_cfg_given(cfg->eval_text) ? cfg->eval_text
+           : st_cfg_given(cfg->eval_tokens) ? cfg->eval_tokens
+                                            : NULL;
+}
+
 int st_eval_count(const struct st_train_cfg *cfg)
 {
-    return st_cfg_given(cfg->eval_x) + cfg->n_named_evals;
+    return (unnamed_eval(cfg) != NULL) + cfg->n_named_evals;
 }
 
 const char *st_eval_name(const struct st_train_cfg *cfg, int i)
 {
-    int legacy = st_cfg_given(cfg->eval_x);
+    int legacy = unnamed_eval(cfg) != NULL;
     return i < legacy ? "" : cfg->eval_name[i - legacy];
 }
 
 const char *st_eval_x(const struct st_train_cfg *cfg, int i)
 {
-    int legacy = st_cfg_given(cfg->eval_x);
-    return i < legacy ? cfg->eval_x : cfg->eval_paths + cfg->eval_x_at[i - legacy];
+    int legacy = unnamed_eval(cfg) != NULL;
+    return i < legacy ? unnamed_eval(cfg) : cfg->eval_paths + cfg->eval_x_at[i - legacy];
 }
 
 const char *st_eval_y(const struct st_train_cfg *cfg, int i)
 {
-    int legacy = st_cfg_given(cfg->eval_x);
+    int legacy = unnamed_eval(cfg) != NULL;
     return i < legacy ? cfg->eval_y : cfg->eval_paths + cfg->eval_y_at[i - legacy];
+}
+
+int st_cfg_stream(const struct st_train_cfg *cfg)
+{
+    return st_cfg_given(cfg->text_path) || st_cfg_given(cfg->tokens_path);
+}
+
+/* --eval-text's set, and a named set of a stream run whose file is not a
+ * token file (.npy, .bin), are text. */
+int st_eval_is_text(const struct st_train_cfg *cfg, int i)
+{
+    const char *x = st_eval_x(cfg, i);
+    size_t n = strlen(x);
+    if (i == 0 && unnamed_eval(cfg) != NULL)
+        return unnamed_eval(cfg) == cfg->eval_text;
+    return !(n >= 4 && (!strcmp(x + n - 4, ".npy") || !strcmp(x + n - 4, ".bin")));
 }
 
 void st_eval_prefix(const struct st_train_cfg *cfg, int i, char *out, size_t size)
@@ -162,12 +188,64 @@ static enum st_status parse_evals(struct st_train_cfg *cfg, struct st_err *err)
     return ST_OK;
 }
 
+/* A language model's run on a token stream (--text or --tokens): a data run
+ * of a GPT on next-token cross-entropy, batches of --batch windows (8 when
+ * not given); the options of other data refused by name. */
+static enum st_status check_stream(struct st_train_cfg *cfg, struct st_err *err)
+{
+    const char *src = st_cfg_given(cfg->text_path) ? cfg->text_path : cfg->tokens_path;
+    const char *opt = st_cfg_given(cfg->text_path) ? "text" : "tokens";
+    int unnamed = st_cfg_given(cfg->eval_x) + st_cfg_given(cfg->eval_text) +
+                  st_cfg_given(cfg->eval_tokens);
+    if (st_cfg_given(cfg->text_path) && st_cfg_given(cfg->tokens_path))
+        return st_err_set(err, ST_ERR_ARG, "--text %s, --tokens %s: one token stream at a time",
+                          cfg->text_path, cfg->tokens_path);
+    if (cfg->arch.family != st_family_find("gpt"))
+        return st_err_set(err, ST_ERR_ARG, "--%s %s: a token stream trains a language model; "
+                          "add --arch gpt (or --model a GPT file)", opt, src);
+    if (!cfg->task_data)
+        return st_err_set(err, ST_ERR_ARG, "--%s %s: a token stream is a data run: use pretrain "
+                          "or finetune (or --task data)", opt, src);
+    if (st_cfg_given(cfg->x_path) || st_cfg_given(cfg->y_path) || st_cfg_given(cfg->y_col))
+        return st_err_set(err, ST_ERR_ARG, "--%s %s: the inputs and their next-token targets "
+                          "come from the stream; leave out --x, --y and --y-col", opt, src);
+    if (cfg->loss != ST_LOSS_XENT && !st_option_is_default(cfg, "loss"))
+        return st_err_set(err, ST_ERR_ARG, "--loss %s: a token stream trains next-token "
+                          "cross-entropy (xent)", st_loss_name(cfg->loss));
+    cfg->loss = ST_LOSS_XENT;
+    if (cfg->online || cfg->standardize || st_cfg_given(cfg->eval_y))
+        return st_err_set(err, ST_ERR_ARG, "--%s: not with a token stream (%s)",
+                          cfg->online ? "online" : cfg->standardize ? "standardize" : "eval-y",
+                          src);
+    if (unnamed > 1)
+        return st_err_set(err, ST_ERR_ARG, "--eval-x, --eval-text, --eval-tokens: give one of "
+                          "them (more sets with --eval NAME=FILE)");
+    if (!(cfg->val_fraction >= 0.0 && cfg->val_fraction < 1.0))
+        return st_err_set(err, ST_ERR_ARG, "--val-fraction %g: expected a number in [0, 1)",
+                          cfg->val_fraction);
+    if (!st_option_is_default(cfg, "data-size"))
+        return st_err_set(err, ST_ERR_ARG, "--data-size %ld: a stream's run takes its length "
+                          "from --%s %s; leave --data-size out", cfg->data_size, opt, src);
+    if (cfg->batch == 0)
+        cfg->batch = 8;
+    return ST_OK;
+}
+
 /* Where the data come from: files, drawn inputs, a teacher. */
 static enum st_status check_data(struct st_train_cfg *cfg, struct st_err *err)
 {
     int x = st_cfg_given(cfg->x_path), y = st_cfg_given(cfg->y_path);
     int ycol = st_cfg_given(cfg->y_col), ex = st_cfg_given(cfg->eval_x);
     int ey = st_cfg_given(cfg->eval_y);
+    if (st_cfg_stream(cfg)) {
+        enum st_status st = check_stream(cfg, err);
+        return st != ST_OK ? st : parse_evals(cfg, err);
+    }
+    if (st_cfg_given(cfg->eval_text) || st_cfg_given(cfg->eval_tokens))
+        return st_err_set(err, ST_ERR_ARG, "--eval-%s %s: evaluates a language model on a token "
+                          "stream; the run needs --text or --tokens too",
+                          st_cfg_given(cfg->eval_text) ? "text" : "tokens",
+                          st_cfg_given(cfg->eval_text) ? cfg->eval_text : cfg->eval_tokens);
     if (cfg->task_data) {
         if (!x || (!y && !ycol))
             return st_err_set(err, ST_ERR_ARG, "a data run (pretrain, finetune, --task data) needs "

@@ -52,6 +52,10 @@ struct st_train_cfg {
     int task_data;                  /* 1: train on --x/--y alone, no teacher (pretrain, finetune) */
     double val_fraction;            /* share of the --x rows held out for validation */
     int standardize;                /* inputs to mean 0, std 1 (training rows' statistics) */
+    char text_path[ST_PATH_MAX];    /* "none", or a text whose bytes are the token stream */
+    char tokens_path[ST_PATH_MAX];  /* "none", or a token stream (.npy, llm.c's .bin) */
+    char eval_text[ST_PATH_MAX];    /* "none", or a text to evaluate a language model on */
+    char eval_tokens[ST_PATH_MAX];  /* "none", or a token file to evaluate it on */
     char eval_x[ST_PATH_MAX];       /* "none", or an evaluation set (forgetting) */
     char eval_y[ST_PATH_MAX];
     char evals[ST_EVALS_TEXT];      /* "none", or named sets "NAME=X[,Y];NAME=X[,Y]" (--eval) */
@@ -108,6 +112,11 @@ int st_cfg_given(const char *path);
 int st_eval_count(const struct st_train_cfg *cfg);
 const char *st_eval_name(const struct st_train_cfg *cfg, int i);
 const char *st_eval_x(const struct st_train_cfg *cfg, int i);
+
+/* Whether the run trains a language model on a token stream (--text or
+ * --tokens), and whether evaluation set i is read as text bytes. */
+int st_cfg_stream(const struct st_train_cfg *cfg);
+int st_eval_is_text(const struct st_train_cfg *cfg, int i);
 const char *st_eval_y(const struct st_train_cfg *cfg, int i);
 
 /* The prefix of set i's columns and keys: "eval_" for the unnamed set,

@@ -94,6 +94,19 @@ static const struct st_option table[] = {
     { "y-col", ST_OPT_T_STR, "COL", "none", NULL,
       "with a .csv --x (and --eval-x): the column holding the targets, a 0-based index or a "
       "header name; the other columns are the inputs", 1, 0, 0, AT(y_col), NULL, ALL },
+    { "text", ST_OPT_T_STR, "FILE", "none", NULL,
+      "gpt: train a language model on a text's bytes (token ids 0..255, so --vocab 256): "
+      "batches of --batch windows of --context + 1 bytes at random offsets (8 windows when "
+      "--batch is 0), next-token cross-entropy", 1, 0, 0, AT(text_path), NULL, DATA },
+    { "tokens", ST_OPT_T_STR, "FILE", "none", NULL,
+      "gpt: the same on a token stream: a 1-D integer .npy or llm.c's .bin token file", 1, 0,
+      0, AT(tokens_path), NULL, DATA },
+    { "eval-text", ST_OPT_T_STR, "FILE", "none", NULL,
+      "gpt: a text to evaluate on (its loss in bits per byte at every logged step: the "
+      "forgetting curve); up to 64 windows spread over it", 1, 0, 0, AT(eval_text), NULL, DATA },
+    { "eval-tokens", ST_OPT_T_STR, "FILE", "none", NULL,
+      "gpt: a token file (.npy, .bin) to evaluate on, as --eval-text", 1, 0, 0, AT(eval_tokens),
+      NULL, DATA },
     { "eval-x", ST_OPT_T_STR, "FILE", "none", NULL,
       "an evaluation set's inputs (.npy or .csv), e.g. the first task's: its loss at every "
       "logged step is the forgetting curve", 1, 0, 0, AT(eval_x), NULL, ALL },

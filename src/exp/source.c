@@ -104,12 +104,85 @@ static enum st_status label_set(struct st_source *s, struct st_dataset *d, int n
     return st_teacher_label(&s->teacher, d->x, d->y, d->n, noise, err);
 }
 
-/* The training set: drawn (and labelled), or read from --x (with --y, --y-col
- * or the teacher's labels). */
+/* Windows evaluated on a stream: at most this many, spread over it. */
+#define STREAM_WINDOWS 64
+
+/* The stream at path (text: its bytes) into *t, every id checked against the
+ * model's vocabulary; opt names the option in messages. */
+static enum st_status read_stream(const struct st_source *s, const char *path, int as_text,
+                                  const char *opt, struct st_tokens *t, struct st_err *err)
+{
+    long V = st_model_io(s->m).cols;
+    enum st_status st = st_tokens_read(path, as_text, t, err);
+    for (long i = 0; st == ST_OK && i < t->n; i++)
+        if (t->tok[i] >= (uint32_t)V) {
+            st = st_err_set(err, ST_ERR_FORMAT, "--%s %s: %s %ld is %u, past the model's "
+                            "vocabulary of %ld (ids 0..%ld)%s", opt, path,
+                            as_text ? "byte" : "token", i, t->tok[i], V, V - 1,
+                            as_text ? "; a text's bytes need --vocab 256" : "");
+            st_tokens_free(t);
+        }
+    return st;
+}
+
+/* Windows of T + 1 tokens of tok[n] as a data set (inputs the first T, targets
+ * the next T): consecutive, T apart from the start, or, where more than max
+ * would fit, max of them spread evenly from the start to the end. */
+static enum st_status windows_of(const uint32_t *tok, long n, long T, long max, const char *opt,
+                                 const char *path, struct st_dataset *d, struct st_err *err)
+{
+    if (n < T + 1)
+        return st_err_set(err, ST_ERR_ARG, "--%s %s: %ld tokens; a window needs --context + 1 "
+                          "= %ld", opt, path, n, T + 1);
+    long fit = (n - 1) / T, m = fit < max ? fit : max, last = n - T - 1; /* last start */
+    d->x = malloc((size_t)m * (size_t)T * sizeof *d->x);
+    d->y = malloc((size_t)m * (size_t)T * sizeof *d->y);
+    if (!d->x || !d->y)
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the windows of %s", path);
+    for (long k = 0; k < m; k++) {
+        long at = fit <= max ? k * T : (long)((long long)k * last / (m > 1 ? m - 1 : 1));
+        for (long t = 0; t < T; t++) {
+            d->x[k * T + t] = (float)tok[at + t];
+            d->y[k * T + t] = (float)tok[at + t + 1];
+        }
+    }
+    d->n = m;
+    return ST_OK;
+}
+
+/* A token stream's training part, held-out end (--val-fraction) and the
+ * windows the Fisher probes and --save-data use. */
+static enum st_status load_stream(struct st_source *s, const struct st_train_cfg *cfg,
+                                  struct st_err *err)
+{
+    int text = st_cfg_given(cfg->text_path);
+    const char *path = text ? cfg->text_path : cfg->tokens_path, *opt = text ? "text" : "tokens";
+    long T = s->in;
+    enum st_status st = read_stream(s, path, text, opt, &s->stream, err);
+    if (st != ST_OK)
+        return st;
+    long n = s->stream.n, nv = (long)floor(cfg->val_fraction * (double)n);
+    if (nv > 0) {
+        if (nv < T + 1 || n - nv < T + 1)
+            return st_err_set(err, ST_ERR_ARG, "--val-fraction %g: holds out %ld of the %ld "
+                              "tokens of %s; each part needs at least --context + 1 = %ld",
+                              cfg->val_fraction, nv, n, path, T + 1);
+        if ((st = windows_of(s->stream.tok + n - nv, nv, T, STREAM_WINDOWS, opt, path, &s->val,
+                             err)) != ST_OK)
+            return st;
+        s->stream.n = n - nv;
+    }
+    return windows_of(s->stream.tok, s->stream.n, T, STREAM_WINDOWS, opt, path, &s->train, err);
+}
+
+/* The training set: drawn (and labelled), read from --x (with --y, --y-col
+ * or the teacher's labels), or a token stream's. */
 static enum st_status load_train(struct st_source *s, const struct st_train_cfg *cfg,
                                  struct st_err *err)
 {
     struct st_dataset *d = &s->train;
+    if (st_cfg_stream(cfg))
+        return load_stream(s, cfg, err);
     struct st_model_io io = st_model_io(s->m);
     if (!st_cfg_given(cfg->x_path)) {
         if (cfg->online)
@@ -216,6 +289,10 @@ static enum st_status check_unused(const struct st_train_cfg *cfg, long rows, lo
 static enum st_status complete(struct st_source *s, struct st_train_cfg *cfg, struct st_err *err)
 {
     enum st_status st;
+    if (s->stream.tok) {
+        cfg->data_size = s->stream.n;
+        return ST_OK;
+    }
     if (st_cfg_given(cfg->x_path)) {
         long rows = s->train.n, nv = (long)floor(cfg->val_fraction * (double)rows);
         if (cfg->val_fraction > 0.0 && (nv < 1 || nv >= rows))
@@ -282,8 +359,23 @@ static enum st_status load_eval(struct st_source *s, const struct st_train_cfg *
                                 struct st_err *err)
 {
     const char *name = st_eval_name(cfg, i);
-    enum st_status st = load_eval_files(s, cfg, &s->eval[i], st_eval_x(cfg, i),
-                                        st_eval_y(cfg, i), *name ? "eval" : "eval-x", err);
+    enum st_status st;
+    if (st_cfg_stream(cfg)) {
+        struct st_tokens t = { NULL, 0 };
+        int text = st_eval_is_text(cfg, i);
+        const char *opt = *name                           ? "eval"
+                          : st_cfg_given(cfg->eval_x)     ? "eval-x"
+                          : st_cfg_given(cfg->eval_text)  ? "eval-text"
+                                                          : "eval-tokens";
+        st = read_stream(s, st_eval_x(cfg, i), text, opt, &t, err);
+        if (st == ST_OK)
+            st = windows_of(t.tok, t.n, s->in, STREAM_WINDOWS, opt, st_eval_x(cfg, i),
+                            &s->eval[i], err);
+        st_tokens_free(&t);
+    } else {
+        st = load_eval_files(s, cfg, &s->eval[i], st_eval_x(cfg, i), st_eval_y(cfg, i),
+                             *name ? "eval" : "eval-x", err);
+    }
     if (st == ST_OK)
         st = st_model_check_inputs(s->m, s->eval[i].x, s->eval[i].n * s->in,
                                    *name ? "eval" : "eval-x", st_eval_x(cfg, i), err);
@@ -351,6 +443,7 @@ void st_source_free(struct st_source *s)
     if (!s)
         return;
     dataset_free(&s->train);
+    st_tokens_free(&s->stream);
     dataset_free(&s->val);
     for (int i = 0; i < ST_EVAL_MAX; i++)
         dataset_free(&s->eval[i]);
@@ -365,7 +458,7 @@ enum st_status st_source_check(const struct st_train_cfg *cfg, struct st_err *er
 {
     if (!st_cfg_given(cfg->x_path) && !st_cfg_given(cfg->y_path) &&
         !st_cfg_given(cfg->teacher_path) && !st_cfg_given(cfg->init_path) &&
-        st_eval_count(cfg) == 0)
+        st_eval_count(cfg) == 0 && !st_cfg_stream(cfg))
         return ST_OK;
     struct st_train_cfg c = *cfg;
     struct st_model m;

@@ -1,7 +1,9 @@
 /* source.h: where a run's data come from, and where its student starts. A
  * teacher-student run (teacher.h) draws its inputs or reads them (--x), and
  * the teacher labels them unless --y gives targets; a data run (--task data)
- * reads --x and --y (or a .csv --x and its --y-col). Either way the run may
+ * reads --x and --y (or a .csv --x and its --y-col), or a language model's
+ * token stream (--text, --tokens) whose windows are inputs and next-token
+ * targets. Either way the run may
  * hold out validation rows of --x (--val-fraction), standardize its inputs,
  * and carry evaluation sets (--eval-x, --eval). The student's start theta0 is the
  * teacher's copy (teacher-student), drawn (data), or --student-init's. Every
@@ -11,6 +13,7 @@
 
 #include "../core/model.h"
 #include "../core/rng.h"
+#include "../io/tokens.h"
 #include "cfg.h"
 #include "data.h"
 #include "teacher.h"
@@ -24,7 +27,10 @@ struct st_dataset {
 struct st_source {
     const struct st_model *m; /* borrowed */
     long in, ycols;           /* one row's input and target floats */
-    struct st_dataset train;  /* x NULL with --online */
+    struct st_dataset train;  /* x NULL with --online; a token stream's: up to 64 windows
+                               * of it (the Fisher probes', --save-data's) */
+    struct st_tokens stream;  /* --text or --tokens: the training part of the stream, which
+                               * batches draw windows from (n 0: none) */
     struct st_dataset val;    /* held-out rows of --x (n 0: none) */
     struct st_dataset eval[ST_EVAL_MAX]; /* the evaluation sets (st_eval_count of the cfg) */
     int n_eval;
