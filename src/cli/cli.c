@@ -949,6 +949,17 @@ static void print_layer_shares(const struct st_train_cfg *cfg, const struct st_t
         printf("the layers named depend on the reduction: %s\n", reduction_lean(cfg->reduction));
 }
 
+/* A language model's loss in bits: per byte on text, per token on a token
+ * file (eval set i, or the training stream when i is -1); nothing for other
+ * runs. */
+static void print_bits(const struct st_train_cfg *cfg, int i, double nats)
+{
+    if (!st_cfg_stream(cfg))
+        return;
+    int text = i < 0 ? st_cfg_given(cfg->text_path) : st_eval_is_text(cfg, i);
+    printf(" (%.4f bits per %s)", nats / log(2.0), text ? "byte" : "token");
+}
+
 void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_result *r)
 {
     /* Three significant digits for slow runs (a GPT-2-sized step takes
@@ -956,7 +967,11 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
     printf("run: %s  (%ld steps, %.2f s, %.*f steps/s)\n", cfg->out, r->steps_done,
            r->wall_seconds, r->steps_per_second >= 100.0 ? 0 : r->steps_per_second >= 10.0 ? 1 : 2,
            r->steps_per_second);
-    if (cfg->loss == ST_LOSS_XENT)
+    if (cfg->loss == ST_LOSS_XENT && st_cfg_stream(cfg)) {
+        printf("final: xent %.6g", r->data_loss);
+        print_bits(cfg, -1, r->data_loss);
+        printf("  accuracy %.4f  ", r->accuracy);
+    } else if (cfg->loss == ST_LOSS_XENT)
         printf("final: xent %.6g  accuracy %.4f  ", r->data_loss, r->accuracy);
     else
         printf("final: %s %.6g  ", st_loss_name(cfg->loss), r->data_loss);
@@ -964,16 +979,21 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
            r->loss, st_penalty_name(cfg->penalty), st_reduction_name(cfg->reduction),
            cfg->lambda);
     if (r->val_rows > 0) {
-        printf("validation (%ld rows held out): %s %.6g (best %.6g)", r->val_rows,
-               st_loss_name(cfg->loss), r->val_loss, r->val_best);
+        printf("validation (%ld %s held out): %s %.6g", r->val_rows,
+               st_cfg_stream(cfg) ? "windows of the stream's end" : "rows",
+               st_loss_name(cfg->loss), r->val_loss);
+        print_bits(cfg, -1, r->val_loss);
+        printf(" (best %.6g)", r->val_best);
         if (cfg->loss == ST_LOSS_XENT)
             printf("  accuracy %.4f", r->val_accuracy);
         printf("\n");
     }
     for (int i = 0; i < r->n_eval; i++) {
         const char *k = st_loss_name(cfg->loss), *name = st_eval_name(cfg, i);
-        printf("eval %s(%s): %s %.6g -> %.6g (forgetting %+.6g)", name, st_eval_x(cfg, i), k,
-               r->eval[i].before, r->eval[i].after, r->eval[i].after - r->eval[i].before);
+        printf("eval %s(%s): %s %.6g -> %.6g", name, st_eval_x(cfg, i), k, r->eval[i].before,
+               r->eval[i].after);
+        print_bits(cfg, i, r->eval[i].after);
+        printf(" (forgetting %+.6g)", r->eval[i].after - r->eval[i].before);
         if (cfg->loss == ST_LOSS_XENT)
             printf("  accuracy %.4f -> %.4f", r->eval[i].acc_before, r->eval[i].acc_after);
         printf("\n");

@@ -12,7 +12,6 @@
 
 #include "../core/select.h"
 #include "data.h"
-#include "options.h"
 
 int st_cfg_given(const char *path)
 {
@@ -209,7 +208,8 @@ static enum st_status check_stream(struct st_train_cfg *cfg, struct st_err *err)
     if (st_cfg_given(cfg->x_path) || st_cfg_given(cfg->y_path) || st_cfg_given(cfg->y_col))
         return st_err_set(err, ST_ERR_ARG, "--%s %s: the inputs and their next-token targets "
                           "come from the stream; leave out --x, --y and --y-col", opt, src);
-    if (cfg->loss != ST_LOSS_XENT && !st_option_is_default(cfg, "loss"))
+    /* mse is the default, and taken to mean it; kl is refused. */
+    if (cfg->loss == ST_LOSS_KL)
         return st_err_set(err, ST_ERR_ARG, "--loss %s: a token stream trains next-token "
                           "cross-entropy (xent)", st_loss_name(cfg->loss));
     cfg->loss = ST_LOSS_XENT;
@@ -223,9 +223,6 @@ static enum st_status check_stream(struct st_train_cfg *cfg, struct st_err *err)
     if (!(cfg->val_fraction >= 0.0 && cfg->val_fraction < 1.0))
         return st_err_set(err, ST_ERR_ARG, "--val-fraction %g: expected a number in [0, 1)",
                           cfg->val_fraction);
-    if (!st_option_is_default(cfg, "data-size"))
-        return st_err_set(err, ST_ERR_ARG, "--data-size %ld: a stream's run takes its length "
-                          "from --%s %s; leave --data-size out", cfg->data_size, opt, src);
     if (cfg->batch == 0)
         cfg->batch = 8;
     return ST_OK;

@@ -432,3 +432,41 @@ void st_stand_free(struct st_stand *s)
     free(s->std);
     memset(s, 0, sizeof *s);
 }
+
+enum st_status st_data_read_stream(const char *path, int as_text, const char *opt, long V,
+                                   struct st_tokens *t, struct st_err *err)
+{
+    enum st_status st = st_tokens_read(path, as_text, t, err);
+    for (long i = 0; st == ST_OK && i < t->n; i++)
+        if (t->tok[i] >= (uint32_t)V) {
+            st = st_err_set(err, ST_ERR_FORMAT, "--%s %s: %s %ld is %u, past the model's "
+                            "vocabulary of %ld (ids 0..%ld)%s", opt, path,
+                            as_text ? "byte" : "token", i, t->tok[i], V, V - 1,
+                            as_text ? "; a text's bytes need --vocab 256" : "");
+            st_tokens_free(t);
+        }
+    return st;
+}
+
+enum st_status st_data_windows(const uint32_t *tok, long n, long T, long max, const char *opt,
+                               const char *path, float **x, float **y, long *m_out,
+                               struct st_err *err)
+{
+    if (n < T + 1)
+        return st_err_set(err, ST_ERR_ARG, "--%s %s: %ld tokens; a window needs --context + 1 "
+                          "= %ld", opt, path, n, T + 1);
+    long fit = (n - 1) / T, m = fit < max ? fit : max, last = n - T - 1; /* last start */
+    *x = malloc((size_t)m * (size_t)T * sizeof **x);
+    *y = malloc((size_t)m * (size_t)T * sizeof **y);
+    if (!*x || !*y)
+        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the windows of %s", path);
+    for (long k = 0; k < m; k++) {
+        long at = fit <= max ? k * T : (long)((long long)k * last / (m > 1 ? m - 1 : 1));
+        for (long t = 0; t < T; t++) {
+            (*x)[k * T + t] = (float)tok[at + t];
+            (*y)[k * T + t] = (float)tok[at + t + 1];
+        }
+    }
+    *m_out = m;
+    return ST_OK;
+}

@@ -12,6 +12,7 @@
 #include "../core/model.h"
 #include "../core/status.h"
 #include "../io/npy.h"
+#include "../io/tokens.h"
 
 /* Reads inputs for a network with in inputs. opt names the option in
  * messages ("x", "eval-x"). Errors: those of st_npy_read; ST_ERR_FORMAT for
@@ -75,5 +76,22 @@ enum st_status st_data_read_table(const char *path, struct st_npy *a, struct st_
 enum st_status st_data_read_split(const char *opt, const char *path, const char *ycol, int in,
                                   int out, enum st_loss_kind loss, struct st_npy *a,
                                   struct st_npy *b, struct st_err *err);
+
+/* Reads a token stream (io/tokens.h; as_text: a file's bytes) into *t and
+ * checks every id against a vocabulary of V; opt names the option in
+ * messages. Errors: those of st_tokens_read; ST_ERR_FORMAT naming the first
+ * id past the vocabulary. */
+enum st_status st_data_read_stream(const char *path, int as_text, const char *opt, long V,
+                                   struct st_tokens *t, struct st_err *err);
+
+/* Windows of T + 1 tokens of tok[n] (inputs the first T, targets the next T)
+ * into x, y [m, T] (malloc'd, *m_out windows): consecutive, T apart from the
+ * start, or, where more than max would fit, max of them spread evenly from
+ * the start to the end. Errors: ST_ERR_ARG for fewer than T + 1 tokens
+ * (naming --opt path), ST_ERR_NOMEM (x, y may then hold one allocation: the
+ * caller frees both). */
+enum st_status st_data_windows(const uint32_t *tok, long n, long T, long max, const char *opt,
+                               const char *path, float **x, float **y, long *m_out,
+                               struct st_err *err);
 
 #endif

@@ -1,11 +1,15 @@
 /* eval.c: see eval.h. */
 #include "eval.h"
 
+#include "../core/gpt.h"
+
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/gpt.h"
 #include "../core/model.h"
 #include "../io/modelfile.h"
 #include "data.h"
@@ -97,10 +101,23 @@ enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *give
     r->unnamed = st_cfg_model_unnamed(&l.mf, given);
     struct st_model_io io = st_model_io(&l.m);
     int in = (int)io.in, out = (int)io.cols;
-    if (cfg->loss == ST_LOSS_XENT && out < 2)
+    if (st_cfg_stream(cfg) && l.m.f != &st_gpt_family)
+        st = st_err_set(err, ST_ERR_ARG, "--%s: %s is not a language model (a GPT file)",
+                        st_cfg_given(cfg->text_path) ? "text" : "tokens", cfg->init_path);
+    else if (cfg->loss == ST_LOSS_XENT && out < 2)
         st = st_err_set(err, ST_ERR_ARG, "--loss xent: %s has %d output; classes need at least 2",
                         cfg->init_path, out);
-    else if (st_cfg_given(cfg->y_col) && io.rows > 1)
+    else if (st_cfg_stream(cfg)) {
+        /* A language model on a token stream: every window of it, T apart. */
+        struct st_tokens t = { NULL, 0 };
+        int text = st_cfg_given(cfg->text_path);
+        const char *path = text ? cfg->text_path : cfg->tokens_path;
+        if ((st = st_data_read_stream(path, text, text ? "text" : "tokens", out, &t, err)) ==
+            ST_OK)
+            st = st_data_windows(t.tok, t.n, io.in, LONG_MAX, text ? "text" : "tokens", path,
+                                 &x.data, &y.data, &x.rows, err);
+        st_tokens_free(&t);
+    } else if (st_cfg_given(cfg->y_col) && io.rows > 1)
         st = st_err_set(err, ST_ERR_ARG, "--y-col %s: this model has %ld target positions per "
                         "input row, more than one column holds; give the targets as --y",
                         cfg->y_col, io.rows);

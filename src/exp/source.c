@@ -107,47 +107,16 @@ static enum st_status label_set(struct st_source *s, struct st_dataset *d, int n
 /* Windows evaluated on a stream: at most this many, spread over it. */
 #define STREAM_WINDOWS 64
 
-/* The stream at path (text: its bytes) into *t, every id checked against the
- * model's vocabulary; opt names the option in messages. */
 static enum st_status read_stream(const struct st_source *s, const char *path, int as_text,
                                   const char *opt, struct st_tokens *t, struct st_err *err)
 {
-    long V = st_model_io(s->m).cols;
-    enum st_status st = st_tokens_read(path, as_text, t, err);
-    for (long i = 0; st == ST_OK && i < t->n; i++)
-        if (t->tok[i] >= (uint32_t)V) {
-            st = st_err_set(err, ST_ERR_FORMAT, "--%s %s: %s %ld is %u, past the model's "
-                            "vocabulary of %ld (ids 0..%ld)%s", opt, path,
-                            as_text ? "byte" : "token", i, t->tok[i], V, V - 1,
-                            as_text ? "; a text's bytes need --vocab 256" : "");
-            st_tokens_free(t);
-        }
-    return st;
+    return st_data_read_stream(path, as_text, opt, st_model_io(s->m).cols, t, err);
 }
 
-/* Windows of T + 1 tokens of tok[n] as a data set (inputs the first T, targets
- * the next T): consecutive, T apart from the start, or, where more than max
- * would fit, max of them spread evenly from the start to the end. */
 static enum st_status windows_of(const uint32_t *tok, long n, long T, long max, const char *opt,
                                  const char *path, struct st_dataset *d, struct st_err *err)
 {
-    if (n < T + 1)
-        return st_err_set(err, ST_ERR_ARG, "--%s %s: %ld tokens; a window needs --context + 1 "
-                          "= %ld", opt, path, n, T + 1);
-    long fit = (n - 1) / T, m = fit < max ? fit : max, last = n - T - 1; /* last start */
-    d->x = malloc((size_t)m * (size_t)T * sizeof *d->x);
-    d->y = malloc((size_t)m * (size_t)T * sizeof *d->y);
-    if (!d->x || !d->y)
-        return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the windows of %s", path);
-    for (long k = 0; k < m; k++) {
-        long at = fit <= max ? k * T : (long)((long long)k * last / (m > 1 ? m - 1 : 1));
-        for (long t = 0; t < T; t++) {
-            d->x[k * T + t] = (float)tok[at + t];
-            d->y[k * T + t] = (float)tok[at + t + 1];
-        }
-    }
-    d->n = m;
-    return ST_OK;
+    return st_data_windows(tok, n, T, max, opt, path, &d->x, &d->y, &d->n, err);
 }
 
 /* A token stream's training part, held-out end (--val-fraction) and the
@@ -290,6 +259,10 @@ static enum st_status complete(struct st_source *s, struct st_train_cfg *cfg, st
 {
     enum st_status st;
     if (s->stream.tok) {
+        if (!st_option_is_default(cfg, "data-size") && cfg->data_size != s->stream.n)
+            return st_err_set(err, ST_ERR_ARG, "--data-size %ld: a stream's run takes its length "
+                              "from the stream (%ld tokens for training); leave --data-size "
+                              "out", cfg->data_size, s->stream.n);
         cfg->data_size = s->stream.n;
         return ST_OK;
     }

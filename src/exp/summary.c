@@ -86,6 +86,8 @@ static cJSON *name_list(const struct st_train_result *res, size_t field)
 
 #define AT(f) offsetof(struct st_tensor_result, f)
 
+static void add_bits(cJSON *obj, const struct st_train_cfg *cfg, int i, double nats);
+
 /* What the run was: status, steps, seed, task, losses and penalty. */
 static void add_run(cJSON *root, const struct st_train_cfg *cfg, const struct st_train_result *res)
 {
@@ -111,6 +113,7 @@ static void add_run(cJSON *root, const struct st_train_cfg *cfg, const struct st
         char tail[32];
         snprintf(tail, sizeof tail, "%s_tail_min", st_loss_name(cfg->loss));
         add_exact(v, st_loss_name(cfg->loss), res->data_loss);
+        add_bits(v, cfg, -1, res->data_loss);
         if (xent)
             add_exact(v, "accuracy", res->accuracy);
         add_exact(v, "penalty", res->penalty);
@@ -120,6 +123,16 @@ static void add_run(cJSON *root, const struct st_train_cfg *cfg, const struct st
 }
 
 /* The held-out rows and the evaluation set: their losses, the forgetting. */
+/* A language model's loss in bits beside it: per byte for text (eval set
+ * i, or the training stream when i is -1), per token for a token file. */
+static void add_bits(cJSON *obj, const struct st_train_cfg *cfg, int i, double nats)
+{
+    if (!obj || !st_cfg_stream(cfg))
+        return;
+    int text = i < 0 ? st_cfg_given(cfg->text_path) : st_eval_is_text(cfg, i);
+    add_exact(obj, text ? "bits_per_byte" : "bits_per_token", nats / log(2.0));
+}
+
 static void add_sets(cJSON *root, const struct st_train_cfg *cfg,
                      const struct st_train_result *res)
 {
@@ -134,6 +147,7 @@ static void add_sets(cJSON *root, const struct st_train_cfg *cfg,
         char best[32];
         snprintf(best, sizeof best, "%s_best", key);
         add_exact(v, best, res->val_best);
+        add_bits(v, cfg, -1, res->val_loss);
     }
     /* --eval-x's set is "eval", the named ones sit in "evals" by name. */
     cJSON *named = NULL;
@@ -149,6 +163,8 @@ static void add_sets(cJSON *root, const struct st_train_cfg *cfg,
         if (b && a) {
             add_exact(b, key, res->eval[i].before);
             add_exact(a, key, res->eval[i].after);
+            add_bits(b, cfg, i, res->eval[i].before);
+            add_bits(a, cfg, i, res->eval[i].after);
             if (xent) {
                 add_exact(b, "accuracy", res->eval[i].acc_before);
                 add_exact(a, "accuracy", res->eval[i].acc_after);

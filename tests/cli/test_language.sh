@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# test_language.sh BIN WORKDIR: language-model runs on token streams: a
+# byte-level GPT pretrained on a text (validation, an evaluation text, bits
+# per byte), fine-tuned on another (forgetting), resumed bit for bit, token
+# files (.npy, llm.c's .bin), `eval` on a text, and each misuse named.
+set -u
+BIN=$1
+W=$2
+. "$(dirname "$0")/common.sh"
+PY=/usr/bin/python3
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$W"
+head -c 12000 "$SRC/README.md" > "$W/en.txt"
+head -c 1500 "$SRC/src/core/gpt.c" > "$W/code.txt"
+G="--arch gpt --n-layer 1 --n-head 2 --d-model 32 --vocab 256 --context 32"
+
+"$BIN" pretrain $G --text "$W/en.txt" --val-fraction 0.1 --eval-text "$W/code.txt" --batch 8 --steps 60 --lr 3e-3 --log-every 20 --quiet --no-plot --out "$W/p" >"$W/out" 2>"$W/err"
+check "pretrain --text exits 0" [ -s "$W/p/summary.json" ]
+check "metrics.csv: xent, val_xent, eval_xent" grep -q "^step,xent,accuracy,penalty,loss,val_xent,val_accuracy,eval_xent,eval_accuracy," "$W/p/metrics.csv"
+check "the printed result gives bits per byte" grep -q "bits per byte" "$W/out"
+check "summary.json: bits per byte, the loss fell, 10% held out as windows" \
+    "$PY" -c 'import csv, json, math, sys
+s = json.load(open(sys.argv[1])); rows = list(csv.DictReader(open(sys.argv[2])))
+f = s["final"]; assert abs(f["bits_per_byte"] - f["xent"] / math.log(2)) < 1e-12
+assert float(rows[-1]["xent"]) < float(rows[0]["xent"]) - 0.5, (rows[0]["xent"], rows[-1]["xent"])
+assert s["validation"]["rows"] == 37 and "bits_per_byte" in s["eval"]["after"]' "$W/p/summary.json" "$W/p/metrics.csv"
+checks "config.ini: the stream, a batch of 8 windows, xent, the data size in tokens" \
+    'grep -q "^text = $W/en.txt" "$W/p/config.ini" && grep -q "^batch = 8" "$W/p/config.ini" && grep -q "^loss = xent" "$W/p/config.ini" && grep -q "^data-size = 10800" "$W/p/config.ini"'
+
+"$BIN" finetune --model "$W/p/student.safetensors" --text "$W/code.txt" --eval-text "$W/en.txt" --penalty l1 --prox --lambda 1e-4 --steps 40 --log-every 20 --quiet --no-plot --out "$W/f" >"$W/out" 2>"$W/err"
+check "finetune on another text, forgetting on the first" \
+    "$PY" -c 'import json, sys; e = json.load(open(sys.argv[1]))["eval"]; assert "forgetting" in e and e["before"]["bits_per_byte"] > 0' "$W/f/summary.json"
+
+# eval on a text: every window, --context apart; on the 1,500 bytes of
+# code.txt (46 windows) the same windows as the run's evaluation set.
+"$BIN" eval --model "$W/p/student.safetensors" --text "$W/code.txt" >"$W/out" 2>"$W/err"
+check "eval --text: 46 windows, the run's final loss on them" \
+    "$PY" -c 'import json, sys
+line = open(sys.argv[1]).read().split(); kv = dict(zip(line[0::2], line[1::2]))
+after = json.load(open(sys.argv[2]))["eval"]["after"]["xent"]
+assert kv["windows"] == "46" and abs(float(kv["xent"]) - after) < 1e-6 * after, (kv, after)' "$W/out" "$W/p/summary.json"
+
+# Token files: llm.c's .bin and a 1-D .npy of the same bytes train alike.
+"$PY" -c 'import numpy as np, sys
+b = np.frombuffer(open(sys.argv[1], "rb").read(), dtype=np.uint8)
+h = np.zeros(256, dtype=np.int32); h[0] = 20240520; h[1] = 1; h[2] = len(b)
+open(sys.argv[2], "wb").write(h.tobytes() + b.astype(np.uint16).tobytes())
+np.save(sys.argv[3], b.astype(np.int64))' "$W/en.txt" "$W/en.bin" "$W/en.npy"
+"$BIN" pretrain $G --tokens "$W/en.bin" --batch 8 --steps 10 --log-every 5 --quiet --no-plot --out "$W/tb" >/dev/null 2>&1
+"$BIN" pretrain $G --tokens "$W/en.npy" --batch 8 --steps 10 --log-every 5 --quiet --no-plot --out "$W/tn" >/dev/null 2>&1
+check "--tokens .bin and .npy: the same run, bits per token" \
+    bash -c "cmp '$W/tb/metrics.csv' '$W/tn/metrics.csv' && grep -q bits_per_token '$W/tb/summary.json'"
+"$BIN" pretrain $G --text "$W/en.txt" --batch 8 --steps 10 --log-every 5 --quiet --no-plot --out "$W/tt" >/dev/null 2>&1
+check "--text gives the bits of the same bytes as tokens" cmp "$W/tb/metrics.csv" "$W/tt/metrics.csv"
+
+# --resume: random windows from the checkpointed order stream.
+A="--text $W/en.txt --batch 4 --steps 3000 --log-every 500 --quiet --no-plot"
+"$BIN" pretrain $G $A --out "$W/rs" >/dev/null 2>&1
+"$BIN" pretrain $G $A --checkpoint-every 100 --out "$W/ri" >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+kill -INT $pid
+wait $pid
+code=$?
+"$BIN" pretrain --resume "$W/ri" --quiet --no-plot >/dev/null 2>&1
+check "a stream run stopped by SIGINT (exit 130) and resumed matches one run straight" \
+    bash -c "[ $code = 130 ] && cmp '$W/rs/metrics.csv' '$W/ri/metrics.csv'"
+
+# Misuse, each named.
+"$BIN" pretrain --text "$W/en.txt" --steps 1 --quiet --no-plot --out "$W/e1" >/dev/null 2>"$W/err"
+check "--text on an MLP: refused" grep -q "a token stream trains a language model; add --arch gpt" "$W/err"
+"$BIN" pretrain --arch gpt --vocab 64 --text "$W/en.txt" --steps 1 --quiet --no-plot --out "$W/e2" >/dev/null 2>"$W/err"
+check "a byte past --vocab: named, with the fix" grep -q "past the model's vocabulary of 64 (ids 0..63); a text's bytes need --vocab 256" "$W/err"
+"$BIN" pretrain $G --text "$W/en.txt" --loss kl --steps 1 --quiet --no-plot --out "$W/e3" >/dev/null 2>"$W/err"
+check "--loss kl on a stream: refused" grep -q "next-token cross-entropy" "$W/err"
+"$BIN" pretrain $G --text "$W/en.txt" --x "$W/en.npy" --steps 1 --quiet --no-plot --out "$W/e4" >/dev/null 2>"$W/err"
+check "--text with --x: refused" grep -q "leave out --x, --y and --y-col" "$W/err"
+printf 'short' > "$W/short.txt"
+"$BIN" pretrain $G --text "$W/short.txt" --steps 1 --quiet --no-plot --out "$W/e5" >/dev/null 2>"$W/err"
+check "a text shorter than a window: named" grep -q "5 tokens; a window needs --context + 1 = 33" "$W/err"
+"$BIN" pretrain --arch gpt --x "$W/en.npy" --y "$W/en.npy" --eval-text "$W/en.txt" --steps 1 --quiet --no-plot --out "$W/e6" >/dev/null 2>"$W/err"
+check "--eval-text without a stream: refused" grep -q "the run needs --text or --tokens too" "$W/err"
+head -c 1030 "$W/en.bin" > "$W/bad.bin"
+"$BIN" pretrain $G --tokens "$W/bad.bin" --steps 1 --quiet --no-plot --out "$W/e7" >/dev/null 2>"$W/err"
+check "a truncated .bin: named" grep -q "bad.bin: the header counts 12000 tokens of 2 bytes, but 6 bytes follow" "$W/err"
+
+echo "language: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
