@@ -21,6 +21,7 @@ static const struct cmd {
     { "pretrain", cmd_pretrain, "train a model on your data (.npy): --x, --y" },
     { "finetune", cmd_finetune, "fine-tune a model file on new data; which layers move, forgetting" },
     { "eval", cmd_eval, "a model file's loss and accuracy on a data set" },
+    { "sample", cmd_sample, "a language model's continuation of a prompt" },
     { "continual", cmd_continual, "forgetting task A while learning B, per lambda and method" },
     { "plot", cmd_plot, "redraw the figure of a run directory" },
 };

@@ -1,8 +1,6 @@
 /* eval.c: see eval.h. */
 #include "eval.h"
 
-#include "../core/gpt.h"
-
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -189,6 +187,112 @@ enum st_status st_model_predict(const char *model, const float *x, long n, int i
         *y = NULL;
     }
     free(xs);
+    loaded_free(&l);
+    free(cfg);
+    return st;
+}
+
+/* One token from logits[V]: the largest at temperature 0; otherwise a draw
+ * from softmax(logits / temperature) over the top_k largest (all when top_k
+ * is 0), with u uniform in [0, 1). */
+static uint32_t pick(const float *logits, long V, double temperature, int top_k, double u,
+                     double *p)
+{
+    long best = 0;
+    for (long v = 1; v < V; v++)
+        if (logits[v] > logits[best])
+            best = v;
+    if (temperature <= 0.0)
+        return (uint32_t)best;
+    /* The k-th largest logit is the floor of the kept ones (ties kept). */
+    double floor_at = -INFINITY;
+    if (top_k > 0 && top_k < V) {
+        for (long v = 0; v < V; v++)
+            p[v] = logits[v];
+        for (int k = 0; k < top_k; k++) {
+            long m = -1;
+            for (long v = 0; v < V; v++)
+                if (!isnan(p[v]) && (m < 0 || p[v] > p[m]))
+                    m = v;
+            floor_at = p[m];
+            p[m] = NAN;
+        }
+    }
+    double sum = 0.0;
+    for (long v = 0; v < V; v++) {
+        p[v] = (double)logits[v] >= floor_at
+                   ? exp(((double)logits[v] - (double)logits[best]) / temperature)
+                   : 0.0;
+        sum += p[v];
+    }
+    double acc = 0.0, at = u * sum;
+    for (long v = 0; v < V; v++) {
+        acc += p[v];
+        if (p[v] > 0.0 && at < acc)
+            return (uint32_t)v;
+    }
+    return (uint32_t)best;
+}
+
+enum st_status st_model_sample(const char *model, const uint32_t *prompt, long n_prompt,
+                               long length, double temperature, int top_k, uint64_t seed,
+                               uint32_t **out, long *n_out, struct st_err *err)
+{
+    struct st_train_cfg *cfg = calloc(1, sizeof *cfg);
+    unsigned char given[ST_OPTIONS_MAX] = { 0 };
+    struct loaded l;
+    enum st_status st;
+
+    *out = NULL;
+    *n_out = 0;
+    if (!cfg)
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    st_train_cfg_defaults(cfg);
+    snprintf(cfg->init_path, sizeof cfg->init_path, "%s", model);
+    snprintf(cfg->init_opt, sizeof cfg->init_opt, "model");
+    if ((st = load(cfg, given, &l, err)) != ST_OK) {
+        free(cfg);
+        return st;
+    }
+    struct st_model_io io = st_model_io(&l.m);
+    long T = io.in, V = io.cols, n = n_prompt + length;
+    uint32_t *tok = malloc(((size_t)n + 1) * sizeof *tok);
+    float *x = malloc((size_t)T * sizeof *x);
+    double *p = malloc((size_t)V * sizeof *p);
+    if (l.m.f != &st_gpt_family)
+        st = st_err_set(err, ST_ERR_ARG, "--model %s: not a language model (a GPT file)", model);
+    else if (!tok || !x || !p)
+        st = st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    else
+        st = st_work_init(&l.w, &l.m, 1, err);
+    for (long i = 0; st == ST_OK && i < n_prompt; i++) {
+        if (prompt[i] >= (uint32_t)V)
+            st = st_err_set(err, ST_ERR_ARG, "--prompt: token %ld is %u, past the model's "
+                            "vocabulary of %ld", i, prompt[i], V);
+        tok[i] = prompt[i];
+    }
+    if (st == ST_OK && n_prompt < 1)
+        st = st_err_set(err, ST_ERR_ARG, "--prompt: empty; expected at least one token");
+    struct st_rng rng;
+    st_rng_seed(&rng, seed, ST_STREAM_DATA);
+    /* Each new token from the last T (the context) before it: positions past
+     * the end of a shorter context hold token 0, which the causal mask keeps
+     * from every position read. */
+    for (long k = n_prompt; st == ST_OK && k < n; k++) {
+        long start = k > T ? k - T : 0, len = k - start;
+        for (long t = 0; t < T; t++)
+            x[t] = t < len ? (float)tok[start + t] : 0.0f;
+        const float *logits = st_model_forward(&l.m, &l.mf.p, &l.w, x, 1);
+        tok[k] = pick(logits + (len - 1) * V, V, temperature, top_k, st_rng_uniform(&rng), p);
+    }
+    if (st == ST_OK) {
+        *out = tok;
+        *n_out = n;
+    } else {
+        free(tok);
+    }
+    free(x);
+    free(p);
     loaded_free(&l);
     free(cfg);
     return st;

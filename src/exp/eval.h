@@ -4,6 +4,8 @@
 #ifndef ST_EVAL_H
 #define ST_EVAL_H
 
+#include <stdint.h>
+
 #include "../core/loss.h"
 #include "../core/status.h"
 #include "cfg.h"
@@ -31,5 +33,16 @@ enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *give
  * for another input width or n outside 1..2^31-1; ST_ERR_NOMEM. */
 enum st_status st_model_predict(const char *model, const float *x, long n, int in, float **y,
                                 int *out, struct st_err *err);
+
+/* A language model's continuation: the GPT in the file model run on the
+ * prompt's tokens, then length more, each from the last context-many tokens
+ * before it, drawn from softmax(logits / temperature) over the top_k most
+ * likely (all when top_k is 0; the most likely at temperature 0) with the
+ * seed's generator. *out (malloc'd) holds the prompt and the continuation,
+ * *n_out tokens. Errors: those of loading; ST_ERR_ARG for a model that is
+ * not a GPT, an empty prompt or a token past the vocabulary; ST_ERR_NOMEM. */
+enum st_status st_model_sample(const char *model, const uint32_t *prompt, long n_prompt,
+                               long length, double temperature, int top_k, uint64_t seed,
+                               uint32_t **out, long *n_out, struct st_err *err);
 
 #endif

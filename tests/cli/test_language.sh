@@ -66,6 +66,23 @@ code=$?
 check "a stream run stopped by SIGINT (exit 130) and resumed matches one run straight" \
     bash -c "[ $code = 130 ] && cmp '$W/rs/metrics.csv' '$W/ri/metrics.csv'"
 
+# sample: the prompt, then the continuation; the same seed the same text.
+M="$W/p/student.safetensors"
+"$BIN" sample --model "$M" --prompt "The " --length 50 --seed 3 >"$W/s1" 2>"$W/err"
+"$BIN" sample --model "$M" --prompt "The " --length 50 --seed 3 >"$W/s2" 2>&1
+"$BIN" sample --model "$M" --prompt "The " --length 50 --seed 4 >"$W/s3" 2>&1
+checks "sample: the prompt and 50 bytes, deterministic per seed, another seed another text" \
+    '[ "$(head -c 4 "$W/s1")" = "The " ] && [ "$(wc -c < "$W/s1")" = 55 ] && cmp -s "$W/s1" "$W/s2" && ! cmp -s "$W/s1" "$W/s3"'
+"$BIN" sample --model "$M" --prompt "ab" --length 20 --temperature 0 --seed 1 >"$W/g1" 2>&1
+"$BIN" sample --model "$M" --prompt "ab" --length 20 --temperature 0 --seed 2 >"$W/g2" 2>&1
+check "sample --temperature 0: the most likely bytes, whatever the seed" cmp "$W/g1" "$W/g2"
+"$BIN" sample --model "$M" --prompt "x" --length 80 --top-k 1 --seed 5 >"$W/k1" 2>&1
+"$BIN" sample --model "$M" --prompt "x" --length 80 --temperature 0 >"$W/k0" 2>&1
+check "sample --top-k 1 is the greedy text" cmp "$W/k1" "$W/k0"
+"$BIN" train --steps 2 --quiet --no-plot --out "$W/mlp" >/dev/null 2>&1
+"$BIN" sample --model "$W/mlp/student.safetensors" --prompt "x" >/dev/null 2>"$W/err"
+check "sample on an MLP: refused" grep -q "not a language model (a GPT file)" "$W/err"
+
 # Misuse, each named.
 "$BIN" pretrain --text "$W/en.txt" --steps 1 --quiet --no-plot --out "$W/e1" >/dev/null 2>"$W/err"
 check "--text on an MLP: refused" grep -q "a token stream trains a language model; add --arch gpt" "$W/err"
