@@ -11,6 +11,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: sparsetune finetune --model M.safetensors --x X.npy --y Y.npy [options]\n"
+          "       sparsetune finetune --model G.safetensors --text F.txt | --tokens F.bin\n"
           "\n"
           "Fine-tunes the model in M (sparsetune's own files, or torch.nn.Sequential's\n"
           "state_dict saved as safetensors) on a new data set, with the penalty\n"
@@ -19,7 +20,9 @@ static void usage(FILE *f)
           "changed fraction and its share of sum |Delta|; with --eval-x/--eval-y (e.g. the\n"
           "data M was trained on) also that set's loss and accuracy before and after, and\n"
           "metrics.csv its loss at every logged step (the forgetting curve). The widths\n"
-          "(and the activation, where M's metadata names it) come from M unless given.\n"
+          "(and the activation, where M's metadata names it) come from M unless given. A\n"
+          "GPT fine-tunes on a token stream (--text, --tokens), with --eval-text or\n"
+          "--eval-tokens for the forgetting curve, losses also in bits per byte or token.\n"
           "\n"
           "options:\n"
           "  --model FILE               the model to start from (required)\n",
@@ -30,6 +33,8 @@ static void usage(FILE *f)
           "  sparsetune finetune --model a/student.safetensors --x B_x.npy --y B_y.npy \\\n"
           "      --eval-x A_x.npy --eval-y A_y.npy --loss xent --penalty l1 --lambda 1e-3 \\\n"
           "      --out b\n"
+          "  sparsetune finetune --model en/student.safetensors --text de.txt \\\n"
+          "      --eval-text en.txt --lambda 5e-5 --out de\n"
           "\n"
           "exit status: 0 success, 1 runtime failure (I/O, a malformed model or data file,\n"
           "non-finite loss), 2 usage error\n",

@@ -18,7 +18,7 @@ static const struct cmd {
     { "compare", cmd_compare, "methods 1, 2 and 3 scored against the truth, one table" },
     { "truth", cmd_truth, "which layers each method names per re-drawn set, nets and seeds" },
     { "lambda-path", cmd_lambda_path, "for each tensor, the largest lambda at which it changes" },
-    { "pretrain", cmd_pretrain, "train a model on your data (.npy): --x, --y" },
+    { "pretrain", cmd_pretrain, "train a model on your data: --x, --y; a GPT on a text: --text" },
     { "finetune", cmd_finetune, "fine-tune a model file on new data; which layers move, forgetting" },
     { "eval", cmd_eval, "a model file's loss and accuracy on a data set" },
     { "sample", cmd_sample, "a language model's continuation of a prompt" },
