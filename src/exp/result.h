@@ -16,6 +16,8 @@ struct st_tensor_result {
     char name[ST_NAME_MAX];
     char unit[ST_NAME_MAX]; /* the group a verdict judges as a whole (an MLP's layer) */
     char half[ST_NAME_MAX]; /* a further group it belongs to (a GPT block's h1.attn), or "" */
+    char kind[16];          /* a GPT's kind of tensor for fingerprints: embeddings,
+                             * attention, mlp or layernorm; "" for other models */
     int matrix;             /* 2-D: it has a nuclear norm and a rank */
     long size;              /* entries */
     double d_init, d_teacher, changed;

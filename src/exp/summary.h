@@ -24,4 +24,11 @@ void st_judge(struct st_train_result *res, const struct st_train_cfg *cfg,
 enum st_status st_summary_write(const struct st_train_cfg *cfg, const struct st_train_result *res,
                                 const char *path, struct st_err *err);
 
+/* The fingerprint of a GPT's update as CSV: a row per unit (emb, h0, ...,
+ * lnf) and kind of tensor (embeddings, attention, mlp, layernorm) that it
+ * holds, with its entries and its share of sum |Delta|. Writes nothing for
+ * models without kinds (an MLP). Errors: ST_ERR_IO. */
+enum st_status st_fingerprint_write(const struct st_train_result *res, const char *path,
+                                    struct st_err *err);
+
 #endif

@@ -434,6 +434,13 @@ static enum st_status collect(struct st_run *r, const struct loop_end *e,
         snprintf(tr->name, sizeof tr->name, "%s", v->name);
         snprintf(tr->unit, sizeof tr->unit, "%s", v->groups[0]);
         snprintf(tr->half, sizeof tr->half, "%s", v->n_groups > 1 ? v->groups[1] : "");
+        size_t hl = strlen(tr->half);
+        snprintf(tr->kind, sizeof tr->kind, "%s",
+                 v->kind == ST_KIND_EMBEDDING                    ? "embeddings"
+                 : v->kind == ST_KIND_NORM                       ? "layernorm"
+                 : hl > 5 && !strcmp(tr->half + hl - 5, ".attn") ? "attention"
+                 : hl > 4 && !strcmp(tr->half + hl - 4, ".mlp")  ? "mlp"
+                                                                 : "");
         tr->matrix = v->ndim == 2;
         tr->size = (long)st_view_size(v);
         tr->d_init = r->obs.d_init[t];
@@ -465,7 +472,9 @@ static enum st_status finish(struct st_run *r, const struct st_train_result *res
                                    &r->src.stand, err)) != ST_OK)
         return st;
     if ((st = st_path_join(path, sizeof path, c->out, "summary.json", err)) != ST_OK ||
-        (st = st_summary_write(c, res, path, err)) != ST_OK)
+        (st = st_summary_write(c, res, path, err)) != ST_OK ||
+        (st = st_path_join(path, sizeof path, c->out, "fingerprint.csv", err)) != ST_OK ||
+        (st = st_fingerprint_write(res, path, err)) != ST_OK)
         return st;
     /* Finished: the outputs are complete, and a checkpoint would only invite
      * a second resume. */

@@ -31,6 +31,17 @@ checks "config.ini: the stream, a batch of 8 windows, xent, the data size in tok
 check "finetune on another text, forgetting on the first" \
     "$PY" -c 'import json, sys; e = json.load(open(sys.argv[1]))["eval"]; assert "forgetting" in e and e["before"]["bits_per_byte"] > 0' "$W/f/summary.json"
 
+# The fingerprint: per unit and kind, in fingerprint.csv, summary.json and
+# the terminal, each adding up to the whole update.
+check "fingerprint.csv: emb, h0 x (attention, mlp, layernorm), lnf; shares add to 1" \
+    "$PY" -c 'import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1]))); k = json.load(open(sys.argv[2]))["update_share_by_kind"]
+assert [(r["unit"], r["kind"]) for r in rows] == [("emb", "embeddings"), ("h0", "attention"), ("h0", "mlp"), ("h0", "layernorm"), ("lnf", "layernorm")], rows
+assert abs(sum(float(r["update_share"]) for r in rows) - 1) < 1e-9 and abs(sum(k.values()) - 1) < 1e-9
+assert sum(int(r["entries"]) for r in rows) == sum(json.load(open(sys.argv[2]))["entries"].values())' "$W/f/fingerprint.csv" "$W/f/summary.json"
+"$BIN" finetune --model "$W/p/student.safetensors" --text "$W/code.txt" --steps 5 --quiet --no-plot --out "$W/f5" >"$W/out" 2>&1
+check "the terminal gives the update per kind" grep -q "^update share per kind:  embeddings .* attention .* mlp .* layernorm" "$W/out"
+
 # eval on a text: every window, --context apart; on the 1,500 bytes of
 # code.txt (46 windows) the same windows as the run's evaluation set.
 "$BIN" eval --model "$W/p/student.safetensors" --text "$W/code.txt" >"$W/out" 2>"$W/err"
