@@ -396,6 +396,57 @@ static void test_f64_prefix(void)
     st_safetensors_file_free(&f);
 }
 
+/* F16 and BF16, as GPT-2's files come: every half converts exactly (normals,
+ * the largest, subnormals, signed zeros, infinities, NaN); bfloat16 is a
+ * float's top half. */
+static void test_half(void)
+{
+    struct st_safetensors_file f = { 0 };
+    struct st_err err = { "" };
+    char path[256];
+    static const struct {
+        uint16_t bits;
+        float want;
+    } h[] = { { 0x3c00, 1.0f },          { 0xc100, -2.5f },         { 0x7bff, 65504.0f },
+              { 0x0001, 0x1p-24f },      { 0x03ff, 1023 * 0x1p-24f }, { 0x0400, 0x1p-14f },
+              { 0x8000, -0.0f },         { 0x7c00, INFINITY },      { 0x3555, 0x1.554p-2f } };
+    static const uint16_t bf[3] = { 0x3f80, 0xc020, 0x7fc0 }; /* 1, -2.5, NaN */
+    enum { NH = sizeof h / sizeof h[0] };
+    unsigned char data[2 * NH + 6 + 2];
+    for (int i = 0; i < NH; i++) {
+        data[2 * i] = (unsigned char)h[i].bits;
+        data[2 * i + 1] = (unsigned char)(h[i].bits >> 8);
+    }
+    data[2 * NH] = 0x00; /* 0x7e00: a quiet NaN */
+    data[2 * NH + 1] = 0x7e;
+    for (int i = 0; i < 3; i++) {
+        data[2 * NH + 2 + 2 * i] = (unsigned char)bf[i];
+        data[2 * NH + 3 + 2 * i] = (unsigned char)(bf[i] >> 8);
+    }
+    char head[256];
+    snprintf(head, sizeof head,
+             "{\"h\":{\"dtype\":\"F16\",\"shape\":[%d],\"data_offsets\":[0,%d]},"
+             "\"b\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[%d,%d]}}",
+             NH + 1, 2 * (NH + 1), 2 * (NH + 1), 2 * (NH + 1) + 6);
+    path_in(path, sizeof path, "half.safetensors");
+    write_st(path, strlen(head), head, data, sizeof data);
+    CHECK_OK(st_safetensors_read(path, &f, &err));
+    CHECK(f.n_tensors == 2);
+    for (int t = 0; t < f.n_tensors; t++) {
+        const struct st_safetensors_tensor *x = &f.tensors[t];
+        if (!strcmp(x->name, "h")) {
+            CHECK(!strcmp(x->dtype, "F16"));
+            for (int i = 0; i < NH; i++)
+                CHECK(memcmp(&x->data[i], &h[i].want, sizeof(float)) == 0);
+            CHECK(isnan(x->data[NH]));
+        } else {
+            CHECK(!strcmp(x->dtype, "BF16") && x->data[0] == 1.0f && x->data[1] == -2.5f &&
+                  isnan(x->data[2]));
+        }
+    }
+    st_safetensors_file_free(&f);
+}
+
 /* The reader alone: a scalar, an empty tensor inside another's range, a gap,
  * tensors listed in the order of their offsets. */
 static void test_reader_edges(void)
@@ -528,9 +579,10 @@ static const struct {
       "expected 2" },
     { "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0.5,16]}}",
       "data_offsets[0] is 0.5", NULL },
-    { "{\"w\":{\"dtype\":\"F16\",\"shape\":[8],\"data_offsets\":[0,16]}}",
-      "tensor 'w': dtype 'F16' is not supported", "expected F32 or F64" },
-    { "{\"w\":{\"dtype\":\"BF16\",\"shape\":[8],\"data_offsets\":[0,16]}}", "dtype 'BF16'", NULL },
+    { "{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[16],\"data_offsets\":[0,16]}}",
+      "tensor 'w': dtype 'F8_E4M3' is not supported", "expected F32, F64, F16 or BF16" },
+    { "{\"w\":{\"dtype\":\"F16\",\"shape\":[9],\"data_offsets\":[0,16]}}", "span 16 bytes",
+      "shape [9] of F16 needs 18" },
     { "{\"w\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}", "dtype 'I64'", NULL },
     { "{\"w\":{\"dtype\":\"F32\",\"shape\":[8],\"data_offsets\":[0,32]}}",
       "[0, 32] end past the data section of 16 bytes", NULL },
@@ -736,6 +788,7 @@ int main(void)
     test_sequential();
     test_numeric_order();
     test_f64_prefix();
+    test_half();
     test_reader_edges();
     test_pytorch();
     test_malformed();

@@ -98,7 +98,29 @@ static int dtype_size(const char *dtype)
         return 4;
     if (!strcmp(dtype, "F64"))
         return 8;
+    if (!strcmp(dtype, "F16") || !strcmp(dtype, "BF16"))
+        return 2;
     return 0;
+}
+
+/* An IEEE half (1 sign, 5 exponent, 10 mantissa bits) as the float it is
+ * exactly: normals, subnormals (mantissa * 2^-24), zeros, infinities and NaN
+ * (its payload kept in the top mantissa bits). */
+static float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, u;
+    if (e == 0x1f) {
+        u = sign | 0x7f800000u | m << 13;
+    } else if (e != 0) {
+        u = sign | (e + 112u) << 23 | m << 13; /* rebias 15 -> 127 */
+    } else {
+        float f = (float)m * 0x1p-24f; /* 0 or a subnormal half: exact in float */
+        memcpy(&u, &f, sizeof u);
+        u |= sign;
+    }
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
 }
 
 static uint64_t le_u64(const unsigned char *b)
@@ -262,7 +284,7 @@ static enum st_status parse_entry(const char *path, const cJSON *j, uint64_t dat
     size = dtype_size(dtype->valuestring);
     if (!size)
         return st_err_set(err, ST_ERR_FORMAT,
-                          "%s: tensor '%s': dtype '%.32s' is not supported, expected F32 or F64",
+                          "%s: tensor '%s': dtype '%.32s' is not supported, expected F32, F64, F16 or BF16",
                           path, name, dtype->valuestring);
     strcpy(e->t.dtype, dtype->valuestring);
 
@@ -429,6 +451,19 @@ static enum st_status decode(const char *path, const struct entry *e, const unsi
                              float *dst, struct st_err *err)
 {
     const unsigned char *src = data + e->begin;
+    if (!strcmp(e->t.dtype, "F16") || !strcmp(e->t.dtype, "BF16")) {
+        int bf = e->t.dtype[0] == 'B';
+        for (size_t i = 0; i < e->t.n; i++) {
+            uint16_t h = (uint16_t)(src[2 * i] | src[2 * i + 1] << 8);
+            if (bf) {
+                uint32_t u = (uint32_t)h << 16; /* bfloat16: a float's top half */
+                memcpy(&dst[i], &u, sizeof u);
+            } else {
+                dst[i] = half_to_float(h);
+            }
+        }
+        return ST_OK;
+    }
     if (!strcmp(e->t.dtype, "F32")) {
         for (size_t i = 0; i < e->t.n; i++) {
             uint32_t u = le_u32(src + 4 * i);

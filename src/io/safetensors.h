@@ -20,7 +20,7 @@
 /* One tensor as read: data is float32 whatever the file stored. */
 struct st_safetensors_tensor {
     char name[ST_SAFETENSORS_NAME_MAX]; /* e.g. "layers.0.weight" */
-    char dtype[8];                      /* the file's dtype: "F32" or "F64" */
+    char dtype[8];                      /* the file's dtype: "F32", "F64", "F16" or "BF16" */
     int ndim;                           /* 0 (a scalar), 1 or 2 */
     int64_t shape[2];                   /* shape[0..ndim-1]; unused entries are 1 */
     size_t n;                           /* number of elements, prod(shape) */
@@ -50,8 +50,9 @@ enum st_status st_safetensors_write(const char *path, const struct st_params *p,
 /* Reads and validates a whole safetensors file into *out; release it with
  * st_safetensors_file_free(). Checks: the header length fits the file and
  * ST_SAFETENSORS_MAX_HEADER; the header is one JSON object (trailing spaces
- * allowed); each tensor entry has a string dtype (F32 or F64; F64 is converted
- * to float32 and a finite value beyond float range is an error), a shape of at
+ * allowed); each tensor entry has a string dtype (F32, F64, F16 or BF16; F64 is
+ * converted to float32 and a finite value beyond float range is an error, F16
+ * and BF16 convert exactly), a shape of at
  * most 2 integral, non-negative entries below 2^53, and data_offsets [begin,
  * end] with begin <= end <= data section size and end - begin == prod(shape) *
  * dtype size (overflow-checked); names are unique and shorter than
