@@ -205,17 +205,17 @@ static uint32_t pick(const float *logits, long V, double temperature, int top_k,
     if (temperature <= 0.0)
         return (uint32_t)best;
     /* The k-th largest logit is the floor of the kept ones (ties kept). */
-    double floor_at = -INFINITY;
+    double floor_at = -(double)INFINITY;
     if (top_k > 0 && top_k < V) {
         for (long v = 0; v < V; v++)
-            p[v] = logits[v];
+            p[v] = (double)logits[v];
         for (int k = 0; k < top_k; k++) {
             long m = -1;
             for (long v = 0; v < V; v++)
                 if (!isnan(p[v]) && (m < 0 || p[v] > p[m]))
                     m = v;
             floor_at = p[m];
-            p[m] = NAN;
+            p[m] = (double)NAN;
         }
     }
     double sum = 0.0;
