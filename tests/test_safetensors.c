@@ -609,8 +609,8 @@ static const struct {
       "shape[0] is a string", NULL },
     { "{\"w\":{\"dtype\":\"F32\",\"shape\":[9007199254740992],\"data_offsets\":[0,16]}}",
       "below 2^53", NULL },
-    { "{\"w\":{\"dtype\":\"F32\",\"shape\":[1,2,2],\"data_offsets\":[0,16]}}",
-      "tensor 'w': shape has 3 dimensions", "at most 2" },
+    { "{\"w\":{\"dtype\":\"F32\",\"shape\":[1,1,1,2,2],\"data_offsets\":[0,16]}}",
+      "tensor 'w': shape has 5 dimensions", "at most 4" },
     { "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
       "\"w\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}", "tensor 'w' twice", NULL },
     { "{\"__metadata__\":[]}", "__metadata__ is an array", "expected an object" },

@@ -42,4 +42,8 @@ enum st_status st_gpt_from_file(const struct st_file_tensor *t, int n, const str
 enum st_status st_gpt_same(const struct st_arch *run, const struct st_arch *file, unsigned named,
                            const char *opt, const char *what, struct st_err *err);
 
+/* Whether a file's tensors are GPT-2's own (wte.weight, with or without
+ * the transformer. prefix): a GPT file without sparsetune's metadata. */
+int st_gpt_file_is_gpt2(const struct st_file_tensor *t, int n);
+
 #endif

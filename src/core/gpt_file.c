@@ -49,11 +49,38 @@ static const char *meta_get(const struct st_meta *meta, const char *key)
     return NULL;
 }
 
+/* The names of a block's views in GPT-2's own files (Hugging Face's and
+ * nanoGPT's: h.{i}.<name>), in layout order. */
+static const char *const gpt2_roles[ST_GPT_BLOCK_VIEWS] = {
+    "ln_1.weight",        "ln_1.bias",        "attn.c_attn.weight", "attn.c_attn.bias",
+    "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight",        "ln_2.bias",
+    "mlp.c_fc.weight",    "mlp.c_fc.bias",    "mlp.c_proj.weight",  "mlp.c_proj.bias",
+};
+
+/* A block number at s ("0." ... "255."), its digits and dot skipped in *rest;
+ * -1 if s does not start with one. */
+static long block_at(const char *s, const char **rest)
+{
+    if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '.'))
+        return -1;
+    char *end;
+    long i = strtol(s, &end, 10);
+    if (*end != '.' || i > 255)
+        return -1;
+    *rest = end + 1;
+    return i;
+}
+
 /* The view a file tensor's name stands for with L blocks: 0 wte, 1 wpe,
  * block views, then lnf.w, lnf.b as -2, -3 (their index depends on L); its
- * block in *block (-1 outside blocks); -1 for another name. */
+ * block in *block (-1 outside blocks); -1 for another name, -4 for a name to
+ * pass over (GPT-2's attention mask buffers, and its lm_head, which GPT-2
+ * ties to wte). Names are sparsetune's, or GPT-2's with or without the
+ * "transformer." prefix. */
 static int view_of(const char *name, int *block, int *role)
 {
+    const char *rest;
+    long i;
     *block = -1;
     *role = -1;
     if (!strcmp(name, "wte"))
@@ -64,19 +91,46 @@ static int view_of(const char *name, int *block, int *role)
         return -2;
     if (!strcmp(name, "lnf.b"))
         return -3;
-    if (name[0] != 'h' || name[1] < '0' || name[1] > '9' || (name[1] == '0' && name[2] != '.'))
+    if (name[0] == 'h' && (i = block_at(name + 1, &rest)) >= 0) {
+        for (int r = 0; r < ST_GPT_BLOCK_VIEWS; r++)
+            if (!strcmp(rest, block_roles[r])) {
+                *block = (int)i;
+                *role = r;
+                return ST_GPT_BLOCK0 + (int)i * ST_GPT_BLOCK_VIEWS + r;
+            }
         return -1;
-    char *end;
-    long i = strtol(name + 1, &end, 10);
-    if (*end != '.' || i > 255)
-        return -1;
-    for (int r = 0; r < ST_GPT_BLOCK_VIEWS; r++)
-        if (!strcmp(end + 1, block_roles[r])) {
-            *block = (int)i;
-            *role = r;
-            return ST_GPT_BLOCK0 + (int)i * ST_GPT_BLOCK_VIEWS + r;
-        }
+    }
+    if (!strcmp(name, "lm_head.weight"))
+        return -4;
+    if (!strncmp(name, "transformer.", 12))
+        name += 12;
+    if (!strcmp(name, "wte.weight"))
+        return 0;
+    if (!strcmp(name, "wpe.weight"))
+        return 1;
+    if (!strcmp(name, "ln_f.weight"))
+        return -2;
+    if (!strcmp(name, "ln_f.bias"))
+        return -3;
+    if (!strncmp(name, "h.", 2) && (i = block_at(name + 2, &rest)) >= 0) {
+        if (!strcmp(rest, "attn.bias") || !strcmp(rest, "attn.masked_bias"))
+            return -4;
+        for (int r = 0; r < ST_GPT_BLOCK_VIEWS; r++)
+            if (!strcmp(rest, gpt2_roles[r])) {
+                *block = (int)i;
+                *role = r;
+                return ST_GPT_BLOCK0 + (int)i * ST_GPT_BLOCK_VIEWS + r;
+            }
+    }
     return -1;
+}
+
+int st_gpt_file_is_gpt2(const struct st_file_tensor *t, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(t[i].name, "wte.weight") || !strcmp(t[i].name, "transformer.wte.weight"))
+            return 1;
+    return 0;
 }
 
 /* The shape block view role r must have at width C: rows, cols (0: a
@@ -110,21 +164,27 @@ enum st_status st_gpt_from_file(const struct st_file_tensor *t, int n, const str
                                 const char *path, struct st_arch *arch, unsigned *named, int *map,
                                 struct st_err *err)
 {
-    int wte = -1, wpe = -1, L = 0;
+    int wte = -1, wpe = -1, L = 0, used = 0, conv1d = 0;
     char s1[64];
     /* The embeddings give C, V and T; the highest block index gives L. */
     for (int i = 0; i < n; i++) {
         int block, role, v = view_of(t[i].name, &block, &role);
         if (v == -1)
             return st_err_set(err, ST_ERR_FORMAT, "%s: unexpected tensor '%s' in a GPT file "
-                              "(expected wte, wpe, h{i}.ln1.w ... h{i}.mlp.proj.b, lnf.w, lnf.b)",
-                              path, t[i].name);
+                              "(expected wte, wpe, h{i}.ln1.w ... h{i}.mlp.proj.b, lnf.w, lnf.b, "
+                              "or GPT-2's names)", path, t[i].name);
+        used += v != -4;
         if (v == 0)
             wte = i;
         if (v == 1)
             wpe = i;
         if (block + 1 > L)
             L = block + 1;
+        /* Hugging Face's GPT-2 stores its projections as Conv1D, [in, out]:
+         * c_attn.weight [C, 3C] where nn.Linear (nanoGPT) has [3C, C]. */
+        if (role == 2 && strstr(t[i].name, "c_attn") && t[i].ndim == 2 &&
+            t[i].shape[1] == 3 * t[i].shape[0])
+            conv1d = 1;
     }
     if (wte < 0 || wpe < 0)
         return st_err_set(err, ST_ERR_FORMAT, "%s: a GPT file without %s", path,
@@ -145,14 +205,16 @@ enum st_status st_gpt_from_file(const struct st_file_tensor *t, int n, const str
     int T = (int)tp->shape[0], n_views = ST_GPT_BLOCK0 + ST_GPT_BLOCK_VIEWS * L + 2;
     if (L < 1)
         return st_err_set(err, ST_ERR_FORMAT, "%s: a GPT file without blocks (h0.*)", path);
-    if (n != n_views)
-        return st_err_set(err, ST_ERR_FORMAT, "%s: %d tensors; a GPT of %d blocks has %d", path, n,
-                          L, n_views);
+    if (used != n_views)
+        return st_err_set(err, ST_ERR_FORMAT, "%s: %d tensors; a GPT of %d blocks has %d", path,
+                          used, L, n_views);
     for (int v = 0; v < n_views; v++)
         map[v] = -1;
     for (int i = 0; i < n; i++) {
         int block, role, v = view_of(t[i].name, &block, &role);
         int64_t rows = C, cols = 0;
+        if (v == -4)
+            continue;
         if (v == -2 || v == -3)
             v = ST_GPT_BLOCK0 + ST_GPT_BLOCK_VIEWS * L + (v == -2 ? 0 : 1);
         else if (role >= 0)
@@ -160,6 +222,12 @@ enum st_status st_gpt_from_file(const struct st_file_tensor *t, int n, const str
         if (map[v] >= 0)
             return st_err_set(err, ST_ERR_FORMAT, "%s: tensor '%s' twice", path, t[i].name);
         map[v] = i;
+        if (conv1d && cols && role >= 0 && strstr(t[i].name, ".c_")) {
+            int64_t tmp = rows; /* stored [in, out]: transposed on reading */
+            rows = cols;
+            cols = tmp;
+            map[v] = i | ST_MAP_TRANSPOSED;
+        }
         if (v > 1 && !shape_is(&t[i], rows, cols)) {
             char want[64];
             struct st_file_tensor w = { t[i].name, cols ? 2 : 1, { rows, cols } };

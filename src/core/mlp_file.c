@@ -228,7 +228,11 @@ enum st_status st_mlp_from_file(const struct st_file_tensor *t, int n, const str
     for (int i = 0; i < n && st == ST_OK; i++) {
         const char *name = t[i].name;
         ln[i].i = i;
-        if (split_name(name, &ln[i]) != 0)
+        if (t[i].ndim > 2)
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: tensor '%s': shape has %d dimensions, "
+                            "expected at most 2 (an MLP has only matrices and vectors)", path,
+                            name, t[i].ndim);
+        else if (split_name(name, &ln[i]) != 0)
             st = st_err_set(err, ST_ERR_FORMAT,
                             "%s: unexpected tensor '%s', expected only '{k}.weight' and "
                             "'{k}.bias' with k a layer index (after a prefix such as 'layers.' "

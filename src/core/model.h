@@ -133,7 +133,9 @@ struct st_family {
      * the file determines (an MLP's widths always, its activation when the
      * metadata names it), and map[view] = the file tensor of each view of
      * the layout (map has room for n: a layout has no more views than the
-     * file tensors; map[view] < 0 says none was found). what names the file in messages. Errors: ST_ERR_FORMAT,
+     * file tensors; map[view] < 0 says none was found; a map entry with
+     * ST_MAP_TRANSPOSED set is a file tensor stored [cols, rows], read
+     * transposed). what names the file in messages. Errors: ST_ERR_FORMAT,
      * ST_ERR_SHAPE with a message naming the tensors. */
     enum st_status (*from_file)(const struct st_file_tensor *t, int n, const struct st_meta *meta,
                                 const char *what, struct st_arch *arch, unsigned *named,
@@ -145,6 +147,10 @@ struct st_family {
                            unsigned named, const char *opt, const char *what,
                            struct st_err *err);
 };
+
+/* In a from_file map: the file tensor (the other bits) is the view
+ * transposed. */
+#define ST_MAP_TRANSPOSED (1 << 30)
 
 /* The families, and the one called name (NULL if none). */
 int st_family_count(void);

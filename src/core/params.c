@@ -175,10 +175,10 @@ void st_params_free(struct st_params *p)
 
 void st_shape_text(char *buf, size_t size, int ndim, const int64_t *shape)
 {
-    if (ndim == 0)
-        snprintf(buf, size, "[]");
-    else if (ndim == 1)
-        snprintf(buf, size, "[%" PRId64 "]", shape[0]);
-    else
-        snprintf(buf, size, "[%" PRId64 ", %" PRId64 "]", shape[0], shape[1]);
+    size_t at = 0;
+    snprintf(buf, size, "[");
+    for (int d = 0; d < ndim && (at = strlen(buf)) < size; d++)
+        snprintf(buf + at, size - at, "%s%" PRId64, d ? ", " : "", shape[d]);
+    if ((at = strlen(buf)) < size)
+        snprintf(buf + at, size - at, "]");
 }

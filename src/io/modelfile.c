@@ -1,11 +1,16 @@
 /* modelfile.c: see modelfile.h. */
+#define _POSIX_C_SOURCE 200809L
 #include "modelfile.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "../core/gpt.h"
+#include "file.h"
 #include "safetensors.h"
 
 const char *st_meta_get(const struct st_meta *meta, const char *key)
@@ -39,16 +44,23 @@ static enum st_status copy_values(const char *path, const struct st_safetensors_
                           f->n_tensors, p->n_views);
     for (int v = 0; v < p->n_views; v++) {
         const struct st_view *w = &p->v[v];
-        if (map[v] < 0 || map[v] >= f->n_tensors)
+        int tr = map[v] >= 0 && (map[v] & ST_MAP_TRANSPOSED), at = map[v] & ~ST_MAP_TRANSPOSED;
+        if (map[v] < 0 || at >= f->n_tensors)
             return st_err_set(err, ST_ERR_FORMAT, "%s: no tensor for %s", path, w->name);
-        const struct st_safetensors_tensor *t = &f->tensors[map[v]];
-        int64_t rows = t->shape[0], cols = t->ndim == 2 ? t->shape[1] : 1;
+        const struct st_safetensors_tensor *t = &f->tensors[at];
+        int64_t rows = t->shape[tr ? 1 : 0], cols = t->ndim == 2 ? t->shape[tr ? 0 : 1] : 1;
         if (t->ndim != w->ndim || rows != w->rows || cols != w->cols)
             return st_err_set(err, ST_ERR_SHAPE, "%s: tensor '%s' does not have the shape of %s "
-                              "([%d, %d])", path, t->name, w->name, w->rows, w->cols);
+                              "([%d, %d]%s)", path, t->name, w->name, w->rows, w->cols,
+                              tr ? ", stored transposed" : "");
         if (!t->data)
             continue;
-        memcpy(w->data, t->data, st_view_size(w) * sizeof(float));
+        if (tr) /* stored [cols, rows] */
+            for (int64_t i = 0; i < rows; i++)
+                for (int64_t j = 0; j < cols; j++)
+                    w->data[i * cols + j] = t->data[j * rows + i];
+        else
+            memcpy(w->data, t->data, st_view_size(w) * sizeof(float));
         /* A non-finite weight would train and report numbers (a ReLU can
          * swallow a NaN) or end as a "diverged" run blamed on the lr. */
         for (size_t i = 0; i < st_view_size(w); i++)
@@ -62,6 +74,51 @@ static enum st_status copy_values(const char *path, const struct st_safetensors_
     return ST_OK;
 }
 
+/* config.json beside file (Hugging Face's GPT-2 layout), its "n_head" added
+ * to f's metadata; nothing when there is no such file or key. Errors:
+ * ST_ERR_FORMAT for a config.json that is not JSON or whose n_head is not a
+ * positive integer; ST_ERR_NOMEM. */
+static enum st_status config_heads(const char *file, struct st_safetensors_file *f,
+                                   struct st_err *err)
+{
+    char cfg[4200];
+    const char *slash = strrchr(file, '/');
+    snprintf(cfg, sizeof cfg, "%.*sconfig.json", slash ? (int)(slash - file + 1) : 0, file);
+    char *text;
+    size_t len;
+    if (st_file_read(cfg, &text, &len, NULL) != ST_OK)
+        return ST_OK;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!root)
+        return st_err_set(err, ST_ERR_FORMAT, "%s: not JSON", cfg);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(root, "n_head");
+    enum st_status st = ST_OK;
+    if (h && !(cJSON_IsNumber(h) && h->valuedouble >= 1 && h->valuedouble <= 65536 &&
+               h->valuedouble == floor(h->valuedouble)))
+        st = st_err_set(err, ST_ERR_FORMAT, "%s: n_head is not a positive integer", cfg);
+    else if (h) {
+        char **k = realloc(f->meta_keys, ((size_t)f->n_meta + 1) * sizeof *k);
+        if (k)
+            f->meta_keys = k;
+        char **v = k ? realloc(f->meta_vals, ((size_t)f->n_meta + 1) * sizeof *v) : NULL;
+        if (v)
+            f->meta_vals = v;
+        char num[32];
+        snprintf(num, sizeof num, "%d", (int)h->valuedouble);
+        if (!k || !v || !(k[f->n_meta] = strdup("n_head")) ||
+            !(v[f->n_meta] = strdup(num))) {
+            if (k && v)
+                free(k[f->n_meta]);
+            st = st_err_set(err, ST_ERR_NOMEM, "out of memory");
+        } else {
+            f->n_meta++;
+        }
+    }
+    cJSON_Delete(root);
+    return st;
+}
+
 enum st_status st_modelfile_read(const char *path, int header_only, struct st_modelfile *mf,
                                  struct st_err *err)
 {
@@ -69,8 +126,16 @@ enum st_status st_modelfile_read(const char *path, int header_only, struct st_mo
     struct st_modelfile q;
     struct st_file_tensor *ft = NULL;
     int *map = NULL;
-    enum st_status st = header_only ? st_safetensors_read_header(path, &f, err)
-                                    : st_safetensors_read(path, &f, err);
+    /* A folder, as GPT-2 is distributed, holds model.safetensors. */
+    char file[4200];
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        snprintf(file, sizeof file, "%s%smodel.safetensors", path,
+                 path[0] && path[strlen(path) - 1] == '/' ? "" : "/");
+    else
+        snprintf(file, sizeof file, "%s", path);
+    enum st_status st = header_only ? st_safetensors_read_header(file, &f, err)
+                                    : st_safetensors_read(file, &f, err);
     if (st != ST_OK)
         return st;
     memset(&q, 0, sizeof q);
@@ -91,6 +156,23 @@ enum st_status st_modelfile_read(const char *path, int header_only, struct st_mo
     if (!ft || !map) {
         st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
         goto out;
+    }
+    /* GPT-2's own files (Hugging Face's, nanoGPT's) carry no sparsetune
+     * metadata: recognized by their names, the heads from a config.json
+     * beside them. */
+    if (!arch && st_gpt_file_is_gpt2(ft, f.n_tensors)) {
+        a.family = st_family_find("gpt");
+        if (!st_meta_get(&q.meta, "n_head") && (st = config_heads(file, &f, err)) != ST_OK)
+            goto out;
+        q.meta.n = f.n_meta;
+        q.meta.keys = f.meta_keys;
+        q.meta.vals = f.meta_vals;
+        if (!st_meta_get(&q.meta, "n_head")) {
+            st = st_err_set(err, ST_ERR_FORMAT, "%s: GPT-2's tensors, but not how many attention "
+                            "heads they hold: put the model's config.json (with \"n_head\") "
+                            "beside it", file);
+            goto out;
+        }
     }
     for (int i = 0; i < f.n_tensors; i++)
         map[i] = -1;

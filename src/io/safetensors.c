@@ -293,12 +293,12 @@ static enum st_status parse_entry(const char *path, const cJSON *j, uint64_t dat
         return st_err_set(err, ST_ERR_FORMAT, "%s: tensor '%s': shape is %s, expected an array",
                           path, name, shape ? json_kind(shape) : "missing");
     e->t.ndim = cJSON_GetArraySize(shape);
-    if (e->t.ndim > 2)
+    if (e->t.ndim > 4)
         return st_err_set(err, ST_ERR_FORMAT,
-                          "%s: tensor '%s': shape has %d dimensions, expected at most 2 (an MLP "
-                          "has only matrices and vectors)",
-                          path, name, e->t.ndim);
-    e->t.shape[0] = e->t.shape[1] = 1;
+                          "%s: tensor '%s': shape has %d dimensions, expected at most 4", path,
+                          name, e->t.ndim);
+    for (int d = 0; d < 4; d++)
+        e->t.shape[d] = 1;
     for (int d = 0; d < e->t.ndim; d++) {
         const cJSON *s = cJSON_GetArrayItem(shape, d);
         uint64_t v;

@@ -21,8 +21,8 @@
 struct st_safetensors_tensor {
     char name[ST_SAFETENSORS_NAME_MAX]; /* e.g. "layers.0.weight" */
     char dtype[8];                      /* the file's dtype: "F32", "F64", "F16" or "BF16" */
-    int ndim;                           /* 0 (a scalar), 1 or 2 */
-    int64_t shape[2];                   /* shape[0..ndim-1]; unused entries are 1 */
+    int ndim;                           /* 0 (a scalar) to 4 */
+    int64_t shape[4];                   /* shape[0..ndim-1]; unused entries are 1 */
     size_t n;                           /* number of elements, prod(shape) */
     float *data;                        /* [n] row-major; borrowed from st_safetensors_file.mem
                                            (NULL after st_safetensors_read_header) */
@@ -53,7 +53,8 @@ enum st_status st_safetensors_write(const char *path, const struct st_params *p,
  * allowed); each tensor entry has a string dtype (F32, F64, F16 or BF16; F64 is
  * converted to float32 and a finite value beyond float range is an error, F16
  * and BF16 convert exactly), a shape of at
- * most 2 integral, non-negative entries below 2^53, and data_offsets [begin,
+ * most 4 integral, non-negative entries below 2^53 (models use 2; GPT-2's
+ * files hold 4-D mask buffers), and data_offsets [begin,
  * end] with begin <= end <= data section size and end - begin == prod(shape) *
  * dtype size (overflow-checked); names are unique and shorter than
  * ST_SAFETENSORS_NAME_MAX; tensors do not overlap (gaps are allowed);
