@@ -117,6 +117,7 @@ static const struct {
     { "tokens", "a/t.bin", "a/t.bin" },
     { "eval-text", "a/de.txt", "a/de.txt" },
     { "eval-tokens", "a/t.npy", "a/t.npy" },
+    { "export-layout", "nanogpt", "nanogpt" },
     { "eval-x", "a/x.npy", "a/x.npy" },
     { "y-col", "label", "label" },
     { "val-fraction", "0.25", "0.25" },

@@ -13,7 +13,9 @@ model.safetensors and a config.json naming n_head:
 - nanoGPT's: the transformer. prefix, nn.Linear's [out, in], lm_head.weight
   (tied: the same values as wte); in BF16.
 
-For each, `sparsetune eval --model FOLDER --tokens t.npy` must report the
+For each, a 0-step fine-tune from the folder must write student.safetensors
+back in the same layout (names, shapes, values; the mask buffers left out),
+and `sparsetune eval --model FOLDER --tokens t.npy` must report the
 next-token cross-entropy that the reference GPT of tests/torch_gpt.py gives on
 the same windows with the same weights (as the file rounds them), within
 2e-6 relative: float32 sums over 32..128 terms per product, a few ulps of
@@ -95,6 +97,21 @@ def write(path, tensors, dtype):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
     return stored
+
+
+def read_any(path):
+    """name -> float32 array of a safetensors file written in F32 (sparsetune
+    writes F32), and its metadata."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        head = json.loads(f.read(n))
+        body = f.read()
+    meta = head.pop("__metadata__", {})
+    out = {}
+    for k, e in head.items():
+        b, t = e["data_offsets"]
+        out[k] = np.frombuffer(body[b:t], dtype="<f4").reshape(e["shape"])
+    return out, meta
 
 
 def hf_layout(P, transpose=True):
@@ -184,6 +201,21 @@ def main():
         print(f"  {name}: sparsetune {got}, PyTorch {ref:.9g} -> {'ok' if ok else 'FAIL'}"
               f"{'' if got is not None else ': ' + out}")
         failed += not ok
+        # Written back in the layout it came in: a run of 0 steps from it
+        # writes student.safetensors with the same names, shapes and (float32)
+        # values.
+        run = os.path.join(a.work, name + "-run")
+        p = subprocess.run([a.bin, "finetune", "--model", folder, "--tokens", tokens, "--steps",
+                            "0", "--quiet", "--no-plot", "--force", "--out", run],
+                           capture_output=True, text=True)
+        back, _ = read_any(os.path.join(run, "student.safetensors")) if p.returncode == 0 \
+            else ({}, None)
+        same = p.returncode == 0 and set(back) == set(stored) - {
+            k for k in stored if k.endswith(".attn.bias") or k.endswith("masked_bias")} and all(
+            np.array_equal(back[k], stored[k]) for k in back)
+        print(f"  {name} written back: {'same names, shapes and values' if same else 'DIFFERENT'}"
+              f"{'' if p.returncode == 0 else ': ' + p.stderr.strip()}")
+        failed += not same
     # A Conv1D weight left untransposed (a square one, whose shape cannot
     # tell) must not pass as the model.
     bad = hf_layout(P)

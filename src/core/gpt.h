@@ -46,4 +46,13 @@ enum st_status st_gpt_same(const struct st_arch *run, const struct st_arch *file
  * the transformer. prefix): a GPT file without sparsetune's metadata. */
 int st_gpt_file_is_gpt2(const struct st_file_tensor *t, int n);
 
+/* A file's layout: "hf" (Hugging Face's GPT-2: Conv1D weights [in, out]),
+ * "nanogpt" (GPT-2's names, nn.Linear's [out, in]) or "sparsetune". */
+const char *st_gpt_file_layout(const struct st_file_tensor *t, int n);
+
+/* View t's name in GPT-2's files (prefixed: after "transformer.") into buf;
+ * returns 1 for a projection weight, which Hugging Face's layout stores
+ * transposed. */
+int st_gpt2_name(const struct st_model *m, int t, int prefixed, char *buf, size_t size);
+
 #endif

@@ -125,6 +125,35 @@ static int view_of(const char *name, int *block, int *role)
     return -1;
 }
 
+const char *st_gpt_file_layout(const struct st_file_tensor *t, int n)
+{
+    if (!st_gpt_file_is_gpt2(t, n))
+        return "sparsetune";
+    for (int i = 0; i < n; i++)
+        if (strstr(t[i].name, "attn.c_attn.weight") && t[i].ndim == 2 &&
+            t[i].shape[1] == 3 * t[i].shape[0])
+            return "hf";
+    return "nanogpt";
+}
+
+int st_gpt2_name(const struct st_model *m, int t, int prefixed, char *buf, size_t size)
+{
+    const struct st_gpt *g = st_gpt_of(m);
+    const char *pre = prefixed ? "transformer." : "";
+    int lnf = ST_GPT_BLOCK0 + ST_GPT_BLOCK_VIEWS * g->L;
+    if (t < ST_GPT_BLOCK0) {
+        snprintf(buf, size, "%s%s", pre, t == ST_GPT_VIEW_WTE ? "wte.weight" : "wpe.weight");
+        return 0;
+    }
+    if (t >= lnf) {
+        snprintf(buf, size, "%sln_f.%s", pre, t == lnf ? "weight" : "bias");
+        return 0;
+    }
+    int b = (t - ST_GPT_BLOCK0) / ST_GPT_BLOCK_VIEWS, r = (t - ST_GPT_BLOCK0) % ST_GPT_BLOCK_VIEWS;
+    snprintf(buf, size, "%sh.%d.%s", pre, b, gpt2_roles[r]);
+    return r == 2 || r == 4 || r == 8 || r == 10; /* the four projections' weights */
+}
+
 int st_gpt_file_is_gpt2(const struct st_file_tensor *t, int n)
 {
     for (int i = 0; i < n; i++)

@@ -102,6 +102,8 @@ const char *st_eval_y(const struct st_train_cfg *cfg, int i)
     return i < legacy ? cfg->eval_y : cfg->eval_paths + cfg->eval_y_at[i - legacy];
 }
 
+const char *const st_export_layout_names[5] = { "auto", "sparsetune", "hf", "nanogpt", NULL };
+
 int st_cfg_stream(const struct st_train_cfg *cfg)
 {
     return st_cfg_given(cfg->text_path) || st_cfg_given(cfg->tokens_path);
@@ -389,6 +391,9 @@ static enum st_status check_model(struct st_train_cfg *cfg, struct st_err *err)
 enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err)
 {
     enum st_status st;
+    if (cfg->export_layout >= 2 && cfg->arch.family != st_family_find("gpt"))
+        return st_err_set(err, ST_ERR_ARG, "--export-layout %s: GPT-2's layouts are for a GPT "
+                          "(--arch gpt)", st_export_layout_names[cfg->export_layout]);
     if ((st = check_data(cfg, err)) != ST_OK || (st = check_optimizer(cfg, err)) != ST_OK)
         return st;
     if (cfg->log_every < 1)

@@ -52,6 +52,8 @@ struct st_train_cfg {
     int task_data;                  /* 1: train on --x/--y alone, no teacher (pretrain, finetune) */
     double val_fraction;            /* share of the --x rows held out for validation */
     int standardize;                /* inputs to mean 0, std 1 (training rows' statistics) */
+    int export_layout;              /* the student's files: 0 auto (the --model's layout),
+                                     * 1 sparsetune, 2 hf, 3 nanogpt (st_export_layout_names) */
     char text_path[ST_PATH_MAX];    /* "none", or a text whose bytes are the token stream */
     char tokens_path[ST_PATH_MAX];  /* "none", or a token stream (.npy, llm.c's .bin) */
     char eval_text[ST_PATH_MAX];    /* "none", or a text to evaluate a language model on */
@@ -128,5 +130,8 @@ void st_eval_prefix(const struct st_train_cfg *cfg, int i, char *out, size_t siz
  * file, takes the whole training set in every step (--batch 0), holds out no
  * --val-fraction rows and draws no fisher probes; else 1. */
 int st_cfg_seed_used(const struct st_train_cfg *cfg);
+
+/* The names of export_layout's values. */
+extern const char *const st_export_layout_names[5];
 
 #endif

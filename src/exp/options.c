@@ -107,6 +107,11 @@ static const struct st_option table[] = {
     { "eval-tokens", ST_OPT_T_STR, "FILE", "none", NULL,
       "gpt: a token file (.npy, .bin) to evaluate on, as --eval-text", 1, 0, 0, AT(eval_tokens),
       NULL, DATA },
+    { "export-layout", ST_OPT_T_ENUM, "NAME", "auto", NULL,
+      "gpt: the layout of student.safetensors and student_init.safetensors: sparsetune's "
+      "names, hf (Hugging Face's GPT-2: Conv1D weights [in, out]) or nanogpt "
+      "(transformer.-prefixed, with lm_head.weight); auto: the --model's own", 1, 0, 0,
+      AT(export_layout), st_export_layout_names, ALL },
     { "eval-x", ST_OPT_T_STR, "FILE", "none", NULL,
       "an evaluation set's inputs (.npy or .csv), e.g. the first task's: its loss at every "
       "logged step is the forgetting curve", 1, 0, 0, AT(eval_x), NULL, ALL },

@@ -127,7 +127,8 @@ enum st_status st_rundir_write_config(const struct st_train_cfg *cfg, const stru
 
 enum st_status st_rundir_save_model(const char *dir, const char *name, const char *role,
                                     const struct st_model *m, const struct st_params *p,
-                                    const struct st_stand *s, struct st_err *err)
+                                    const struct st_stand *s, const char *layout,
+                                    struct st_err *err)
 {
     char path[4200];
     const char *keys[] = { "input_mean", "input_std" };
@@ -146,7 +147,7 @@ enum st_status st_rundir_save_model(const char *dir, const char *name, const cha
         vals[1] = sd;
     }
     if (st == ST_OK)
-        st = st_modelfile_write(path, m, p, role, keys, vals, s->n > 0 ? 2 : 0, err);
+        st = st_modelfile_write_as(path, m, p, role, keys, vals, s->n > 0 ? 2 : 0, layout, err);
     free(mean);
     free(sd);
     return st;

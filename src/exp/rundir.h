@@ -32,6 +32,7 @@ enum st_status st_rundir_write_config(const struct st_train_cfg *cfg, const stru
  * Errors: ST_ERR_IO, ST_ERR_NOMEM. */
 enum st_status st_rundir_save_model(const char *dir, const char *name, const char *role,
                                     const struct st_model *m, const struct st_params *p,
-                                    const struct st_stand *s, struct st_err *err);
+                                    const struct st_stand *s, const char *layout,
+                                    struct st_err *err);
 
 #endif

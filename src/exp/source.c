@@ -62,6 +62,7 @@ static enum st_status build_start(struct st_source *s, const struct st_train_cfg
         st_rng_seed(&rng, cfg->seed, ST_STREAM_STUDENT);
         st_model_draw(s->m, &s->start, &rng, NULL);
     }
+    snprintf(s->layout, sizeof s->layout, "%s", has_init ? init.layout : "sparsetune");
     if (has_init) {
         st_params_copy(&s->start, &init.p);
         /* Statistics the start model carries come first; --standardize fits new ones. */

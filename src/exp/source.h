@@ -35,6 +35,7 @@ struct st_source {
     struct st_dataset eval[ST_EVAL_MAX]; /* the evaluation sets (st_eval_count of the cfg) */
     int n_eval;
     struct st_params start;   /* the student's start theta0 */
+    char layout[12];          /* the --student-init (--model) file's layout, or sparsetune */
     int has_teacher;
     struct st_teacher teacher;
     unsigned char *truth;     /* [n_views] teacher-student: the teacher differs from the start */

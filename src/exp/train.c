@@ -201,6 +201,14 @@ static void run_free(struct st_run *r)
 }
 
 /* config.ini, the start's model files and, with --save-data, the data. */
+/* The layout the student's files are written in: --export-layout, or with
+ * auto the start model file's own (a GPT-2 file's hf or nanogpt). */
+static const char *export_layout(const struct st_run *r)
+{
+    return r->cfg.export_layout == 0 ? r->src.layout
+                                     : st_export_layout_names[r->cfg.export_layout];
+}
+
 static enum st_status write_start(struct st_run *r, struct st_err *err)
 {
     const struct st_train_cfg *c = &r->cfg;
@@ -209,10 +217,11 @@ static enum st_status write_start(struct st_run *r, struct st_err *err)
     enum st_status st;
     if ((st = st_rundir_write_config(c, &r->model, err)) != ST_OK ||
         (s->has_teacher && (st = st_rundir_save_model(c->out, "teacher.safetensors", "teacher",
-                                                      &r->model, &s->teacher.p, &s->stand,
+                                                      &r->model, &s->teacher.p, &s->stand, NULL,
                                                       err)) != ST_OK) ||
         (st = st_rundir_save_model(c->out, "student_init.safetensors", "student_init",
-                                   &r->model, &s->start, &s->stand, err)) != ST_OK)
+                                   &r->model, &s->start, &s->stand, export_layout(r),
+                                   err)) != ST_OK)
         return st;
     if (!c->save_data)
         return ST_OK;
@@ -469,7 +478,7 @@ static enum st_status finish(struct st_run *r, const struct st_train_result *res
         return st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv", c->out);
     if (!res->diverged &&
         (st = st_rundir_save_model(c->out, "student.safetensors", "student", &r->model, &r->theta,
-                                   &r->src.stand, err)) != ST_OK)
+                                   &r->src.stand, export_layout(r), err)) != ST_OK)
         return st;
     if ((st = st_path_join(path, sizeof path, c->out, "summary.json", err)) != ST_OK ||
         (st = st_summary_write(c, res, path, err)) != ST_OK ||

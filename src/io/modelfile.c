@@ -176,6 +176,7 @@ enum st_status st_modelfile_read(const char *path, int header_only, struct st_mo
     }
     for (int i = 0; i < f.n_tensors; i++)
         map[i] = -1;
+    snprintf(q.layout, sizeof q.layout, "%s", st_gpt_file_layout(ft, f.n_tensors));
     st = st_family_at(a.family)->from_file(ft, f.n_tensors, &q.meta, path, &a, &q.named, map, err);
     if (st == ST_OK)
         st = st_model_init(&q.model, &a, err);
@@ -226,11 +227,69 @@ void st_modelfile_free(struct st_modelfile *mf)
     memset(mf, 0, sizeof *mf);
 }
 
+/* A GPT's views under GPT-2's names in layout "hf" (the projections'
+ * weights transposed to [in, out]) or "nanogpt" (the transformer. prefix and
+ * a tied lm_head.weight): a copy of p in e. */
+static enum st_status gpt2_views(const struct st_model *m, const struct st_params *p,
+                                 const char *layout, struct st_params *e, struct st_err *err)
+{
+    int hf = !strcmp(layout, "hf");
+    enum st_status st = ST_OK;
+    char name[ST_NAME_MAX];
+    memset(e, 0, sizeof *e);
+    for (int t = 0; t <= p->n_views && st == ST_OK; t++) {
+        /* After the views, nanoGPT's lm_head: wte again. */
+        const struct st_view *v = &p->v[t < p->n_views ? t : ST_GPT_VIEW_WTE];
+        const char *groups[ST_VIEW_GROUPS];
+        for (int k = 0; k < v->n_groups; k++)
+            groups[k] = v->groups[k];
+        if (t == p->n_views && hf)
+            break;
+        int tr = t < p->n_views && st_gpt2_name(m, t, !hf, name, sizeof name) && hf;
+        st = st_params_add(e, t < p->n_views ? name : "lm_head.weight", v->role, v->ndim,
+                           tr ? v->cols : v->rows, tr ? v->rows : v->cols, v->kind, groups,
+                           v->n_groups, err);
+    }
+    if (st == ST_OK)
+        st = st_params_alloc(e, err);
+    for (int t = 0; st == ST_OK && t < e->n_views; t++) {
+        const struct st_view *v = &p->v[t < p->n_views ? t : 0];
+        float *d = e->v[t].data;
+        if (hf && t < p->n_views && st_gpt2_name(m, t, 0, name, sizeof name)) /* [in, out] */
+            for (int i = 0; i < v->rows; i++)
+                for (int j = 0; j < v->cols; j++)
+                    d[(size_t)j * (size_t)v->rows + (size_t)i] = v->data[(size_t)i * (size_t)v->cols + (size_t)j];
+        else
+            memcpy(d, v->data, st_view_size(v) * sizeof(float));
+    }
+    if (st != ST_OK)
+        st_params_free(e);
+    return st;
+}
+
 enum st_status st_modelfile_write(const char *path, const struct st_model *m,
                                   const struct st_params *p, const char *role,
                                   const char *const *extra_keys, const char *const *extra_vals,
                                   int n_extra, struct st_err *err)
 {
+    return st_modelfile_write_as(path, m, p, role, extra_keys, extra_vals, n_extra, NULL, err);
+}
+
+enum st_status st_modelfile_write_as(const char *path, const struct st_model *m,
+                                     const struct st_params *p, const char *role,
+                                     const char *const *extra_keys, const char *const *extra_vals,
+                                     int n_extra, const char *layout, struct st_err *err)
+{
+    if (layout && (!strcmp(layout, "hf") || !strcmp(layout, "nanogpt")) && m->f == &st_gpt_family) {
+        struct st_params e;
+        enum st_status st = gpt2_views(m, p, layout, &e, err);
+        if (st == ST_OK)
+            st = st_modelfile_write_as(path, m, &e, role, extra_keys, extra_vals, n_extra,
+                                       "names", err);
+        st_params_free(&e);
+        return st;
+    }
+    int own_names = layout && !strcmp(layout, "names"); /* p's views carry the file's names */
     struct st_meta_out fam;
     const char **keys = malloc((size_t)(2 + ST_META_MAX + n_extra) * sizeof *keys);
     const char **vals = malloc((size_t)(2 + ST_META_MAX + n_extra) * sizeof *vals);
@@ -260,6 +319,8 @@ enum st_status st_modelfile_write(const char *path, const struct st_model *m,
         names[t] = malloc(ST_NAME_MAX + 64);
         if (!names[t])
             st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
+        else if (own_names)
+            snprintf(names[t], ST_NAME_MAX + 64, "%s", p->v[t].name);
         else
             m->f->file_name(m, p, t, names[t], ST_NAME_MAX + 64);
     }

@@ -19,6 +19,7 @@ struct st_modelfile {
     struct st_params p;  /* its values, in the model's layout */
     unsigned named;      /* bit i: the file determines the family's options[i] */
     struct st_meta meta; /* the file's metadata, in file order (owned) */
+    char layout[12];     /* "sparsetune", or a GPT-2 file's "hf" or "nanogpt" */
 };
 
 /* Reads the model in path. With header_only, only the architecture (and
@@ -47,5 +48,16 @@ enum st_status st_modelfile_write(const char *path, const struct st_model *m,
                                   const struct st_params *p, const char *role,
                                   const char *const *extra_keys, const char *const *extra_vals,
                                   int n_extra, struct st_err *err);
+
+/* The same, for a GPT in GPT-2's layout "hf" (Hugging Face's names, the
+ * projections' weights stored [in, out] as Conv1D has them) or "nanogpt"
+ * (transformer.-prefixed names, nn.Linear's [out, in], and lm_head.weight,
+ * the tied head); NULL or "sparsetune": sparsetune's own names. The
+ * metadata are sparsetune's in every layout, so the file reads back without
+ * a config.json. */
+enum st_status st_modelfile_write_as(const char *path, const struct st_model *m,
+                                     const struct st_params *p, const char *role,
+                                     const char *const *extra_keys, const char *const *extra_vals,
+                                     int n_extra, const char *layout, struct st_err *err);
 
 #endif
