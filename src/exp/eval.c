@@ -149,25 +149,36 @@ static void copy_pass(void *ctx, const float *out, long r0, int B)
     memcpy(p->y + r0 * p->per_row, out, (size_t)B * (size_t)p->per_row * sizeof *p->y);
 }
 
+/* The model in a file, with the default options and the file's own
+ * architecture: *cfg (malloc'd; free it after loaded_free) and l. */
+static enum st_status load_file(const char *model, struct st_train_cfg **cfg, struct loaded *l,
+                                struct st_err *err)
+{
+    unsigned char given[ST_OPTIONS_MAX] = { 0 };
+    enum st_status st;
+    if (!(*cfg = calloc(1, sizeof **cfg)))
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    st_train_cfg_defaults(*cfg);
+    snprintf((*cfg)->init_path, sizeof (*cfg)->init_path, "%s", model);
+    snprintf((*cfg)->init_opt, sizeof (*cfg)->init_opt, "model");
+    if ((st = load(*cfg, given, l, err)) != ST_OK) {
+        free(*cfg);
+        *cfg = NULL;
+    }
+    return st;
+}
+
 enum st_status st_model_predict(const char *model, const float *x, long n, int in, float **y,
                                 int *out, struct st_err *err)
 {
-    struct st_train_cfg *cfg = calloc(1, sizeof *cfg);
-    unsigned char given[ST_OPTIONS_MAX] = { 0 };
+    struct st_train_cfg *cfg;
     struct loaded l;
     float *xs = NULL;
     enum st_status st;
 
     *y = NULL;
-    if (!cfg)
-        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
-    st_train_cfg_defaults(cfg);
-    snprintf(cfg->init_path, sizeof cfg->init_path, "%s", model);
-    snprintf(cfg->init_opt, sizeof cfg->init_opt, "model");
-    if ((st = load(cfg, given, &l, err)) != ST_OK) {
-        free(cfg);
+    if ((st = load_file(model, &cfg, &l, err)) != ST_OK)
         return st;
-    }
     struct st_model_io io = st_model_io(&l.m);
     long per_row = io.rows * io.cols;
     if (io.in != in)
@@ -238,22 +249,14 @@ enum st_status st_model_sample(const char *model, const uint32_t *prompt, long n
                                long length, double temperature, int top_k, uint64_t seed,
                                uint32_t **out, long *n_out, struct st_err *err)
 {
-    struct st_train_cfg *cfg = calloc(1, sizeof *cfg);
-    unsigned char given[ST_OPTIONS_MAX] = { 0 };
+    struct st_train_cfg *cfg;
     struct loaded l;
     enum st_status st;
 
     *out = NULL;
     *n_out = 0;
-    if (!cfg)
-        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
-    st_train_cfg_defaults(cfg);
-    snprintf(cfg->init_path, sizeof cfg->init_path, "%s", model);
-    snprintf(cfg->init_opt, sizeof cfg->init_opt, "model");
-    if ((st = load(cfg, given, &l, err)) != ST_OK) {
-        free(cfg);
+    if ((st = load_file(model, &cfg, &l, err)) != ST_OK)
         return st;
-    }
     struct st_model_io io = st_model_io(&l.m);
     long T = io.in, V = io.cols, n = n_prompt + length;
     uint32_t *tok = malloc(((size_t)n + 1) * sizeof *tok);

@@ -130,16 +130,8 @@ check "compare writes compare.json" [ -s "$W/cp/compare.json" ]
 
 # --resume: a run stopped by SIGINT and resumed ends with the bits of one
 # that ran straight through.
-"$BIN" train $G --lambda 1e-3 --steps 3000 --log-every 100 --quiet --no-plot --out "$W/rs" >/dev/null 2>&1
-"$BIN" train $G --lambda 1e-3 --steps 3000 --log-every 100 --quiet --no-plot --checkpoint-every 200 --out "$W/ri" >/dev/null 2>&1 &
-pid=$!
-sleep 0.3
-kill -INT $pid
-wait $pid
-code=$?
-"$BIN" train --resume "$W/ri" --quiet --no-plot >/dev/null 2>&1
-check "a GPT run stopped by SIGINT (exit 130) and resumed matches one run straight" \
-    bash -c "[ $code = 130 ] && cmp '$W/rs/metrics.csv' '$W/ri/metrics.csv'"
+check_resume "a GPT run stopped by SIGINT (exit 130) and resumed matches one run straight" 0.3 \
+    "$W" "$BIN" train $G --lambda 1e-3 --steps 8000 --log-every 200 --quiet --no-plot
 
 # Memory: a size that cannot fit is refused before allocating, with its numbers.
 "$BIN" train --arch gpt --n-layer 96 --n-head 64 --d-model 12288 --vocab 50257 --context 2048 --data-size 8 --steps 1 --quiet --no-plot --out "$W/big" >/dev/null 2>"$W/err"
