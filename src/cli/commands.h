@@ -16,5 +16,6 @@ int cmd_finetune(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_continual(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

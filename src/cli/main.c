@@ -22,6 +22,7 @@ static const struct cmd {
     { "finetune", cmd_finetune, "fine-tune a model file on new data; which layers move, forgetting" },
     { "eval", cmd_eval, "a model file's loss and accuracy on a data set" },
     { "sample", cmd_sample, "a language model's continuation of a prompt" },
+    { "tokenize", cmd_tokenize, "a text to GPT-2's token ids (.bin, .npy) and back" },
     { "continual", cmd_continual, "forgetting task A while learning B, per lambda and method" },
     { "plot", cmd_plot, "redraw the figure of a run directory" },
 };

@@ -22,15 +22,15 @@
 
 /* ---- writer ---- */
 
-enum st_status st_npy_write_f32(const char *path, const float *x, long rows, long cols,
-                                struct st_err *err)
+/* A version 1.0 file of descr with the shape text given (data written by the
+ * caller through *af, left open). */
+static enum st_status write_header(const char *path, const char *descr, const char *shape,
+                                   struct st_atomic_file *af, struct st_err *err)
 {
-    struct st_atomic_file af;
     char header[256];
     enum st_status st;
-    int n = snprintf(header, sizeof header,
-                     "{'descr': '<f4', 'fortran_order': False, 'shape': (%ld, %ld), }", rows,
-                     cols);
+    int n = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                     descr, shape);
     /* 10 bytes of preamble + header + '\n' must be a multiple of 64. */
     size_t total = (size_t)(10 + n + 1 + 63) / 64 * 64;
     size_t hlen = total - 10;
@@ -39,15 +39,43 @@ enum st_status st_npy_write_f32(const char *path, const float *x, long rows, lon
         return st_err_set(err, ST_ERR_ARG, "%s: shape too large", path);
     memset(header + n, ' ', hlen - (size_t)n);
     header[hlen - 1] = '\n';
-    st = st_atomic_open(&af, path, err);
+    st = st_atomic_open(af, path, err);
     if (st != ST_OK)
         return st;
     unsigned char pre[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                               (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8) };
-    fwrite(pre, 1, sizeof pre, af.f);
-    fwrite(header, 1, hlen, af.f);
+    fwrite(pre, 1, sizeof pre, af->f);
+    fwrite(header, 1, hlen, af->f);
+    return ST_OK;
+}
+
+enum st_status st_npy_write_f32(const char *path, const float *x, long rows, long cols,
+                                struct st_err *err)
+{
+    struct st_atomic_file af;
+    char shape[64];
+    snprintf(shape, sizeof shape, "(%ld, %ld)", rows, cols);
+    enum st_status st = write_header(path, "<f4", shape, &af, err);
+    if (st != ST_OK)
+        return st;
     /* float32 in memory is little-endian on every platform this builds for. */
     fwrite(x, sizeof(float), (size_t)rows * (size_t)cols, af.f);
+    return st_atomic_commit(&af, err);
+}
+
+enum st_status st_npy_write_i32(const char *path, const uint32_t *x, long n, struct st_err *err)
+{
+    struct st_atomic_file af;
+    char shape[64];
+    snprintf(shape, sizeof shape, "(%ld,)", n);
+    enum st_status st = write_header(path, "<i4", shape, &af, err);
+    if (st != ST_OK)
+        return st;
+    for (long i = 0; i < n; i++) {
+        unsigned char b[4] = { (unsigned char)x[i], (unsigned char)(x[i] >> 8),
+                               (unsigned char)(x[i] >> 16), (unsigned char)(x[i] >> 24) };
+        fwrite(b, 1, 4, af.f);
+    }
     return st_atomic_commit(&af, err);
 }
 

@@ -6,6 +6,8 @@
 #ifndef ST_NPY_H
 #define ST_NPY_H
 
+#include <stdint.h>
+
 #include "../core/status.h"
 
 /* An array read from a .npy file, as float32. A 1-D shape (n,) reads as
@@ -28,6 +30,10 @@ struct st_npy {
 /* Writes x[rows, cols] as a 2-D float32 array, atomically. Errors: ST_ERR_IO. */
 enum st_status st_npy_write_f32(const char *path, const float *x, long rows, long cols,
                                 struct st_err *err);
+
+/* Writes x[n] (each below 2^31) as a 1-D int32 array, atomically: token ids.
+ * Errors: ST_ERR_IO. */
+enum st_status st_npy_write_i32(const char *path, const uint32_t *x, long n, struct st_err *err);
 
 /* Reads the .npy file at path into *out (which is written only on success).
  * Conversions to float32: '<f4' is copied bit for bit; '<f8' is rounded to
