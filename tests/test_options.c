@@ -115,6 +115,7 @@ static const struct {
     { "task", "data", "data" },
     { "text", "a/en.txt", "a/en.txt" },
     { "tokens", "a/t.bin", "a/t.bin" },
+    { "tokenizer", "gpt2/", "gpt2/" },
     { "eval-text", "a/de.txt", "a/de.txt" },
     { "eval-tokens", "a/t.npy", "a/t.npy" },
     { "export-layout", "nanogpt", "nanogpt" },

@@ -972,8 +972,7 @@ static void print_bits(const struct st_train_cfg *cfg, int i, double nats)
 {
     if (!st_cfg_stream(cfg))
         return;
-    int text = i < 0 ? st_cfg_given(cfg->text_path) : st_eval_is_text(cfg, i);
-    printf(" (%.4f bits per %s)", nats / log(2.0), text ? "byte" : "token");
+    printf(" (%.4f bits per %s)", nats / log(2.0), st_cfg_bytes(cfg, i) ? "byte" : "token");
 }
 
 void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_result *r)

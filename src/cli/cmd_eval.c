@@ -28,6 +28,8 @@ static void usage(FILE *f)
           "                      --y\n"
           "  --text FILE         a GPT: a text to evaluate on, its bytes the tokens\n"
           "  --tokens FILE       a GPT: a token file (a 1-D integer .npy, llm.c's .bin)\n"
+          "  --tokenizer DIR     a GPT: encode --text with GPT-2's BPE from DIR (vocab.json,\n"
+          "                      merges.txt) instead of taking its bytes\n"
           "  --loss NAME         mse (default) or xent\n"
           "  --activation NAME   the hidden activation when M's metadata does not name it\n"
           "                      (default relu): relu, tanh, silu, gelu, linear\n"
@@ -46,7 +48,7 @@ int cmd_eval(int argc, char **argv)
     struct st_err err = { "" };
     struct st_eval_result r;
     const char *model = NULL, *x = NULL, *y = NULL, *ycol = NULL, *loss = "mse", *act = NULL;
-    const char *text = NULL, *tokens = NULL;
+    const char *text = NULL, *tokens = NULL, *tokenizer = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0, help = 0, rc;
     struct st_train_cfg cfg;
@@ -56,13 +58,14 @@ int cmd_eval(int argc, char **argv)
         { "--y", 's', 0, 0, &y },         { "--loss", 's', 0, 0, &loss },
         { "--activation", 's', 0, 0, &act }, { "--y-col", 's', 0, 0, &ycol },
         { "--text", 's', 0, 0, &text },      { "--tokens", 's', 0, 0, &tokens },
+        { "--tokenizer", 's', 0, 0, &tokenizer },
     };
 
     if (!rest) {
         st_err_set(&err, ST_ERR_NOMEM, "out of memory");
         return st_cli_fail("eval", ST_ERR_NOMEM, &err);
     }
-    rc = st_cli_take_opts("eval", argc, argv, opts, 8, rest, &n_rest, &help);
+    rc = st_cli_take_opts("eval", argc, argv, opts, 9, rest, &n_rest, &help);
     if (rc == 0 && help)
         usage(stdout);
     if (rc != 0 || help) {
@@ -90,7 +93,7 @@ int cmd_eval(int argc, char **argv)
         loss = "xent";
     const char *set[][2] = { { "student-init", model }, { "x", x }, { "y", y }, { "y-col", ycol },
                              { "loss", loss }, { "activation", act }, { "text", text },
-                             { "tokens", tokens } };
+                             { "tokens", tokens }, { "tokenizer", tokenizer } };
     for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
         if (!set[i][1])
             continue;
@@ -106,7 +109,7 @@ int cmd_eval(int argc, char **argv)
     st_cli_warn_unnamed("eval", cfg.init_opt, model, r.unnamed);
     if (text || tokens)
         printf("model %s  windows %ld  xent %.9g  bits_per_%s %.6f  accuracy %.6f\n", model, r.n,
-               r.loss, text ? "byte" : "token", r.loss / log(2.0), r.accuracy);
+               r.loss, text && !tokenizer ? "byte" : "token", r.loss / log(2.0), r.accuracy);
     else {
         printf("model %s  samples %ld  %s %.9g", model, r.n, loss, r.loss);
         if (cfg.loss == ST_LOSS_XENT)

@@ -104,6 +104,13 @@ const char *st_eval_y(const struct st_train_cfg *cfg, int i)
 
 const char *const st_export_layout_names[5] = { "auto", "sparsetune", "hf", "nanogpt", NULL };
 
+int st_cfg_bytes(const struct st_train_cfg *cfg, int i)
+{
+    if (st_cfg_given(cfg->tokenizer))
+        return 0;
+    return i < 0 ? st_cfg_given(cfg->text_path) : st_eval_is_text(cfg, i);
+}
+
 int st_cfg_stream(const struct st_train_cfg *cfg)
 {
     return st_cfg_given(cfg->text_path) || st_cfg_given(cfg->tokens_path);
@@ -227,6 +234,19 @@ static enum st_status check_stream(struct st_train_cfg *cfg, struct st_err *err)
                           cfg->val_fraction);
     if (cfg->batch == 0)
         cfg->batch = 8;
+    /* GPT-2's tokenizer beside a --model folder, as GPT-2 is distributed. */
+    if (!st_cfg_given(cfg->tokenizer) && st_cfg_given(cfg->init_path)) {
+        char v[ST_PATH_MAX + 16], m[ST_PATH_MAX + 16];
+        snprintf(v, sizeof v, "%s/vocab.json", cfg->init_path);
+        snprintf(m, sizeof m, "%s/merges.txt", cfg->init_path);
+        FILE *fv = fopen(v, "rb"), *fm = fopen(m, "rb");
+        if (fv && fm)
+            snprintf(cfg->tokenizer, sizeof cfg->tokenizer, "%s", cfg->init_path);
+        if (fv)
+            fclose(fv);
+        if (fm)
+            fclose(fm);
+    }
     return ST_OK;
 }
 

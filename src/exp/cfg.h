@@ -58,6 +58,8 @@ struct st_train_cfg {
     char tokens_path[ST_PATH_MAX];  /* "none", or a token stream (.npy, llm.c's .bin) */
     char eval_text[ST_PATH_MAX];    /* "none", or a text to evaluate a language model on */
     char eval_tokens[ST_PATH_MAX];  /* "none", or a token file to evaluate it on */
+    char tokenizer[ST_PATH_MAX];    /* "none" (texts are bytes), or GPT-2's BPE from this folder
+                                     * (vocab.json, merges.txt) */
     char eval_x[ST_PATH_MAX];       /* "none", or an evaluation set (forgetting) */
     char eval_y[ST_PATH_MAX];
     char evals[ST_EVALS_TEXT];      /* "none", or named sets "NAME=X[,Y];NAME=X[,Y]" (--eval) */
@@ -118,6 +120,10 @@ const char *st_eval_x(const struct st_train_cfg *cfg, int i);
 /* Whether the run trains a language model on a token stream (--text or
  * --tokens), and whether evaluation set i is read as text bytes. */
 int st_cfg_stream(const struct st_train_cfg *cfg);
+
+/* Whether a stream run's tokens are bytes (a text without --tokenizer): of
+ * evaluation set i, or the training stream when i is -1. */
+int st_cfg_bytes(const struct st_train_cfg *cfg, int i);
 int st_eval_is_text(const struct st_train_cfg *cfg, int i);
 const char *st_eval_y(const struct st_train_cfg *cfg, int i);
 

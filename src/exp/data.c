@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../io/bpe.h"
 #include "../io/csv.h"
+#include "../io/file.h"
 #include "../io/fmt.h"
 #include "../io/modelfile.h"
 
@@ -433,16 +435,43 @@ void st_stand_free(struct st_stand *s)
     memset(s, 0, sizeof *s);
 }
 
-enum st_status st_data_read_stream(const char *path, int as_text, const char *opt, long V,
-                                   struct st_tokens *t, struct st_err *err)
+/* A text's tokens under GPT-2's BPE from the folder tokenizer. */
+static enum st_status read_bpe(const char *path, const char *tokenizer, const char *opt,
+                               struct st_tokens *t, struct st_err *err)
 {
-    enum st_status st = st_tokens_read(path, as_text, t, err);
+    struct st_bpe *b = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    uint32_t *ids = NULL;
+    long n = 0;
+    enum st_status st = st_bpe_load(tokenizer, &b, err);
+    if (st == ST_OK && (st = st_file_read(path, &text, &len, err)) == ST_OK &&
+        (st = st_bpe_encode(b, text, len, &ids, &n, err)) != ST_OK) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        st_err_set(err, st, "--%s %s: %s", opt, path, why);
+    }
+    if (st == ST_OK) {
+        t->tok = ids;
+        t->n = n;
+    }
+    free(text);
+    st_bpe_free(b);
+    return st;
+}
+
+enum st_status st_data_read_stream(const char *path, int as_text, const char *opt, long V,
+                                   const char *tokenizer, struct st_tokens *t,
+                                   struct st_err *err)
+{
+    enum st_status st = as_text && tokenizer ? read_bpe(path, tokenizer, opt, t, err)
+                                             : st_tokens_read(path, as_text, t, err);
     for (long i = 0; st == ST_OK && i < t->n; i++)
         if (t->tok[i] >= (uint32_t)V) {
             st = st_err_set(err, ST_ERR_FORMAT, "--%s %s: %s %ld is %u, past the model's "
                             "vocabulary of %ld (ids 0..%ld)%s", opt, path,
-                            as_text ? "byte" : "token", i, t->tok[i], V, V - 1,
-                            as_text ? "; a text's bytes need --vocab 256" : "");
+                            as_text && !tokenizer ? "byte" : "token", i, t->tok[i], V, V - 1,
+                            as_text && !tokenizer ? "; a text's bytes need --vocab 256" : "");
             st_tokens_free(t);
         }
     return st;

@@ -77,12 +77,14 @@ enum st_status st_data_read_split(const char *opt, const char *path, const char 
                                   int out, enum st_loss_kind loss, struct st_npy *a,
                                   struct st_npy *b, struct st_err *err);
 
-/* Reads a token stream (io/tokens.h; as_text: a file's bytes) into *t and
+/* Reads a token stream (io/tokens.h; as_text: a file's bytes, or with a
+ * tokenizer folder (not NULL) its GPT-2 BPE tokens) into *t and
  * checks every id against a vocabulary of V; opt names the option in
  * messages. Errors: those of st_tokens_read; ST_ERR_FORMAT naming the first
  * id past the vocabulary. */
 enum st_status st_data_read_stream(const char *path, int as_text, const char *opt, long V,
-                                   struct st_tokens *t, struct st_err *err);
+                                   const char *tokenizer, struct st_tokens *t,
+                                   struct st_err *err);
 
 /* Windows of T + 1 tokens of tok[n] (inputs the first T, targets the next T)
  * into x, y [m, T] (malloc'd, *m_out windows): consecutive, T apart from the

@@ -110,8 +110,9 @@ enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *give
         struct st_tokens t = { NULL, 0 };
         int text = st_cfg_given(cfg->text_path);
         const char *path = text ? cfg->text_path : cfg->tokens_path;
-        if ((st = st_data_read_stream(path, text, text ? "text" : "tokens", out, &t, err)) ==
-            ST_OK)
+        if ((st = st_data_read_stream(path, text, text ? "text" : "tokens", out,
+                                      st_cfg_given(cfg->tokenizer) ? cfg->tokenizer : NULL, &t,
+                                      err)) == ST_OK)
             st = st_data_windows(t.tok, t.n, io.in, LONG_MAX, text ? "text" : "tokens", path,
                                  &x.data, &y.data, &x.rows, err);
         st_tokens_free(&t);

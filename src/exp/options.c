@@ -101,6 +101,10 @@ static const struct st_option table[] = {
     { "tokens", ST_OPT_T_STR, "FILE", "none", NULL,
       "gpt: the same on a token stream: a 1-D integer .npy or llm.c's .bin token file", 1, 0,
       0, AT(tokens_path), NULL, DATA },
+    { "tokenizer", ST_OPT_T_STR, "DIR", "none", NULL,
+      "gpt: encode --text and --eval-text with GPT-2's BPE from DIR (vocab.json, merges.txt) "
+      "instead of taking their bytes; found beside a --model folder that holds them", 1, 0, 0,
+      AT(tokenizer), NULL, DATA },
     { "eval-text", ST_OPT_T_STR, "FILE", "none", NULL,
       "gpt: a text to evaluate on (its loss in bits per byte at every logged step: the "
       "forgetting curve); up to 64 windows spread over it", 1, 0, 0, AT(eval_text), NULL, DATA },

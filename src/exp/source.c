@@ -63,6 +63,7 @@ static enum st_status build_start(struct st_source *s, const struct st_train_cfg
         st_model_draw(s->m, &s->start, &rng, NULL);
     }
     snprintf(s->layout, sizeof s->layout, "%s", has_init ? init.layout : "sparsetune");
+    s->tokenizer = st_cfg_given(cfg->tokenizer) ? cfg->tokenizer : NULL;
     if (has_init) {
         st_params_copy(&s->start, &init.p);
         /* Statistics the start model carries come first; --standardize fits new ones. */
@@ -111,7 +112,7 @@ static enum st_status label_set(struct st_source *s, struct st_dataset *d, int n
 static enum st_status read_stream(const struct st_source *s, const char *path, int as_text,
                                   const char *opt, struct st_tokens *t, struct st_err *err)
 {
-    return st_data_read_stream(path, as_text, opt, st_model_io(s->m).cols, t, err);
+    return st_data_read_stream(path, as_text, opt, st_model_io(s->m).cols, s->tokenizer, t, err);
 }
 
 static enum st_status windows_of(const uint32_t *tok, long n, long T, long max, const char *opt,

@@ -129,8 +129,7 @@ static void add_bits(cJSON *obj, const struct st_train_cfg *cfg, int i, double n
 {
     if (!obj || !st_cfg_stream(cfg))
         return;
-    int text = i < 0 ? st_cfg_given(cfg->text_path) : st_eval_is_text(cfg, i);
-    add_exact(obj, text ? "bits_per_byte" : "bits_per_token", nats / log(2.0));
+    add_exact(obj, st_cfg_bytes(cfg, i) ? "bits_per_byte" : "bits_per_token", nats / log(2.0));
 }
 
 static void add_sets(cJSON *root, const struct st_train_cfg *cfg,

@@ -80,5 +80,25 @@ cp "$W/gpt2/vocab.json" "$W/half/"
 "$BIN" tokenize --tokenizer "$W/half" --text "$W/corpus.txt" --out "$W/h.bin" >/dev/null 2>"$W/err"
 check "a tokenizer folder without merges.txt: named" grep -q "merges.txt" "$W/err"
 
+# Language models on BPE tokens: --tokenizer encodes --text for a run, eval
+# and sample; a --model folder that holds the tokenizer brings it along.
+head -c 8000 "$SRC/README.md" > "$W/small.txt"
+G="--arch gpt --n-layer 1 --n-head 2 --d-model 16 --vocab 50257 --context 16"
+"$BIN" pretrain $G --text "$W/small.txt" --tokenizer "$W/gpt2" --steps 4 --log-every 2 --quiet --no-plot --out "$W/p" >/dev/null 2>"$W/err"
+checks "pretrain --text --tokenizer: the tokenizer in config.ini, bits per token" \
+    'grep -q "^tokenizer = $W/gpt2" "$W/p/config.ini" && grep -q bits_per_token "$W/p/summary.json"'
+"$BIN" tokenize --tokenizer "$W/gpt2" --text "$W/small.txt" --out "$W/small.bin" >/dev/null 2>&1
+"$BIN" eval --model "$W/p/student.safetensors" --text "$W/small.txt" --tokenizer "$W/gpt2" > "$W/e1" 2>&1
+"$BIN" eval --model "$W/p/student.safetensors" --tokens "$W/small.bin" > "$W/e2" 2>&1
+check "eval --text --tokenizer equals eval --tokens of the tokenized file" \
+    bash -c "[ \"\$(cut -d' ' -f3- '$W/e1')\" = \"\$(cut -d' ' -f3- '$W/e2')\" ] && grep -q windows '$W/e1'"
+mkdir -p "$W/folder"
+cp "$W/p/student.safetensors" "$W/folder/model.safetensors"
+cp "$W/gpt2/vocab.json" "$W/gpt2/merges.txt" "$W/folder/"
+"$BIN" sample --model "$W/folder" --prompt "The model" --length 8 --seed 2 > "$W/s" 2>"$W/err"
+check "sample --model FOLDER: the tokenizer beside it, the prompt first" grep -q "^The model" "$W/s"
+"$BIN" finetune --model "$W/folder" --text "$W/small.txt" --steps 2 --quiet --no-plot --out "$W/f" >/dev/null 2>"$W/err"
+check "finetune --model FOLDER --text: the tokenizer beside it" grep -q "^tokenizer = $W/folder" "$W/f/config.ini"
+
 echo "tokenizer: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
