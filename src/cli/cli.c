@@ -946,19 +946,11 @@ static void print_layer_shares(const struct st_train_cfg *cfg, const struct st_t
     }
     printf("\n");
     /* A GPT's update by kind of tensor as well. */
-    static const char *const kinds[] = { "embeddings", "attention", "mlp", "layernorm" };
-    double by[4] = { 0 };
-    int any = 0;
-    for (int i = 0; i < r->n_tensors; i++)
-        for (int k = 0; k < 4; k++)
-            if (!strcmp(r->t[i].kind, kinds[k])) {
-                by[k] += r->t[i].update_share;
-                any = 1;
-            }
-    if (any) {
+    double by[ST_KINDS];
+    if (st_result_kind_shares(r, by)) {
         printf("update share per kind:");
-        for (int k = 0; k < 4; k++)
-            printf("  %s %.3f", kinds[k], by[k]);
+        for (int k = 0; k < ST_KINDS; k++)
+            printf("  %s %.3f", st_kinds[k], by[k]);
         printf("\n");
     }
     if (cfg->penalty != ST_PEN_NONE && cfg->lambda > 0.0)

@@ -5,6 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const st_kinds[ST_KINDS] = { "embeddings", "attention", "mlp", "layernorm" };
+
+int st_result_kind_shares(const struct st_train_result *r, double share[ST_KINDS])
+{
+    int any = 0;
+    for (int k = 0; k < ST_KINDS; k++)
+        share[k] = 0.0;
+    for (int t = 0; t < r->n_tensors; t++)
+        for (int k = 0; k < ST_KINDS; k++)
+            if (!strcmp(r->t[t].kind, st_kinds[k])) {
+                share[k] += r->t[t].update_share;
+                any = 1;
+            }
+    return any;
+}
+
 enum st_status st_result_init(struct st_train_result *r, int n, struct st_err *err)
 {
     memset(r, 0, sizeof *r);

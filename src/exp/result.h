@@ -61,6 +61,15 @@ void st_result_free(struct st_train_result *r);
 enum st_status st_result_copy(struct st_train_result *dst, const struct st_train_result *src,
                               struct st_err *err);
 
+/* The kinds of a GPT's tensors a fingerprint sums the update by, in its
+ * order: embeddings, attention, mlp, layernorm. */
+#define ST_KINDS 4
+extern const char *const st_kinds[ST_KINDS];
+
+/* share[k] = the update share of the tensors of kind st_kinds[k]; returns 0
+ * (shares all 0) for a model whose tensors have no kinds (an MLP). */
+int st_result_kind_shares(const struct st_train_result *r, double share[ST_KINDS]);
+
 /* The tensor called name, or NULL. */
 const struct st_tensor_result *st_result_find(const struct st_train_result *r, const char *name);
 

@@ -252,24 +252,15 @@ static void add_groups(cJSON *root, const struct st_train_cfg *cfg,
         }
 }
 
-/* The kinds of a GPT's tensors, in the order a fingerprint lists them. */
-static const char *const kinds[] = { "embeddings", "attention", "mlp", "layernorm" };
-#define N_KINDS (sizeof kinds / sizeof kinds[0])
-
 /* Each kind's share of sum |Delta|, for models whose tensors have kinds. */
 static void add_kinds(cJSON *root, const struct st_train_result *res)
 {
-    int any = 0;
-    for (int t = 0; t < res->n_tensors; t++)
-        any |= res->t[t].kind[0] != 0;
-    cJSON *o = any ? cJSON_AddObjectToObject(root, "update_share_by_kind") : NULL;
-    for (size_t k = 0; o && k < N_KINDS; k++) {
-        double share = 0.0;
-        for (int t = 0; t < res->n_tensors; t++)
-            if (!strcmp(res->t[t].kind, kinds[k]))
-                share += res->t[t].update_share;
-        add_exact(o, kinds[k], share);
-    }
+    double share[ST_KINDS];
+    cJSON *o = st_result_kind_shares(res, share)
+                   ? cJSON_AddObjectToObject(root, "update_share_by_kind")
+                   : NULL;
+    for (int k = 0; o && k < ST_KINDS; k++)
+        add_exact(o, st_kinds[k], share[k]);
 }
 
 enum st_status st_fingerprint_write(const struct st_train_result *res, const char *path,
@@ -289,15 +280,15 @@ enum st_status st_fingerprint_write(const struct st_train_result *res, const cha
         int first = 1; /* each unit once, where its first tensor is */
         for (int u = 0; u < t; u++)
             first &= strcmp(res->t[u].unit, res->t[t].unit) != 0;
-        for (size_t k = 0; first && k < N_KINDS; k++) {
+        for (int k = 0; first && k < ST_KINDS; k++) {
             double n = 0.0, share = 0.0;
             for (int u = 0; u < res->n_tensors; u++)
-                if (!strcmp(res->t[u].unit, res->t[t].unit) && !strcmp(res->t[u].kind, kinds[k])) {
+                if (!strcmp(res->t[u].unit, res->t[t].unit) && !strcmp(res->t[u].kind, st_kinds[k])) {
                     n += (double)res->t[u].size;
                     share += res->t[u].update_share;
                 }
             if (n > 0.0)
-                fprintf(af.f, "%s,%s,%.0f,%.17g\n", res->t[t].unit, kinds[k], n, share);
+                fprintf(af.f, "%s,%s,%.0f,%.17g\n", res->t[t].unit, st_kinds[k], n, share);
         }
     }
     return st_atomic_commit(&af, err);

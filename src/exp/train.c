@@ -444,11 +444,11 @@ static enum st_status collect(struct st_run *r, const struct loop_end *e,
         snprintf(tr->unit, sizeof tr->unit, "%s", v->groups[0]);
         snprintf(tr->half, sizeof tr->half, "%s", v->n_groups > 1 ? v->groups[1] : "");
         size_t hl = strlen(tr->half);
-        snprintf(tr->kind, sizeof tr->kind, "%s",
-                 v->kind == ST_KIND_EMBEDDING                    ? "embeddings"
-                 : v->kind == ST_KIND_NORM                       ? "layernorm"
-                 : hl > 5 && !strcmp(tr->half + hl - 5, ".attn") ? "attention"
-                 : hl > 4 && !strcmp(tr->half + hl - 4, ".mlp")  ? "mlp"
+        snprintf(tr->kind, sizeof tr->kind, "%s", /* st_kinds: the fingerprint's order */
+                 v->kind == ST_KIND_EMBEDDING                    ? st_kinds[0]
+                 : v->kind == ST_KIND_NORM                       ? st_kinds[3]
+                 : hl > 5 && !strcmp(tr->half + hl - 5, ".attn") ? st_kinds[1]
+                 : hl > 4 && !strcmp(tr->half + hl - 4, ".mlp")  ? st_kinds[2]
                                                                  : "");
         tr->matrix = v->ndim == 2;
         tr->size = (long)st_view_size(v);
