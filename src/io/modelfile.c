@@ -267,29 +267,14 @@ static enum st_status gpt2_views(const struct st_model *m, const struct st_param
     return st;
 }
 
-enum st_status st_modelfile_write(const char *path, const struct st_model *m,
+/* p's views with sparsetune's metadata (the family's, role, the extra
+ * pairs) under the family's file names, or (own_names) under the views' own
+ * names. */
+static enum st_status write_views(const char *path, const struct st_model *m,
                                   const struct st_params *p, const char *role,
                                   const char *const *extra_keys, const char *const *extra_vals,
-                                  int n_extra, struct st_err *err)
+                                  int n_extra, int own_names, struct st_err *err)
 {
-    return st_modelfile_write_as(path, m, p, role, extra_keys, extra_vals, n_extra, NULL, err);
-}
-
-enum st_status st_modelfile_write_as(const char *path, const struct st_model *m,
-                                     const struct st_params *p, const char *role,
-                                     const char *const *extra_keys, const char *const *extra_vals,
-                                     int n_extra, const char *layout, struct st_err *err)
-{
-    if (layout && (!strcmp(layout, "hf") || !strcmp(layout, "nanogpt")) && m->f == &st_gpt_family) {
-        struct st_params e;
-        enum st_status st = gpt2_views(m, p, layout, &e, err);
-        if (st == ST_OK)
-            st = st_modelfile_write_as(path, m, &e, role, extra_keys, extra_vals, n_extra,
-                                       "names", err);
-        st_params_free(&e);
-        return st;
-    }
-    int own_names = layout && !strcmp(layout, "names"); /* p's views carry the file's names */
     struct st_meta_out fam;
     const char **keys = malloc((size_t)(2 + ST_META_MAX + n_extra) * sizeof *keys);
     const char **vals = malloc((size_t)(2 + ST_META_MAX + n_extra) * sizeof *vals);
@@ -315,22 +300,45 @@ enum st_status st_modelfile_write_as(const char *path, const struct st_model *m,
         keys[n] = extra_keys[i];
         vals[n++] = extra_vals[i];
     }
-    for (int t = 0; t < p->n_views && st == ST_OK; t++) {
+    for (int t = 0; !own_names && t < p->n_views && st == ST_OK; t++) {
         names[t] = malloc(ST_NAME_MAX + 64);
         if (!names[t])
             st = st_err_set(err, ST_ERR_NOMEM, "%s: out of memory", path);
-        else if (own_names)
-            snprintf(names[t], ST_NAME_MAX + 64, "%s", p->v[t].name);
         else
             m->f->file_name(m, p, t, names[t], ST_NAME_MAX + 64);
     }
     if (st == ST_OK)
-        st = st_safetensors_write(path, p, (const char *const *)names, keys, vals, n, err);
+        st = st_safetensors_write(path, p, own_names ? NULL : (const char *const *)names, keys,
+                                  vals, n, err);
 out:
     for (int t = 0; names && t < p->n_views; t++)
         free(names[t]);
     free(names);
     free(keys);
     free(vals);
+    return st;
+}
+
+enum st_status st_modelfile_write(const char *path, const struct st_model *m,
+                                  const struct st_params *p, const char *role,
+                                  const char *const *extra_keys, const char *const *extra_vals,
+                                  int n_extra, struct st_err *err)
+{
+    return write_views(path, m, p, role, extra_keys, extra_vals, n_extra, 0, err);
+}
+
+enum st_status st_modelfile_write_as(const char *path, const struct st_model *m,
+                                     const struct st_params *p, const char *role,
+                                     const char *const *extra_keys, const char *const *extra_vals,
+                                     int n_extra, const char *layout, struct st_err *err)
+{
+    if (!layout || (strcmp(layout, "hf") && strcmp(layout, "nanogpt")) ||
+        m->f != &st_gpt_family)
+        return write_views(path, m, p, role, extra_keys, extra_vals, n_extra, 0, err);
+    struct st_params e;
+    enum st_status st = gpt2_views(m, p, layout, &e, err);
+    if (st == ST_OK)
+        st = write_views(path, m, &e, role, extra_keys, extra_vals, n_extra, 1, err);
+    st_params_free(&e);
     return st;
 }
