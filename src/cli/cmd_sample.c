@@ -73,13 +73,8 @@ int cmd_sample(int argc, char **argv)
     if (err.msg[0])
         return st_cli_fail("sample", ST_ERR_ARG, &err);
     /* GPT-2's tokenizer: given, or beside a --model folder. */
-    char beside[4200];
-    snprintf(beside, sizeof beside, "%s/vocab.json", model);
-    FILE *probe = tokenizer ? NULL : fopen(beside, "rb");
-    if (probe) {
-        fclose(probe);
+    if (!tokenizer && st_bpe_present(model))
         tokenizer = model;
-    }
     struct st_bpe *bpe = NULL;
     enum st_status st = tokenizer ? st_bpe_load(tokenizer, &bpe, &err) : ST_OK;
     uint32_t *in = NULL, *out = NULL;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../core/select.h"
+#include "../io/bpe.h"
 #include "data.h"
 
 int st_cfg_given(const char *path)
@@ -235,18 +236,9 @@ static enum st_status check_stream(struct st_train_cfg *cfg, struct st_err *err)
     if (cfg->batch == 0)
         cfg->batch = 8;
     /* GPT-2's tokenizer beside a --model folder, as GPT-2 is distributed. */
-    if (!st_cfg_given(cfg->tokenizer) && st_cfg_given(cfg->init_path)) {
-        char v[ST_PATH_MAX + 16], m[ST_PATH_MAX + 16];
-        snprintf(v, sizeof v, "%s/vocab.json", cfg->init_path);
-        snprintf(m, sizeof m, "%s/merges.txt", cfg->init_path);
-        FILE *fv = fopen(v, "rb"), *fm = fopen(m, "rb");
-        if (fv && fm)
-            snprintf(cfg->tokenizer, sizeof cfg->tokenizer, "%s", cfg->init_path);
-        if (fv)
-            fclose(fv);
-        if (fm)
-            fclose(fm);
-    }
+    if (!st_cfg_given(cfg->tokenizer) && st_cfg_given(cfg->init_path) &&
+        st_bpe_present(cfg->init_path))
+        snprintf(cfg->tokenizer, sizeof cfg->tokenizer, "%s", cfg->init_path);
     return ST_OK;
 }
 

@@ -435,18 +435,16 @@ void st_stand_free(struct st_stand *s)
     memset(s, 0, sizeof *s);
 }
 
-/* A text's tokens under GPT-2's BPE from the folder tokenizer. */
-static enum st_status read_bpe(const char *path, const char *tokenizer, const char *opt,
+/* A text's tokens under a tokenizer. */
+static enum st_status read_bpe(const char *path, const struct st_bpe *b, const char *opt,
                                struct st_tokens *t, struct st_err *err)
 {
-    struct st_bpe *b = NULL;
     char *text = NULL;
     size_t len = 0;
     uint32_t *ids = NULL;
     long n = 0;
-    enum st_status st = st_bpe_load(tokenizer, &b, err);
-    if (st == ST_OK && (st = st_file_read(path, &text, &len, err)) == ST_OK &&
-        (st = st_bpe_encode(b, text, len, &ids, &n, err)) != ST_OK) {
+    enum st_status st = st_file_read(path, &text, &len, err);
+    if (st == ST_OK && (st = st_bpe_encode(b, text, len, &ids, &n, err)) != ST_OK) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
         st_err_set(err, st, "--%s %s: %s", opt, path, why);
@@ -456,12 +454,11 @@ static enum st_status read_bpe(const char *path, const char *tokenizer, const ch
         t->n = n;
     }
     free(text);
-    st_bpe_free(b);
     return st;
 }
 
 enum st_status st_data_read_stream(const char *path, int as_text, const char *opt, long V,
-                                   const char *tokenizer, struct st_tokens *t,
+                                   const struct st_bpe *tokenizer, struct st_tokens *t,
                                    struct st_err *err)
 {
     enum st_status st = as_text && tokenizer ? read_bpe(path, tokenizer, opt, t, err)

@@ -78,12 +78,13 @@ enum st_status st_data_read_split(const char *opt, const char *path, const char 
                                   struct st_npy *b, struct st_err *err);
 
 /* Reads a token stream (io/tokens.h; as_text: a file's bytes, or with a
- * tokenizer folder (not NULL) its GPT-2 BPE tokens) into *t and
+ * tokenizer (not NULL) its GPT-2 BPE tokens) into *t and
  * checks every id against a vocabulary of V; opt names the option in
  * messages. Errors: those of st_tokens_read; ST_ERR_FORMAT naming the first
  * id past the vocabulary. */
+struct st_bpe;
 enum st_status st_data_read_stream(const char *path, int as_text, const char *opt, long V,
-                                   const char *tokenizer, struct st_tokens *t,
+                                   const struct st_bpe *tokenizer, struct st_tokens *t,
                                    struct st_err *err);
 
 /* Windows of T + 1 tokens of tok[n] (inputs the first T, targets the next T)

@@ -9,6 +9,7 @@
 
 #include "../core/gpt.h"
 #include "../core/model.h"
+#include "../io/bpe.h"
 #include "../io/modelfile.h"
 #include "data.h"
 #include "model_opts.h"
@@ -108,14 +109,17 @@ enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *give
     else if (st_cfg_stream(cfg)) {
         /* A language model on a token stream: every window of it, T apart. */
         struct st_tokens t = { NULL, 0 };
+        struct st_bpe *bpe = NULL;
         int text = st_cfg_given(cfg->text_path);
         const char *path = text ? cfg->text_path : cfg->tokens_path;
-        if ((st = st_data_read_stream(path, text, text ? "text" : "tokens", out,
-                                      st_cfg_given(cfg->tokenizer) ? cfg->tokenizer : NULL, &t,
+        if ((!text || !st_cfg_given(cfg->tokenizer) ||
+             (st = st_bpe_load(cfg->tokenizer, &bpe, err)) == ST_OK) &&
+            (st = st_data_read_stream(path, text, text ? "text" : "tokens", out, bpe, &t,
                                       err)) == ST_OK)
             st = st_data_windows(t.tok, t.n, io.in, LONG_MAX, text ? "text" : "tokens", path,
                                  &x.data, &y.data, &x.rows, err);
         st_tokens_free(&t);
+        st_bpe_free(bpe);
     } else if (st_cfg_given(cfg->y_col) && io.rows > 1)
         st = st_err_set(err, ST_ERR_ARG, "--y-col %s: this model has %ld target positions per "
                         "input row, more than one column holds; give the targets as --y",

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../io/bpe.h"
 #include "../io/modelfile.h"
 #include "../io/npy.h"
 #include "options.h"
@@ -63,7 +64,9 @@ static enum st_status build_start(struct st_source *s, const struct st_train_cfg
         st_model_draw(s->m, &s->start, &rng, NULL);
     }
     snprintf(s->layout, sizeof s->layout, "%s", has_init ? init.layout : "sparsetune");
-    s->tokenizer = st_cfg_given(cfg->tokenizer) ? cfg->tokenizer : NULL;
+    if (st_cfg_stream(cfg) && st_cfg_given(cfg->tokenizer) &&
+        (st = st_bpe_load(cfg->tokenizer, &s->tokenizer, err)) != ST_OK)
+        goto out;
     if (has_init) {
         st_params_copy(&s->start, &init.p);
         /* Statistics the start model carries come first; --standardize fits new ones. */
@@ -419,6 +422,7 @@ void st_source_free(struct st_source *s)
         return;
     dataset_free(&s->train);
     st_tokens_free(&s->stream);
+    st_bpe_free(s->tokenizer);
     dataset_free(&s->val);
     for (int i = 0; i < ST_EVAL_MAX; i++)
         dataset_free(&s->eval[i]);

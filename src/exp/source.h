@@ -36,7 +36,7 @@ struct st_source {
     int n_eval;
     struct st_params start;   /* the student's start theta0 */
     char layout[12];          /* the --student-init (--model) file's layout, or sparsetune */
-    const char *tokenizer;    /* the cfg's --tokenizer folder, or NULL: texts are bytes */
+    struct st_bpe *tokenizer; /* --tokenizer, loaded once for every text; NULL: bytes */
     int has_teacher;
     struct st_teacher teacher;
     unsigned char *truth;     /* [n_views] teacher-student: the teacher differs from the start */

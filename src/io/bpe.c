@@ -413,6 +413,20 @@ enum st_status st_bpe_decode(const struct st_bpe *b, const uint32_t *ids, long n
     return ST_OK;
 }
 
+int st_bpe_present(const char *dir)
+{
+    int found = 1;
+    for (int k = 0; k < 2 && found; k++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, k ? "merges.txt" : "vocab.json");
+        FILE *f = fopen(path, "rb");
+        found = f != NULL;
+        if (f)
+            fclose(f);
+    }
+    return found;
+}
+
 long st_bpe_vocab(const struct st_bpe *b)
 {
     return b->n_vocab;

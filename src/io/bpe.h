@@ -32,6 +32,10 @@ enum st_status st_bpe_encode(const struct st_bpe *b, const char *text, size_t le
 enum st_status st_bpe_decode(const struct st_bpe *b, const uint32_t *ids, long n, char **text,
                              size_t *len, struct st_err *err);
 
+/* Whether dir holds a tokenizer's files (vocab.json and merges.txt), as a
+ * folder of GPT-2's does beside its model. */
+int st_bpe_present(const char *dir);
+
 /* The vocabulary's size (the largest id + 1). */
 long st_bpe_vocab(const struct st_bpe *b);
 
