@@ -56,6 +56,21 @@ static enum st_status add(struct st_params *p, const char *name, const char *rol
                          group ? 2 : 1, err);
 }
 
+const struct st_gpt_block_view st_gpt_block_views[ST_GPT_BLOCK_VIEWS] = {
+    { "ln1.w", "ln1.w", 1, 0, ST_KIND_NORM, 0, "ln_1.weight" },
+    { "ln1.b", "ln1.b", 1, 0, ST_KIND_NORM, 0, "ln_1.bias" },
+    { "attn.qkv.w", "qkv.w", 3, 1, ST_KIND_WEIGHT, 0, "attn.c_attn.weight" },
+    { "attn.qkv.b", "qkv.b", 3, 0, ST_KIND_BIAS, 0, "attn.c_attn.bias" },
+    { "attn.proj.w", "aproj.w", 1, 1, ST_KIND_WEIGHT, 0, "attn.c_proj.weight" },
+    { "attn.proj.b", "aproj.b", 1, 0, ST_KIND_BIAS, 0, "attn.c_proj.bias" },
+    { "ln2.w", "ln2.w", 1, 0, ST_KIND_NORM, 1, "ln_2.weight" },
+    { "ln2.b", "ln2.b", 1, 0, ST_KIND_NORM, 1, "ln_2.bias" },
+    { "mlp.fc.w", "fc.w", 4, 1, ST_KIND_WEIGHT, 1, "mlp.c_fc.weight" },
+    { "mlp.fc.b", "fc.b", 4, 0, ST_KIND_BIAS, 1, "mlp.c_fc.bias" },
+    { "mlp.proj.w", "mproj.w", 1, 4, ST_KIND_WEIGHT, 1, "mlp.c_proj.weight" },
+    { "mlp.proj.b", "mproj.b", 1, 0, ST_KIND_BIAS, 1, "mlp.c_proj.bias" },
+};
+
 static enum st_status gpt_layout(const struct st_model *m, struct st_params *p,
                                  struct st_err *err)
 {
@@ -65,28 +80,7 @@ static enum st_status gpt_layout(const struct st_model *m, struct st_params *p,
     if ((st = add(p, "wte", "wte", g->V, C, ST_KIND_EMBEDDING, "emb", NULL, err)) != ST_OK ||
         (st = add(p, "wpe", "wpe", g->T, C, ST_KIND_EMBEDDING, "emb", NULL, err)) != ST_OK)
         return st;
-    /* The block's views: name within the block, role (the short kind the
-     * heatmap's columns show), rows and columns in units of C (0: a vector),
-     * kind, and its half (attn or mlp). */
-    static const struct {
-        const char *name, *role;
-        int rows, cols;
-        enum st_kind kind;
-        int mlp;
-    } v[ST_GPT_BLOCK_VIEWS] = {
-        { "ln1.w", "ln1.w", 1, 0, ST_KIND_NORM, 0 },
-        { "ln1.b", "ln1.b", 1, 0, ST_KIND_NORM, 0 },
-        { "attn.qkv.w", "qkv.w", 3, 1, ST_KIND_WEIGHT, 0 },
-        { "attn.qkv.b", "qkv.b", 3, 0, ST_KIND_BIAS, 0 },
-        { "attn.proj.w", "aproj.w", 1, 1, ST_KIND_WEIGHT, 0 },
-        { "attn.proj.b", "aproj.b", 1, 0, ST_KIND_BIAS, 0 },
-        { "ln2.w", "ln2.w", 1, 0, ST_KIND_NORM, 1 },
-        { "ln2.b", "ln2.b", 1, 0, ST_KIND_NORM, 1 },
-        { "mlp.fc.w", "fc.w", 4, 1, ST_KIND_WEIGHT, 1 },
-        { "mlp.fc.b", "fc.b", 4, 0, ST_KIND_BIAS, 1 },
-        { "mlp.proj.w", "mproj.w", 1, 4, ST_KIND_WEIGHT, 1 },
-        { "mlp.proj.b", "mproj.b", 1, 0, ST_KIND_BIAS, 1 },
-    };
+    const struct st_gpt_block_view *v = st_gpt_block_views;
     for (int i = 0; i < g->L; i++) {
         char unit[16], half[2][24];
         snprintf(unit, sizeof unit, "h%d", i);

@@ -22,6 +22,20 @@
 #define ST_GPT_VIEW_WPE 1
 #define ST_GPT_BLOCK0 2
 
+/* A block's views, in layout order: name within the block (h{i}.<name>),
+ * role (the short kind the heatmap's columns show), rows and columns in
+ * units of C (cols 0: a vector), kind, its half (0 attn, 1 mlp), and its
+ * name in GPT-2's own files (h.{i}.<gpt2>). The weight matrices are the
+ * projections Hugging Face's files store transposed (Conv1D). */
+struct st_gpt_block_view {
+    const char *name, *role;
+    int rows, cols;
+    enum st_kind kind;
+    int mlp;
+    const char *gpt2;
+};
+extern const struct st_gpt_block_view st_gpt_block_views[ST_GPT_BLOCK_VIEWS];
+
 /* A GPT's sizes. */
 struct st_gpt {
     int L, H, C, V, T; /* blocks, heads, width, vocabulary, context */

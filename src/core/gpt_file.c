@@ -8,12 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The roles of a block's views, in layout order (gpt.c lays them out so). */
-static const char *const block_roles[ST_GPT_BLOCK_VIEWS] = {
-    "ln1.w",     "ln1.b",      "attn.qkv.w", "attn.qkv.b", "attn.proj.w", "attn.proj.b",
-    "ln2.w",     "ln2.b",      "mlp.fc.w",   "mlp.fc.b",   "mlp.proj.w",  "mlp.proj.b",
-};
-
 /* Bits of *named, in the order of the family's options. */
 enum { NAMED_LAYERS = 1u, NAMED_HEADS = 2u, NAMED_WIDTH = 4u, NAMED_VOCAB = 8u, NAMED_CONTEXT = 16u };
 
@@ -48,14 +42,6 @@ static const char *meta_get(const struct st_meta *meta, const char *key)
             return meta->vals[i];
     return NULL;
 }
-
-/* The names of a block's views in GPT-2's own files (Hugging Face's and
- * nanoGPT's: h.{i}.<name>), in layout order. */
-static const char *const gpt2_roles[ST_GPT_BLOCK_VIEWS] = {
-    "ln_1.weight",        "ln_1.bias",        "attn.c_attn.weight", "attn.c_attn.bias",
-    "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight",        "ln_2.bias",
-    "mlp.c_fc.weight",    "mlp.c_fc.bias",    "mlp.c_proj.weight",  "mlp.c_proj.bias",
-};
 
 /* A block number at s ("0." ... "255."), its digits and dot skipped in *rest;
  * -1 if s does not start with one. */
@@ -93,7 +79,7 @@ static int view_of(const char *name, int *block, int *role)
         return -3;
     if (name[0] == 'h' && (i = block_at(name + 1, &rest)) >= 0) {
         for (int r = 0; r < ST_GPT_BLOCK_VIEWS; r++)
-            if (!strcmp(rest, block_roles[r])) {
+            if (!strcmp(rest, st_gpt_block_views[r].name)) {
                 *block = (int)i;
                 *role = r;
                 return ST_GPT_BLOCK0 + (int)i * ST_GPT_BLOCK_VIEWS + r;
@@ -116,7 +102,7 @@ static int view_of(const char *name, int *block, int *role)
         if (!strcmp(rest, "attn.bias") || !strcmp(rest, "attn.masked_bias"))
             return -4;
         for (int r = 0; r < ST_GPT_BLOCK_VIEWS; r++)
-            if (!strcmp(rest, gpt2_roles[r])) {
+            if (!strcmp(rest, st_gpt_block_views[r].gpt2)) {
                 *block = (int)i;
                 *role = r;
                 return ST_GPT_BLOCK0 + (int)i * ST_GPT_BLOCK_VIEWS + r;
@@ -150,8 +136,8 @@ int st_gpt2_name(const struct st_model *m, int t, int prefixed, char *buf, size_
         return 0;
     }
     int b = (t - ST_GPT_BLOCK0) / ST_GPT_BLOCK_VIEWS, r = (t - ST_GPT_BLOCK0) % ST_GPT_BLOCK_VIEWS;
-    snprintf(buf, size, "%sh.%d.%s", pre, b, gpt2_roles[r]);
-    return r == 2 || r == 4 || r == 8 || r == 10; /* the four projections' weights */
+    snprintf(buf, size, "%sh.%d.%s", pre, b, st_gpt_block_views[r].gpt2);
+    return st_gpt_block_views[r].cols != 0; /* the four projections' weights */
 }
 
 int st_gpt_file_is_gpt2(const struct st_file_tensor *t, int n)
@@ -166,11 +152,8 @@ int st_gpt_file_is_gpt2(const struct st_file_tensor *t, int n)
  * vector). */
 static void block_shape(int r, int C, int64_t *rows, int64_t *cols)
 {
-    static const int mult[ST_GPT_BLOCK_VIEWS][2] = { { 1, 0 }, { 1, 0 }, { 3, 1 }, { 3, 0 },
-                                                     { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 },
-                                                     { 4, 1 }, { 4, 0 }, { 1, 4 }, { 1, 0 } };
-    *rows = (int64_t)mult[r][0] * C;
-    *cols = (int64_t)mult[r][1] * C;
+    *rows = (int64_t)st_gpt_block_views[r].rows * C;
+    *cols = (int64_t)st_gpt_block_views[r].cols * C;
 }
 
 static int shape_is(const struct st_file_tensor *t, int64_t rows, int64_t cols)
