@@ -47,7 +47,7 @@ static size_t bin_image(unsigned char *buf, unsigned magic, unsigned version, un
 static void expect_bin_fail(const char *what, const unsigned char *buf, size_t len,
                             const char *sub)
 {
-    struct st_tokens t = { NULL, 0 };
+    struct st_tokens t = { NULL, 0, 0 };
     struct st_err err = { "" };
     enum st_status st = st_tokens_parse_bin(buf, len, "f.bin", &t, &err);
     CHECK(st == ST_ERR_FORMAT && strstr(err.msg, sub) && strstr(err.msg, "f.bin"));

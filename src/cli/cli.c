@@ -957,14 +957,21 @@ static void print_layer_shares(const struct st_train_cfg *cfg, const struct st_t
         printf("the layers named depend on the reduction: %s\n", reduction_lean(cfg->reduction));
 }
 
-/* A language model's loss in bits: per byte on text, per token on a token
- * file (eval set i, or the training stream when i is -1); nothing for other
- * runs. */
-static void print_bits(const struct st_train_cfg *cfg, int i, double nats)
+/* A language model's loss in bits (nothing for other runs): per byte on a
+ * text's bytes, per token on a token file, and both on a text read through
+ * a tokenizer, whose bytes_per_token (the file's bytes over its tokens)
+ * turns one into the other. */
+static void print_bits(const struct st_train_cfg *cfg, double bytes_per_token, double nats)
 {
+    double bits = nats / log(2.0);
     if (!st_cfg_stream(cfg))
         return;
-    printf(" (%.4f bits per %s)", nats / log(2.0), st_cfg_bytes(cfg, i) ? "byte" : "token");
+    if (bytes_per_token <= 0.0)
+        printf(" (%.4f bits per token)", bits);
+    else if (st_cfg_given(cfg->tokenizer))
+        printf(" (%.4f bits per token, %.4f per byte)", bits, bits / bytes_per_token);
+    else
+        printf(" (%.4f bits per byte)", bits);
 }
 
 void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_result *r)
@@ -976,7 +983,7 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
            r->steps_per_second);
     if (cfg->loss == ST_LOSS_XENT && st_cfg_stream(cfg)) {
         printf("final: xent %.6g", r->data_loss);
-        print_bits(cfg, -1, r->data_loss);
+        print_bits(cfg, r->bytes_per_token, r->data_loss);
         printf("  accuracy %.4f  ", r->accuracy);
     } else if (cfg->loss == ST_LOSS_XENT)
         printf("final: xent %.6g  accuracy %.4f  ", r->data_loss, r->accuracy);
@@ -989,7 +996,7 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
         printf("validation (%ld %s held out): %s %.6g", r->val_rows,
                st_cfg_stream(cfg) ? "windows of the stream's end" : "rows",
                st_loss_name(cfg->loss), r->val_loss);
-        print_bits(cfg, -1, r->val_loss);
+        print_bits(cfg, r->bytes_per_token, r->val_loss);
         printf(" (best %.6g)", r->val_best);
         if (cfg->loss == ST_LOSS_XENT)
             printf("  accuracy %.4f", r->val_accuracy);
@@ -999,7 +1006,7 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
         const char *k = st_loss_name(cfg->loss), *name = st_eval_name(cfg, i);
         printf("eval %s(%s): %s %.6g -> %.6g", name, st_eval_x(cfg, i), k, r->eval[i].before,
                r->eval[i].after);
-        print_bits(cfg, i, r->eval[i].after);
+        print_bits(cfg, r->eval[i].bytes_per_token, r->eval[i].after);
         printf(" (forgetting %+.6g)", r->eval[i].after - r->eval[i].before);
         if (cfg->loss == ST_LOSS_XENT)
             printf("  accuracy %.4f -> %.4f", r->eval[i].acc_before, r->eval[i].acc_after);

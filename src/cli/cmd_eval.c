@@ -107,9 +107,15 @@ int cmd_eval(int argc, char **argv)
     if (st != ST_OK)
         return st_cli_fail("eval", st, &err);
     st_cli_warn_unnamed("eval", cfg.init_opt, model, r.unnamed);
-    if (text || tokens)
-        printf("model %s  windows %ld  xent %.9g  bits_per_%s %.6f  accuracy %.6f\n", model, r.n,
-               r.loss, text && !tokenizer ? "byte" : "token", r.loss / log(2.0), r.accuracy);
+    if (text || tokens) {
+        double bits = r.loss / log(2.0);
+        printf("model %s  windows %ld  xent %.9g", model, r.n, r.loss);
+        if (!text || tokenizer)
+            printf("  bits_per_token %.6f", bits);
+        if (text)
+            printf("  bits_per_byte %.6f", bits / r.bytes_per_token);
+        printf("  accuracy %.6f\n", r.accuracy);
+    }
     else {
         printf("model %s  samples %ld  %s %.9g", model, r.n, loss, r.loss);
         if (cfg.loss == ST_LOSS_XENT)

@@ -111,7 +111,7 @@ int cmd_tokenize(int argc, char **argv)
         free(buf);
         free(ids);
     } else {
-        struct st_tokens t = { NULL, 0 };
+        struct st_tokens t = { NULL, 0, 0 };
         char *s = NULL;
         size_t len = 0;
         if ((st = st_tokens_read(tokens, 0, &t, &err)) == ST_OK &&

@@ -105,13 +105,6 @@ const char *st_eval_y(const struct st_train_cfg *cfg, int i)
 
 const char *const st_export_layout_names[5] = { "auto", "sparsetune", "hf", "nanogpt", NULL };
 
-int st_cfg_bytes(const struct st_train_cfg *cfg, int i)
-{
-    if (st_cfg_given(cfg->tokenizer))
-        return 0;
-    return i < 0 ? st_cfg_given(cfg->text_path) : st_eval_is_text(cfg, i);
-}
-
 int st_cfg_stream(const struct st_train_cfg *cfg)
 {
     return st_cfg_given(cfg->text_path) || st_cfg_given(cfg->tokens_path);

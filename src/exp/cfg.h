@@ -121,9 +121,6 @@ const char *st_eval_x(const struct st_train_cfg *cfg, int i);
  * --tokens), and whether evaluation set i is read as text bytes. */
 int st_cfg_stream(const struct st_train_cfg *cfg);
 
-/* Whether a stream run's tokens are bytes (a text without --tokenizer): of
- * evaluation set i, or the training stream when i is -1. */
-int st_cfg_bytes(const struct st_train_cfg *cfg, int i);
 int st_eval_is_text(const struct st_train_cfg *cfg, int i);
 const char *st_eval_y(const struct st_train_cfg *cfg, int i);
 

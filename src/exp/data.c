@@ -452,6 +452,7 @@ static enum st_status read_bpe(const char *path, const struct st_bpe *b, const c
     if (st == ST_OK) {
         t->tok = ids;
         t->n = n;
+        t->bytes = (long)len;
     }
     free(text);
     return st;

@@ -108,7 +108,7 @@ enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *give
                         cfg->init_path, out);
     else if (st_cfg_stream(cfg)) {
         /* A language model on a token stream: every window of it, T apart. */
-        struct st_tokens t = { NULL, 0 };
+        struct st_tokens t = { NULL, 0, 0 };
         struct st_bpe *bpe = NULL;
         int text = st_cfg_given(cfg->text_path);
         const char *path = text ? cfg->text_path : cfg->tokens_path;
@@ -118,6 +118,7 @@ enum st_status st_eval_model(struct st_train_cfg *cfg, const unsigned char *give
                                       err)) == ST_OK)
             st = st_data_windows(t.tok, t.n, io.in, LONG_MAX, text ? "text" : "tokens", path,
                                  &x.data, &y.data, &x.rows, err);
+        r->bytes_per_token = t.n > 0 ? (double)t.bytes / (double)t.n : 0.0;
         st_tokens_free(&t);
         st_bpe_free(bpe);
     } else if (st_cfg_given(cfg->y_col) && io.rows > 1)

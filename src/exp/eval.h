@@ -14,6 +14,7 @@ struct st_eval_result {
     long n;          /* samples */
     double loss;     /* mse or xent */
     double accuracy; /* xent: share of the samples whose largest output is the label; NaN */
+    double bytes_per_token; /* a text (--text): its bytes over its tokens; 0 otherwise */
     const char *unnamed; /* an option the file does not name and that was not given, taken
                           * at its default (st_cfg_model_unnamed); NULL: none */
 };

@@ -20,6 +20,8 @@
 struct st_metrics_log {
     FILE *f;
     char *stdio_buf;      /* a large stdio buffer for f */
+    double flushed;       /* when f was last flushed (monotonic seconds): rows reach the
+                           * file every few seconds, for a reader following a long run */
     char *line;           /* one row, formatted before it is written */
     size_t line_cap;      /* bytes line holds: every field at its longest */
     int xent, val, n_eval, teacher;

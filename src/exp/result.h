@@ -45,7 +45,9 @@ struct st_train_result {
     struct {
         double before, after;         /* its data loss at the start and at the end */
         double acc_before, acc_after; /* xent: its accuracy; NaN otherwise */
+        double bytes_per_token;       /* a text's, for bits per byte; 0: a token file */
     } eval[ST_EVAL_MAX];
+    double bytes_per_token; /* the training stream's (and its held-out end's), if a text; 0 */
     double data_loss_tail;  /* lowest data loss over the last 10% of the steps: spikes aside */
     double wall_seconds, steps_per_second;
     int correct;            /* changed units == units where the teacher differs */

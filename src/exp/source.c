@@ -136,6 +136,8 @@ static enum st_status load_stream(struct st_source *s, const struct st_train_cfg
     if (st != ST_OK)
         return st;
     long n = s->stream.n, nv = (long)floor(cfg->val_fraction * (double)n);
+    double per = n > 0 ? (double)s->stream.bytes / (double)n : 0.0;
+    s->train.bytes_per_token = s->val.bytes_per_token = per;
     if (nv > 0) {
         if (nv < T + 1 || n - nv < T + 1)
             return st_err_set(err, ST_ERR_ARG, "--val-fraction %g: holds out %ld of the %ld "
@@ -339,7 +341,7 @@ static enum st_status load_eval(struct st_source *s, const struct st_train_cfg *
     const char *name = st_eval_name(cfg, i);
     enum st_status st;
     if (st_cfg_stream(cfg)) {
-        struct st_tokens t = { NULL, 0 };
+        struct st_tokens t = { NULL, 0, 0 };
         int text = st_eval_is_text(cfg, i);
         const char *opt = *name                           ? "eval"
                           : st_cfg_given(cfg->eval_x)     ? "eval-x"
@@ -349,6 +351,7 @@ static enum st_status load_eval(struct st_source *s, const struct st_train_cfg *
         if (st == ST_OK)
             st = windows_of(t.tok, t.n, s->in, STREAM_WINDOWS, opt, st_eval_x(cfg, i),
                             &s->eval[i], err);
+        s->eval[i].bytes_per_token = t.n > 0 ? (double)t.bytes / (double)t.n : 0.0;
         st_tokens_free(&t);
     } else {
         st = load_eval_files(s, cfg, &s->eval[i], st_eval_x(cfg, i), st_eval_y(cfg, i),

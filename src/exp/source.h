@@ -22,6 +22,7 @@
 struct st_dataset {
     float *x, *y;
     long n;
+    double bytes_per_token; /* a text's windows: its file's bytes per token; 0 otherwise */
 };
 
 struct st_source {

@@ -86,7 +86,8 @@ static cJSON *name_list(const struct st_train_result *res, size_t field)
 
 #define AT(f) offsetof(struct st_tensor_result, f)
 
-static void add_bits(cJSON *obj, const struct st_train_cfg *cfg, int i, double nats);
+static void add_bits(cJSON *obj, const struct st_train_cfg *cfg, double bytes_per_token,
+                     double nats);
 
 /* What the run was: status, steps, seed, task, losses and penalty. */
 static void add_run(cJSON *root, const struct st_train_cfg *cfg, const struct st_train_result *res)
@@ -113,7 +114,7 @@ static void add_run(cJSON *root, const struct st_train_cfg *cfg, const struct st
         char tail[32];
         snprintf(tail, sizeof tail, "%s_tail_min", st_loss_name(cfg->loss));
         add_exact(v, st_loss_name(cfg->loss), res->data_loss);
-        add_bits(v, cfg, -1, res->data_loss);
+        add_bits(v, cfg, res->bytes_per_token, res->data_loss);
         if (xent)
             add_exact(v, "accuracy", res->accuracy);
         add_exact(v, "penalty", res->penalty);
@@ -123,13 +124,19 @@ static void add_run(cJSON *root, const struct st_train_cfg *cfg, const struct st
 }
 
 /* The held-out rows and the evaluation set: their losses, the forgetting. */
-/* A language model's loss in bits beside it: per byte for text (eval set
- * i, or the training stream when i is -1), per token for a token file. */
-static void add_bits(cJSON *obj, const struct st_train_cfg *cfg, int i, double nats)
+/* A language model's loss in bits beside it: per byte for a text's bytes,
+ * per token for a token file, both for a text read through a tokenizer
+ * (bytes_per_token: the file's bytes over its tokens; 0 for a token file). */
+static void add_bits(cJSON *obj, const struct st_train_cfg *cfg, double bytes_per_token,
+                     double nats)
 {
+    double bits = nats / log(2.0);
     if (!obj || !st_cfg_stream(cfg))
         return;
-    add_exact(obj, st_cfg_bytes(cfg, i) ? "bits_per_byte" : "bits_per_token", nats / log(2.0));
+    if (bytes_per_token <= 0.0 || st_cfg_given(cfg->tokenizer))
+        add_exact(obj, "bits_per_token", bits);
+    if (bytes_per_token > 0.0)
+        add_exact(obj, "bits_per_byte", bits / bytes_per_token);
 }
 
 static void add_sets(cJSON *root, const struct st_train_cfg *cfg,
@@ -146,7 +153,7 @@ static void add_sets(cJSON *root, const struct st_train_cfg *cfg,
         char best[32];
         snprintf(best, sizeof best, "%s_best", key);
         add_exact(v, best, res->val_best);
-        add_bits(v, cfg, -1, res->val_loss);
+        add_bits(v, cfg, res->bytes_per_token, res->val_loss);
     }
     /* --eval-x's set is "eval", the named ones sit in "evals" by name. */
     cJSON *named = NULL;
@@ -162,8 +169,8 @@ static void add_sets(cJSON *root, const struct st_train_cfg *cfg,
         if (b && a) {
             add_exact(b, key, res->eval[i].before);
             add_exact(a, key, res->eval[i].after);
-            add_bits(b, cfg, i, res->eval[i].before);
-            add_bits(a, cfg, i, res->eval[i].after);
+            add_bits(b, cfg, res->eval[i].bytes_per_token, res->eval[i].before);
+            add_bits(a, cfg, res->eval[i].bytes_per_token, res->eval[i].after);
             if (xent) {
                 add_exact(b, "accuracy", res->eval[i].acc_before);
                 add_exact(a, "accuracy", res->eval[i].acc_after);

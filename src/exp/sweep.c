@@ -337,20 +337,22 @@ void st_sweep_columns(struct st_names *names, const struct st_grid *g,
                       const struct st_train_cfg *base)
 {
     struct st_train_cfg *cfg = malloc(sizeof *cfg);
-    int loss_axis = -1, val_axis = 0;
+    int loss_axis = -1, val_axis = 0, stream = st_cfg_stream(base);
     names->penalty_axis = 0;
     for (int a = 0; a < g->n_axes; a++) {
         if (!strcmp(g->axes[a].key, "loss"))
             loss_axis = a;
+        /* A token stream's runs train next-token cross-entropy, whatever --loss says. */
+        stream |= !strcmp(g->axes[a].key, "text") || !strcmp(g->axes[a].key, "tokens");
         val_axis |= !strcmp(g->axes[a].key, "val-fraction");
         names->penalty_axis |= !strcmp(g->axes[a].key, "penalty");
     }
     names->truth = !base->task_data;
-    names->xent = names->any_xent = base->loss == ST_LOSS_XENT;
+    names->xent = names->any_xent = base->loss == ST_LOSS_XENT || stream;
     for (int v = 0; loss_axis >= 0 && v < g->axes[loss_axis].n; v++)
         names->any_xent |= !strcmp(g->axes[loss_axis].values[v], "xent");
     snprintf(names->loss_col, sizeof names->loss_col, "%s",
-             loss_axis >= 0 ? "data_loss" : st_loss_name(base->loss));
+             loss_axis >= 0 ? "data_loss" : stream ? "xent" : st_loss_name(base->loss));
     names->val = base->val_fraction > 0.0 || val_axis; /* nan where a run holds out none */
     names->n_eval = 0;
     /* The named sets are known once the options resolve (check_grid has

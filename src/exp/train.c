@@ -423,7 +423,9 @@ static enum st_status collect(struct st_run *r, const struct loop_end *e,
         res->eval[i].acc_before = r->tally.eval0[i][1];
         res->eval[i].after = r->tally.eval_last[i][0];
         res->eval[i].acc_after = r->tally.eval_last[i][1];
+        res->eval[i].bytes_per_token = r->src.eval[i].bytes_per_token;
     }
+    res->bytes_per_token = r->src.train.bytes_per_token;
     res->val_rows = r->src.val.n;
     res->val_loss = r->tally.val_last[0];
     res->val_accuracy = r->tally.val_last[1];

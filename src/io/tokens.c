@@ -34,7 +34,7 @@ static enum st_status alloc_tokens(struct st_tokens *t, long n, const char *name
 enum st_status st_tokens_parse_bin(const unsigned char *buf, size_t len, const char *name,
                                    struct st_tokens *out, struct st_err *err)
 {
-    struct st_tokens t = { NULL, 0 };
+    struct st_tokens t = { NULL, 0, 0 };
     if (len < 4 * BIN_HEADER)
         return st_err_set(err, ST_ERR_FORMAT, "%s: %zu bytes; an llm.c token file starts with a "
                           "header of %d bytes", name, len, 4 * BIN_HEADER);
@@ -71,7 +71,7 @@ static enum st_status read_npy(const char *path, struct st_tokens *out, struct s
         st_npy_free(&a);
         return st;
     }
-    struct st_tokens t = { NULL, 0 };
+    struct st_tokens t = { NULL, 0, 0 };
     if ((st = alloc_tokens(&t, a.rows, path, err)) == ST_OK)
         for (long i = 0; i < t.n && st == ST_OK; i++) {
             if (a.data[i] < 0.0f)
@@ -104,10 +104,11 @@ enum st_status st_tokens_read(const char *path, int as_text, struct st_tokens *o
                           "with --text)", path);
     }
     if (as_text) {
-        struct st_tokens t = { NULL, 0 };
+        struct st_tokens t = { NULL, 0, 0 };
         if ((st = alloc_tokens(&t, (long)len, path, err)) == ST_OK) {
             for (size_t i = 0; i < len; i++)
                 t.tok[i] = (unsigned char)buf[i];
+            t.bytes = (long)len;
             *out = t;
         }
     } else {

@@ -17,6 +17,7 @@
 struct st_tokens {
     uint32_t *tok; /* [n], malloc'd (non-NULL even when n is 0); st_tokens_free */
     long n;
+    long bytes;    /* read from a text: its length in bytes (n for bytes as tokens); else 0 */
 };
 
 /* Reads path as text (as_text: its bytes) or, by its name, as a .npy (1-D,

@@ -86,6 +86,54 @@ check "sample --top-k 1 is the greedy text" cmp "$W/k1" "$W/k0"
 "$BIN" sample --model "$W/mlp/student.safetensors" --prompt "x" >/dev/null 2>"$W/err"
 check "sample on an MLP: refused" grep -q "not a language model (a GPT file)" "$W/err"
 
+# A text through a tokenizer (the fuzzers' small byte-level one, 261 ids):
+# bits per token, and per byte as bits per token times the file's tokens
+# over its bytes, in the terminal, summary.json and eval.
+mkdir -p "$W/tok"
+"$PY" -c 'import sys
+v, m, _ = open(sys.argv[1], "rb").read().split(b"\0")
+open(sys.argv[2] + "/vocab.json", "wb").write(v); open(sys.argv[2] + "/merges.txt", "wb").write(m)' \
+    "$SRC/tests/fuzz/corpus/bpe/small" "$W/tok"
+for i in $(seq 60); do printf "hello world, the well of wonder %d\n" "$i"; done > "$W/hello.txt"
+"$BIN" tokenize --tokenizer "$W/tok" --text "$W/hello.txt" --out "$W/hello.bin" >/dev/null 2>&1
+T="--arch gpt --n-layer 1 --n-head 2 --d-model 16 --vocab 261 --context 16"
+"$BIN" pretrain $T --tokenizer "$W/tok" --text "$W/hello.txt" --eval-text "$W/hello.txt" --val-fraction 0.2 --steps 20 --log-every 10 --quiet --no-plot --out "$W/bp" >"$W/out" 2>"$W/err"
+check "BPE text: bits per token and per byte in summary.json (final, held out, eval)" \
+    "$PY" -c 'import json, math, os, struct, sys
+s = json.load(open(sys.argv[1])); n = struct.unpack("<3i", open(sys.argv[2], "rb").read(12))[2]
+per = os.path.getsize(sys.argv[3]) / n; assert per > 1.2, per
+for d in (s["final"], s["validation"], s["eval"]["before"], s["eval"]["after"]):
+    assert abs(d["bits_per_byte"] * per - d["bits_per_token"]) < 1e-9 * d["bits_per_token"], d
+assert abs(s["final"]["bits_per_token"] - s["final"]["xent"] / math.log(2)) < 1e-12' "$W/bp/summary.json" "$W/hello.bin" "$W/hello.txt"
+check "BPE text: the terminal gives bits per token and per byte" grep -q "bits per token, [0-9.]* per byte" "$W/out"
+"$BIN" eval --model "$W/bp/student.safetensors" --tokenizer "$W/tok" --text "$W/hello.txt" >"$W/out" 2>&1
+check "eval --text --tokenizer: bits per token and per byte" \
+    "$PY" -c 'import os, struct, sys
+w = open(sys.argv[1]).read().split(); f = dict(zip(w[2::2], w[3::2]))
+n = struct.unpack("<3i", open(sys.argv[2], "rb").read(12))[2]; per = os.path.getsize(sys.argv[3]) / n
+assert abs(float(f["bits_per_byte"]) * per - float(f["bits_per_token"])) < 1e-5' "$W/out" "$W/hello.bin" "$W/hello.txt"
+
+# A sweep over texts names its loss columns xent (the runs' loss), not --loss's default.
+"$BIN" sweep --model "$W/p/student.safetensors" --grid text="$W/en.txt:$W/code.txt" --steps 2 --jobs 1 --out "$W/sw" >/dev/null 2>"$W/err"
+check "sweep --grid text=A:B: one row per text, xent columns" \
+    "$PY" -c 'import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [r["status"] for r in rows] == ["ok", "ok"] and "xent" in rows[0] and "mse" not in rows[0], rows[0].keys()
+assert rows[0]["text"].endswith("en.txt") and float(rows[0]["xent"]) > 0' "$W/sw/summary.csv"
+
+# metrics.csv reaches the disk every few seconds while a long run goes on.
+"$BIN" pretrain $G --text "$W/en.txt" --steps 100000000 --log-every 1 --quiet --no-plot --out "$W/long" >/dev/null 2>&1 &
+long=$!
+rows=0
+for _ in $(seq 40); do
+    sleep 0.5
+    rows=$(wc -l < "$W/long/metrics.csv" 2>/dev/null || echo 0)
+    [ "$rows" -gt 1 ] && break
+done
+kill "$long" 2>/dev/null
+wait "$long" 2>/dev/null
+check "metrics.csv: rows are on disk during the run (flushed every 2 s)" [ "$rows" -gt 1 ]
+
 # Misuse, each named.
 "$BIN" pretrain --text "$W/en.txt" --steps 1 --quiet --no-plot --out "$W/e1" >/dev/null 2>"$W/err"
 check "--text on an MLP: refused" grep -q "a token stream trains a language model; add --arch gpt" "$W/err"

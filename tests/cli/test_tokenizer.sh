@@ -85,13 +85,25 @@ check "a tokenizer folder without merges.txt: named" grep -q "merges.txt" "$W/er
 head -c 8000 "$SRC/README.md" > "$W/small.txt"
 G="--arch gpt --n-layer 1 --n-head 2 --d-model 16 --vocab 50257 --context 16"
 "$BIN" pretrain $G --text "$W/small.txt" --tokenizer "$W/gpt2" --steps 4 --log-every 2 --quiet --no-plot --out "$W/p" >/dev/null 2>"$W/err"
-checks "pretrain --text --tokenizer: the tokenizer in config.ini, bits per token" \
-    'grep -q "^tokenizer = $W/gpt2" "$W/p/config.ini" && grep -q bits_per_token "$W/p/summary.json"'
 "$BIN" tokenize --tokenizer "$W/gpt2" --text "$W/small.txt" --out "$W/small.bin" >/dev/null 2>&1
+# Bits per byte of BPE text: bits per token times the file's tokens over its bytes.
+BPB='import json, math, struct, sys
+n = struct.unpack("<3i", open(sys.argv[2], "rb").read(12))[2]
+def ok(bits_token, bits_byte, tol=1e-9): return abs(bits_byte - bits_token * n / 8000) < tol * bits_token
+def fields(path): w = open(path).read().split(); return dict(zip(w[2::2], w[3::2]))
+'
+checks "pretrain --text --tokenizer: the tokenizer in config.ini, bits per token and per byte" \
+    'grep -q "^tokenizer = $W/gpt2" "$W/p/config.ini" && "$PY" -c "$BPB
+f = json.load(open(sys.argv[1]))[\"final\"]
+assert ok(f[\"bits_per_token\"], f[\"bits_per_byte\"]) and abs(f[\"bits_per_token\"] - f[\"xent\"] / math.log(2)) < 1e-12" "$W/p/summary.json" "$W/small.bin"'
 "$BIN" eval --model "$W/p/student.safetensors" --text "$W/small.txt" --tokenizer "$W/gpt2" > "$W/e1" 2>&1
 "$BIN" eval --model "$W/p/student.safetensors" --tokens "$W/small.bin" > "$W/e2" 2>&1
-check "eval --text --tokenizer equals eval --tokens of the tokenized file" \
-    bash -c "[ \"\$(cut -d' ' -f3- '$W/e1')\" = \"\$(cut -d' ' -f3- '$W/e2')\" ] && grep -q windows '$W/e1'"
+check "eval --text --tokenizer equals eval --tokens of the tokenized file, and adds bits per byte" \
+    "$PY" -c "$BPB
+e1, e2 = fields(sys.argv[3]), fields(sys.argv[4])
+b = float(e1.pop('bits_per_byte'))
+assert e1 == e2 and ok(float(e1['bits_per_token']), b, 1e-5)" \
+    "$W/p/summary.json" "$W/small.bin" "$W/e1" "$W/e2"
 mkdir -p "$W/folder"
 cp "$W/p/student.safetensors" "$W/folder/model.safetensors"
 cp "$W/gpt2/vocab.json" "$W/gpt2/merges.txt" "$W/folder/"
