@@ -134,6 +134,20 @@ kill "$long" 2>/dev/null
 wait "$long" 2>/dev/null
 check "metrics.csv: rows are on disk during the run (flushed every 2 s)" [ "$rows" -gt 1 ]
 
+# The language walk-through (examples/language), its steps shortened, where
+# Debian's fortunes texts are installed (install-deps --check brings them).
+if [ -d /usr/share/games/fortunes/de ] && [ -d /usr/share/games/fortunes/ru ] && [ -f /usr/share/games/fortunes/bofh-excuses ]; then
+    PRETRAIN_STEPS=3 FINETUNE_STEPS=2 "$SRC/examples/language/run.sh" "$BIN" "$W/walk" >"$W/walk.out" 2>&1
+    check "examples/language/run.sh: 13 rows per table, a figure each" \
+        "$PY" -c 'import glob, sys
+out = open(sys.argv[1]).read()
+rows = [l for l in out.splitlines() if l.startswith("| ") and ("plain" in l or "prox" in l or "alone" in l)]
+assert len(rows) == 26, out
+assert len(glob.glob(sys.argv[2] + "/figure_*.png")) == 13, out' "$W/walk.out" "$W/walk"
+else
+    echo "language walk-through: SKIPPED (Debian's fortunes, fortunes-de, fortunes-ru, fortunes-bofh-excuses not installed)"
+fi
+
 # Misuse, each named.
 "$BIN" pretrain --text "$W/en.txt" --steps 1 --quiet --no-plot --out "$W/e1" >/dev/null 2>"$W/err"
 check "--text on an MLP: refused" grep -q "a token stream trains a language model; add --arch gpt" "$W/err"
