@@ -142,6 +142,7 @@ static const struct {
     { "log-every", "7", "7" },
     { "changed-threshold", "0.2", "0.2" },
     { "save-data", "on", "1" },
+    { "save-delta", "on", "1" },
     { "threads", "4", "4" },
     { "checkpoint-every", "5000", "5000" },
     { "out", "runs/some dir/x", "runs/some dir/x" },
@@ -611,7 +612,8 @@ static void test_ini(void)
                 { "eps", "1e-7" },         { "steps", "123" },        { "seed", "99" },
                 { "penalty-reduction", "sum" }, { "lambda", "0.3333333333333333" },
                 { "log-every", "5" },      { "changed-threshold", "0.25" },
-                { "save-data", "1" },      { "threads", "2" },        { "out", "elsewhere" },
+                { "save-data", "1" },      { "save-delta", "1" },
+                { "threads", "2" },        { "out", "elsewhere" },
                 { "force", "1" },          { "quiet", "1" } };
 
     st_train_cfg_defaults(&a);

@@ -744,7 +744,7 @@ static const struct own_opt {
     { "finetune", "student-init", NULL, "it starts from --model" },
     { POOL_CMDS, "threads", "1", "its runs are single-threaded; --jobs runs several at once" },
     { POOL_CMDS, "force", "0", "it keeps or starts over its runs' directories itself" },
-    { "lambda-path,baselines,compare,truth", "save-data", "0",
+    { "lambda-path,baselines,compare,truth", "save-data,save-delta", "0",
       "its runs' directories are removed" },
     { "lambda-path,baselines", "format", "png", "its figure is a PNG" },
     { "compare", "plot", "0", "it draws no figure" },
@@ -1012,6 +1012,12 @@ void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_r
             printf("  accuracy %.4f -> %.4f", r->eval[i].acc_before, r->eval[i].acc_after);
         printf("\n");
     }
+    if (r->delta.bytes > 0)
+        printf("delta: %s/delta.safetensors: %ld of %ld entries changed (%.3g%%), %ld bytes "
+               "(%.3g%% of student.safetensors)\n", cfg->out, r->delta.changed, r->delta.entries,
+               100.0 * (double)r->delta.changed / (double)r->delta.entries, r->delta.bytes,
+               r->delta.model_bytes > 0 ? 100.0 * (double)r->delta.bytes / (double)r->delta.model_bytes
+                                        : 0.0);
     /* The name column as wide as the longest name (8 at least). */
     int w = 8;
     for (int i = 0; i < r->n_tensors; i++)

@@ -17,5 +17,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_continual(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_delta(int argc, char **argv);
 
 #endif

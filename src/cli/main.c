@@ -23,6 +23,8 @@ static const struct cmd {
     { "eval", cmd_eval, "a model file's loss and accuracy on a data set" },
     { "sample", cmd_sample, "a language model's continuation of a prompt" },
     { "tokenize", cmd_tokenize, "a text to GPT-2's token ids (.bin, .npy) and back" },
+    { "apply", cmd_apply, "a base model and a sparse delta (--save-delta) to the fine-tuned one" },
+    { "delta", cmd_delta, "the sparse delta between two model files" },
     { "continual", cmd_continual, "forgetting task A while learning B, per lambda and method" },
     { "plot", cmd_plot, "redraw the figure of a run directory" },
 };

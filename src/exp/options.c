@@ -204,6 +204,10 @@ static const struct st_option table[] = {
       AT(changed_threshold), NULL, ALL },
     { "save-data", ST_OPT_T_FLAG, NULL, "off", NULL, "also write the data set as x.npy and y.npy",
       1, 0, 0, AT(save_data), NULL, ALL },
+    { "save-delta", ST_OPT_T_FLAG, NULL, "off", NULL,
+      "also write delta.safetensors: the entries that differ from the start and their values "
+      "(sparsetune apply rebuilds the model from the start and it)", 1, 0, 0, AT(save_delta),
+      NULL, ALL },
     { "threads", ST_OPT_T_INT, "N", "1", NULL, "threads (wide layers, parameter passes)", 1, 1,
       1024, AT(threads), NULL, ALL },
     { "checkpoint-every", ST_OPT_T_LONG, "N", "0", NULL,

@@ -48,6 +48,10 @@ struct st_train_result {
         double bytes_per_token;       /* a text's, for bits per byte; 0: a token file */
     } eval[ST_EVAL_MAX];
     double bytes_per_token; /* the training stream's (and its held-out end's), if a text; 0 */
+    struct {                /* --save-delta: delta.safetensors (bytes 0: not written) */
+        long changed, entries, bytes;
+        long model_bytes;   /* student.safetensors, for comparison */
+    } delta;
     double data_loss_tail;  /* lowest data loss over the last 10% of the steps: spikes aside */
     double wall_seconds, steps_per_second;
     int correct;            /* changed units == units where the teacher differs */

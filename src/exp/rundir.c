@@ -19,7 +19,8 @@
 static const char *const run_files[] = {
     "config.ini",          "metrics.csv", "summary.json", "teacher.safetensors",
     "student_init.safetensors", "student.safetensors", "x.npy", "y.npy",
-    "figure.png",          "figure.svg",  "figure.pdf", ST_CHECKPOINT_FILE,
+    "figure.png",          "figure.svg",  "figure.pdf", ST_CHECKPOINT_FILE, "fingerprint.csv",
+    "delta.safetensors",
 };
 #define N_RUN_FILES (sizeof run_files / sizeof run_files[0])
 

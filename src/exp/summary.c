@@ -356,6 +356,19 @@ enum st_status st_summary_write(const struct st_train_cfg *cfg, const struct st_
      * sum_i |Delta_i| over all tensors (whatever the penalty's reduction). */
     cJSON_AddItemToObject(root, "update_share", tensor_object(res, AT(update_share)));
     add_sets(root, cfg, res);
+    if (res->delta.bytes > 0) {
+        /* --save-delta: what the sparse file holds and costs. */
+        cJSON *d = cJSON_AddObjectToObject(root, "delta");
+        if (d) {
+            cJSON_AddStringToObject(d, "file", "delta.safetensors");
+            add_exact(d, "changed", (double)res->delta.changed);
+            add_exact(d, "entries", (double)res->delta.entries);
+            add_exact(d, "changed_fraction",
+                      (double)res->delta.changed / (double)res->delta.entries);
+            add_exact(d, "bytes", (double)res->delta.bytes);
+            add_exact(d, "model_bytes", (double)res->delta.model_bytes);
+        }
+    }
     cJSON_AddItemToObject(root, "changed_fraction", tensor_object(res, AT(changed)));
     cJSON_AddItemToObject(root, "zero_entries", tensor_object(res, AT(zero)));
     add_sizes(root, res);

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../core/fisher.h"
 #include "../core/runtime.h"
 #include "../core/select.h"
+#include "../io/delta.h"
 #include "../io/file.h"
 #include "../io/npy.h"
 #include "checkpoint.h"
@@ -469,9 +471,29 @@ static enum st_status collect(struct st_run *r, const struct loop_end *e,
     return ST_OK;
 }
 
+/* delta.safetensors: the entries of the student that differ from its start
+ * (--save-delta), and its size beside student.safetensors' in res. */
+static enum st_status save_delta(struct st_run *r, struct st_train_result *res,
+                                 struct st_err *err)
+{
+    const struct st_train_cfg *c = &r->cfg;
+    char path[4200];
+    struct st_delta_stats d;
+    struct stat sb;
+    enum st_status st;
+    if ((st = st_path_join(path, sizeof path, c->out, "delta.safetensors", err)) != ST_OK ||
+        (st = st_delta_write(path, &r->src.start, &r->theta, &d, err)) != ST_OK ||
+        (st = st_path_join(path, sizeof path, c->out, "student.safetensors", err)) != ST_OK)
+        return st;
+    res->delta.changed = d.changed;
+    res->delta.entries = d.entries;
+    res->delta.bytes = d.bytes;
+    res->delta.model_bytes = stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+    return ST_OK;
+}
+
 /* The student's file, summary.json; a finished run removes its checkpoint. */
-static enum st_status finish(struct st_run *r, const struct st_train_result *res,
-                             struct st_err *err)
+static enum st_status finish(struct st_run *r, struct st_train_result *res, struct st_err *err)
 {
     const struct st_train_cfg *c = &r->cfg;
     char path[4200];
@@ -481,6 +503,8 @@ static enum st_status finish(struct st_run *r, const struct st_train_result *res
     if (!res->diverged &&
         (st = st_rundir_save_model(c->out, "student.safetensors", "student", &r->model, &r->theta,
                                    &r->src.stand, export_layout(r), err)) != ST_OK)
+        return st;
+    if (!res->diverged && c->save_delta && (st = save_delta(r, res, err)) != ST_OK)
         return st;
     if ((st = st_path_join(path, sizeof path, c->out, "summary.json", err)) != ST_OK ||
         (st = st_summary_write(c, res, path, err)) != ST_OK ||

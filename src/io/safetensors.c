@@ -19,9 +19,10 @@
 
 #include "file.h"
 
-enum st_status st_safetensors_write(const char *path, const struct st_params *p,
-                                    const char *const *names, const char *const *meta_keys,
-                                    const char *const *meta_vals, int n_meta, struct st_err *err)
+enum st_status st_safetensors_write_tensors(const char *path, const struct st_safetensors_out *t,
+                                            int n, const char *const *meta_keys,
+                                            const char *const *meta_vals, int n_meta,
+                                            struct st_err *err)
 {
     enum st_status st = ST_OK;
     struct st_atomic_file af = { 0 };
@@ -39,28 +40,27 @@ enum st_status st_safetensors_write(const char *path, const struct st_params *p,
         st = st_err_set(err, ST_ERR_NOMEM, "cannot build the header of %s", path);
         goto out;
     }
-    for (int t = 0; t < p->n_views; t++) {
-        const struct st_view *v = &p->v[t];
-        size_t bytes = st_view_size(v) * sizeof(float);
+    for (int i = 0; i < n; i++) {
+        size_t count = 1;
         cJSON *e = cJSON_CreateObject();
         cJSON *shape = NULL, *offs = NULL;
         if (e)
-            cJSON_AddItemToObject(root, names ? names[t] : v->name, e);
-        if (e && cJSON_AddStringToObject(e, "dtype", "F32"))
+            cJSON_AddItemToObject(root, t[i].name, e);
+        if (e && cJSON_AddStringToObject(e, "dtype", t[i].dtype))
             shape = cJSON_AddArrayToObject(e, "shape");
-        if (shape) {
-            cJSON_AddItemToArray(shape, cJSON_CreateNumber(v->rows));
-            if (v->ndim == 2)
-                cJSON_AddItemToArray(shape, cJSON_CreateNumber(v->cols));
-            offs = cJSON_AddArrayToObject(e, "data_offsets");
+        for (int d = 0; shape && d < t[i].ndim; d++) {
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)t[i].shape[d]));
+            count *= (size_t)t[i].shape[d];
         }
+        if (shape)
+            offs = cJSON_AddArrayToObject(e, "data_offsets");
         if (!offs) {
             st = st_err_set(err, ST_ERR_NOMEM, "cannot build the header of %s", path);
             goto out;
         }
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
-        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(off + bytes)));
-        off += bytes;
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(off + 4 * count)));
+        off += 4 * count;
     }
     json = cJSON_PrintUnformatted(root);
     if (!json) {
@@ -79,8 +79,12 @@ enum st_status st_safetensors_write(const char *path, const struct st_params *p,
         fwrite(json, 1, len, af.f);
         for (size_t i = len; i < padded; i++)
             fputc(' ', af.f);
-        for (int t = 0; t < p->n_views; t++)
-            fwrite(p->v[t].data, sizeof(float), st_view_size(&p->v[t]), af.f);
+        for (int i = 0; i < n; i++) {
+            size_t count = 1;
+            for (int d = 0; d < t[i].ndim; d++)
+                count *= (size_t)t[i].shape[d];
+            fwrite(t[i].data, 4, count, af.f);
+        }
     }
     st = st_atomic_commit(&af, err);
 out:
@@ -89,12 +93,31 @@ out:
     return st;
 }
 
+enum st_status st_safetensors_write(const char *path, const struct st_params *p,
+                                    const char *const *names, const char *const *meta_keys,
+                                    const char *const *meta_vals, int n_meta, struct st_err *err)
+{
+    struct st_safetensors_out *t = malloc(((size_t)p->n_views + 1) * sizeof *t);
+    if (!t)
+        return st_err_set(err, ST_ERR_NOMEM, "cannot build the header of %s", path);
+    for (int i = 0; i < p->n_views; i++) {
+        const struct st_view *v = &p->v[i];
+        t[i] = (struct st_safetensors_out){ names ? names[i] : v->name, "F32", v->ndim,
+                                            { v->rows, v->cols, 1, 1 }, v->data };
+    }
+    enum st_status st =
+        st_safetensors_write_tensors(path, t, p->n_views, meta_keys, meta_vals, n_meta, err);
+    free(t);
+    return st;
+}
+
 /* ---- reader ---- */
 
-/* Bytes of one element of each dtype the reader converts. */
-static int dtype_size(const char *dtype)
+/* Bytes of one element of each dtype the reader converts (U32 only where
+ * ints is set). */
+static int dtype_size(const char *dtype, int ints)
 {
-    if (!strcmp(dtype, "F32"))
+    if (!strcmp(dtype, "F32") || (ints && !strcmp(dtype, "U32")))
         return 4;
     if (!strcmp(dtype, "F64"))
         return 8;
@@ -257,7 +280,7 @@ struct entry {
 /* Checks the header entry j of one tensor against a data section of
  * data_size bytes and fills e (all but t.data). */
 static enum st_status parse_entry(const char *path, const cJSON *j, uint64_t data_size,
-                                  struct entry *e, struct st_err *err)
+                                  int ints, struct entry *e, struct st_err *err)
 {
     const char *name = j->string;
     const cJSON *dtype, *shape, *offs;
@@ -281,11 +304,12 @@ static enum st_status parse_entry(const char *path, const cJSON *j, uint64_t dat
     if (!cJSON_IsString(dtype))
         return st_err_set(err, ST_ERR_FORMAT, "%s: tensor '%s': dtype is %s, expected a string",
                           path, name, dtype ? json_kind(dtype) : "missing");
-    size = dtype_size(dtype->valuestring);
+    size = dtype_size(dtype->valuestring, ints);
     if (!size)
         return st_err_set(err, ST_ERR_FORMAT,
-                          "%s: tensor '%s': dtype '%.32s' is not supported, expected F32, F64, F16 or BF16",
-                          path, name, dtype->valuestring);
+                          "%s: tensor '%s': dtype '%.32s' is not supported, expected F32, F64, "
+                          "F16%s",
+                          path, name, dtype->valuestring, ints ? ", BF16 or U32" : " or BF16");
     strcpy(e->t.dtype, dtype->valuestring);
 
     shape = cJSON_GetObjectItemCaseSensitive(j, "shape");
@@ -446,11 +470,18 @@ out:
     return st;
 }
 
-/* Converts the bytes of e (at data, little-endian) into dst[e->t.n]. */
+/* Converts the bytes of e (at data, little-endian) into dst[e->t.n] (a U32
+ * tensor's into the same room as uint32_t). */
 static enum st_status decode(const char *path, const struct entry *e, const unsigned char *data,
                              float *dst, struct st_err *err)
 {
     const unsigned char *src = data + e->begin;
+    if (!strcmp(e->t.dtype, "U32")) {
+        uint32_t *u = (uint32_t *)(void *)dst;
+        for (size_t i = 0; i < e->t.n; i++)
+            u[i] = le_u32(src + 4 * i);
+        return ST_OK;
+    }
     if (!strcmp(e->t.dtype, "F16") || !strcmp(e->t.dtype, "BF16")) {
         int bf = e->t.dtype[0] == 'B';
         for (size_t i = 0; i < e->t.n; i++) {
@@ -487,7 +518,7 @@ static enum st_status decode(const char *path, const struct entry *e, const unsi
     return ST_OK;
 }
 
-static enum st_status read_any(const char *path, int header_only,
+static enum st_status read_any(const char *path, int header_only, int ints,
                                struct st_safetensors_file *out, struct st_err *err)
 {
     enum st_status st;
@@ -561,7 +592,7 @@ static enum st_status read_any(const char *path, int header_only,
     for (const cJSON *j = root->child; j; j = j->next) {
         if (j == meta)
             continue;
-        st = parse_entry(path, j, data_size, &ents[n], err);
+        st = parse_entry(path, j, data_size, ints, &ents[n], err);
         if (st != ST_OK)
             goto out;
         names[n] = ents[n].t.name;
@@ -612,6 +643,10 @@ static enum st_status read_any(const char *path, int header_only,
         st = decode(path, &ents[i], buf + 8 + n_header, ents[i].t.data, err);
         if (st != ST_OK)
             goto out;
+        if (!strcmp(ents[i].t.dtype, "U32")) {
+            ents[i].t.u32 = (uint32_t *)(void *)ents[i].t.data;
+            ents[i].t.data = NULL;
+        }
         total += ents[i].t.n;
         f.tensors[i] = ents[i].t;
     }
@@ -631,13 +666,19 @@ out:
 enum st_status st_safetensors_read(const char *path, struct st_safetensors_file *out,
                                    struct st_err *err)
 {
-    return read_any(path, 0, out, err);
+    return read_any(path, 0, 0, out, err);
+}
+
+enum st_status st_safetensors_read_any(const char *path, struct st_safetensors_file *out,
+                                       struct st_err *err)
+{
+    return read_any(path, 0, 1, out, err);
 }
 
 enum st_status st_safetensors_read_header(const char *path, struct st_safetensors_file *out,
                                           struct st_err *err)
 {
-    return read_any(path, 1, out, err);
+    return read_any(path, 1, 0, out, err);
 }
 
 void st_safetensors_file_free(struct st_safetensors_file *f)

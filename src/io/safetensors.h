@@ -20,12 +20,15 @@
 /* One tensor as read: data is float32 whatever the file stored. */
 struct st_safetensors_tensor {
     char name[ST_SAFETENSORS_NAME_MAX]; /* e.g. "layers.0.weight" */
-    char dtype[8];                      /* the file's dtype: "F32", "F64", "F16" or "BF16" */
+    char dtype[8];                      /* the file's dtype: "F32", "F64", "F16", "BF16" (or,
+                                           from st_safetensors_read_any, "U32") */
     int ndim;                           /* 0 (a scalar) to 4 */
     int64_t shape[4];                   /* shape[0..ndim-1]; unused entries are 1 */
     size_t n;                           /* number of elements, prod(shape) */
     float *data;                        /* [n] row-major; borrowed from st_safetensors_file.mem
-                                           (NULL after st_safetensors_read_header) */
+                                           (NULL after st_safetensors_read_header, and for a
+                                           U32 tensor) */
+    uint32_t *u32;                      /* [n] a U32 tensor's values (borrowed); else NULL */
 };
 
 /* A whole file. Tensors are in the order of their data_offsets (the order of
@@ -38,6 +41,23 @@ struct st_safetensors_file {
     char **meta_vals;                      /* [n_meta] */
     float *mem;                            /* owns the data of all tensors */
 };
+
+/* A tensor to write: name, dtype ("F32" or "U32"), shape, and its n
+ * elements of 4 bytes at data, in the host's order (little-endian). */
+struct st_safetensors_out {
+    const char *name;
+    const char *dtype;
+    int ndim;
+    int64_t shape[4];
+    const void *data;
+};
+
+/* Writes tensors t[n] atomically, in order, with meta_keys/meta_vals (n_meta
+ * string pairs) as __metadata__. Errors: ST_ERR_IO, ST_ERR_NOMEM. */
+enum st_status st_safetensors_write_tensors(const char *path, const struct st_safetensors_out *t,
+                                            int n, const char *const *meta_keys,
+                                            const char *const *meta_vals, int n_meta,
+                                            struct st_err *err);
 
 /* Writes every view of p atomically as float32, view t named names[t] (NULL:
  * the views' own names), a matrix as [rows, cols] and a vector as [rows].
@@ -64,6 +84,11 @@ enum st_status st_safetensors_write(const char *path, const struct st_params *p,
  * ST_ERR_NOMEM. On failure *out is untouched. */
 enum st_status st_safetensors_read(const char *path, struct st_safetensors_file *out,
                                    struct st_err *err);
+
+/* The same, also accepting U32 tensors (their values in u32): files that
+ * are not models, such as sparse deltas. */
+enum st_status st_safetensors_read_any(const char *path, struct st_safetensors_file *out,
+                                       struct st_err *err);
 
 /* The same checks on the header alone (the tensors' names, shapes and byte
  * ranges against the file's size, and the metadata), reading none of the
