@@ -143,6 +143,7 @@ static const struct {
     { "changed-threshold", "0.2", "0.2" },
     { "save-data", "on", "1" },
     { "save-delta", "on", "1" },
+    { "dry-run", "1", "1" },
     { "threads", "4", "4" },
     { "checkpoint-every", "5000", "5000" },
     { "out", "runs/some dir/x", "runs/some dir/x" },

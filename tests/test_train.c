@@ -783,7 +783,7 @@ static void test_progress(void)
 
     small_cfg(&c, "progress");
     CHECK_OK(st_train_cfg_resolve(&c, &err));
-    struct st_train_hooks hooks = { on_progress, &pr, NULL };
+    struct st_train_hooks hooks = { on_progress, &pr, NULL, NULL, NULL };
     CHECK_OK(st_train_run(&c, &hooks, &r, &err));
     CHECK(pr.calls == 30 && pr.last_step == 30 && pr.steps_seen == 30 && pr.monotone);
     st_result_free(&r);
@@ -840,7 +840,7 @@ static void test_progress(void)
 
     /* A stop request set before the run starts: stopped at step 0. */
     volatile sig_atomic_t stop = SIGTERM;
-    struct st_train_hooks stopped = { NULL, NULL, &stop };
+    struct st_train_hooks stopped = { NULL, NULL, &stop, NULL, NULL };
     small_cfg(&c, "progress_stop0");
     CHECK_OK(st_train_cfg_resolve(&c, &err));
     CHECK(st_train_run(&c, &stopped, &r, &err) == ST_ERR_INTERRUPTED);
@@ -944,6 +944,77 @@ static void test_result_bytes(void)
     st_result_free(&r);
 }
 
+/* The memory plan (--dry-run, the start of a run) against the buffers a
+ * run allocates: the parameter copies, the batch buffers and the spectrum's
+ * workspace, part by part, for Adam and SGD, with and without the proximal
+ * step, a teacher or not, minibatches or the full set, an MLP and a GPT; and
+ * a dry run trains nothing and writes nothing. */
+static void check_plan(const char *what, struct st_train_cfg *c)
+{
+    struct st_run_memory plan, used;
+    struct st_err err = { "" };
+    if (st_train_cfg_resolve(c, &err) != ST_OK || st_train_memory_used(c, &plan, &used, &err) != ST_OK) {
+        fprintf(stderr, "%s: %s\n", what, err.msg);
+        CHECK(0);
+        return;
+    }
+    const double p[] = { plan.params, plan.grad, plan.optim, plan.start, plan.teacher, plan.prox,
+                         plan.batch, plan.spectrum };
+    const double u[] = { used.params, used.grad, used.optim, used.start, used.teacher, used.prox,
+                         used.batch, used.spectrum };
+    for (int i = 0; i < 8; i++)
+        if (p[i] != u[i])
+            fprintf(stderr, "%s: part %d planned %.0f bytes, allocated %.0f\n", what, i, p[i], u[i]);
+    CHECK(!memcmp(p, u, sizeof p));
+    CHECK(plan.params > 0.0 && plan.work > 0.0 && plan.data > 0.0);
+    CHECK(plan.total == plan.params + plan.grad + plan.optim + plan.start + plan.teacher +
+                           plan.prox + plan.data + plan.batch + plan.work + plan.eval_work +
+                           plan.spectrum);
+}
+
+static void test_memory_plan(void)
+{
+    struct st_train_cfg c;
+    struct st_err err = { "" };
+    small_cfg(&c, "mem_adam");
+    check_plan("adam, full batch, teacher", &c);
+    small_cfg(&c, "mem_sgd");
+    CHECK_OK(st_option_set(&c, "optimizer", "sgd", &err));
+    c.prox = 1;
+    c.batch = 16;
+    c.spectrum_every = 0;
+    check_plan("sgd, prox, batches", &c);
+    small_cfg(&c, "mem_gpt");
+    CHECK_OK(st_option_set(&c, "arch", "gpt", &err));
+    c.batch = 4;
+    check_plan("gpt, teacher, batches", &c);
+    /* A language model on a text: its stream, windows, a held-out end. */
+    char text[600];
+    snprintf(text, sizeof text, "%s/mem.txt", tmpdir);
+    FILE *f = fopen(text, "w");
+    CHECK(f != NULL);
+    for (int i = 0; f && i < 300; i++)
+        fprintf(f, "line %d of the text\n", i);
+    if (f)
+        fclose(f);
+    small_cfg(&c, "mem_stream");
+    st_train_cfg_defaults(&c);
+    c.quiet = 1;
+    const char *set[][2] = { { "arch", "gpt" }, { "vocab", "256" }, { "context", "16" },
+                             { "task", "data" }, { "text", text }, { "val-fraction", "0.25" },
+                             { "batch", "4" } };
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        CHECK_OK(st_option_set(&c, set[i][0], set[i][1], &err));
+    check_plan("gpt, a text, batches, validation", &c);
+    /* A dry run: the plan in the result, no directory. */
+    struct st_train_result res;
+    small_cfg(&c, "mem_dry");
+    c.dry_run = 1;
+    CHECK_OK(resolve_and_run(&c, &res, &err));
+    CHECK(res.memory.total > 0.0 && res.steps_done == 0 && !exists(c.out));
+    st_result_free(&res);
+}
+
 /* A run leaves the process as it found it: OpenBLAS's thread count and the
  * worker team are put back (runtime.h). */
 static void test_process_state(void)
@@ -982,6 +1053,7 @@ int main(void)
     test_metrics();
     test_progress();
     test_process_state();
+    test_memory_plan();
     test_metrics_row();
     test_result_bytes();
     remove_tree(tmpdir);

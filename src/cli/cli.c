@@ -615,6 +615,56 @@ done:
     return st;
 }
 
+/* The memory a run needs, by part: one line at the start of a run, the
+ * whole table for --dry-run. */
+void st_cli_print_memory(const struct st_run_memory *m, int table)
+{
+    const struct {
+        const char *name;
+        double bytes;
+    } part[] = { { "parameters", m->params },
+                 { "gradients", m->grad },
+                 { "optimizer state", m->optim },
+                 { "start (theta0)", m->start },
+                 { "teacher", m->teacher },
+                 { "proximal steps", m->prox },
+                 { "data", m->data },
+                 { "batch buffers", m->batch },
+                 { "activations and work", m->work },
+                 { "evaluation passes", m->eval_work },
+                 { "spectrum (SVD)", m->spectrum } };
+    char b[32], a[32], p[32], w[32], d[32];
+    if (!table) {
+        printf("memory: %s of %s (parameters and their copies %s, activations of a batch of %ld "
+               "%s, data %s)\n",
+               st_format_bytes(b, sizeof b, m->total), st_format_bytes(a, sizeof a, m->available),
+               st_format_bytes(p, sizeof p,
+                               m->params + m->grad + m->optim + m->start + m->teacher + m->prox),
+               m->batch_rows, st_format_bytes(w, sizeof w, m->work),
+               st_format_bytes(d, sizeof d, m->data));
+        return;
+    }
+    printf("memory of the run (bytes), batch of %ld:\n", m->batch_rows);
+    for (size_t i = 0; i < sizeof part / sizeof part[0]; i++)
+        printf("  %-22s %15.0f  %s\n", part[i].name, part[i].bytes,
+               st_format_bytes(b, sizeof b, part[i].bytes));
+    printf("  %-22s %15.0f  %s, of %s this process may use\n", "total", m->total,
+           st_format_bytes(b, sizeof b, m->total), st_format_bytes(a, sizeof a, m->available));
+}
+
+/* Set while train, pretrain and finetune run (st_cli_train_and_report): the
+ * memory line opens their output; the other commands' runs print nothing. */
+static int memory_line_wanted;
+
+static void memory_line(void *user, const struct st_run_memory *m)
+{
+    const struct st_train_cfg *cfg = user;
+    if (memory_line_wanted && !cfg->quiet && !cfg->dry_run) {
+        st_cli_print_memory(m, 0);
+        fflush(stdout);
+    }
+}
+
 enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *label,
                                    struct st_train_result *res, char *figure, size_t size,
                                    struct st_err *err)
@@ -627,11 +677,12 @@ enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *l
     /* SIGINT and SIGTERM stop the run at its next step with a checkpoint. */
     st_cli_catch_stop();
     st_progress_init(&prog, label, cfg->quiet);
-    struct st_train_hooks hooks = { st_progress_update, &prog, &st_cli_stop };
+    struct st_train_hooks hooks = { st_progress_update, &prog, &st_cli_stop, memory_line,
+                                    (void *)cfg };
     st = st_train_run(cfg, &hooks, res, err);
     st_progress_done(&prog);
     st_cli_release_stop();
-    if ((st != ST_OK && st != ST_ERR_NUMERIC) || !cfg->plot)
+    if ((st != ST_OK && st != ST_ERR_NUMERIC) || !cfg->plot || cfg->dry_run)
         return st;
     pst = st_cli_plot_run(cfg->out, cfg->fig_format, NULL, figure, size, &perr);
     if (pst != ST_OK && st == ST_OK) {
@@ -1097,9 +1148,14 @@ int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg)
 
     if (st != ST_OK)
         return st_cli_fail(cmd, st, &err);
+    memory_line_wanted = 1;
     st = st_cli_run_and_plot(cfg, cmd, &res, figure, sizeof figure, &err);
+    memory_line_wanted = 0;
     int rc;
-    if (st == ST_ERR_INTERRUPTED) {
+    if (st == ST_OK && cfg->dry_run) {
+        st_cli_print_memory(&res.memory, 1);
+        rc = ST_EXIT_OK;
+    } else if (st == ST_ERR_INTERRUPTED) {
         rc = st_cli_interrupted(cmd, cfg, &res);
     } else if (st != ST_OK && st != ST_ERR_NUMERIC) {
         rc = st_cli_fail(cmd, st, &err);

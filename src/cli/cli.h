@@ -80,6 +80,11 @@ int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg);
 int st_cli_train_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
                          int task_data);
 
+/* The memory a run needs by part (train.c's plan): one line (the start of a
+ * run) or the whole table (--dry-run). */
+struct st_run_memory;
+void st_cli_print_memory(const struct st_run_memory *m, int table);
+
 /* Runs a resolved cfg with a progress bar labelled label (SIGINT and SIGTERM
  * stop it with a checkpoint), draws its figure unless cfg->plot is 0, and
  * prints nothing. Returns the status of the run (ST_ERR_NUMERIC for a

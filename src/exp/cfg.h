@@ -79,6 +79,7 @@ struct st_train_cfg {
     double changed_threshold;       /* verdict: changed if d_init >= this * max d_init */
     int save_data;                  /* write x.npy and y.npy */
     int save_delta;                 /* write delta.safetensors: the entries that moved */
+    int dry_run;                    /* report the memory by part and stop */
     int threads;                    /* BLAS and parameter-pass threads */
     long checkpoint_every;          /* write OUT/checkpoint.bin every N steps; 0: never */
     int resume;                     /* go on from OUT/checkpoint.bin (set by --resume) */

@@ -10,6 +10,11 @@
  * request does). */
 typedef int (*st_progress_fn)(void *user, long step, long steps, double loss);
 
+struct st_run_memory;
+/* Called once the run knows its memory, before it allocates its copies of
+ * the parameters (and, with --dry-run, instead of training). */
+typedef void (*st_memory_fn)(void *user, const struct st_run_memory *m);
+
 /* What the caller hands a run besides its configuration (any may be NULL). */
 struct st_train_hooks {
     st_progress_fn progress;
@@ -17,6 +22,8 @@ struct st_train_hooks {
     /* Nonzero asks the run to stop: at the top of its next step it writes a
      * checkpoint and returns ST_ERR_INTERRUPTED. A signal handler may set it. */
     const volatile sig_atomic_t *stop;
+    st_memory_fn memory;
+    void *memory_user;   /* memory's first argument */
 };
 
 #endif

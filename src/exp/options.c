@@ -223,6 +223,9 @@ static const struct st_option table[] = {
       "overwrite a run directory that already holds a run, or write one into a directory "
       "that holds other files", 0, 0, 0, AT(force), NULL, ALL },
     { "quiet", ST_OPT_T_FLAG, NULL, "off", NULL, "no progress bar", 0, 0, 0, AT(quiet), NULL, ALL },
+    { "dry-run", ST_OPT_T_FLAG, NULL, "off", NULL,
+      "read the model and data, print the memory the run needs by part, and stop: nothing is "
+      "trained or written", 0, 0, 0, AT(dry_run), NULL, ALL },
 };
 
 /* What an option says in the help of pretrain and finetune, where a data run

@@ -33,6 +33,25 @@ struct st_tensor_result {
     unsigned char truth;    /* differs between teacher and student start */
 };
 
+/* What a run holds in memory, in bytes, by part (st_train_run fills it
+ * before it allocates the parameters' copies). */
+struct st_run_memory {
+    double params;    /* theta, the student */
+    double grad;      /* its gradient */
+    double optim;     /* Adam's (AdamW's) m and v, or SGD's momentum */
+    double start;     /* theta0, the start */
+    double teacher;   /* the teacher (teacher-student runs) */
+    double prox;      /* the proximal step's per-coordinate steps (--prox) */
+    double data;      /* the training, held-out and evaluation sets (a stream: its tokens) */
+    double batch;     /* a batch's inputs, targets and output gradients */
+    double work;      /* activations and work buffers of a pass over a batch */
+    double eval_work; /* a pass over the held-out and evaluation sets */
+    double spectrum;  /* the SVD workspace of the spectrum columns */
+    double total;
+    double available; /* what this process may use (st_memory_available) */
+    long batch_rows;  /* B, the batch work is sized for */
+};
+
 struct st_train_result {
     long steps_done;        /* updates taken */
     int diverged;           /* 1 if the loss became NaN/Inf */
@@ -48,6 +67,7 @@ struct st_train_result {
         double bytes_per_token;       /* a text's, for bits per byte; 0: a token file */
     } eval[ST_EVAL_MAX];
     double bytes_per_token; /* the training stream's (and its held-out end's), if a text; 0 */
+    struct st_run_memory memory;
     struct {                /* --save-delta: delta.safetensors (bytes 0: not written) */
         long changed, entries, bytes;
         long model_bytes;   /* student.safetensors, for comparison */

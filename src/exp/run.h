@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "cfg.h"
 #include "metrics_log.h"
+#include "result.h"
 #include "source.h"
 #include "hooks.h"
 
@@ -60,6 +61,7 @@ struct st_run {
     int *rank;                        /* [n_views] */
     struct st_metrics_log log;
     struct st_run_tally tally;
+    struct st_run_memory memory;      /* what it holds, by part */
     uint64_t data_hash;               /* of the data, for checkpoints (once data_hashed) */
     int data_hashed;
 };

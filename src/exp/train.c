@@ -31,41 +31,100 @@ static double now_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* The memory of a run of model m (mem, every part but data), with data_bytes
+ * for its data sets (drawn ones are counted here when data_bytes < 0). The
+ * sizes are those the setup below allocates: every copy of the parameters
+ * is the layout's n floats (views aligned), the work buffers are the
+ * family's for the batch and for one evaluation pass. */
+static enum st_status plan_memory(const struct st_train_cfg *c, const struct st_model *m,
+                                  double data_bytes, long eval_rows, struct st_run_memory *mem,
+                                  struct st_err *err)
+{
+    struct st_params layout;
+    enum st_status st = st_model_layout(m, &layout, err);
+    if (st != ST_OK)
+        return st;
+    double n = (double)layout.n, most = (double)st_svd_max_entries(&layout);
+    st_params_free(&layout);
+    struct st_model_io io = st_model_io(m);
+    long B = c->batch > 0 ? c->batch : 1;
+    double in = (double)io.in, ycols = (double)io.rows * st_loss_target_cols(c->loss, (int)io.cols);
+    memset(mem, 0, sizeof *mem);
+    mem->batch_rows = B;
+    mem->params = mem->grad = mem->start = 4.0 * n;
+    mem->optim = 4.0 * n * (c->opt.kind == ST_OPT_SGD ? 1.0 : 2.0);
+    mem->teacher = c->task_data ? 0.0 : 4.0 * n;
+    mem->prox = c->prox ? 4.0 * n : 0.0;
+    if (data_bytes < 0.0) {
+        /* Drawn data: the set and its labels; a file's are counted once read. */
+        double rows = st_cfg_given(c->x_path) || c->online ? 0.0 : (double)c->data_size;
+        data_bytes = 4.0 * rows * (in + ycols);
+    }
+    mem->data = data_bytes;
+    /* The batch's inputs and targets (unless the whole set is the batch) and
+     * dLoss/doutputs. */
+    int full = !c->online && !st_cfg_stream(c) && c->batch == c->data_size;
+    mem->batch = 4.0 * (double)B * ((double)io.rows * (double)io.cols) +
+                 (full ? 0.0 : 4.0 * (double)B * (in + ycols));
+    mem->work = m->f->work_bytes(m, B);
+    mem->eval_work = eval_rows > 0 ? m->f->work_bytes(m, st_model_pass_rows(m, eval_rows)) : 0.0;
+    mem->spectrum = c->spectrum_every > 0 ? 5.0 * 4.0 * most : 0.0;
+    mem->total = mem->params + mem->grad + mem->optim + mem->start + mem->teacher + mem->prox +
+                 mem->data + mem->batch + mem->work + mem->eval_work + mem->spectrum;
+    mem->available = st_memory_available();
+    return ST_OK;
+}
+
+static double set_bytes(const struct st_dataset *d, long in, long ycols)
+{
+    return 4.0 * (double)d->n * (double)(in + (d->y ? ycols : 0));
+}
+
+/* The run's memory with its data read (r->memory), reported to the caller;
+ * refused if it does not fit. */
+static enum st_status plan_run(struct st_run *r, struct st_err *err)
+{
+    const struct st_source *s = &r->src;
+    double data = set_bytes(&s->train, s->in, s->ycols) + set_bytes(&s->val, s->in, s->ycols) +
+                  4.0 * (double)s->stream.n;
+    long eval_rows = s->val.n;
+    for (int i = 0; i < s->n_eval; i++) {
+        data += set_bytes(&s->eval[i], s->in, s->ycols);
+        eval_rows = s->eval[i].n > eval_rows ? s->eval[i].n : eval_rows;
+    }
+    enum st_status st = plan_memory(&r->cfg, &r->model, data, eval_rows, &r->memory, err);
+    if (st != ST_OK)
+        return st;
+    if (r->hooks && r->hooks->memory)
+        r->hooks->memory(r->hooks->memory_user, &r->memory);
+    return st_check_memory(r->memory.total, "the run", err);
+}
+
 /* Refuses, before the run allocates its parameters, a run whose parameters,
  * their copies, work buffers and drawn data would not fit the memory this
  * process may use (files are checked by their readers). */
 static enum st_status check_memory(const struct st_train_cfg *c, const struct st_model *m,
                                    struct st_err *err)
 {
-    struct st_params layout;
-    enum st_status st = st_model_layout(m, &layout, err);
+    struct st_run_memory mem;
+    /* A drawn set is labelled in passes as large as an evaluation's. */
+    long drawn = st_cfg_given(c->x_path) || c->online ? 0 : c->data_size;
+    enum st_status st = plan_memory(c, m, -1.0, drawn, &mem, err);
     if (st != ST_OK)
         return st;
-    double params = st_params_count(&layout), largest = 0.0;
-    for (int t = 0; t < layout.n_views; t++)
-        if (layout.v[t].ndim == 2 && (double)st_view_size(&layout.v[t]) > largest)
-            largest = (double)st_view_size(&layout.v[t]);
+    struct st_params layout;
+    if ((st = st_model_layout(m, &layout, err)) != ST_OK)
+        return st;
+    double params = st_params_count(&layout);
     st_params_free(&layout);
-    /* student, start, teacher, gradient; Adam's two moments or SGD's one;
-     * the proximal step sizes */
-    int copies = 4 + (c->opt.kind == ST_OPT_SGD ? 1 : 2) + (c->prox ? 1 : 0);
     struct st_model_io io = st_model_io(m);
-    long batch = c->batch > 0 ? c->batch : 1;
-    double rows = st_cfg_given(c->x_path) ? 0.0 : c->online ? (double)batch : (double)c->data_size;
     double cols = (double)io.in + (double)io.rows * st_loss_target_cols(c->loss, (int)io.cols);
-    int svd = c->spectrum_every > 0 || c->penalty == ST_PEN_NUCLEAR;
-    /* a batch's work buffers, and a pass's over the drawn set as it is
-     * labelled */
-    double work = m->f->work_bytes(m, batch) +
-                  (rows >= 1.0 ? m->f->work_bytes(m, st_model_pass_rows(m, (long)rows)) : 0.0);
-    double bytes = 4.0 * (params * copies + rows * cols + 2.0 * (double)batch * cols +
-                          (svd ? 5.0 * largest : 0.0)) +
-                   work;
-    char what[160];
+    char what[200];
     snprintf(what, sizeof what,
-             "the run (%.0f parameters, %d copies of them, %.0f samples of %.0f values)", params,
-             copies, rows, cols);
-    return st_check_memory(bytes, what, err);
+             "the run (%.0f parameters, %.0f copies of them, %ld samples of %.0f values)", params,
+             (mem.params + mem.grad + mem.optim + mem.start + mem.teacher + mem.prox) / mem.params,
+             drawn, cols);
+    return st_check_memory(mem.total, what, err);
 }
 
 /* The objective and which tensors train, from the selectors. */
@@ -157,7 +216,11 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
     if ((st = st_model_init(&r->model, &c->arch, err)) != ST_OK ||
         (st = check_memory(c, &r->model, err)) != ST_OK ||
         (st = st_source_open(&r->src, c, &r->model, err)) != ST_OK ||
-        (st = st_params_twin(&r->theta, &r->src.start, err)) != ST_OK)
+        (st = plan_run(r, err)) != ST_OK)
+        return st;
+    if (c->dry_run)
+        return ST_OK;
+    if ((st = st_params_twin(&r->theta, &r->src.start, err)) != ST_OK)
         return st;
     st_params_copy(&r->theta, &r->src.start);
     struct st_model_io io = st_model_io(&r->model);
@@ -561,7 +624,39 @@ static enum st_status run_body(struct st_run *r, struct st_train_result *res, st
         return st;
     if ((st = collect(r, &e, res, err)) != ST_OK)
         return st;
+    res->memory = r->memory;
     return finish(r, res, err);
+}
+
+enum st_status st_train_memory_used(const struct st_train_cfg *cfg, struct st_run_memory *plan,
+                                    struct st_run_memory *used, struct st_err *err)
+{
+    struct st_run *r = calloc(1, sizeof *r);
+    if (!r)
+        return st_err_set(err, ST_ERR_NOMEM, "out of memory");
+    r->cfg = *cfg;
+    r->cfg.dry_run = 0;
+    r->given = cfg;
+    enum st_status st = run_setup(r, err);
+    if (st == ST_OK) {
+        const struct st_source *s = &r->src;
+        struct st_model_io io = st_model_io(&r->model);
+        *plan = r->memory;
+        memset(used, 0, sizeof *used);
+        used->params = 4.0 * (double)r->theta.n;
+        used->grad = 4.0 * (double)r->grad.n;
+        used->optim = 4.0 * (double)(r->opt.m.n + r->opt.v.n);
+        used->start = 4.0 * (double)s->start.n;
+        used->teacher = s->has_teacher ? 4.0 * (double)s->teacher.p.n : 0.0;
+        used->prox = 4.0 * (double)r->steps.n;
+        used->batch = 4.0 * (double)r->batches.B * (double)(io.rows * io.cols) +
+                      (r->batches.x ? 4.0 * (double)r->batches.B * (double)(s->in + s->ycols)
+                                    : 0.0);
+        used->spectrum = r->svd_scratch ? 4.0 * 5.0 * (double)r->svd.max_entries : 0.0;
+    }
+    run_free(r);
+    free(r);
+    return st;
 }
 
 enum st_status st_train_run(const struct st_train_cfg *cfg, const struct st_train_hooks *hooks,
@@ -579,8 +674,9 @@ enum st_status st_train_run(const struct st_train_cfg *cfg, const struct st_trai
     r->hooks = hooks;
     struct st_threads was = st_runtime_threads(cfg->threads);
     st = run_setup(r, err);
-    if (st == ST_OK)
+    if (st == ST_OK && !cfg->dry_run)
         st = run_body(r, &res, err);
+    res.memory = r->memory;
     run_free(r);
     free(r);
     st_runtime_threads_restore(was);

@@ -30,4 +30,12 @@
 enum st_status st_train_run(const struct st_train_cfg *cfg, const struct st_train_hooks *hooks,
                             struct st_train_result *result, struct st_err *err);
 
+/* Sets up the run cfg describes (reading its data, allocating every buffer,
+ * training nothing, writing nothing) and reports its memory plan (what
+ * --dry-run and the start of a run print) and, measured from the buffers it
+ * allocated, the parts held in parameter copies, batch buffers and the
+ * spectrum's workspace (the others are 0 in used). For tests. */
+enum st_status st_train_memory_used(const struct st_train_cfg *cfg, struct st_run_memory *plan,
+                                    struct st_run_memory *used, struct st_err *err);
+
 #endif
