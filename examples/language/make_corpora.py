@@ -47,14 +47,20 @@ def package_files(pkg, sub=""):
 
 
 def fortunes(paths):
-    """Every fortune of the files in order: the text between lines holding '%'."""
+    """Every fortune of the files in order: the text between lines holding '%'
+    alone (a '%' inside a fortune, as in "100%", stays)."""
     out = []
     for path in paths:
         with open(path, "rb") as f:
             text = f.read().decode("utf-8", errors="strict")
         for item in text.replace("\r\n", "\n").split("\n%\n"):
-            item = item.strip("\n%")
-            if item.strip():
+            # A file may open with a separator line and close without its newline.
+            if item.startswith("%\n"):
+                item = item[2:]
+            if item.endswith("\n%"):
+                item = item[:-2]
+            item = item.strip("\n")
+            if item.strip() and item != "%":
                 out.append(item)
     return out
 

@@ -14,18 +14,24 @@
 # each with seeds 0-4, plainly (lambda 0) and with the l1 proximal penalty
 # under the mean and under the sum reduction: 60 fine-tunes, as three sweeps
 # on all cores; and on the permuted bytes, wte alone (everything else
-# frozen: the known answer's mask), 5 more. Prints, per task and fine-tune, the mean over the seeds of
+# frozen: the known answer's mask; lr 1e-2, as one tensor can take), 5 more,
+# and the known answer's own score (the English model on the same windows of
+# the English text, which the permuted model scores exactly). Prints, per task and fine-tune, the mean over the seeds of
 # each unit's and each kind's share of the update, the share of entries
 # moved, bits per byte on the task's held-out end and on the English test
 # text before and after (the forgetting), and draws the seed-0 runs' figures.
-# About 25 minutes on two cores. Needs Debian's fortunes packages
-# (scripts/install-deps --examples).
-set -eu
+# About 22 minutes on two cores. Needs Debian's fortunes packages
+# (scripts/install-deps --examples). Run again with the same OUT_DIR, it
+# skips the pretraining and the finished runs.
+set -euo pipefail
 BIN=${1:-build/sparsetune}
 OUT=${2:-language-runs}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 JOBS=$(nproc)
+case "$OUT" in
+*:*) echo "run.sh: OUT_DIR '$OUT' holds a ':', which separates a sweep's texts; choose another" >&2; exit 2 ;;
+esac
 
 # The model, its pretraining and the fine-tunes (the README's numbers; the
 # tests shorten the steps through the environment).
@@ -37,6 +43,10 @@ LAMBDA_SUM=1e-4
 
 "$PY" "$HERE/make_corpora.py" "$OUT/data"
 D="$OUT/data"
+if [ -f "$OUT/en/summary.json" ] && ! grep -qx "steps = $PRETRAIN_STEPS" "$OUT/en/config.ini"; then
+    echo "run.sh: $OUT/en was pretrained for another number of steps than $PRETRAIN_STEPS; use a new OUT_DIR" >&2
+    exit 2
+fi
 if [ ! -f "$OUT/en/summary.json" ]; then
     # One thread: at this width a second one costs more than it gives.
     echo "pretraining on the English fortunes ($PRETRAIN_STEPS steps)"
@@ -60,17 +70,15 @@ done
 echo "fine-tuning: wte alone on the permuted bytes, 5 seeds"
 "$BIN" sweep --model "$OUT/en/student.safetensors" --text "$D/perm_train.txt" --grid seed=0:5 \
     --freeze 'wpe,h*,lnf' --eval-text "$D/en_test.txt" --val-fraction 0.1 --lambda 0 \
-    --batch 16 --lr 1e-3 --steps "$FINETUNE_STEPS" --log-every 50 --spectrum-every 0 \
+    --batch 16 --lr 1e-2 --steps "$FINETUNE_STEPS" --log-every 50 --spectrum-every 0 \
     --jobs "$JOBS" --keep-runs --no-plot --out "$OUT/wte" | grep -E "^sweep:"
+# The known answer on the permuted bytes' held-out end: the English model
+# on the same windows of the English text (a 0-step fine-tune).
+"$BIN" finetune --model "$OUT/en/student.safetensors" --text "$D/en_train.txt" \
+    --val-fraction 0.1 --steps 0 --quiet --no-plot --force --out "$OUT/answer" >/dev/null
 "$PY" "$HERE/summarize.py" "$OUT"
 # The figure of each task's seed-0 runs (the sweeps' runs draw none).
-"$PY" - "$OUT" <<'PYEOF' | while read -r dir png; do "$BIN" plot "$dir" --out "$png" >/dev/null; done
-import csv, os, sys
-out = sys.argv[1]
-for name in ("plain", "mean", "sum", "wte"):
-    for row in csv.DictReader(open(os.path.join(out, name, "summary.csv"))):
-        if row["seed"] == "0":
-            task = os.path.basename(row.get("text", "perm_")).split("_")[0]
-            print(os.path.join(out, name, "runs", row["run"]), os.path.join(out, f"figure_{task}_{name}.png"))
-PYEOF
-ls "$OUT"/figure_*.png
+"$PY" "$HERE/summarize.py" --figures "$OUT" | while IFS=$'\t' read -r dir png; do
+    "$BIN" plot "$dir" --out "$png" >/dev/null
+    echo "$png"
+done

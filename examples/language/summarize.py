@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """summarize.py: the tables of the language walk-through.
 
-    summarize.py OUT_DIR
+    summarize.py OUT_DIR              the tables
+    summarize.py --figures OUT_DIR    "RUN_DIR<tab>PNG" for each seed-0 run
 
-Reads the runs of the three sweeps run.sh wrote (OUT_DIR/{plain,mean,sum})
-and prints, per task and fine-tune, means over the seeds: bits per byte on
-the task's held-out end, on the English test text after (and the forgetting:
-after minus before), the share of the entries the update moved, each unit's
-share of the update (and in how many seeds it held the largest), and each
-kind's share. Markdown tables, as in the README. Only the standard library.
+Reads the runs of the sweeps run.sh wrote (OUT_DIR/{plain,mean,sum}, and
+OUT_DIR/wte: wte alone on the permuted bytes) and prints, per task and
+fine-tune, means over the seeds: bits per byte on the task's held-out end,
+on the English test text after (and the forgetting: after minus before, in
+bits per byte), the share of the entries the update moved, each unit's share
+of the update (and in how many seeds it held the largest), and each kind's
+share; and the known answer's score on the permuted bytes (OUT_DIR/answer).
+Markdown tables, the README's in full. Only the standard library.
 """
 import csv
 import json
-import math
 import os
 import statistics
 import sys
@@ -22,9 +24,8 @@ SETTINGS = ["plain", "mean", "sum", "wte"]  # wte: the permuted bytes only
 KINDS = ["embeddings", "attention", "mlp", "layernorm"]
 
 
-def runs(out):
-    """(task, setting) -> [summary.json of each seed], in seed order."""
-    found = {}
+def rows(out):
+    """(setting, task, seed, run directory) of every run, checked: each ended ok."""
     for name in SETTINGS:
         path = os.path.join(out, name, "summary.csv")
         if name == "wte" and not os.path.exists(path):
@@ -33,8 +34,21 @@ def runs(out):
             if row["status"] != "ok":
                 sys.exit(f"summarize: {path}: run {row['run']} ended '{row['status']}'")
             task = os.path.basename(row.get("text") or s_text(out, name, row)).split("_")[0]
-            s = json.load(open(os.path.join(out, name, "runs", row["run"], "summary.json")))
-            found.setdefault((task, name), []).append((int(row["seed"]), s))
+            if task not in dict(TASKS):
+                sys.exit(f"summarize: {path}: run {row['run']} trained on an unknown text ({task})")
+            yield name, task, int(row["seed"]), os.path.join(out, name, "runs", row["run"])
+
+
+def runs(out):
+    """(task, setting) -> [summary.json of each seed], in seed order; every
+    group must hold the same seeds."""
+    found = {}
+    for name, task, seed, run in rows(out):
+        s = json.load(open(os.path.join(run, "summary.json")))
+        found.setdefault((task, name), []).append((seed, s))
+    seeds = {k: sorted(p[0] for p in v) for k, v in found.items()}
+    if len({tuple(v) for v in seeds.values()}) != 1:
+        sys.exit(f"summarize: the groups hold different seeds: {seeds}")
     return {k: [s for _, s in sorted(v, key=lambda p: p[0])] for k, v in found.items()}
 
 
@@ -75,8 +89,10 @@ def spread(xs, digits):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--figures":
+        return figures(sys.argv[2])
     if len(sys.argv) != 2:
-        sys.exit("usage: summarize.py OUT_DIR")
+        sys.exit("usage: summarize.py [--figures] OUT_DIR")
     out = sys.argv[1]
     by = runs(out)
     first = next(iter(by.values()))[0]
@@ -114,9 +130,18 @@ def main():
                 continue
             share = [mean([s["update_share_by_kind"][k] for s in ss]) for k in KINDS]
             print(f"| {title} | {how(ss[0], name)} | " + " | ".join(f"{v:.2f}" for v in share) + " |")
-    bad = [k for k, ss in by.items() for s in ss if not all(map(math.isfinite, [s["final"]["xent"]]))]
-    if bad:
-        sys.exit(f"summarize: runs that diverged: {bad}")
+    answer = os.path.join(out, "answer", "summary.json")
+    if os.path.exists(answer):
+        a = json.load(open(answer))["validation"]["bits_per_byte"]
+        print(f"\nThe known answer on the permuted bytes (the English model with wte's rows permuted)"
+              f" scores {a:.2f} bits per byte on their held-out end: the English model's score on the"
+              f" same windows of the English text.")
+
+
+def figures(out):
+    for name, task, seed, run in rows(out):
+        if seed == 0:
+            print(f"{run}\t{os.path.join(out, f'figure_{task}_{name}.png')}")
 
 
 if __name__ == "__main__":
