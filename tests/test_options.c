@@ -144,6 +144,7 @@ static const struct {
     { "save-data", "on", "1" },
     { "save-delta", "on", "1" },
     { "dry-run", "1", "1" },
+    { "grad-accum", "4", "4" },
     { "threads", "4", "4" },
     { "checkpoint-every", "5000", "5000" },
     { "out", "runs/some dir/x", "runs/some dir/x" },

@@ -80,6 +80,7 @@ struct st_train_cfg {
     int save_data;                  /* write x.npy and y.npy */
     int save_delta;                 /* write delta.safetensors: the entries that moved */
     int dry_run;                    /* report the memory by part and stop */
+    long grad_accum;                /* batches whose gradients one step averages */
     int threads;                    /* BLAS and parameter-pass threads */
     long checkpoint_every;          /* write OUT/checkpoint.bin every N steps; 0: never */
     int resume;                     /* go on from OUT/checkpoint.bin (set by --resume) */

@@ -218,6 +218,10 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
         (st = st_source_open(&r->src, c, &r->model, err)) != ST_OK ||
         (st = plan_run(r, err)) != ST_OK)
         return st;
+    if (c->grad_accum > 1 && !c->online && !st_cfg_stream(c) && c->batch >= r->src.train.n)
+        return st_err_set(err, ST_ERR_ARG, "--grad-accum %ld: accumulates minibatches, but the "
+                          "batch is the whole training set (%ld rows), the same rows each time; "
+                          "give --batch B below it", c->grad_accum, r->src.train.n);
     if (c->dry_run)
         return ST_OK;
     if ((st = st_params_twin(&r->theta, &r->src.start, err)) != ST_OK)
@@ -360,13 +364,21 @@ static double log_row(struct st_run *r, long k, double data_loss, double acc, do
 }
 
 /* One update from the batch whose forward pass gave yhat. */
-static void step(struct st_run *r, const float *yhat, const float *y, int B)
+/* Adds the gradient of the data loss on the batch of the last forward pass
+ * (outputs yhat, targets y) into r->grad. */
+static void backward(struct st_run *r, const float *yhat, const float *y, int B)
 {
     struct st_model_io io = st_model_io(&r->model);
-    struct st_objective *o = &r->obj;
-    memset(r->grad.mem, 0, r->grad.n * sizeof(float));
-    st_loss_backward(o->loss, r->dy, yhat, y, (long)B * io.rows, (int)io.cols);
+    st_loss_backward(r->obj.loss, r->dy, yhat, y, (long)B * io.rows, (int)io.cols);
     st_model_backward(&r->model, &r->theta, &r->work, &r->grad, r->dy, B, r->trainable);
+}
+
+/* The update from the data loss's gradient in r->grad: the penalty's
+ * subgradient added, the optimizer's step, or the step and then the
+ * penalty's proximal operator. */
+static void update(struct st_run *r)
+{
+    struct st_objective *o = &r->obj;
     if (!o->prox)
         st_penalty_grad(&o->pen, &r->grad, &r->theta, &r->src.start);
     st_optim_step(&r->opt, &r->theta, &r->grad, r->trainable);
@@ -376,6 +388,50 @@ static void step(struct st_run *r, const float *yhat, const float *y, int B)
         st_optim_steps(&r->opt, &r->steps, r->trainable);
         st_penalty_prox(&o->pen, &r->theta, &r->src.start, &r->steps);
     }
+}
+
+/* One step on the batch of the last forward pass. */
+static void step(struct st_run *r, const float *yhat, const float *y, int B)
+{
+    memset(r->grad.mem, 0, r->grad.n * sizeof(float));
+    backward(r, yhat, y, B);
+    update(r);
+}
+
+/* --grad-accum K > 1: K batches at theta_k, each forward and (before the
+ * last row, whose pass only logs) backward, the gradients summed into
+ * r->grad in batch order and scaled by 1/K; the data loss and accuracy are
+ * the K batches' mean. */
+static enum st_status accumulate(struct st_run *r, int last, double *loss, double *acc,
+                                 struct st_err *err)
+{
+    const struct st_train_cfg *c = &r->cfg;
+    struct st_model_io io = st_model_io(&r->model);
+    int B = (int)c->batch;
+    long K = c->grad_accum, hits = 0;
+    double sum = 0.0;
+    enum st_status st;
+    memset(r->grad.mem, 0, r->grad.n * sizeof(float));
+    for (long j = 0; j < K; j++) {
+        const float *x = NULL, *y = NULL;
+        long h = 0;
+        if ((st = st_batches_next(&r->batches, &r->src, &x, &y, err)) != ST_OK)
+            return st;
+        const float *yhat = st_model_forward(&r->model, &r->theta, &r->work, x, B);
+        if (!yhat)
+            return st_err_set(err, ST_ERR_ARG, "a batch of %d rows: the pass buffers hold %d", B,
+                              r->work.max_batch);
+        sum += (double)st_loss_forward(c->loss, yhat, y, (long)B * io.rows, (int)io.cols, &h);
+        hits += h;
+        if (!last)
+            backward(r, yhat, y, B);
+    }
+    float scale = 1.0f / (float)K;
+    for (size_t i = 0; !last && i < r->grad.n; i++)
+        r->grad.mem[i] *= scale;
+    *loss = sum / (double)K;
+    *acc = (double)hits / ((double)K * (double)B * (double)io.rows);
+    return ST_OK;
 }
 
 /* Where the loop ended. */
@@ -417,17 +473,26 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
                                   "interrupted at step %ld of %ld; the state is saved in %s/%s",
                                   k, c->steps, c->out, ST_CHECKPOINT_FILE);
         }
-        if ((st = st_batches_next(&r->batches, &r->src, &x, &y, err)) != ST_OK)
-            return st;
-        const float *yhat = st_model_forward(&r->model, &r->theta, &r->work, x, B);
-        if (!yhat)
-            return st_err_set(err, ST_ERR_ARG, "a batch of %d rows: the pass buffers hold %d", B,
-                              r->work.max_batch);
-        long hits = 0;
-        e->data_loss = (double)st_loss_forward(c->loss, yhat, y, (long)B * io.rows,
-                                               (int)io.cols, &hits);
-        if (c->loss == ST_LOSS_XENT)
-            e->accuracy = (double)hits / (double)((long)B * io.rows);
+        const float *yhat = NULL;
+        if (c->grad_accum > 1) {
+            double acc = 0.0;
+            if ((st = accumulate(r, k == c->steps, &e->data_loss, &acc, err)) != ST_OK)
+                return st;
+            if (c->loss == ST_LOSS_XENT)
+                e->accuracy = acc;
+        } else {
+            if ((st = st_batches_next(&r->batches, &r->src, &x, &y, err)) != ST_OK)
+                return st;
+            yhat = st_model_forward(&r->model, &r->theta, &r->work, x, B);
+            if (!yhat)
+                return st_err_set(err, ST_ERR_ARG, "a batch of %d rows: the pass buffers hold "
+                                  "%d", B, r->work.max_batch);
+            long hits = 0;
+            e->data_loss = (double)st_loss_forward(c->loss, yhat, y, (long)B * io.rows,
+                                                   (int)io.cols, &hits);
+            if (c->loss == ST_LOSS_XENT)
+                e->accuracy = (double)hits / (double)((long)B * io.rows);
+        }
         e->loss = e->data_loss;
         /* The final value may sit on a loss spike; the lowest of the last 10%
          * of the steps ranks runs more robustly. */
@@ -448,7 +513,10 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
         }
         if (k == c->steps)
             break;
-        step(r, yhat, y, B);
+        if (c->grad_accum > 1)
+            update(r);
+        else
+            step(r, yhat, y, B);
         if (r->obj.pen.svd_failed) {
             fflush(r->log.f);
             return st_err_set(err, ST_ERR_NUMERIC,
