@@ -984,6 +984,10 @@ static void test_memory_plan(void)
     c.batch = 16;
     c.spectrum_every = 0;
     check_plan("sgd, prox, batches", &c);
+    small_cfg(&c, "mem_accum");
+    c.batch = 8;
+    c.grad_accum = 4;
+    check_plan("adam, batches, --grad-accum 4", &c);
     small_cfg(&c, "mem_gpt");
     CHECK_OK(st_option_set(&c, "arch", "gpt", &err));
     c.batch = 4;

@@ -210,7 +210,8 @@ static const struct st_option table[] = {
       NULL, ALL },
     { "grad-accum", ST_OPT_T_LONG, "K", "1", NULL,
       "batches per step: each step averages the gradients of K batches of --batch rows, a "
-      "batch K times larger in the memory of one", 1, 1, 1 << 20, AT(grad_accum), NULL, ALL },
+      "batch K times larger in the memory of one (and one more copy of the gradient)", 1, 1,
+      1 << 20, AT(grad_accum), NULL, ALL },
     { "threads", ST_OPT_T_INT, "N", "1", NULL, "threads (wide layers, parameter passes)", 1, 1,
       1024, AT(threads), NULL, ALL },
     { "checkpoint-every", ST_OPT_T_LONG, "N", "0", NULL,

@@ -48,6 +48,8 @@ struct st_run {
     unsigned char *trainable;         /* [n_views] 0 = frozen (--freeze) */
     double *lambda_mult;              /* [n_views] --lambda-scale */
     struct st_params grad;
+    struct st_params micro;           /* --grad-accum > 1: one batch's gradient (then summed
+                                       * into grad) */
     struct st_params steps;           /* prox: the optimizer's per-coordinate step */
     struct st_optim opt;
     struct st_work work;              /* training passes */

@@ -51,7 +51,8 @@ static enum st_status plan_memory(const struct st_train_cfg *c, const struct st_
     double in = (double)io.in, ycols = (double)io.rows * st_loss_target_cols(c->loss, (int)io.cols);
     memset(mem, 0, sizeof *mem);
     mem->batch_rows = B;
-    mem->params = mem->grad = mem->start = 4.0 * n;
+    mem->params = mem->start = 4.0 * n;
+    mem->grad = 4.0 * n * (c->grad_accum > 1 ? 2.0 : 1.0); /* and one batch's, accumulating */
     mem->optim = 4.0 * n * (c->opt.kind == ST_OPT_SGD ? 1.0 : 2.0);
     mem->teacher = c->task_data ? 0.0 : 4.0 * n;
     mem->prox = c->prox ? 4.0 * n : 0.0;
@@ -231,6 +232,7 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
     int B = (int)c->batch;
     if ((st = setup_objective(r, err)) != ST_OK ||
         (st = st_params_twin(&r->grad, &r->theta, err)) != ST_OK ||
+        (c->grad_accum > 1 && (st = st_params_twin(&r->micro, &r->theta, err)) != ST_OK) ||
         (st = st_optim_init(&r->opt, &c->opt, &r->theta, err)) != ST_OK ||
         (c->prox && (st = st_params_twin(&r->steps, &r->theta, err)) != ST_OK) ||
         (st = st_work_init(&r->work, &r->model, B, err)) != ST_OK ||
@@ -261,6 +263,7 @@ static void run_free(struct st_run *r)
     st_params_free(&r->steps);
     st_optim_free(&r->opt);
     st_params_free(&r->grad);
+    st_params_free(&r->micro);
     st_penalty_free(&r->obj.pen);
     free(r->trainable);
     free(r->lambda_mult);
@@ -399,9 +402,11 @@ static void step(struct st_run *r, const float *yhat, const float *y, int B)
 }
 
 /* --grad-accum K > 1: K batches at theta_k, each forward and (before the
- * last row, whose pass only logs) backward, the gradients summed into
- * r->grad in batch order and scaled by 1/K; the data loss and accuracy are
- * the K batches' mean. */
+ * last row, whose pass only logs) backward into r->micro, zeroed for each;
+ * r->grad = g_0, then += g_1, ... in batch order, then scaled by 1/K (each
+ * batch's gradient is computed alone, so a sum of the same gradients made
+ * elsewhere in this order gives the same bits); the data loss and accuracy
+ * are the K batches' mean. */
 static enum st_status accumulate(struct st_run *r, int last, double *loss, double *acc,
                                  struct st_err *err)
 {
@@ -411,7 +416,6 @@ static enum st_status accumulate(struct st_run *r, int last, double *loss, doubl
     long K = c->grad_accum, hits = 0;
     double sum = 0.0;
     enum st_status st;
-    memset(r->grad.mem, 0, r->grad.n * sizeof(float));
     for (long j = 0; j < K; j++) {
         const float *x = NULL, *y = NULL;
         long h = 0;
@@ -423,8 +427,13 @@ static enum st_status accumulate(struct st_run *r, int last, double *loss, doubl
                               r->work.max_batch);
         sum += (double)st_loss_forward(c->loss, yhat, y, (long)B * io.rows, (int)io.cols, &h);
         hits += h;
-        if (!last)
-            backward(r, yhat, y, B);
+        if (last)
+            continue;
+        memset(r->micro.mem, 0, r->micro.n * sizeof(float));
+        st_loss_backward(r->obj.loss, r->dy, yhat, y, (long)B * io.rows, (int)io.cols);
+        st_model_backward(&r->model, &r->theta, &r->work, &r->micro, r->dy, B, r->trainable);
+        for (size_t i = 0; i < r->grad.n; i++)
+            r->grad.mem[i] = j == 0 ? r->micro.mem[i] : r->grad.mem[i] + r->micro.mem[i];
     }
     float scale = 1.0f / (float)K;
     for (size_t i = 0; !last && i < r->grad.n; i++)
@@ -712,7 +721,7 @@ enum st_status st_train_memory_used(const struct st_train_cfg *cfg, struct st_ru
         *plan = r->memory;
         memset(used, 0, sizeof *used);
         used->params = 4.0 * (double)r->theta.n;
-        used->grad = 4.0 * (double)r->grad.n;
+        used->grad = 4.0 * (double)(r->grad.n + r->micro.n);
         used->optim = 4.0 * (double)(r->opt.m.n + r->opt.v.n);
         used->start = 4.0 * (double)s->start.n;
         used->teacher = s->has_teacher ? 4.0 * (double)s->teacher.p.n : 0.0;
