@@ -117,6 +117,7 @@ static void test_round_trip(void)
     path_of(path, sizeof path, "empty.safetensors");
     CHECK_OK(st_delta_write(path, &base, &base, &w, &err));
     CHECK(w.changed == 0);
+    st_params_free(&back);
     make(&back, 1);
     back.v[1].data[2] = -0.0f;
     CHECK_OK(st_delta_apply(path, &back, NULL, &err));
