@@ -145,6 +145,7 @@ static const struct {
     { "save-delta", "on", "1" },
     { "dry-run", "1", "1" },
     { "grad-accum", "4", "4" },
+    { "ranks", "2", "2" },
     { "threads", "4", "4" },
     { "checkpoint-every", "5000", "5000" },
     { "out", "runs/some dir/x", "runs/some dir/x" },

@@ -783,7 +783,7 @@ static void test_progress(void)
 
     small_cfg(&c, "progress");
     CHECK_OK(st_train_cfg_resolve(&c, &err));
-    struct st_train_hooks hooks = { on_progress, &pr, NULL, NULL, NULL };
+    struct st_train_hooks hooks = { on_progress, &pr, NULL, NULL, NULL, NULL };
     CHECK_OK(st_train_run(&c, &hooks, &r, &err));
     CHECK(pr.calls == 30 && pr.last_step == 30 && pr.steps_seen == 30 && pr.monotone);
     st_result_free(&r);
@@ -840,7 +840,7 @@ static void test_progress(void)
 
     /* A stop request set before the run starts: stopped at step 0. */
     volatile sig_atomic_t stop = SIGTERM;
-    struct st_train_hooks stopped = { NULL, NULL, &stop, NULL, NULL };
+    struct st_train_hooks stopped = { NULL, NULL, &stop, NULL, NULL, NULL };
     small_cfg(&c, "progress_stop0");
     CHECK_OK(st_train_cfg_resolve(&c, &err));
     CHECK(st_train_run(&c, &stopped, &r, &err) == ST_ERR_INTERRUPTED);

@@ -21,6 +21,7 @@
 #include "../io/file.h"
 #include "../io/modelfile.h"
 #include "../plot/figure.h"
+#include "mpi.h"
 
 volatile sig_atomic_t st_cli_stop = 0;
 
@@ -653,8 +654,10 @@ void st_cli_print_memory(const struct st_run_memory *m, int table)
 }
 
 /* Set while train, pretrain and finetune run (st_cli_train_and_report): the
- * memory line opens their output; the other commands' runs print nothing. */
+ * memory line opens their output (the other commands' runs print nothing),
+ * and under mpirun the ranks train one model together. */
 static int memory_line_wanted;
+static const struct st_collective *run_coll;
 
 static void memory_line(void *user, const struct st_run_memory *m)
 {
@@ -678,7 +681,7 @@ enum st_status st_cli_run_and_plot(const struct st_train_cfg *cfg, const char *l
     st_cli_catch_stop();
     st_progress_init(&prog, label, cfg->quiet);
     struct st_train_hooks hooks = { st_progress_update, &prog, &st_cli_stop, memory_line,
-                                    (void *)cfg };
+                                    (void *)cfg, run_coll };
     st = st_train_run(cfg, &hooks, res, err);
     st_progress_done(&prog);
     st_cli_release_stop();
@@ -1148,11 +1151,47 @@ int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg)
 
     if (st != ST_OK)
         return st_cli_fail(cmd, st, &err);
+    /* Under mpirun: data parallel, rank 0 the one that writes and prints. */
+    int rank = 0, size = 1;
+    struct st_collective coll;
+    if (st_mpi_start(NULL, NULL, &rank, &size) != 0)
+        return ST_EXIT_USAGE;
+    if (!cfg->resume && cfg->ranks == 1)
+        cfg->ranks = size;
+    if (cfg->ranks != size) {
+        if (cfg->resume)
+            st_err_set(&err, ST_ERR_ARG, "--resume %s: the run trained on %ld MPI ranks; resume "
+                       "it under mpirun -np %ld (here %d)", cfg->out, cfg->ranks, cfg->ranks,
+                       size);
+        else
+            st_err_set(&err, ST_ERR_ARG, "--ranks %ld: the ranks come from mpirun -np (here "
+                       "%d); leave --ranks out", cfg->ranks, size);
+        st_mpi_stop();
+        return st_cli_fail(cmd, ST_ERR_ARG, &err);
+    }
+    if (size > 1 && st_mpi_collective(&coll)) {
+        run_coll = &coll;
+        if (rank > 0) {
+            cfg->quiet = 1;
+            cfg->plot = 0;
+        } else if (!cfg->quiet) {
+            printf("data parallel: %d MPI ranks, each step %ld batches of %ld rows (%ld per "
+                   "rank), gradients summed in rank order\n", size, (long)size * cfg->grad_accum,
+                   cfg->batch, cfg->grad_accum);
+        }
+    }
     memory_line_wanted = 1;
     st = st_cli_run_and_plot(cfg, cmd, &res, figure, sizeof figure, &err);
     memory_line_wanted = 0;
+    run_coll = NULL;
     int rc;
-    if (st == ST_OK && cfg->dry_run) {
+    if (rank > 0) {
+        /* Rank 0 reports; the others only say what went wrong on them. */
+        rc = st == ST_OK              ? ST_EXIT_OK
+             : st == ST_ERR_INTERRUPTED ? 128 + st_cli_stop_signal()
+             : st == ST_ERR_NUMERIC     ? ST_EXIT_RUNTIME
+                                        : st_cli_fail(cmd, st, &err);
+    } else if (st == ST_OK && cfg->dry_run) {
         st_cli_print_memory(&res.memory, 1);
         rc = ST_EXIT_OK;
     } else if (st == ST_ERR_INTERRUPTED) {
@@ -1167,5 +1206,6 @@ int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg)
         rc = st == ST_OK ? ST_EXIT_OK : st_cli_fail(cmd, st, &err);
     }
     st_result_free(&res);
+    st_mpi_stop();
     return rc;
 }

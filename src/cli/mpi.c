@@ -4,6 +4,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "mpi.h"
 
+#include "../exp/hooks.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <mpi.h>
 
 #define TAG_RECORD 17
+#define TAG_SUM 18
 
 static int started;
 
@@ -41,6 +44,74 @@ void st_mpi_share(long *v, long n)
 {
     if (started)
         MPI_Bcast(v, (int)n, MPI_LONG, 0, MPI_COMM_WORLD);
+}
+
+/* Sums in rank order (hooks.h): rank 0 adds the others' arrays one rank
+ * after another, a piece at a time, and sends the sum to every rank. */
+#define SUM_PIECE (1 << 20)
+
+static void sum_floats(void *user, float *x, size_t n)
+{
+    int rank, size;
+    (void)user;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    float *in = rank == 0 ? malloc(SUM_PIECE * sizeof *in) : NULL;
+    if (rank == 0 && !in) {
+        fprintf(stderr, "sparsetune: cannot allocate the gradient reduction's buffer\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    for (size_t at = 0; at < n; at += SUM_PIECE) {
+        int m = (int)(n - at < SUM_PIECE ? n - at : SUM_PIECE);
+        if (rank != 0) {
+            MPI_Send(x + at, m, MPI_FLOAT, 0, TAG_SUM, MPI_COMM_WORLD);
+            continue;
+        }
+        for (int q = 1; q < size; q++) {
+            MPI_Recv(in, m, MPI_FLOAT, q, TAG_SUM, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            for (int i = 0; i < m; i++)
+                x[at + (size_t)i] += in[i];
+        }
+    }
+    free(in);
+    for (size_t at = 0; at < n; at += SUM_PIECE) {
+        int m = (int)(n - at < SUM_PIECE ? n - at : SUM_PIECE);
+        MPI_Bcast(x + at, m, MPI_FLOAT, 0, MPI_COMM_WORLD);
+    }
+}
+
+static void sum_doubles(void *user, double *x, int n)
+{
+    int rank, size;
+    double in[8];
+    (void)user;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    for (int at = 0; at < n; at += 8) {
+        int m = n - at < 8 ? n - at : 8;
+        if (rank != 0) {
+            MPI_Send(x + at, m, MPI_DOUBLE, 0, TAG_SUM, MPI_COMM_WORLD);
+            continue;
+        }
+        for (int q = 1; q < size; q++) {
+            MPI_Recv(in, m, MPI_DOUBLE, q, TAG_SUM, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            for (int i = 0; i < m; i++)
+                x[at + i] += in[i];
+        }
+    }
+    MPI_Bcast(x, n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+}
+
+int st_mpi_collective(struct st_collective *c)
+{
+    if (!started)
+        return 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &c->size);
+    c->user = NULL;
+    c->sum_floats = sum_floats;
+    c->sum_doubles = sum_doubles;
+    return c->size > 1;
 }
 
 /* Hands the record in bytes[len] to done. */
@@ -166,7 +237,7 @@ int st_mpi_start(int *argc, char ***argv, int *rank, int *size)
     *rank = 0;
     *size = 1;
     if (n && atoi(n) > 1) {
-        fprintf(stderr, "sparsetune sweep: this build has no MPI support (Open MPI was not found "
+        fprintf(stderr, "sparsetune: this build has no MPI support (Open MPI was not found "
                         "when it was built): run it without mpirun, or rebuild with "
                         "libopenmpi-dev installed\n");
         return -1;
@@ -182,6 +253,12 @@ void st_mpi_share(long *v, long n)
 {
     (void)v;
     (void)n;
+}
+
+int st_mpi_collective(struct st_collective *c)
+{
+    (void)c;
+    return 0;
 }
 
 long st_mpi_run(long n, int rank, int size, int keep_dirs, st_pool_make_fn make,

@@ -14,6 +14,12 @@
 int st_mpi_start(int *argc, char ***argv, int *rank, int *size);
 void st_mpi_stop(void);
 
+/* Fills c with this process's rank, the number of ranks and the sums in
+ * rank order (hooks.h) when MPI was started with several ranks; returns
+ * whether it was (0: the run is alone). */
+struct st_collective;
+int st_mpi_collective(struct st_collective *c);
+
 /* Rank 0's n longs, copied to every rank. */
 void st_mpi_share(long *v, long n);
 

@@ -111,7 +111,7 @@ void st_pool_run_one(st_pool_make_fn make, void *user, long i, int keep_dirs,
         snprintf(ck, sizeof ck, "%s/%s", cfg.out, ST_CHECKPOINT_FILE);
         cfg.resume = access(ck, F_OK) == 0;
         cfg.force = !cfg.resume;
-        struct st_train_hooks hooks = { NULL, NULL, &st_cli_stop, NULL, NULL };
+        struct st_train_hooks hooks = { NULL, NULL, &st_cli_stop, NULL, NULL, NULL };
         st = st_train_run(&cfg, &hooks, &rec->res, &err);
         if (cfg.resume && st != ST_OK && st != ST_ERR_NUMERIC && st != ST_ERR_INTERRUPTED) {
             cfg.resume = 0; /* an unusable checkpoint: start the run over */

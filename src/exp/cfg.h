@@ -81,6 +81,7 @@ struct st_train_cfg {
     int save_delta;                 /* write delta.safetensors: the entries that moved */
     int dry_run;                    /* report the memory by part and stop */
     long grad_accum;                /* batches whose gradients one step averages */
+    long ranks;                     /* data-parallel MPI ranks (mpirun -np) */
     int threads;                    /* BLAS and parameter-pass threads */
     long checkpoint_every;          /* write OUT/checkpoint.bin every N steps; 0: never */
     int resume;                     /* go on from OUT/checkpoint.bin (set by --resume) */

@@ -212,6 +212,9 @@ static const struct st_option table[] = {
       "batches per step: each step averages the gradients of K batches of --batch rows, a "
       "batch K times larger in the memory of one (and one more copy of the gradient)", 1, 1,
       1 << 20, AT(grad_accum), NULL, ALL },
+    { "ranks", ST_OPT_T_LONG, "N", "1", NULL,
+      "data-parallel MPI ranks: taken from mpirun -np and recorded in config.ini, so that "
+      "--resume runs on as many (not given by hand)", 1, 1, 1 << 20, AT(ranks), NULL, ALL },
     { "threads", ST_OPT_T_INT, "N", "1", NULL, "threads (wide layers, parameter passes)", 1, 1,
       1024, AT(threads), NULL, ALL },
     { "checkpoint-every", ST_OPT_T_LONG, "N", "0", NULL,

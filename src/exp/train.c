@@ -31,6 +31,18 @@ static double now_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* The data-parallel ranks (1 alone), and whether this process writes the
+ * run directory (rank 0, or alone). */
+static int n_ranks(const struct st_run *r)
+{
+    return r->hooks && r->hooks->coll ? r->hooks->coll->size : 1;
+}
+
+static int writes(const struct st_run *r)
+{
+    return !(r->hooks && r->hooks->coll && r->hooks->coll->rank > 0);
+}
+
 /* The memory of a run of model m (mem, every part but data), with data_bytes
  * for its data sets (drawn ones are counted here when data_bytes < 0). The
  * sizes are those the setup below allocates: every copy of the parameters
@@ -96,6 +108,11 @@ static enum st_status plan_run(struct st_run *r, struct st_err *err)
     enum st_status st = plan_memory(&r->cfg, &r->model, data, eval_rows, &r->memory, err);
     if (st != ST_OK)
         return st;
+    if (n_ranks(r) > 1 && r->cfg.grad_accum == 1) {
+        /* Data parallel: one batch's gradient besides the sum, as --grad-accum. */
+        r->memory.grad += r->memory.params;
+        r->memory.total += r->memory.params;
+    }
     if (r->hooks && r->hooks->memory)
         r->hooks->memory(r->hooks->memory_user, &r->memory);
     return st_check_memory(r->memory.total, "the run", err);
@@ -219,10 +236,12 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
         (st = st_source_open(&r->src, c, &r->model, err)) != ST_OK ||
         (st = plan_run(r, err)) != ST_OK)
         return st;
-    if (c->grad_accum > 1 && !c->online && !st_cfg_stream(c) && c->batch >= r->src.train.n)
-        return st_err_set(err, ST_ERR_ARG, "--grad-accum %ld: accumulates minibatches, but the "
-                          "batch is the whole training set (%ld rows), the same rows each time; "
-                          "give --batch B below it", c->grad_accum, r->src.train.n);
+    if ((c->grad_accum > 1 || n_ranks(r) > 1) && !c->online && !st_cfg_stream(c) &&
+        c->batch >= r->src.train.n)
+        return st_err_set(err, ST_ERR_ARG, "%s accumulates minibatches, but the batch is the "
+                          "whole training set (%ld rows), the same rows each time; give --batch "
+                          "B below it", n_ranks(r) > 1 ? "a run on several MPI ranks" :
+                          "--grad-accum", r->src.train.n);
     if (c->dry_run)
         return ST_OK;
     if ((st = st_params_twin(&r->theta, &r->src.start, err)) != ST_OK)
@@ -232,7 +251,8 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
     int B = (int)c->batch;
     if ((st = setup_objective(r, err)) != ST_OK ||
         (st = st_params_twin(&r->grad, &r->theta, err)) != ST_OK ||
-        (c->grad_accum > 1 && (st = st_params_twin(&r->micro, &r->theta, err)) != ST_OK) ||
+        ((c->grad_accum > 1 || n_ranks(r) > 1) &&
+         (st = st_params_twin(&r->micro, &r->theta, err)) != ST_OK) ||
         (st = st_optim_init(&r->opt, &c->opt, &r->theta, err)) != ST_OK ||
         (c->prox && (st = st_params_twin(&r->steps, &r->theta, err)) != ST_OK) ||
         (st = st_work_init(&r->work, &r->model, B, err)) != ST_OK ||
@@ -362,7 +382,8 @@ static double log_row(struct st_run *r, long k, double data_loss, double acc, do
     }
     row.penalty = *pen;
     row.loss = data_loss + c->lambda * *pen;
-    st_metrics_log_row(&r->log, &row);
+    if (writes(r))
+        st_metrics_log_row(&r->log, &row);
     return row.loss;
 }
 
@@ -412,34 +433,45 @@ static enum st_status accumulate(struct st_run *r, int last, double *loss, doubl
 {
     const struct st_train_cfg *c = &r->cfg;
     struct st_model_io io = st_model_io(&r->model);
-    int B = (int)c->batch;
-    long K = c->grad_accum, hits = 0;
-    double sum = 0.0;
+    const struct st_collective *coll = r->hooks ? r->hooks->coll : NULL;
+    int B = (int)c->batch, rank = coll ? coll->rank : 0;
+    long A = c->grad_accum, K = A * n_ranks(r), own = 0;
+    double sum[2] = { 0.0, 0.0 }; /* the data loss, the hits */
     enum st_status st;
     for (long j = 0; j < K; j++) {
         const float *x = NULL, *y = NULL;
         long h = 0;
+        /* Every rank draws every batch, so that the order stream stays one;
+         * rank q computes batches q*A .. q*A + A - 1. */
         if ((st = st_batches_next(&r->batches, &r->src, &x, &y, err)) != ST_OK)
             return st;
+        if (j / A != rank)
+            continue;
         const float *yhat = st_model_forward(&r->model, &r->theta, &r->work, x, B);
         if (!yhat)
             return st_err_set(err, ST_ERR_ARG, "a batch of %d rows: the pass buffers hold %d", B,
                               r->work.max_batch);
-        sum += (double)st_loss_forward(c->loss, yhat, y, (long)B * io.rows, (int)io.cols, &h);
-        hits += h;
+        sum[0] += (double)st_loss_forward(c->loss, yhat, y, (long)B * io.rows, (int)io.cols, &h);
+        sum[1] += (double)h;
         if (last)
             continue;
         memset(r->micro.mem, 0, r->micro.n * sizeof(float));
         st_loss_backward(r->obj.loss, r->dy, yhat, y, (long)B * io.rows, (int)io.cols);
         st_model_backward(&r->model, &r->theta, &r->work, &r->micro, r->dy, B, r->trainable);
         for (size_t i = 0; i < r->grad.n; i++)
-            r->grad.mem[i] = j == 0 ? r->micro.mem[i] : r->grad.mem[i] + r->micro.mem[i];
+            r->grad.mem[i] = own == 0 ? r->micro.mem[i] : r->grad.mem[i] + r->micro.mem[i];
+        own++;
+    }
+    if (coll && coll->size > 1) {
+        coll->sum_doubles(coll->user, sum, 2);
+        if (!last)
+            coll->sum_floats(coll->user, r->grad.mem, r->grad.n);
     }
     float scale = 1.0f / (float)K;
     for (size_t i = 0; !last && i < r->grad.n; i++)
         r->grad.mem[i] *= scale;
-    *loss = sum / (double)K;
-    *acc = (double)hits / ((double)K * (double)B * (double)io.rows);
+    *loss = sum[0] / (double)K;
+    *acc = sum[1] / ((double)K * (double)B * (double)io.rows);
     return ST_OK;
 }
 
@@ -473,9 +505,16 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
          * the state before step k, which the next run takes up. Past the
          * last step only the final row is left: the run finishes. */
         stop |= h && h->stop && *h->stop;
+        if (n_ranks(r) > 1) {
+            /* A stop request reaches the ranks at different steps: all stop
+             * at the first step any of them saw it. */
+            double any = stop;
+            h->coll->sum_doubles(h->coll->user, &any, 1);
+            stop = any > 0.0;
+        }
         if (k < c->steps &&
             (stop || (c->checkpoint_every > 0 && k > k0 && k % c->checkpoint_every == 0))) {
-            if ((st = st_checkpoint_save(r, k, now_seconds() - t0, err)) != ST_OK)
+            if (writes(r) && (st = st_checkpoint_save(r, k, now_seconds() - t0, err)) != ST_OK)
                 return st;
             if (stop)
                 return st_err_set(err, ST_ERR_INTERRUPTED,
@@ -483,7 +522,7 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
                                   k, c->steps, c->out, ST_CHECKPOINT_FILE);
         }
         const float *yhat = NULL;
-        if (c->grad_accum > 1) {
+        if (c->grad_accum > 1 || n_ranks(r) > 1) {
             double acc = 0.0;
             if ((st = accumulate(r, k == c->steps, &e->data_loss, &acc, err)) != ST_OK)
                 return st;
@@ -510,7 +549,7 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
         if (log) {
             e->loss = log_row(r, k, e->data_loss, e->accuracy, &e->penalty);
             /* Notice a full disk now, not at the end of a long run. */
-            if (ferror(r->log.f))
+            if (writes(r) && ferror(r->log.f))
                 return st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv at step %ld",
                                   c->out, k);
         }
@@ -522,12 +561,13 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
         }
         if (k == c->steps)
             break;
-        if (c->grad_accum > 1)
+        if (c->grad_accum > 1 || n_ranks(r) > 1)
             update(r);
         else
             step(r, yhat, y, B);
         if (r->obj.pen.svd_failed) {
-            fflush(r->log.f);
+            if (writes(r))
+                fflush(r->log.f);
             return st_err_set(err, ST_ERR_NUMERIC,
                               "step %ld: LAPACK's SVD of an update matrix did not converge "
                               "(nuclear penalty); metrics up to that step are in "
@@ -638,6 +678,8 @@ static enum st_status finish(struct st_run *r, struct st_train_result *res, stru
     const struct st_train_cfg *c = &r->cfg;
     char path[4200];
     enum st_status st;
+    if (!writes(r))
+        goto checked;
     if (fflush(r->log.f) != 0 || ferror(r->log.f))
         return st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv", c->out);
     if (!res->diverged &&
@@ -655,6 +697,7 @@ static enum st_status finish(struct st_run *r, struct st_train_result *res, stru
      * a second resume. */
     if (st_path_join(path, sizeof path, c->out, ST_CHECKPOINT_FILE, NULL) == ST_OK)
         remove(path);
+checked:
     if (res->diverged && res->steps_done == 0)
         return st_err_set(err, ST_ERR_NUMERIC,
                           "the loss at the start, before any step, is %s: the data (--x, --y, "
@@ -682,15 +725,17 @@ static enum st_status run_body(struct st_run *r, struct st_train_result *res, st
     enum st_status st;
 
     memset(&e, 0, sizeof e);
+    /* Under MPI the other ranks read a checkpoint but write nothing. */
     st = c->resume ? st_checkpoint_load(r, &k0, &csv_bytes, &elapsed, err)
-                   : st_rundir_prepare(c, err);
+         : writes(r) ? st_rundir_prepare(c, err)
+                     : ST_OK;
     if (st == ST_OK)
         st = setup_fisher(r, err);
-    if (st == ST_OK)
+    if (st == ST_OK && writes(r))
         st = write_start(r, err);
     if (st == ST_OK)
         st = st_path_join(path, sizeof path, c->out, "metrics.csv", err);
-    if (st == ST_OK)
+    if (st == ST_OK && writes(r))
         st = st_metrics_log_open(&r->log, path, &r->theta, c, r->src.val.n > 0,
                                  r->src.has_teacher, c->resume ? csv_bytes : -1, err);
     if (st == ST_OK)
