@@ -62,10 +62,14 @@ const char *st_cli_stop_name(void)
 int st_cli_interrupted(const char *cmd, const struct st_train_cfg *cfg,
                        const struct st_train_result *res)
 {
-    /* train, pretrain and finetune each resume their own runs. */
-    fprintf(stderr, "sparsetune %s: stopped by %s at step %ld of %ld; resume with: sparsetune "
+    /* train, pretrain and finetune each resume their own runs (a
+     * data-parallel run on as many ranks). */
+    char launch[64] = "";
+    if (cfg->ranks > 1)
+        snprintf(launch, sizeof launch, "mpirun -np %ld ", cfg->ranks);
+    fprintf(stderr, "sparsetune %s: stopped by %s at step %ld of %ld; resume with: %ssparsetune "
                     "%s --resume %s\n",
-            cmd, st_cli_stop_name(), res->steps_done, cfg->steps, cmd, cfg->out);
+            cmd, st_cli_stop_name(), res->steps_done, cfg->steps, launch, cmd, cfg->out);
     return 128 + st_cli_stop_signal();
 }
 

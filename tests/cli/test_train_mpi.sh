@@ -34,11 +34,13 @@ check "GPT on a text: 2 ranks == --grad-accum 2, byte for byte" \
 # ranks agree on the step to stop at and rank 0 writes the checkpoint.
 R="--batch 8 --steps 40000 --log-every 50 --quiet --no-plot"
 $M "$BIN" train $R --out "$W/straight" >/dev/null 2>&1
-$M "$BIN" train $R --checkpoint-every 100 --out "$W/cut" >/dev/null 2>&1 &
+$M "$BIN" train $R --checkpoint-every 100 --out "$W/cut" >/dev/null 2>"$W/cut.err" &
 pid=$!
 sleep 2
 kill -INT $pid
 wait $pid
+check "the stop says to resume under mpirun -np 2" \
+    grep -q "resume with: mpirun -np 2 sparsetune train --resume $W/cut" "$W/cut.err"
 "$BIN" train --resume "$W/cut" --quiet --no-plot >/dev/null 2>"$W/err"
 check "resuming a 2-rank run without mpirun: refused, naming the ranks" \
     grep -q "the run trained on 2 MPI ranks; resume it under mpirun -np 2 (here 1)" "$W/err"
