@@ -21,7 +21,7 @@
 #include "../io/file.h"
 #include "../io/modelfile.h"
 #include "../plot/figure.h"
-#include "mpi.h"
+#include "ranks.h"
 
 volatile sig_atomic_t st_cli_stop = 0;
 

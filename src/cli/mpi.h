@@ -7,18 +7,7 @@
 #define ST_MPI_H
 
 #include "pool.h"
-
-/* Starts MPI when the process was launched by mpirun (several ranks); sets
- * rank and size (0 and 1 otherwise). Returns 0, or -1 when launched with
- * several ranks but built without MPI. */
-int st_mpi_start(int *argc, char ***argv, int *rank, int *size);
-void st_mpi_stop(void);
-
-/* Fills c with this process's rank, the number of ranks and the sums in
- * rank order (hooks.h) when MPI was started with several ranks; returns
- * whether it was (0: the run is alone). */
-struct st_collective;
-int st_mpi_collective(struct st_collective *c);
+#include "ranks.h"
 
 /* Rank 0's n longs, copied to every rank. */
 void st_mpi_share(long *v, long n);
