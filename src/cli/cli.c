@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../core/metrics.h"
@@ -918,17 +917,10 @@ void st_cli_print_run_options(FILE *f, const char *cmd)
     fprintf(f, "  %-26s %s\n", "-h, --help", "show this help");
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 void st_progress_init(struct st_progress *p, const char *label, int quiet)
 {
     p->enabled = !quiet && isatty(STDERR_FILENO);
-    p->start = p->last = now();
+    p->start = p->last = st_seconds_now();
     p->label = label;
 }
 
@@ -937,7 +929,7 @@ int st_progress_update(void *user, long step, long steps, double mse)
     struct st_progress *p = user;
     if (!p->enabled || (step % 64 != 0 && step != steps))
         return 0;
-    double t = now();
+    double t = st_seconds_now();
     if (t - p->last < 0.1 && step != steps)
         return 0;
     p->last = t;

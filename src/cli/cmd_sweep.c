@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../exp/options.h"
@@ -67,13 +66,6 @@ static void usage(FILE *f)
           "exit status: 0 every run finished (diverged runs included), 1 a run failed or a\n"
           "runtime error, 2 usage error\n",
           f);
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* Takes the sweep's own options out of argv; the rest go to the run parser. */
@@ -393,7 +385,7 @@ static int open_dir(const struct sweep_opts *so, const struct st_train_cfg *base
 static void run_all(struct sweep_ctx *ctx, struct sweep_state *ss, int rank, int size)
 {
     struct st_progress prog;
-    ss->t0 = now();
+    ss->t0 = st_seconds_now();
     if (size == 1)
         st_cli_catch_stop();
     st_progress_init(&prog, "sweep", ctx->base->quiet || rank != 0);
@@ -441,7 +433,7 @@ static int report(const struct sweep_ctx *ctx, const struct sweep_state *ss, int
     printf("sweep: %ld runs in the grid: %ld run now, %ld already in summary.csv, %ld left to "
            "other shards; %d failed; %.1f s",
            ss->n_runs, ss->got, before, ss->n_runs - before - ss->n_todo, ctx->failed,
-           now() - ss->t0);
+           st_seconds_now() - ss->t0);
     if (size > 1)
         printf(" on %d MPI ranks", size);
     printf("\n");

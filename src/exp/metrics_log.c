@@ -10,20 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../io/file.h"
 #include "../io/fmt.h"
 
 /* Rows are flushed to the file at least this often (seconds of wall time). */
 #define FLUSH_SECONDS 2.0
-
-static double seconds_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static void write_header(struct st_metrics_log *m, const struct st_params *p)
 {
@@ -105,7 +98,7 @@ enum st_status st_metrics_log_open(struct st_metrics_log *m, const char *path,
         setvbuf(q.f, q.stdio_buf, _IOFBF, 1 << 20);
     if (keep < 0)
         write_header(&q, layout);
-    q.flushed = seconds_now();
+    q.flushed = st_seconds_now();
     *m = q;
     return ST_OK;
 }
@@ -167,7 +160,7 @@ void st_metrics_log_row(struct st_metrics_log *m, const struct st_metrics_row *r
     *p++ = '\n';
     assert((size_t)(p - m->line) <= m->line_cap);
     fwrite(m->line, 1, (size_t)(p - m->line), m->f);
-    double now = seconds_now();
+    double now = st_seconds_now();
     if (now - m->flushed >= FLUSH_SECONDS) {
         fflush(m->f);
         m->flushed = now;

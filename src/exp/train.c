@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "../core/fisher.h"
 #include "../core/runtime.h"
@@ -23,13 +22,6 @@
 #include "rundir.h"
 #include "run.h"
 #include "summary.h"
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* The data-parallel ranks (1 alone), and whether this process writes the
  * run directory (rank 0, or alone). */
@@ -492,7 +484,7 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
     const struct st_train_cfg *c = &r->cfg;
     const struct st_train_hooks *h = r->hooks;
     struct st_model_io io = st_model_io(&r->model);
-    double t0 = now_seconds() - elapsed;
+    double t0 = st_seconds_now() - elapsed;
     int stop = 0; /* the progress report asked to stop */
     enum st_status st;
 
@@ -514,7 +506,7 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
         }
         if (k < c->steps &&
             (stop || (c->checkpoint_every > 0 && k > k0 && k % c->checkpoint_every == 0))) {
-            if (writes(r) && (st = st_checkpoint_save(r, k, now_seconds() - t0, err)) != ST_OK)
+            if (writes(r) && (st = st_checkpoint_save(r, k, st_seconds_now() - t0, err)) != ST_OK)
                 return st;
             if (stop)
                 return st_err_set(err, ST_ERR_INTERRUPTED,
@@ -577,7 +569,7 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
         if (h && h->progress && h->progress(h->user, k + 1, c->steps, e->data_loss))
             stop = 1;
     }
-    e->seconds = now_seconds() - t0;
+    e->seconds = st_seconds_now() - t0;
     return ST_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum st_status st_atomic_open(struct st_atomic_file *af, const char *path, struct st_err *err)
@@ -137,6 +138,13 @@ enum st_status st_path_join(char *out, size_t size, const char *dir, const char 
     if (n < 0 || (size_t)n >= size)
         return st_err_set(err, ST_ERR_ARG, "path too long: %s/%s", dir, name);
     return ST_OK;
+}
+
+double st_seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 double st_memory_available(void)

@@ -39,6 +39,9 @@ enum st_status st_path_join(char *out, size_t size, const char *dir, const char 
 /* Removes dir/name.tmp.* : what a process killed while writing name left. */
 void st_remove_temps(const char *dir, const char *name);
 
+/* Seconds on the monotonic clock (for durations). */
+double st_seconds_now(void);
+
 /* The memory this process may use: the machine's physical memory, or the
  * address-space limit (ulimit -v) when that is lower. */
 double st_memory_available(void);
