@@ -380,13 +380,15 @@ static double log_row(struct st_run *r, long k, double data_loss, double acc, do
 }
 
 /* One update from the batch whose forward pass gave yhat. */
-/* Adds the gradient of the data loss on the batch of the last forward pass
- * (outputs yhat, targets y) into r->grad. */
-static void backward(struct st_run *r, const float *yhat, const float *y, int B)
+/* The gradient of the data loss on the batch of the last forward pass
+ * (outputs yhat, targets y) into g, zeroed first. */
+static void backward(struct st_run *r, const float *yhat, const float *y, int B,
+                     struct st_params *g)
 {
     struct st_model_io io = st_model_io(&r->model);
+    memset(g->mem, 0, g->n * sizeof(float));
     st_loss_backward(r->obj.loss, r->dy, yhat, y, (long)B * io.rows, (int)io.cols);
-    st_model_backward(&r->model, &r->theta, &r->work, &r->grad, r->dy, B, r->trainable);
+    st_model_backward(&r->model, &r->theta, &r->work, g, r->dy, B, r->trainable);
 }
 
 /* The update from the data loss's gradient in r->grad: the penalty's
@@ -406,22 +408,15 @@ static void update(struct st_run *r)
     }
 }
 
-/* One step on the batch of the last forward pass. */
-static void step(struct st_run *r, const float *yhat, const float *y, int B)
-{
-    memset(r->grad.mem, 0, r->grad.n * sizeof(float));
-    backward(r, yhat, y, B);
-    update(r);
-}
-
-/* --grad-accum K > 1: K batches at theta_k, each forward and (before the
- * last row, whose pass only logs) backward into r->micro, zeroed for each;
- * r->grad = g_0, then += g_1, ... in batch order, then scaled by 1/K (each
- * batch's gradient is computed alone, so a sum of the same gradients made
- * elsewhere in this order gives the same bits); the data loss and accuracy
- * are the K batches' mean. */
-static enum st_status accumulate(struct st_run *r, int last, double *loss, double *acc,
-                                 struct st_err *err)
+/* The passes of step k at theta_k: K batches (--grad-accum, times the
+ * ranks), each forward and, before the last row (whose pass only logs),
+ * backward. One batch's gradient goes straight into r->grad; with K > 1 each
+ * goes into r->micro alone, r->grad = g_0, then += g_1, ... in batch order
+ * and is scaled by 1/K (so a sum of the same gradients made elsewhere in
+ * this order gives the same bits). The data loss and accuracy are the K
+ * batches' mean. */
+static enum st_status passes(struct st_run *r, int last, double *loss, double *acc,
+                             struct st_err *err)
 {
     const struct st_train_cfg *c = &r->cfg;
     struct st_model_io io = st_model_io(&r->model);
@@ -447,9 +442,11 @@ static enum st_status accumulate(struct st_run *r, int last, double *loss, doubl
         sum[1] += (double)h;
         if (last)
             continue;
-        memset(r->micro.mem, 0, r->micro.n * sizeof(float));
-        st_loss_backward(r->obj.loss, r->dy, yhat, y, (long)B * io.rows, (int)io.cols);
-        st_model_backward(&r->model, &r->theta, &r->work, &r->micro, r->dy, B, r->trainable);
+        if (K == 1) {
+            backward(r, yhat, y, B, &r->grad);
+            continue;
+        }
+        backward(r, yhat, y, B, &r->micro);
         for (size_t i = 0; i < r->grad.n; i++)
             r->grad.mem[i] = own == 0 ? r->micro.mem[i] : r->grad.mem[i] + r->micro.mem[i];
         own++;
@@ -460,7 +457,7 @@ static enum st_status accumulate(struct st_run *r, int last, double *loss, doubl
             coll->sum_floats(coll->user, r->grad.mem, r->grad.n);
     }
     float scale = 1.0f / (float)K;
-    for (size_t i = 0; !last && i < r->grad.n; i++)
+    for (size_t i = 0; !last && K > 1 && i < r->grad.n; i++)
         r->grad.mem[i] *= scale;
     *loss = sum[0] / (double)K;
     *acc = sum[1] / ((double)K * (double)B * (double)io.rows);
@@ -483,15 +480,13 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
 {
     const struct st_train_cfg *c = &r->cfg;
     const struct st_train_hooks *h = r->hooks;
-    struct st_model_io io = st_model_io(&r->model);
     double t0 = st_seconds_now() - elapsed;
     int stop = 0; /* the progress report asked to stop */
     enum st_status st;
 
     e->accuracy = (double)NAN; /* of the pass, xent only */
     for (long k = k0;; k++) {
-        const float *x = NULL, *y = NULL;
-        int B = (int)c->batch, log = k % c->log_every == 0 || k == c->steps;
+        int log = k % c->log_every == 0 || k == c->steps;
         e->k = k;
         /* A checkpoint every checkpoint_every steps, and on a stop request:
          * the state before step k, which the next run takes up. Past the
@@ -513,26 +508,11 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
                                   "interrupted at step %ld of %ld; the state is saved in %s/%s",
                                   k, c->steps, c->out, ST_CHECKPOINT_FILE);
         }
-        const float *yhat = NULL;
-        if (c->grad_accum > 1 || n_ranks(r) > 1) {
-            double acc = 0.0;
-            if ((st = accumulate(r, k == c->steps, &e->data_loss, &acc, err)) != ST_OK)
-                return st;
-            if (c->loss == ST_LOSS_XENT)
-                e->accuracy = acc;
-        } else {
-            if ((st = st_batches_next(&r->batches, &r->src, &x, &y, err)) != ST_OK)
-                return st;
-            yhat = st_model_forward(&r->model, &r->theta, &r->work, x, B);
-            if (!yhat)
-                return st_err_set(err, ST_ERR_ARG, "a batch of %d rows: the pass buffers hold "
-                                  "%d", B, r->work.max_batch);
-            long hits = 0;
-            e->data_loss = (double)st_loss_forward(c->loss, yhat, y, (long)B * io.rows,
-                                                   (int)io.cols, &hits);
-            if (c->loss == ST_LOSS_XENT)
-                e->accuracy = (double)hits / (double)((long)B * io.rows);
-        }
+        double acc = 0.0;
+        if ((st = passes(r, k == c->steps, &e->data_loss, &acc, err)) != ST_OK)
+            return st;
+        if (c->loss == ST_LOSS_XENT)
+            e->accuracy = acc;
         e->loss = e->data_loss;
         /* The final value may sit on a loss spike; the lowest of the last 10%
          * of the steps ranks runs more robustly. */
@@ -553,10 +533,7 @@ static enum st_status train_loop(struct st_run *r, long k0, double elapsed, stru
         }
         if (k == c->steps)
             break;
-        if (c->grad_accum > 1 || n_ranks(r) > 1)
-            update(r);
-        else
-            step(r, yhat, y, B);
+        update(r);
         if (r->obj.pen.svd_failed) {
             if (writes(r))
                 fflush(r->log.f);
