@@ -30,6 +30,12 @@ static int n_ranks(const struct st_run *r)
     return r->hooks && r->hooks->coll ? r->hooks->coll->size : 1;
 }
 
+/* The batches a step takes: --grad-accum's on each rank. */
+static long batches_per_step(const struct st_run *r)
+{
+    return r->cfg.grad_accum * n_ranks(r);
+}
+
 static int writes(const struct st_run *r)
 {
     return !(r->hooks && r->hooks->coll && r->hooks->coll->rank > 0);
@@ -39,10 +45,11 @@ static int writes(const struct st_run *r)
  * for its data sets (drawn ones are counted here when data_bytes < 0). The
  * sizes are those the setup below allocates: every copy of the parameters
  * is the layout's n floats (views aligned), the work buffers are the
- * family's for the batch and for one evaluation pass. */
+ * family's for the batch and for one evaluation pass; a step of several
+ * batches (per_step) holds one batch's gradient besides their sum. */
 static enum st_status plan_memory(const struct st_train_cfg *c, const struct st_model *m,
-                                  double data_bytes, long eval_rows, struct st_run_memory *mem,
-                                  struct st_err *err)
+                                  long per_step, double data_bytes, long eval_rows,
+                                  struct st_run_memory *mem, struct st_err *err)
 {
     struct st_params layout;
     enum st_status st = st_model_layout(m, &layout, err);
@@ -56,7 +63,7 @@ static enum st_status plan_memory(const struct st_train_cfg *c, const struct st_
     memset(mem, 0, sizeof *mem);
     mem->batch_rows = B;
     mem->params = mem->start = 4.0 * n;
-    mem->grad = 4.0 * n * (c->grad_accum > 1 ? 2.0 : 1.0); /* and one batch's, accumulating */
+    mem->grad = 4.0 * n * (per_step > 1 ? 2.0 : 1.0);
     mem->optim = 4.0 * n * (c->opt.kind == ST_OPT_SGD ? 1.0 : 2.0);
     mem->teacher = c->task_data ? 0.0 : 4.0 * n;
     mem->prox = c->prox ? 4.0 * n : 0.0;
@@ -97,14 +104,10 @@ static enum st_status plan_run(struct st_run *r, struct st_err *err)
         data += set_bytes(&s->eval[i], s->in, s->ycols);
         eval_rows = s->eval[i].n > eval_rows ? s->eval[i].n : eval_rows;
     }
-    enum st_status st = plan_memory(&r->cfg, &r->model, data, eval_rows, &r->memory, err);
+    enum st_status st = plan_memory(&r->cfg, &r->model, batches_per_step(r), data, eval_rows,
+                                    &r->memory, err);
     if (st != ST_OK)
         return st;
-    if (n_ranks(r) > 1 && r->cfg.grad_accum == 1) {
-        /* Data parallel: one batch's gradient besides the sum, as --grad-accum. */
-        r->memory.grad += r->memory.params;
-        r->memory.total += r->memory.params;
-    }
     if (r->hooks && r->hooks->memory)
         r->hooks->memory(r->hooks->memory_user, &r->memory);
     return st_check_memory(r->memory.total, "the run", err);
@@ -114,12 +117,12 @@ static enum st_status plan_run(struct st_run *r, struct st_err *err)
  * their copies, work buffers and drawn data would not fit the memory this
  * process may use (files are checked by their readers). */
 static enum st_status check_memory(const struct st_train_cfg *c, const struct st_model *m,
-                                   struct st_err *err)
+                                   long per_step, struct st_err *err)
 {
     struct st_run_memory mem;
     /* A drawn set is labelled in passes as large as an evaluation's. */
     long drawn = st_cfg_given(c->x_path) || c->online ? 0 : c->data_size;
-    enum st_status st = plan_memory(c, m, -1.0, drawn, &mem, err);
+    enum st_status st = plan_memory(c, m, per_step, -1.0, drawn, &mem, err);
     if (st != ST_OK)
         return st;
     struct st_params layout;
@@ -224,11 +227,11 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
     struct st_train_cfg *c = &r->cfg;
     enum st_status st;
     if ((st = st_model_init(&r->model, &c->arch, err)) != ST_OK ||
-        (st = check_memory(c, &r->model, err)) != ST_OK ||
+        (st = check_memory(c, &r->model, batches_per_step(r), err)) != ST_OK ||
         (st = st_source_open(&r->src, c, &r->model, err)) != ST_OK ||
         (st = plan_run(r, err)) != ST_OK)
         return st;
-    if ((c->grad_accum > 1 || n_ranks(r) > 1) && !c->online && !st_cfg_stream(c) &&
+    if (batches_per_step(r) > 1 && !c->online && !st_cfg_stream(c) &&
         c->batch >= r->src.train.n)
         return st_err_set(err, ST_ERR_ARG, "%s accumulates minibatches, but the batch is the "
                           "whole training set (%ld rows), the same rows each time; give --batch "
@@ -243,7 +246,7 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
     int B = (int)c->batch;
     if ((st = setup_objective(r, err)) != ST_OK ||
         (st = st_params_twin(&r->grad, &r->theta, err)) != ST_OK ||
-        ((c->grad_accum > 1 || n_ranks(r) > 1) &&
+        (batches_per_step(r) > 1 &&
          (st = st_params_twin(&r->micro, &r->theta, err)) != ST_OK) ||
         (st = st_optim_init(&r->opt, &c->opt, &r->theta, err)) != ST_OK ||
         (c->prox && (st = st_params_twin(&r->steps, &r->theta, err)) != ST_OK) ||
@@ -422,7 +425,7 @@ static enum st_status passes(struct st_run *r, int last, double *loss, double *a
     struct st_model_io io = st_model_io(&r->model);
     const struct st_collective *coll = r->hooks ? r->hooks->coll : NULL;
     int B = (int)c->batch, rank = coll ? coll->rank : 0;
-    long A = c->grad_accum, K = A * n_ranks(r), own = 0;
+    long A = c->grad_accum, K = batches_per_step(r), own = 0;
     double sum[2] = { 0.0, 0.0 }; /* the data loss, the hits */
     enum st_status st;
     for (long j = 0; j < K; j++) {
