@@ -1013,15 +1013,13 @@ static void print_layer_shares(const struct st_train_cfg *cfg, const struct st_t
  * turns one into the other. */
 static void print_bits(const struct st_train_cfg *cfg, double bytes_per_token, double nats)
 {
-    double bits = nats / log(2.0);
-    if (!st_cfg_stream(cfg))
-        return;
-    if (bytes_per_token <= 0.0)
-        printf(" (%.4f bits per token)", bits);
-    else if (st_cfg_given(cfg->tokenizer))
-        printf(" (%.4f bits per token, %.4f per byte)", bits, bits / bytes_per_token);
-    else
-        printf(" (%.4f bits per byte)", bits);
+    double token, byte;
+    int which = st_cfg_bits(cfg, bytes_per_token, nats, &token, &byte);
+    if (which == (ST_BITS_TOKEN | ST_BITS_BYTE))
+        printf(" (%.4f bits per token, %.4f per byte)", token, byte);
+    else if (which)
+        printf(" (%.4f bits per %s)", which == ST_BITS_TOKEN ? token : byte,
+               which == ST_BITS_TOKEN ? "token" : "byte");
 }
 
 void st_cli_print_result(const struct st_train_cfg *cfg, const struct st_train_result *r)

@@ -105,6 +105,21 @@ const char *st_eval_y(const struct st_train_cfg *cfg, int i)
 
 const char *const st_export_layout_names[5] = { "auto", "sparsetune", "hf", "nanogpt", NULL };
 
+int st_cfg_bits(const struct st_train_cfg *cfg, double bytes_per_token, double nats,
+                double *per_token, double *per_byte)
+{
+    int which = 0;
+    if (!st_cfg_stream(cfg))
+        return 0;
+    *per_token = nats / log(2.0);
+    *per_byte = bytes_per_token > 0.0 ? *per_token / bytes_per_token : 0.0;
+    if (bytes_per_token <= 0.0 || st_cfg_given(cfg->tokenizer))
+        which |= ST_BITS_TOKEN;
+    if (bytes_per_token > 0.0)
+        which |= ST_BITS_BYTE;
+    return which;
+}
+
 int st_cfg_stream(const struct st_train_cfg *cfg)
 {
     return st_cfg_given(cfg->text_path) || st_cfg_given(cfg->tokens_path);

@@ -125,6 +125,16 @@ const char *st_eval_x(const struct st_train_cfg *cfg, int i);
  * --tokens), and whether evaluation set i is read as text bytes. */
 int st_cfg_stream(const struct st_train_cfg *cfg);
 
+/* A language model's loss of nats per token in bits, for a set whose text
+ * has bytes_per_token bytes a token (0: a token file): per byte on a text's
+ * bytes, per token on a token file, both on a text read through a
+ * tokenizer. Returns which were set (ST_BITS_TOKEN, ST_BITS_BYTE; none for a
+ * run that is not on a stream). */
+#define ST_BITS_TOKEN 1
+#define ST_BITS_BYTE 2
+int st_cfg_bits(const struct st_train_cfg *cfg, double bytes_per_token, double nats,
+                double *per_token, double *per_byte);
+
 int st_eval_is_text(const struct st_train_cfg *cfg, int i);
 const char *st_eval_y(const struct st_train_cfg *cfg, int i);
 

@@ -123,22 +123,21 @@ static void add_run(cJSON *root, const struct st_train_cfg *cfg, const struct st
     }
 }
 
-/* The held-out rows and the evaluation set: their losses, the forgetting. */
 /* A language model's loss in bits beside it: per byte for a text's bytes,
  * per token for a token file, both for a text read through a tokenizer
  * (bytes_per_token: the file's bytes over its tokens; 0 for a token file). */
 static void add_bits(cJSON *obj, const struct st_train_cfg *cfg, double bytes_per_token,
                      double nats)
 {
-    double bits = nats / log(2.0);
-    if (!obj || !st_cfg_stream(cfg))
-        return;
-    if (bytes_per_token <= 0.0 || st_cfg_given(cfg->tokenizer))
-        add_exact(obj, "bits_per_token", bits);
-    if (bytes_per_token > 0.0)
-        add_exact(obj, "bits_per_byte", bits / bytes_per_token);
+    double token, byte;
+    int which = obj ? st_cfg_bits(cfg, bytes_per_token, nats, &token, &byte) : 0;
+    if (which & ST_BITS_TOKEN)
+        add_exact(obj, "bits_per_token", token);
+    if (which & ST_BITS_BYTE)
+        add_exact(obj, "bits_per_byte", byte);
 }
 
+/* The held-out rows and the evaluation set: their losses, the forgetting. */
 static void add_sets(cJSON *root, const struct st_train_cfg *cfg,
                      const struct st_train_result *res)
 {
