@@ -38,8 +38,12 @@ CASES = [  # name, widths, steps
 ]
 
 
+BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+BASE_ENV = dict(os.environ)
+
+
 def env_threads(n):
-    return dict(os.environ, OPENBLAS_NUM_THREADS=str(n), OMP_NUM_THREADS=str(n),
+    return dict(BASE_ENV, OPENBLAS_NUM_THREADS=str(n), OMP_NUM_THREADS=str(n),
                 OMP_WAIT_POLICY="PASSIVE")
 
 
@@ -120,6 +124,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--openblas", choices=("both", "env", "own"), default="both")
     ap.add_argument("--torch-worker", nargs=2, metavar=("DATA_DIR", "STEPS"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -127,12 +132,30 @@ def main():
         return torch_worker(args.torch_worker[0], int(args.torch_worker[1]))
     if not args.bin:
         ap.error("--bin is required")
+    global BASE_ENV
+    set_here = [v for v in BLAS_VARS if v in os.environ]
+    configs = []
+    if args.openblas in ("both", "env"):
+        label = ", ".join(f"{v}={os.environ[v]}" for v in set_here) or "OpenBLAS's own choice"
+        configs.append((f"as this environment sets it ({label})", dict(os.environ)))
+    if args.openblas in ("both", "own") and (set_here or args.openblas == "own"):
+        configs.append(("OpenBLAS's own kernel choice (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset)",
+                        {k: v for k, v in os.environ.items() if k not in BLAS_VARS}))
+    for label, env in configs:
+        BASE_ENV = env
+        one_config(args, label)
+    return 0
+
+
+def one_config(args, label):
     work = tempfile.mkdtemp(prefix="bench_widths.")
+    BASE_ENV["XDG_CACHE_HOME"] = os.path.join(work, "cache")  # --products auto times afresh
     env1 = env_threads(1)
     base = [args.bin, "train", "--quiet", "--no-plot", "--force", "--lambda", "1e-3",
             "--spectrum-every", "0"]
     g1, g2 = sgemm_rate(1), sgemm_rate(2)
     rows = []
+    print(f"OpenBLAS: {label}", flush=True)
     for name, widths, steps in CASES:
         data = os.path.join(work, name, "data")
         run(base + ["--widths", widths, "--steps", "1", "--save-data", "--out", data], env1)
@@ -152,7 +175,8 @@ def main():
             pt.append(max(json.loads(a.strip().splitlines()[-1])["steps_per_second"],
                           json.loads(b.strip().splitlines()[-1])["steps_per_second"]))
         s, p = statistics.median(st), statistics.median(pt)
-        rows.append((name, widths, s, p, s / p, s * flops_per_step(widths) / 1e9))
+        rows.append((name, widths, s, p, s / p, s * flops_per_step(widths) / 1e9,
+                     products(os.path.join(work, name, "st0"))))
         print(f"  {name}: sparsetune {s:.1f} steps/s, PyTorch {p:.1f} steps/s", flush=True)
     # The widest case on two threads, sparsetune only.
     name, widths, steps = CASES[-1]
@@ -166,18 +190,27 @@ def main():
     two_rate = statistics.median(two)
     print(f"bench_widths: Adam, l1 lambda 1e-3, full batch of 1000, per-step d_init logging; "
           f"1 thread each; median of {args.reps}; {time.strftime('%Y-%m-%d')}")
+    print(f"OpenBLAS: {label}")
     print(f"sgemm n=1024 (NumPy's OpenBLAS): {g1:.1f} GFLOP/s on 1 thread, {g2:.1f} on 2")
     print(f"| case | widths | PyTorch steps/s | sparsetune steps/s | ratio | sparsetune GFLOP/s "
-          f"| share of 1-thread sgemm |")
-    print("|---|---|---|---|---|---|---|")
-    for name, widths, s, p, r, gf in rows:
+          f"| share of 1-thread sgemm | --products auto chose |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, widths, s, p, r, gf, way in rows:
         print(f"| {name} | {widths} | {p:,.1f} | {s:,.1f} | {r:.2f}x | {gf:.1f} | "
-              f"{100 * gf / g1:.0f}% |")
+              f"{100 * gf / g1:.0f}% | {way} |")
     one = rows[-1][2]
     print(f"{CASES[-1][0]} on 2 threads: {two_rate:.2f} steps/s, {two_rate / one:.2f}x its "
-          f"1-thread rate")
+          f"1-thread rate ({products(os.path.join(work, name, 't2-0'))})", flush=True)
     shutil.rmtree(work, ignore_errors=True)
-    return 0
+
+
+def products(run_dir):
+    """The per-layer products a run took, from its config.ini."""
+    with open(os.path.join(run_dir, "config.ini")) as f:
+        for line in f:
+            if line.startswith("products = "):
+                return line.split("=", 1)[1].strip()
+    return "?"
 
 
 if __name__ == "__main__":

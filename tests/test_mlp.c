@@ -61,8 +61,9 @@ struct setup {
     int B;
 };
 
-/* Which layers go to the dense.c kernels (ST_MLP_DENSE_MAX) or to BLAS (-1). */
-static long g_dense_max = ST_MLP_DENSE_MAX;
+/* Every layer through BLAS (1), or the fixed rule: the dense.c kernels up to
+ * ST_MLP_FIXED_MAX weights (0). */
+static int g_all_blas = 0;
 
 static void setup(struct setup *s, const int *widths, int L, enum st_act act, int B, uint64_t seed)
 {
@@ -72,7 +73,8 @@ static void setup(struct setup *s, const int *widths, int L, enum st_act act, in
     s->B = B;
     CHECK_OK(mlp_model(&s->m, widths, L, act, &err));
     s->net = st_mlp_of(&s->m);
-    s->net->dense_max = g_dense_max;
+    for (int l = 1; l <= L; l++)
+        s->net->blas[l] = g_all_blas || (long)widths[l - 1] * widths[l] > ST_MLP_FIXED_MAX;
     CHECK_OK(st_model_params(&s->m, &s->p, &err));
     CHECK_OK(st_params_twin(&s->g, &s->p, &err));
     CHECK_OK(st_work_init(&s->w, &s->m, B, &err));
@@ -224,11 +226,11 @@ static void check_dense_vs_blas(const int *widths, int L, enum st_act act, int B
 {
     struct setup a, b;
     unsigned char trainable[2 * ST_MLP_MAX_LAYERS];
-    g_dense_max = ST_MLP_DENSE_MAX;
+    g_all_blas = 0;
     setup(&a, widths, L, act, B, 5);
-    g_dense_max = -1;
+    g_all_blas = 1;
     setup(&b, widths, L, act, B, 5);
-    g_dense_max = ST_MLP_DENSE_MAX;
+    g_all_blas = 0;
     for (int mask = 0; mask < 2; mask++) {
         for (int t = 0; t < a.p.n_views; t++)
             trainable[t] = mask == 0 || t % 3 != 1;
@@ -382,12 +384,12 @@ int main(void)
     check_direction();
     check_builds();
     /* Again through BLAS: every layer there. */
-    g_dense_max = -1;
+    g_all_blas = 1;
     for (int a = ST_ACT_RELU; a <= ST_ACT_LINEAR; a++)
         check_all_coordinates(narrow, 3, (enum st_act)a, 9);
     check_all_coordinates(seedlike, 3, ST_ACT_TANH, 70);
     check_direction();
-    g_dense_max = ST_MLP_DENSE_MAX;
+    g_all_blas = 0;
     {
         const int odd[] = { 7, 33, 18, 3 };
         const int deep[] = { 1, 20, 20, 20, 1 };

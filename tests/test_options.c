@@ -147,6 +147,7 @@ static const struct {
     { "grad-accum", "4", "4" },
     { "ranks", "2", "2" },
     { "threads", "4", "4" },
+    { "products", "blas", "blas" },
     { "checkpoint-every", "5000", "5000" },
     { "out", "runs/some dir/x", "runs/some dir/x" },
     { "force", "1", "1" },
@@ -616,7 +617,8 @@ static void test_ini(void)
                 { "penalty-reduction", "sum" }, { "lambda", "0.3333333333333333" },
                 { "log-every", "5" },      { "changed-threshold", "0.25" },
                 { "save-data", "1" },      { "save-delta", "1" },
-                { "threads", "2" },        { "out", "elsewhere" },
+                { "threads", "2" },        { "products", "own,blas,own,own" },
+                { "out", "elsewhere" },
                 { "force", "1" },          { "quiet", "1" } };
 
     st_train_cfg_defaults(&a);

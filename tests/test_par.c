@@ -133,7 +133,8 @@ static void train3(int threads, enum st_optim_kind ok, enum st_penalty_kind pk, 
 
     st_par_set_threads(threads);
     CHECK_OK(mlp_model(&net, widths, 3, ST_ACT_TANH, &err));
-    st_mlp_of(&net)->dense_max = -1; /* every layer through BLAS and the row passes */
+    for (int l = 1; l <= 3; l++) /* every layer through BLAS and the row passes */
+        st_mlp_of(&net)->blas[l] = 1;
     CHECK_OK(st_model_params(&net, &out->p, &err));
     CHECK_OK(st_params_twin(&p0, &out->p, &err));
     CHECK_OK(st_params_twin(&g, &out->p, &err));

@@ -1,7 +1,9 @@
 /* mlp.c: the MLP family: its layout, initialization and the forward and
  * backward passes on feature-major activations, each layer through the
- * dense.c kernels or, when wide, cblas_sgemm. Its layout orders the views
+ * dense.c kernels or through cblas_sgemm, as the run chose (model.h's
+ * product hooks). Its layout orders the views
  * w1, b1, w2, b2, ...: W_l is v[2l-2], b_l v[2l-1]. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "mlp.h"
 
 #include "dense.h"
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Buffers a forward/backward pass needs for batches up to max_batch. */
 struct st_mlp_work {
@@ -57,7 +60,8 @@ static enum st_status mlp_init(struct st_model *m, struct st_err *err)
     net->n_layers = L;
     memcpy(net->widths, a->widths, (size_t)(L + 1) * sizeof *net->widths);
     net->act = a->act;
-    net->dense_max = ST_MLP_DENSE_MAX;
+    for (int l = 1; l <= L; l++)
+        net->blas[l] = (long)a->widths[l - 1] * a->widths[l] > ST_MLP_FIXED_MAX;
     m->impl = net;
     return ST_OK;
 }
@@ -219,11 +223,6 @@ static void transpose(float *dst, long ld, const float *src, int rows, int cols)
             dst[(long)c * ld + r] = src[(long)r * cols + c];
 }
 
-static int use_dense(const struct st_mlp *net, int l)
-{
-    return (long)net->widths[l - 1] * net->widths[l] <= net->dense_max;
-}
-
 /* The wide layers' passes between the products, over blocks of rows (one
  * feature each) on the run's threads (par.h); each row's entries see the
  * same operations whichever thread has it. */
@@ -283,6 +282,51 @@ static void act_back_rows(void *ctx, long task)
     st_act_backward(q->z + off, q->dh + off, q->in + off, (long)(j1 - j0) * q->ld, q->a);
 }
 
+/* Layer products one way or the other: z = W h_in + b, h = act(z). */
+static void layer_forward(int blas, float *z, float *h, const float *in, const float *W,
+                          const float *b, int B, int n_in, int n_out, long ld, enum st_act a)
+{
+    if (!blas) {
+        st_dense_forward(z, h, in, W, b, B, n_in, n_out, ld, a);
+        return;
+    }
+    /* z[out, B] = W[out,in] * h[in, B] */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n_out, B, n_in, 1.0f, W, n_in, in,
+                (int)ld, 0.0f, z, (int)ld);
+    bias_act(z, h, b, n_out, B, ld, a);
+}
+
+/* dW += dz h_in^T and db += the row sums of dz (each where not NULL), and
+ * with dzp the gradient of the layer below's pre-activation zp. */
+static void layer_backward(int blas, float *dW, float *db, float *dzp, const float *dz,
+                           const float *in, const float *W, const float *zp, int B, int n_in,
+                           int n_out, long ld, enum st_act act)
+{
+    if (!blas) {
+        st_dense_backward_w(dW, db, dz, in, B, n_in, n_out, ld);
+        if (dzp)
+            st_dense_backward_x(dzp, dz, W, zp, B, n_in, n_out, ld, act);
+        return;
+    }
+    if (dW)
+        /* dW[out,in] += dz[out, B] * h[in, B]^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_out, n_in, B, 1.0f, dz, (int)ld,
+                    in, (int)ld, 1.0f, dW, n_in);
+    if (db) {
+        struct rows_job q = { .db = db, .z = (float *)dz, .in = in, .n = n_out, .B = B,
+                              .ld = ld };
+        st_par_for(row_tasks(n_out), bias_grad_rows, &q);
+    }
+    if (dzp) {
+        /* dh[in, B] = W^T[in,out] * dz[out, B], then through layer l-1's activation */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, B, n_out, 1.0f, W, n_in, dz,
+                    (int)ld, 0.0f, dzp, (int)ld);
+        struct rows_job q = { .z = dzp, .dh = dzp, .in = zp, .n = n_in, .B = B, .ld = ld,
+                              .a = act };
+        st_par_for(row_tasks(n_in), act_back_rows, &q);
+    }
+}
+
 static const float *mlp_forward(const struct st_model *m, const struct st_params *p,
                                struct st_work *work, const float *x, int B)
 {
@@ -293,21 +337,10 @@ static const float *mlp_forward(const struct st_model *m, const struct st_params
 
     w->B = B;
     transpose(w->h[0], ld, x, B, net->widths[0]);
-    for (int l = 1; l <= L; l++) {
-        int n_in = net->widths[l - 1], n_out = net->widths[l];
-        const float *W = p->v[2 * l - 2].data; /* [n_out, n_in] */
-        const float *b = p->v[2 * l - 1].data; /* [n_out] */
-        enum st_act a = l < L ? net->act : ST_ACT_LINEAR;
-
-        if (use_dense(net, l)) {
-            st_dense_forward(w->z[l], w->h[l], w->h[l - 1], W, b, B, n_in, n_out, ld, a);
-        } else {
-            /* z[out, B] = W[out,in] * h[in, B] */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n_out, B, n_in, 1.0f, W, n_in,
-                        w->h[l - 1], (int)ld, 0.0f, w->z[l], (int)ld);
-            bias_act(w->z[l], w->h[l], b, n_out, B, ld, a);
-        }
-    }
+    for (int l = 1; l <= L; l++)
+        layer_forward(net->blas[l], w->z[l], w->h[l], w->h[l - 1], p->v[2 * l - 2].data,
+                      p->v[2 * l - 1].data, B, net->widths[l - 1], net->widths[l], ld,
+                      l < L ? net->act : ST_ACT_LINEAR);
     if (w->out != w->z[L])
         /* out[B, n] = z[L]^T */
         for (int r = 0; r < B; r++)
@@ -340,47 +373,79 @@ static void mlp_backward(const struct st_model *m, const struct st_params *p,
         return;
     transpose(dz, ld, dy, B, net->widths[L]);
     for (int l = L; l >= first; l--) {
-        int n_in = net->widths[l - 1], n_out = net->widths[l];
-        const float *in = w->h[l - 1];          /* [n_in, ld] */
-        const float *W = p->v[2 * l - 2].data; /* [n_out, n_in] */
-        float *dW = g->v[2 * l - 2].data;      /* [n_out, n_in] */
-        float *db = g->v[2 * l - 1].data;      /* [n_out] */
-        int dense = use_dense(net, l);
+        float *dW = g->v[2 * l - 2].data; /* [n_out, n_in] */
+        float *db = g->v[2 * l - 1].data; /* [n_out] */
+        float *dzp = l > first ? w->dz[1 - cur] : NULL; /* [n_in, ld] */
+        /* relu' needs only the sign, which h keeps */
+        const float *zp = net->act == ST_ACT_RELU ? w->h[l - 1] : w->z[l - 1];
 
         if (trainable && !trainable[2 * l - 2])
             dW = NULL;
         if (trainable && !trainable[2 * l - 1])
             db = NULL;
-        if (dense) {
-            st_dense_backward_w(dW, db, dz, in, B, n_in, n_out, ld);
-        } else {
-            if (dW)
-                /* dW[out,in] += dz[out, B] * h[in, B]^T */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_out, n_in, B, 1.0f, dz,
-                            (int)ld, in, (int)ld, 1.0f, dW, n_in);
-            if (db) {
-                struct rows_job q = { .db = db, .z = dz, .in = in, .n = n_out, .B = B, .ld = ld };
-                st_par_for(row_tasks(n_out), bias_grad_rows, &q);
-            }
-        }
-        if (l > first) {
-            float *dzp = w->dz[1 - cur]; /* [n_in, ld] */
-            /* relu' needs only the sign, which h keeps */
-            const float *zp = net->act == ST_ACT_RELU ? w->h[l - 1] : w->z[l - 1];
-            if (dense) {
-                st_dense_backward_x(dzp, dz, W, zp, B, n_in, n_out, ld, net->act);
-            } else {
-                /* dh[in, B] = W^T[in,out] * dz[out, B], then through layer l-1's activation */
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, B, n_out, 1.0f, W, n_in,
-                            dz, (int)ld, 0.0f, dzp, (int)ld);
-                struct rows_job q = { .z = dzp, .dh = dzp, .in = zp, .n = n_in, .B = B,
-                                      .ld = ld, .a = net->act };
-                st_par_for(row_tasks(n_in), act_back_rows, &q);
-            }
+        layer_backward(net->blas[l], dW, db, dzp, dz, w->h[l - 1], p->v[2 * l - 2].data, zp, B,
+                       net->widths[l - 1], net->widths[l], ld, net->act);
+        if (dzp) {
             cur = 1 - cur;
             dz = dzp;
         }
     }
+}
+
+static int mlp_product_layers(const struct st_model *m, int *in, int *out)
+{
+    const struct st_mlp *net = m->impl;
+    for (int l = 1; l <= net->n_layers; l++) {
+        in[l - 1] = net->widths[l - 1];
+        out[l - 1] = net->widths[l];
+    }
+    return net->n_layers;
+}
+
+static void mlp_set_products(struct st_model *m, const unsigned char *blas)
+{
+    struct st_mlp *net = m->impl;
+    for (int l = 1; l <= net->n_layers; l++)
+        net->blas[l] = blas[l - 1] != 0;
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Layer i + 1's forward and backward (weights, bias and input gradients) on
+ * B samples of fixed values, the fastest of a few repeats after one to warm
+ * up: at least 3 and until 20 ms have passed, at most 20. */
+static double mlp_time_products(const struct st_model *m, int i, int B, int blas)
+{
+    const struct st_mlp *net = m->impl;
+    int n_in = net->widths[i], n_out = net->widths[i + 1];
+    long ld = st_dense_ld(B);
+    size_t nx = (size_t)n_in * (size_t)ld, nz = (size_t)n_out * (size_t)ld;
+    size_t nw = (size_t)n_in * (size_t)n_out, total = 3 * nx + 3 * nz + 2 * nw + 2 * (size_t)n_out;
+    float *mem = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
+    if (!mem)
+        return INFINITY;
+    for (size_t k = 0; k < total; k++)
+        mem[k] = 0.01f * (float)((int)(k % 13) - 6);
+    float *x = mem, *zp = x + nx, *dx = zp + nx, *z = dx + nx, *h = z + nz, *dz = h + nz;
+    float *W = dz + nz, *dW = W + nw, *b = dW + nw, *db = b + n_out;
+    double best = INFINITY, spent = 0.0;
+    for (int rep = 0; rep <= 20 && (rep <= 3 || spent < 0.02); rep++) {
+        double t0 = seconds_now();
+        layer_forward(blas, z, h, x, W, b, B, n_in, n_out, ld, net->act);
+        layer_backward(blas, dW, db, dx, dz, x, W, zp, B, n_in, n_out, ld, net->act);
+        double t = seconds_now() - t0;
+        if (rep > 0) {
+            spent += t;
+            best = t < best ? t : best;
+        }
+    }
+    free(mem);
+    return best;
 }
 
 const struct st_family st_mlp_family = {
@@ -396,6 +461,9 @@ const struct st_family st_mlp_family = {
     .work_free = mlp_work_free,
     .forward = mlp_forward,
     .backward = mlp_backward,
+    .product_layers = mlp_product_layers,
+    .time_products = mlp_time_products,
+    .set_products = mlp_set_products,
     .describe = mlp_describe,
     .middle = mlp_middle,
     .meta = st_mlp_meta,

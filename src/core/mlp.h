@@ -4,8 +4,8 @@
  * PyTorch. Its tensors are w1, b1, w2, b2, ... (unit: the layer number, "2");
  * in files layers.{l-1}.weight and layers.{l-1}.bias, or a torch.nn.Sequential's
  * {k}.weight and {k}.bias on import. Inside, activations are feature-major
- * [width, ld] (dense.h): narrow layers go through the blocked kernels of
- * dense_kern.c, wide ones through cblas_sgemm.
+ * [width, ld] (dense.h): each layer's products go through the blocked kernels
+ * of dense_kern.c or through cblas_sgemm, whichever the run chose.
  *
  * Only src/core uses what is declared here besides st_mlp_family; the rest
  * of the program goes through model.h. */
@@ -15,8 +15,9 @@
 #include "act.h"
 #include "model.h"
 
-/* Layers with in * out above this go to cblas_sgemm. */
-#define ST_MLP_DENSE_MAX (256L * 256L)
+/* Until a run chooses (--products), layers with in * out above this go to
+ * cblas_sgemm, the others to the dense.c kernels: --products fixed. */
+#define ST_MLP_FIXED_MAX (256L * 256L)
 
 extern const struct st_family st_mlp_family;
 
@@ -25,7 +26,7 @@ struct st_mlp {
     int n_layers;                       /* L >= 1 */
     int widths[ST_MLP_MAX_LAYERS + 1];  /* input, hidden..., output */
     enum st_act act;
-    long dense_max;                     /* ST_MLP_DENSE_MAX; tests lower it to test both paths */
+    unsigned char blas[ST_MLP_MAX_LAYERS + 1]; /* blas[l]: layer l's products through BLAS */
 };
 
 /* The MLP of an st_model made from an MLP architecture. */

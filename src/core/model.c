@@ -209,3 +209,18 @@ void st_model_backward(const struct st_model *m, const struct st_params *p, stru
 {
     m->f->backward(m, p, w, g, dy, B, trainable);
 }
+
+int st_model_product_layers(const struct st_model *m, int *in, int *out)
+{
+    return m->f->product_layers ? m->f->product_layers(m, in, out) : 0;
+}
+
+double st_model_time_products(const struct st_model *m, int i, int B, int blas)
+{
+    return m->f->time_products(m, i, B, blas);
+}
+
+void st_model_set_products(struct st_model *m, const unsigned char *blas)
+{
+    m->f->set_products(m, blas);
+}

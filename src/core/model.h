@@ -118,6 +118,16 @@ struct st_family {
     void (*backward)(const struct st_model *m, const struct st_params *p, struct st_work *w,
                      struct st_params *g, const float *dy, int B,
                      const unsigned char *trainable);
+    /* Layers whose products run either through the family's own kernels or
+     * through BLAS, the two equal up to rounding (NULL: one way only, for a
+     * GPT BLAS). Returns their count and fills their inputs and outputs
+     * (room for ST_MLP_MAX_LAYERS). */
+    int (*product_layers)(const struct st_model *m, int *in, int *out);
+    /* Seconds of layer i's forward and backward products on B samples, the
+     * own kernels (blas 0) or BLAS (1), on the threads set now. */
+    double (*time_products)(const struct st_model *m, int i, int B, int blas);
+    /* Layer i's products through BLAS where blas[i] is set. */
+    void (*set_products)(struct st_model *m, const unsigned char *blas);
     /* One line for config.ini and reports: "mlp 1,20,20,1 relu". */
     void (*describe)(const struct st_model *m, char *buf, size_t size);
     /* The unit --reinit middle names ("2" for a 3-layer MLP). */
@@ -215,6 +225,12 @@ void st_model_middle(const struct st_model *m, char *buf, size_t size);
 enum st_status st_work_init(struct st_work *w, const struct st_model *m, int max_batch,
                             struct st_err *err);
 void st_work_free(struct st_work *w);
+
+/* The layers whose products run either way (model.h's product hooks; 0
+ * where the family has one way), their timing, and the choice. */
+int st_model_product_layers(const struct st_model *m, int *in, int *out);
+double st_model_time_products(const struct st_model *m, int i, int B, int blas);
+void st_model_set_products(struct st_model *m, const unsigned char *blas);
 
 /* Forward pass of x[B, in]: returns the outputs [B * rows, cols], valid until
  * the next pass on w, and keeps what st_model_backward needs. NULL when B is

@@ -13,6 +13,8 @@
 #ifndef ST_RUNTIME_H
 #define ST_RUNTIME_H
 
+#include <stddef.h>
+
 struct st_threads {
     int blas; /* OpenBLAS's thread count */
     int team; /* threads of par.h's team, the caller's included */
@@ -23,5 +25,11 @@ struct st_threads st_runtime_threads(int n);
 
 /* Puts back what st_runtime_threads returned. */
 void st_runtime_threads_restore(struct st_threads saved);
+
+/* The machine as the layers' speed depends on it, one line: the CPU's
+ * model name (Linux's /proc/cpuinfo), the build of the layer kernels in use
+ * and OpenBLAS's kernel, e.g. "Intel(R) Xeon(R) Processor; kernels v4;
+ * OpenBLAS SkylakeX". */
+void st_runtime_machine(char *buf, size_t size);
 
 #endif

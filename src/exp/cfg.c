@@ -13,6 +13,10 @@
 #include "../core/select.h"
 #include "../io/bpe.h"
 #include "data.h"
+#include "products.h"
+
+_Static_assert(sizeof(((struct st_train_cfg *)0)->products) >= ST_PRODUCTS_MAX,
+               "products holds a resolved list");
 
 int st_cfg_given(const char *path)
 {
@@ -370,6 +374,8 @@ static enum st_status check_model(struct st_train_cfg *cfg, struct st_err *err)
     memset(&layout, 0, sizeof layout);
     st = st_model_layout(&m, &layout, err);
     struct st_model_io io = st_model_io(&m);
+    if (st == ST_OK)
+        st = st_products_check(&m, cfg->products, err);
     if (st == ST_OK && cfg->loss == ST_LOSS_XENT && io.cols < 2)
         st = st_err_set(err, ST_ERR_ARG,
                         "--loss xent: the output width is %ld; classes need at least 2 outputs "

@@ -83,6 +83,7 @@ struct st_train_cfg {
     long grad_accum;                /* batches whose gradients one step averages */
     long ranks;                     /* data-parallel MPI ranks (mpirun -np) */
     int threads;                    /* BLAS and parameter-pass threads */
+    char products[384];             /* products.h: auto, own, blas, fixed or own/blas per layer */
     long checkpoint_every;          /* write OUT/checkpoint.bin every N steps; 0: never */
     int resume;                     /* go on from OUT/checkpoint.bin (set by --resume) */
     char out[ST_PATH_MAX];          /* run directory */

@@ -217,6 +217,11 @@ static const struct st_option table[] = {
       "--resume runs on as many (not given by hand)", 1, 1, 1 << 20, AT(ranks), NULL, ALL },
     { "threads", ST_OPT_T_INT, "N", "1", NULL, "threads (wide layers, parameter passes)", 1, 1,
       1024, AT(threads), NULL, ALL },
+    { "products", ST_OPT_T_STR, "WAY", "auto", NULL,
+      "mlp: each layer's matrix products through sparsetune's own kernels or OpenBLAS: auto (the "
+      "faster on this CPU, timed once and cached), own, blas, fixed (own up to 65,536 weights, "
+      "the same on every CPU) or one per layer (own,own,blas; config.ini records the choice)",
+      1, 0, 0, AT(products), NULL, ALL },
     { "checkpoint-every", ST_OPT_T_LONG, "N", "0", NULL,
       "write OUT/checkpoint.bin every N steps (0: only when stopped by SIGINT or SIGTERM); "
       "--resume OUT goes on from it", 0, 0, LONG_MAX, AT(checkpoint_every), NULL, ALL },

@@ -3,7 +3,9 @@
 # the step of one batch of K*B rows (the same rows, in the same order; the
 # gradient summed in another order, so within float32 rounding), for an MLP
 # on drawn data and a GPT on a text; a resumed run is the same bytes; a
-# full batch is refused.
+# full batch is refused. --products: auto times each layer once, keeps the
+# answer in its cache and records it in config.ini; a re-run takes the same
+# path and bits; lists and bad values.
 set -u
 BIN=$1
 W=$2
@@ -39,12 +41,56 @@ check "GPT on a text: --batch 4 --grad-accum 2 is --batch 8 (the same windows), 
     "$PY" -c "$CLOSE" "$W/g8/metrics.csv" "$W/g4x2/metrics.csv" xent 1e-5
 
 check_resume "--grad-accum: a run stopped by SIGINT and resumed gives the same metrics.csv" \
-    0.5 "$W/resume" "$BIN" train --batch 8 --grad-accum 3 --steps 20000 --log-every 50 --quiet --no-plot
+    0.5 "$W/resume" "$BIN" train --batch 8 --grad-accum 3 --steps 100000 --log-every 250 --quiet --no-plot
 
 "$BIN" train --grad-accum 2 --steps 2 --quiet --no-plot --out "$W/full" >/dev/null 2>"$W/err"
 code=$?
 checks "--grad-accum with the full set as the batch: refused" \
     '[ $code -ne 0 ] && grep -q "the batch is the whole training set (1000 rows)" "$W/err"'
+
+# --products, with a cache of this test's own.
+export XDG_CACHE_HOME="$W/cache"
+cache="$W/cache/sparsetune/products-1.tsv"
+P="--widths 3,40,300,300 --steps 30 --log-every 1 --quiet --no-plot"
+"$BIN" train $P --out "$W/p1" >/dev/null 2>"$W/err"
+checks "--products auto: each layer timed once, both ways, into the cache" \
+    '[ "$(grep -c "	3	40	1000	" "$cache")" = 1 ] && [ "$(wc -l <"$cache")" = 3 ] &&
+     awk -F"\t" "\$7 > 0 && \$8 > 0 && (\$6 == \"own\") == (\$7 <= \$8)" "$cache" | wc -l | grep -qx 3'
+checks "--products auto: config.ini records the choice per layer" \
+    'grep -Eq "^products = (own|blas),(own|blas),(own|blas)$" "$W/p1/config.ini"'
+"$BIN" train $P --out "$W/p2" >/dev/null 2>"$W/err"
+checks "--products auto again: the cache answers (no new line) and the bits are the same" \
+    '[ "$(wc -l <"$cache")" = 3 ] && cmp -s "$W/p1/metrics.csv" "$W/p2/metrics.csv"'
+# The cache is what decides: every layer turned to the other way.
+sed -i -e "s/	own	/	x	/" -e "s/	blas	/	own	/" -e "s/	x	/	blas	/" "$cache"
+"$BIN" train $P --out "$W/p3" >/dev/null 2>"$W/err"
+flip=$(sed -n "s/^products = //p" "$W/p1/config.ini" | tr , '\n' |
+       sed -e s/own/x/ -e s/blas/own/ -e s/x/blas/ | paste -sd,)
+checks "--products auto follows the cache's answer" 'grep -qx "products = $flip" "$W/p3/config.ini"'
+"$BIN" train --config "$W/p1/config.ini" --out "$W/p4" >/dev/null 2>"$W/err"
+checks "a re-run from config.ini takes the recorded paths: the same bits" \
+    'cmp -s "$W/p1/metrics.csv" "$W/p4/metrics.csv"'
+"$BIN" train $P --products own --out "$W/own" >/dev/null 2>"$W/err"
+"$BIN" train $P --products blas --out "$W/blas" >/dev/null 2>"$W/err"
+check "--products own and blas agree within 1e-5 on every row" \
+    "$PY" -c "$CLOSE" "$W/own/metrics.csv" "$W/blas/metrics.csv" mse 1e-5
+checks "--products own and blas are recorded per layer" \
+    'grep -qx "products = own,own,own" "$W/own/config.ini" &&
+     grep -qx "products = blas,blas,blas" "$W/blas/config.ini"'
+"$BIN" train $P --products fixed --out "$W/fixed" >/dev/null 2>"$W/err"
+checks "--products fixed: own up to 65,536 weights, BLAS above" \
+    'grep -qx "products = own,own,blas" "$W/fixed/config.ini"'
+for bad in fast own,blas own,own,own,own own,,blas; do
+    "$BIN" train $P --products "$bad" --out "$W/bad" >/dev/null 2>"$W/err"
+    code=$?
+    checks "--products $bad: refused, naming the value and what was expected" \
+        '[ $code -ne 0 ] && grep -q -- "--products $bad: expected auto, own, blas, fixed or a list" "$W/err"'
+done
+"$BIN" train --arch gpt --n-layer 1 --d-model 16 --n-head 2 --steps 2 --products own --quiet \
+    --no-plot --out "$W/bad" >/dev/null 2>"$W/err"
+code=$?
+checks "--products own for a GPT: refused" \
+    '[ $code -ne 0 ] && grep -q -- "--products own: a gpt runs its products through BLAS" "$W/err"'
 
 echo "scale: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
