@@ -1187,7 +1187,9 @@ int st_cli_train_and_report(const char *cmd, struct st_train_cfg *cfg)
                                         : st_cli_fail(cmd, st, &err);
     } else if (st == ST_OK && cfg->dry_run) {
         st_cli_print_memory(&res.memory, 1);
-        rc = ST_EXIT_OK;
+        fflush(stdout);
+        st = st_check_memory(res.memory.total, "the run", &err);
+        rc = st == ST_OK ? ST_EXIT_OK : st_cli_fail(cmd, st, &err);
     } else if (st == ST_ERR_INTERRUPTED) {
         rc = st_cli_interrupted(cmd, cfg, &res);
     } else if (st != ST_OK && st != ST_ERR_NUMERIC) {

@@ -111,7 +111,8 @@ static enum st_status plan_run(struct st_run *r, struct st_err *err)
         return st;
     if (r->hooks && r->hooks->memory)
         r->hooks->memory(r->hooks->memory_user, &r->memory);
-    return st_check_memory(r->memory.total, "the run", err);
+    /* --dry-run reports a run that would not fit as well (its caller says so). */
+    return r->cfg.dry_run ? ST_OK : st_check_memory(r->memory.total, "the run", err);
 }
 
 /* Refuses, before the run allocates its parameters, a run whose parameters,
@@ -228,7 +229,7 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
     struct st_train_cfg *c = &r->cfg;
     enum st_status st;
     if ((st = st_model_init(&r->model, &c->arch, err)) != ST_OK ||
-        (st = check_memory(c, &r->model, batches_per_step(r), err)) != ST_OK ||
+        (!c->dry_run && (st = check_memory(c, &r->model, batches_per_step(r), err)) != ST_OK) ||
         (st = st_source_open(&r->src, c, &r->model, err)) != ST_OK ||
         (st = plan_run(r, err)) != ST_OK)
         return st;

@@ -48,6 +48,19 @@ code=$?
 checks "--grad-accum with the full set as the batch: refused" \
     '[ $code -ne 0 ] && grep -q "the batch is the whole training set (1000 rows)" "$W/err"'
 
+# --dry-run: the table, nothing written; one that would not fit still
+# gets its table, then the refusal.
+"$BIN" train --widths 2,300,300,1 --dry-run --out "$W/dry" >"$W/out" 2>"$W/err"
+code=$?
+checks "--dry-run: the memory table, exit 0, no run directory" \
+    '[ $code = 0 ] && grep -q "^  parameters  *[0-9]" "$W/out" && grep -q "^  total " "$W/out" && [ ! -e "$W/dry" ]'
+(ulimit -v 1500000 && exec "$BIN" train --widths 2,9000,9000,1 --data-size 10 --spectrum-every 0 \
+    --dry-run --out "$W/dry") >"$W/out" 2>"$W/err"
+code=$?
+checks "--dry-run of a run that would not fit: the table, then the refusal naming both sizes" \
+    '[ $code -ne 0 ] && grep -q "^  total " "$W/out" &&
+     grep -q "the run needs .* more than the .* of memory this process may use" "$W/err" && [ ! -e "$W/dry" ]'
+
 # --products, with a cache of this test's own.
 export XDG_CACHE_HOME="$W/cache"
 cache="$W/cache/sparsetune/products-1.tsv"
