@@ -97,10 +97,15 @@ def rate(binary, tokens, out, env, steps, batch, threads=1, accum=1, ranks=1):
 
 
 def memory(binary, work, L, H, C, env):
-    out = run([binary, "pretrain"] + arch(L, H, C, 50257, 1024) + [
+    """--dry-run's table; a run that would not fit here prints it too, then fails."""
+    p = subprocess.run([binary, "pretrain"] + arch(L, H, C, 50257, 1024) + [
         "--tokens", os.path.join(work, "tok.npy"), "--batch", "1", "--penalty", "l1", "--prox",
-        "--spectrum-every", "0", "--dry-run", "--out", os.path.join(work, "dry")], env)
-    parts = {}
+        "--spectrum-every", "0", "--dry-run", "--out", os.path.join(work, "dry")], env=env,
+        capture_output=True, text=True)
+    out = p.stdout
+    if "total" not in out:
+        sys.exit(f"bench_scale: --dry-run printed no table:\n{p.stderr[-2000:]}")
+    parts = {"fits here": p.returncode == 0}
     for line in out.splitlines():
         bits = line.split()
         for i, b in enumerate(bits):
@@ -166,7 +171,7 @@ def one_config(args, label, env, peak):
                                                       "start (theta0)", "proximal steps"))
         print(f"| {name} | {N / 1e6:,.0f} M | {m.get('total', 0) / 1e9:.2f} GB | "
               f"{copies / 1e9:.2f} GB | {m.get('activations and work', 0) / 1e9:.2f} GB | "
-              f"{Fs / 1e9:.2f} G |")
+              f"{Fs / 1e9:.2f} G |" + ("" if m["fits here"] else " (more than this machine has)"))
         rows.append((name, N, Fs))
     print(f"\nseconds a step of 64 x 1024 tokens, machines like this one (2 threads each), "
           f"reduction through rank 0 at {args.bandwidth} GB/s:")

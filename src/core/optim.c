@@ -178,25 +178,38 @@ void st_optim_step(struct st_optim *opt, struct st_params *params, const struct 
     }
 }
 
+struct steps_job {
+    float *h;
+    const float *v;
+    float lr, bc2_sqrt, eps;
+};
+
+static void steps_range(void *ctx, size_t lo, size_t hi)
+{
+    const struct steps_job *j = ctx;
+    if (!j->v)
+        for (size_t i = lo; i < hi; i++)
+            j->h[i] = j->lr;
+    else
+        for (size_t i = lo; i < hi; i++)
+            j->h[i] = j->lr / (sqrtf(j->v[i]) / j->bc2_sqrt + j->eps);
+}
+
 void st_optim_steps(const struct st_optim *opt, struct st_params *h,
                     const unsigned char *trainable)
 {
     const struct st_optim_cfg *c = &opt->cfg;
-    float lr = (float)c->lr;
-    float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, (double)(opt->t > 0 ? opt->t : 1)));
-    float eps = (float)c->eps;
+    struct steps_job j = {
+        .lr = (float)c->lr,
+        .bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, (double)(opt->t > 0 ? opt->t : 1))),
+        .eps = (float)c->eps,
+    };
     for (int k = 0; k < h->n_views; k++) {
         if (trainable && !trainable[k])
             continue;
-        size_t off = h->v[k].offset, n = st_view_size(&h->v[k]);
-        float *hk = h->mem + off;
-        if (c->kind == ST_OPT_SGD) {
-            for (size_t i = 0; i < n; i++)
-                hk[i] = lr;
-        } else {
-            const float *v = opt->v.mem + off;
-            for (size_t i = 0; i < n; i++)
-                hk[i] = lr / (sqrtf(v[i]) / bc2_sqrt + eps);
-        }
+        size_t off = h->v[k].offset;
+        j.h = h->mem + off;
+        j.v = c->kind == ST_OPT_SGD ? NULL : opt->v.mem + off;
+        st_par_range(st_view_size(&h->v[k]), steps_range, &j);
     }
 }

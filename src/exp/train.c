@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "../core/fisher.h"
+#include "../core/par.h"
 #include "../core/runtime.h"
 #include "../core/select.h"
 #include "../io/delta.h"
@@ -385,14 +386,44 @@ static double log_row(struct st_run *r, long k, double data_loss, double acc, do
     return row.loss;
 }
 
-/* One update from the batch whose forward pass gave yhat. */
+/* Passes over a gradient buffer on the run's threads (par.h): dst = 0,
+ * dst = src, dst += src, dst *= scale. */
+struct buf_job {
+    float *dst;
+    const float *src;
+    float scale;
+    int op;
+};
+
+static void buf_range(void *ctx, size_t lo, size_t hi)
+{
+    const struct buf_job *j = ctx;
+    float *d = j->dst;
+    if (j->op == 0)
+        memset(d + lo, 0, (hi - lo) * sizeof *d);
+    else if (j->op == 1)
+        memcpy(d + lo, j->src + lo, (hi - lo) * sizeof *d);
+    else if (j->op == 2)
+        for (size_t i = lo; i < hi; i++)
+            d[i] += j->src[i];
+    else
+        for (size_t i = lo; i < hi; i++)
+            d[i] *= j->scale;
+}
+
+static void buf_pass(float *dst, const float *src, float scale, int op, size_t n)
+{
+    struct buf_job j = { dst, src, scale, op };
+    st_par_range(n, buf_range, &j);
+}
+
 /* The gradient of the data loss on the batch of the last forward pass
  * (outputs yhat, targets y) into g, zeroed first. */
 static void backward(struct st_run *r, const float *yhat, const float *y, int B,
                      struct st_params *g)
 {
     struct st_model_io io = st_model_io(&r->model);
-    memset(g->mem, 0, g->n * sizeof(float));
+    buf_pass(g->mem, NULL, 0.0f, 0, g->n);
     st_loss_backward(r->obj.loss, r->dy, yhat, y, (long)B * io.rows, (int)io.cols);
     st_model_backward(&r->model, &r->theta, &r->work, g, r->dy, B, r->trainable);
 }
@@ -453,8 +484,7 @@ static enum st_status passes(struct st_run *r, int last, double *loss, double *a
             continue;
         }
         backward(r, yhat, y, B, &r->micro);
-        for (size_t i = 0; i < r->grad.n; i++)
-            r->grad.mem[i] = own == 0 ? r->micro.mem[i] : r->grad.mem[i] + r->micro.mem[i];
+        buf_pass(r->grad.mem, r->micro.mem, 0.0f, own == 0 ? 1 : 2, r->grad.n);
         own++;
     }
     if (coll && coll->size > 1) {
@@ -462,9 +492,8 @@ static enum st_status passes(struct st_run *r, int last, double *loss, double *a
         if (!last)
             coll->sum_floats(coll->user, r->grad.mem, r->grad.n);
     }
-    float scale = 1.0f / (float)K;
-    for (size_t i = 0; !last && K > 1 && i < r->grad.n; i++)
-        r->grad.mem[i] *= scale;
+    if (!last && K > 1)
+        buf_pass(r->grad.mem, NULL, 1.0f / (float)K, 3, r->grad.n);
     *loss = sum[0] / (double)K;
     *acc = sum[1] / ((double)K * (double)B * (double)io.rows);
     return ST_OK;
