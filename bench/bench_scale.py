@@ -37,7 +37,8 @@ that grows with the tokens (measured, 2 threads), P the seconds of the
 passes over GPT-2 small's N0 parameters (measured, 2 threads), and the last
 term the gradient's reduction through rank 0: it receives the M - 1 other
 gradients (4 N bytes each) and broadcasts the sum, at W GB/s (--bandwidth,
-default 1.25: 10 Gbit/s Ethernet). OpenBLAS runs as this environment sets it
+default 1.25: 10 Gbit/s Ethernet); then the same with a ring reduction,
+2 (M - 1) / M * 4 N / W, for comparison. OpenBLAS runs as this environment sets it
 (env), with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (own), or both.
 """
 
@@ -169,21 +170,29 @@ def one_config(args, label, env, peak):
         m = memory(args.bin, work, L, H, C, env)
         copies = sum(v for k, v in m.items() if k in ("parameters", "gradients", "optimizer state",
                                                       "start (theta0)", "proximal steps"))
-        print(f"| {name} | {N / 1e6:,.0f} M | {m.get('total', 0) / 1e9:.2f} GB | "
+        note = "" if m["fits here"] else " (more than this machine has)"
+        print(f"| {name} | {N / 1e6:,.0f} M | {m.get('total', 0) / 1e9:.2f} GB{note} | "
               f"{copies / 1e9:.2f} GB | {m.get('activations and work', 0) / 1e9:.2f} GB | "
-              f"{Fs / 1e9:.2f} G |" + ("" if m["fits here"] else " (more than this machine has)"))
+              f"{Fs / 1e9:.2f} G |")
         rows.append((name, N, Fs))
     print(f"\nseconds a step of 64 x 1024 tokens, machines like this one (2 threads each), "
           f"reduction through rank 0 at {args.bandwidth} GB/s:")
     print("| model | " + " | ".join(f"{k} machine{'s' if k > 1 else ''}" for k in machines) +
           " |")
     print("|---|" + "---|" * len(machines))
-    for name, N, Fs in rows:
-        cells = []
-        for k in machines:
-            t = (64 / k) * 1024 * Fs / (G * 1e9) + P * N / N0 + (k * 4 * N / W if k > 1 else 0)
-            cells.append(f"{t:,.0f}")
-        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    for ring in (0, 1):
+        if ring:
+            print("\nthe same with a ring reduction (not in sparsetune: each machine sends and "
+                  "receives 2 (M - 1) / M x 4 N bytes):")
+            print("| model | " + " | ".join(str(k) for k in machines) + " |")
+            print("|---|" + "---|" * len(machines))
+        for name, N, Fs in rows:
+            cells = []
+            for k in machines:
+                net = 0.0 if k == 1 else (2 * (k - 1) / k if ring else k) * 4 * N / W
+                t = (64 / k) * 1024 * Fs / (G * 1e9) + P * N / N0 + net
+                cells.append(f"{t:,.0f}")
+            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     shutil.rmtree(work, ignore_errors=True)
 
 

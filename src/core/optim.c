@@ -99,7 +99,7 @@ struct step_job {
     int first;
 };
 
-static void adam_range(void *ctx, size_t lo, size_t hi)
+ST_PASS static void adam_range(void *ctx, size_t lo, size_t hi)
 {
     const struct step_job *j = ctx;
     const struct st_optim_cfg *c = j->c;
@@ -134,7 +134,7 @@ static void adam_range(void *ctx, size_t lo, size_t hi)
         }
 }
 
-static void sgd_range(void *ctx, size_t lo, size_t hi)
+ST_PASS static void sgd_range(void *ctx, size_t lo, size_t hi)
 {
     const struct step_job *j = ctx;
     const struct st_optim_cfg *c = j->c;
@@ -184,7 +184,7 @@ struct steps_job {
     float lr, bc2_sqrt, eps;
 };
 
-static void steps_range(void *ctx, size_t lo, size_t hi)
+ST_PASS static void steps_range(void *ctx, size_t lo, size_t hi)
 {
     const struct steps_job *j = ctx;
     if (!j->v)

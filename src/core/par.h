@@ -31,4 +31,15 @@ void st_par_for(long n, void (*fn)(void *ctx, long i), void *ctx);
  * not depend on each other. */
 void st_par_range(size_t n, void (*fn)(void *ctx, size_t lo, size_t hi), void *ctx);
 
+/* A pass over the parameters built three times, for x86-64-v4 (AVX-512),
+ * v3 (AVX2) and the baseline, the loader picking the one the CPU runs (GCC's
+ * target_clones): wider vectors, the same operations on each entry in the
+ * same order, so the same bits (the build contracts no multiply and add:
+ * -std=c11 implies -ffp-contract=off). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ST_PASS __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ST_PASS
+#endif
+
 #endif

@@ -350,7 +350,7 @@ static void grad_range(void *ctx, size_t lo, size_t hi)
 }
 
 /* theta = prox of c h R at theta, R = l1 (soft threshold) or l2 (shrink). */
-static void prox_range(void *ctx, size_t lo, size_t hi)
+ST_PASS static void prox_range(void *ctx, size_t lo, size_t hi)
 {
     const struct pass *q = ctx;
     float cf = q->c, *d = q->out;

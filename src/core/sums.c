@@ -13,7 +13,7 @@ static double combine(const double s[LANES])
     return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
 }
 
-static double block_abs(const float *a, const float *b, size_t n)
+ST_PASS static double block_abs(const float *a, const float *b, size_t n)
 {
     double s[LANES] = { 0 };
     size_t i = 0;
@@ -64,14 +64,14 @@ abs_count(const float *a, const float *b, const float *c, size_t n, double eps, 
     return combine(s);
 }
 
-static double block_abs_count(const float *a, const float *b, const float *c, size_t n,
+ST_PASS static double block_abs_count(const float *a, const float *b, const float *c, size_t n,
                               double eps, size_t *above, size_t *equal, double *sum_ac)
 {
     return c ? abs_count(a, b, c, n, eps, above, equal, sum_ac)
              : abs_count(a, b, NULL, n, eps, above, equal, sum_ac);
 }
 
-static double block_sq(const float *a, const float *b, size_t n)
+ST_PASS static double block_sq(const float *a, const float *b, size_t n)
 {
     double s[LANES] = { 0 };
     size_t i = 0;
