@@ -53,6 +53,7 @@ bench:
 	/usr/bin/python3 bench/bench_sweep.py --bin $(BUILD)/sparsetune
 	/usr/bin/python3 bench/bench_widths.py --bin $(BUILD)/sparsetune
 	/usr/bin/python3 bench/bench_gpt.py --bin $(BUILD)/sparsetune
+	/usr/bin/python3 bench/bench_scale.py --bin $(BUILD)/sparsetune
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)
