@@ -5,6 +5,8 @@
 #include "check.h"
 #include "model_util.h"
 #include "core/optim.h"
+#include "core/penalty.h"
+#include "core/rng.h"
 
 /* A one-layer net 1 -> 1 gives two one-entry tensors w1, b1. */
 static void make(struct st_params *p, struct st_params *g)
@@ -46,8 +48,67 @@ static void two_steps(enum st_optim_kind kind, double lr, double wd, double mom,
     st_params_free(&g);
 }
 
+/* st_optim_step_prox_l1 against st_optim_step, st_optim_steps and
+ * st_penalty_prox one after the other: the same bits, for every optimizer,
+ * over 5 steps of a net with a frozen tensor, one whose lambda scale is 0 and
+ * tensors longer than a pass's block of entries (so cut into several). */
+static void fused_prox(enum st_optim_kind kind)
+{
+    const int w[] = { 300, 400, 7 };
+    struct st_params a, b, g, h, start;
+    struct st_optim oa, ob;
+    struct st_optim_cfg cfg;
+    struct st_penalty pen;
+    struct st_rng rng;
+    struct st_err err;
+    CHECK_OK(mlp_params(&a, w, 2, &err));
+    CHECK_OK(st_params_twin(&b, &a, &err));
+    CHECK_OK(st_params_twin(&g, &a, &err));
+    CHECK_OK(st_params_twin(&h, &a, &err));
+    CHECK_OK(st_params_twin(&start, &a, &err));
+    st_rng_seed(&rng, 7, 1);
+    st_rng_fill_uniform(&rng, start.mem, (long)start.n, -1.0f, 1.0f);
+    st_params_copy(&a, &start);
+    st_params_copy(&b, &start);
+    st_optim_defaults(&cfg, kind);
+    cfg.lr = 0.01;
+    cfg.momentum = kind == ST_OPT_SGD ? 0.9 : cfg.momentum;
+    CHECK_OK(st_optim_init(&oa, &cfg, &a, &err));
+    CHECK_OK(st_optim_init(&ob, &cfg, &b, &err));
+    unsigned char trainable[4] = { 1, 1, 0, 1 };
+    double scale[4] = { 1.0, 0.0, 1.0, 2.0 }, c[4];
+    CHECK_OK(st_penalty_init(&pen, ST_PEN_L1, ST_RED_SUM, 0.5, scale, trainable, 0, &a, &err));
+    CHECK(st_penalty_l1_factors(&pen, c));
+    CHECK(c[0] > 0.0 && c[1] == -1.0 && c[2] == -1.0 && c[3] > 0.0);
+    for (int k = 0; k < 5; k++) {
+        st_rng_fill_uniform(&rng, g.mem, (long)g.n, -1.0f, 1.0f);
+        st_optim_step(&oa, &a, &g, trainable);
+        st_optim_steps(&oa, &h, trainable);
+        st_penalty_prox(&pen, &a, &start, &h);
+        st_optim_step_prox_l1(&ob, &b, &g, trainable, &start, c);
+    }
+    CHECK(memcmp(a.mem, b.mem, a.n * sizeof *a.mem) == 0);
+    CHECK(memcmp(oa.m.mem, ob.m.mem, a.n * sizeof *a.mem) == 0);
+    size_t zeros = 0;
+    for (size_t i = 0; i < a.n; i++)
+        zeros += a.mem[i] == start.mem[i];
+    CHECK(zeros > a.n / 10 && zeros < a.n / 10 * 9); /* the threshold did work */
+    st_penalty_free(&pen);
+    st_optim_free(&oa);
+    st_optim_free(&ob);
+    st_params_free(&a);
+    st_params_free(&b);
+    st_params_free(&g);
+    st_params_free(&h);
+    st_params_free(&start);
+}
+
 int main(void)
 {
+    fused_prox(ST_OPT_ADAM);
+    fused_prox(ST_OPT_ADAMW);
+    fused_prox(ST_OPT_SGD);
+
     /* Adam, lr 0.1, theta 1, g 0.5 then -0.25:
      * t=1: m = 0.05, v = 2.5e-4, step = 0.1/(1-0.9) = 1,
      *      denom = sqrt(2.5e-4)/sqrt(1-0.999) + 1e-8 = 0.5 + 1e-8, theta = 1 - 0.05/0.5 = 0.9

@@ -97,6 +97,9 @@ struct step_job {
     /* Adam: step size, sqrt of the second bias correction; SGD: first step */
     float step_size, bc2_sqrt;
     int first;
+    /* Adam with l1's proximal step after it: theta0 (NULL: none), the factor */
+    const float *theta0;
+    float prox_c;
 };
 
 ST_PASS static void adam_range(void *ctx, size_t lo, size_t hi)
@@ -132,6 +135,19 @@ ST_PASS static void adam_range(void *ctx, size_t lo, size_t hi)
             v[i] = v[i] * b2 + one_b2 * (gi * gi);
             theta[i] -= step_size * (m[i] / (sqrtf(v[i]) / bc2_sqrt + eps));
         }
+    /* The proximal step on the range just updated, while it is in cache: the
+     * step h_i of steps_range and the soft threshold of penalty.c's
+     * prox_range, the same operations (SGD's below: h_i = lr). */
+    if (j->theta0) {
+        const float *b = j->theta0;
+        float lr = (float)c->lr, cf = j->prox_c;
+        for (size_t i = lo; i < hi; i++) {
+            float h = lr / (sqrtf(v[i]) / bc2_sqrt + eps);
+            float delta = theta[i] - b[i], tau = h * cf;
+            float mag = fabsf(delta) - tau;
+            theta[i] = mag > 0.0f ? b[i] + copysignf(mag, delta) : b[i];
+        }
+    }
 }
 
 ST_PASS static void sgd_range(void *ctx, size_t lo, size_t hi)
@@ -153,10 +169,20 @@ ST_PASS static void sgd_range(void *ctx, size_t lo, size_t hi)
         }
         theta[i] -= lr * gi;
     }
+    if (j->theta0) {
+        const float *b = j->theta0;
+        float cf = j->prox_c;
+        for (size_t i = lo; i < hi; i++) {
+            float delta = theta[i] - b[i], tau = lr * cf;
+            float mag = fabsf(delta) - tau;
+            theta[i] = mag > 0.0f ? b[i] + copysignf(mag, delta) : b[i];
+        }
+    }
 }
 
-void st_optim_step(struct st_optim *opt, struct st_params *params, const struct st_params *g,
-                   const unsigned char *trainable)
+static void step(struct st_optim *opt, struct st_params *params, const struct st_params *g,
+                 const unsigned char *trainable, const struct st_params *theta0,
+                 const double *prox_c)
 {
     const struct st_optim_cfg *c = &opt->cfg;
     opt->t++;
@@ -174,8 +200,23 @@ void st_optim_step(struct st_optim *opt, struct st_params *params, const struct 
         j.g = g->mem + off;
         j.m = opt->m.mem + off;
         j.v = c->kind == ST_OPT_SGD ? NULL : opt->v.mem + off;
+        j.theta0 = theta0 && prox_c[k] >= 0.0 ? theta0->mem + off : NULL;
+        j.prox_c = theta0 ? (float)prox_c[k] : 0.0f;
         st_par_range(n, c->kind == ST_OPT_SGD ? sgd_range : adam_range, &j);
     }
+}
+
+void st_optim_step(struct st_optim *opt, struct st_params *params, const struct st_params *g,
+                   const unsigned char *trainable)
+{
+    step(opt, params, g, trainable, NULL, NULL);
+}
+
+void st_optim_step_prox_l1(struct st_optim *opt, struct st_params *params,
+                           const struct st_params *g, const unsigned char *trainable,
+                           const struct st_params *theta0, const double *c)
+{
+    step(opt, params, g, trainable, theta0, c);
 }
 
 struct steps_job {

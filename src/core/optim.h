@@ -47,6 +47,16 @@ void st_optim_free(struct st_optim *opt);
 void st_optim_step(struct st_optim *opt, struct st_params *params, const struct st_params *g,
                    const unsigned char *trainable);
 
+/* st_optim_step and then, entry by entry in the same pass,
+ * l1's proximal step at the steps st_optim_steps gives: theta_i = theta0_i +
+ * sign(Delta_i) max(|Delta_i| - h_i c[t], 0) with Delta = theta - theta0, in
+ * the views with c[t] >= 0 (c[t] < 0: the step alone). The bits of
+ * st_optim_step, st_optim_steps and st_penalty_prox one after the other, in
+ * one pass over memory instead of three. */
+void st_optim_step_prox_l1(struct st_optim *opt, struct st_params *params,
+                           const struct st_params *g, const unsigned char *trainable,
+                           const struct st_params *theta0, const double *c);
+
 /* The optimizer's per-coordinate step after its latest update, the metric of
  * proximal steps: Adam/AdamW h_i = lr / (sqrt(v_i / (1 - beta2^t)) + eps),
  * SGD h_i = lr. Fills the trainable tensors of h (params' layout). */

@@ -514,6 +514,17 @@ static void prox_unit(struct st_penalty *p, int t, struct st_params *theta,
         }
 }
 
+int st_penalty_l1_factors(const struct st_penalty *p, double *c)
+{
+    for (int t = 0; t < p->n; t++) {
+        enum st_penalty_kind k = p->lambda == 0.0 ? ST_PEN_NONE : active_kind(p, t);
+        if (k != ST_PEN_NONE && k != ST_PEN_L1)
+            return 0;
+        c[t] = k == ST_PEN_L1 ? p->lambda * p->cw[t] : -1.0;
+    }
+    return 1;
+}
+
 void st_penalty_prox(struct st_penalty *p, struct st_params *theta, const struct st_params *theta0,
                      const struct st_params *h)
 {

@@ -109,6 +109,12 @@ void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_
 void st_penalty_prox(struct st_penalty *p, struct st_params *theta, const struct st_params *theta0,
                      const struct st_params *h);
 
+/* Whether st_penalty_prox is l1's soft threshold in every tensor it changes
+ * (so st_optim_step_prox_l1 can take it into the optimizer's pass): then
+ * c[t] = lambda * c_t * w_t for those, -1 for the tensors it leaves alone
+ * (all of them when lambda is 0), and returns 1; else 0. */
+int st_penalty_l1_factors(const struct st_penalty *p, double *c);
+
 /* Closed-form operators, exposed for tests. */
 /* x <- sign(x) max(|x| - tau_i, 0) */
 void st_prox_soft(float *x, const float *tau, size_t n);

@@ -47,6 +47,7 @@ struct st_run {
     struct st_objective obj;
     unsigned char *trainable;         /* [n_views] 0 = frozen (--freeze) */
     double *lambda_mult;              /* [n_views] --lambda-scale */
+    double *prox_c;                   /* [n_views] st_penalty_l1_factors' */
     struct st_params grad;
     struct st_params micro;           /* --grad-accum > 1: one batch's gradient (then summed
                                        * into grad) */

@@ -151,7 +151,8 @@ static enum st_status setup_objective(struct st_run *r, struct st_err *err)
     enum st_status st;
     r->trainable = malloc((size_t)n + 1);
     r->lambda_mult = malloc(((size_t)n + 1) * sizeof *r->lambda_mult);
-    if (!r->trainable || !r->lambda_mult)
+    r->prox_c = malloc(((size_t)n + 1) * sizeof *r->prox_c);
+    if (!r->trainable || !r->lambda_mult || !r->prox_c)
         return st_err_set(err, ST_ERR_NOMEM, "out of memory");
     if ((st = st_select(&r->theta, "freeze", c->freeze, r->trainable, err)) != ST_OK ||
         (st = st_select_scale(&r->theta, "lambda-scale", c->lambda_scale, r->lambda_mult, err)) !=
@@ -286,6 +287,7 @@ static void run_free(struct st_run *r)
     st_penalty_free(&r->obj.pen);
     free(r->trainable);
     free(r->lambda_mult);
+    free(r->prox_c);
     st_params_free(&r->theta);
     st_source_free(&r->src);
     st_model_free(&r->model);
@@ -434,6 +436,12 @@ static void backward(struct st_run *r, const float *yhat, const float *y, int B,
 static void update(struct st_run *r)
 {
     struct st_objective *o = &r->obj;
+    if (o->prox && st_penalty_l1_factors(&o->pen, r->prox_c)) {
+        /* l1's soft threshold in the optimizer's own pass: the same bits */
+        st_optim_step_prox_l1(&r->opt, &r->theta, &r->grad, r->trainable, &r->src.start,
+                              r->prox_c);
+        return;
+    }
     if (!o->prox)
         st_penalty_grad(&o->pen, &r->grad, &r->theta, &r->src.start);
     st_optim_step(&r->opt, &r->theta, &r->grad, r->trainable);
