@@ -167,6 +167,8 @@ static void train3(int threads, enum st_optim_kind ok, enum st_penalty_kind pk, 
     CHECK_OK(st_observables_init(&out->obs, out->p.n_views, &err));
     st_observe(&out->obs, &out->p, &p0, NULL, 1e-6f);
     out->pen = st_penalty_value(&pen, &out->p, &p0);
+    /* The observables' sums stand in for the l1 terms' own pass, bit for bit. */
+    CHECK(st_penalty_value_with(&pen, &out->p, &p0, out->obs.sum_abs) == out->pen);
     st_par_set_threads(1);
     st_optim_free(&opt);
     st_penalty_free(&pen);

@@ -10,7 +10,7 @@
 enum st_status st_observables_init(struct st_observables *o, int n, struct st_err *err)
 {
     memset(o, 0, sizeof *o);
-    o->mem = calloc(4 * (size_t)(n > 0 ? n : 1), sizeof *o->mem);
+    o->mem = calloc(5 * (size_t)(n > 0 ? n : 1), sizeof *o->mem);
     if (!o->mem)
         return st_err_set(err, ST_ERR_NOMEM, "cannot allocate the observables of %d tensors", n);
     o->n = n;
@@ -18,6 +18,7 @@ enum st_status st_observables_init(struct st_observables *o, int n, struct st_er
     o->d_teacher = o->d_init + n;
     o->changed = o->d_teacher + n;
     o->zero = o->changed + n;
+    o->sum_abs = o->zero + n;
     return ST_OK;
 }
 
@@ -45,6 +46,7 @@ void st_observe(struct st_observables *o, const struct st_params *theta,
         double s = st_sum_abs_diff_count2(a, b, teacher ? teacher->v[t].data : NULL, n,
                                           (double)eps, &moved, &zero, &to_teacher);
         o->zero[t] = (double)zero;
+        o->sum_abs[t] = s;
         o->d_init[t] = n ? s / (double)n : 0.0;
         o->changed[t] = n ? (double)moved / (double)n : 0.0;
         o->d_teacher[t] = n ? to_teacher / (double)n : 0.0;

@@ -13,6 +13,7 @@ struct st_observables {
     double *d_teacher;  /* [n] to the teacher (0 when there is none) */
     double *changed;    /* [n] fraction with |Delta| > eps */
     double *zero;       /* [n] count of entries with Delta exactly 0 */
+    double *sum_abs;    /* [n] sum of |Delta|, st_sum_abs_diff's bits (st_penalty_value_with) */
     double *mem;        /* owns the arrays */
 };
 

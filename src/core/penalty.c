@@ -304,6 +304,12 @@ static double unit_sq(const struct st_penalty *p, int t, const struct st_params 
 double st_penalty_value(struct st_penalty *p, const struct st_params *theta,
                         const struct st_params *theta0)
 {
+    return st_penalty_value_with(p, theta, theta0, NULL);
+}
+
+double st_penalty_value_with(struct st_penalty *p, const struct st_params *theta,
+                             const struct st_params *theta0, const double *sum_abs)
+{
     double R = 0.0;
     for (int t = 0; t < theta->n_views; t++) {
         enum st_penalty_kind k = active_kind(p, t);
@@ -314,7 +320,8 @@ double st_penalty_value(struct st_penalty *p, const struct st_params *theta,
                 R += p->cw[t] * sqrt(unit_sq(p, t, theta, theta0));
             continue;
         }
-        R += p->cw[t] * raw_value(p, k, &theta->v[t], &theta0->v[t]);
+        R += p->cw[t] * (k == ST_PEN_L1 && sum_abs ? sum_abs[t]
+                                                   : raw_value(p, k, &theta->v[t], &theta0->v[t]));
     }
     return R;
 }

@@ -92,6 +92,12 @@ int st_penalty_exact(const struct st_penalty *p, int t);
 double st_penalty_value(struct st_penalty *p, const struct st_params *theta,
                         const struct st_params *theta0);
 
+/* The same, with sum_abs[t] (NULL: summed here) the sum of |theta - theta0|
+ * over view t as st_sum_abs_diff gives it, which the observables of the
+ * same theta hold (metrics.h): the l1 terms then cost no pass of their own. */
+double st_penalty_value_with(struct st_penalty *p, const struct st_params *theta,
+                             const struct st_params *theta0, const double *sum_abs);
+
 /* Subgradient step: g += lambda * dR/dtheta. */
 void st_penalty_grad(struct st_penalty *p, struct st_params *g, const struct st_params *theta,
                      const struct st_params *theta0);

@@ -374,7 +374,7 @@ static double log_row(struct st_run *r, long k, double data_loss, double acc, do
         t->val_best = row.ev[0];
     st_observe(&r->obs, &r->theta, &r->src.start, r->src.has_teacher ? &r->src.teacher.p : NULL,
                ST_CHANGED_EPS);
-    *pen = st_penalty_value(&r->obj.pen, &r->theta, &r->src.start);
+    *pen = st_penalty_value_with(&r->obj.pen, &r->theta, &r->src.start, r->obs.sum_abs);
     if (spectrum) {
         st_spectrum(&r->theta, &r->src.start, &r->svd, r->svd_scratch, ST_RANK_TOL, r->nuc,
                     r->rank);
