@@ -43,6 +43,13 @@ static int writes(const struct st_run *r)
     return !(r->hooks && r->hooks->coll && r->hooks->coll->rank > 0);
 }
 
+/* Whether the proximal step needs the optimizer's steps in a buffer of their
+ * own: not for l1, whose step the optimizer's pass takes (update). */
+static int prox_steps(const struct st_train_cfg *c)
+{
+    return c->prox && c->penalty != ST_PEN_L1;
+}
+
 /* The memory of a run of model m (mem, every part but data), with data_bytes
  * for its data sets (drawn ones are counted here when data_bytes < 0). The
  * sizes are those the setup below allocates: every copy of the parameters
@@ -68,7 +75,7 @@ static enum st_status plan_memory(const struct st_train_cfg *c, const struct st_
     mem->grad = 4.0 * n * (per_step > 1 ? 2.0 : 1.0);
     mem->optim = 4.0 * n * (c->opt.kind == ST_OPT_SGD ? 1.0 : 2.0);
     mem->teacher = c->task_data ? 0.0 : 4.0 * n;
-    mem->prox = c->prox ? 4.0 * n : 0.0;
+    mem->prox = prox_steps(c) ? 4.0 * n : 0.0;
     if (data_bytes < 0.0) {
         /* Drawn data: the set and its labels; a file's are counted once read. */
         double rows = st_cfg_given(c->x_path) || c->online ? 0.0 : (double)c->data_size;
@@ -253,7 +260,7 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
         (batches_per_step(r) > 1 &&
          (st = st_params_twin(&r->micro, &r->theta, err)) != ST_OK) ||
         (st = st_optim_init(&r->opt, &c->opt, &r->theta, err)) != ST_OK ||
-        (c->prox && (st = st_params_twin(&r->steps, &r->theta, err)) != ST_OK) ||
+        (prox_steps(c) && (st = st_params_twin(&r->steps, &r->theta, err)) != ST_OK) ||
         (st = st_work_init(&r->work, &r->model, B, err)) != ST_OK ||
         (st = st_products_choose(&r->model, B, r->cfg.products, NULL, err)) != ST_OK ||
         (st = setup_eval(r, err)) != ST_OK ||
