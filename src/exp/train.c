@@ -395,32 +395,40 @@ static double log_row(struct st_run *r, long k, double data_loss, double acc, do
     return row.loss;
 }
 
-/* Passes over a gradient buffer on the run's threads (par.h): dst = 0,
- * dst = src, dst += src, dst *= scale. */
+/* Passes over a gradient buffer on the run's threads (par.h). */
+enum buf_op {
+    BUF_ZERO,  /* dst = 0 */
+    BUF_COPY,  /* dst = src */
+    BUF_ADD,   /* dst += src */
+    BUF_SCALE, /* dst *= scale */
+};
+
 struct buf_job {
     float *dst;
     const float *src;
     float scale;
-    int op;
+    enum buf_op op;
 };
 
 static void buf_range(void *ctx, size_t lo, size_t hi)
 {
     const struct buf_job *j = ctx;
     float *d = j->dst;
-    if (j->op == 0)
-        memset(d + lo, 0, (hi - lo) * sizeof *d);
-    else if (j->op == 1)
-        memcpy(d + lo, j->src + lo, (hi - lo) * sizeof *d);
-    else if (j->op == 2)
+    switch (j->op) {
+    case BUF_ZERO: memset(d + lo, 0, (hi - lo) * sizeof *d); break;
+    case BUF_COPY: memcpy(d + lo, j->src + lo, (hi - lo) * sizeof *d); break;
+    case BUF_ADD:
         for (size_t i = lo; i < hi; i++)
             d[i] += j->src[i];
-    else
+        break;
+    case BUF_SCALE:
         for (size_t i = lo; i < hi; i++)
             d[i] *= j->scale;
+        break;
+    }
 }
 
-static void buf_pass(float *dst, const float *src, float scale, int op, size_t n)
+static void buf_pass(float *dst, const float *src, float scale, enum buf_op op, size_t n)
 {
     struct buf_job j = { dst, src, scale, op };
     st_par_range(n, buf_range, &j);
@@ -432,7 +440,7 @@ static void backward(struct st_run *r, const float *yhat, const float *y, int B,
                      struct st_params *g)
 {
     struct st_model_io io = st_model_io(&r->model);
-    buf_pass(g->mem, NULL, 0.0f, 0, g->n);
+    buf_pass(g->mem, NULL, 0.0f, BUF_ZERO, g->n);
     st_loss_backward(r->obj.loss, r->dy, yhat, y, (long)B * io.rows, (int)io.cols);
     st_model_backward(&r->model, &r->theta, &r->work, g, r->dy, B, r->trainable);
 }
@@ -499,7 +507,7 @@ static enum st_status passes(struct st_run *r, int last, double *loss, double *a
             continue;
         }
         backward(r, yhat, y, B, &r->micro);
-        buf_pass(r->grad.mem, r->micro.mem, 0.0f, own == 0 ? 1 : 2, r->grad.n);
+        buf_pass(r->grad.mem, r->micro.mem, 0.0f, own == 0 ? BUF_COPY : BUF_ADD, r->grad.n);
         own++;
     }
     if (coll && coll->size > 1) {
@@ -508,7 +516,7 @@ static enum st_status passes(struct st_run *r, int last, double *loss, double *a
             coll->sum_floats(coll->user, r->grad.mem, r->grad.n);
     }
     if (!last && K > 1)
-        buf_pass(r->grad.mem, NULL, 1.0f / (float)K, 3, r->grad.n);
+        buf_pass(r->grad.mem, NULL, 1.0f / (float)K, BUF_SCALE, r->grad.n);
     *loss = sum[0] / (double)K;
     *acc = sum[1] / ((double)K * (double)B * (double)io.rows);
     return ST_OK;
