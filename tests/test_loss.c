@@ -4,6 +4,7 @@
 #include "core/sums.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,6 +189,26 @@ static void test_pieces(void)
         st_sum_stream_sq_diff(&s, a, b, (size_t)n / 3);
         st_sum_stream_sq_diff(&s, a + n / 3, b + n / 3, (size_t)(n - n / 3));
         CHECK(st_sum_stream_value(&s) == st_sum_sq_diff(a, b, (size_t)n));
+    }
+    /* Again on values of mixed scales, whose squares round (a fused
+     * multiply-add in one of the sums would show here). */
+    {
+        const long n = 70001;
+        float *c = malloc((size_t)n * sizeof *c), *d = malloc((size_t)n * sizeof *d);
+        CHECK(c && d);
+        uint64_t x = 12345;
+        for (long i = 0; c && d && i < n; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            c[i] = ldexpf((float)(x >> 40) / 16777216.0f - 0.5f, -(int)(x % 21));
+            d[i] = ldexpf((float)((x >> 16) & 0xffffff) / 16777216.0f, -(int)((x >> 8) % 21));
+        }
+        struct st_sum_stream s;
+        st_sum_stream_init(&s);
+        st_sum_stream_sq_diff(&s, c, d, (size_t)n / 3);
+        st_sum_stream_sq_diff(&s, c + n / 3, d + n / 3, (size_t)(n - n / 3));
+        CHECK(st_sum_stream_value(&s) == st_sum_sq_diff(c, d, (size_t)n));
+        free(c);
+        free(d);
     }
     CHECK(st_loss_target_cols(ST_LOSS_XENT, 7) == 1 && st_loss_target_cols(ST_LOSS_MSE, 7) == 7);
     CHECK(!strcmp(st_loss_name(ST_LOSS_XENT), "xent") && st_loss_name((enum st_loss_kind)9) == NULL);

@@ -71,7 +71,7 @@ ST_PASS static double block_abs_count(const float *a, const float *b, const floa
              : abs_count(a, b, NULL, n, eps, above, equal, sum_ac);
 }
 
-ST_PASS static double block_sq(const float *a, const float *b, size_t n)
+static double block_sq(const float *a, const float *b, size_t n)
 {
     double s[LANES] = { 0 };
     size_t i = 0;

@@ -115,9 +115,18 @@ enum st_status st_checkpoint_save(struct st_run *r, long k, double elapsed, stru
     if (st_metrics_log_sync(&r->log, &csv_bytes) != ST_OK)
         return st_err_set(err, ST_ERR_IO, "cannot write %s/metrics.csv: %s", c->out,
                           strerror(errno));
+    /* The options as given, but --products as the run resolved it (per
+     * layer), so that a resume takes the same paths whatever the cache says
+     * by then. */
+    struct st_train_cfg *given = malloc(sizeof *given);
+    if (given) {
+        *given = *r->given;
+        memcpy(given->products, c->products, sizeof given->products);
+    }
     char *text = text_of(config_text, c, NULL);
-    char *pairs = text_of(options_pairs, r->given, &pairs_len);
+    char *pairs = given ? text_of(options_pairs, given, &pairs_len) : NULL;
     char *man = text_of(manifest, &r->theta, &man_len);
+    free(given);
     if (!text || !pairs || !man) {
         st = st_err_set(err, ST_ERR_NOMEM, "cannot checkpoint %s: out of memory", c->out);
         goto out;

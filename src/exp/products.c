@@ -16,14 +16,16 @@
 
 #define CACHE_NAME "products-1.tsv"
 #define KEY_MAX 400
-#define MEMO_MAX 512
 
-/* The answers of this process, the cache file's included once read. */
-static struct {
+/* The answers of this process for this machine, the cache file's included
+ * once read; it grows as needed (a failed growth only drops the answer,
+ * which is then timed again). */
+struct memo_entry {
     char key[KEY_MAX];
     unsigned char blas;
-} memo[MEMO_MAX];
-static int n_memo;
+};
+static struct memo_entry *memo;
+static int n_memo, cap_memo;
 static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int memo_find(const char *key)
@@ -36,10 +38,18 @@ static int memo_find(const char *key)
 
 static void memo_add(const char *key, int blas)
 {
-    if (n_memo < MEMO_MAX && memo_find(key) < 0) {
-        snprintf(memo[n_memo].key, KEY_MAX, "%s", key);
-        memo[n_memo++].blas = (unsigned char)blas;
+    if (memo_find(key) >= 0)
+        return;
+    if (n_memo == cap_memo) {
+        int cap = cap_memo ? 2 * cap_memo : 64;
+        struct memo_entry *grown = realloc(memo, (size_t)cap * sizeof *memo);
+        if (!grown)
+            return;
+        memo = grown;
+        cap_memo = cap;
     }
+    snprintf(memo[n_memo].key, KEY_MAX, "%s", key);
+    memo[n_memo++].blas = (unsigned char)blas;
 }
 
 /* A word of a list: "own" or "blas" as 0 or 1, else -1. */
@@ -107,14 +117,17 @@ static int cache_path(char *path, size_t size)
 }
 
 /* Reads the cache's lines "KEY\tWAY\tOWN_S\tBLAS_S", KEY five tab-separated
- * fields, into the memo. */
-static void read_cache(FILE *f)
+ * fields starting with the machine, into the memo: this machine's only. */
+static void read_cache(FILE *f, const char *machine)
 {
     char line[KEY_MAX + 128];
+    size_t len_m = strlen(machine);
     rewind(f);
     while (fgets(line, sizeof line, f)) {
         char *end = line + strcspn(line, "\n");
         *end = '\0';
+        if (strncmp(line, machine, len_m) != 0 || line[len_m] != '\t')
+            continue;
         char *t = line;
         for (int field = 0; field < 5 && t; field++)
             t = strchr(t + (field ? 1 : 0), '\t');
@@ -166,7 +179,7 @@ static void choose_auto(struct st_model *m, int B, const int *in, const int *out
         if (fd >= 0 && fcntl(fd, F_SETLKW, &lk) == 0)
             f = fdopen(fd, "r+");
         if (f)
-            read_cache(f);
+            read_cache(f, machine);
         else if (fd >= 0)
             close(fd);
         for (int i = 0; i < n; i++)
@@ -179,7 +192,7 @@ static void choose_auto(struct st_model *m, int B, const int *in, const int *out
     }
     for (int i = 0; i < n; i++) {
         int w = memo_find(key[i]);
-        if (w >= 0) /* else measured just now, the memo full */
+        if (w >= 0) /* else measured just now, the memo not grown */
             blas[i] = (unsigned char)w;
     }
     pthread_mutex_unlock(&memo_lock);

@@ -125,9 +125,9 @@ static enum st_status plan_run(struct st_run *r, struct st_err *err)
 
 /* Refuses, before the run allocates its parameters, a run whose parameters,
  * their copies, work buffers and drawn data would not fit the memory this
- * process may use (files are checked by their readers). */
+ * process may use (files are checked by their readers); the plan in *plan. */
 static enum st_status check_memory(const struct st_train_cfg *c, const struct st_model *m,
-                                   long per_step, struct st_err *err)
+                                   long per_step, struct st_run_memory *plan, struct st_err *err)
 {
     struct st_run_memory mem;
     /* A drawn set is labelled in passes as large as an evaluation's. */
@@ -135,6 +135,7 @@ static enum st_status check_memory(const struct st_train_cfg *c, const struct st
     enum st_status st = plan_memory(c, m, per_step, -1.0, drawn, &mem, err);
     if (st != ST_OK)
         return st;
+    *plan = mem;
     struct st_params layout;
     if ((st = st_model_layout(m, &layout, err)) != ST_OK)
         return st;
@@ -237,9 +238,17 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
 {
     struct st_train_cfg *c = &r->cfg;
     enum st_status st;
-    if ((st = st_model_init(&r->model, &c->arch, err)) != ST_OK ||
-        (!c->dry_run && (st = check_memory(c, &r->model, batches_per_step(r), err)) != ST_OK) ||
-        (st = st_source_open(&r->src, c, &r->model, err)) != ST_OK ||
+    if ((st = st_model_init(&r->model, &c->arch, err)) != ST_OK)
+        return st;
+    st = check_memory(c, &r->model, batches_per_step(r), &r->memory, err);
+    if (st == ST_ERR_NOMEM && c->dry_run) {
+        /* Too large to read the data for: this plan is the table --dry-run
+         * shows, and its caller the refusal. */
+        if (r->hooks && r->hooks->memory)
+            r->hooks->memory(r->hooks->memory_user, &r->memory);
+        return ST_OK;
+    }
+    if (st != ST_OK || (st = st_source_open(&r->src, c, &r->model, err)) != ST_OK ||
         (st = plan_run(r, err)) != ST_OK)
         return st;
     if (batches_per_step(r) > 1 && !c->online && !st_cfg_stream(c) &&
@@ -786,7 +795,9 @@ enum st_status st_train_memory_used(const struct st_train_cfg *cfg, struct st_ru
     r->cfg = *cfg;
     r->cfg.dry_run = 0;
     r->given = cfg;
+    struct st_threads was = st_runtime_threads(cfg->threads); /* as a run sets them */
     enum st_status st = run_setup(r, err);
+    st_runtime_threads_restore(was);
     if (st == ST_OK) {
         const struct st_source *s = &r->src;
         struct st_model_io io = st_model_io(&r->model);

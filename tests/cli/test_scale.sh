@@ -88,6 +88,31 @@ checks "--products auto follows the cache's answer" 'grep -qx "products = $flip"
 "$BIN" train --config "$W/p1/config.ini" --out "$W/p4" >/dev/null 2>"$W/err"
 checks "a re-run from config.ini takes the recorded paths: the same bits" \
     'cmp -s "$W/p1/metrics.csv" "$W/p4/metrics.csv"'
+# A checkpoint keeps the paths the run took: a resume after the cache
+# changed takes them again and ends on the bytes of the uninterrupted run.
+R="--widths 3,40,300,300 --steps 1500 --log-every 50 --quiet --no-plot"
+"$BIN" train $R --out "$W/rs-straight" >/dev/null 2>&1
+"$BIN" train $R --checkpoint-every 100 --out "$W/rs" >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+code=$?
+sed -i -e "s/	own	/	x	/" -e "s/	blas	/	own	/" -e "s/	x	/	blas	/" "$cache"
+"$BIN" train --resume "$W/rs" --quiet --no-plot >/dev/null 2>"$W/err"
+checks "--products auto: a resume after the cache changed takes the checkpoint's paths, same bytes" \
+    '[ $code = 130 ] && cmp -s "$W/rs-straight/metrics.csv" "$W/rs/metrics.csv"'
+# Other machines' lines in the cache, however many, change nothing (the cache
+# now holds p1's answers again: the resume above turned them back).
+for i in $(seq 700); do printf 'Other CPU %d; kernels v4; OpenBLAS X\t1\t3\t40\t1000\town\t1\t2\n' "$i"; done \
+    >"$W/other"
+cat "$W/other" "$cache" >"$W/both" && cp "$W/both" "$cache"
+lines=$(wc -l <"$cache")
+"$BIN" train $P --out "$W/p5" >/dev/null 2>"$W/err"
+"$BIN" train $P --out "$W/p6" >/dev/null 2>"$W/err"
+checks "--products auto: 700 lines of other machines first, the answers still found (no new line, same bits)" \
+    '[ "$(wc -l <"$cache")" = "$lines" ] && cmp -s "$W/p1/metrics.csv" "$W/p5/metrics.csv" &&
+     cmp -s "$W/p5/metrics.csv" "$W/p6/metrics.csv"'
 "$BIN" train $P --products own --out "$W/own" >/dev/null 2>"$W/err"
 "$BIN" train $P --products blas --out "$W/blas" >/dev/null 2>"$W/err"
 check "--products own and blas agree within 1e-5 on every row" \
