@@ -47,16 +47,34 @@ void st_mpi_share(long *v, long n)
 }
 
 /* Sums in rank order (hooks.h): rank 0 adds the others' arrays one rank
- * after another, a piece at a time, and sends the sum to every rank. */
+ * after another, a piece at a time, and sends the sum to every rank. One
+ * loop for both element types; add(x, in, m) adds m of them. */
 #define SUM_PIECE (1 << 20)
 
-static void sum_floats(void *user, float *x, size_t n)
+static void add_floats(void *x, const void *in, int m)
+{
+    float *a = x;
+    const float *b = in;
+    for (int i = 0; i < m; i++)
+        a[i] += b[i];
+}
+
+static void add_doubles(void *x, const void *in, int m)
+{
+    double *a = x;
+    const double *b = in;
+    for (int i = 0; i < m; i++)
+        a[i] += b[i];
+}
+
+static void ordered_sum(char *x, size_t n, size_t size_of, MPI_Datatype type,
+                        void (*add)(void *, const void *, int))
 {
     int rank, size;
-    (void)user;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    float *in = rank == 0 ? malloc(SUM_PIECE * sizeof *in) : NULL;
+    size_t piece = n < SUM_PIECE ? n : SUM_PIECE;
+    char *in = rank == 0 ? malloc((piece ? piece : 1) * size_of) : NULL;
     if (rank == 0 && !in) {
         fprintf(stderr, "sparsetune: cannot allocate the gradient reduction's buffer\n");
         MPI_Abort(MPI_COMM_WORLD, 1);
@@ -64,42 +82,31 @@ static void sum_floats(void *user, float *x, size_t n)
     for (size_t at = 0; at < n; at += SUM_PIECE) {
         int m = (int)(n - at < SUM_PIECE ? n - at : SUM_PIECE);
         if (rank != 0) {
-            MPI_Send(x + at, m, MPI_FLOAT, 0, TAG_SUM, MPI_COMM_WORLD);
+            MPI_Send(x + at * size_of, m, type, 0, TAG_SUM, MPI_COMM_WORLD);
             continue;
         }
         for (int q = 1; q < size; q++) {
-            MPI_Recv(in, m, MPI_FLOAT, q, TAG_SUM, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            for (int i = 0; i < m; i++)
-                x[at + (size_t)i] += in[i];
+            MPI_Recv(in, m, type, q, TAG_SUM, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            add(x + at * size_of, in, m);
         }
     }
     free(in);
     for (size_t at = 0; at < n; at += SUM_PIECE) {
         int m = (int)(n - at < SUM_PIECE ? n - at : SUM_PIECE);
-        MPI_Bcast(x + at, m, MPI_FLOAT, 0, MPI_COMM_WORLD);
+        MPI_Bcast(x + at * size_of, m, type, 0, MPI_COMM_WORLD);
     }
+}
+
+static void sum_floats(void *user, float *x, size_t n)
+{
+    (void)user;
+    ordered_sum((char *)x, n, sizeof *x, MPI_FLOAT, add_floats);
 }
 
 static void sum_doubles(void *user, double *x, int n)
 {
-    int rank, size;
-    double in[8];
     (void)user;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    for (int at = 0; at < n; at += 8) {
-        int m = n - at < 8 ? n - at : 8;
-        if (rank != 0) {
-            MPI_Send(x + at, m, MPI_DOUBLE, 0, TAG_SUM, MPI_COMM_WORLD);
-            continue;
-        }
-        for (int q = 1; q < size; q++) {
-            MPI_Recv(in, m, MPI_DOUBLE, q, TAG_SUM, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            for (int i = 0; i < m; i++)
-                x[at + i] += in[i];
-        }
-    }
-    MPI_Bcast(x, n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    ordered_sum((char *)x, (size_t)n, sizeof *x, MPI_DOUBLE, add_doubles);
 }
 
 int st_mpi_collective(struct st_collective *c)
