@@ -88,7 +88,7 @@ int cmd_apply(int argc, char **argv)
     struct st_err err = { "" };
     const char *model = NULL, *delta = NULL, *out = NULL, *layout = "auto";
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int n_rest = 0, help = 0, rc;
+    int n_rest = 0, help = 0, rc, layout_i = -1;
     const struct st_cli_opt opts[] = {
         { "--model", 's', 0, 0, &model },
         { "--delta", 's', 0, 0, &delta },
@@ -106,10 +106,10 @@ int cmd_apply(int argc, char **argv)
         positional("apply", rest, n_rest, NULL, 0, &err);
         if (!err.msg[0] && (!model || !delta || !out))
             st_err_set(&err, ST_ERR_ARG, "--model, --delta and --out are required");
-        int known = 0;
         for (int i = 0; st_export_layout_names[i]; i++)
-            known |= !strcmp(layout, st_export_layout_names[i]);
-        if (!err.msg[0] && !known)
+            if (!strcmp(layout, st_export_layout_names[i]))
+                layout_i = i;
+        if (!err.msg[0] && layout_i < 0)
             st_err_set(&err, ST_ERR_ARG, "--export-layout %s: expected auto, sparsetune, hf or "
                        "nanogpt", layout);
     }
@@ -124,10 +124,7 @@ int cmd_apply(int argc, char **argv)
     enum st_status st = st_modelfile_read(model, 0, &mf, &err);
     if (st != ST_OK)
         return st_cli_fail("apply", st, &err);
-    if (strcmp(layout, "auto") != 0 && strcmp(layout, "sparsetune") != 0 &&
-        strcmp(mf.model.f->name, "gpt") != 0)
-        st = st_err_set(&err, ST_ERR_ARG, "--export-layout %s: GPT-2's layouts are for a GPT; "
-                        "%s holds an %s", layout, model, mf.model.f->name);
+    st = st_export_layout_fits(layout_i, mf.model.arch.family, &err);
     if (st == ST_OK)
         st = st_delta_apply(delta, &mf.p, &d, &err);
     if (st == ST_OK) {

@@ -18,6 +18,15 @@
 _Static_assert(sizeof(((struct st_train_cfg *)0)->products) >= ST_PRODUCTS_MAX,
                "products holds a resolved list");
 
+enum st_status st_export_layout_fits(int i, int family, struct st_err *err)
+{
+    if (i < 2 || family == st_family_find("gpt"))
+        return ST_OK;
+    return st_err_set(err, ST_ERR_ARG, "--export-layout %s: GPT-2's layouts are for a GPT "
+                      "(--arch gpt), not an %s", st_export_layout_names[i],
+                      st_family_at(family)->name);
+}
+
 int st_cfg_given(const char *path)
 {
     return strcmp(path, "none") != 0;
@@ -417,10 +426,8 @@ static enum st_status check_model(struct st_train_cfg *cfg, struct st_err *err)
 enum st_status st_train_cfg_resolve(struct st_train_cfg *cfg, struct st_err *err)
 {
     enum st_status st;
-    if (cfg->export_layout >= 2 && cfg->arch.family != st_family_find("gpt"))
-        return st_err_set(err, ST_ERR_ARG, "--export-layout %s: GPT-2's layouts are for a GPT "
-                          "(--arch gpt)", st_export_layout_names[cfg->export_layout]);
-    if ((st = check_data(cfg, err)) != ST_OK || (st = check_optimizer(cfg, err)) != ST_OK)
+    if ((st = st_export_layout_fits(cfg->export_layout, cfg->arch.family, err)) != ST_OK ||
+        (st = check_data(cfg, err)) != ST_OK || (st = check_optimizer(cfg, err)) != ST_OK)
         return st;
     if (cfg->log_every < 1)
         return st_err_set(err, ST_ERR_ARG, "--log-every %ld: expected a positive integer",

@@ -152,4 +152,9 @@ int st_cfg_seed_used(const struct st_train_cfg *cfg);
 /* The names of export_layout's values. */
 extern const char *const st_export_layout_names[5];
 
+/* Whether export layout i (of st_export_layout_names) writes a model of
+ * the family with index family: GPT-2's layouts (hf, nanogpt) only a GPT.
+ * Errors: ST_ERR_ARG naming the layout and the family. */
+enum st_status st_export_layout_fits(int i, int family, struct st_err *err);
+
 #endif
