@@ -642,8 +642,7 @@ void st_cli_print_memory(const struct st_run_memory *m, int table)
         printf("memory: %s of %s (parameters and their copies %s, activations of a batch of %ld "
                "%s, data %s)\n",
                st_format_bytes(b, sizeof b, m->total), st_format_bytes(a, sizeof a, m->available),
-               st_format_bytes(p, sizeof p,
-                               m->params + m->grad + m->optim + m->start + m->teacher + m->prox),
+               st_format_bytes(p, sizeof p, st_run_memory_copies(m)),
                m->batch_rows, st_format_bytes(w, sizeof w, m->work),
                st_format_bytes(d, sizeof d, m->data));
         return;

@@ -31,6 +31,11 @@ enum st_status st_result_init(struct st_train_result *r, int n, struct st_err *e
     return ST_OK;
 }
 
+double st_run_memory_copies(const struct st_run_memory *m)
+{
+    return m->params + m->grad + m->optim + m->start + m->teacher + m->prox;
+}
+
 void st_result_free(struct st_train_result *r)
 {
     if (!r)

@@ -52,6 +52,9 @@ struct st_run_memory {
     long batch_rows;  /* B, the batch work is sized for */
 };
 
+/* The bytes of the parameters and their copies: params to prox above. */
+double st_run_memory_copies(const struct st_run_memory *m);
+
 struct st_train_result {
     long steps_done;        /* updates taken */
     int diverged;           /* 1 if the loss became NaN/Inf */

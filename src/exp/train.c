@@ -90,8 +90,8 @@ static enum st_status plan_memory(const struct st_train_cfg *c, const struct st_
     mem->work = m->f->work_bytes(m, B);
     mem->eval_work = eval_rows > 0 ? m->f->work_bytes(m, st_model_pass_rows(m, eval_rows)) : 0.0;
     mem->spectrum = c->spectrum_every > 0 ? 5.0 * 4.0 * most : 0.0;
-    mem->total = mem->params + mem->grad + mem->optim + mem->start + mem->teacher + mem->prox +
-                 mem->data + mem->batch + mem->work + mem->eval_work + mem->spectrum;
+    mem->total = st_run_memory_copies(mem) + mem->data + mem->batch + mem->work + mem->eval_work +
+                 mem->spectrum;
     mem->available = st_memory_available();
     return ST_OK;
 }
@@ -146,7 +146,7 @@ static enum st_status check_memory(const struct st_train_cfg *c, const struct st
     char what[200];
     snprintf(what, sizeof what,
              "the run (%.0f parameters, %.0f copies of them, %ld samples of %.0f values)", params,
-             (mem.params + mem.grad + mem.optim + mem.start + mem.teacher + mem.prox) / mem.params,
+             st_run_memory_copies(&mem) / mem.params,
              drawn, cols);
     return st_check_memory(mem.total, what, err);
 }
