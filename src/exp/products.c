@@ -158,7 +158,7 @@ static int measure(struct st_model *m, int i, int B, const char *key, FILE *f)
 
 /* auto: each layer's way from the memo, the cache, or a measurement. */
 static void choose_auto(struct st_model *m, int B, const int *in, const int *out, int n,
-                        unsigned char *blas, int *measured)
+                        unsigned char *blas)
 {
     char machine[300], key[ST_MLP_MAX_LAYERS][KEY_MAX], path[4200];
     int missing = 0;
@@ -183,10 +183,8 @@ static void choose_auto(struct st_model *m, int B, const int *in, const int *out
         else if (fd >= 0)
             close(fd);
         for (int i = 0; i < n; i++)
-            if (memo_find(key[i]) < 0) {
+            if (memo_find(key[i]) < 0)
                 blas[i] = (unsigned char)measure(m, i, B, key[i], f);
-                ++*measured;
-            }
         if (f)
             fclose(f); /* and with it the lock */
     }
@@ -198,10 +196,9 @@ static void choose_auto(struct st_model *m, int B, const int *in, const int *out
     pthread_mutex_unlock(&memo_lock);
 }
 
-enum st_status st_products_choose(struct st_model *m, int B, char *spec, int *measured,
-                                  struct st_err *err)
+enum st_status st_products_choose(struct st_model *m, int B, char *spec, struct st_err *err)
 {
-    int in[ST_MLP_MAX_LAYERS], out[ST_MLP_MAX_LAYERS], timed = 0;
+    int in[ST_MLP_MAX_LAYERS], out[ST_MLP_MAX_LAYERS];
     unsigned char blas[ST_MLP_MAX_LAYERS];
     enum st_status st = st_products_check(m, spec, err);
     int n = st == ST_OK ? st_model_product_layers(m, in, out) : 0;
@@ -215,7 +212,7 @@ enum st_status st_products_choose(struct st_model *m, int B, char *spec, int *me
         blas[i] = !strcmp(spec, "blas") ||
                   (!strcmp(spec, "fixed") && (long)in[i] * out[i] > ST_MLP_FIXED_MAX);
     if (!strcmp(spec, "auto"))
-        choose_auto(m, B, in, out, n, blas, &timed);
+        choose_auto(m, B, in, out, n, blas);
     else if (strcmp(spec, "own") && strcmp(spec, "blas") && strcmp(spec, "fixed"))
         parse_list(spec, blas, n);
     st_model_set_products(m, blas);
@@ -223,7 +220,5 @@ enum st_status st_products_choose(struct st_model *m, int B, char *spec, int *me
     for (int i = 0; i < n; i++)
         len += (size_t)snprintf(spec + len, ST_PRODUCTS_MAX - len, "%s%s", i ? "," : "",
                                 blas[i] ? "blas" : "own");
-    if (measured)
-        *measured = timed;
     return ST_OK;
 }

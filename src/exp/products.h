@@ -36,9 +36,7 @@ enum st_status st_products_check(const struct st_model *m, const char *spec, str
 
 /* Resolves spec for m at batch B on the threads set now, sets m's paths and
  * writes the per-layer list into spec (room ST_PRODUCTS_MAX); a model with
- * one way gets "blas". *measured (may be NULL) says how many layers were
- * timed now rather than found in the cache. */
-enum st_status st_products_choose(struct st_model *m, int B, char *spec, int *measured,
-                                  struct st_err *err);
+ * one way gets "blas". */
+enum st_status st_products_choose(struct st_model *m, int B, char *spec, struct st_err *err);
 
 #endif

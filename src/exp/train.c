@@ -271,7 +271,7 @@ static enum st_status run_setup(struct st_run *r, struct st_err *err)
         (st = st_optim_init(&r->opt, &c->opt, &r->theta, err)) != ST_OK ||
         (prox_steps(c) && (st = st_params_twin(&r->steps, &r->theta, err)) != ST_OK) ||
         (st = st_work_init(&r->work, &r->model, B, err)) != ST_OK ||
-        (st = st_products_choose(&r->model, B, r->cfg.products, NULL, err)) != ST_OK ||
+        (st = st_products_choose(&r->model, B, r->cfg.products, err)) != ST_OK ||
         (st = setup_eval(r, err)) != ST_OK ||
         (st = st_observables_init(&r->obs, r->theta.n_views, err)) != ST_OK ||
         (st = setup_spectrum(r, err)) != ST_OK ||
