@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../exp/cfg.h"
 #include "../io/delta.h"
+#include "../io/file.h"
 #include "../io/modelfile.h"
 #include "cli.h"
 #include "commands.h"
@@ -75,12 +75,6 @@ static int positional(const char *cmd, char **rest, int n_rest, const char **pos
         return -1;
     }
     return 0;
-}
-
-static long file_size(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
 int cmd_apply(int argc, char **argv)
@@ -173,7 +167,7 @@ int cmd_delta(int argc, char **argv)
     if ((st = st_modelfile_read(pos[1], 0, &b, &err)) == ST_OK &&
         (st = st_modelfile_check(&b, &a.model, "delta", pos[1], &err)) == ST_OK &&
         (st = st_delta_write(out, &a.p, &b.p, &d, &err)) == ST_OK) {
-        long full = file_size(pos[1]);
+        long full = st_file_size(pos[1]);
         printf("delta: %s -> %s: %ld of %ld entries changed (%.3g%%); %s: %ld bytes (%.3g%% of "
                "%s's %ld)\n", pos[0], pos[1], d.changed, d.entries,
                100.0 * (double)d.changed / (double)d.entries, out, d.bytes,

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../core/fisher.h"
 #include "../core/par.h"
@@ -695,7 +694,6 @@ static enum st_status save_delta(struct st_run *r, struct st_train_result *res,
     const struct st_train_cfg *c = &r->cfg;
     char path[4200];
     struct st_delta_stats d;
-    struct stat sb;
     enum st_status st;
     if ((st = st_path_join(path, sizeof path, c->out, "delta.safetensors", err)) != ST_OK ||
         (st = st_delta_write(path, &r->src.start, &r->theta, &d, err)) != ST_OK ||
@@ -704,7 +702,7 @@ static enum st_status save_delta(struct st_run *r, struct st_train_result *res,
     res->delta.changed = d.changed;
     res->delta.entries = d.entries;
     res->delta.bytes = d.bytes;
-    res->delta.model_bytes = stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+    res->delta.model_bytes = st_file_size(path);
     return ST_OK;
 }
 

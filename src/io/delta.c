@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "file.h"
 #include "safetensors.h"
 #include "sha256.h"
 
@@ -96,10 +96,9 @@ enum st_status st_delta_write(const char *path, const struct st_params *base,
     const char *vals[] = { DELTA_FORMAT, DELTA_VERSION, hash, n_entries, n_changed };
     st = st_safetensors_write_tensors(path, out, nt, keys, vals, 5, err);
     if (st == ST_OK && stats) {
-        struct stat sb;
         stats->changed = (long)changed;
         stats->entries = (long)entries;
-        stats->bytes = stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+        stats->bytes = st_file_size(path);
     }
 done:
     free(idx);
@@ -215,10 +214,9 @@ enum st_status st_delta_apply(const char *path, struct st_params *p,
                 p->v[t].data[pair[t][0]->u32[i]] = pair[t][1]->data[i];
         }
         if (stats) {
-            struct stat sb;
             stats->changed = changed;
             stats->entries = entries;
-            stats->bytes = stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+            stats->bytes = st_file_size(path);
         }
     }
     free(pair);

@@ -140,6 +140,12 @@ enum st_status st_path_join(char *out, size_t size, const char *dir, const char 
     return ST_OK;
 }
 
+long st_file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
 double st_seconds_now(void)
 {
     struct timespec t;

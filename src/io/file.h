@@ -39,6 +39,9 @@ enum st_status st_path_join(char *out, size_t size, const char *dir, const char 
 /* Removes dir/name.tmp.* : what a process killed while writing name left. */
 void st_remove_temps(const char *dir, const char *name);
 
+/* The size of the file at path in bytes, -1 if it cannot be read. */
+long st_file_size(const char *path);
+
 /* Seconds on the monotonic clock (for durations). */
 double st_seconds_now(void);
 
